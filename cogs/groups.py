@@ -1,0 +1,256 @@
+"""/group: find, join and run support groups."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from familybot.bot import FamilyBot
+from familybot.checks import actor_of, is_facilitator
+from familybot.models import JoinMode
+from familybot.services.setup import Actor
+from familybot.ui.embeds import group_info_embed, group_list_embed, guidelines_embed, roster_embed
+from familybot.ui.text import channel_mention, clip, defuse, user_mention
+from familybot.ui.views import consent_view
+
+JOIN_MODES = [
+    app_commands.Choice(name="open: anyone can join", value="open"),
+    app_commands.Choice(name="approval: a facilitator approves each request", value="approval"),
+]
+
+
+def _name(text: str) -> str:
+    return clip(defuse(text), 100)
+
+
+def _member_actor(member: discord.Member) -> Actor:
+    perms = member.guild_permissions
+    return Actor(
+        user_id=member.id,
+        role_ids=frozenset(r.id for r in member.roles),
+        manage_guild=perms.manage_guild,
+        administrator=perms.administrator,
+    )
+
+
+@app_commands.guild_only()
+class Groups(
+    commands.GroupCog, group_name="group", group_description="Find, join and run support groups"
+):
+    def __init__(self, bot: FamilyBot) -> None:
+        self.bot = bot
+
+    async def group_name_autocomplete(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.bot.services.groups.autocomplete_names(interaction.guild_id, current)
+        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
+
+    # --- anyone ---------------------------------------------------------------------------
+    @app_commands.command(name="list", description="See the open support groups")
+    async def list_groups(self, interaction: discord.Interaction[FamilyBot]) -> None:
+        assert interaction.guild_id is not None
+        summaries = await self.bot.services.groups.list_groups(interaction.guild_id)
+        await interaction.response.send_message(embed=group_list_embed(summaries), ephemeral=True)
+
+    @app_commands.command(name="info", description="Read about one support group")
+    @app_commands.describe(name="The group's name")
+    @app_commands.autocomplete(name=group_name_autocomplete)
+    async def info(self, interaction: discord.Interaction[FamilyBot], name: str) -> None:
+        assert interaction.guild_id is not None
+        summary = await self.bot.services.groups.info(interaction.guild_id, name)
+        await interaction.response.send_message(embed=group_info_embed(summary), ephemeral=True)
+
+    @app_commands.command(
+        name="join", description="Join a support group (you'll see its guidelines first)"
+    )
+    @app_commands.describe(name="The group's name")
+    @app_commands.autocomplete(name=group_name_autocomplete)
+    async def join(self, interaction: discord.Interaction[FamilyBot], name: str) -> None:
+        assert interaction.guild_id is not None
+        group = await self.bot.services.groups.prepare_join(
+            interaction.guild_id, interaction.user.id, name
+        )
+        await interaction.response.send_message(
+            embed=guidelines_embed(group.name, group.guidelines, group.guidelines_version),
+            view=consent_view(group.id, group.guidelines_version),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="leave", description="Leave a support group (or its waitlist)")
+    @app_commands.describe(name="The group's name")
+    @app_commands.autocomplete(name=group_name_autocomplete)
+    async def leave(self, interaction: discord.Interaction[FamilyBot], name: str) -> None:
+        assert interaction.guild_id is not None
+        outcome = await self.bot.services.groups.leave(
+            interaction.guild_id, interaction.user.id, name
+        )
+        await interaction.response.send_message(
+            f"You've left **{_name(outcome.group.name)}**. Take care, and you're welcome back any time. 💙",
+            ephemeral=True,
+        )
+
+    # --- facilitators ---------------------------------------------------------------------
+    @app_commands.command(
+        name="create", description="Create a support group with its own role and private channel"
+    )
+    @app_commands.describe(
+        name="The group's name",
+        description="What the group is about, for families deciding whether to join",
+        focus="Who it is for, e.g. 'parents of teens in IOP'",
+        capacity="Most members at once (leave empty for no limit)",
+        join_mode="Open, or a facilitator approves each request",
+    )
+    @app_commands.rename(join_mode="join-mode")
+    @app_commands.choices(join_mode=JOIN_MODES)
+    @is_facilitator()
+    async def create(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        name: app_commands.Range[str, 2, 50],
+        description: app_commands.Range[str, 1, 1000],
+        focus: app_commands.Range[str, 1, 100],
+        join_mode: app_commands.Choice[str],
+        capacity: app_commands.Range[int, 1, 1000] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        group = await self.bot.services.groups.create(
+            guild_id=interaction.guild_id,
+            actor_id=interaction.user.id,
+            name=name,
+            description=description,
+            focus=focus,
+            capacity=capacity,
+            join_mode=JoinMode(join_mode.value),
+        )
+        where = (
+            f" Its private channel is {channel_mention(group.channel_id)}."
+            if group.channel_id
+            else ""
+        )
+        await interaction.followup.send(
+            f"Created **{_name(group.name)}**.{where} Families can join with `/group join`.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="members", description="See a group's roster, waitlist and attendance"
+    )
+    @app_commands.describe(name="The group's name")
+    @app_commands.autocomplete(name=group_name_autocomplete)
+    @is_facilitator()
+    async def members(self, interaction: discord.Interaction[FamilyBot], name: str) -> None:
+        assert interaction.guild_id is not None
+        roster = await self.bot.services.groups.roster(interaction.guild_id, name)
+        await interaction.response.send_message(embed=roster_embed(roster), ephemeral=True)
+
+    @app_commands.command(name="edit", description="Change a group's details or guidelines")
+    @app_commands.describe(
+        name="The group to change",
+        new_name="A new name",
+        description="A new description",
+        focus="A new focus",
+        capacity="A new capacity (0 for no limit)",
+        join_mode="Open, or a facilitator approves each request",
+        guidelines="New guidelines; members who join later agree to this version",
+    )
+    @app_commands.rename(new_name="new-name", join_mode="join-mode")
+    @app_commands.choices(join_mode=JOIN_MODES)
+    @app_commands.autocomplete(name=group_name_autocomplete)
+    @is_facilitator()
+    async def edit(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        name: str,
+        new_name: app_commands.Range[str, 2, 50] | None = None,
+        description: app_commands.Range[str, 1, 1000] | None = None,
+        focus: app_commands.Range[str, 1, 100] | None = None,
+        capacity: app_commands.Range[int, 0, 1000] | None = None,
+        join_mode: app_commands.Choice[str] | None = None,
+        guidelines: app_commands.Range[str, 1, 3000] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        group, promoted = await self.bot.services.groups.edit(
+            guild_id=interaction.guild_id,
+            name=name,
+            new_name=new_name,
+            description=description,
+            focus=focus,
+            capacity=capacity,
+            join_mode=JoinMode(join_mode.value) if join_mode else None,
+            guidelines=guidelines,
+        )
+        extra = (
+            f" {len(promoted)} from the waitlist got a seat and were told by DM."
+            if promoted
+            else ""
+        )
+        await interaction.followup.send(
+            f"Saved the changes to **{_name(group.name)}**.{extra}", ephemeral=True
+        )
+
+    @app_commands.command(
+        name="remove", description="Remove a member from a group (or its waitlist)"
+    )
+    @app_commands.describe(member="Who to remove", name="The group's name")
+    @app_commands.autocomplete(name=group_name_autocomplete)
+    @is_facilitator()
+    async def remove(
+        self, interaction: discord.Interaction[FamilyBot], member: discord.User, name: str
+    ) -> None:
+        assert interaction.guild_id is not None
+        outcome = await self.bot.services.groups.remove_member(
+            interaction.guild_id, name, member.id
+        )
+        extra = (
+            " The next person on the waitlist got the seat." if outcome.promoted_user_ids else ""
+        )
+        await interaction.response.send_message(
+            f"Removed {user_mention(member.id)} from **{_name(outcome.group.name)}**; they were told "
+            f"privately.{extra}",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="add-facilitator", description="Add a facilitator to a group")
+    @app_commands.describe(member="A member with the facilitator role", name="The group's name")
+    @app_commands.autocomplete(name=group_name_autocomplete)
+    @is_facilitator()
+    async def add_facilitator(
+        self, interaction: discord.Interaction[FamilyBot], member: discord.Member, name: str
+    ) -> None:
+        assert interaction.guild_id is not None
+        target_ok = await self.bot.services.setup.is_facilitator(
+            interaction.guild_id, _member_actor(member)
+        )
+        group = await self.bot.services.groups.add_facilitator(
+            interaction.guild_id, name, member.id, actor_of(interaction).user_id, target_ok
+        )
+        await interaction.response.send_message(
+            f"{user_mention(member.id)} now facilitates **{_name(group.name)}** and can see its channel.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="archive", description="Archive a group: no new members, channel kept read-only"
+    )
+    @app_commands.describe(name="The group's name")
+    @app_commands.autocomplete(name=group_name_autocomplete)
+    @is_facilitator()
+    async def archive(self, interaction: discord.Interaction[FamilyBot], name: str) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        group = await self.bot.services.groups.archive(interaction.guild_id, name)
+        await interaction.followup.send(
+            f"Archived **{_name(group.name)}**. Its members can still read the channel; nobody can "
+            "post or join any more.",
+            ephemeral=True,
+        )
+
+
+async def setup(bot: FamilyBot) -> None:
+    await bot.add_cog(Groups(bot))

@@ -1,0 +1,201 @@
+"""/setup: server configuration for admins."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from familybot.bot import FamilyBot
+from familybot.checks import is_admin
+from familybot.ui.text import channel_mention, role_mention
+
+_ALL_ZONES = sorted(available_timezones())
+
+
+def timezone_choices(current: str) -> list[app_commands.Choice[str]]:
+    typed = current.strip().casefold().replace(" ", "_")
+    starts = [z for z in _ALL_ZONES if z.casefold().startswith(typed)]
+    contains = [z for z in _ALL_ZONES if typed in z.casefold() and z not in starts]
+    return [app_commands.Choice(name=z, value=z) for z in (starts + contains)[:25]]
+
+
+def _is_private(channel: discord.abc.GuildChannel) -> bool:
+    everyone = channel.guild.default_role
+    return not channel.permissions_for(everyone).view_channel
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Setup(
+    commands.GroupCog,
+    group_name="setup",
+    group_description="Set FamilyBot up for this server (admins)",
+):
+    def __init__(self, bot: FamilyBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="facilitator-role", description="Choose the role that marks facilitators"
+    )
+    @app_commands.describe(role="Members with this role can run groups, sessions and moderation")
+    @is_admin()
+    async def facilitator_role(
+        self, interaction: discord.Interaction[FamilyBot], role: discord.Role
+    ) -> None:
+        assert interaction.guild_id is not None
+        if role.is_default():
+            await interaction.response.send_message(
+                "That's the @everyone role; please pick a role only facilitators have.",
+                ephemeral=True,
+            )
+            return
+        await self.bot.services.setup.set_facilitator_role(interaction.guild_id, role.id)
+        await interaction.response.send_message(
+            f"Done. Members with {role_mention(role.id)} are now facilitators.", ephemeral=True
+        )
+
+    @app_commands.command(
+        name="modlog", description="Choose the channel where moderation actions are logged"
+    )
+    @app_commands.describe(channel="A private channel for facilitators")
+    @is_admin()
+    async def modlog(
+        self, interaction: discord.Interaction[FamilyBot], channel: discord.TextChannel
+    ) -> None:
+        assert interaction.guild_id is not None
+        if not _is_private(channel):
+            await interaction.response.send_message(
+                "That channel is visible to everyone. The mod log should be private to "
+                "facilitators; please pick a private channel.",
+                ephemeral=True,
+            )
+            return
+        await self.bot.services.setup.set_modlog_channel(interaction.guild_id, channel.id)
+        await interaction.response.send_message(
+            f"Done. Moderation actions will be logged in {channel_mention(channel.id)}.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="alerts", description="Choose the private channel for join requests and safety alerts"
+    )
+    @app_commands.describe(channel="A private channel that only facilitators can see")
+    @is_admin()
+    async def alerts(
+        self, interaction: discord.Interaction[FamilyBot], channel: discord.TextChannel
+    ) -> None:
+        assert interaction.guild_id is not None
+        if not _is_private(channel):
+            await interaction.response.send_message(
+                "That channel is visible to everyone. Alerts name the people involved, so they "
+                "need a private channel only facilitators can see; please pick one.",
+                ephemeral=True,
+            )
+            return
+        await self.bot.services.setup.set_alerts_channel(interaction.guild_id, channel.id)
+        await interaction.response.send_message(
+            f"Done. Join requests and alerts will go to {channel_mention(channel.id)}.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="timezone", description="Set the server's default time zone for sessions"
+    )
+    @app_commands.describe(tz="An IANA time zone, e.g. America/New_York")
+    @is_admin()
+    async def timezone(self, interaction: discord.Interaction[FamilyBot], tz: str) -> None:
+        assert interaction.guild_id is not None
+        saved = await self.bot.services.setup.set_timezone(interaction.guild_id, tz)
+        await interaction.response.send_message(
+            f"Done. New sessions will use **{saved.timezone}** unless a facilitator picks another.",
+            ephemeral=True,
+        )
+
+    @timezone.autocomplete("tz")
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return timezone_choices(current)
+
+    @app_commands.command(
+        name="show", description="Show this server's FamilyBot settings and anything missing"
+    )
+    @is_admin()
+    async def show(self, interaction: discord.Interaction[FamilyBot]) -> None:
+        assert interaction.guild is not None
+        guild = interaction.guild
+        settings = await self.bot.services.setup.get(guild.id)
+        tz = settings.timezone or f"{self.bot.settings.default_timezone} (the bot's default)"
+        lines = [
+            "**Facilitator role:** "
+            + (
+                role_mention(settings.facilitator_role_id)
+                if settings.facilitator_role_id
+                else "not set"
+            ),
+            "**Mod log:** "
+            + (
+                channel_mention(settings.modlog_channel_id)
+                if settings.modlog_channel_id
+                else "not set"
+            ),
+            "**Alerts:** "
+            + (
+                channel_mention(settings.alerts_channel_id)
+                if settings.alerts_channel_id
+                else "not set"
+            ),
+            f"**Time zone:** {tz}",
+        ]
+        problems = []
+        if settings.facilitator_role_id is None:
+            problems.append("Set a facilitator role with `/setup facilitator-role`.")
+        elif guild.get_role(settings.facilitator_role_id) is None:
+            problems.append(
+                "The facilitator role was deleted; set it again with `/setup facilitator-role`."
+            )
+        if settings.alerts_channel_id is None:
+            problems.append(
+                "Set an alerts channel with `/setup alerts` (needed for approval-mode groups)."
+            )
+        me = guild.me
+        perms = me.guild_permissions
+        for needed, label in (
+            (perms.manage_roles, "Manage Roles"),
+            (perms.manage_channels, "Manage Channels"),
+            (perms.send_messages, "Send Messages"),
+            (perms.embed_links, "Embed Links"),
+        ):
+            if not needed:
+                problems.append(f"I'm missing the **{label}** permission.")
+        for channel_id, label in (
+            (settings.alerts_channel_id, "alerts"),
+            (settings.modlog_channel_id, "mod log"),
+        ):
+            if channel_id is None:
+                continue
+            channel = guild.get_channel(channel_id)
+            if channel is None:
+                problems.append(f"The {label} channel was deleted; please choose another.")
+            elif not channel.permissions_for(me).send_messages:
+                problems.append(
+                    f"I can't post in the {label} channel {channel_mention(channel_id)}."
+                )
+        embed = discord.Embed(
+            title="FamilyBot settings", description="\n".join(lines), colour=0x5B8DB8
+        )
+        embed.add_field(
+            name="Needs attention" if problems else "All set",
+            value="\n".join(f"• {p}" for p in problems)
+            if problems
+            else "Everything looks good. 💙",
+            inline=False,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: FamilyBot) -> None:
+    await bot.add_cog(Setup(bot))

@@ -1,0 +1,220 @@
+"""The `familybot` command: run, check, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from familybot import __version__
+from familybot.config import Settings, load_settings
+from familybot.errors import ConfigError
+
+log = logging.getLogger("familybot")
+
+EXIT_CONFIG = 2
+
+
+def application_id_from_token(token: str) -> int | None:
+    """A bot token's first part is its user id in base64; for bots that is the application id."""
+    first = token.split(".", 1)[0]
+    try:
+        decoded = base64.b64decode(first + "=" * (-len(first) % 4), validate=False).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return int(decoded) if decoded.isdigit() else None
+
+
+async def _run(settings: Settings, token: str) -> int:
+    import discord
+
+    from familybot.bot import FamilyBot
+    from familybot.db.connection import DatabaseUnavailable
+
+    bot = FamilyBot(settings)
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    tasks: set[asyncio.Task[None]] = set()
+
+    def request_stop(signame: str) -> None:
+        if not stopping.is_set():
+            log.info("received %s, shutting down", signame)
+            stopping.set()
+            task = loop.create_task(bot.close())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers
+            loop.add_signal_handler(sig, request_stop, sig.name)
+    try:
+        async with bot:
+            await bot.start(token)
+    except discord.LoginFailure:
+        print(
+            "Discord did not accept the DISCORD_TOKEN in your .env. It may have been reset or "
+            "copied incompletely. Open https://discord.com/developers/applications, choose your "
+            "application, go to 'Bot', press 'Reset Token', and paste the new token into .env.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except discord.PrivilegedIntentsRequired:
+        print(
+            "Discord refused an intent FamilyBot asked for. MESSAGE_CONTENT_INTENT is on in your "
+            ".env: either turn it off, or enable 'Message Content Intent' on the Bot page of your "
+            "application at https://discord.com/developers/applications.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except DatabaseUnavailable as exc:
+        print(f"{exc} Check DATABASE_PATH in your .env.", file=sys.stderr)
+        return EXIT_CONFIG
+    log.info("stopped cleanly")
+    return 0
+
+
+def cmd_run(settings: Settings) -> int:
+    token = settings.require_token()
+    from familybot.logging_setup import configure_logging
+
+    configure_logging(settings.log_level)
+    return asyncio.run(_run(settings, token))
+
+
+async def _check_database(settings: Settings) -> tuple[bool, list[str]]:
+    from familybot.db.connection import Database, DatabaseUnavailable
+    from familybot.db.migrate import available_migrations, current_version
+
+    lines: list[str] = []
+    exists = settings.database_path.exists()
+    try:
+        db = await Database.open(settings.database_path)
+    except DatabaseUnavailable as exc:
+        return False, [f"✗ Database: {exc}"]
+    try:
+        integrity = await db.fetchval("PRAGMA integrity_check")
+        version = await current_version(db)
+    finally:
+        await db.close()
+    latest = available_migrations()[-1].number
+    ok = integrity == "ok" and version <= latest
+    where = settings.database_path if exists else f"{settings.database_path} (new, created now)"
+    lines.append(f"{'✓' if integrity == 'ok' else '✗'} Database: {where}, integrity {integrity}")
+    if version < latest:
+        lines.append(
+            f"  Schema version {version} of {latest}: it is upgraded when the bot starts (or run `familybot migrate`)."
+        )
+    elif version > latest:
+        lines.append(f"✗ Schema version {version} is newer than this FamilyBot knows ({latest}).")
+    else:
+        lines.append(f"  Schema version {version} (current).")
+    return ok, lines
+
+
+def cmd_check(settings: Settings) -> int:
+    from familybot.permissions import NEEDS, invite_url
+
+    print(f"FamilyBot {__version__}")
+    problems = 0
+    try:
+        token = settings.require_token()
+    except ConfigError as exc:
+        print(f"✗ Token: {exc.explanation}")
+        return EXIT_CONFIG
+    app_id = application_id_from_token(token)
+    print("✓ Token: set and well-formed")
+    print(f"  Default time zone: {settings.default_timezone}; log level: {settings.log_level}")
+    if settings.dev_guild_id:
+        print(f"  Commands sync instantly to the development server {settings.dev_guild_id}.")
+    else:
+        print("  Commands sync globally (they can take a while to appear the first time).")
+    ok, lines = asyncio.run(_check_database(settings))
+    print("\n".join(lines))
+    problems += 0 if ok else 1
+    print()
+    print("Invite the bot with this link (it asks for exactly these permissions):")
+    if app_id is None:
+        print("  (could not read the application id from the token; copy the Application ID from")
+        print(
+            "   the developer portal and use https://discord.com/oauth2/authorize?client_id=ID...)"
+        )
+        problems += 1
+    else:
+        print(f"  {invite_url(app_id)}")
+    for need in NEEDS:
+        print(f"  - {need.permission.replace('_', ' ').title()}: to {need.reason}")
+    print()
+    print("Gateway intents: FamilyBot needs no privileged intents.")
+    if settings.message_content_intent:
+        print(
+            "  MESSAGE_CONTENT_INTENT is on: enable 'Message Content Intent' on the Bot page of the "
+            "developer portal, or the bot will not start."
+        )
+    else:
+        print(
+            "  Leave 'Server Members' and 'Message Content' off on the Bot page unless you enable optional features."
+        )
+    return 0 if problems == 0 else 1
+
+
+def cmd_migrate(settings: Settings) -> int:
+    async def go() -> int:
+        from familybot.db.connection import Database, DatabaseUnavailable
+        from familybot.db.migrate import current_version, migrate
+
+        try:
+            db = await Database.open(settings.database_path)
+        except DatabaseUnavailable as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_CONFIG
+        try:
+            applied = await migrate(db)
+            version = await current_version(db)
+        finally:
+            await db.close()
+        for m in applied:
+            print(f"applied {m.number:04d}_{m.name}")
+        print(f"Database {settings.database_path} is at schema version {version}.")
+        return 0
+
+    return asyncio.run(go())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="familybot", description="FamilyBot: a Discord bot for family support groups."
+    )
+    parser.add_argument("--version", action="version", version=f"familybot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (reads DISCORD_TOKEN from .env)")
+    sub.add_parser("check", help="check configuration and database, print the invite URL")
+    sub.add_parser("migrate", help="apply database migrations")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command == "run":
+            return cmd_run(settings)
+        if args.command == "check":
+            return cmd_check(settings)
+        if args.command == "migrate":
+            return cmd_migrate(settings)
+    except ConfigError as exc:
+        print(exc.explanation, file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Typed settings from the environment and `.env`: the only reader of the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from familybot.errors import ConfigError
+
+# A bot token is three base64url parts joined by dots; the first is the bot's user id.
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
+
+TOKEN_HELP = """\
+FamilyBot needs a Discord bot token to connect, and {problem}.
+To get one: open https://discord.com/developers/applications, choose "New Application",
+give it a name (for example "FamilyBot"), open the "Bot" page, press "Reset Token" and
+copy the token. Then create a file named .env in the folder you run FamilyBot from
+(copy .env.example to start) and put the token on a line of its own:
+    DISCORD_TOKEN=paste-your-token-here
+Keep this token secret: anyone who has it can act as your bot. Afterwards, run
+`familybot check` to get the link that invites the bot to your server."""
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything FamilyBot reads from its environment. See .env.example for each meaning."""
+
+    discord_token: str | None
+    database_path: Path
+    dev_guild_id: int | None
+    log_level: str
+    default_timezone: str
+    backup_dir: Path
+    message_content_intent: bool
+
+    def require_token(self) -> str:
+        """Return the token, or raise ConfigError explaining how to get one."""
+        token = self.discord_token
+        if not token:
+            raise ConfigError(TOKEN_HELP.format(problem="DISCORD_TOKEN is not set"))
+        if not _TOKEN_RE.match(token):
+            raise ConfigError(
+                TOKEN_HELP.format(
+                    problem="the DISCORD_TOKEN that is set does not look like a bot token "
+                    "(it should be three parts separated by dots, with no spaces or quotes)"
+                )
+            )
+        return token
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name} should be true or false, not {raw!r}.")
+
+
+def load_settings(env_file: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read settings: real environment variables win over values in the .env file."""
+    file_values: dict[str, str] = {}
+    path = env_file if env_file is not None else Path.cwd() / ".env"
+    if path.is_file():
+        file_values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    merged = {**file_values, **(environ if environ is not None else dict(os.environ))}
+
+    def get(name: str, default: str = "") -> str:
+        return merged.get(name, default).strip()
+
+    token = get("DISCORD_TOKEN") or None
+
+    dev_guild_raw = get("DEV_GUILD_ID")
+    dev_guild_id: int | None = None
+    if dev_guild_raw:
+        if not dev_guild_raw.isdigit():
+            raise ConfigError(
+                f"DEV_GUILD_ID should be a server id (a long number), not {dev_guild_raw!r}. "
+                "In Discord, turn on Developer Mode, right-click your server and "
+                "choose 'Copy Server ID'."
+            )
+        dev_guild_id = int(dev_guild_raw)
+
+    log_level = get("LOG_LEVEL", "INFO").upper() or "INFO"
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL should be one of {', '.join(LOG_LEVELS)}, not {log_level!r}.")
+
+    tz = get("DEFAULT_TIMEZONE", "UTC") or "UTC"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"DEFAULT_TIMEZONE should be an IANA time zone name such as "
+            f"America/New_York or Europe/London, not {tz!r}."
+        ) from exc
+
+    return Settings(
+        discord_token=token,
+        database_path=Path(get("DATABASE_PATH", "data/familybot.db") or "data/familybot.db"),
+        dev_guild_id=dev_guild_id,
+        log_level=log_level,
+        default_timezone=tz,
+        backup_dir=Path(get("BACKUP_DIR", "backups") or "backups"),
+        message_content_intent=_parse_bool(
+            "MESSAGE_CONTENT_INTENT", get("MESSAGE_CONTENT_INTENT", "false")
+        ),
+    )

@@ -1,0 +1,114 @@
+"""One aiosqlite connection with the pragmas we rely on, and explicit transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[Any] | dict[str, Any]
+
+# True while the current task is inside Database.transaction(): nested writes join it.
+_in_transaction: ContextVar[bool] = ContextVar("familybot_in_transaction", default=False)
+
+
+class DatabaseUnavailable(Exception):
+    """The database file cannot be opened or used (missing folder, locked, disk full)."""
+
+
+class Database:
+    """A thin async wrapper: every write runs inside one serialised transaction.
+
+    There is one connection per process, so concurrent coroutines share it; the write
+    lock keeps one coroutine's transaction from swallowing another's statements.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path, *, busy_timeout_ms: int = 5000) -> Database:
+        if str(path) != ":memory:":
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailable(
+                    f"Cannot create the folder {path.parent} for the database: {exc.strerror}."
+                ) from exc
+        try:
+            conn = await aiosqlite.connect(str(path), isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = FULL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise DatabaseUnavailable(f"Cannot open the database at {path}: {exc}.") from exc
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        return self._conn
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        rows = await self._conn.execute_fetchall(sql, params)
+        return list(rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        rows = await self._conn.execute_fetchall(sql, params)
+        for row in rows:
+            return row
+        return None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+        """Run one write; inside transaction() it joins it, otherwise it commits alone."""
+        if _in_transaction.get():
+            cursor = await self._conn.execute(sql, params)
+            return cursor._cursor  # the plain sqlite3 cursor: rowcount and lastrowid
+        async with self.transaction():
+            cursor = await self._conn.execute(sql, params)
+            return cursor._cursor
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        if _in_transaction.get():
+            await self._conn.executemany(sql, rows)
+            return
+        async with self.transaction():
+            await self._conn.executemany(sql, rows)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error. Re-entrant per task."""
+        if _in_transaction.get():
+            yield self
+            return
+        async with self._write_lock:
+            token = _in_transaction.set(True)
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self
+                except BaseException:
+                    await self._conn.execute("ROLLBACK")
+                    raise
+                await self._conn.execute("COMMIT")
+            finally:
+                _in_transaction.reset(token)

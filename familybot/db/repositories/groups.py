@@ -1,0 +1,303 @@
+"""groups, group_facilitators and memberships."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from familybot.db.connection import Database
+from familybot.models import (
+    Group,
+    GroupFacilitator,
+    GroupStatus,
+    JoinMode,
+    Membership,
+    MembershipStatus,
+    from_unix,
+    to_unix,
+)
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _group(row: sqlite3.Row) -> Group:
+    return Group(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        name=row["name"],
+        description=row["description"],
+        focus=row["focus"],
+        capacity=row["capacity"],
+        join_mode=JoinMode(row["join_mode"]),
+        guidelines=row["guidelines"],
+        guidelines_version=row["guidelines_version"],
+        role_id=row["role_id"],
+        channel_id=row["channel_id"],
+        status=GroupStatus(row["status"]),
+        created_by=row["created_by"],
+        created_at=from_unix(row["created_at"]),
+        archived_at=from_unix(row["archived_at"]) if row["archived_at"] is not None else None,
+    )
+
+
+def _membership(row: sqlite3.Row) -> Membership:
+    return Membership(
+        id=row["id"],
+        group_id=row["group_id"],
+        user_id=row["user_id"],
+        status=MembershipStatus(row["status"]),
+        consent_version=row["consent_version"],
+        consented_at=from_unix(row["consented_at"]),
+        requested_at=from_unix(row["requested_at"]),
+        joined_at=from_unix(row["joined_at"]) if row["joined_at"] is not None else None,
+    )
+
+
+class GroupRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- groups -------------------------------------------------------------------------
+    async def create(
+        self,
+        *,
+        guild_id: int,
+        name: str,
+        description: str,
+        focus: str,
+        capacity: int | None,
+        join_mode: JoinMode,
+        guidelines: str,
+        role_id: int | None,
+        channel_id: int | None,
+        created_by: int,
+        now: datetime,
+    ) -> Group:
+        cursor = await self._db.execute(
+            "INSERT INTO groups (guild_id, name, name_key, description, focus, capacity, "
+            "join_mode, guidelines, role_id, channel_id, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                guild_id,
+                name,
+                name_key(name),
+                description,
+                focus,
+                capacity,
+                join_mode.value,
+                guidelines,
+                role_id,
+                channel_id,
+                created_by,
+                to_unix(now),
+            ),
+        )
+        group = await self.get(int(cursor.lastrowid or 0))
+        assert group is not None
+        return group
+
+    async def get(self, group_id: int) -> Group | None:
+        row = await self._db.fetchone("SELECT * FROM groups WHERE id = ?", (group_id,))
+        return _group(row) if row else None
+
+    async def find_active(self, guild_id: int, name: str) -> Group | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM groups WHERE guild_id = ? AND name_key = ? AND status = 'active'",
+            (guild_id, name_key(name)),
+        )
+        return _group(row) if row else None
+
+    async def find_latest_archived(self, guild_id: int, name: str) -> Group | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM groups WHERE guild_id = ? AND name_key = ? AND status = 'archived' "
+            "ORDER BY archived_at DESC LIMIT 1",
+            (guild_id, name_key(name)),
+        )
+        return _group(row) if row else None
+
+    async def list_active(self, guild_id: int) -> list[Group]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM groups WHERE guild_id = ? AND status = 'active' ORDER BY name_key",
+            (guild_id,),
+        )
+        return [_group(r) for r in rows]
+
+    async def count_active(self, guild_id: int | None = None) -> int:
+        if guild_id is None:
+            return int(await self._db.fetchval("SELECT count(*) FROM groups WHERE status='active'"))
+        return int(
+            await self._db.fetchval(
+                "SELECT count(*) FROM groups WHERE guild_id = ? AND status = 'active'", (guild_id,)
+            )
+        )
+
+    async def search_names(
+        self, guild_id: int, prefix: str, limit: int = 25, *, include_archived: bool = False
+    ) -> list[str]:
+        pattern = (
+            "%"
+            + name_key(prefix).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
+        status_filter = "" if include_archived else "AND status = 'active'"
+        rows = await self._db.fetchall(
+            f"SELECT DISTINCT name FROM groups WHERE guild_id = ? {status_filter} "
+            "AND name_key LIKE ? ESCAPE '\\' ORDER BY (instr(name_key, ?) = 1) DESC, name_key "
+            "LIMIT ?",
+            (guild_id, pattern, name_key(prefix), limit),
+        )
+        return [r["name"] for r in rows]
+
+    async def update(self, group_id: int, **changes: Any) -> Group:
+        allowed = {
+            "name",
+            "description",
+            "focus",
+            "capacity",
+            "join_mode",
+            "guidelines",
+            "guidelines_version",
+            "status",
+            "archived_at",
+            "role_id",
+            "channel_id",
+        }
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"cannot update {sorted(unknown)}")
+        values = dict(changes)
+        if "name" in values:
+            values["name_key"] = name_key(values["name"])
+        for key, value in list(values.items()):
+            if isinstance(value, datetime):
+                values[key] = to_unix(value)
+            elif hasattr(value, "value") and not isinstance(value, int | str):
+                values[key] = value.value
+        assignments = ", ".join(f"{k} = :{k}" for k in values)
+        values["group_id"] = group_id
+        await self._db.execute(f"UPDATE groups SET {assignments} WHERE id = :group_id", values)
+        group = await self.get(group_id)
+        assert group is not None
+        return group
+
+    # --- facilitators ---------------------------------------------------------------------
+    async def add_facilitator(
+        self, group_id: int, user_id: int, added_by: int, now: datetime
+    ) -> bool:
+        cursor = await self._db.execute(
+            "INSERT OR IGNORE INTO group_facilitators (group_id, user_id, added_by, added_at) "
+            "VALUES (?, ?, ?, ?)",
+            (group_id, user_id, added_by, to_unix(now)),
+        )
+        return cursor.rowcount == 1
+
+    async def facilitators(self, group_id: int) -> list[GroupFacilitator]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM group_facilitators WHERE group_id = ? ORDER BY added_at, user_id",
+            (group_id,),
+        )
+        return [
+            GroupFacilitator(r["group_id"], r["user_id"], r["added_by"], from_unix(r["added_at"]))
+            for r in rows
+        ]
+
+    # --- memberships ----------------------------------------------------------------------
+    async def membership(self, group_id: int, user_id: int) -> Membership | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM memberships WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+        )
+        return _membership(row) if row else None
+
+    async def add_membership(
+        self,
+        group_id: int,
+        user_id: int,
+        status: MembershipStatus,
+        consent_version: int,
+        now: datetime,
+    ) -> Membership:
+        await self._db.execute(
+            "INSERT INTO memberships (group_id, user_id, status, consent_version, consented_at, "
+            "requested_at, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                group_id,
+                user_id,
+                status.value,
+                consent_version,
+                to_unix(now),
+                to_unix(now),
+                to_unix(now) if status is MembershipStatus.MEMBER else None,
+            ),
+        )
+        membership = await self.membership(group_id, user_id)
+        assert membership is not None
+        return membership
+
+    async def set_status(
+        self, group_id: int, user_id: int, status: MembershipStatus, now: datetime
+    ) -> None:
+        await self._db.execute(
+            "UPDATE memberships SET status = ?, "
+            "joined_at = CASE WHEN ? = 'member' THEN ? ELSE joined_at END "
+            "WHERE group_id = ? AND user_id = ?",
+            (status.value, status.value, to_unix(now), group_id, user_id),
+        )
+
+    async def delete_membership(self, group_id: int, user_id: int) -> bool:
+        cursor = await self._db.execute(
+            "DELETE FROM memberships WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+        )
+        return cursor.rowcount == 1
+
+    async def count(self, group_id: int, status: MembershipStatus) -> int:
+        return int(
+            await self._db.fetchval(
+                "SELECT count(*) FROM memberships WHERE group_id = ? AND status = ?",
+                (group_id, status.value),
+            )
+        )
+
+    async def seat_counts(self, guild_id: int) -> dict[int, int]:
+        rows = await self._db.fetchall(
+            "SELECT m.group_id, count(*) AS n FROM memberships m JOIN groups g ON g.id = m.group_id "
+            "WHERE g.guild_id = ? AND g.status = 'active' AND m.status = 'member' "
+            "GROUP BY m.group_id",
+            (guild_id,),
+        )
+        return {r["group_id"]: r["n"] for r in rows}
+
+    async def waitlist_position(self, group_id: int, user_id: int) -> int | None:
+        value = await self._db.fetchval(
+            "SELECT count(*) FROM memberships w JOIN memberships me "
+            "ON me.group_id = w.group_id AND me.user_id = ? "
+            "WHERE w.group_id = ? AND w.status = 'waitlisted' AND me.status = 'waitlisted' "
+            "AND w.id <= me.id",
+            (user_id, group_id),
+        )
+        return int(value) if value else None
+
+    async def first_waitlisted(self, group_id: int) -> Membership | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM memberships WHERE group_id = ? AND status = 'waitlisted' "
+            "ORDER BY id LIMIT 1",
+            (group_id,),
+        )
+        return _membership(row) if row else None
+
+    async def list_by_status(self, group_id: int, status: MembershipStatus) -> list[Membership]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM memberships WHERE group_id = ? AND status = ? ORDER BY id",
+            (group_id, status.value),
+        )
+        return [_membership(r) for r in rows]
+
+    async def memberships_of_user(self, guild_id: int, user_id: int) -> list[Membership]:
+        rows = await self._db.fetchall(
+            "SELECT m.* FROM memberships m JOIN groups g ON g.id = m.group_id "
+            "WHERE g.guild_id = ? AND m.user_id = ? ORDER BY m.id",
+            (guild_id, user_id),
+        )
+        return [_membership(r) for r in rows]

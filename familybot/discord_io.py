@@ -1,0 +1,199 @@
+"""DiscordIO: the bot's implementation of the services' DiscordPort, over discord.py."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+import discord
+
+from familybot.errors import DiscordActionFailed
+from familybot.services.ports import GroupSpace, Notice
+from familybot.ui.embeds import notice_embed
+from familybot.ui.text import user_mention
+from familybot.ui.views import approval_view
+
+log = logging.getLogger(__name__)
+
+CANNOT_DM = 50007
+
+MEMBER_ACCESS = discord.PermissionOverwrite(
+    view_channel=True, send_messages=True, read_message_history=True
+)
+BOT_ACCESS = discord.PermissionOverwrite(
+    view_channel=True,
+    send_messages=True,
+    embed_links=True,
+    read_message_history=True,
+    manage_channels=True,
+)
+
+
+def channel_slug(name: str) -> str:
+    slug = re.sub(r"[^\w-]+", "-", name.casefold()).strip("-")
+    slug = re.sub(r"-{2,}", "-", slug)
+    return (slug or "group")[:90]
+
+
+def _failed(what: str, error: discord.HTTPException) -> DiscordActionFailed:
+    log.warning("discord refused %s status=%s code=%s", what, error.status, error.code)
+    if isinstance(error, discord.Forbidden):
+        return DiscordActionFailed(
+            f"Discord didn't let me {what}. I may be missing a permission (Manage Roles or "
+            "Manage Channels), or my role may be below the group's role. Nothing was changed; "
+            "an admin can check with `/setup show`."
+        )
+    return DiscordActionFailed(
+        f"Discord had a problem when I tried to {what}. Nothing was changed; please try again "
+        "in a moment."
+    )
+
+
+class DiscordIO:
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    def _guild(self, guild_id: int) -> discord.Guild:
+        guild = self._client.get_guild(guild_id)
+        if guild is None:
+            raise DiscordActionFailed(
+                "I can't see this server right now. Please try again in a moment."
+            )
+        return guild
+
+    async def create_group_space(
+        self, guild_id: int, name: str, topic: str, facilitator_ids: Sequence[int]
+    ) -> GroupSpace:
+        guild = self._guild(guild_id)
+        reason = "FamilyBot: new support group"
+        try:
+            role = await guild.create_role(name=name, mentionable=False, reason=reason)
+        except discord.HTTPException as error:
+            raise _failed("create the group's role", error) from error
+        overwrites: dict[
+            discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite
+        ] = {
+            guild.default_role: discord.PermissionOverwrite(view_channel=False),
+            role: MEMBER_ACCESS,
+            guild.me: BOT_ACCESS,
+        }
+        for user_id in facilitator_ids:
+            overwrites[discord.Object(user_id, type=discord.Member)] = MEMBER_ACCESS
+        try:
+            channel = await guild.create_text_channel(
+                channel_slug(name), overwrites=overwrites, topic=topic[:1024], reason=reason
+            )
+        except discord.HTTPException as error:
+            await self._delete_role(guild, role.id)
+            raise _failed("create the group's private channel", error) from error
+        return GroupSpace(role_id=role.id, channel_id=channel.id)
+
+    async def _delete_role(self, guild: discord.Guild, role_id: int) -> None:
+        try:
+            await self._client.http.delete_role(guild.id, role_id, reason="FamilyBot: undo")
+        except discord.HTTPException:
+            log.warning("could not delete role=%d guild=%d during undo", role_id, guild.id)
+
+    async def delete_group_space(self, guild_id: int, space: GroupSpace) -> None:
+        guild = self._guild(guild_id)
+        try:
+            await self._client.http.delete_channel(space.channel_id, reason="FamilyBot: undo")
+        except discord.HTTPException:
+            log.warning("could not delete channel=%d during undo", space.channel_id)
+        await self._delete_role(guild, space.role_id)
+
+    async def update_group_space(
+        self, guild_id: int, space: GroupSpace, name: str, topic: str
+    ) -> None:
+        try:
+            await self._client.http.edit_role(
+                guild_id, space.role_id, reason="FamilyBot: group edited", name=name
+            )
+            await self._client.http.edit_channel(
+                space.channel_id,
+                reason="FamilyBot: group edited",
+                name=channel_slug(name),
+                topic=topic[:1024],
+            )
+        except discord.HTTPException as error:
+            raise _failed("rename the group's role and channel", error) from error
+
+    async def archive_group_space(self, guild_id: int, space: GroupSpace) -> None:
+        # Members keep read access to their history; nobody can post any more.
+        try:
+            await self._client.http.edit_channel_permissions(
+                space.channel_id,
+                space.role_id,
+                allow=str(discord.Permissions(view_channel=True, read_message_history=True).value),
+                deny=str(discord.Permissions(send_messages=True).value),
+                type=0,
+                reason="FamilyBot: group archived",
+            )
+        except discord.HTTPException as error:
+            raise _failed("close the group's channel", error) from error
+
+    async def grant_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None:
+        allow, deny = MEMBER_ACCESS.pair()
+        try:
+            await self._client.http.edit_channel_permissions(
+                channel_id,
+                user_id,
+                allow=str(allow.value),
+                deny=str(deny.value),
+                type=1,
+                reason="FamilyBot: group facilitator added",
+            )
+        except discord.HTTPException as error:
+            raise _failed("open the group's channel to them", error) from error
+
+    async def add_member_role(self, guild_id: int, user_id: int, role_id: int) -> None:
+        try:
+            await self._client.http.add_role(
+                guild_id, user_id, role_id, reason="FamilyBot: joined group"
+            )
+        except discord.HTTPException as error:
+            raise _failed("give you the group's role", error) from error
+
+    async def remove_member_role(self, guild_id: int, user_id: int, role_id: int) -> None:
+        try:
+            await self._client.http.remove_role(
+                guild_id, user_id, role_id, reason="FamilyBot: left group"
+            )
+        except discord.NotFound:
+            log.info("role already gone role=%d user=%d", role_id, user_id)
+        except discord.HTTPException as error:
+            raise _failed("take back the group's role", error) from error
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        try:
+            user = self._client.get_user(user_id) or await self._client.fetch_user(user_id)
+            await user.send(embed=notice_embed(notice))
+        except discord.Forbidden as error:
+            if error.code == CANNOT_DM:
+                log.info("dm not delivered user=%d reason=closed", user_id)
+            else:
+                log.warning("dm refused user=%d code=%s", user_id, error.code)
+            return False
+        except discord.HTTPException as error:
+            log.warning("dm failed user=%d status=%s", user_id, error.status)
+            return False
+        return True
+
+    async def post_join_request(
+        self, guild_id: int, channel_id: int, group_id: int, group_name: str, user_id: int
+    ) -> None:
+        channel = self._client.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            raise DiscordActionFailed(
+                "I couldn't reach the facilitators' alerts channel, so your request wasn't sent. "
+                "Nothing was changed; please let a facilitator know."
+            )
+        try:
+            await channel.send(
+                f"{user_mention(user_id)} would like to join **{discord.utils.escape_markdown(group_name)}** "
+                "and has agreed to its guidelines.",
+                view=approval_view(group_id, user_id),
+            )
+        except discord.HTTPException as error:
+            raise _failed("send your request to the facilitators", error) from error

@@ -1,0 +1,51 @@
+"""The Discord permissions and intents FamilyBot needs, each with the reason it is needed.
+
+`familybot check` builds the invite URL from this table, so the bot asks for exactly
+what its features use and nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Bit values from Discord's permission flags.
+PERMISSION_BITS: dict[str, int] = {
+    "manage_channels": 1 << 4,
+    "view_channel": 1 << 10,
+    "send_messages": 1 << 11,
+    "embed_links": 1 << 14,
+    "read_message_history": 1 << 16,
+    "manage_roles": 1 << 28,
+}
+
+
+@dataclass(frozen=True)
+class Need:
+    permission: str
+    reason: str
+
+
+NEEDS: tuple[Need, ...] = (
+    Need("view_channel", "see the channels it posts reminders and alerts in"),
+    Need("send_messages", "post reminders, alerts and mod-log entries"),
+    Need("embed_links", "show groups, sessions and resources as tidy cards"),
+    Need("read_message_history", "update its own earlier messages (RSVP counts)"),
+    Need("manage_roles", "give each group's members the group's role, and take it back"),
+    Need("manage_channels", "create each group's private channel and close it on archive"),
+)
+
+SCOPES: tuple[str, ...] = ("bot", "applications.commands")
+
+
+def permissions_value() -> int:
+    value = 0
+    for need in NEEDS:
+        value |= PERMISSION_BITS[need.permission]
+    return value
+
+
+def invite_url(application_id: int) -> str:
+    return (
+        "https://discord.com/oauth2/authorize"
+        f"?client_id={application_id}&scope={'+'.join(SCOPES)}&permissions={permissions_value()}"
+    )

@@ -1,0 +1,545 @@
+"""Support groups: creation, consent-first joining, capacity and waitlist, approvals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from familybot.clock import Clock
+from familybot.db.connection import Database
+from familybot.db.repositories.groups import GroupRepository
+from familybot.db.repositories.settings import SettingsRepository
+from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
+from familybot.models import Group, GroupStatus, JoinMode, Membership, MembershipStatus
+from familybot.services.ports import DiscordPort, GroupSpace, Notice
+
+log = logging.getLogger(__name__)
+
+NAME_MAX = 50
+DESCRIPTION_MAX = 1000
+FOCUS_MAX = 100
+GUIDELINES_MAX = 3000
+CAPACITY_MAX = 1000
+
+DEFAULT_GUIDELINES = (
+    "**What is shared here stays here.** Please don't repeat anything another family "
+    "shares, and don't share screenshots or names outside this group.\n"
+    "**Speak from your own experience.** Listen without judging; everyone's path is different.\n"
+    "**This is peer support, not medical advice.** For treatment questions, talk with your "
+    "loved one's care team.\n"
+    "**Facilitators are not a crisis service.** If anyone is in danger, call your local "
+    "emergency number. `/crisis` shows crisis lines any time.\n"
+    "**You can leave at any time** with `/group leave`."
+)
+
+NextSessionLookup = Callable[[int], Awaitable[datetime | None]]
+AttendanceLookup = Callable[[int], Awaitable[dict[int, tuple[int, int]]]]
+
+
+async def _no_next_session(_group_id: int) -> datetime | None:
+    return None
+
+
+async def _no_attendance(_group_id: int) -> dict[int, tuple[int, int]]:
+    return {}
+
+
+class JoinResult(StrEnum):
+    SEATED = "seated"
+    WAITLISTED = "waitlisted"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class JoinOutcome:
+    result: JoinResult
+    group: Group
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    group: Group
+    seats_taken: int
+    next_session: datetime | None
+
+    @property
+    def seats_left(self) -> int | None:
+        if self.group.capacity is None:
+            return None
+        return max(0, self.group.capacity - self.seats_taken)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    user_id: int
+    since: datetime | None
+    attended: int = 0
+    sessions: int = 0
+
+
+@dataclass(frozen=True)
+class Roster:
+    group: Group
+    members: list[RosterEntry]
+    waitlisted: list[RosterEntry]
+    pending: list[RosterEntry]
+    facilitator_ids: list[int]
+
+
+@dataclass(frozen=True)
+class LeaveOutcome:
+    group: Group
+    promoted_user_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Decision:
+    group: Group
+    user_id: int
+    outcome: JoinOutcome | None  # None when denied
+    already_decided: bool = False
+
+
+def _clean(text: str, limit: int, what: str, *, minimum: int = 1) -> str:
+    value = " ".join(text.split()) if what == "name" else text.strip()
+    if len(value) < minimum:
+        raise UserFacingError(f"The {what} can't be empty. Please try again with a {what}.")
+    if len(value) > limit:
+        raise UserFacingError(
+            f"The {what} is {len(value)} characters long; please keep it to {limit} or fewer."
+        )
+    return value
+
+
+class GroupsService:
+    def __init__(
+        self,
+        db: Database,
+        groups: GroupRepository,
+        settings: SettingsRepository,
+        discord: DiscordPort,
+        clock: Clock,
+    ) -> None:
+        self._db = db
+        self._groups = groups
+        self._settings = settings
+        self._discord = discord
+        self._clock = clock
+        self._locks: dict[int, asyncio.Lock] = {}
+        self.next_session_lookup: NextSessionLookup = _no_next_session
+        self.attendance_lookup: AttendanceLookup = _no_attendance
+
+    def _lock(self, group_id: int) -> asyncio.Lock:
+        # One lock per group: a button, a command and a job may touch the same seats.
+        return self._locks.setdefault(group_id, asyncio.Lock())
+
+    # --- lookups ----------------------------------------------------------------------------
+    async def get_active(self, guild_id: int, name: str) -> Group:
+        group = await self._groups.find_active(guild_id, name)
+        if group is not None:
+            return group
+        archived = await self._groups.find_latest_archived(guild_id, name)
+        shown = " ".join(name.split())[:NAME_MAX]
+        if archived is not None:
+            raise Conflict(
+                f"The group “{archived.name}” has been archived, so it can't be changed or joined."
+            )
+        raise NotFound(
+            f"I couldn't find a group called “{shown}”. `/group list` shows the open groups."
+        )
+
+    async def _get_by_id(self, group_id: int) -> Group:
+        group = await self._groups.get(group_id)
+        if group is None:
+            raise NotFound("That group no longer exists.")
+        return group
+
+    async def autocomplete_names(self, guild_id: int, typed: str) -> list[str]:
+        return await self._groups.search_names(guild_id, typed[:NAME_MAX])
+
+    async def count_active(self, guild_id: int | None = None) -> int:
+        return await self._groups.count_active(guild_id)
+
+    async def _summary(self, group: Group, seats_taken: int | None = None) -> GroupSummary:
+        taken = (
+            seats_taken
+            if seats_taken is not None
+            else await self._groups.count(group.id, MembershipStatus.MEMBER)
+        )
+        return GroupSummary(group, taken, await self.next_session_lookup(group.id))
+
+    async def list_groups(self, guild_id: int) -> list[GroupSummary]:
+        groups = await self._groups.list_active(guild_id)
+        counts = await self._groups.seat_counts(guild_id)
+        return [await self._summary(g, counts.get(g.id, 0)) for g in groups]
+
+    async def info(self, guild_id: int, name: str) -> GroupSummary:
+        return await self._summary(await self.get_active(guild_id, name))
+
+    # --- facilitator actions ---------------------------------------------------------------
+    async def create(
+        self,
+        *,
+        guild_id: int,
+        actor_id: int,
+        name: str,
+        description: str,
+        focus: str,
+        capacity: int | None,
+        join_mode: JoinMode,
+    ) -> Group:
+        name = _clean(name, NAME_MAX, "name", minimum=2)
+        description = _clean(description, DESCRIPTION_MAX, "description")
+        focus = _clean(focus, FOCUS_MAX, "focus")
+        if capacity is not None and not 1 <= capacity <= CAPACITY_MAX:
+            raise UserFacingError(f"Capacity should be between 1 and {CAPACITY_MAX} seats.")
+        if await self._groups.find_active(guild_id, name) is not None:
+            raise Conflict(f"There is already a group called “{name}”. Please pick another name.")
+        space = await self._discord.create_group_space(guild_id, name, focus, [actor_id])
+        try:
+            async with self._db.transaction():
+                group = await self._groups.create(
+                    guild_id=guild_id,
+                    name=name,
+                    description=description,
+                    focus=focus,
+                    capacity=capacity,
+                    join_mode=join_mode,
+                    guidelines=DEFAULT_GUIDELINES,
+                    role_id=space.role_id,
+                    channel_id=space.channel_id,
+                    created_by=actor_id,
+                    now=self._clock.now(),
+                )
+                await self._groups.add_facilitator(group.id, actor_id, actor_id, self._clock.now())
+        except Exception:
+            log.exception("group store failed guild=%d; removing its role and channel", guild_id)
+            await self._discord.delete_group_space(guild_id, space)
+            raise
+        log.info("group created guild=%d group=%d actor=%d", guild_id, group.id, actor_id)
+        return group
+
+    async def edit(
+        self,
+        *,
+        guild_id: int,
+        name: str,
+        new_name: str | None = None,
+        description: str | None = None,
+        focus: str | None = None,
+        capacity: int | None = None,
+        join_mode: JoinMode | None = None,
+        guidelines: str | None = None,
+    ) -> tuple[Group, list[int]]:
+        """Apply the given changes. Returns the group and anyone seated from the waitlist."""
+        group = await self.get_active(guild_id, name)
+        changes: dict[str, object] = {}
+        if new_name is not None:
+            cleaned = _clean(new_name, NAME_MAX, "name", minimum=2)
+            other = await self._groups.find_active(guild_id, cleaned)
+            if other is not None and other.id != group.id:
+                raise Conflict(f"There is already a group called “{cleaned}”.")
+            changes["name"] = cleaned
+        if description is not None:
+            changes["description"] = _clean(description, DESCRIPTION_MAX, "description")
+        if focus is not None:
+            changes["focus"] = _clean(focus, FOCUS_MAX, "focus")
+        if capacity is not None:
+            if not 0 <= capacity <= CAPACITY_MAX:
+                raise UserFacingError(
+                    f"Capacity should be between 1 and {CAPACITY_MAX} seats (0 means no limit)."
+                )
+            changes["capacity"] = capacity or None
+        if join_mode is not None:
+            changes["join_mode"] = join_mode
+        if guidelines is not None:
+            changes["guidelines"] = _clean(guidelines, GUIDELINES_MAX, "guidelines")
+            changes["guidelines_version"] = group.guidelines_version + 1
+        if not changes:
+            raise UserFacingError("Nothing to change: pick at least one thing to edit.")
+        async with self._lock(group.id):
+            if group.role_id and group.channel_id and ("name" in changes or "focus" in changes):
+                await self._discord.update_group_space(
+                    guild_id,
+                    GroupSpace(group.role_id, group.channel_id),
+                    str(changes.get("name", group.name)),
+                    str(changes.get("focus", group.focus)),
+                )
+            updated = await self._groups.update(group.id, **changes)
+            promoted = await self._promote_waitlist(updated)
+        return updated, promoted
+
+    async def archive(self, guild_id: int, name: str) -> Group:
+        group = await self.get_active(guild_id, name)
+        async with self._lock(group.id):
+            if group.role_id and group.channel_id:
+                await self._discord.archive_group_space(
+                    guild_id, GroupSpace(group.role_id, group.channel_id)
+                )
+            async with self._db.transaction():
+                # Nobody is left waiting on a group that will not meet again.
+                for status in (MembershipStatus.WAITLISTED, MembershipStatus.PENDING):
+                    for m in await self._groups.list_by_status(group.id, status):
+                        await self._groups.delete_membership(group.id, m.user_id)
+                archived = await self._groups.update(
+                    group.id, status=GroupStatus.ARCHIVED, archived_at=self._clock.now()
+                )
+        log.info("group archived guild=%d group=%d", guild_id, group.id)
+        return archived
+
+    async def add_facilitator(
+        self, guild_id: int, name: str, user_id: int, actor_id: int, target_is_facilitator: bool
+    ) -> Group:
+        group = await self.get_active(guild_id, name)
+        if not target_is_facilitator:
+            raise NotAllowed(
+                "That member isn't a facilitator yet. An admin can give them the facilitator "
+                "role first (see `/setup show`), then add them to the group."
+            )
+        if any(f.user_id == user_id for f in await self._groups.facilitators(group.id)):
+            raise Conflict(f"They already facilitate “{group.name}”.")
+        if group.channel_id:
+            await self._discord.grant_channel_access(guild_id, group.channel_id, user_id)
+        await self._groups.add_facilitator(group.id, user_id, actor_id, self._clock.now())
+        return group
+
+    async def roster(self, guild_id: int, name: str) -> Roster:
+        group = await self.get_active(guild_id, name)
+        attendance = await self.attendance_lookup(group.id)
+
+        def entries(rows: list[Membership], *, joined: bool) -> list[RosterEntry]:
+            out = []
+            for m in rows:
+                attended, total = attendance.get(m.user_id, (0, 0))
+                since = m.joined_at if joined else m.requested_at
+                out.append(RosterEntry(m.user_id, since, attended, total))
+            return out
+
+        return Roster(
+            group=group,
+            members=entries(
+                await self._groups.list_by_status(group.id, MembershipStatus.MEMBER), joined=True
+            ),
+            waitlisted=entries(
+                await self._groups.list_by_status(group.id, MembershipStatus.WAITLISTED),
+                joined=False,
+            ),
+            pending=entries(
+                await self._groups.list_by_status(group.id, MembershipStatus.PENDING), joined=False
+            ),
+            facilitator_ids=[f.user_id for f in await self._groups.facilitators(group.id)],
+        )
+
+    async def remove_member(self, guild_id: int, name: str, user_id: int) -> LeaveOutcome:
+        group = await self.get_active(guild_id, name)
+        outcome = await self._leave(
+            group,
+            user_id,
+            not_in_group=(
+                "That member isn't in this group (or on its waitlist), so there is nothing to remove."
+            ),
+        )
+        await self._discord.send_dm(
+            user_id,
+            Notice(
+                f"About {group.name}",
+                f"A facilitator has removed you from **{group.name}**. If you have questions, "
+                "you're welcome to reach out to the facilitators.",
+            ),
+        )
+        return outcome
+
+    # --- member actions ---------------------------------------------------------------------
+    async def prepare_join(self, guild_id: int, user_id: int, name: str) -> Group:
+        """Check a join can start; the caller then shows the guidelines for consent."""
+        group = await self.get_active(guild_id, name)
+        await self._ensure_not_joined(group, user_id)
+        if group.join_mode is JoinMode.APPROVAL:
+            await self._require_alerts_channel(group)
+        return group
+
+    async def _ensure_not_joined(self, group: Group, user_id: int) -> None:
+        existing = await self._groups.membership(group.id, user_id)
+        if existing is None:
+            return
+        if existing.status is MembershipStatus.MEMBER:
+            raise Conflict(f"You're already a member of “{group.name}”. 💙")
+        if existing.status is MembershipStatus.WAITLISTED:
+            position = await self._groups.waitlist_position(group.id, user_id)
+            raise Conflict(
+                f"You're already on the waitlist for “{group.name}” (number {position} in line). "
+                "I'll message you when a seat opens."
+            )
+        raise Conflict(
+            f"Your request to join “{group.name}” is already with the facilitators. "
+            "I'll message you when they've looked at it."
+        )
+
+    async def _require_alerts_channel(self, group: Group) -> int:
+        channel_id = (await self._settings.get(group.guild_id)).alerts_channel_id
+        if channel_id is None:
+            raise Conflict(
+                f"“{group.name}” asks facilitators to approve new members, but the server "
+                "hasn't set up a place for those requests yet. Please let a facilitator know."
+            )
+        return channel_id
+
+    async def consent_and_join(
+        self, group_id: int, user_id: int, consent_version: int
+    ) -> JoinOutcome:
+        """Record consent to the shown guidelines, then seat, waitlist or request approval."""
+        group = await self._get_by_id(group_id)
+        if not group.is_active:
+            raise Conflict(f"“{group.name}” has been archived, so it can't be joined.")
+        if consent_version != group.guidelines_version:
+            raise Conflict(
+                f"The guidelines for “{group.name}” changed since you opened them. "
+                "Please run `/group join` again to read the current version."
+            )
+        async with self._lock(group.id):
+            await self._ensure_not_joined(group, user_id)
+            now = self._clock.now()
+            if group.join_mode is JoinMode.APPROVAL:
+                alerts = await self._require_alerts_channel(group)
+                await self._groups.add_membership(
+                    group.id, user_id, MembershipStatus.PENDING, consent_version, now
+                )
+                try:
+                    await self._discord.post_join_request(
+                        group.guild_id, alerts, group.id, group.name, user_id
+                    )
+                except Exception:
+                    await self._groups.delete_membership(group.id, user_id)
+                    raise
+                return JoinOutcome(JoinResult.PENDING, group)
+            return await self._seat_or_waitlist(group, user_id, consent_version, now)
+
+    async def _seat_or_waitlist(
+        self,
+        group: Group,
+        user_id: int,
+        consent_version: int,
+        now: datetime,
+        *,
+        existing: bool = False,
+    ) -> JoinOutcome:
+        taken = await self._groups.count(group.id, MembershipStatus.MEMBER)
+        if group.capacity is not None and taken >= group.capacity:
+            if existing:
+                await self._groups.set_status(group.id, user_id, MembershipStatus.WAITLISTED, now)
+            else:
+                await self._groups.add_membership(
+                    group.id, user_id, MembershipStatus.WAITLISTED, consent_version, now
+                )
+            position = await self._groups.waitlist_position(group.id, user_id)
+            return JoinOutcome(JoinResult.WAITLISTED, group, position)
+        if group.role_id:
+            await self._discord.add_member_role(group.guild_id, user_id, group.role_id)
+        try:
+            if existing:
+                await self._groups.set_status(group.id, user_id, MembershipStatus.MEMBER, now)
+            else:
+                await self._groups.add_membership(
+                    group.id, user_id, MembershipStatus.MEMBER, consent_version, now
+                )
+        except Exception:
+            if group.role_id:
+                await self._discord.remove_member_role(group.guild_id, user_id, group.role_id)
+            raise
+        log.info("member seated group=%d user=%d", group.id, user_id)
+        return JoinOutcome(JoinResult.SEATED, group)
+
+    async def leave(self, guild_id: int, user_id: int, name: str) -> LeaveOutcome:
+        group = await self._groups.find_active(guild_id, name)
+        if group is None:
+            group = await self.get_active(guild_id, name)  # raises the right message
+        return await self._leave(
+            group,
+            user_id,
+            not_in_group=f"You're not in “{group.name}”, so there's nothing to leave.",
+        )
+
+    async def _leave(self, group: Group, user_id: int, *, not_in_group: str) -> LeaveOutcome:
+        async with self._lock(group.id):
+            existing = await self._groups.membership(group.id, user_id)
+            if existing is None:
+                raise Conflict(not_in_group)
+            if existing.status is MembershipStatus.MEMBER and group.role_id:
+                await self._discord.remove_member_role(group.guild_id, user_id, group.role_id)
+            await self._groups.delete_membership(group.id, user_id)
+            log.info("membership ended group=%d user=%d", group.id, user_id)
+            promoted = await self._promote_waitlist(group)
+        return LeaveOutcome(group, promoted)
+
+    async def _promote_waitlist(self, group: Group) -> list[int]:
+        """Seat people from the waitlist, first in line first, while seats are free."""
+        promoted: list[int] = []
+        while True:
+            if group.capacity is not None:
+                taken = await self._groups.count(group.id, MembershipStatus.MEMBER)
+                if taken >= group.capacity:
+                    break
+            nxt = await self._groups.first_waitlisted(group.id)
+            if nxt is None:
+                break
+            try:
+                await self._seat_or_waitlist(
+                    group, nxt.user_id, nxt.consent_version, self._clock.now(), existing=True
+                )
+            except UserFacingError:
+                log.warning("waitlist promotion failed group=%d user=%d", group.id, nxt.user_id)
+                break
+            promoted.append(nxt.user_id)
+            await self._discord.send_dm(
+                nxt.user_id,
+                Notice(
+                    f"A seat opened in {group.name}",
+                    f"Good news: a seat opened in **{group.name}** and it's yours. "
+                    "You can now see the group's private channel. Welcome! 💙",
+                ),
+            )
+        return promoted
+
+    async def decide(self, group_id: int, user_id: int, approve: bool) -> Decision:
+        """A facilitator approves or denies a pending request (from the alerts buttons)."""
+        group = await self._get_by_id(group_id)
+        async with self._lock(group.id):
+            existing = await self._groups.membership(group.id, user_id)
+            if existing is None or existing.status is not MembershipStatus.PENDING:
+                return Decision(group, user_id, None, already_decided=True)
+            if not group.is_active:
+                await self._groups.delete_membership(group.id, user_id)
+                return Decision(group, user_id, None, already_decided=True)
+            if not approve:
+                await self._groups.delete_membership(group.id, user_id)
+                await self._discord.send_dm(
+                    user_id,
+                    Notice(
+                        f"About {group.name}",
+                        f"Thank you for asking to join **{group.name}**. The facilitators weren't "
+                        "able to offer you a place this time. You're welcome to look at other "
+                        "groups with `/group list`, or to reach out to a facilitator.",
+                    ),
+                )
+                return Decision(group, user_id, None)
+            outcome = await self._seat_or_waitlist(
+                group, user_id, existing.consent_version, self._clock.now(), existing=True
+            )
+        if outcome.result is JoinResult.SEATED:
+            body = (
+                f"Your request to join **{group.name}** was approved. You can now see the "
+                "group's private channel. Welcome! 💙"
+            )
+        else:
+            body = (
+                f"Your request to join **{group.name}** was approved. The group is full right "
+                f"now, so you're number {outcome.position} on the waitlist; I'll message you "
+                "when a seat opens."
+            )
+        await self._discord.send_dm(user_id, Notice(f"About {group.name}", body))
+        return Decision(group, user_id, outcome)

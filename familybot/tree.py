@@ -1,0 +1,98 @@
+"""The command tree's single error handler: kind ephemeral replies, ids-only logs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from familybot.db.connection import DatabaseUnavailable
+from familybot.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+GENERIC_ERROR = (
+    "Sorry, something went wrong on my side and nothing was changed. Please try again in a "
+    "moment; if it keeps happening, let a facilitator know. If you need help right now, "
+    "`/crisis` always works."
+)
+DATABASE_ERROR = (
+    "Sorry, I can't reach my records right now, so nothing was changed. Please try again in a "
+    "few minutes. If you need help right now, `/crisis` always works."
+)
+NOT_A_FACILITATOR = (
+    "Only facilitators can do that. If you think you should be able to, ask an admin."
+)
+NOT_AN_ADMIN = "Only server admins (with the Manage Server permission) can do that."
+GUILD_ONLY = "That only works inside the server, not in direct messages."
+
+
+def message_for(error: BaseException) -> tuple[str, bool]:
+    """The text to show for an error, and whether it was expected (not worth a traceback)."""
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        inner = error.__cause__ if isinstance(error, app_commands.TransformerError) else None
+        error = (
+            error.original
+            if isinstance(error, app_commands.CommandInvokeError)
+            else (inner or error)
+        )
+    if isinstance(error, UserFacingError):
+        return error.message, True
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return GUILD_ONLY, True
+    if isinstance(error, app_commands.CheckFailure):
+        text = str(error)
+        return (
+            text if text and not text.startswith("The check functions") else NOT_A_FACILITATOR
+        ), True
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Please wait {error.retry_after:.0f} seconds before trying that again.", True
+    if isinstance(error, app_commands.TransformerError):
+        return "I couldn't understand one of the options. Please pick it from the list.", True
+    if isinstance(error, DatabaseUnavailable):
+        return DATABASE_ERROR, False
+    if isinstance(error, discord.Forbidden):
+        return (
+            "Discord didn't let me do that: I may be missing a permission. An admin can "
+            "check with `/setup show`. Nothing was changed.",
+            False,
+        )
+    return GENERIC_ERROR, False
+
+
+async def send_private(interaction: discord.Interaction[Any], text: str) -> None:
+    """Reply ephemerally whether or not the interaction was already answered."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver error reply interaction=%d", interaction.id)
+
+
+async def report_error(
+    interaction: discord.Interaction[Any], error: BaseException, where: str
+) -> None:
+    text, expected = message_for(error)
+    if not expected:
+        log.error(
+            "unhandled error in %s guild=%s channel=%s user=%d interaction=%d",
+            where,
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+            interaction.id,
+            exc_info=error,
+        )
+    await send_private(interaction, text)
+
+
+class FamilyTree(app_commands.CommandTree[Any]):
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        command = interaction.command.qualified_name if interaction.command else "unknown"
+        await report_error(interaction, error, f"command {command!r}")

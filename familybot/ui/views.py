@@ -1,0 +1,151 @@
+"""Persistent buttons. State lives in the custom_id, so they work after a restart."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import discord
+
+from familybot.checks import member_is_facilitator
+from familybot.services.groups import JoinOutcome, JoinResult
+from familybot.tree import NOT_A_FACILITATOR, report_error, send_private
+from familybot.ui.text import clip, defuse, user_mention
+
+log = logging.getLogger(__name__)
+
+
+def join_result_text(outcome: JoinOutcome) -> str:
+    name = clip(defuse(outcome.group.name), 100)
+    if outcome.result is JoinResult.SEATED:
+        channel = (
+            f" Your group's private channel is <#{outcome.group.channel_id}>."
+            if outcome.group.channel_id
+            else ""
+        )
+        return f"Thank you. You're now a member of **{name}**. Welcome! 💙{channel}"
+    if outcome.result is JoinResult.WAITLISTED:
+        return (
+            f"Thank you. **{name}** is full right now, so you're on the waitlist: number "
+            f"{outcome.position} in line. I'll message you as soon as a seat opens."
+        )
+    return (
+        f"Thank you. **{name}** asks facilitators to welcome each new member, so your request "
+        "is with them now. I'll message you when they've looked at it."
+    )
+
+
+class ConsentButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"fb:consent:(?P<group>\d+):(?P<version>\d+)",
+):
+    """“I agree” under a group's guidelines; consent is recorded only when pressed."""
+
+    def __init__(self, group_id: int, version: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="I agree",
+                style=discord.ButtonStyle.success,
+                custom_id=f"fb:consent:{group_id}:{version}",
+            )
+        )
+        self.group_id = group_id
+        self.version = version
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ConsentButton:
+        return cls(int(match["group"]), int(match["version"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            outcome = await interaction.client.services.groups.consent_and_join(
+                self.group_id, interaction.user.id, self.version
+            )
+        except Exception as error:
+            await report_error(interaction, error, "consent button")
+            return
+        await interaction.response.edit_message(
+            content=join_result_text(outcome), embed=None, view=None
+        )
+
+
+class ApprovalButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"fb:approval:(?P<group>\d+):(?P<user>\d+):(?P<action>approve|deny)",
+):
+    """Approve / Deny on a join request in the facilitators' alerts channel."""
+
+    def __init__(self, group_id: int, user_id: int, action: str) -> None:
+        approve = action == "approve"
+        super().__init__(
+            discord.ui.Button(
+                label="Approve" if approve else "Deny",
+                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.secondary,
+                custom_id=f"fb:approval:{group_id}:{user_id}:{action}",
+            )
+        )
+        self.group_id = group_id
+        self.user_id = user_id
+        self.approve = approve
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ApprovalButton:
+        return cls(int(match["group"]), int(match["user"]), match["action"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            if not await member_is_facilitator(interaction):
+                await send_private(interaction, NOT_A_FACILITATOR)
+                return
+            decision = await interaction.client.services.groups.decide(
+                self.group_id, self.user_id, self.approve
+            )
+        except Exception as error:
+            await report_error(interaction, error, "approval button")
+            return
+        name = clip(defuse(decision.group.name), 100)
+        who = user_mention(self.user_id)
+        actor = user_mention(interaction.user.id)
+        if decision.already_decided:
+            text = f"This request from {who} for **{name}** was already handled."
+        elif decision.outcome is None:
+            text = f"Request from {who} to join **{name}**: declined by {actor}. They were told kindly by DM."
+        elif decision.outcome.result is JoinResult.SEATED:
+            text = (
+                f"Request from {who} to join **{name}**: approved by {actor}. They're now a member."
+            )
+        else:
+            text = (
+                f"Request from {who} to join **{name}**: approved by {actor}. The group is full, "
+                f"so they're number {decision.outcome.position} on the waitlist."
+            )
+        await interaction.response.edit_message(content=text, view=None)
+
+
+def consent_view(group_id: int, version: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ConsentButton(group_id, version))
+    return view
+
+
+def approval_view(group_id: int, user_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ApprovalButton(group_id, user_id, "approve"))
+    view.add_item(ApprovalButton(group_id, user_id, "deny"))
+    return view
+
+
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ConsentButton, ApprovalButton)
