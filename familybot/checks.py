@@ -20,9 +20,8 @@ FACILITATOR_MARK = "__familybot_requires__"
 def actor_of(interaction: discord.Interaction[Any]) -> Actor:
     user = interaction.user
     perms = interaction.permissions
-    role_ids = (
-        frozenset(r.id for r in user.roles) if isinstance(user, discord.Member) else frozenset()
-    )
+    # A guild interaction carries a Member with roles; in DMs there are none.
+    role_ids = frozenset(r.id for r in getattr(user, "roles", ()))
     return Actor(
         user_id=user.id,
         role_ids=role_ids,

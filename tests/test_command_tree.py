@@ -1,0 +1,164 @@
+"""Walk the whole command tree: names, descriptions, Discord's limits, and guards."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import discord
+import pytest
+from discord import app_commands
+
+from familybot.bot import COGS, FamilyBot
+from familybot.checks import FACILITATOR_MARK
+from familybot.config import load_settings
+from familybot.db.connection import Database
+from familybot.db.migrate import migrate
+from familybot.services.container import build_services
+from tests.support.fakes import FakeClock, RecordingPort
+
+NAME_RE = re.compile(r"^[-_\w]{1,32}$")
+
+# PRODUCT.md's contract: commands and subcommands a plain member must not be able to run.
+FACILITATOR_ONLY = {
+    "group create",
+    "group members",
+    "group edit",
+    "group remove",
+    "group add-facilitator",
+    "group archive",
+}
+ADMIN_ONLY_PREFIXES = ("setup ",)
+MEMBER_COMMANDS = {"group list", "group info", "group join", "group leave", "about"}
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[FamilyBot]:
+    settings = load_settings(
+        tmp_path / "none.env", environ={"DATABASE_PATH": str(tmp_path / "t.db")}
+    )
+    instance = FamilyBot(settings, clock=FakeClock(), sync_commands=False)
+    db = await Database.open(tmp_path / "t.db")
+    await migrate(db)
+    instance.services = build_services(db, RecordingPort(), FakeClock(), "UTC")
+    for ext in COGS:
+        await instance.load_extension(ext)
+    yield instance
+    await db.close()
+
+
+def walk(commands: list[Any]) -> list[app_commands.Command[Any, ..., Any]]:
+    out: list[app_commands.Command[Any, ..., Any]] = []
+    for command in commands:
+        if isinstance(command, app_commands.Group):
+            out.extend(walk(command.commands))
+        elif isinstance(command, app_commands.Command):
+            out.append(command)
+    return out
+
+
+def text_size(payload: dict[str, Any]) -> int:
+    size = len(payload["name"]) + len(payload.get("description", ""))
+    for choice in payload.get("choices") or []:
+        size += len(choice["name"]) + len(str(choice["value"]))
+    return size + sum(text_size(o) for o in payload.get("options", []))
+
+
+def check_payload(payload: dict[str, Any], depth: int = 0) -> None:
+    assert NAME_RE.match(payload["name"]) and payload["name"] == payload["name"].lower(), payload[
+        "name"
+    ]
+    if payload.get("type", 1) == 1:
+        assert 1 <= len(payload["description"]) <= 100, payload["name"]
+    options = payload.get("options", [])
+    assert len(options) <= 25
+    names = [o["name"] for o in options]
+    assert len(names) == len(set(names)), f"duplicate option names in {payload['name']}"
+    seen_optional = False
+    for option in options:
+        if option["type"] in (1, 2):
+            assert depth < 2
+            check_payload(option, depth + 1)
+            continue
+        assert NAME_RE.match(option["name"])
+        assert 1 <= len(option["description"]) <= 100, option["name"]
+        assert len(option.get("choices") or []) <= 25
+        if option.get("required"):
+            assert not seen_optional, f"required option after optional in {payload['name']}"
+        else:
+            seen_optional = True
+        if "max_length" in option:
+            assert option["max_length"] <= 6000
+
+
+async def test_tree_shape_and_limits(bot: FamilyBot) -> None:
+    top = bot.tree.get_commands()
+    names = [c.name for c in top]
+    assert len(names) == len(set(names))
+    assert len(top) <= 100
+    payloads = [c.to_dict(bot.tree) for c in top]
+    for payload in payloads:
+        check_payload(payload)
+    for payload in payloads:
+        # Discord caps a command's names, descriptions and choices at 4000 characters in all.
+        assert text_size(payload) <= 4000, payload["name"]
+    qualified = {c.qualified_name for c in walk(top)}
+    assert qualified >= FACILITATOR_ONLY | MEMBER_COMMANDS
+    # /setup is hidden from members by Discord itself, too.
+    setup_payload = next(p for p in payloads if p["name"] == "setup")
+    assert int(setup_payload["default_member_permissions"]) == (
+        discord.Permissions(manage_guild=True).value
+    )
+    assert setup_payload["contexts"] == [0]
+
+
+def member_interaction(bot: FamilyBot, *, manage_guild: bool = False) -> Any:
+    user = SimpleNamespace(id=4242, roles=[])
+    return SimpleNamespace(
+        client=bot,
+        guild_id=1,
+        user=user,
+        permissions=discord.Permissions(manage_guild=manage_guild),
+    )
+
+
+async def run_checks(command: app_commands.Command[Any, ..., Any], interaction: Any) -> bool:
+    try:
+        for check in command.checks:
+            result = check(interaction)
+            if hasattr(result, "__await__"):
+                result = await result
+            if not result:
+                return False
+    except app_commands.CheckFailure:
+        return False
+    return True
+
+
+async def test_every_guarded_command_refuses_a_plain_member(bot: FamilyBot) -> None:
+    plain = member_interaction(bot)
+    admin = member_interaction(bot, manage_guild=True)
+    for command in walk(bot.tree.get_commands()):
+        name = command.qualified_name
+        mark = getattr(command.callback, FACILITATOR_MARK, None)
+        guarded = name in FACILITATOR_ONLY or name.startswith(ADMIN_ONLY_PREFIXES)
+        assert (mark is not None) == guarded, (
+            f"{name}: guard mark {mark!r}, expected guarded={guarded}"
+        )
+        assert await run_checks(command, plain) is not guarded, name
+        assert await run_checks(command, admin), name
+
+
+async def test_facilitator_role_unlocks_facilitator_commands(bot: FamilyBot) -> None:
+    await bot.services.setup.set_facilitator_role(1, 77)
+    facilitator = member_interaction(bot)
+    facilitator.user.roles = [SimpleNamespace(id=77)]
+    for command in walk(bot.tree.get_commands()):
+        name = command.qualified_name
+        if name in FACILITATOR_ONLY:
+            assert await run_checks(command, facilitator), name
+        if name.startswith(ADMIN_ONLY_PREFIXES):
+            assert not await run_checks(command, facilitator), name
