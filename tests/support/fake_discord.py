@@ -1,0 +1,567 @@
+"""A local fake of Discord (REST under /api/v10 + Gateway websocket) for end-to-end tests.
+
+Usage::
+
+    fake = FakeDiscord()
+    await fake.start()
+    guild_id = fake.add_guild("Family", owner_id=fake.add_user(name="owner"))
+    client = commands.Bot(command_prefix="!", intents=discord.Intents.default())
+    async with fake.running(client):          # points discord.py at the fake, logs in, READY
+        handle = await fake.slash(guild_id, some_user, "setup", "facilitator-role",
+                                  options={"role": role_id})
+        body = await handle.wait_response()
+    await fake.stop()
+
+The state/REST/interaction parts live in sibling modules; this one holds the HTTP server,
+request recording, rate limiting/failure injection, schema validation and the Gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+import traceback
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import discord
+import yarl
+from aiohttp import BodyPartReader, WSMsgType, web
+
+from .discord_schema import DiscordSpec, load_spec
+from .fake_discord_interactions import (
+    ChannelOpt,
+    InteractionHandle,
+    InteractionMixin,
+    MentionableOpt,
+    RoleOpt,
+    UserOpt,
+)
+from .fake_discord_rest import Req
+from .fake_discord_state import JSON, ApiError, Recorded, RecordedFile, SchemaError
+
+__all__ = [
+    "ChannelOpt",
+    "FakeDiscord",
+    "InteractionHandle",
+    "MentionableOpt",
+    "Recorded",
+    "RoleOpt",
+    "SchemaError",
+    "UserOpt",
+    "point_discord_py_at",
+]
+
+log = logging.getLogger("tests.fake_discord")
+API_PREFIX = "/api/v10"
+_RECORDED_HEADERS = ("Authorization", "User-Agent", "X-Audit-Log-Reason", "Content-Type")
+
+
+@dataclass
+class _Failure:
+    method: str
+    path_regex: re.Pattern[str]
+    status: int
+    body: Any
+    headers: dict[str, str]
+    times: int
+
+
+def point_discord_py_at(fake: FakeDiscord) -> Callable[[], None]:
+    """Redirects discord.py REST + Gateway to ``fake``; returns an undo callable."""
+    old_base = discord.http.Route.BASE
+    old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    discord.http.Route.BASE = fake.base_url
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
+
+    def undo() -> None:
+        discord.http.Route.BASE = old_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+
+    return undo
+
+
+def _json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> web.Response:
+    # discord.py compares Content-Type to exactly "application/json" (no charset).
+    hdrs = {"Content-Type": "application/json", **(headers or {})}
+    return web.Response(status=status, body=json.dumps(data).encode(), headers=hdrs)
+
+
+class FakeDiscord(InteractionMixin):
+    """In-memory Discord. See module docstring; all ids are ints on the Python side."""
+
+    def __init__(
+        self,
+        *,
+        bot_name: str = "FamilyBot",
+        spec_path: Path | None = None,
+        validate_schema: bool = True,
+        heartbeat_interval_ms: int = 41250,
+    ) -> None:
+        super().__init__(bot_name=bot_name)
+        self._init_rest()
+        self._init_interaction_state()
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.port = 0
+        self.requests: list[Recorded] = []
+        self.unhandled_routes: list[Recorded] = []
+        self.handler_errors: list[str] = []
+        self.schema_errors: list[SchemaError] = []
+        #: Set True in a test that provokes violations on purpose (fixture skips its check).
+        self.expect_schema_errors = False
+        self.unknown_spec_requests: list[tuple[str, str]] = []
+        self.spec: DiscordSpec | None = None
+        self.schema_skip_reason: str | None = None
+        if validate_schema:
+            self.spec, self.schema_skip_reason = load_spec(spec_path)
+        else:
+            self.schema_skip_reason = "schema validation disabled by the test"
+        # rate limiting / failure injection
+        self.global_rate_limit: int | None = None
+        self.rate_limit_window: float = 1.0
+        self.rate_limited_count = 0
+        self._window_start = 0.0
+        self._window_count = 0
+        self._failures: list[_Failure] = []
+        # gateway
+        self.session_id: str | None = None
+        self._seq = 0
+        self._event_log: list[JSON] = []
+        self._ws: web.WebSocketResponse | None = None
+        self._ws_identified = False
+        self.identify_payloads: list[JSON] = []
+        self.gateway_ops: list[JSON] = []  # every frame the bot sent (except heartbeats)
+        self.gateway_connects: list[tuple[str, dict[str, str]]] = []  # (path, query)
+        self.heartbeats = 0
+        self.identified = asyncio.Event()
+        self.resumed = asyncio.Event()
+        self._request_seen = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # lifecycle ----------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    @property
+    def resume_gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/resume-gateway"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/gateway", self._handle_gateway)
+        app.router.add_get("/resume-gateway", self._handle_gateway)
+        app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._handle_rest)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close(code=1001)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @contextlib.asynccontextmanager
+    async def running(
+        self,
+        client: discord.Client,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        guild_ready_timeout: float = 0.05,
+    ) -> AsyncIterator[discord.Client]:
+        """Points discord.py at the fake, starts ``client`` and waits for ``on_ready``.
+
+        ``guild_ready_timeout`` (discord.py waits that long after the last GUILD_CREATE before
+        READY; default 2s) is lowered so tests stay fast."""
+        undo = point_discord_py_at(self)
+        client._connection.guild_ready_timeout = guild_ready_timeout
+        task = asyncio.create_task(client.start(self.token), name="fake-discord-client")
+        try:
+            ready = asyncio.create_task(client.wait_until_ready())
+            done, _ = await asyncio.wait(
+                {task, ready}, timeout=timeout, return_when="FIRST_COMPLETED"
+            )
+            if ready not in done:
+                ready.cancel()
+                if task in done:
+                    task.result()  # re-raise the start() failure
+                raise AssertionError(f"client not ready within {timeout}s")
+            yield client
+        finally:
+            await client.close()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 5)
+            undo()
+
+    # recording queries --------------------------------------------------------------------
+    def requests_to(self, method: str, path_regex: str) -> list[Recorded]:
+        return [r for r in self.requests if r.matches(method, path_regex)]
+
+    async def wait_for_request(
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> list[Recorded]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [r for r in self.requests_to(method, path_regex) if r.status]
+            if len(found) >= count:
+                return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {count}x {method} {path_regex} within {timeout}s")
+            self._request_seen.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._request_seen.wait(), remaining)
+
+    def assert_no_schema_errors(self, *, include_unknown_paths: bool = True) -> None:
+        problems = [f"{e.method} {e.path}: {e.message}" for e in self.schema_errors]
+        if include_unknown_paths:
+            problems += [
+                f"{m} {p}: path not in Discord's OpenAPI spec"
+                for m, p in self.unknown_spec_requests
+            ]
+        assert not problems, "Discord schema violations:\n" + "\n".join(problems)
+
+    def assert_no_unhandled_routes(self) -> None:
+        assert not self.unhandled_routes, "fake has no route for: " + ", ".join(
+            f"{r.method} {r.path}" for r in self.unhandled_routes
+        )
+        assert not self.handler_errors, "fake handler crashed:\n" + "\n".join(self.handler_errors)
+
+    def fail_next(
+        self,
+        method: str,
+        path_regex: str,
+        status: int = 500,
+        body: Any = None,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """The next ``times`` matching requests fail with ``status``.
+
+        status=429 without body → a per-route rate limit with retry_after 0.05s.  Note that
+        discord.py sleeps 1+2n s before retrying a 500/502/504, so prefer 4xx in fast tests."""
+        if body is None:
+            body = (
+                {"message": "You are being rate limited.", "retry_after": 0.05, "global": False}
+                if status == 429
+                else {"code": 0, "message": f"{status}: injected failure"}
+            )
+        hdrs = dict(headers or {})
+        if status == 429:
+            hdrs.setdefault("Retry-After", "1")
+            hdrs.setdefault("X-RateLimit-Scope", "user")
+            hdrs.setdefault("Via", "1.1 google")
+        self._failures.append(
+            _Failure(method.upper(), re.compile(path_regex), status, body, hdrs, times)
+        )
+
+    # REST plumbing ------------------------------------------------------------------------
+    async def _read_body(self, request: web.Request) -> tuple[Any, list[RecordedFile], bool]:
+        files: list[RecordedFile] = []
+        if request.content_type.startswith("multipart/"):
+            body: Any = None
+            reader = await request.multipart()
+            while True:
+                part = await reader.next()
+                if part is None:
+                    break
+                if not isinstance(part, BodyPartReader):
+                    continue
+                raw = await part.read(decode=False)
+                name = part.name or ""
+                if name == "payload_json":
+                    body = json.loads(bytes(raw))
+                else:
+                    files.append(
+                        RecordedFile(
+                            field_name=name,
+                            filename=part.filename or "",
+                            content_type=part.headers.get(
+                                "Content-Type", "application/octet-stream"
+                            ),
+                            data=bytes(raw),
+                        )
+                    )
+            return body, files, True
+        raw_body = await request.read()
+        if not raw_body:
+            return None, files, False
+        try:
+            return json.loads(raw_body), files, False
+        except ValueError:
+            raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
+
+    def _rate_limited(self) -> web.Response | None:
+        if not self.global_rate_limit:
+            return None
+        now = time.monotonic()
+        if now - self._window_start >= self.rate_limit_window:
+            self._window_start, self._window_count = now, 0
+        if self._window_count < self.global_rate_limit:
+            self._window_count += 1
+            return None
+        self.rate_limited_count += 1
+        retry_after = max(0.001, self.rate_limit_window - (now - self._window_start))
+        return _json_response(
+            429,
+            {
+                "message": "You are being rate limited.",
+                "retry_after": round(retry_after, 3),
+                "global": True,
+            },
+            {
+                "Retry-After": str(max(1, int(retry_after + 0.999))),
+                "X-RateLimit-Global": "true",
+                "X-RateLimit-Scope": "global",
+                "Via": "1.1 google",  # discord.py treats a 429 without Via as a Cloudflare ban
+            },
+        )
+
+    def _injected_failure(self, method: str, path: str) -> web.Response | None:
+        for failure in self._failures:
+            if failure.method == method and failure.path_regex.fullmatch(path):
+                failure.times -= 1
+                if failure.times <= 0:
+                    self._failures.remove(failure)
+                return _json_response(failure.status, failure.body, failure.headers)
+        return None
+
+    def _validate(self, rec: Recorded, multipart: bool) -> None:
+        if self.spec is None:
+            return
+        op = self.spec.match(rec.method, rec.path)
+        if op is None:
+            self.unknown_spec_requests.append((rec.method, rec.path))
+            return
+        for message in self.spec.validate_body(op, rec.json_body, multipart=multipart):
+            self.schema_errors.append(SchemaError(rec.method, rec.path, message))
+
+    def _authorised(self, request: web.Request, path: str) -> bool:
+        if path.startswith(("/webhooks/", "/interactions/")):
+            return True
+        return request.headers.get("Authorization") == f"Bot {self.token}"
+
+    async def _handle_rest(self, request: web.Request) -> web.Response:
+        method = request.method.upper()
+        path = "/" + request.match_info["tail"]
+        rec = Recorded(
+            method=method,
+            path=path,
+            query=dict(request.query),
+            json_body=None,
+            files=[],
+            headers={h: request.headers[h] for h in _RECORDED_HEADERS if h in request.headers},
+        )
+        self.requests.append(rec)
+        try:
+            response = await self._process(request, rec)
+        except ApiError as exc:
+            response = _json_response(exc.status, exc.body())
+        rec.status = response.status
+        self._request_seen.set()
+        return response
+
+    async def _process(self, request: web.Request, rec: Recorded) -> web.Response:
+        body, files, multipart = await self._read_body(request)
+        rec.json_body, rec.files = body, files
+        matched = self.match_route(rec.method, rec.path)
+        rec.route_name = matched[0].name if matched else None
+        limited = self._rate_limited() or self._injected_failure(rec.method, rec.path)
+        if limited is not None:
+            return limited
+        if not self._authorised(request, rec.path):
+            return _json_response(401, {"message": "401: Unauthorized", "code": 0})
+        self._validate(rec, multipart)
+        if matched is None:
+            self.unhandled_routes.append(rec)
+            return _json_response(404, {"code": 0, "message": "404: Not Found"})
+        route, params = matched
+        req = Req(rec.method, rec.path, params, rec.query, body, files)
+        try:
+            result = await route.handler(req)
+        except ApiError:
+            raise
+        except Exception:
+            self.handler_errors.append(f"{route.name}: {traceback.format_exc()}")
+            log.exception("fake discord handler %s crashed", route.name)
+            return _json_response(500, {"code": 0, "message": "500: Internal Server Error"})
+        if result is None:
+            return web.Response(status=204)
+        if isinstance(result, tuple):
+            return _json_response(result[0], result[1])
+        return _json_response(200, result)
+
+    # Gateway ------------------------------------------------------------------------------
+    async def wait_until_identified(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        await asyncio.wait_for(self.identified.wait(), timeout)
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed and self._ws_identified
+
+    async def _send(self, ws: web.WebSocketResponse, frame: JSON) -> None:
+        if not ws.closed:
+            await ws.send_str(json.dumps(frame))
+
+    async def dispatch(self, event: str, data: JSON) -> None:
+        """Sends a DISPATCH (op 0) event to the bot (kept for RESUME replay if offline)."""
+        self._seq += 1
+        frame = {"op": 0, "t": event, "s": self._seq, "d": data}
+        self._event_log.append(frame)
+        if self._ws is not None and self._ws_identified:
+            await self._send(self._ws, frame)
+
+    async def drop_connection(self, code: int = 4000) -> None:
+        """Closes the socket abnormally; discord.py should RESUME via resume_gateway_url."""
+        if self._ws is not None:
+            self._ws_identified = False
+            await self._ws.close(code=code)
+
+    async def send_reconnect(self) -> None:
+        """op 7 RECONNECT."""
+        if self._ws is not None:
+            await self._send(self._ws, {"op": 7, "d": None, "s": None, "t": None})
+
+    async def invalidate_session(self, resumable: bool = False) -> None:
+        """op 9 INVALID_SESSION; the bot re-IDENTIFYs when not resumable."""
+        if self._ws is not None:
+            await self._send(self._ws, {"op": 9, "d": resumable, "s": None, "t": None})
+
+    async def _handle_gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
+        await ws.prepare(request)
+        self.gateway_connects.append((request.path, dict(request.query)))
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close(code=4000)
+        self._ws, self._ws_identified = ws, False
+        await self._send(
+            ws,
+            {
+                "op": 10,
+                "d": {"heartbeat_interval": self.heartbeat_interval_ms},
+                "s": None,
+                "t": None,
+            },
+        )
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    await self._on_gateway_frame(ws, json.loads(msg.data))
+                elif msg.type is WSMsgType.ERROR:
+                    break
+        finally:
+            if self._ws is ws:
+                self._ws_identified = False
+        return ws
+
+    async def _on_gateway_frame(self, ws: web.WebSocketResponse, frame: JSON) -> None:
+        op = frame.get("op")
+        if op == 1:
+            self.heartbeats += 1
+            await self._send(ws, {"op": 11, "d": None, "s": None, "t": None})
+            return
+        self.gateway_ops.append(frame)
+        if op == 2:
+            await self._identify(ws, frame["d"])
+        elif op == 6:
+            await self._resume(ws, frame["d"])
+        elif op == 8:
+            await self._request_members(frame["d"])
+
+    async def _identify(self, ws: web.WebSocketResponse, data: JSON) -> None:
+        if data.get("token") not in (self.token, f"Bot {self.token}"):
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return
+        self.identify_payloads.append(data)
+        self.session_id = uuid.uuid4().hex
+        self._ws_identified = True
+        await self.dispatch(
+            "READY",
+            {
+                "v": 10,
+                "user": {
+                    **self.user_payload(self.bot_user_id),
+                    "verified": True,
+                    "mfa_enabled": False,
+                },
+                "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+                "session_id": self.session_id,
+                "session_type": "normal",
+                "resume_gateway_url": self.resume_gateway_url,
+                "shard": [0, 1],
+                "application": {"id": str(self.application_id), "flags": 0},
+                "private_channels": [],
+                "relationships": [],
+                "presences": [],
+                "guild_join_requests": [],
+                "geo_ordered_rtc_regions": [],
+                "user_settings": {},
+                "_trace": ["fake-discord"],
+            },
+        )
+        for gid in self.guilds:
+            await self.dispatch("GUILD_CREATE", self.guild_payload(gid))
+        self.identified.set()
+
+    async def _resume(self, ws: web.WebSocketResponse, data: JSON) -> None:
+        if data.get("session_id") != self.session_id or data.get("token") not in (
+            self.token,
+            f"Bot {self.token}",
+        ):
+            await self._send(ws, {"op": 9, "d": False, "s": None, "t": None})
+            return
+        self._ws_identified = True
+        last = int(data.get("seq") or 0)
+        for frame in self._event_log:
+            if frame["s"] > last:
+                await self._send(ws, frame)
+        await self.dispatch("RESUMED", {"_trace": ["fake-discord"]})
+        self.resumed.set()
+
+    async def _request_members(self, data: JSON) -> None:
+        gid = int(data["guild_id"])
+        if gid not in self.guilds:
+            return
+        members = list(self.guilds[gid].members.values())
+        if data.get("user_ids"):
+            wanted = {str(u) for u in data["user_ids"]}
+            members = [m for m in members if m["user"]["id"] in wanted]
+        elif data.get("query"):
+            members = [m for m in members if m["user"]["username"].startswith(data["query"])]
+        chunk: JSON = {
+            "guild_id": str(gid),
+            "members": members,
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "not_found": [],
+        }
+        if data.get("nonce"):
+            chunk["nonce"] = data["nonce"]
+        await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
