@@ -1,3 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import World, public_channel_posts
+from tests.support.fake_discord import FakeDiscord
 from tests.support.fixtures import fake_discord, pytest_configure
 
-__all__ = ["fake_discord", "pytest_configure"]
+__all__ = ["fake_discord", "pytest_configure", "world"]
+
+
+@pytest.fixture
+async def world(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[World]:
+    w = World(fake=fake_discord, tmp=tmp_path)
+    w.populate()
+    await w.start_bot()
+    yield w
+    await w.stop_bot()
+    # Care promise checked on every end-to-end test: nothing about people in public channels.
+    for cid, body in public_channel_posts(w):
+        text = str(body)
+        assert "<@" not in text, (
+            f"a public channel {cid} got a message naming someone: {text[:200]}"
+        )

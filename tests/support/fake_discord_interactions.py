@@ -375,13 +375,26 @@ class InteractionMixin(RestMixin):
                     return m
         raise KeyError(f"message {message_id} unknown to the fake")
 
-    def _component_message(self, channel_id: int, message_id: int | None) -> JSON:
+    def _component_message(
+        self, channel_id: int, message_id: int | None, custom_id: str, component_type: int
+    ) -> JSON:
         if message_id is not None:
             try:
                 return self._message_anywhere(message_id)
             except KeyError:
                 pass
-        stub = self.message_payload(channel_id, {"content": ""})
+        # An unknown message (e.g. an ephemeral reply) still carries the component pressed:
+        # people can only press what is on the message, and discord.py looks for it there.
+        component: JSON = {"type": component_type, "custom_id": custom_id}
+        if component_type == 2:
+            component.update({"style": 1, "label": "button"})
+        else:
+            component.update(
+                {"options": [], "min_values": 1, "max_values": 1} if component_type == 3 else {}
+            )
+        stub = self.message_payload(
+            channel_id, {"content": "", "components": [{"type": 1, "components": [component]}]}
+        )
         if message_id is not None:
             stub["id"] = str(message_id)
         return stub
@@ -428,7 +441,7 @@ class InteractionMixin(RestMixin):
         if message_id is not None and channel_id is None:
             with contextlib.suppress(KeyError):
                 cid = int(self._message_anywhere(message_id)["channel_id"])
-        message = self._component_message(cid, message_id)
+        message = self._component_message(cid, message_id, custom_id, component_type)
         data: JSON = {"custom_id": custom_id, "component_type": component_type}
         if values is not None:
             resolved: JSON = {}

@@ -1,0 +1,408 @@
+"""The real FamilyBot against the fake Discord: setup and support groups end to end."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from familybot.db.connection import Database
+from tests.e2e.harness import World, custom_ids, eventually, text_of
+from tests.support.fake_discord_state import VIEW_CHANNEL
+
+pytestmark = pytest.mark.asyncio
+
+
+async def rows(world: World, sql: str, *params: object) -> list[dict[str, object]]:
+    db = await Database.open(world.db_path)
+    try:
+        return [dict(r) for r in await db.fetchall(sql, params)]
+    finally:
+        await db.close()
+
+
+async def create_group(world: World, name: str = "Parents Circle", **extra: object) -> object:
+    options = {
+        "description": "A weekly circle for parents",
+        "focus": "parents of teens in IOP",
+        "join_mode": "open",
+    }
+    options.update(extra)
+    return await world.run_to_end(world.facilitator, "group", "create", name=name, **options)
+
+
+async def join(world: World, user: int, name: str = "Parents Circle") -> tuple[object, object]:
+    h = await world.run(user, "group", "join", name=name)
+    (consent_id,) = custom_ids(h.callback)
+    click = await world.fake.click(
+        world.guild_id, user, consent_id, message_id=world.fake.next_id()
+    )
+    await click.wait_response()
+    return h, click
+
+
+async def test_commands_are_synced_to_the_dev_guild(world: World) -> None:
+    names = {c["name"] for c in world.fake.guilds[world.guild_id].commands.values()}
+    assert {"setup", "group", "about"} <= names
+
+
+async def test_setup_commands(world: World) -> None:
+    await world.configure()
+    rows_ = await rows(world, "SELECT * FROM guild_settings")
+    assert rows_[0]["facilitator_role_id"] == world.facilitator_role
+    assert rows_[0]["alerts_channel_id"] == world.alerts_channel
+    h = await world.run(
+        world.admin, "setup", "alerts", channel=world.fake.guilds[world.guild_id].general_channel_id
+    )
+    assert h.ephemeral and "visible to everyone" in h.content
+    h = await world.run(world.admin, "setup", "timezone", tz="Europe/London")
+    assert h.ephemeral and "Europe/London" in h.content
+    h = await world.run(world.admin, "setup", "timezone", tz="Mars/Base")
+    assert h.ephemeral and "don't know the time zone" in h.content
+    h = await world.run(world.admin, "setup", "show")
+    assert h.ephemeral
+    shown = text_of(h.callback)
+    assert "Europe/London" in shown and f"<@&{world.facilitator_role}>" in shown
+    assert "Set a facilitator role" not in shown
+
+
+async def test_setup_show_lists_what_is_missing(world: World) -> None:
+    h = await world.run(world.admin, "setup", "show")
+    shown = text_of(h.callback)
+    assert "Set a facilitator role" in shown and "Set an alerts channel" in shown
+
+
+async def test_setup_refuses_plain_members(world: World) -> None:
+    before = len(world.fake.requests)
+    h = await world.run(world.alice, "setup", "facilitator-role", role=world.facilitator_role)
+    assert h.ephemeral and "Only server admins" in h.content
+    assert await rows(world, "SELECT * FROM guild_settings") == []
+    # The only request was the reply itself.
+    assert [
+        r.route_name or r.path for r in world.fake.requests[before:] if "callback" not in r.path
+    ] == []
+
+
+async def test_timezone_autocomplete(world: World) -> None:
+    h = await world.fake.autocomplete(
+        world.guild_id, world.admin, "setup", "timezone", focused="tz", options={"tz": "new_y"}
+    )
+    body = await h.wait_response()
+    assert body["type"] == 8
+    assert {"name": "America/New_York", "value": "America/New_York"} in body["data"]["choices"]
+
+
+async def test_create_group_makes_role_and_private_channel(world: World) -> None:
+    await world.configure()
+    h = await create_group(world, capacity=12)
+    assert h.response_type == 5 and h.ephemeral  # deferred, privately
+    (role_req,) = world.fake.requests_to("POST", rf"/guilds/{world.guild_id}/roles")
+    assert role_req.json_body["name"] == "Parents Circle"
+    assert role_req.json_body["mentionable"] is False
+    (chan_req,) = world.fake.requests_to("POST", rf"/guilds/{world.guild_id}/channels")
+    group = (await rows(world, "SELECT * FROM groups"))[0]
+    overwrites = {int(o["id"]): o for o in chan_req.json_body["permission_overwrites"]}
+    assert int(overwrites[world.guild_id]["deny"]) & VIEW_CHANNEL
+    assert int(overwrites[int(str(group["role_id"]))]["allow"]) & VIEW_CHANNEL
+    assert int(overwrites[world.fake.bot_user_id]["allow"]) & VIEW_CHANNEL
+    assert int(overwrites[world.facilitator]["allow"]) & VIEW_CHANNEL
+    channel_id = int(str(group["channel_id"]))
+    # Who can actually see it, according to Discord's permission rules:
+    assert not world.fake.permissions_in(channel_id, world.alice) & VIEW_CHANNEL
+    assert world.fake.permissions_in(channel_id, world.facilitator) & VIEW_CHANNEL
+    assert world.fake.permissions_in(channel_id, world.fake.bot_user_id) & VIEW_CHANNEL
+    followup = h.responses[-1]["body"]
+    assert f"<#{channel_id}>" in followup["content"] and int(followup["flags"]) & 64
+    assert group["capacity"] == 12 and group["join_mode"] == "open"
+
+
+async def test_create_group_refused_for_members_and_validated(world: World) -> None:
+    await world.configure()
+    h = await world.run(
+        world.alice, "group", "create", name="Mine", description="d", focus="f", join_mode="open"
+    )
+    assert h.ephemeral and "Only facilitators" in h.content
+    await create_group(world)
+    h = await create_group(world, name="parents circle")
+    assert "already a group" in h.responses[-1]["body"]["content"]
+    assert len(await rows(world, "SELECT * FROM groups")) == 1
+    assert len(world.fake.requests_to("POST", rf"/guilds/{world.guild_id}/roles")) == 1
+
+
+async def test_discord_refusal_on_create_keeps_nothing(world: World) -> None:
+    await world.configure()
+    world.fake.fail_next(
+        "POST",
+        rf"/guilds/{world.guild_id}/channels",
+        status=403,
+        body={"code": 50013, "message": "Missing Permissions"},
+    )
+    h = await create_group(world)
+    reply = h.responses[-1]["body"]
+    assert int(reply["flags"]) & 64
+    assert "missing a permission" in reply["content"] and "Nothing was changed" in reply["content"]
+    assert await rows(world, "SELECT * FROM groups") == []
+    # The half-made role was cleaned up.
+    assert world.fake.requests_to("DELETE", rf"/guilds/{world.guild_id}/roles/\d+")
+
+
+async def test_join_shows_guidelines_and_seats_only_after_consent(world: World) -> None:
+    await world.configure()
+    await create_group(world)
+    h = await world.run(world.alice, "group", "join", name="Parents Circle")
+    assert h.ephemeral
+    assert "What is shared here stays here" in text_of(h.callback)
+    assert custom_ids(h.callback)[0].startswith("fb:consent:")
+    assert await rows(world, "SELECT * FROM memberships") == []
+    (consent_id,) = custom_ids(h.callback)
+    click = await world.fake.click(
+        world.guild_id, world.alice, consent_id, message_id=world.fake.next_id()
+    )
+    body = await click.wait_response()
+    assert body["type"] == 7  # the ephemeral message is updated in place
+    assert "You're now a member" in body["data"]["content"]
+    group = (await rows(world, "SELECT * FROM groups"))[0]
+    membership = (await rows(world, "SELECT * FROM memberships"))[0]
+    assert membership["user_id"] == world.alice and membership["status"] == "member"
+    assert membership["consent_version"] == 1 and membership["consented_at"]
+    assert world.fake.requests_to(
+        "PUT", rf"/guilds/{world.guild_id}/members/{world.alice}/roles/{group['role_id']}"
+    )
+    channel_id = int(str(group["channel_id"]))
+    await eventually(lambda: world.fake.permissions_in(channel_id, world.alice) & VIEW_CHANNEL)
+
+
+async def test_bad_input_answers_kindly_and_changes_nothing(world: World) -> None:
+    await world.configure()
+    await create_group(world, capacity=1)
+    h = await world.run(world.alice, "group", "join", name="Nope")
+    assert h.ephemeral and "couldn't find a group called “Nope”" in h.content
+    h = await world.run(world.alice, "group", "leave", name="Parents Circle")
+    assert h.ephemeral and "not in “Parents Circle”" in h.content
+    h = await world.run(world.alice, "group", "info", name="Nope")
+    assert h.ephemeral and "couldn't find" in h.content
+    await join(world, world.alice)
+    h = await world.run(world.alice, "group", "join", name="Parents Circle")
+    assert h.ephemeral and "already a member" in h.content
+    # Full: bob is waitlisted with his place in line.
+    _, click = await join(world, world.bob)
+    assert "waitlist: number 1 in line" in click.callback["data"]["content"]
+    h = await world.run(world.facilitator, "group", "members", name="Nope")
+    assert h.ephemeral and "couldn't find" in h.content
+    for command, options in (
+        ("members", {"name": "Parents Circle"}),
+        ("archive", {"name": "Parents Circle"}),
+        ("edit", {"name": "Parents Circle", "capacity": 5}),
+        ("remove", {"member": world.bob, "name": "Parents Circle"}),
+        ("add-facilitator", {"member": world.bob, "name": "Parents Circle"}),
+    ):
+        h = await world.run(world.alice, "group", command, **options)
+        assert h.ephemeral and "Only facilitators" in h.content, command
+    memberships = await rows(world, "SELECT user_id, status FROM memberships ORDER BY id")
+    assert memberships == [
+        {"user_id": world.alice, "status": "member"},
+        {"user_id": world.bob, "status": "waitlisted"},
+    ]
+    group = (await rows(world, "SELECT * FROM groups"))[0]
+    assert group["status"] == "active" and group["capacity"] == 1
+
+
+async def test_leave_frees_seat_and_first_waiting_is_told_by_dm(world: World) -> None:
+    await world.configure()
+    await create_group(world, capacity=1)
+    await join(world, world.alice)
+    await join(world, world.bob)
+    await join(world, world.carol)
+    h = await world.run(world.alice, "group", "leave", name="Parents Circle")
+    assert h.ephemeral and "You've left" in h.content
+    group = (await rows(world, "SELECT * FROM groups"))[0]
+    assert world.fake.requests_to(
+        "DELETE", rf"/guilds/{world.guild_id}/members/{world.alice}/roles/{group['role_id']}"
+    )
+    await eventually(lambda: world.fake.dms_to(world.bob))
+    assert "a seat opened" in text_of(world.fake.dms_to(world.bob)[0]).lower()
+    assert world.fake.requests_to(
+        "PUT", rf"/guilds/{world.guild_id}/members/{world.bob}/roles/{group['role_id']}"
+    )
+    statuses = await rows(world, "SELECT user_id, status FROM memberships ORDER BY id")
+    assert statuses == [
+        {"user_id": world.bob, "status": "member"},
+        {"user_id": world.carol, "status": "waitlisted"},
+    ]
+    assert world.fake.dms_to(world.carol) == []
+
+
+async def test_approval_mode_survives_restart(world: World) -> None:
+    await world.configure()
+    await create_group(world, join_mode="approval")
+    _, click = await join(world, world.alice)
+    assert "request is with them" in click.callback["data"]["content"]
+    alert = await eventually(lambda: world.fake.messages_in(world.alerts_channel))
+    assert f"<@{world.alice}>" in alert[-1]["content"]
+    approve_id, deny_id = custom_ids(alert[-1])
+    assert approve_id.endswith(":approve") and deny_id.endswith(":deny")
+    assert (await rows(world, "SELECT status FROM memberships"))[0]["status"] == "pending"
+
+    await world.restart()
+    assert (await rows(world, "SELECT status FROM memberships"))[0]["status"] == "pending"
+
+    # A plain member cannot use the buttons.
+    nope = await world.fake.click(
+        world.guild_id,
+        world.bob,
+        approve_id,
+        message_id=int(alert[-1]["id"]),
+        channel_id=world.alerts_channel,
+    )
+    await nope.wait_response()
+    assert nope.ephemeral and "Only facilitators" in nope.content
+    assert (await rows(world, "SELECT status FROM memberships"))[0]["status"] == "pending"
+
+    ok = await world.fake.click(
+        world.guild_id,
+        world.facilitator,
+        approve_id,
+        message_id=int(alert[-1]["id"]),
+        channel_id=world.alerts_channel,
+    )
+    body = await ok.wait_response()
+    assert body["type"] == 7 and "approved by" in body["data"]["content"]
+    assert body["data"]["components"] == []
+    assert (await rows(world, "SELECT status FROM memberships"))[0]["status"] == "member"
+    await eventually(lambda: world.fake.dms_to(world.alice))
+    assert "was approved" in text_of(world.fake.dms_to(world.alice)[-1])
+
+
+async def test_deny_tells_member_kindly(world: World) -> None:
+    await world.configure()
+    await create_group(world, join_mode="approval")
+    await join(world, world.alice)
+    alert = await eventually(lambda: world.fake.messages_in(world.alerts_channel))
+    _, deny_id = custom_ids(alert[-1])
+    h = await world.fake.click(
+        world.guild_id,
+        world.facilitator,
+        deny_id,
+        message_id=int(alert[-1]["id"]),
+        channel_id=world.alerts_channel,
+    )
+    await h.wait_response()
+    assert await rows(world, "SELECT * FROM memberships") == []
+    await eventually(lambda: world.fake.dms_to(world.alice))
+    assert "weren't able to offer you a place" in text_of(world.fake.dms_to(world.alice)[-1])
+
+
+async def test_closed_dms_do_not_break_promotion(world: World) -> None:
+    await world.configure()
+    await create_group(world, capacity=1)
+    await join(world, world.alice)
+    await join(world, world.bob)
+    world.fake.close_dms(world.bob)
+    h = await world.run(world.alice, "group", "leave", name="Parents Circle")
+    assert "You've left" in h.content
+    statuses = await rows(world, "SELECT user_id, status FROM memberships")
+    assert statuses == [{"user_id": world.bob, "status": "member"}]
+
+
+async def test_list_info_members_and_about(world: World) -> None:
+    await world.configure()
+    await create_group(world, capacity=3)
+    await join(world, world.alice)
+    h = await world.run(world.bob, "group", "list")
+    assert h.ephemeral
+    listed = text_of(h.callback)
+    assert "Parents Circle" in listed and "2 seats left" in listed
+    assert str(world.alice) not in listed
+    h = await world.run(world.bob, "group", "info", name="parents circle")
+    assert h.ephemeral and "2 seats left" in text_of(h.callback)
+    h = await world.run(world.facilitator, "group", "members", name="Parents Circle")
+    assert h.ephemeral
+    roster = text_of(h.callback)
+    assert f"<@{world.alice}>" in roster and f"<@{world.facilitator}>" in roster
+    assert "Members (1/3)" in roster
+    h = await world.run(world.alice, "about")
+    assert h.ephemeral
+    about = text_of(h.callback)
+    assert "0.1.0" in about and "Groups here\n1" in about
+
+
+async def test_group_name_autocomplete(world: World) -> None:
+    await world.configure()
+    await create_group(world)
+    await create_group(world, name="Siblings")
+    h = await world.fake.autocomplete(
+        world.guild_id, world.alice, "group", "join", focused="name", options={"name": "sib"}
+    )
+    body = await h.wait_response()
+    assert [c["value"] for c in body["data"]["choices"]] == ["Siblings"]
+
+
+async def test_edit_remove_add_facilitator_archive(world: World) -> None:
+    await world.configure()
+    await create_group(world, capacity=1)
+    await join(world, world.alice)
+    await join(world, world.bob)
+    h = await world.run_to_end(
+        world.facilitator,
+        "group",
+        "edit",
+        name="Parents Circle",
+        capacity=0,
+        new_name="Parents Evening",
+    )
+    assert "1 from the waitlist got a seat" in h.responses[-1]["body"]["content"]
+    assert world.fake.requests_to("PATCH", r"/channels/\d+")
+    h = await world.run(
+        world.facilitator, "group", "remove", member=world.bob, name="Parents Evening"
+    )
+    assert h.ephemeral and "Removed" in h.content
+    await eventually(lambda: any("removed you" in text_of(m) for m in world.fake.dms_to(world.bob)))
+    h = await world.run(
+        world.facilitator, "group", "add-facilitator", member=world.carol, name="Parents Evening"
+    )
+    assert h.ephemeral and "isn't a facilitator yet" in h.content
+    h = await world.run(
+        world.facilitator, "group", "add-facilitator", member=world.admin, name="Parents Evening"
+    )
+    assert h.ephemeral and "now facilitates" in h.content
+    assert world.fake.requests_to("PUT", rf"/channels/\d+/permissions/{world.admin}")
+    h = await world.run_to_end(world.facilitator, "group", "archive", name="Parents Evening")
+    assert "Archived" in h.responses[-1]["body"]["content"]
+    h = await world.run(world.carol, "group", "join", name="Parents Evening")
+    assert "archived" in h.content
+    group = (await rows(world, "SELECT * FROM groups"))[0]
+    assert group["status"] == "archived" and group["name"] == "Parents Evening"
+
+
+async def test_unexpected_error_gets_generic_reply_and_id_only_log(
+    world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert world.bot is not None
+
+    async def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(world.bot.services.groups, "list_groups", broken)
+    with caplog.at_level(logging.ERROR):
+        h = await world.run(world.alice, "group", "list")
+    assert h.ephemeral and "something went wrong on my side" in h.content
+    logged = [r for r in caplog.records if "unhandled error" in r.getMessage()]
+    assert logged and f"user={world.alice}" in logged[0].getMessage()
+    assert "alice" not in logged[0].getMessage()
+
+
+async def test_error_after_deferral_uses_followup(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.configure()
+    assert world.bot is not None
+
+    async def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(world.bot.services.groups, "archive", broken)
+    await create_group(world)
+    h = await world.run_to_end(world.facilitator, "group", "archive", name="Parents Circle")
+    assert h.response_type == 5
+    reply = h.responses[-1]["body"]
+    assert "something went wrong" in reply["content"] and int(reply["flags"]) & 64
