@@ -1,0 +1,129 @@
+"""The `familybot` command line, as a new user meets it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from familybot import __main__ as cli
+from familybot.config import load_settings
+from familybot.db.connection import Database
+from familybot.permissions import permissions_value
+from tests.support.fake_discord import FakeDiscord, point_discord_py_at
+
+GOOD_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+def familybot(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DISCORD_", "DATABASE_", "DEV_GUILD"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "familybot", *args],
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_run_without_token_explains_and_exits_2(tmp_path: Path) -> None:
+    result = familybot(tmp_path, "run")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "DISCORD_TOKEN is not set" in result.stderr
+    assert "discord.com/developers/applications" in result.stderr
+    assert "DISCORD_TOKEN=paste-your-token-here" in result.stderr
+
+
+def test_run_with_malformed_token_explains(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text('DISCORD_TOKEN="not a token"\n')
+    result = familybot(tmp_path, "run")
+    assert result.returncode == 2
+    assert "does not look like a bot token" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_setting_is_explained(tmp_path: Path) -> None:
+    result = familybot(tmp_path, "check", env={"DEFAULT_TIMEZONE": "Atlantis/Capital"})
+    assert result.returncode == 2
+    assert "IANA time zone" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_prints_invite_url_and_intents(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN={GOOD_TOKEN}\n")
+    result = familybot(tmp_path, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    url = (
+        "https://discord.com/oauth2/authorize?client_id=1100000000000000001"
+        f"&scope=bot+applications.commands&permissions={permissions_value()}"
+    )
+    assert url in result.stdout
+    assert "Manage Roles" in result.stdout and "Manage Channels" in result.stdout
+    assert "needs no privileged intents" in result.stdout
+    assert "integrity ok" in result.stdout
+    assert GOOD_TOKEN not in result.stdout
+
+
+def test_permissions_are_exactly_what_features_use() -> None:
+    # View, Send, Embed, Read History, Manage Roles, Manage Channels; nothing like Administrator.
+    assert permissions_value() == (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 28) | (
+        1 << 4
+    )
+
+
+def test_migrate_then_check(tmp_path: Path) -> None:
+    result = familybot(tmp_path, "migrate", env={"DATABASE_PATH": "db/fb.sqlite"})
+    assert result.returncode == 0, result.stderr
+    assert "applied 0001_foundation" in result.stdout
+    assert (tmp_path / "db" / "fb.sqlite").exists()
+    again = familybot(tmp_path, "migrate", env={"DATABASE_PATH": "db/fb.sqlite"})
+    assert "applied" not in again.stdout and "schema version" in again.stdout
+
+
+def test_application_id_from_token() -> None:
+    assert cli.application_id_from_token(GOOD_TOKEN) == 1100000000000000001
+    assert cli.application_id_from_token("!!!.x.y") is None
+
+
+async def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    undo = point_discord_py_at(fake)
+    try:
+        fake.add_guild("Family Support")
+        settings = load_settings(
+            tmp_path / "none.env",
+            environ={"DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(tmp_path / "fb.db")},
+        )
+        run = asyncio.create_task(cli._run(settings, fake.token))
+        await fake.wait_until_identified(timeout=10)
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert await asyncio.wait_for(run, 10) == 0
+        # The bot closed its gateway connection on the way out.
+        assert not fake.connected
+        # The database was closed cleanly and is intact.
+        db = await Database.open(tmp_path / "fb.db")
+        assert await db.fetchval("PRAGMA integrity_check") == "ok"
+        await db.close()
+    finally:
+        undo()
+        await fake.stop()
+
+
+@pytest.mark.parametrize("args", [["--version"]])
+def test_version(tmp_path: Path, args: list[str]) -> None:
+    result = familybot(tmp_path, *args)
+    assert result.returncode == 0 and "familybot 0.1.0" in result.stdout
