@@ -66,6 +66,7 @@ __all__ = [
     "SeriesRule",
     "discord_timestamp",
     "from_utc",
+    "monthly_byday",
     "next_occurrence",
     "occurrence_for_key",
     "occurrences",
@@ -182,10 +183,22 @@ def from_utc(instant: datetime, tz: str) -> datetime:
 _WEEKDAYS = (MO, TU, WE, TH, FR, SA, SU)
 
 
+def monthly_byday(first_local: date) -> tuple[int, int]:
+    """The monthly rule's BYDAY for a series first held on ``first_local``.
+
+    Returns ``(weekday, n)``: ``weekday`` is 0 (Monday) .. 6 (Sunday) and ``n`` is
+    1..4 for "the nth <weekday>", or -1 for "the last <weekday>" (a 5th weekday
+    becomes the last; see the module docstring). ``first_local`` may be a date or a
+    naive local datetime. Shared with the calendar export so the two cannot disagree.
+    """
+    nth = (first_local.day - 1) // 7 + 1
+    return first_local.weekday(), (-1 if nth == 5 else nth)
+
+
 def _monthly_byweekday(first: date) -> weekday:
     """The rrule BYDAY for "same nth weekday as ``first``" (5th becomes last)."""
-    nth = (first.day - 1) // 7 + 1
-    result: weekday = _WEEKDAYS[first.weekday()](-1 if nth == 5 else nth)
+    day, n = monthly_byday(first)
+    result: weekday = _WEEKDAYS[day](n)
     return result
 
 

@@ -1,0 +1,360 @@
+"""Build an iCalendar (RFC 5545) feed of session series.
+
+Pure and deterministic: everything, including "now" (for DTSTAMP), is an argument, and
+the same input always gives the same bytes (series are sorted by id, exceptions by
+date), so a feed can be served with a stable ETag.
+
+The feed is built with the ``icalendar`` library, which does the RFC 5545 escaping,
+line folding and encoding; this module never writes content lines by hand.
+
+Mapping (see :func:`build_ics`):
+
+* One VEVENT per series, ``UID:series-{id}@{domain}``. DTSTART carries ``TZID`` = the
+  series' IANA zone at the first occurrence's local wall time, so calendar apps repeat
+  the session at the same wall time across DST changes, exactly as
+  :mod:`familybot.services.recurrence` does. Gap and ambiguous local times mean the
+  same instant in both: RFC 5545 section 3.3.5 reads a nonexistent time with the offset
+  from before the gap and an ambiguous one as its first occurrence, which is Python's
+  ``fold=0``.
+* Length is ``DURATION:PT{n}M``. RFC 5545 makes an hour/minute duration *exact*, so
+  every instance is ``n`` real minutes long even on a DST day, where a wall-clock
+  DTEND could be ambiguous or mean a different length.
+* RRULE: weekly ``FREQ=WEEKLY``, biweekly ``FREQ=WEEKLY;INTERVAL=2``, monthly
+  ``FREQ=MONTHLY;BYDAY=<n><day>`` from :func:`recurrence.monthly_byday`. ``until_local``
+  becomes ``UNTIL`` in UTC (required when DTSTART has a TZID): the UTC instant of the
+  last local date the series allows, at the session's wall time.
+* A cancelled occurrence is an EXDATE (TZID, its nominal local start).
+* A moved occurrence is an override VEVENT: same UID, ``RECURRENCE-ID`` = its
+  nominal local start (TZID), the new DTSTART, ``SEQUENCE:1``. It is deliberately *not*
+  also listed in EXDATE: RFC 5545 lets EXDATE remove an instance before overrides are
+  applied, and some consumers (e.g. python ``recurring-ical-events``) then hide the
+  moved session entirely. Google Calendar's own exports do the same (no EXDATE for
+  moved instances).
+* A "once" series has no RRULE; cancelling its only occurrence marks the event
+  ``STATUS:CANCELLED`` and moving it moves DTSTART (``SEQUENCE:1``), since a lone event
+  with an EXDATE or RECURRENCE-ID override is handled poorly by many clients.
+* A cancelled series: ``STATUS:CANCELLED`` on the event and its overrides.
+
+Keys in ``cancelled_keys`` / ``moved`` that are malformed or name no occurrence of the
+rule are ignored (a stale row must not break the whole feed). If a key is both
+cancelled and moved, the cancellation wins. A series whose ``until_local`` is before
+its first occurrence has no occurrences and is left out.
+
+User-supplied text is cleaned before icalendar escapes it: control characters (and
+line/paragraph separators, surrogates and bidi overrides) become spaces, whitespace
+runs collapse, and lengths are capped (title 200, group name 100, location 200,
+calendar name 200 characters).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vRecur
+
+from familybot.services.recurrence import (
+    Repeat,
+    SeriesRule,
+    monthly_byday,
+    occurrence_for_key,
+    to_utc,
+)
+
+__all__ = [
+    "GROUP_NAME_MAX",
+    "LOCATION_MAX",
+    "PRODID",
+    "TITLE_MAX",
+    "CalendarSeries",
+    "build_ics",
+    "clean_text",
+]
+
+PRODID = "-//FamilyBot//FamilyBot//EN"
+TITLE_MAX = 200
+GROUP_NAME_MAX = 100
+LOCATION_MAX = 200
+CALENDAR_NAME_MAX = 200
+
+_ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# Bidi embeddings/overrides/isolates: invisible, and can make text read differently.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_REMOVED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class CalendarSeries:
+    """One session series as it appears in a calendar feed."""
+
+    series_id: int
+    title: str
+    group_name: str
+    rule: SeriesRule
+    #: Occurrence keys (``YYYY-MM-DD``) cancelled one at a time.
+    cancelled_keys: Sequence[str] = ()
+    #: Occurrence key -> new start (aware datetime, normally UTC) for moved occurrences.
+    moved: Mapping[str, datetime] = field(default_factory=dict)
+    #: Shown as LOCATION, e.g. "Discord voice channel: #circle-voice".
+    location: str | None = None
+    #: The whole series is cancelled -> STATUS:CANCELLED.
+    series_cancelled: bool = False
+
+
+def clean_text(text: str, max_len: int) -> str:
+    """Make user text safe to put in a calendar property.
+
+    Control characters (including CR/LF/TAB), line/paragraph separators, lone
+    surrogates and bidi controls become spaces; whitespace runs collapse to one space;
+    the result is stripped and cut to ``max_len`` characters (ending in "…" if cut).
+    RFC 5545 escaping of ``\\ ; ,`` is left to icalendar.
+    """
+    chars = [
+        " " if ch in _BIDI_CONTROLS or unicodedata.category(ch) in _REMOVED_CATEGORIES else ch
+        for ch in text
+    ]
+    cleaned = _SPACES.sub(" ", "".join(chars)).strip()
+    if len(cleaned) > max_len:
+        cleaned = cleaned[: max_len - 1].rstrip() + "…"
+    return cleaned
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime")
+
+
+def _local(naive: datetime, zone: ZoneInfo) -> datetime:
+    """A nominal local wall time as an aware datetime (``fold=0``, like recurrence)."""
+    return naive.replace(tzinfo=zone, fold=0)
+
+
+def _as_written(instant: datetime, zone: ZoneInfo) -> datetime:
+    """``instant`` as it should be written: local time in ``zone`` if that round-trips.
+
+    A TZID-qualified local time cannot say "the second 01:30" of an autumn DST change
+    (readers take the first), so such an instant is written in UTC instead.
+    """
+    local = instant.astimezone(zone)
+    if local.replace(fold=0).astimezone(UTC) == instant.astimezone(UTC):
+        return local.replace(fold=0)
+    return instant.astimezone(UTC)
+
+
+def _last_nominal_start(rule: SeriesRule) -> datetime | None:
+    """The latest nominal local start ``until_local`` allows (``<= until_local``)."""
+    until = rule.until_local
+    if until is None:
+        return None
+    last = datetime.combine(until.date(), rule.first_local.time())
+    if last > until:
+        last -= timedelta(days=1)
+    return last
+
+
+def _rrule(rule: SeriesRule) -> vRecur | None:
+    if rule.repeat is Repeat.ONCE:
+        return None
+    recur = vRecur()
+    if rule.repeat is Repeat.MONTHLY:
+        day, n = monthly_byday(rule.first_local)
+        recur["FREQ"] = "MONTHLY"
+        recur["BYDAY"] = f"{n}{_ICAL_DAYS[day]}"
+    else:
+        recur["FREQ"] = "WEEKLY"
+        if rule.repeat is Repeat.BIWEEKLY:
+            recur["INTERVAL"] = 2
+    last = _last_nominal_start(rule)
+    if last is not None:
+        # RFC 5545 3.3.10: with a TZID DTSTART, UNTIL MUST be in UTC. The last allowed
+        # nominal start converted like any occurrence keeps the inclusive semantics.
+        recur["UNTIL"] = to_utc(last, rule.tz)
+    return recur
+
+
+def _valid_keys(rule: SeriesRule, keys: Sequence[str] | Mapping[str, datetime]) -> list[str]:
+    valid: set[str] = set()
+    for key in keys:
+        try:
+            if occurrence_for_key(rule, key) is not None:
+                valid.add(key)
+        except ValueError:
+            continue
+    return sorted(valid)
+
+
+def _description(group: str, cancelled: bool) -> str:
+    if cancelled:
+        return (
+            f"This series of {group} sessions has been cancelled. Thank you for being part of it."
+        )
+    return f"A session of {group}. Times follow your calendar's time zone."
+
+
+def _base_event(
+    uid: str, summary: str, description: str, location: str | None, dtstamp: datetime
+) -> Event:
+    event = Event()
+    event.add("UID", uid)
+    event.add("DTSTAMP", dtstamp)
+    event.add("SUMMARY", summary)
+    event.add("DESCRIPTION", description)
+    if location:
+        event.add("LOCATION", location)
+    return event
+
+
+def _series_events(item: CalendarSeries, *, dtstamp: datetime, domain: str) -> list[Event]:
+    rule = item.rule
+    last = _last_nominal_start(rule)
+    if last is not None and last < rule.first_local:
+        return []  # until_local is before the first occurrence: nothing to show
+
+    zone = ZoneInfo(rule.tz)
+    uid = f"series-{item.series_id}@{domain}"
+    group = clean_text(item.group_name, GROUP_NAME_MAX)
+    summary = f"{clean_text(item.title, TITLE_MAX)} ({group})"
+    location = clean_text(item.location, LOCATION_MAX) if item.location is not None else None
+    duration = timedelta(minutes=rule.duration_minutes)
+
+    for key, start in item.moved.items():
+        _require_aware(start, f"moved[{key!r}]")
+    cancelled = _valid_keys(rule, item.cancelled_keys)
+    cancelled_set = set(cancelled)
+    moved = [k for k in _valid_keys(rule, item.moved) if k not in cancelled_set]
+
+    def new_event() -> Event:
+        return _base_event(
+            uid, summary, _description(group, item.series_cancelled), location, dtstamp
+        )
+
+    def nominal_start(key: str) -> datetime:
+        return _local(datetime.combine(date.fromisoformat(key), rule.first_local.time()), zone)
+
+    master = new_event()
+    recur = _rrule(rule)
+    status_cancelled = item.series_cancelled
+    if recur is None:
+        # "once": the only occurrence is the first date; fold exceptions into the event.
+        if cancelled:
+            status_cancelled = True
+        if moved:
+            master.add("DTSTART", _as_written(item.moved[moved[0]], zone))
+            master.add("SEQUENCE", 1)
+        else:
+            master.add("DTSTART", _local(rule.first_local, zone))
+        master.add("DURATION", duration)
+    else:
+        master.add("DTSTART", _local(rule.first_local, zone))
+        master.add("DURATION", duration)
+        master.add("RRULE", recur)
+        for key in cancelled:
+            master.add("EXDATE", nominal_start(key))
+    if status_cancelled:
+        master.add("STATUS", "CANCELLED")
+    events = [master]
+
+    if recur is not None:
+        for key in moved:
+            override = new_event()
+            override.add("RECURRENCE-ID", nominal_start(key))
+            override.add("DTSTART", _as_written(item.moved[key], zone))
+            override.add("DURATION", duration)
+            override.add("SEQUENCE", 1)
+            if item.series_cancelled:
+                override.add("STATUS", "CANCELLED")
+            events.append(override)
+    return events
+
+
+def _timezone_span(items: Sequence[CalendarSeries], now: datetime) -> dict[str, tuple[date, date]]:
+    """For each zone used: a date range its VTIMEZONE must cover (with a margin)."""
+    spans: dict[str, tuple[date, date]] = {}
+    for item in items:
+        rule = item.rule
+        dates = [rule.first_local.date(), now.date()]
+        dates += [moved.date() for moved in item.moved.values()]
+        if rule.until_local is not None:
+            dates.append(rule.until_local.date())
+        lo, hi = min(dates), max(dates)
+        if rule.tz in spans:
+            lo, hi = min(lo, spans[rule.tz][0]), max(hi, spans[rule.tz][1])
+        spans[rule.tz] = (lo, hi)
+    # From the start of the year before the earliest date to ten years past the latest
+    # (open-ended series keep going; apps use their own tz data for IANA TZIDs anyway).
+    return {
+        tz: (date(lo.year - 1, 1, 1), date(min(hi.year + 10, 9998), 1, 1))
+        for tz, (lo, hi) in spans.items()
+    }
+
+
+def _vtimezone(tz: str, first: date, last: date) -> Timezone:
+    """The VTIMEZONE for ``tz`` covering ``[first, last)``.
+
+    ``Timezone.from_tzid`` (icalendar 7) writes a spring-forward onset as the first
+    wall time *after* the gap (03:00 for New York), but RFC 5545 3.6.5 reads an onset
+    in the local time in force before it (TZOFFSETFROM): 02:00, as in the RFC's own
+    examples. Left alone, an app that trusts the VTIMEZONE would show the hour after
+    each change with the old offset. So onsets that move clocks forward are shifted
+    back by the size of the jump; fall-back onsets are already right.
+    """
+    component = Timezone.from_tzid(tz, first_date=first, last_date=last)
+    for sub in component.subcomponents:
+        if not isinstance(sub, TimezoneStandard | TimezoneDaylight):
+            continue
+        jump = sub.TZOFFSETTO - sub.TZOFFSETFROM
+        if jump <= timedelta(0):
+            continue
+        onsets = [sub.DTSTART] + [start for start, _ in sub.rdates]
+        sub.pop("DTSTART")
+        sub.pop("RDATE", None)
+        sub.DTSTART = onsets[0] - jump
+        if len(onsets) > 1:
+            sub.add("RDATE", [onset - jump for onset in onsets[1:]])
+    return component
+
+
+def build_ics(
+    series: Sequence[CalendarSeries],
+    *,
+    calendar_name: str,
+    now: datetime,
+    domain: str = "familybot.local",
+) -> bytes:
+    """Return an RFC 5545 calendar (UTF-8 bytes, CRLF lines) for ``series``.
+
+    ``now`` (aware) is used as every event's DTSTAMP. Raises ValueError for a naive
+    ``now`` or moved start, or for two series with the same id.
+    """
+    _require_aware(now, "now")
+    dtstamp = now.astimezone(UTC).replace(microsecond=0)
+    ids = [item.series_id for item in series]
+    if len(ids) != len(set(ids)):
+        raise ValueError("series ids must be unique (they become event UIDs)")
+    domain = clean_text(domain, 200).replace(" ", "") or "familybot.local"
+
+    cal = Calendar()
+    cal.add("PRODID", PRODID)
+    cal.add("VERSION", "2.0")
+    cal.add("CALSCALE", "GREGORIAN")
+    cal.add("METHOD", "PUBLISH")
+    cal.add("X-WR-CALNAME", clean_text(calendar_name, CALENDAR_NAME_MAX))
+
+    ordered = sorted(series, key=lambda item: item.series_id)
+    events = [
+        event for item in ordered for event in _series_events(item, dtstamp=dtstamp, domain=domain)
+    ]
+    used = {item.rule.tz for item in ordered}
+    for tz, (first, last) in sorted(_timezone_span(ordered, now).items()):
+        if tz in used and tz != "UTC":
+            cal.add_component(_vtimezone(tz, first, last))
+    for event in events:
+        cal.add_component(event)
+    cal.add_missing_timezones()  # safety net: a no-op when every TZID is covered above
+    result: bytes = cal.to_ical()
+    return result
