@@ -9,6 +9,7 @@ from discord.ext import commands
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator
 from familybot.models import JoinMode
+from familybot.services.sessions import parse_offsets
 from familybot.services.setup import Actor
 from familybot.ui.embeds import group_info_embed, group_list_embed, guidelines_embed, roster_embed
 from familybot.ui.text import channel_mention, clip, defuse, user_mention
@@ -157,6 +158,7 @@ class Groups(
         capacity="A new capacity (0 for no limit)",
         join_mode="Open, or a facilitator approves each request",
         guidelines="New guidelines; members who join later agree to this version",
+        reminders="When reminders go out before each session, e.g. '24h, 1h'",
     )
     @app_commands.rename(new_name="new-name", join_mode="join-mode")
     @app_commands.choices(join_mode=JOIN_MODES)
@@ -172,6 +174,7 @@ class Groups(
         capacity: app_commands.Range[int, 0, 1000] | None = None,
         join_mode: app_commands.Choice[str] | None = None,
         guidelines: app_commands.Range[str, 1, 3000] | None = None,
+        reminders: app_commands.Range[str, 1, 60] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -184,6 +187,7 @@ class Groups(
             capacity=capacity,
             join_mode=JoinMode(join_mode.value) if join_mode else None,
             guidelines=guidelines,
+            reminder_offsets=parse_offsets(reminders) if reminders else None,
         )
         extra = (
             f" {len(promoted)} from the waitlist got a seat and were told by DM."

@@ -16,13 +16,22 @@ from familybot.config import Settings
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.discord_io import DiscordIO
+from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.services.container import Services, build_services
 from familybot.tree import FamilyTree
+from familybot.ui.sessions import SESSION_ITEMS
 from familybot.ui.views import PERSISTENT_ITEMS
 
 log = logging.getLogger(__name__)
 
-COGS: tuple[str, ...] = ("cogs.setup", "cogs.groups", "cogs.about")
+COGS: tuple[str, ...] = ("cogs.setup", "cogs.groups", "cogs.sessions", "cogs.my", "cogs.about")
+
+DM_FAILURE_NOTICE = (
+    "A note just for you: I recently couldn't deliver a private message to you (your direct "
+    "messages may be closed for this server). Reminders still appear in your group's channel. "
+    "To get them by DM, allow direct messages from server members in this server's Privacy "
+    "Settings, or turn DM reminders off with `/my reminders dm:off`."
+)
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -39,6 +48,7 @@ class FamilyBot(commands.Bot):
     services: Services
     db: Database
     scheduler: AsyncIOScheduler
+    reminder_scheduler: ReminderScheduler
 
     def __init__(
         self, settings: Settings, *, clock: Clock | None = None, sync_commands: bool = True
@@ -65,14 +75,20 @@ class FamilyBot(commands.Bot):
             self.db, DiscordIO(self), self.clock, self.settings.default_timezone
         )
         # Jobs run on this loop; the database is the truth, the scheduler only a cache.
-        self.scheduler = AsyncIOScheduler(
-            event_loop=self.loop,
-            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
-        )
+        self.scheduler = AsyncIOScheduler(event_loop=self.loop, job_defaults=JOB_DEFAULTS)
         self.scheduler.start()
+        self.reminder_scheduler = ReminderScheduler(
+            self.scheduler,
+            self.services.planner,
+            self.services.dispatcher,
+            self.services.reminders,
+            self.clock,
+        )
+        self.services.sessions.on_change = self.reminder_scheduler.series_changed
+        await self.reminder_scheduler.start()
         for extension in COGS:
             await self.load_extension(extension)
-        self.add_dynamic_items(*PERSISTENT_ITEMS)
+        self.add_dynamic_items(*PERSISTENT_ITEMS, *SESSION_ITEMS)
         if self._sync_commands:
             await self._sync_tree()
 
@@ -88,6 +104,16 @@ class FamilyBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("ready user=%s guilds=%d", self.user.id if self.user else "?", len(self.guilds))
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction[Any], command: Any
+    ) -> None:
+        # Tell someone privately, the next time they use the bot, that a DM did not reach them.
+        try:
+            if await self.services.sessions.take_dm_failure_notice(interaction.user.id):
+                await interaction.followup.send(DM_FAILURE_NOTICE, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not deliver dm-failure notice user=%d", interaction.user.id)
 
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started_monotonic

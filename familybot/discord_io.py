@@ -5,18 +5,25 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 import discord
 
 from familybot.errors import DiscordActionFailed
-from familybot.services.ports import GroupSpace, Notice
+from familybot.ratelimit import SlidingWindowLimiter
+from familybot.services.ports import Delivery, GroupSpace, Notice, ReminderCard, ReminderTarget
 from familybot.ui.embeds import notice_embed
+from familybot.ui.sessions import reminder_embed, rsvp_view
 from familybot.ui.text import user_mention
 from familybot.ui.views import approval_view
 
 log = logging.getLogger(__name__)
 
 CANNOT_DM = 50007
+UNKNOWN_CHANNEL = 10003
+MISSING_ACCESS = 50001
+# Discord's global limit is 50 requests/s; reminders stay safely below it.
+REMINDER_RATE = 45
 
 MEMBER_ACCESS = discord.PermissionOverwrite(
     view_channel=True, send_messages=True, read_message_history=True
@@ -51,8 +58,10 @@ def _failed(what: str, error: discord.HTTPException) -> DiscordActionFailed:
 
 
 class DiscordIO:
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, *, reminder_rate: int = REMINDER_RATE) -> None:
         self._client = client
+        self._limiter = SlidingWindowLimiter(reminder_rate)
+        self._dm_channels: dict[int, discord.DMChannel] = {}
 
     def _guild(self, guild_id: int) -> discord.Guild:
         guild = self._client.get_guild(guild_id)
@@ -167,8 +176,8 @@ class DiscordIO:
 
     async def send_dm(self, user_id: int, notice: Notice) -> bool:
         try:
-            user = self._client.get_user(user_id) or await self._client.fetch_user(user_id)
-            await user.send(embed=notice_embed(notice))
+            channel = await self._dm_channel(user_id)
+            await channel.send(embed=notice_embed(notice))
         except discord.Forbidden as error:
             if error.code == CANNOT_DM:
                 log.info("dm not delivered user=%d reason=closed", user_id)
@@ -197,3 +206,71 @@ class DiscordIO:
             )
         except discord.HTTPException as error:
             raise _failed("send your request to the facilitators", error) from error
+
+    async def post_notice(self, channel_id: int, notice: Notice) -> bool:
+        try:
+            await self._client.get_partial_messageable(channel_id).send(embed=notice_embed(notice))
+        except discord.HTTPException as error:
+            log.warning("notice not posted channel=%d status=%s", channel_id, error.status)
+            return False
+        return True
+
+    async def _messageable(self, target: ReminderTarget) -> discord.abc.Messageable:
+        if target.channel_id is not None:
+            return self._client.get_partial_messageable(target.channel_id)
+        assert target.user_id is not None
+        return await self._dm_channel(target.user_id)
+
+    async def _dm_channel(self, user_id: int) -> discord.DMChannel:
+        channel = self._dm_channels.get(user_id)
+        if channel is None:
+            await self._limiter.acquire()  # opening a DM channel is a request too
+            channel = await self._client.create_dm(discord.Object(user_id))
+            self._dm_channels[user_id] = channel
+        return channel
+
+    async def send_reminder(
+        self, target: ReminderTarget, card: ReminderCard, nonce: str
+    ) -> Delivery:
+        await self._limiter.acquire()
+        try:
+            destination = await self._messageable(target)
+            message = await destination.send(
+                embed=reminder_embed(card),
+                view=rsvp_view(card.series_id, card.occurrence_key, card.ledger_id),
+                nonce=nonce,
+            )
+        except discord.Forbidden as error:
+            permanent = error.code in (CANNOT_DM, MISSING_ACCESS)
+            log.warning(
+                "reminder refused ledger=%d code=%s target=%s",
+                card.ledger_id,
+                error.code,
+                "dm" if target.user_id else "channel",
+            )
+            return Delivery(ok=False, permanent=permanent)
+        except discord.NotFound:
+            log.warning("reminder target gone ledger=%d", card.ledger_id)
+            return Delivery(ok=False, permanent=True)
+        except discord.HTTPException as error:
+            log.warning("reminder send failed ledger=%d status=%s", card.ledger_id, error.status)
+            return Delivery(ok=False)
+        return Delivery(ok=True, message_id=message.id)
+
+    async def find_reminder(
+        self, target: ReminderTarget, ledger_id: int, after: datetime
+    ) -> int | None:
+        marker = f":{ledger_id}"
+        me = self._client.user
+        try:
+            destination = await self._messageable(target)
+            async for message in destination.history(after=after, limit=100, oldest_first=True):
+                if me is not None and message.author.id != me.id:
+                    continue
+                for row in message.components:
+                    for child in getattr(row, "children", []):
+                        if str(getattr(child, "custom_id", "") or "").endswith(marker):
+                            return message.id
+        except discord.HTTPException as error:
+            log.warning("could not look for reminder ledger=%d status=%s", ledger_id, error.status)
+        return None

@@ -58,6 +58,7 @@ class Group:
     created_by: int
     created_at: datetime
     archived_at: datetime | None
+    reminder_offsets: tuple[int, ...] = (1440, 60)  # minutes before a session
 
     @property
     def is_active(self) -> bool:
@@ -82,3 +83,86 @@ class GroupFacilitator:
     user_id: int
     added_by: int
     added_at: datetime
+
+
+class SeriesStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    ENDED = "ended"
+
+
+class Rsvp(StrEnum):
+    GOING = "going"
+    MAYBE = "maybe"
+    NO = "no"
+
+
+class LedgerState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    UNDELIVERABLE = "undeliverable"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SessionSeries:
+    id: int
+    group_id: int
+    guild_id: int
+    title: str
+    tz: str
+    first_local: datetime  # naive local wall time
+    repeat: str
+    duration_minutes: int
+    voice_channel_id: int | None
+    status: SeriesStatus
+    created_by: int
+    planned_until: datetime
+    next_due: datetime | None
+
+
+@dataclass(frozen=True)
+class OccurrenceOverride:
+    series_id: int
+    occurrence_key: str
+    status: str  # 'cancelled' | 'moved'
+    new_start: datetime | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class RsvpCounts:
+    going: int = 0
+    maybe: int = 0
+    no: int = 0
+
+
+@dataclass(frozen=True)
+class MemberPrefs:
+    user_id: int
+    timezone: str | None = None
+    dm_reminders: bool = False
+    dm_offsets: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    id: int
+    series_id: int
+    occurrence_key: str
+    occurrence_start: datetime
+    offset_minutes: int
+    target: str
+    due_at: datetime
+    state: LedgerState
+    attempts: int
+    attempt_at: datetime | None
+    message_id: int | None
+    late: bool
+
+    @property
+    def dm_user_id(self) -> int | None:
+        return int(self.target[3:]) if self.target.startswith("dm:") else None

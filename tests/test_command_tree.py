@@ -30,9 +30,24 @@ FACILITATOR_ONLY = {
     "group remove",
     "group add-facilitator",
     "group archive",
+    "session schedule",
+    "session cancel",
+    "session reschedule",
+    "session attendance",
 }
 ADMIN_ONLY_PREFIXES = ("setup ",)
-MEMBER_COMMANDS = {"group list", "group info", "group join", "group leave", "about"}
+MEMBER_COMMANDS = {
+    "group list",
+    "group info",
+    "group join",
+    "group leave",
+    "session list",
+    "my schedule",
+    "my timezone",
+    "my reminders",
+    "my calendar",
+    "about",
+}
 
 
 @pytest.fixture

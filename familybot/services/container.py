@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
+from familybot.db.repositories.reminders import ReminderRepository
+from familybot.db.repositories.sessions import SessionRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.services.groups import GroupsService
 from familybot.services.ports import DiscordPort
+from familybot.services.reminders import Dispatcher, Planner
+from familybot.services.sessions import SessionsService
 from familybot.services.setup import SetupService
 
 
@@ -19,6 +23,10 @@ class Services:
     clock: Clock
     setup: SetupService
     groups: GroupsService
+    sessions: SessionsService
+    planner: Planner
+    dispatcher: Dispatcher
+    reminders: ReminderRepository
 
 
 def build_services(
@@ -26,9 +34,27 @@ def build_services(
 ) -> Services:
     settings_repo = SettingsRepository(db)
     group_repo = GroupRepository(db)
+    session_repo = SessionRepository(db)
+    reminder_repo = ReminderRepository(db)
+    setup = SetupService(settings_repo, clock, default_timezone)
+    groups = GroupsService(db, group_repo, settings_repo, discord, clock)
+    planner = Planner(db, session_repo, group_repo, reminder_repo, clock)
+    dispatcher = Dispatcher(db, session_repo, group_repo, reminder_repo, discord, clock)
+    sessions = SessionsService(
+        db, session_repo, group_repo, reminder_repo, groups, setup, discord, clock
+    )
+
+    sessions.on_change = planner.replan_ids  # the bot widens this to refresh its scheduler
+    groups.next_session_lookup = sessions.next_session_start
+    groups.attendance_lookup = sessions.attendance_summary
+    groups.on_group_changed = sessions.group_changed
     return Services(
         db=db,
         clock=clock,
-        setup=SetupService(settings_repo, clock, default_timezone),
-        groups=GroupsService(db, group_repo, settings_repo, discord, clock),
+        setup=setup,
+        groups=groups,
+        sessions=sessions,
+        planner=planner,
+        dispatcher=dispatcher,
+        reminders=reminder_repo,
     )

@@ -37,15 +37,19 @@ DEFAULT_GUIDELINES = (
 )
 
 NextSessionLookup = Callable[[int], Awaitable[datetime | None]]
-AttendanceLookup = Callable[[int], Awaitable[dict[int, tuple[int, int]]]]
+AttendanceLookup = Callable[[int], Awaitable[tuple[dict[int, int], int]]]
 
 
 async def _no_next_session(_group_id: int) -> datetime | None:
     return None
 
 
-async def _no_attendance(_group_id: int) -> dict[int, tuple[int, int]]:
-    return {}
+async def _no_attendance(_group_id: int) -> tuple[dict[int, int], int]:
+    return {}, 0
+
+
+async def _no_change(_group_id: int) -> None:
+    return None
 
 
 class JoinResult(StrEnum):
@@ -133,6 +137,8 @@ class GroupsService:
         self._locks: dict[int, asyncio.Lock] = {}
         self.next_session_lookup: NextSessionLookup = _no_next_session
         self.attendance_lookup: AttendanceLookup = _no_attendance
+        # Called when who is seated, or a group's reminder times, changed (re-plans reminders).
+        self.on_group_changed: Callable[[int], Awaitable[None]] = _no_change
 
     def _lock(self, group_id: int) -> asyncio.Lock:
         # One lock per group: a button, a command and a job may touch the same seats.
@@ -235,6 +241,7 @@ class GroupsService:
         capacity: int | None = None,
         join_mode: JoinMode | None = None,
         guidelines: str | None = None,
+        reminder_offsets: tuple[int, ...] | None = None,
     ) -> tuple[Group, list[int]]:
         """Apply the given changes. Returns the group and anyone seated from the waitlist."""
         group = await self.get_active(guild_id, name)
@@ -260,6 +267,8 @@ class GroupsService:
         if guidelines is not None:
             changes["guidelines"] = _clean(guidelines, GUIDELINES_MAX, "guidelines")
             changes["guidelines_version"] = group.guidelines_version + 1
+        if reminder_offsets is not None:
+            changes["reminder_offsets"] = reminder_offsets
         if not changes:
             raise UserFacingError("Nothing to change: pick at least one thing to edit.")
         async with self._lock(group.id):
@@ -272,6 +281,7 @@ class GroupsService:
                 )
             updated = await self._groups.update(group.id, **changes)
             promoted = await self._promote_waitlist(updated)
+        await self.on_group_changed(group.id)
         return updated, promoted
 
     async def archive(self, guild_id: int, name: str) -> Group:
@@ -290,6 +300,7 @@ class GroupsService:
                     group.id, status=GroupStatus.ARCHIVED, archived_at=self._clock.now()
                 )
         log.info("group archived guild=%d group=%d", guild_id, group.id)
+        await self.on_group_changed(group.id)
         return archived
 
     async def add_facilitator(
@@ -310,14 +321,13 @@ class GroupsService:
 
     async def roster(self, guild_id: int, name: str) -> Roster:
         group = await self.get_active(guild_id, name)
-        attendance = await self.attendance_lookup(group.id)
+        attended, sessions = await self.attendance_lookup(group.id)
 
         def entries(rows: list[Membership], *, joined: bool) -> list[RosterEntry]:
             out = []
             for m in rows:
-                attended, total = attendance.get(m.user_id, (0, 0))
                 since = m.joined_at if joined else m.requested_at
-                out.append(RosterEntry(m.user_id, since, attended, total))
+                out.append(RosterEntry(m.user_id, since, attended.get(m.user_id, 0), sessions))
             return out
 
         return Roster(
@@ -417,7 +427,9 @@ class GroupsService:
                     await self._groups.delete_membership(group.id, user_id)
                     raise
                 return JoinOutcome(JoinResult.PENDING, group)
-            return await self._seat_or_waitlist(group, user_id, consent_version, now)
+            outcome = await self._seat_or_waitlist(group, user_id, consent_version, now)
+        await self.on_group_changed(group.id)
+        return outcome
 
     async def _seat_or_waitlist(
         self,
@@ -474,6 +486,7 @@ class GroupsService:
             await self._groups.delete_membership(group.id, user_id)
             log.info("membership ended group=%d user=%d", group.id, user_id)
             promoted = await self._promote_waitlist(group)
+        await self.on_group_changed(group.id)
         return LeaveOutcome(group, promoted)
 
     async def _promote_waitlist(self, group: Group) -> list[int]:
@@ -542,4 +555,5 @@ class GroupsService:
                 "when a seat opens."
             )
         await self._discord.send_dm(user_id, Notice(f"About {group.name}", body))
+        await self.on_group_changed(group.id)
         return Decision(group, user_id, outcome)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -17,6 +18,40 @@ class Notice:
 
     title: str
     body: str
+
+
+@dataclass(frozen=True)
+class ReminderCard:
+    """What a reminder shows: no names, only counts."""
+
+    ledger_id: int
+    series_id: int
+    occurrence_key: str
+    group_name: str
+    title: str
+    start: datetime
+    end: datetime
+    voice_channel_id: int | None
+    going: int
+    maybe: int
+    no: int
+    late: bool
+
+
+@dataclass(frozen=True)
+class ReminderTarget:
+    """Exactly one of the two: a group's channel, or a person's DMs."""
+
+    channel_id: int | None = None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    ok: bool
+    message_id: int | None = None
+    # True when trying again cannot help (DMs closed, channel gone): do not retry.
+    permanent: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,4 +93,20 @@ class DiscordPort(Protocol):
         self, guild_id: int, channel_id: int, group_id: int, group_name: str, user_id: int
     ) -> None:
         """Post an Approve / Deny request for facilitators in the (private) alerts channel."""
+        ...
+
+    async def post_notice(self, channel_id: int, notice: Notice) -> bool:
+        """Post a short notice (no names) in a group's private channel."""
+        ...
+
+    async def send_reminder(
+        self, target: ReminderTarget, card: ReminderCard, nonce: str
+    ) -> Delivery:
+        """Send one reminder. `nonce` is stable per reminder, so a retried send is not doubled."""
+        ...
+
+    async def find_reminder(
+        self, target: ReminderTarget, ledger_id: int, after: datetime
+    ) -> int | None:
+        """The id of a reminder message already sent for `ledger_id` after `after`, if any."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ def _group(row: sqlite3.Row) -> Group:
         created_by=row["created_by"],
         created_at=from_unix(row["created_at"]),
         archived_at=from_unix(row["archived_at"]) if row["archived_at"] is not None else None,
+        reminder_offsets=tuple(int(x) for x in row["reminder_offsets"].split(",") if x),
     )
 
 
@@ -103,6 +105,15 @@ class GroupRepository:
         row = await self._db.fetchone("SELECT * FROM groups WHERE id = ?", (group_id,))
         return _group(row) if row else None
 
+    async def get_many(self, group_ids: Sequence[int]) -> dict[int, Group]:
+        if not group_ids:
+            return {}
+        marks = ",".join("?" * len(group_ids))
+        rows = await self._db.fetchall(
+            f"SELECT * FROM groups WHERE id IN ({marks})", tuple(group_ids)
+        )
+        return {r["id"]: _group(r) for r in rows}
+
     async def find_active(self, guild_id: int, name: str) -> Group | None:
         row = await self._db.fetchone(
             "SELECT * FROM groups WHERE guild_id = ? AND name_key = ? AND status = 'active'",
@@ -164,6 +175,7 @@ class GroupRepository:
             "archived_at",
             "role_id",
             "channel_id",
+            "reminder_offsets",
         }
         unknown = set(changes) - allowed
         if unknown:
@@ -172,7 +184,9 @@ class GroupRepository:
         if "name" in values:
             values["name_key"] = name_key(values["name"])
         for key, value in list(values.items()):
-            if isinstance(value, datetime):
+            if isinstance(value, tuple):
+                values[key] = ",".join(str(v) for v in value)
+            elif isinstance(value, datetime):
                 values[key] = to_unix(value)
             elif hasattr(value, "value") and not isinstance(value, int | str):
                 values[key] = value.value

@@ -1,0 +1,112 @@
+"""/my: a member's own schedule, time zone, reminder settings and calendar."""
+
+from __future__ import annotations
+
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.setup import timezone_choices
+from familybot.bot import FamilyBot
+from familybot.services.sessions import describe_offsets
+from familybot.ui.sessions import upcoming_embed
+
+ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
+
+
+@app_commands.guild_only()
+class My(commands.GroupCog, group_name="my", group_description="Your own schedule and settings"):
+    def __init__(self, bot: FamilyBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="schedule", description="Your groups' sessions in the next two weeks"
+    )
+    async def schedule(self, interaction: discord.Interaction[FamilyBot]) -> None:
+        assert interaction.guild_id is not None
+        items = await self.bot.services.sessions.my_schedule(
+            interaction.guild_id, interaction.user.id
+        )
+        tz = await self.bot.services.sessions.prefs_timezone(interaction.user.id)
+        embed = upcoming_embed(
+            "Your sessions",
+            items,
+            empty="Nothing in the next two weeks. `/group list` shows groups you could join.",
+            show_mine=True,
+        )
+        embed.set_footer(
+            text=f"Times show in your device's time zone{f' (you set {tz})' if tz else ''}."
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="timezone", description="Tell FamilyBot your time zone")
+    @app_commands.describe(tz="An IANA time zone, e.g. America/Chicago")
+    async def timezone(self, interaction: discord.Interaction[FamilyBot], tz: str) -> None:
+        saved = await self.bot.services.sessions.set_my_timezone(interaction.user.id, tz)
+        await interaction.response.send_message(
+            f"Saved: your time zone is **{saved}**. Session times always show in your own "
+            "local time in Discord.",
+            ephemeral=True,
+        )
+
+    @timezone.autocomplete("tz")
+    async def tz_autocomplete(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return timezone_choices(current)
+
+    @app_commands.command(name="reminders", description="Get session reminders by DM too")
+    @app_commands.describe(
+        dm="Also send reminders to your DMs",
+        offsets="When, before each session, e.g. '24h, 1h' (default: your group's times)",
+    )
+    @app_commands.choices(dm=ON_OFF)
+    async def reminders(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        dm: app_commands.Choice[str],
+        offsets: app_commands.Range[str, 1, 60] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        on = dm.value == "on"
+        saved = await self.bot.services.sessions.set_my_reminders(
+            interaction.guild_id, interaction.user.id, on, offsets
+        )
+        if not on:
+            text = "Done: no reminders by DM. You'll still see them in your group's channel."
+        elif saved:
+            text = (
+                f"Done: I'll DM you {describe_offsets(saved)} before each of your groups' sessions."
+            )
+        else:
+            text = "Done: I'll DM you reminders at your groups' usual times."
+        if on:
+            text += " If your DMs are closed for this server, I'll let you know here."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(
+        name="calendar", description="Download your groups' sessions as a calendar file"
+    )
+    async def calendar(self, interaction: discord.Interaction[FamilyBot]) -> None:
+        assert interaction.guild_id is not None
+        data, count = await self.bot.services.sessions.calendar_for(
+            interaction.guild_id, interaction.user.id
+        )
+        if count == 0:
+            await interaction.response.send_message(
+                "Your groups have no scheduled sessions yet, so there's nothing to add to a calendar.",
+                ephemeral=True,
+            )
+            return
+        await interaction.response.send_message(
+            "Here are your groups' sessions. Open the file to add them to your calendar app; "
+            "it includes repeats and leaves out cancelled dates.",
+            file=discord.File(io.BytesIO(data), filename="familybot-sessions.ics"),
+            ephemeral=True,
+        )
+
+
+async def setup(bot: FamilyBot) -> None:
+    await bot.add_cog(My(bot))

@@ -1,0 +1,286 @@
+"""/session: schedule and run sessions; reminders go out on their own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.setup import timezone_choices
+from familybot.bot import FamilyBot
+from familybot.checks import is_facilitator, member_is_facilitator
+from familybot.services.recurrence import Repeat, discord_timestamp, from_utc
+from familybot.ui.sessions import attendance_view, upcoming_embed
+from familybot.ui.text import clip, defuse, user_mention, when
+
+REPEATS = [
+    app_commands.Choice(name="once", value="once"),
+    app_commands.Choice(name="weekly", value="weekly"),
+    app_commands.Choice(name="every two weeks (biweekly)", value="biweekly"),
+    app_commands.Choice(name="monthly (same weekday, e.g. 2nd Tuesday)", value="monthly"),
+]
+
+
+def _name(text: str) -> str:
+    return clip(defuse(text), 100)
+
+
+@app_commands.guild_only()
+class Sessions(
+    commands.GroupCog, group_name="session", group_description="Group sessions and reminders"
+):
+    def __init__(self, bot: FamilyBot) -> None:
+        self.bot = bot
+
+    # --- autocomplete -----------------------------------------------------------------------
+    async def group_autocomplete(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.bot.services.groups.autocomplete_names(interaction.guild_id, current)
+        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
+
+    async def session_autocomplete(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        found = await self.bot.services.sessions.autocomplete(interaction.guild_id, current)
+        return [app_commands.Choice(name=label, value=value) for label, value in found]
+
+    async def _dates(
+        self, interaction: discord.Interaction[FamilyBot], current: str, *, past: bool
+    ) -> list[app_commands.Choice[str]]:
+        ref = str(getattr(interaction.namespace, "session", "") or "")
+        if interaction.guild_id is None or not ref:
+            return []
+        keys = await self.bot.services.sessions.occurrence_dates(
+            interaction.guild_id, ref, past=past
+        )
+        return [
+            app_commands.Choice(name=k, value=k) for k in keys if k.startswith(current.strip())
+        ][:25]
+
+    async def upcoming_dates(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._dates(interaction, current, past=False)
+
+    async def past_dates(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._dates(interaction, current, past=True)
+
+    async def next_days(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        assert interaction.guild_id is not None
+        tz = await self.bot.services.setup.timezone_for(interaction.guild_id)
+        today = from_utc(self.bot.clock.now(), tz).date()
+        days = [today + timedelta(days=n) for n in range(25)]
+        return [
+            app_commands.Choice(name=f"{d.isoformat()} ({d.strftime('%A')})", value=d.isoformat())
+            for d in days
+            if d.isoformat().startswith(current.strip())
+        ]
+
+    async def tz_autocomplete(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return timezone_choices(current)
+
+    # --- facilitators ---------------------------------------------------------------------
+    @app_commands.command(name="schedule", description="Schedule a session or a repeating series")
+    @app_commands.describe(
+        group="The group that meets",
+        title="What the session is called, e.g. 'Weekly check-in'",
+        date="The (first) date, YYYY-MM-DD",
+        time="The start time, e.g. 18:30 or 6:30pm",
+        repeat="How often it repeats",
+        duration="Length in minutes",
+        timezone="Time zone of the time above (default: the server's)",
+        voice_channel="Where the group meets, if in a voice channel",
+    )
+    @app_commands.rename(voice_channel="voice-channel")
+    @app_commands.choices(repeat=REPEATS)
+    @app_commands.autocomplete(group=group_autocomplete, date=next_days, timezone=tz_autocomplete)
+    @is_facilitator()
+    async def schedule(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        group: str,
+        title: app_commands.Range[str, 1, 100],
+        date: app_commands.Range[str, 1, 40],
+        time: app_commands.Range[str, 1, 40],
+        repeat: app_commands.Choice[str],
+        duration: app_commands.Range[int, 15, 480],
+        timezone: str | None = None,
+        voice_channel: discord.VoiceChannel | discord.StageChannel | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        outcome = await self.bot.services.sessions.schedule(
+            guild_id=interaction.guild_id,
+            actor_id=interaction.user.id,
+            group_name=group,
+            title=title,
+            date_text=date,
+            time_text=time,
+            repeat=Repeat(repeat.value),
+            duration_minutes=duration,
+            tz=timezone,
+            voice_channel_id=voice_channel.id if voice_channel else None,
+        )
+        every = {
+            "once": "",
+            "weekly": ", every week",
+            "biweekly": ", every two weeks",
+            "monthly": ", every month",
+        }
+        await interaction.response.send_message(
+            f"Scheduled **{_name(outcome.series.title)}** for **{_name(outcome.group.name)}**"
+            f"{every[outcome.series.repeat]}. First session: {when(outcome.first.start_utc)} "
+            f"({outcome.series.tz}). Members will be reminded before each one.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="cancel", description="Cancel one session, or the whole series")
+    @app_commands.describe(
+        session="The session series",
+        date="Only this date (YYYY-MM-DD); leave empty to cancel the whole series",
+        reason="A short note for the members who planned to come",
+    )
+    @app_commands.autocomplete(session=session_autocomplete, date=upcoming_dates)
+    @is_facilitator()
+    async def cancel(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        session: str,
+        date: str | None = None,
+        reason: app_commands.Range[str, 1, 300] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await self.bot.services.sessions.cancel(
+            guild_id=interaction.guild_id,
+            actor_id=interaction.user.id,
+            ref=session,
+            date_text=date,
+            reason=reason,
+        )
+        what = (
+            f"the session on {discord_timestamp(outcome.occurrence.start_utc, 'D')}"
+            if outcome.occurrence
+            else "the whole series"
+        )
+        await interaction.followup.send(
+            f"Cancelled {what} of **{_name(outcome.series.title)}**. {_told(outcome.told, outcome.not_reached)}",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="reschedule", description="Move one session to another date or time")
+    @app_commands.describe(
+        session="The session series",
+        date="The date of the session to move (YYYY-MM-DD)",
+        new_date="Its new date (YYYY-MM-DD)",
+        new_time="Its new start time, e.g. 18:30",
+    )
+    @app_commands.rename(new_date="new-date", new_time="new-time")
+    @app_commands.autocomplete(
+        session=session_autocomplete, date=upcoming_dates, new_date=next_days
+    )
+    @is_facilitator()
+    async def reschedule(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        session: str,
+        date: str,
+        new_date: app_commands.Range[str, 1, 40],
+        new_time: app_commands.Range[str, 1, 40],
+    ) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await self.bot.services.sessions.reschedule(
+            guild_id=interaction.guild_id,
+            actor_id=interaction.user.id,
+            ref=session,
+            date_text=date,
+            new_date_text=new_date,
+            new_time_text=new_time,
+        )
+        assert outcome.new_start is not None
+        await interaction.followup.send(
+            f"Moved **{_name(outcome.series.title)}** to {when(outcome.new_start)}. "
+            f"{_told(outcome.told, outcome.not_reached)}",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="attendance", description="Mark who attended a session")
+    @app_commands.describe(
+        session="The session series", date="The date of the session (YYYY-MM-DD)"
+    )
+    @app_commands.autocomplete(session=session_autocomplete, date=past_dates)
+    @is_facilitator()
+    async def attendance(
+        self, interaction: discord.Interaction[FamilyBot], session: str, date: str
+    ) -> None:
+        assert interaction.guild_id is not None
+        sheet = await self.bot.services.sessions.attendance_sheet(
+            interaction.guild_id, session, date
+        )
+        members = ", ".join(user_mention(u) for u in sheet.member_ids) or "no members yet"
+        await interaction.response.send_message(
+            clip(
+                f"Attendance for **{_name(sheet.series.title)}** on "
+                f"{discord_timestamp(sheet.occurrence.start_utc, 'D')} ({len(sheet.present_ids)} marked so far).\n"
+                f"Members of {_name(sheet.group.name)}: {members}\nChoose everyone who attended:",
+                2000,
+            ),
+            view=attendance_view(sheet.series.id, sheet.occurrence.key, sheet.present_ids),
+            ephemeral=True,
+        )
+
+    # --- anyone in the group ----------------------------------------------------------------
+    @app_commands.command(
+        name="list", description="Upcoming sessions of your groups, with replies so far"
+    )
+    @app_commands.describe(group="Only this group")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def list_sessions(
+        self, interaction: discord.Interaction[FamilyBot], group: str | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        facilitator = await member_is_facilitator(interaction)
+        items = await self.bot.services.sessions.list_for(
+            interaction.guild_id, interaction.user.id, facilitator, group
+        )
+        await interaction.response.send_message(
+            embed=upcoming_embed(
+                "Upcoming sessions",
+                items,
+                empty="No upcoming sessions in the next four weeks.",
+                show_mine=True,
+            ),
+            ephemeral=True,
+        )
+
+
+def _told(told: int, missed: int) -> str:
+    parts = []
+    if told:
+        parts.append(
+            f"{told} member{'s' if told != 1 else ''} who planned to come {'were' if told != 1 else 'was'} told by DM."
+        )
+    if missed:
+        parts.append(
+            f"{missed} couldn't be reached by DM; they'll be told privately next time they use the bot."
+        )
+    if not told and not missed:
+        parts.append("Nobody had said they were coming yet.")
+    return " ".join(parts)
+
+
+async def setup(bot: FamilyBot) -> None:
+    await bot.add_cog(Sessions(bot))

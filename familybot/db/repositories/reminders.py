@@ -1,0 +1,228 @@
+"""reminder_ledger (the outbox), member_prefs and dm_failures."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from familybot.db.connection import Database
+from familybot.models import LedgerRow, LedgerState, MemberPrefs, from_unix, to_unix
+
+
+def parse_offsets(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    return tuple(int(x) for x in text.split(",") if x)
+
+
+def format_offsets(offsets: Sequence[int]) -> str:
+    return ",".join(str(int(o)) for o in sorted(set(offsets), reverse=True))
+
+
+def _ledger(row: sqlite3.Row) -> LedgerRow:
+    return LedgerRow(
+        id=row["id"],
+        series_id=row["series_id"],
+        occurrence_key=row["occurrence_key"],
+        occurrence_start=from_unix(row["occurrence_start"]),
+        offset_minutes=row["offset_minutes"],
+        target=row["target"],
+        due_at=from_unix(row["due_at"]),
+        state=LedgerState(row["state"]),
+        attempts=row["attempts"],
+        attempt_at=from_unix(row["attempt_at"]) if row["attempt_at"] is not None else None,
+        message_id=row["message_id"],
+        late=bool(row["late"]),
+    )
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    series_id: int
+    occurrence_key: str
+    occurrence_start: datetime
+    offset_minutes: int
+    target: str
+    due_at: datetime
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class ReminderRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- the ledger -----------------------------------------------------------------------
+    async def plan(self, reminders: Iterable[PlannedReminder]) -> None:
+        """Insert planned reminders; the unique key makes planning the same one twice a no-op.
+
+        A row cancelled earlier comes back to life only when it is planned again, which
+        happens only when it is valid again (say, an occurrence moved back to its old time).
+        """
+        await self._db.executemany(
+            "INSERT INTO reminder_ledger (series_id, occurrence_key, occurrence_start, "
+            "offset_minutes, target, due_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (series_id, occurrence_key, occurrence_start, offset_minutes, target) "
+            "DO UPDATE SET state = 'pending' WHERE state = 'cancelled'",
+            [
+                (
+                    r.series_id,
+                    r.occurrence_key,
+                    to_unix(r.occurrence_start),
+                    r.offset_minutes,
+                    r.target,
+                    to_unix(r.due_at),
+                )
+                for r in reminders
+            ],
+        )
+
+    async def due(self, now: datetime, limit: int) -> list[LedgerRow]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM reminder_ledger WHERE state IN ('pending', 'sending') AND due_at <= ? "
+            "ORDER BY due_at, id LIMIT ?",
+            (to_unix(now), limit),
+        )
+        return [_ledger(r) for r in rows]
+
+    async def pending_instants(self, until: datetime) -> list[datetime]:
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT due_at FROM reminder_ledger WHERE state IN ('pending', 'sending') "
+            "AND due_at <= ? ORDER BY due_at",
+            (to_unix(until),),
+        )
+        return [from_unix(r["due_at"]) for r in rows]
+
+    async def get(self, ledger_id: int) -> LedgerRow | None:
+        row = await self._db.fetchone("SELECT * FROM reminder_ledger WHERE id = ?", (ledger_id,))
+        return _ledger(row) if row else None
+
+    async def mark_sending(self, ids: Sequence[int], now: datetime) -> None:
+        await self._db.executemany(
+            "UPDATE reminder_ledger SET state = 'sending', attempts = attempts + 1, attempt_at = ? "
+            "WHERE id = ? AND state IN ('pending', 'sending')",
+            [(to_unix(now), i) for i in ids],
+        )
+
+    async def mark_sent(
+        self, results: Iterable[tuple[int, int | None, bool]], now: datetime
+    ) -> None:
+        """results: (ledger id, message id, sent late)."""
+        await self._db.executemany(
+            "UPDATE reminder_ledger SET state = 'sent', sent_at = ?, message_id = ?, late = ? "
+            "WHERE id = ? AND state IN ('pending', 'sending')",
+            [(to_unix(now), mid, int(late), i) for i, mid, late in results],
+        )
+
+    async def mark(self, ids: Sequence[int], state: LedgerState) -> None:
+        await self._db.executemany(
+            "UPDATE reminder_ledger SET state = ? WHERE id = ? AND state IN ('pending', 'sending')",
+            [(state.value, i) for i in ids],
+        )
+
+    async def release(self, ids: Sequence[int]) -> None:
+        """A send failed in a way worth retrying: back to pending for the next run."""
+        await self._db.executemany(
+            "UPDATE reminder_ledger SET state = 'pending' WHERE id = ? AND state = 'sending'",
+            [(i,) for i in ids],
+        )
+
+    async def cancel_occurrence(self, series_id: int, key: str) -> int:
+        cursor = await self._db.execute(
+            "UPDATE reminder_ledger SET state = 'cancelled' WHERE series_id = ? AND occurrence_key = ? "
+            "AND state = 'pending'",
+            (series_id, key),
+        )
+        return cursor.rowcount
+
+    async def cancel_series(self, series_ids: Sequence[int]) -> None:
+        await self._db.executemany(
+            "UPDATE reminder_ledger SET state = 'cancelled' WHERE series_id = ? AND state = 'pending'",
+            [(sid,) for sid in series_ids],
+        )
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self._db.fetchall(
+            "SELECT state, count(*) AS n FROM reminder_ledger GROUP BY state"
+        )
+        return {r["state"]: r["n"] for r in rows}
+
+    async def sent_message(self, series_id: int, key: str, target: str) -> list[int]:
+        rows = await self._db.fetchall(
+            "SELECT message_id FROM reminder_ledger WHERE series_id = ? AND occurrence_key = ? "
+            "AND target = ? AND state = 'sent' AND message_id IS NOT NULL",
+            (series_id, key, target),
+        )
+        return [r["message_id"] for r in rows]
+
+    # --- personal preferences -------------------------------------------------------------
+    async def prefs(self, user_id: int) -> MemberPrefs:
+        row = await self._db.fetchone("SELECT * FROM member_prefs WHERE user_id = ?", (user_id,))
+        if row is None:
+            return MemberPrefs(user_id)
+        return MemberPrefs(
+            user_id=user_id,
+            timezone=row["timezone"],
+            dm_reminders=bool(row["dm_reminders"]),
+            dm_offsets=parse_offsets(row["dm_offsets"]),
+        )
+
+    async def set_timezone(self, user_id: int, tz: str, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO member_prefs (user_id, timezone, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone, updated_at = excluded.updated_at",
+            (user_id, tz, to_unix(now)),
+        )
+
+    async def set_dm(
+        self, user_id: int, on: bool, offsets: Sequence[int] | None, now: datetime
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO member_prefs (user_id, dm_reminders, dm_offsets, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET dm_reminders = excluded.dm_reminders, "
+            "dm_offsets = excluded.dm_offsets, updated_at = excluded.updated_at",
+            (user_id, int(on), format_offsets(offsets) if offsets else None, to_unix(now)),
+        )
+
+    async def dm_subscribers(
+        self, group_ids: Sequence[int]
+    ) -> dict[int, list[tuple[int, tuple[int, ...] | None]]]:
+        """group id -> [(user id, personal offsets or None)] of seated members with DMs on."""
+        out: dict[int, list[tuple[int, tuple[int, ...] | None]]] = {g: [] for g in group_ids}
+        if not group_ids:
+            return out
+        rows = await self._db.fetchall(
+            "SELECT m.group_id, m.user_id, p.dm_offsets FROM memberships m "
+            "JOIN member_prefs p ON p.user_id = m.user_id "
+            f"WHERE m.status = 'member' AND p.dm_reminders = 1 AND m.group_id IN ({_marks(len(group_ids))}) "
+            "ORDER BY m.user_id",
+            tuple(group_ids),
+        )
+        for r in rows:
+            out[r["group_id"]].append((r["user_id"], parse_offsets(r["dm_offsets"])))
+        return out
+
+    # --- undelivered DMs ------------------------------------------------------------------
+    async def record_dm_failure(self, user_id: int, kind: str, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO dm_failures (user_id, kind, created_at) VALUES (?, ?, ?)",
+            (user_id, kind, to_unix(now)),
+        )
+
+    async def unnotified_dm_failures(self, user_id: int) -> int:
+        return int(
+            await self._db.fetchval(
+                "SELECT count(*) FROM dm_failures WHERE user_id = ? AND notified_at IS NULL",
+                (user_id,),
+            )
+        )
+
+    async def mark_dm_failures_notified(self, user_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE dm_failures SET notified_at = ? WHERE user_id = ? AND notified_at IS NULL",
+            (to_unix(now), user_id),
+        )

@@ -1,0 +1,319 @@
+"""session_series, occurrence_overrides, rsvps and attendance."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from familybot.db.connection import Database
+from familybot.models import (
+    OccurrenceOverride,
+    Rsvp,
+    RsvpCounts,
+    SeriesStatus,
+    SessionSeries,
+    from_unix,
+    to_unix,
+)
+
+
+def _series(row: sqlite3.Row) -> SessionSeries:
+    return SessionSeries(
+        id=row["id"],
+        group_id=row["group_id"],
+        guild_id=row["guild_id"],
+        title=row["title"],
+        tz=row["tz"],
+        first_local=datetime.fromisoformat(row["first_local"]),
+        repeat=row["repeat"],
+        duration_minutes=row["duration_minutes"],
+        voice_channel_id=row["voice_channel_id"],
+        status=SeriesStatus(row["status"]),
+        created_by=row["created_by"],
+        planned_until=from_unix(row["planned_until"]),
+        next_due=from_unix(row["next_due"]) if row["next_due"] is not None else None,
+    )
+
+
+def _override(row: sqlite3.Row) -> OccurrenceOverride:
+    return OccurrenceOverride(
+        series_id=row["series_id"],
+        occurrence_key=row["occurrence_key"],
+        status=row["status"],
+        new_start=from_unix(row["new_start"]) if row["new_start"] is not None else None,
+        reason=row["reason"],
+    )
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class SessionRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- series ---------------------------------------------------------------------------
+    async def create(
+        self,
+        *,
+        group_id: int,
+        guild_id: int,
+        title: str,
+        tz: str,
+        first_local: datetime,
+        repeat: str,
+        duration_minutes: int,
+        voice_channel_id: int | None,
+        created_by: int,
+        now: datetime,
+    ) -> SessionSeries:
+        cursor = await self._db.execute(
+            "INSERT INTO session_series (group_id, guild_id, title, tz, first_local, repeat, "
+            "duration_minutes, voice_channel_id, created_by, created_at, planned_until, next_due) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            (
+                group_id,
+                guild_id,
+                title,
+                tz,
+                first_local.isoformat(),
+                repeat,
+                duration_minutes,
+                voice_channel_id,
+                created_by,
+                to_unix(now),
+                to_unix(now),
+            ),
+        )
+        series = await self.get(int(cursor.lastrowid or 0))
+        assert series is not None
+        return series
+
+    async def get(self, series_id: int) -> SessionSeries | None:
+        row = await self._db.fetchone("SELECT * FROM session_series WHERE id = ?", (series_id,))
+        return _series(row) if row else None
+
+    async def get_many(self, series_ids: Sequence[int]) -> dict[int, SessionSeries]:
+        if not series_ids:
+            return {}
+        rows = await self._db.fetchall(
+            f"SELECT * FROM session_series WHERE id IN ({_marks(len(series_ids))})",
+            tuple(series_ids),
+        )
+        return {r["id"]: _series(r) for r in rows}
+
+    async def active_for_groups(self, group_ids: Sequence[int]) -> list[SessionSeries]:
+        if not group_ids:
+            return []
+        rows = await self._db.fetchall(
+            f"SELECT * FROM session_series WHERE status = 'active' "
+            f"AND group_id IN ({_marks(len(group_ids))}) ORDER BY id",
+            tuple(group_ids),
+        )
+        return [_series(r) for r in rows]
+
+    async def search(
+        self, guild_id: int, text: str, limit: int = 25
+    ) -> list[tuple[SessionSeries, str]]:
+        """Active series in a server whose title or group name contains `text`."""
+        pattern = (
+            "%"
+            + text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
+        rows = await self._db.fetchall(
+            "SELECT s.*, g.name AS group_name FROM session_series s JOIN groups g ON g.id = s.group_id "
+            "WHERE s.guild_id = ? AND s.status = 'active' AND g.status = 'active' "
+            "AND (lower(s.title) LIKE ? ESCAPE '\\' OR g.name_key LIKE ? ESCAPE '\\') "
+            "ORDER BY g.name_key, s.id LIMIT ?",
+            (guild_id, pattern, pattern, limit),
+        )
+        return [(_series(r), r["group_name"]) for r in rows]
+
+    async def due_for_planning(self, until: datetime, limit: int) -> list[SessionSeries]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM session_series WHERE status = 'active' AND next_due IS NOT NULL "
+            "AND next_due <= ? ORDER BY next_due LIMIT ?",
+            (to_unix(until), limit),
+        )
+        return [_series(r) for r in rows]
+
+    async def set_plans(self, plans: Iterable[tuple[int, datetime, datetime | None]]) -> None:
+        await self._db.executemany(
+            "UPDATE session_series SET planned_until = ?, next_due = ? WHERE id = ?",
+            [
+                (to_unix(until), to_unix(nxt) if nxt is not None else None, sid)
+                for sid, until, nxt in plans
+            ],
+        )
+
+    async def end_series(self, series_ids: Sequence[int]) -> None:
+        """A series with no occurrences left (a past one-off) is done."""
+        await self._db.executemany(
+            "UPDATE session_series SET status = 'ended', next_due = NULL WHERE id = ? AND status = 'active'",
+            [(sid,) for sid in series_ids],
+        )
+
+    async def cancel(self, series_id: int, reason: str | None, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE session_series SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, "
+            "next_due = NULL WHERE id = ?",
+            (to_unix(now), reason, series_id),
+        )
+
+    async def cancel_for_group(self, group_id: int, now: datetime) -> list[int]:
+        rows = await self._db.fetchall(
+            "SELECT id FROM session_series WHERE group_id = ? AND status = 'active'", (group_id,)
+        )
+        ids = [r["id"] for r in rows]
+        for sid in ids:
+            await self.cancel(sid, "group archived", now)
+        return ids
+
+    # --- overrides ------------------------------------------------------------------------
+    async def set_override(
+        self,
+        series_id: int,
+        key: str,
+        status: str,
+        new_start: datetime | None,
+        reason: str | None,
+        by: int,
+        now: datetime,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO occurrence_overrides (series_id, occurrence_key, status, new_start, reason, "
+            "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (series_id, occurrence_key) DO UPDATE SET status = excluded.status, "
+            "new_start = excluded.new_start, reason = excluded.reason, "
+            "created_by = excluded.created_by, created_at = excluded.created_at",
+            (
+                series_id,
+                key,
+                status,
+                to_unix(new_start) if new_start else None,
+                reason,
+                by,
+                to_unix(now),
+            ),
+        )
+
+    async def overrides(
+        self, series_ids: Sequence[int]
+    ) -> dict[int, dict[str, OccurrenceOverride]]:
+        out: dict[int, dict[str, OccurrenceOverride]] = {sid: {} for sid in series_ids}
+        if not series_ids:
+            return out
+        rows = await self._db.fetchall(
+            f"SELECT * FROM occurrence_overrides WHERE series_id IN ({_marks(len(series_ids))})",
+            tuple(series_ids),
+        )
+        for r in rows:
+            out[r["series_id"]][r["occurrence_key"]] = _override(r)
+        return out
+
+    # --- rsvps ----------------------------------------------------------------------------
+    async def set_rsvp(
+        self, series_id: int, key: str, user_id: int, response: Rsvp, now: datetime
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO rsvps (series_id, occurrence_key, user_id, response, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (series_id, occurrence_key, user_id) "
+            "DO UPDATE SET response = excluded.response, updated_at = excluded.updated_at",
+            (series_id, key, user_id, response.value, to_unix(now)),
+        )
+
+    async def rsvp_of(self, series_id: int, key: str, user_id: int) -> Rsvp | None:
+        value = await self._db.fetchval(
+            "SELECT response FROM rsvps WHERE series_id = ? AND occurrence_key = ? AND user_id = ?",
+            (series_id, key, user_id),
+        )
+        return Rsvp(value) if value else None
+
+    async def rsvp_counts(
+        self, pairs: Sequence[tuple[int, str]]
+    ) -> dict[tuple[int, str], RsvpCounts]:
+        out: dict[tuple[int, str], RsvpCounts] = {}
+        if not pairs:
+            return out
+        series_ids = sorted({sid for sid, _ in pairs})
+        rows = await self._db.fetchall(
+            "SELECT series_id, occurrence_key, response, count(*) AS n FROM rsvps "
+            f"WHERE series_id IN ({_marks(len(series_ids))}) GROUP BY series_id, occurrence_key, response",
+            tuple(series_ids),
+        )
+        tallies: dict[tuple[int, str], dict[str, int]] = {}
+        for r in rows:
+            tallies.setdefault((r["series_id"], r["occurrence_key"]), {})[r["response"]] = r["n"]
+        for pair in pairs:
+            t = tallies.get(pair, {})
+            out[pair] = RsvpCounts(t.get("going", 0), t.get("maybe", 0), t.get("no", 0))
+        return out
+
+    async def responders(
+        self, series_id: int, key: str | None, responses: Sequence[Rsvp]
+    ) -> list[tuple[str, int]]:
+        """(occurrence key, user id) of people who answered one of `responses`."""
+        params: list[object] = [series_id, *[r.value for r in responses]]
+        key_filter = ""
+        if key is not None:
+            key_filter = "AND occurrence_key = ?"
+            params.append(key)
+        rows = await self._db.fetchall(
+            f"SELECT occurrence_key, user_id FROM rsvps WHERE series_id = ? "
+            f"AND response IN ({_marks(len(responses))}) {key_filter} ORDER BY occurrence_key, user_id",
+            tuple(params),
+        )
+        return [(r["occurrence_key"], r["user_id"]) for r in rows]
+
+    async def rsvps_of_user(
+        self, user_id: int, series_ids: Sequence[int]
+    ) -> dict[tuple[int, str], Rsvp]:
+        if not series_ids:
+            return {}
+        rows = await self._db.fetchall(
+            f"SELECT series_id, occurrence_key, response FROM rsvps WHERE user_id = ? "
+            f"AND series_id IN ({_marks(len(series_ids))})",
+            (user_id, *series_ids),
+        )
+        return {(r["series_id"], r["occurrence_key"]): Rsvp(r["response"]) for r in rows}
+
+    # --- attendance -----------------------------------------------------------------------
+    async def set_attendance(
+        self, series_id: int, key: str, user_ids: Sequence[int], by: int, now: datetime
+    ) -> None:
+        async with self._db.transaction():
+            await self._db.execute(
+                "DELETE FROM attendance WHERE series_id = ? AND occurrence_key = ?",
+                (series_id, key),
+            )
+            await self._db.executemany(
+                "INSERT INTO attendance (series_id, occurrence_key, user_id, marked_by, marked_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(series_id, key, uid, by, to_unix(now)) for uid in user_ids],
+            )
+
+    async def attendees(self, series_id: int, key: str) -> list[int]:
+        rows = await self._db.fetchall(
+            "SELECT user_id FROM attendance WHERE series_id = ? AND occurrence_key = ? ORDER BY user_id",
+            (series_id, key),
+        )
+        return [r["user_id"] for r in rows]
+
+    async def attendance_summary(self, group_id: int) -> tuple[dict[int, int], int]:
+        """(user id -> sessions attended, number of sessions with attendance taken)."""
+        total = int(
+            await self._db.fetchval(
+                "SELECT count(*) FROM (SELECT DISTINCT a.series_id, a.occurrence_key FROM attendance a "
+                "JOIN session_series s ON s.id = a.series_id WHERE s.group_id = ?)",
+                (group_id,),
+            )
+        )
+        rows = await self._db.fetchall(
+            "SELECT a.user_id, count(*) AS n FROM attendance a JOIN session_series s ON s.id = a.series_id "
+            "WHERE s.group_id = ? GROUP BY a.user_id",
+            (group_id,),
+        )
+        return {r["user_id"]: r["n"] for r in rows}, total

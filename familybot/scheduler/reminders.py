@@ -1,0 +1,83 @@
+"""APScheduler as a cache of what is due soon: one job per distinct due instant.
+
+The planner job tops the ledger up every PLAN_INTERVAL; after each planning pass the
+scheduler holds a DateTrigger job for every distinct instant at which reminders fall due,
+and that job sends everything due by then. Jobs take no arguments: they reload rows.
+At start-up everything is rebuilt from the database, and anything overdue goes out at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from familybot.clock import Clock
+from familybot.db.repositories.reminders import ReminderRepository
+from familybot.services.reminders import PLAN_HORIZON, PLAN_INTERVAL, Dispatcher, Planner
+
+log = logging.getLogger(__name__)
+
+PLANNER_JOB = "reminder-planner"
+
+# A job that runs late (after downtime, or a stalled loop) still runs: the dispatcher
+# decides between "sent late" and "skipped". Two runs of one job coalesce into one.
+JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+
+
+def due_job_id(instant: datetime) -> str:
+    return f"reminders-due:{int(instant.timestamp())}"
+
+
+class ReminderScheduler:
+    def __init__(
+        self,
+        scheduler: AsyncIOScheduler,
+        planner: Planner,
+        dispatcher: Dispatcher,
+        reminders: ReminderRepository,
+        clock: Clock,
+    ) -> None:
+        self._scheduler = scheduler
+        self._planner = planner
+        self._dispatcher = dispatcher
+        self._reminders = reminders
+        self._clock = clock
+
+    async def start(self) -> None:
+        self._scheduler.add_job(
+            self.plan_and_schedule,
+            IntervalTrigger(seconds=PLAN_INTERVAL.total_seconds()),
+            id=PLANNER_JOB,
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
+        await self.plan_and_schedule()
+
+    async def plan_and_schedule(self) -> None:
+        await self._planner.plan()
+        await self._schedule_due()
+
+    async def series_changed(self, series_ids: Sequence[int]) -> None:
+        await self._planner.replan(series_ids)
+        await self._schedule_due()
+
+    async def _schedule_due(self) -> None:
+        now = self._clock.now()
+        for instant in await self._reminders.pending_instants(now + PLAN_HORIZON):
+            job_id = due_job_id(instant)
+            if self._scheduler.get_job(job_id) is not None:
+                continue
+            self._scheduler.add_job(
+                self.dispatch,
+                DateTrigger(run_date=max(instant, now)),
+                id=job_id,
+                **JOB_DEFAULTS,
+            )
+
+    async def dispatch(self) -> None:
+        await self._dispatcher.dispatch()

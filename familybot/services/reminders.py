@@ -1,0 +1,458 @@
+"""Reminders, exactly once: a planner fills the ledger, a dispatcher empties it.
+
+The database is the truth. The planner writes one ledger row per (series, occurrence,
+start, offset, target) for reminders due within a short horizon; the row's unique key
+means planning twice changes nothing. The dispatcher sends due rows, recording each
+attempt before the send and the result after it:
+
+* a job that fires twice finds the rows already `sent` and sends nothing;
+* a send that discord.py retries after a 5xx carries the same `nonce` with
+  `enforce_nonce`, so Discord returns the first message instead of posting a second;
+* a process killed between send and commit leaves the row `sending`; on restart the
+  dispatcher resends with the same nonce while Discord still remembers it, and after
+  that looks for the message (its buttons carry the ledger id) before sending again.
+
+Missed work is handled on purpose: a reminder found late but before the session starts
+is sent with a "sent late" line; after the session has started it is skipped and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from familybot.clock import Clock
+from familybot.db.connection import Database
+from familybot.db.repositories.groups import GroupRepository
+from familybot.db.repositories.reminders import PlannedReminder, ReminderRepository
+from familybot.db.repositories.sessions import SessionRepository
+from familybot.models import (
+    Group,
+    LedgerRow,
+    LedgerState,
+    OccurrenceOverride,
+    SeriesStatus,
+    SessionSeries,
+)
+from familybot.services.ports import DiscordPort, ReminderCard, ReminderTarget
+from familybot.services.recurrence import (
+    Occurrence,
+    Repeat,
+    SeriesRule,
+    next_occurrence,
+    occurrences,
+)
+
+log = logging.getLogger(__name__)
+
+# Reminders due within this window are written to the ledger ahead of time.
+PLAN_HORIZON = timedelta(minutes=30)
+# How often the planner tops the ledger up (well inside the horizon).
+PLAN_INTERVAL = timedelta(minutes=10)
+# After downtime, reminders are reconstructed this far back (then sent late or skipped).
+MISSED_LOOKBACK = timedelta(days=7)
+# A reminder sent more than this after its due instant says it is late.
+LATE_AFTER = timedelta(minutes=5)
+# Discord remembers a nonce for "a few minutes": within this, resending is safe as is.
+NONCE_MEMORY = timedelta(minutes=2)
+# Rows are marked and committed in chunks: one commit per chunk, not per reminder.
+CHUNK = 50
+PLAN_BATCH = 200
+MAX_ATTEMPTS = 5
+
+CHANNEL_TARGET = "channel"
+
+
+def dm_target(user_id: int) -> str:
+    return f"dm:{user_id}"
+
+
+def rule_of(series: SessionSeries) -> SeriesRule:
+    return SeriesRule(
+        tz=series.tz,
+        first_local=series.first_local,
+        repeat=Repeat(series.repeat),
+        duration_minutes=series.duration_minutes,
+    )
+
+
+def effective_occurrences(
+    series: SessionSeries,
+    overrides: dict[str, OccurrenceOverride],
+    start: datetime,
+    end: datetime,
+) -> list[Occurrence]:
+    """Occurrences starting in [start, end) after cancellations and moves."""
+    rule = rule_of(series)
+    duration = timedelta(minutes=series.duration_minutes)
+    found = [o for o in occurrences(rule, start, end) if o.key not in overrides]
+    for key, override in overrides.items():
+        moved_here = override.new_start is not None and start <= override.new_start < end
+        if override.status == "moved" and override.new_start is not None and moved_here:
+            found.append(Occurrence(key, override.new_start, override.new_start + duration))
+    found.sort(key=lambda o: o.start_utc)
+    return found
+
+
+def next_effective_start_after(
+    series: SessionSeries, overrides: dict[str, OccurrenceOverride], after: datetime
+) -> datetime | None:
+    """The first effective occurrence start strictly after `after`."""
+    rule = rule_of(series)
+    candidate: datetime | None = None
+    cursor = after
+    for _ in range(60):  # skip over up to 60 cancelled/moved occurrences in a row
+        occ = next_occurrence(rule, cursor)
+        if occ is None:
+            break
+        if occ.key not in overrides:
+            candidate = occ.start_utc
+            break
+        cursor = occ.start_utc
+    for override in overrides.values():
+        moved = override.new_start if override.status == "moved" else None
+        if moved is not None and moved > after and (candidate is None or moved < candidate):
+            candidate = moved
+    return candidate
+
+
+@dataclass
+class PlanContext:
+    groups: dict[int, Group]
+    subscribers: dict[int, list[tuple[int, tuple[int, ...] | None]]]
+    overrides: dict[int, dict[str, OccurrenceOverride]]
+
+
+def targets_for(
+    group: Group, subscribers: list[tuple[int, tuple[int, ...] | None]]
+) -> list[tuple[str, int]]:
+    """(target, offset) pairs: the group's channel at the group's offsets, DMs at each person's."""
+    pairs = [(CHANNEL_TARGET, off) for off in group.reminder_offsets]
+    for user_id, personal in subscribers:
+        pairs += [(dm_target(user_id), off) for off in (personal or group.reminder_offsets)]
+    return pairs
+
+
+class Planner:
+    def __init__(
+        self,
+        db: Database,
+        sessions: SessionRepository,
+        groups: GroupRepository,
+        reminders: ReminderRepository,
+        clock: Clock,
+    ) -> None:
+        self._db = db
+        self._sessions = sessions
+        self._groups = groups
+        self._reminders = reminders
+        self._clock = clock
+        self._lock = asyncio.Lock()
+
+    async def _context(self, batch: Sequence[SessionSeries]) -> PlanContext:
+        group_ids = sorted({s.group_id for s in batch})
+        return PlanContext(
+            groups=await self._groups.get_many(group_ids),
+            subscribers=await self._reminders.dm_subscribers(group_ids),
+            overrides=await self._sessions.overrides([s.id for s in batch]),
+        )
+
+    def _plan_one(
+        self, series: SessionSeries, ctx: PlanContext, lo: datetime, hi: datetime
+    ) -> tuple[list[PlannedReminder], datetime | None]:
+        """Reminders of `series` due in (lo, hi], and the first one due after hi."""
+        group = ctx.groups.get(series.group_id)
+        if group is None or not group.is_active:
+            return [], None
+        pairs = targets_for(group, ctx.subscribers.get(series.group_id, []))
+        if not pairs:
+            return [], None
+        offsets = sorted({off for _, off in pairs})
+        overrides = ctx.overrides.get(series.id, {})
+        window_start = lo + timedelta(minutes=offsets[0])
+        window_end = hi + timedelta(minutes=offsets[-1], seconds=1)
+        planned: list[PlannedReminder] = []
+        for occ in effective_occurrences(series, overrides, window_start, window_end):
+            for target, off in pairs:
+                due = occ.start_utc - timedelta(minutes=off)
+                if lo < due <= hi:
+                    planned.append(
+                        PlannedReminder(series.id, occ.key, occ.start_utc, off, target, due)
+                    )
+        next_due: datetime | None = None
+        for off in offsets:
+            start = next_effective_start_after(series, overrides, hi + timedelta(minutes=off))
+            if start is not None:
+                due = start - timedelta(minutes=off)
+                if next_due is None or due < next_due:
+                    next_due = due
+        return planned, next_due
+
+    async def _plan_batch(
+        self, batch: Sequence[SessionSeries], now: datetime, *, replan: bool
+    ) -> int:
+        ctx = await self._context(batch)
+        hi = now + PLAN_HORIZON
+        all_planned: list[PlannedReminder] = []
+        plans: list[tuple[int, datetime, datetime | None]] = []
+        ended: list[int] = []
+        for series in batch:
+            lo = max(series.planned_until, now - MISSED_LOOKBACK)
+            if replan:
+                lo = min(lo, now)
+            until = max(hi, series.planned_until)
+            planned, next_due = self._plan_one(series, ctx, lo, until)
+            all_planned += planned
+            plans.append((series.id, until, next_due))
+            if next_due is None and series.repeat == "once":
+                ended.append(series.id)
+        async with self._db.transaction():
+            await self._reminders.plan(all_planned)
+            await self._sessions.set_plans(plans)
+            if ended:
+                await self._sessions.end_series(ended)
+        return len(all_planned)
+
+    async def plan(self, now: datetime | None = None) -> int:
+        """Top the ledger up with every reminder due before now + horizon."""
+        now = now or self._clock.now()
+        total = 0
+        async with self._lock:
+            while True:
+                batch = await self._sessions.due_for_planning(now + PLAN_HORIZON, PLAN_BATCH)
+                if not batch:
+                    break
+                total += await self._plan_batch(batch, now, replan=False)
+                await asyncio.sleep(0)  # let the gateway breathe between batches
+        if total:
+            log.info("planner wrote reminders count=%d", total)
+        return total
+
+    async def replan_ids(self, series_ids: Sequence[int]) -> None:
+        await self.replan(series_ids)
+
+    async def replan(self, series_ids: Sequence[int], now: datetime | None = None) -> int:
+        """Plan again from now for series whose schedule, audience or offsets changed."""
+        now = now or self._clock.now()
+        async with self._lock:
+            found = await self._sessions.get_many(list(series_ids))
+            batch = [s for s in found.values() if s.status is SeriesStatus.ACTIVE]
+            if not batch:
+                return 0
+            return await self._plan_batch(batch, now, replan=True)
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    late: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    undeliverable: int = 0
+    retried: int = 0
+    recovered: int = 0
+    undeliverable_users: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Job:
+    row: LedgerRow
+    target: ReminderTarget
+    card: ReminderCard
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        sessions: SessionRepository,
+        groups: GroupRepository,
+        reminders: ReminderRepository,
+        discord: DiscordPort,
+        clock: Clock,
+    ) -> None:
+        self._db = db
+        self._sessions = sessions
+        self._groups = groups
+        self._reminders = reminders
+        self._discord = discord
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self.totals = DispatchReport()
+
+    async def dispatch(self) -> DispatchReport:
+        """Send every reminder that is due. Safe to call at any time, any number of times."""
+        report = DispatchReport()
+        async with self._lock:
+            while True:
+                now = self._clock.now()
+                rows = await self._reminders.due(now, 500)
+                if not rows:
+                    break
+                jobs = await self._triage(rows, now, report)
+                for start in range(0, len(jobs), CHUNK):
+                    await self._send_chunk(jobs[start : start + CHUNK], now, report)
+                if len(rows) < 500:
+                    break
+        for name in (
+            "sent",
+            "late",
+            "skipped",
+            "cancelled",
+            "undeliverable",
+            "retried",
+            "recovered",
+        ):
+            setattr(self.totals, name, getattr(self.totals, name) + getattr(report, name))
+        if report.sent or report.skipped or report.undeliverable:
+            log.info(
+                "reminders sent=%d late=%d skipped=%d cancelled=%d undeliverable=%d",
+                report.sent,
+                report.late,
+                report.skipped,
+                report.cancelled,
+                report.undeliverable,
+            )
+        return report
+
+    async def _triage(
+        self, rows: list[LedgerRow], now: datetime, report: DispatchReport
+    ) -> list[_Job]:
+        series_map = await self._sessions.get_many(sorted({r.series_id for r in rows}))
+        group_map = await self._groups.get_many(sorted({s.group_id for s in series_map.values()}))
+        overrides = await self._sessions.overrides(sorted(series_map))
+        subscribers = await self._reminders.dm_subscribers(sorted(group_map))
+        counts = await self._sessions.rsvp_counts(
+            sorted({(r.series_id, r.occurrence_key) for r in rows})
+        )
+        cancel: list[int] = []
+        skip: list[int] = []
+        jobs: list[_Job] = []
+        for row in rows:
+            series = series_map.get(row.series_id)
+            group = group_map.get(series.group_id) if series else None
+            if (
+                series is None
+                or group is None
+                or not self._still_wanted(
+                    row, series, group, overrides.get(series.id, {}), subscribers.get(group.id, [])
+                )
+            ):
+                cancel.append(row.id)
+                continue
+            if now >= row.occurrence_start:
+                skip.append(row.id)
+                log.warning(
+                    "reminder skipped: session already started ledger=%d series=%d",
+                    row.id,
+                    row.series_id,
+                )
+                continue
+            if row.dm_user_id is not None:
+                target = ReminderTarget(user_id=row.dm_user_id)
+            elif group.channel_id is not None:
+                target = ReminderTarget(channel_id=group.channel_id)
+            else:
+                cancel.append(row.id)
+                continue
+            c = counts.get((row.series_id, row.occurrence_key))
+            card = ReminderCard(
+                ledger_id=row.id,
+                series_id=series.id,
+                occurrence_key=row.occurrence_key,
+                group_name=group.name,
+                title=series.title,
+                start=row.occurrence_start,
+                end=row.occurrence_start + timedelta(minutes=series.duration_minutes),
+                voice_channel_id=series.voice_channel_id,
+                going=c.going if c else 0,
+                maybe=c.maybe if c else 0,
+                no=c.no if c else 0,
+                late=now - row.due_at > LATE_AFTER,
+            )
+            jobs.append(_Job(row, target, card))
+        if cancel or skip:
+            async with self._db.transaction():
+                await self._reminders.mark(cancel, LedgerState.CANCELLED)
+                await self._reminders.mark(skip, LedgerState.SKIPPED)
+        report.cancelled += len(cancel)
+        report.skipped += len(skip)
+        return jobs
+
+    @staticmethod
+    def _still_wanted(
+        row: LedgerRow,
+        series: SessionSeries,
+        group: Group,
+        overrides: dict[str, OccurrenceOverride],
+        subscribers: list[tuple[int, tuple[int, ...] | None]],
+    ) -> bool:
+        if series.status is SeriesStatus.CANCELLED or not group.is_active:
+            return False
+        override = overrides.get(row.occurrence_key)
+        if override is not None:
+            if override.status == "cancelled":
+                return False
+            if override.new_start != row.occurrence_start:
+                return False
+        return (row.target, row.offset_minutes) in targets_for(group, subscribers)
+
+    async def _send_chunk(self, jobs: list[_Job], now: datetime, report: DispatchReport) -> None:
+        # Record the attempt first: if the process dies mid-send, the row says so.
+        await self._reminders.mark_sending([j.row.id for j in jobs], now)
+        results = await asyncio.gather(*(self._send_one(j, now) for j in jobs))
+        sent: list[tuple[int, int | None, bool]] = []
+        undeliverable: list[int] = []
+        retry: list[int] = []
+        failed: list[int] = []
+        for job, (outcome, message_id) in zip(jobs, results, strict=True):
+            if outcome in ("sent", "recovered"):
+                sent.append((job.row.id, message_id, job.card.late))
+                report.sent += 1
+                report.late += int(job.card.late)
+                report.recovered += int(outcome == "recovered")
+            elif outcome == "undeliverable":
+                undeliverable.append(job.row.id)
+                report.undeliverable += 1
+                if job.target.user_id is not None:
+                    report.undeliverable_users.append(job.target.user_id)
+            elif job.row.attempts + 1 >= MAX_ATTEMPTS:
+                failed.append(job.row.id)
+            else:
+                retry.append(job.row.id)
+                report.retried += 1
+        done_at = self._clock.now()
+        async with self._db.transaction():
+            await self._reminders.mark_sent(sent, done_at)
+            await self._reminders.mark(undeliverable, LedgerState.UNDELIVERABLE)
+            await self._reminders.mark(failed, LedgerState.FAILED)
+            await self._reminders.release(retry)
+            for user_id in {j.target.user_id for j in jobs if j.row.id in undeliverable}:
+                if user_id is not None:
+                    await self._reminders.record_dm_failure(user_id, "reminder", done_at)
+        for ledger_id in failed:
+            log.error("reminder failed after %d attempts ledger=%d", MAX_ATTEMPTS, ledger_id)
+
+    async def _send_one(self, job: _Job, now: datetime) -> tuple[str, int | None]:
+        row = job.row
+        # A previous process died during this send. Within Discord's nonce memory a resend
+        # is answered with the first message; later, look for it before sending again.
+        interrupted = row.state is LedgerState.SENDING and row.attempt_at is not None
+        if interrupted and row.attempt_at is not None and now - row.attempt_at > NONCE_MEMORY:
+            found = await self._discord.find_reminder(
+                job.target, row.id, row.attempt_at - timedelta(seconds=5)
+            )
+            if found is not None:
+                log.info("reminder recovered after restart ledger=%d", row.id)
+                return "recovered", found
+        try:
+            delivery = await self._discord.send_reminder(job.target, job.card, nonce=f"fbr{row.id}")
+        except Exception:
+            log.exception("reminder send crashed ledger=%d", row.id)
+            return "retry", None
+        if delivery.ok:
+            return "sent", delivery.message_id
+        return ("undeliverable" if delivery.permanent else "retry"), None

@@ -1,0 +1,207 @@
+"""Reminder cards, RSVP buttons and the attendance picker. Counts only, never names."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from familybot.checks import member_is_facilitator
+from familybot.models import Rsvp, RsvpCounts
+from familybot.services.ports import ReminderCard
+from familybot.services.sessions import UpcomingOccurrence
+from familybot.tree import NOT_A_FACILITATOR, report_error, send_private
+from familybot.ui.embeds import CALM
+from familybot.ui.text import channel_mention, clip, defuse, ts, when
+
+REPLIES_FIELD = "Replies"
+RSVP_LABELS = {Rsvp.GOING: "Going", Rsvp.MAYBE: "Maybe", Rsvp.NO: "Can't make it"}
+RSVP_STYLES = {
+    Rsvp.GOING: discord.ButtonStyle.success,
+    Rsvp.MAYBE: discord.ButtonStyle.primary,
+    Rsvp.NO: discord.ButtonStyle.secondary,
+}
+
+
+def counts_text(going: int, maybe: int, no: int) -> str:
+    return f"Going: {going} · Maybe: {maybe} · Can't make it: {no}"
+
+
+def reminder_embed(card: ReminderCard) -> discord.Embed:
+    minutes = int((card.end - card.start).total_seconds() // 60)
+    lines = [f"**{clip(defuse(card.group_name), 100)}** meets {when(card.start)}."]
+    lines.append(f"It runs for {minutes} minutes, until {ts(card.end, 't')}.")
+    if card.voice_channel_id:
+        lines.append(f"Join in {channel_mention(card.voice_channel_id)}.")
+    if card.late:
+        lines.append("_This reminder is late: I was offline when it was due. Sorry about that._")
+    embed = discord.Embed(
+        title=clip(f"Reminder: {defuse(card.title)}", 256),
+        description="\n".join(lines),
+        colour=CALM,
+    )
+    embed.add_field(
+        name=REPLIES_FIELD, value=counts_text(card.going, card.maybe, card.no), inline=False
+    )
+    embed.set_footer(text="Let the group know if you're coming. Only the numbers are shown.")
+    return embed
+
+
+def rsvp_view(series_id: int, key: str, ledger_id: int | None = None) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for response in Rsvp:
+        view.add_item(RsvpButton(series_id, key, response, ledger_id))
+    return view
+
+
+class RsvpButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"fb:rsvp:(?P<series>\d+):(?P<key>\d{4}-\d{2}-\d{2}):(?P<response>going|maybe|no)(?::(?P<ledger>\d+))?",
+):
+    """Going / Maybe / Can't make it. The ledger id lets a restarted bot find what it sent."""
+
+    def __init__(self, series_id: int, key: str, response: Rsvp, ledger_id: int | None) -> None:
+        suffix = f":{ledger_id}" if ledger_id is not None else ""
+        super().__init__(
+            discord.ui.Button(
+                label=RSVP_LABELS[response],
+                style=RSVP_STYLES[response],
+                custom_id=f"fb:rsvp:{series_id}:{key}:{response.value}{suffix}",
+            )
+        )
+        self.series_id = series_id
+        self.key = key
+        self.response = response
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> RsvpButton:
+        ledger = int(match["ledger"]) if match["ledger"] else None
+        return cls(int(match["series"]), match["key"], Rsvp(match["response"]), ledger)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            outcome = await interaction.client.services.sessions.rsvp(
+                self.series_id, self.key, interaction.user.id, self.response
+            )
+        except Exception as error:
+            await report_error(interaction, error, "rsvp button")
+            return
+        thanks = {
+            Rsvp.GOING: "Thank you, you're down as **going**. See you there! 💙",
+            Rsvp.MAYBE: "Thank you, you're down as **maybe**. Come if you can.",
+            Rsvp.NO: "Thank you for letting the group know. You're down as **can't make it**; take care.",
+        }[self.response]
+        thanks += (
+            f"\nSession: {when(outcome.occurrence.start_utc)}. You can change your reply any time."
+        )
+        embed = _with_counts(interaction.message, outcome.counts)
+        if embed is None:
+            await interaction.response.send_message(thanks, ephemeral=True)
+            return
+        # Everyone sees the new numbers; only the person sees their own reply.
+        await interaction.response.edit_message(embed=embed)
+        await interaction.followup.send(thanks, ephemeral=True)
+
+
+def _with_counts(message: discord.Message | None, counts: RsvpCounts) -> discord.Embed | None:
+    if message is None or not message.embeds:
+        return None
+    embed = message.embeds[0].copy()
+    for index, f in enumerate(embed.fields):
+        if f.name == REPLIES_FIELD:
+            embed.set_field_at(
+                index,
+                name=REPLIES_FIELD,
+                value=counts_text(counts.going, counts.maybe, counts.no),
+                inline=False,
+            )
+            return embed
+    return None
+
+
+class AttendanceSelect(
+    discord.ui.DynamicItem[discord.ui.UserSelect[Any]],
+    template=r"fb:attend:(?P<series>\d+):(?P<key>\d{4}-\d{2}-\d{2})",
+):
+    """Facilitators pick who attended one occurrence."""
+
+    def __init__(self, series_id: int, key: str, present: list[int] | None = None) -> None:
+        select: discord.ui.UserSelect[Any] = discord.ui.UserSelect(
+            custom_id=f"fb:attend:{series_id}:{key}",
+            placeholder="Choose who attended",
+            min_values=0,
+            max_values=25,
+            default_values=[discord.Object(uid, type=discord.User) for uid in (present or [])[:25]],
+        )
+        super().__init__(select)
+        self.series_id = series_id
+        self.key = key
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> AttendanceSelect:
+        return cls(int(match["series"]), match["key"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            if not await member_is_facilitator(interaction):
+                await send_private(interaction, NOT_A_FACILITATOR)
+                return
+            chosen = [u.id for u in self.item.values]
+            marked, ignored = await interaction.client.services.sessions.mark_attendance(
+                self.series_id, self.key, chosen, interaction.user.id
+            )
+        except Exception as error:
+            await report_error(interaction, error, "attendance select")
+            return
+        note = (
+            f" {ignored} chosen who aren't members of the group were left out." if ignored else ""
+        )
+        await interaction.response.edit_message(
+            content=f"Attendance saved for {self.key}: {marked} present.{note} You can change it any time.",
+            view=None,
+        )
+
+
+def attendance_view(series_id: int, key: str, present: list[int]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(AttendanceSelect(series_id, key, present))
+    return view
+
+
+def upcoming_embed(
+    title: str, items: list[UpcomingOccurrence], *, empty: str, show_mine: bool
+) -> discord.Embed:
+    embed = discord.Embed(title=title, colour=CALM)
+    if not items:
+        embed.description = empty
+        return embed
+    lines = []
+    for item in items:
+        occ = item.occurrence
+        line = (
+            f"**{clip(defuse(item.series.title), 80)}** · {clip(defuse(item.group.name), 60)}\n"
+            f"{when(occ.start_utc)} · {counts_text(item.counts.going, item.counts.maybe, item.counts.no)}"
+        )
+        if item.moved:
+            line += " · _moved_"
+        if show_mine and item.my_rsvp is not None:
+            line += f" · you: {RSVP_LABELS[item.my_rsvp].lower()}"
+        lines.append(line)
+    embed.description = clip("\n\n".join(lines), 4096)
+    return embed
+
+
+SESSION_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RsvpButton, AttendanceSelect)
