@@ -22,6 +22,10 @@ def timezone_choices(current: str) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=z, value=z) for z in (starts + contains)[:25]]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _is_private(channel: discord.abc.GuildChannel) -> bool:
     everyone = channel.guild.default_role
     return not channel.permissions_for(everyone).view_channel
@@ -195,6 +199,48 @@ class Setup(
             inline=False,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(
+        name="events", description="Show each group's next session in Discord's Events panel"
+    )
+    @app_commands.describe(state="on: mirror sessions as server events; off: remove them")
+    @app_commands.choices(
+        state=[
+            app_commands.Choice(name="on", value="on"),
+            app_commands.Choice(name="off", value="off"),
+        ]
+    )
+    @is_admin()
+    async def events(
+        self, interaction: discord.Interaction[FamilyBot], state: app_commands.Choice[str]
+    ) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        on = state.value == "on"
+        report = await self.bot.services.events.set_enabled(interaction.guild_id, on)
+        if on:
+            text = (
+                "Done. The next session of each group that has one is now in the Events panel "
+                f"({_count(report.shown, 'group')}), and I'll keep it up to date when sessions "
+                "are cancelled or moved. Everyone on the server can see that panel: it shows "
+                "that a group meets and when, never who is in it."
+            )
+        else:
+            text = (
+                "Done. I removed the sessions I had added to the Events panel "
+                f"({_count(report.removed, 'event')})."
+            )
+        if report.failed:
+            text += (
+                f"\n{_count(report.failed, 'group')} couldn't be updated: I may be missing the "
+                "**Manage Events** permission. I'll keep trying."
+            )
+        if report.skipped:
+            text += (
+                f"\n{_count(report.skipped, 'group')} couldn't be added: the server has reached "
+                "Discord's limit of 100 events."
+            )
+        await interaction.followup.send(text, ephemeral=True)
 
 
 async def setup(bot: FamilyBot) -> None:

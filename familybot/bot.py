@@ -8,6 +8,7 @@ from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from discord.ext import commands
 
 from familybot import __version__
@@ -18,6 +19,8 @@ from familybot.db.migrate import migrate
 from familybot.discord_io import DiscordIO
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.services.container import Services, build_services
+from familybot.services.events import mirror_group_changes, mirror_series_changes
+from familybot.services.reminders import PLAN_INTERVAL
 from familybot.tree import FamilyTree
 from familybot.ui.sessions import SESSION_ITEMS
 from familybot.ui.views import PERSISTENT_ITEMS
@@ -85,6 +88,19 @@ class FamilyBot(commands.Bot):
             self.clock,
         )
         self.services.sessions.on_change = self.reminder_scheduler.series_changed
+        # Discord's Events panel (/setup events): synced in the background after each change,
+        # and once per planner interval to roll on events whose session has started.
+        events = self.services.events
+        sessions, groups = self.services.sessions, self.services.groups
+        sessions.on_change = mirror_series_changes(sessions.on_change, events)
+        groups.on_group_changed = mirror_group_changes(groups.on_group_changed, events)
+        self.scheduler.add_job(
+            events.sync_due,
+            IntervalTrigger(seconds=PLAN_INTERVAL.total_seconds()),
+            id="scheduled-events",
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
         await self.reminder_scheduler.start()
         for extension in COGS:
             await self.load_extension(extension)
@@ -122,6 +138,9 @@ class FamilyBot(commands.Bot):
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        services = getattr(self, "services", None)
+        if services is not None:
+            await services.events.settle(timeout=5)
         await super().close()
         db = getattr(self, "db", None)
         if db is not None:

@@ -6,12 +6,20 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import discord
 
 from familybot.errors import DiscordActionFailed
 from familybot.ratelimit import SlidingWindowLimiter
-from familybot.services.ports import Delivery, GroupSpace, Notice, ReminderCard, ReminderTarget
+from familybot.services.ports import (
+    Delivery,
+    EventSpec,
+    GroupSpace,
+    Notice,
+    ReminderCard,
+    ReminderTarget,
+)
 from familybot.ui.embeds import notice_embed
 from familybot.ui.sessions import reminder_embed, rsvp_view
 from familybot.ui.text import user_mention
@@ -24,6 +32,11 @@ UNKNOWN_CHANNEL = 10003
 MISSING_ACCESS = 50001
 # Discord's global limit is 50 requests/s; reminders stay safely below it.
 REMINDER_RATE = 45
+# Guild scheduled events: privacy "guild only", entity types, and the "100 events" error.
+EVENT_GUILD_ONLY = 2
+EVENT_VOICE = 2
+EVENT_EXTERNAL = 3
+TOO_MANY_EVENTS = 30038
 
 MEMBER_ACCESS = discord.PermissionOverwrite(
     view_channel=True, send_messages=True, read_message_history=True
@@ -274,3 +287,77 @@ class DiscordIO:
         except discord.HTTPException as error:
             log.warning("could not look for reminder ledger=%d status=%s", ledger_id, error.status)
         return None
+
+    # --- Discord's Events panel (optional, /setup events) ------------------------------------
+    @staticmethod
+    def _event_fields(spec: EventSpec) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "name": spec.name[:100],
+            "description": spec.description[:1000],
+            "privacy_level": EVENT_GUILD_ONLY,
+            "scheduled_start_time": spec.start.isoformat(),
+            "scheduled_end_time": spec.end.isoformat(),
+        }
+        if spec.channel_id is not None:
+            fields.update(
+                entity_type=EVENT_VOICE, channel_id=str(spec.channel_id), entity_metadata=None
+            )
+        else:
+            fields.update(
+                entity_type=EVENT_EXTERNAL,
+                channel_id=None,
+                entity_metadata={"location": (spec.location or "Discord")[:100]},
+            )
+        return fields
+
+    @staticmethod
+    def _event_failed(
+        what: str, guild_id: int, error: discord.HTTPException
+    ) -> DiscordActionFailed:
+        if error.code == TOO_MANY_EVENTS:
+            log.warning("scheduled events at Discord's limit guild=%d", guild_id)
+        else:
+            log.warning(
+                "discord refused to %s scheduled event guild=%d status=%s code=%s",
+                what,
+                guild_id,
+                error.status,
+                error.code,
+            )
+        return DiscordActionFailed(
+            f"Discord didn't let me {what} an event in the Events panel. I may be missing the "
+            "Manage Events permission; an admin can check with `/setup show`."
+        )
+
+    async def create_scheduled_event(self, guild_id: int, spec: EventSpec) -> int:
+        fields = self._event_fields(spec)
+        if fields["channel_id"] is None:
+            del fields["channel_id"]
+        try:
+            data = await self._client.http.create_guild_scheduled_event(
+                guild_id, reason="FamilyBot: next group session", **fields
+            )
+        except discord.HTTPException as error:
+            raise self._event_failed("create", guild_id, error) from error
+        return int(data["id"])
+
+    async def edit_scheduled_event(self, guild_id: int, event_id: int, spec: EventSpec) -> bool:
+        try:
+            await self._client.http.edit_scheduled_event(
+                guild_id, event_id, reason="FamilyBot: session changed", **self._event_fields(spec)
+            )
+        except discord.NotFound:
+            return False
+        except discord.HTTPException as error:
+            raise self._event_failed("update", guild_id, error) from error
+        return True
+
+    async def delete_scheduled_event(self, guild_id: int, event_id: int) -> None:
+        try:
+            await self._client.http.delete_scheduled_event(
+                guild_id, event_id, reason="FamilyBot: session no longer upcoming"
+            )
+        except discord.NotFound:
+            log.info("scheduled event already gone guild=%d event=%d", guild_id, event_id)
+        except discord.HTTPException as error:
+            raise self._event_failed("remove", guild_id, error) from error

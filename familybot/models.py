@@ -39,6 +39,7 @@ class GuildSettings:
     alerts_channel_id: int | None = None
     timezone: str | None = None
     crisis_region: str | None = None
+    scheduled_events: bool = False  # mirror sessions in Discord's Events panel
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ PERMISSION_BITS: dict[str, int] = {
     "embed_links": 1 << 14,
     "read_message_history": 1 << 16,
     "manage_roles": 1 << 28,
+    "manage_events": 1 << 33,
 }
 
 
@@ -32,6 +33,10 @@ NEEDS: tuple[Need, ...] = (
     Need("read_message_history", "update its own earlier messages (RSVP counts)"),
     Need("manage_roles", "give each group's members the group's role, and take it back"),
     Need("manage_channels", "create each group's private channel and close it on archive"),
+    Need(
+        "manage_events",
+        "mirror sessions in Discord's Events panel (only with /setup events on)",
+    ),
 )
 
 SCOPES: tuple[str, ...] = ("bot", "applications.commands")

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from familybot.clock import Clock
 from familybot.db.connection import Database
+from familybot.db.repositories.events import EventMirrorRepository
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.reminders import ReminderRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.db.repositories.settings import SettingsRepository
+from familybot.services.events import EventsService
 from familybot.services.groups import GroupsService
 from familybot.services.ports import DiscordPort
 from familybot.services.reminders import Dispatcher, Planner
@@ -27,6 +29,7 @@ class Services:
     planner: Planner
     dispatcher: Dispatcher
     reminders: ReminderRepository
+    events: EventsService
 
 
 def build_services(
@@ -48,6 +51,10 @@ def build_services(
     groups.next_session_lookup = sessions.next_session_start
     groups.attendance_lookup = sessions.attendance_summary
     groups.on_group_changed = sessions.group_changed
+    # Discord's Events panel; the bot composes its sync into the hooks above.
+    events = EventsService(
+        EventMirrorRepository(db), settings_repo, group_repo, session_repo, discord, clock
+    )
     return Services(
         db=db,
         clock=clock,
@@ -57,4 +64,5 @@ def build_services(
         planner=planner,
         dispatcher=dispatcher,
         reminders=reminder_repo,
+        events=events,
     )

@@ -110,3 +110,28 @@ class DiscordPort(Protocol):
     ) -> int | None:
         """The id of a reminder message already sent for `ledger_id` after `after`, if any."""
         ...
+
+    # --- Discord's Events panel (optional, /setup events) ------------------------------------
+    async def create_scheduled_event(self, guild_id: int, spec: EventSpec) -> int:
+        """Create a guild scheduled event; returns its id."""
+        ...
+
+    async def edit_scheduled_event(self, guild_id: int, event_id: int, spec: EventSpec) -> bool:
+        """Make the event match `spec`; False when the event no longer exists on Discord."""
+        ...
+
+    async def delete_scheduled_event(self, guild_id: int, event_id: int) -> None:
+        """Delete the event; an event that is already gone counts as deleted."""
+        ...
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One session as a guild scheduled event: a voice channel, or else a location text."""
+
+    name: str
+    description: str
+    start: datetime
+    end: datetime
+    channel_id: int | None = None
+    location: str | None = None

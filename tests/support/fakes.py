@@ -8,7 +8,44 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from familybot.errors import DiscordActionFailed
-from familybot.services.ports import GroupSpace, Notice
+from familybot.services.ports import (
+    Delivery,
+    EventSpec,
+    GroupSpace,
+    Notice,
+    ReminderCard,
+    ReminderTarget,
+)
+
+# How long the emulated Discord remembers a message nonce (`enforce_nonce`): a send with a
+# nonce seen within this window returns the first message and posts nothing new. Discord
+# documents "a few minutes"; the bot assumes 2 (reminders.NONCE_MEMORY), so does the fake.
+NONCE_WINDOW = timedelta(minutes=2)
+
+
+class ProcessKilled(BaseException):
+    """The process died right here (think kill -9): nothing after it runs or commits.
+
+    A BaseException, so `except Exception` in the code under test does not swallow it.
+    """
+
+
+@dataclass(frozen=True)
+class SentReminder:
+    """A reminder message that reached Discord (after nonce dedup)."""
+
+    message_id: int
+    target: ReminderTarget
+    card: ReminderCard
+    nonce: str
+    at: datetime
+
+
+def where(target: ReminderTarget) -> str:
+    """The Discord channel a reminder goes to: a group channel or a person's DMs."""
+    if target.channel_id is not None:
+        return f"channel:{target.channel_id}"
+    return f"dm:{target.user_id}"
 
 
 class FakeClock:
@@ -36,6 +73,24 @@ class RecordingPort:
     fail: set[str] = field(default_factory=set)
     roles: dict[tuple[int, int], set[int]] = field(default_factory=dict)  # (guild, user) -> roles
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
+    # --- reminders (optional: only tests of the dispatcher use these) ---
+    clock: FakeClock | None = None  # Discord's "now" for nonce memory and message times
+    notices: list[tuple[int, Notice]] = field(default_factory=list)
+    reminders: list[SentReminder] = field(default_factory=list)  # what reached Discord
+    # Outcome of the next send_reminder calls, one entry per call (then "ok"):
+    #   "ok"          posted (or answered with the first message for a remembered nonce)
+    #   "fail"        refused before reaching Discord, worth retrying -> Delivery(ok=False)
+    #   "refuse"      permanently refused (DMs closed) -> Delivery(ok=False, permanent=True)
+    #   "raise"       connection error before reaching Discord -> raises DiscordActionFailed
+    #   "lost_raise"  reached Discord, then the response was lost -> raises TimeoutError
+    #   "lost_fail"   reached Discord, then a 5xx came back -> Delivery(ok=False)
+    #   "kill"        reached Discord, then the process died -> raises ProcessKilled
+    reminder_script: list[str] = field(default_factory=list)
+    reminder_attempts: list[tuple[str, ReminderCard]] = field(default_factory=list)
+    nonce_window: timedelta = NONCE_WINDOW
+    _nonces: dict[tuple[str, str], tuple[datetime, int]] = field(default_factory=dict)
+    # Live scheduled events: id -> (guild, spec).
+    scheduled_events: dict[int, tuple[int, EventSpec]] = field(default_factory=dict)
 
     def _call(self, name: str, *args: object) -> None:
         self.calls.append((name, args))
@@ -84,3 +139,79 @@ class RecordingPort:
         self, guild_id: int, channel_id: int, group_id: int, group_name: str, user_id: int
     ) -> None:
         self._call("post_join_request", guild_id, channel_id, group_id, group_name, user_id)
+
+    async def create_scheduled_event(self, guild_id: int, spec: EventSpec) -> int:
+        self._call("create_scheduled_event", guild_id, spec)
+        event_id = next(self._ids)
+        self.scheduled_events[event_id] = (guild_id, spec)
+        return event_id
+
+    async def edit_scheduled_event(self, guild_id: int, event_id: int, spec: EventSpec) -> bool:
+        self._call("edit_scheduled_event", guild_id, event_id, spec)
+        if event_id not in self.scheduled_events:
+            return False
+        self.scheduled_events[event_id] = (guild_id, spec)
+        return True
+
+    async def delete_scheduled_event(self, guild_id: int, event_id: int) -> None:
+        self._call("delete_scheduled_event", guild_id, event_id)
+        self.scheduled_events.pop(event_id, None)
+
+    async def post_notice(self, channel_id: int, notice: Notice) -> bool:
+        self.calls.append(("post_notice", (channel_id, notice)))
+        if "post_notice" in self.fail:
+            return False
+        self.notices.append((channel_id, notice))
+        return True
+
+    def _now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else datetime.now(UTC)
+
+    def _post_reminder(self, target: ReminderTarget, card: ReminderCard, nonce: str) -> int:
+        """Discord's side of a send: dedup by nonce within the window, else a new message."""
+        now = self._now()
+        key = (where(target), nonce)
+        seen = self._nonces.get(key)
+        if seen is not None and now - seen[0] <= self.nonce_window:
+            return seen[1]
+        message_id = next(self._ids)
+        self.reminders.append(SentReminder(message_id, target, card, nonce, now))
+        self._nonces[key] = (now, message_id)
+        return message_id
+
+    async def send_reminder(
+        self, target: ReminderTarget, card: ReminderCard, nonce: str
+    ) -> Delivery:
+        self.calls.append(("send_reminder", (target, card, nonce)))
+        outcome = self.reminder_script.pop(0) if self.reminder_script else "ok"
+        if "send_reminder" in self.fail:
+            outcome = "fail"
+        self.reminder_attempts.append((outcome, card))
+        if outcome == "fail":
+            return Delivery(ok=False)
+        if outcome == "refuse":
+            return Delivery(ok=False, permanent=True)
+        if outcome == "raise":
+            raise DiscordActionFailed("Discord could not be reached (test)")
+        message_id = self._post_reminder(target, card, nonce)
+        if outcome == "lost_raise":
+            raise TimeoutError("the message was stored, but its response was lost (test)")
+        if outcome == "lost_fail":
+            return Delivery(ok=False)
+        if outcome == "kill":
+            raise ProcessKilled(f"killed after sending ledger={card.ledger_id} (test)")
+        return Delivery(ok=True, message_id=message_id)
+
+    async def find_reminder(
+        self, target: ReminderTarget, ledger_id: int, after: datetime
+    ) -> int | None:
+        """Like channel history after `after`: a message whose buttons carry `ledger_id`."""
+        self.calls.append(("find_reminder", (target, ledger_id, after)))
+        for message in self.reminders:
+            if (
+                where(message.target) == where(target)
+                and message.card.ledger_id == ledger_id
+                and message.at > after
+            ):
+                return message.message_id
+        return None

@@ -10,7 +10,14 @@ from familybot.db.connection import Database
 from familybot.models import GuildSettings, to_unix
 
 _COLUMNS = frozenset(
-    {"facilitator_role_id", "modlog_channel_id", "alerts_channel_id", "timezone", "crisis_region"}
+    {
+        "facilitator_role_id",
+        "modlog_channel_id",
+        "alerts_channel_id",
+        "timezone",
+        "crisis_region",
+        "scheduled_events",
+    }
 )
 
 
@@ -22,6 +29,7 @@ def _row(row: sqlite3.Row) -> GuildSettings:
         alerts_channel_id=row["alerts_channel_id"],
         timezone=row["timezone"],
         crisis_region=row["crisis_region"],
+        scheduled_events=bool(row["scheduled_events"]),
     )
 
 

@@ -1,0 +1,110 @@
+"""scheduled_event_mirror: which Discord scheduled event shows each group's next session."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from familybot.db.connection import Database
+from familybot.models import from_unix, to_unix
+
+
+@dataclass(frozen=True)
+class EventMirror:
+    group_id: int
+    guild_id: int
+    event_id: int
+    series_id: int | None
+    occurrence_key: str | None
+    start: datetime
+    fingerprint: str
+    updated_at: datetime
+
+
+def _mirror(row: sqlite3.Row) -> EventMirror:
+    return EventMirror(
+        group_id=row["group_id"],
+        guild_id=row["guild_id"],
+        event_id=row["event_id"],
+        series_id=row["series_id"],
+        occurrence_key=row["occurrence_key"],
+        start=from_unix(row["start"]),
+        fingerprint=row["fingerprint"],
+        updated_at=from_unix(row["updated_at"]),
+    )
+
+
+class EventMirrorRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, group_id: int) -> EventMirror | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM scheduled_event_mirror WHERE group_id = ?", (group_id,)
+        )
+        return _mirror(row) if row else None
+
+    async def for_guild(self, guild_id: int) -> list[EventMirror]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM scheduled_event_mirror WHERE guild_id = ? ORDER BY group_id",
+            (guild_id,),
+        )
+        return [_mirror(r) for r in rows]
+
+    async def count_for_guild(self, guild_id: int) -> int:
+        return int(
+            await self._db.fetchval(
+                "SELECT COUNT(*) FROM scheduled_event_mirror WHERE guild_id = ?", (guild_id,)
+            )
+        )
+
+    async def stale_group_ids(self, now: datetime) -> list[int]:
+        """Groups whose mirrored session has started, or whose server turned mirroring off."""
+        rows = await self._db.fetchall(
+            "SELECT m.group_id FROM scheduled_event_mirror m "
+            "LEFT JOIN guild_settings s ON s.guild_id = m.guild_id "
+            "WHERE m.start <= ? OR COALESCE(s.scheduled_events, 0) = 0 ORDER BY m.group_id",
+            (to_unix(now),),
+        )
+        return [r["group_id"] for r in rows]
+
+    async def enabled_guild_ids(self) -> list[int]:
+        rows = await self._db.fetchall(
+            "SELECT guild_id FROM guild_settings WHERE scheduled_events = 1 ORDER BY guild_id"
+        )
+        return [r["guild_id"] for r in rows]
+
+    async def save(
+        self,
+        *,
+        group_id: int,
+        guild_id: int,
+        event_id: int,
+        series_id: int | None,
+        occurrence_key: str | None,
+        start: datetime,
+        fingerprint: str,
+        now: datetime,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO scheduled_event_mirror (group_id, guild_id, event_id, series_id, "
+            "occurrence_key, start, fingerprint, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (group_id) DO UPDATE SET guild_id = excluded.guild_id, "
+            "event_id = excluded.event_id, series_id = excluded.series_id, "
+            "occurrence_key = excluded.occurrence_key, start = excluded.start, "
+            "fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
+            (
+                group_id,
+                guild_id,
+                event_id,
+                series_id,
+                occurrence_key,
+                to_unix(start),
+                fingerprint,
+                to_unix(now),
+            ),
+        )
+
+    async def delete(self, group_id: int) -> None:
+        await self._db.execute("DELETE FROM scheduled_event_mirror WHERE group_id = ?", (group_id,))

@@ -1,0 +1,326 @@
+"""Discord's Events panel: each group's next session mirrored as a guild scheduled event.
+
+Optional per server (`/setup events on|off`). A group has at most one mirrored event, for
+its next session, so a server stays far below Discord's limit of 100 scheduled events.
+
+Mirroring is best effort and never blocks a command: changes are synced in the background
+after the command's own work; Discord's refusals are logged with ids and retried on the
+next sync (the periodic job also re-syncs groups whose mirrored session has started, so the
+event rolls on to the next session).
+
+Privacy: the Events panel is visible to the whole server. An event says that a group meets
+and when (already public through `/group list`), never who belongs to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from familybot.clock import Clock
+from familybot.db.repositories.events import EventMirror, EventMirrorRepository
+from familybot.db.repositories.groups import GroupRepository
+from familybot.db.repositories.sessions import SessionRepository
+from familybot.db.repositories.settings import SettingsRepository
+from familybot.errors import DiscordActionFailed
+from familybot.models import Group, SessionSeries
+from familybot.services.ports import DiscordPort, EventSpec
+from familybot.services.recurrence import Occurrence
+from familybot.services.reminders import effective_occurrences, next_effective_start_after
+
+log = logging.getLogger(__name__)
+
+# Discord allows 100 scheduled (or active) events per server.
+MAX_EVENTS = 100
+NAME_MAX = 100
+DESCRIPTION_MAX = 1000
+LOCATION = "Private group channel on this server"
+
+SeriesHook = Callable[[Sequence[int]], Awaitable[None]]
+GroupHook = Callable[[int], Awaitable[None]]
+
+
+class SyncResult(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    NONE = "none"  # nothing to show and nothing shown
+    SKIPPED = "skipped"  # the server is at Discord's limit
+    FAILED = "failed"  # Discord refused; tried again on the next sync
+
+
+@dataclass
+class GuildSync:
+    shown: int = 0  # groups whose next session is in the Events panel afterwards
+    removed: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def add(self, result: SyncResult) -> None:
+        if result in (SyncResult.CREATED, SyncResult.UPDATED, SyncResult.UNCHANGED):
+            self.shown += 1
+        elif result is SyncResult.DELETED:
+            self.removed += 1
+        elif result is SyncResult.SKIPPED:
+            self.skipped += 1
+        elif result is SyncResult.FAILED:
+            self.failed += 1
+
+
+def event_spec(group: Group, series: SessionSeries, occurrence: Occurrence) -> EventSpec:
+    """What the Events panel shows: the group, the session and its time; never any names."""
+    description = (
+        f"A session of {group.name}. Members: see the group's private channel. "
+        "Not a member yet? Join with /group join. "
+        "(Marking yourself Interested here is visible to others on this server.)"
+    )
+    voice = series.voice_channel_id
+    return EventSpec(
+        name=f"{group.name}: {series.title}"[:NAME_MAX],
+        description=description[:DESCRIPTION_MAX],
+        start=occurrence.start_utc,
+        end=occurrence.end_utc,
+        channel_id=voice,
+        location=None if voice else LOCATION,
+    )
+
+
+def fingerprint(spec: EventSpec) -> str:
+    text = "\x1f".join(
+        str(part)
+        for part in (
+            spec.name,
+            spec.description,
+            int(spec.start.timestamp()),
+            int(spec.end.timestamp()),
+            spec.channel_id,
+            spec.location,
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class _Target:
+    series: SessionSeries
+    occurrence: Occurrence
+    spec: EventSpec
+
+
+class EventsService:
+    def __init__(
+        self,
+        mirrors: EventMirrorRepository,
+        settings: SettingsRepository,
+        groups: GroupRepository,
+        sessions: SessionRepository,
+        discord: DiscordPort,
+        clock: Clock,
+        *,
+        limit: int = MAX_EVENTS,
+    ) -> None:
+        self._mirrors = mirrors
+        self._settings = settings
+        self._groups = groups
+        self._sessions = sessions
+        self._discord = discord
+        self._clock = clock
+        self.limit = limit
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._retry: set[int] = set()
+        self._swept = False  # sync_due reconciles everything once after a start
+
+    # --- settings ------------------------------------------------------------------------
+    async def enabled(self, guild_id: int) -> bool:
+        return (await self._settings.get(guild_id)).scheduled_events
+
+    async def set_enabled(self, guild_id: int, on: bool) -> GuildSync:
+        """Turn mirroring on (every group's next session is added) or off (all removed)."""
+        await self._settings.set(guild_id, "scheduled_events", int(on), self._clock.now())
+        log.info("scheduled events guild=%d on=%s", guild_id, on)
+        return await self.sync_guild(guild_id)
+
+    # --- syncing -------------------------------------------------------------------------
+    async def sync_guild(self, guild_id: int) -> GuildSync:
+        group_ids = {g.id for g in await self._groups.list_active(guild_id)}
+        group_ids |= {m.group_id for m in await self._mirrors.for_guild(guild_id)}
+        report = GuildSync()
+        for group_id in sorted(group_ids):
+            report.add(await self.sync_group(group_id))
+        return report
+
+    async def sync_series(self, series_ids: Sequence[int]) -> None:
+        found = await self._sessions.get_many(list(series_ids))
+        for group_id in sorted({s.group_id for s in found.values()}):
+            await self.sync_group(group_id)
+
+    async def sync_due(self) -> int:
+        """Periodic: roll on events whose session has started; retry earlier failures.
+
+        The first run after a start reconciles every server that has mirroring on, so
+        changes missed while the bot was down (or failures before a restart) are caught up.
+        """
+        group_ids = set(await self._mirrors.stale_group_ids(self._clock.now())) | self._retry
+        if not self._swept:
+            self._swept = True
+            for guild_id in await self._mirrors.enabled_guild_ids():
+                group_ids |= {g.id for g in await self._groups.list_active(guild_id)}
+        for group_id in sorted(group_ids):
+            await self.sync_group(group_id)
+        return len(group_ids)
+
+    async def sync_group(self, group_id: int) -> SyncResult:
+        """Make the group's mirrored event match its next session. Never raises."""
+        lock = self._locks.setdefault(group_id, asyncio.Lock())
+        async with lock:
+            try:
+                result = await self._sync(group_id)
+            except DiscordActionFailed:
+                log.warning("scheduled event sync failed group=%d; will retry", group_id)
+                result = SyncResult.FAILED
+            except Exception:
+                log.exception("scheduled event sync error group=%d; will retry", group_id)
+                result = SyncResult.FAILED
+        if result is SyncResult.FAILED:
+            self._retry.add(group_id)
+        else:
+            self._retry.discard(group_id)
+        return result
+
+    async def _sync(self, group_id: int) -> SyncResult:
+        group = await self._groups.get(group_id)
+        mirror = await self._mirrors.get(group_id)
+        if group is None:
+            return SyncResult.NONE  # the mirror row went with it (ON DELETE CASCADE)
+        target: _Target | None = None
+        if group.is_active and await self.enabled(group.guild_id):
+            target = await self._next(group)
+        if target is None:
+            if mirror is None:
+                return SyncResult.NONE
+            await self._discord.delete_scheduled_event(mirror.guild_id, mirror.event_id)
+            await self._mirrors.delete(group_id)
+            log.info("scheduled event deleted group=%d event=%d", group_id, mirror.event_id)
+            return SyncResult.DELETED
+        stamp = fingerprint(target.spec)
+        if mirror is not None and mirror.fingerprint == stamp:
+            return SyncResult.UNCHANGED
+        now = self._clock.now()
+        if mirror is not None and mirror.start > now:
+            if await self._discord.edit_scheduled_event(
+                group.guild_id, mirror.event_id, target.spec
+            ):
+                await self._save(group, mirror.event_id, target, stamp)
+                log.info("scheduled event updated group=%d event=%d", group_id, mirror.event_id)
+                return SyncResult.UPDATED
+            log.info("scheduled event gone group=%d event=%d", group_id, mirror.event_id)
+            await self._mirrors.delete(group_id)
+        elif mirror is not None:
+            # Its session has started: replace it rather than move it (Discord won't move an
+            # event that is under way), which also starts the Interested list afresh.
+            await self._discord.delete_scheduled_event(mirror.guild_id, mirror.event_id)
+            await self._mirrors.delete(group_id)
+        if await self._mirrors.count_for_guild(group.guild_id) >= self.limit:
+            log.warning(
+                "scheduled events at limit guild=%d; group=%d not mirrored",
+                group.guild_id,
+                group_id,
+            )
+            return SyncResult.SKIPPED
+        event_id = await self._discord.create_scheduled_event(group.guild_id, target.spec)
+        await self._save(group, event_id, target, stamp)
+        log.info("scheduled event created group=%d event=%d", group_id, event_id)
+        return SyncResult.CREATED
+
+    async def _save(self, group: Group, event_id: int, target: _Target, stamp: str) -> None:
+        await self._mirrors.save(
+            group_id=group.id,
+            guild_id=group.guild_id,
+            event_id=event_id,
+            series_id=target.series.id,
+            occurrence_key=target.occurrence.key,
+            start=target.occurrence.start_utc,
+            fingerprint=stamp,
+            now=self._clock.now(),
+        )
+
+    async def _next(self, group: Group) -> _Target | None:
+        """The group's next session over all its active series, after cancels and moves."""
+        now = self._clock.now()
+        series_list = await self._sessions.active_for_groups([group.id])
+        overrides = await self._sessions.overrides([s.id for s in series_list])
+        best: tuple[datetime, SessionSeries] | None = None
+        for series in series_list:
+            start = next_effective_start_after(series, overrides[series.id], now)
+            if start is not None and (best is None or start < best[0]):
+                best = (start, series)
+        if best is None:
+            return None
+        start, series = best
+        found = effective_occurrences(
+            series, overrides[series.id], start, start + timedelta(seconds=1)
+        )
+        duration = timedelta(minutes=series.duration_minutes)
+        occurrence = found[0] if found else Occurrence("", start, start + duration)
+        return _Target(series, occurrence, event_spec(group, series, occurrence))
+
+    # --- background work -----------------------------------------------------------------
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("scheduled event background sync failed")
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def series_changed_soon(self, series_ids: Iterable[int]) -> None:
+        self._spawn(self.sync_series(list(series_ids)))
+
+    def group_changed_soon(self, group_id: int) -> None:
+        self._spawn(self.sync_group(group_id))
+
+    async def settle(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Wait for background syncs (tests, and a clean shutdown); cancel any left after."""
+        deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+        while self._tasks:
+            left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+            if left is not None and left <= 0:
+                for task in list(self._tasks):
+                    task.cancel()
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+                return
+            await asyncio.wait(list(self._tasks), timeout=left)
+
+    async def mirrored(self, guild_id: int) -> list[EventMirror]:
+        return await self._mirrors.for_guild(guild_id)
+
+
+def mirror_series_changes(hook: SeriesHook, events: EventsService) -> SeriesHook:
+    """Compose a sessions.on_change hook: the existing work first, then a background sync."""
+
+    async def changed(series_ids: Sequence[int]) -> None:
+        await hook(series_ids)
+        events.series_changed_soon(series_ids)
+
+    return changed
+
+
+def mirror_group_changes(hook: GroupHook, events: EventsService) -> GroupHook:
+    """Compose a groups.on_group_changed hook (archive, rename): then a background sync."""
+
+    async def changed(group_id: int) -> None:
+        await hook(group_id)
+        events.group_changed_soon(group_id)
+
+    return changed
