@@ -11,7 +11,7 @@ from typing import Any
 import discord
 
 from familybot.errors import DiscordActionFailed
-from familybot.ratelimit import SlidingWindowLimiter
+from familybot.ratelimit import PacedLimiter
 from familybot.services.ports import (
     Delivery,
     EventSpec,
@@ -73,7 +73,7 @@ def _failed(what: str, error: discord.HTTPException) -> DiscordActionFailed:
 class DiscordIO:
     def __init__(self, client: discord.Client, *, reminder_rate: int = REMINDER_RATE) -> None:
         self._client = client
-        self._limiter = SlidingWindowLimiter(reminder_rate)
+        self._limiter = PacedLimiter(reminder_rate)
         self._dm_channels: dict[int, discord.DMChannel] = {}
 
     def _guild(self, guild_id: int) -> discord.Guild:

@@ -1,6 +1,6 @@
 """APScheduler as a cache of what is due soon: one job per distinct due instant.
 
-The planner job tops the ledger up every PLAN_INTERVAL; after each planning pass the
+Jobs take only the due instant (unix seconds) and reload everything else. The planner job tops the ledger up every PLAN_INTERVAL; after each planning pass the
 scheduler holds a DateTrigger job for every distinct instant at which reminders fall due,
 and that job sends everything due by then. Jobs take no arguments: they reload rows.
 At start-up everything is rebuilt from the database, and anything overdue goes out at once.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -18,11 +18,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from familybot.clock import Clock
 from familybot.db.repositories.reminders import ReminderRepository
+from familybot.models import from_unix
 from familybot.services.reminders import PLAN_HORIZON, PLAN_INTERVAL, Dispatcher, Planner
 
 log = logging.getLogger(__name__)
 
 PLANNER_JOB = "reminder-planner"
+DISPATCH_LEAD = timedelta(seconds=2)
 
 # A job that runs late (after downtime, or a stalled loop) still runs: the dispatcher
 # decides between "sent late" and "skipped". Two runs of one job coalesce into one.
@@ -72,12 +74,15 @@ class ReminderScheduler:
             job_id = due_job_id(instant)
             if self._scheduler.get_job(job_id) is not None:
                 continue
+            # Start a little early: the database work happens before the instant, and the
+            # reminders are handed to the sender at the instant itself.
             self._scheduler.add_job(
                 self.dispatch,
-                DateTrigger(run_date=max(instant, now)),
+                DateTrigger(run_date=max(instant - DISPATCH_LEAD, now)),
+                args=[int(instant.timestamp())],
                 id=job_id,
                 **JOB_DEFAULTS,
             )
 
-    async def dispatch(self) -> None:
-        await self._dispatcher.dispatch()
+    async def dispatch(self, due_unix: int | None = None) -> None:
+        await self._dispatcher.dispatch(from_unix(due_unix) if due_unix is not None else None)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,8 +59,12 @@ MISSED_LOOKBACK = timedelta(days=7)
 LATE_AFTER = timedelta(minutes=5)
 # Discord remembers a nonce for "a few minutes": within this, resending is safe as is.
 NONCE_MEMORY = timedelta(minutes=2)
-# Rows are marked and committed in chunks: one commit per chunk, not per reminder.
+# Results are committed in chunks: one commit per chunk, not per reminder.
 CHUNK = 50
+# Rows loaded and prepared per round; a burst up to this size is prepared in one go.
+DISPATCH_BATCH = 5000
+# Sends in flight at once (the sender paces them; a few overlap network round trips).
+SEND_WORKERS = 8
 PLAN_BATCH = 200
 MAX_ATTEMPTS = 5
 
@@ -283,19 +288,29 @@ class Dispatcher:
         self._lock = asyncio.Lock()
         self.totals = DispatchReport()
 
-    async def dispatch(self) -> DispatchReport:
-        """Send every reminder that is due. Safe to call at any time, any number of times."""
+    async def dispatch(self, instant: datetime | None = None) -> DispatchReport:
+        """Send every reminder due by `instant` (default: now). Safe to call any number of times.
+
+        Called a little before `instant`, it does the database work first (load, check,
+        mark as sending, in one transaction), waits for the instant, and only then hands
+        the reminders to the sender, so a burst due at one second leaves on time.
+        """
         report = DispatchReport()
         async with self._lock:
             while True:
                 now = self._clock.now()
-                rows = await self._reminders.due(now, 500)
+                at = max(now, instant) if instant is not None else now
+                rows = await self._reminders.due(at, DISPATCH_BATCH)
                 if not rows:
                     break
-                jobs = await self._triage(rows, now, report)
-                for start in range(0, len(jobs), CHUNK):
-                    await self._send_chunk(jobs[start : start + CHUNK], now, report)
-                if len(rows) < 500:
+                jobs = await self._triage(rows, at, report)
+                if jobs:
+                    await self._reminders.mark_sending([j.row.id for j in jobs], now)
+                wait = (at - self._clock.now()).total_seconds()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await self._send_all(jobs, at, report)
+                if len(rows) < DISPATCH_BATCH:
                     break
         for name in (
             "sent",
@@ -400,22 +415,60 @@ class Dispatcher:
                 return False
         return (row.target, row.offset_minutes) in targets_for(group, subscribers)
 
-    async def _send_chunk(self, jobs: list[_Job], now: datetime, report: DispatchReport) -> None:
-        # Record the attempt first: if the process dies mid-send, the row says so.
-        await self._reminders.mark_sending([j.row.id for j in jobs], now)
-        results = await asyncio.gather(*(self._send_one(j, now) for j in jobs))
+    async def _send_all(self, jobs: list[_Job], at: datetime, report: DispatchReport) -> None:
+        """A few workers take reminders in due order; the sender paces them for Discord.
+
+        Workers rather than one task per reminder: handing over costs one loop step per
+        worker, not per reminder, and only a few sends are in flight at once. Workers never
+        wait on the database: a recorder commits their results in chunks alongside them.
+        """
+        queue = deque(jobs)
+        done: list[tuple[_Job, str, int | None]] = []
+        ready = asyncio.Event()
+        finished = False
+
+        async def worker() -> None:
+            while queue:
+                job = queue.popleft()
+                outcome, message_id = await self._send_one(job, at)
+                done.append((job, outcome, message_id))
+                if len(done) >= CHUNK:
+                    ready.set()
+
+        async def recorder() -> None:
+            while True:
+                await ready.wait()
+                ready.clear()
+                while len(done) >= CHUNK or (finished and done):
+                    batch = done[:CHUNK]
+                    del done[:CHUNK]
+                    await self._record(batch, report)
+                if finished and not done:
+                    return
+
+        recording = asyncio.create_task(recorder())
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(SEND_WORKERS, len(jobs)))))
+        finally:
+            finished = True
+            ready.set()
+            await recording
+
+    async def _record(
+        self, results: list[tuple[_Job, str, int | None]], report: DispatchReport
+    ) -> None:
         sent: list[tuple[int, int | None, bool]] = []
-        undeliverable: list[int] = []
+        undeliverable: list[_Job] = []
         retry: list[int] = []
         failed: list[int] = []
-        for job, (outcome, message_id) in zip(jobs, results, strict=True):
+        for job, outcome, message_id in results:
             if outcome in ("sent", "recovered"):
                 sent.append((job.row.id, message_id, job.card.late))
                 report.sent += 1
                 report.late += int(job.card.late)
                 report.recovered += int(outcome == "recovered")
             elif outcome == "undeliverable":
-                undeliverable.append(job.row.id)
+                undeliverable.append(job)
                 report.undeliverable += 1
                 if job.target.user_id is not None:
                     report.undeliverable_users.append(job.target.user_id)
@@ -427,12 +480,11 @@ class Dispatcher:
         done_at = self._clock.now()
         async with self._db.transaction():
             await self._reminders.mark_sent(sent, done_at)
-            await self._reminders.mark(undeliverable, LedgerState.UNDELIVERABLE)
+            await self._reminders.mark([j.row.id for j in undeliverable], LedgerState.UNDELIVERABLE)
             await self._reminders.mark(failed, LedgerState.FAILED)
             await self._reminders.release(retry)
-            for user_id in {j.target.user_id for j in jobs if j.row.id in undeliverable}:
-                if user_id is not None:
-                    await self._reminders.record_dm_failure(user_id, "reminder", done_at)
+            for user_id in sorted({j.target.user_id for j in undeliverable if j.target.user_id}):
+                await self._reminders.record_dm_failure(user_id, "reminder", done_at)
         for ledger_id in failed:
             log.error("reminder failed after %d attempts ledger=%d", MAX_ATTEMPTS, ledger_id)
 
