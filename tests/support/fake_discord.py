@@ -19,6 +19,7 @@ request recording, rate limiting/failure injection, schema validation and the Ga
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -127,8 +128,7 @@ class FakeDiscord(InteractionMixin):
         self.global_rate_limit: int | None = None
         self.rate_limit_window: float = 1.0
         self.rate_limited_count = 0
-        self._window_start = 0.0
-        self._window_count = 0
+        self._accepted_at: collections.deque[float] = collections.deque()  # within the window
         self._failures: list[_Failure] = []
         # gateway
         self.session_id: str | None = None
@@ -321,14 +321,16 @@ class FakeDiscord(InteractionMixin):
     def _rate_limited(self) -> web.Response | None:
         if not self.global_rate_limit:
             return None
+        # A rolling window: at most global_rate_limit requests in any rate_limit_window seconds.
         now = time.monotonic()
-        if now - self._window_start >= self.rate_limit_window:
-            self._window_start, self._window_count = now, 0
-        if self._window_count < self.global_rate_limit:
-            self._window_count += 1
+        accepted = self._accepted_at
+        while accepted and now - accepted[0] >= self.rate_limit_window:
+            accepted.popleft()
+        if len(accepted) < self.global_rate_limit:
+            accepted.append(now)
             return None
         self.rate_limited_count += 1
-        retry_after = max(0.001, self.rate_limit_window - (now - self._window_start))
+        retry_after = max(0.001, accepted[0] + self.rate_limit_window - now)
         return _json_response(
             429,
             {

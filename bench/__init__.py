@@ -1,0 +1,1 @@
+"""Benchmarks for FamilyBot (run from the repository root, e.g. `python bench/reminders.py`)."""

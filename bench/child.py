@@ -1,0 +1,392 @@
+"""Benchmark children, each in a fresh process: `python -m bench.child MODE --json ARGS`.
+
+* startup:  the real FamilyBot against the parent's fake Discord; time and peak RSS from
+            process start to on_ready, and the longest event-loop stall until then.
+* delivery: the same, then waits until the dispatcher has sent `--expect` reminders
+            through the real DiscordIO (the parent's fake counts requests and 429s).
+* lateness: no Discord: the real Planner, Dispatcher and ReminderScheduler on an
+            AsyncIOScheduler over a stamped database, with a sender that returns at once;
+            then a bare asyncio heap scheduler over the same due instants.
+
+Each prints one JSON object on its last stdout line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import heapq
+import json
+import math
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    Lateness,
+    StallWatch,
+    process_age_seconds,
+    quiet_start,
+)
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set size of this process image (VmHWM), in MiB.
+
+    Not getrusage's ru_maxrss: Linux carries that over fork and exec, so a child of a
+    large parent reports the parent's size.
+    """
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --------------------------------------------------------------------------- startup
+
+
+async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
+    imports_started = process_age_seconds()
+    import discord
+    import yarl
+
+    from familybot.bot import FamilyBot
+    from familybot.config import load_settings
+    from familybot.scheduler.reminders import ReminderScheduler
+
+    imports_done = process_age_seconds()
+    watch = StallWatch()
+    marks: dict[str, float] = {"imports_started": imports_started, "imports_done": imports_done}
+    stalls: dict[str, float] = {}
+
+    original_start = ReminderScheduler.start
+
+    async def timed_start(self: ReminderScheduler) -> None:  # the first planner pass
+        stalls["before_planner"] = watch.take_phase()
+        marks["planner_started"] = process_age_seconds()
+        await original_start(self)
+        marks["planner_done"] = process_age_seconds()
+        stalls["planner_pass"] = watch.take_phase()
+
+    ReminderScheduler.start = timed_start  # type: ignore[method-assign]
+
+    class TimedBot(FamilyBot):
+        async def setup_hook(self) -> None:
+            marks["setup_hook_started"] = process_age_seconds()
+            await super().setup_hook()
+            marks["setup_hook_done"] = process_age_seconds()
+            stalls["rest_of_setup_hook"] = watch.take_phase()
+
+    discord.http.Route.BASE = args.base_url
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway_url)
+    settings = load_settings(
+        Path("/nonexistent.env"),
+        environ={
+            "DISCORD_TOKEN": args.token,
+            "DATABASE_PATH": args.db,
+            "DEV_GUILD_ID": str(args.guild_id),
+            "DEFAULT_TIMEZONE": "America/New_York",
+            "LOG_LEVEL": "WARNING",
+        },
+    )
+    bot = TimedBot(settings)
+    # As the e2e harness does (discord.py waits 2 s after the last GUILD_CREATE otherwise).
+    bot._connection.guild_ready_timeout = 0.05
+    ready = asyncio.Event()
+
+    async def on_ready() -> None:
+        marks["ready"] = process_age_seconds()
+        marks["ready_wall"] = time.time()
+        ready.set()
+
+    bot.add_listener(on_ready, "on_ready")
+    watch.start()
+    runner = asyncio.create_task(bot.start(args.token))
+    try:
+        await asyncio.wait_for(ready.wait(), args.timeout)
+        peak_rss = _peak_rss_mb()
+        stalls["until_ready"] = watch.max_stall
+        stalls["login_to_ready"] = watch.take_phase()
+        result: dict[str, Any] = {"marks": marks, "stalls": stalls, "peak_rss_mb": peak_rss}
+        if args.mode == "delivery":
+            result["delivery"] = await _wait_for_delivery(bot, args)
+            result["peak_rss_after_delivery_mb"] = _peak_rss_mb()
+        result["max_stall_total"] = watch.max_stall
+        return result
+    finally:
+        await watch.stop()
+        await bot.close()
+        try:
+            await asyncio.wait_for(runner, 5)
+        except (TimeoutError, asyncio.CancelledError, Exception):
+            runner.cancel()
+
+
+async def _wait_for_delivery(bot: Any, args: argparse.Namespace) -> dict[str, Any]:
+    dispatcher = bot.services.dispatcher
+    # At 45/s, plus room for retries: a reminder whose send failed waits for the next run.
+    deadline = time.monotonic() + (args.delivery_timeout or args.expect / 40 + 30)
+    while dispatcher.totals.sent + dispatcher.totals.undeliverable < args.expect:
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    return {"totals": asdict(dispatcher.totals), "finished_wall": time.time()}
+
+
+# --------------------------------------------------------------------------- lateness
+
+
+class InstantPort:
+    """A DiscordPort whose send_reminder records when it was called and returns at once."""
+
+    def __init__(self) -> None:
+        from familybot.services.ports import Delivery
+
+        self._delivery = Delivery
+        self.calls: list[tuple[int, float]] = []  # (series id, wall time on entry)
+        self.listening: set[int] = set()
+        self.done = asyncio.Event()
+        self._next_id = 1
+
+    async def send_reminder(self, target: Any, card: Any, nonce: str) -> Any:
+        self.calls.append((card.series_id, time.time()))
+        self.listening.discard(card.series_id)
+        if not self.listening:
+            self.done.set()
+        self._next_id += 1
+        return self._delivery(ok=True, message_id=self._next_id)
+
+    async def find_reminder(self, target: Any, ledger_id: int, after: datetime) -> int | None:
+        return None
+
+    async def create_group_space(self, *a: Any, **k: Any) -> Any:
+        raise NotImplementedError
+
+    async def delete_group_space(self, *a: Any, **k: Any) -> None:
+        raise NotImplementedError
+
+    async def update_group_space(self, *a: Any, **k: Any) -> None:
+        raise NotImplementedError
+
+    async def archive_group_space(self, *a: Any, **k: Any) -> None:
+        raise NotImplementedError
+
+    async def grant_channel_access(self, *a: Any, **k: Any) -> None:
+        raise NotImplementedError
+
+    async def add_member_role(self, *a: Any, **k: Any) -> None:
+        raise NotImplementedError
+
+    async def remove_member_role(self, *a: Any, **k: Any) -> None:
+        raise NotImplementedError
+
+    async def send_dm(self, *a: Any, **k: Any) -> bool:
+        raise NotImplementedError
+
+    async def post_join_request(self, *a: Any, **k: Any) -> None:
+        raise NotImplementedError
+
+    async def post_notice(self, *a: Any, **k: Any) -> bool:
+        raise NotImplementedError
+
+
+def _spread(start: int, count: int, span: int) -> list[int]:
+    """`count` whole-second instants spread evenly over [start, start + span)."""
+    return [start + (i * span) // count for i in range(count)]
+
+
+async def heap_scheduler(port: InstantPort, jobs: Sequence[tuple[int, int, Any, Any]]) -> None:
+    """The baseline: a heap of (due instant, series id, target, card), built ahead like the
+    ledger, and one task that sleeps until the earliest instant and sends what is due."""
+    heap = list(jobs)
+    heapq.heapify(heap)
+    while heap:
+        delay = heap[0][0] - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+            continue
+        now = time.time()
+        while heap and heap[0][0] <= now:
+            _, series_id, target, card = heapq.heappop(heap)
+            await port.send_reminder(target, card, nonce=f"h{series_id}")
+
+
+async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bench.datagen import plant_due_series
+    from familybot.clock import SystemClock
+    from familybot.db.connection import Database
+    from familybot.db.migrate import migrate
+    from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
+    from familybot.services.container import build_services
+    from familybot.services.ports import ReminderCard, ReminderTarget
+
+    loop = asyncio.get_running_loop()
+    watch = StallWatch()
+    watch.start()
+    db = await Database.open(Path(args.db))
+    await migrate(db)
+    n, span, gap = args.count, args.spread_seconds, 3
+    # Timeline: bot burst, bot spread, then the heap's burst and spread, same shape.
+    heap_shift = gap + span + gap
+    total_span = 2 * heap_shift
+    earliest = time.time() + args.margin
+    start = quiet_start(earliest, total_span) if args.avoid_background else math.ceil(earliest)
+    burst_at = start
+    spread = _spread(start + gap, n, span)
+    planted = await plant_due_series(db, [burst_at] * n + spread, time.time())
+    burst_ids = {p.series_id for p in planted[:n]}
+    due_of = {p.series_id: p.due_at for p in planted}
+
+    port = InstantPort()
+    port.listening = set(due_of)
+    services = build_services(db, port, SystemClock(), "UTC")
+    scheduler = AsyncIOScheduler(event_loop=loop, job_defaults=JOB_DEFAULTS)
+    scheduler.start()
+    reminder_scheduler = ReminderScheduler(
+        scheduler, services.planner, services.dispatcher, services.reminders, services.clock
+    )
+    dispatch_runs: list[tuple[float, float, int]] = []
+    original_dispatch = services.dispatcher.dispatch
+
+    async def timed_dispatch(*args: Any, **kwargs: Any) -> Any:
+        began = time.time()
+        report = await original_dispatch(*args, **kwargs)
+        dispatch_runs.append((began, time.time(), report.sent))
+        return report
+
+    services.dispatcher.dispatch = timed_dispatch  # type: ignore[method-assign]
+    watch.take_phase()
+    plan_started = time.perf_counter()
+    await reminder_scheduler.start()
+    plan_seconds = time.perf_counter() - plan_started
+    planner_stall = watch.take_phase()
+    planned_before_burst = time.time() < burst_at
+    jobs_scheduled = len(scheduler.get_jobs())
+
+    profiler: cProfile.Profile | None = None
+    if args.profile:
+        await asyncio.sleep(max(0.0, burst_at - 0.5 - time.time()))
+        profiler = cProfile.Profile()
+        profiler.enable()
+    await asyncio.sleep(max(0.0, burst_at - 1 - time.time()))
+    watch.take_phase()
+    burst_done = asyncio.Event()
+
+    def check_burst() -> None:
+        if burst_ids.isdisjoint(port.listening):
+            burst_done.set()
+        else:
+            loop.call_later(0.001, check_burst)
+
+    check_burst()
+    await asyncio.wait_for(burst_done.wait(), args.timeout)
+    burst_stall = watch.take_phase()
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    await asyncio.wait_for(port.done.wait(), span + args.timeout)
+    spread_stall = watch.take_phase()
+    bot_calls = list(port.calls)
+
+    # The baseline, in the same process and loop, over the same instants shifted.
+    shift = heap_shift
+    card = ReminderCard(
+        ledger_id=0,
+        series_id=0,
+        occurrence_key="2026-01-01",
+        group_name="g",
+        title="t",
+        start=datetime.now().astimezone(),
+        end=datetime.now().astimezone(),
+        voice_channel_id=None,
+        going=0,
+        maybe=0,
+        no=0,
+        late=False,
+    )
+    heap_port = InstantPort()
+    heap_target = ReminderTarget(channel_id=1)
+    heap_jobs = [
+        (due_of[sid] + shift, sid, heap_target, replace(card, series_id=sid, ledger_id=sid))
+        for sid in due_of
+    ]
+    heap_port.listening = set(due_of)
+    watch.take_phase()
+    await asyncio.wait_for(heap_scheduler(heap_port, heap_jobs), shift + span + args.timeout)
+    heap_stall = watch.take_phase()
+
+    def lateness(calls: list[tuple[int, float]], ids: set[int], delta: int) -> Lateness:
+        return Lateness.of([t - (due_of[sid] + delta) for sid, t in calls if sid in ids])
+
+    spread_ids = set(due_of) - burst_ids
+    mine = set(due_of)
+    result = {
+        "background_series": int(await db.fetchval("SELECT count(*) FROM session_series") or 0)
+        - len(planted),
+        "planted": len(planted),
+        "plan_seconds": plan_seconds,
+        "planner_stall": planner_stall,
+        "planned_before_burst": planned_before_burst,
+        "jobs_scheduled": jobs_scheduled,
+        "bot_burst": asdict(lateness(bot_calls, burst_ids, 0)),
+        "bot_spread": asdict(lateness(bot_calls, spread_ids, 0)),
+        "heap_burst": asdict(lateness(heap_port.calls, burst_ids, shift)),
+        "heap_spread": asdict(lateness(heap_port.calls, spread_ids, shift)),
+        "other_sends": sum(
+            1 for sid, t in bot_calls if sid not in mine and burst_at - 1 <= t <= spread[-1] + 1
+        ),
+        "burst_stall": burst_stall,
+        "spread_stall": spread_stall,
+        "heap_stall": heap_stall,
+        "dispatch_runs_in_burst": [
+            (round(b - burst_at, 4), round(e - burst_at, 4), sent)
+            for b, e, sent in dispatch_runs
+            if burst_at - 1 <= b <= burst_at + 5
+        ],
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+    scheduler.shutdown(wait=False)
+    await watch.stop()
+    await db.close()
+    return result
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench.child")
+    parser.add_argument("mode", choices=("startup", "delivery", "lateness"))
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--base-url", default="")
+    parser.add_argument("--gateway-url", default="")
+    parser.add_argument("--token", default="")
+    parser.add_argument("--guild-id", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--expect", type=int, default=0)
+    parser.add_argument("--delivery-timeout", type=float, default=0.0)
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--spread-seconds", type=int, default=60)
+    parser.add_argument("--margin", type=float, default=8.0)
+    parser.add_argument("--avoid-background", action="store_true")
+    parser.add_argument("--profile", default="")
+    args = parser.parse_args(argv)
+    if args.mode == "lateness":
+        result = asyncio.run(run_lateness(args))
+    else:
+        result = asyncio.run(run_bot(args))
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
