@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -351,3 +352,37 @@ async def test_list_schedule_calendar_and_attendance(world: World) -> None:
         assert "1 present" in result["data"]["content"]
     h = await world.run(world.facilitator, "group", "members", name="Parents Circle")
     assert "attended 1/1" in text_of(h.callback)
+
+
+async def test_reminder_burst_stays_under_discords_global_limit(world: World) -> None:
+    from familybot.discord_io import DiscordIO
+    from familybot.services.ports import ReminderCard, ReminderTarget
+
+    assert world.bot is not None
+    world.fake.global_rate_limit = 50
+    start = datetime.now(UTC) + timedelta(days=1)
+    io = DiscordIO(world.bot)
+    cards = [
+        ReminderCard(
+            ledger_id=i,
+            series_id=1,
+            occurrence_key="2030-01-01",
+            group_name="Parents Circle",
+            title="Check-in",
+            start=start,
+            end=start + timedelta(hours=1),
+            voice_channel_id=None,
+            going=0,
+            maybe=0,
+            no=0,
+            late=False,
+        )
+        for i in range(1, 121)
+    ]
+    target = ReminderTarget(channel_id=world.alerts_channel)
+    results = await asyncio.gather(
+        *(io.send_reminder(target, c, nonce=f"fbr{c.ledger_id}") for c in cards)
+    )
+    assert all(r.ok for r in results)
+    assert world.fake.rate_limited_count == 0
+    assert len(world.fake.messages_in(world.alerts_channel)) == 120
