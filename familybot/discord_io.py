@@ -286,6 +286,7 @@ class DiscordIO:
                             return message.id
         except discord.HTTPException as error:
             log.warning("could not look for reminder ledger=%d status=%s", ledger_id, error.status)
+            raise
         return None
 
     # --- Discord's Events panel (optional, /setup events) ------------------------------------

@@ -163,6 +163,7 @@ class LedgerRow:
     attempt_at: datetime | None
     message_id: int | None
     late: bool
+    first_attempt_at: datetime | None = None
 
     @property
     def dm_user_id(self) -> int | None:

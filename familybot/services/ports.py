@@ -108,7 +108,10 @@ class DiscordPort(Protocol):
     async def find_reminder(
         self, target: ReminderTarget, ledger_id: int, after: datetime
     ) -> int | None:
-        """The id of a reminder message already sent for `ledger_id` after `after`, if any."""
+        """The id of a reminder message already sent for `ledger_id` after `after`, if any.
+
+        Raises when Discord cannot be asked: not knowing must not count as "not sent".
+        """
         ...
 
     # --- Discord's Events panel (optional, /setup events) ------------------------------------

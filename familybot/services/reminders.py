@@ -213,7 +213,13 @@ class Planner:
             all_planned += planned
             plans.append((series.id, until, next_due))
             if next_due is None and series.repeat == "once":
-                ended.append(series.id)
+                # A one-off stays active (cancellable, movable) until it has started; look
+                # at it again once it has, and mark it ended then.
+                upcoming = next_effective_start_after(series, ctx.overrides.get(series.id, {}), now)
+                if upcoming is None:
+                    ended.append(series.id)
+                else:
+                    plans[-1] = (series.id, until, upcoming + PLAN_HORIZON)
         async with self._db.transaction():
             await self._reminders.plan(all_planned)
             await self._sessions.set_plans(plans)
@@ -459,7 +465,6 @@ class Dispatcher:
     ) -> None:
         sent: list[tuple[int, int | None, bool]] = []
         undeliverable: list[_Job] = []
-        retry: list[int] = []
         failed: list[int] = []
         for job, outcome, message_id in results:
             if outcome in ("sent", "recovered"):
@@ -475,14 +480,14 @@ class Dispatcher:
             elif job.row.attempts + 1 >= MAX_ATTEMPTS:
                 failed.append(job.row.id)
             else:
-                retry.append(job.row.id)
+                # The send may or may not have reached Discord: the row stays `sending`, so
+                # the next run resends with the same nonce, or looks for the message first.
                 report.retried += 1
         done_at = self._clock.now()
         async with self._db.transaction():
             await self._reminders.mark_sent(sent, done_at)
             await self._reminders.mark([j.row.id for j in undeliverable], LedgerState.UNDELIVERABLE)
             await self._reminders.mark(failed, LedgerState.FAILED)
-            await self._reminders.release(retry)
             for user_id in sorted({j.target.user_id for j in undeliverable if j.target.user_id}):
                 await self._reminders.record_dm_failure(user_id, "reminder", done_at)
         for ledger_id in failed:
@@ -490,15 +495,22 @@ class Dispatcher:
 
     async def _send_one(self, job: _Job, now: datetime) -> tuple[str, int | None]:
         row = job.row
-        # A previous process died during this send. Within Discord's nonce memory a resend
-        # is answered with the first message; later, look for it before sending again.
-        interrupted = row.state is LedgerState.SENDING and row.attempt_at is not None
-        if interrupted and row.attempt_at is not None and now - row.attempt_at > NONCE_MEMORY:
-            found = await self._discord.find_reminder(
-                job.target, row.id, row.attempt_at - timedelta(seconds=5)
-            )
+        # An earlier attempt may have reached Discord (the process died, or the send failed
+        # ambiguously). Any message it made is at least as old as the first attempt. Within
+        # Discord's nonce memory of that, a resend is answered with the first message; later,
+        # look for the message before sending again.
+        first = row.first_attempt_at or row.attempt_at
+        if row.state is LedgerState.SENDING and first is not None and now - first > NONCE_MEMORY:
+            try:
+                found = await self._discord.find_reminder(
+                    job.target, row.id, first - timedelta(seconds=5)
+                )
+            except Exception:
+                # Not knowing is not "not sent": try again later rather than risk a double.
+                log.warning("could not look for an interrupted reminder ledger=%d", row.id)
+                return "retry", None
             if found is not None:
-                log.info("reminder recovered after restart ledger=%d", row.id)
+                log.info("reminder recovered after an interrupted send ledger=%d", row.id)
                 return "recovered", found
         try:
             delivery = await self._discord.send_reminder(job.target, job.card, nonce=f"fbr{row.id}")

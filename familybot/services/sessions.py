@@ -50,7 +50,7 @@ MAX_OFFSETS = 4
 UPCOMING_DAYS = 28
 SCHEDULE_DAYS = 14
 
-_OFFSET_RE = re.compile(r"^(\d{1,4})\s*(d|days?|h|hours?|hrs?|m|mins?|minutes?)?$")
+_OFFSET_RE = re.compile(r"^(\d{1,5})\s*(d|days?|h|hours?|hrs?|m|mins?|minutes?)?$")
 
 ChangeHook = Callable[[Sequence[int]], Awaitable[None]]
 

@@ -33,6 +33,9 @@ def _ledger(row: sqlite3.Row) -> LedgerRow:
         state=LedgerState(row["state"]),
         attempts=row["attempts"],
         attempt_at=from_unix(row["attempt_at"]) if row["attempt_at"] is not None else None,
+        first_attempt_at=(
+            from_unix(row["first_attempt_at"]) if row["first_attempt_at"] is not None else None
+        ),
         message_id=row["message_id"],
         late=bool(row["late"]),
     )
@@ -103,9 +106,10 @@ class ReminderRepository:
 
     async def mark_sending(self, ids: Sequence[int], now: datetime) -> None:
         await self._db.executemany(
-            "UPDATE reminder_ledger SET state = 'sending', attempts = attempts + 1, attempt_at = ? "
+            "UPDATE reminder_ledger SET state = 'sending', attempts = attempts + 1, attempt_at = ?, "
+            "first_attempt_at = coalesce(first_attempt_at, ?) "
             "WHERE id = ? AND state IN ('pending', 'sending')",
-            [(to_unix(now), i) for i in ids],
+            [(to_unix(now), to_unix(now), i) for i in ids],
         )
 
     async def mark_sent(
@@ -122,13 +126,6 @@ class ReminderRepository:
         await self._db.executemany(
             "UPDATE reminder_ledger SET state = ? WHERE id = ? AND state IN ('pending', 'sending')",
             [(state.value, i) for i in ids],
-        )
-
-    async def release(self, ids: Sequence[int]) -> None:
-        """A send failed in a way worth retrying: back to pending for the next run."""
-        await self._db.executemany(
-            "UPDATE reminder_ledger SET state = 'pending' WHERE id = ? AND state = 'sending'",
-            [(i,) for i in ids],
         )
 
     async def cancel_occurrence(self, series_id: int, key: str) -> int:

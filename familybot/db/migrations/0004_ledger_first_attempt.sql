@@ -1,0 +1,4 @@
+-- When a reminder was first attempted: a message created by any attempt is newer than this,
+-- so recovery after an ambiguous failure looks for it from here, not from the last attempt.
+ALTER TABLE reminder_ledger ADD COLUMN first_attempt_at INTEGER;
+UPDATE reminder_ledger SET first_attempt_at = attempt_at WHERE attempt_at IS NOT NULL;
