@@ -11,18 +11,15 @@ from familybot.checks import actor_of, is_facilitator
 from familybot.models import JoinMode
 from familybot.services.sessions import parse_offsets
 from familybot.services.setup import Actor
+from familybot.ui.autocomplete import group_names
 from familybot.ui.embeds import group_info_embed, group_list_embed, guidelines_embed, roster_embed
-from familybot.ui.text import channel_mention, clip, defuse, user_mention
+from familybot.ui.text import channel_mention, shown, user_mention
 from familybot.ui.views import consent_view
 
 JOIN_MODES = [
     app_commands.Choice(name="open: anyone can join", value="open"),
     app_commands.Choice(name="approval: a facilitator approves each request", value="approval"),
 ]
-
-
-def _name(text: str) -> str:
-    return clip(defuse(text), 100)
 
 
 def _member_actor(member: discord.Member) -> Actor:
@@ -42,14 +39,6 @@ class Groups(
     def __init__(self, bot: FamilyBot) -> None:
         self.bot = bot
 
-    async def group_name_autocomplete(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await self.bot.services.groups.autocomplete_names(interaction.guild_id, current)
-        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
-
     # --- anyone ---------------------------------------------------------------------------
     @app_commands.command(name="list", description="See the open support groups")
     async def list_groups(self, interaction: discord.Interaction[FamilyBot]) -> None:
@@ -59,7 +48,7 @@ class Groups(
 
     @app_commands.command(name="info", description="Read about one support group")
     @app_commands.describe(name="The group's name")
-    @app_commands.autocomplete(name=group_name_autocomplete)
+    @app_commands.autocomplete(name=group_names)
     async def info(self, interaction: discord.Interaction[FamilyBot], name: str) -> None:
         assert interaction.guild_id is not None
         summary = await self.bot.services.groups.info(interaction.guild_id, name)
@@ -69,7 +58,7 @@ class Groups(
         name="join", description="Join a support group (you'll see its guidelines first)"
     )
     @app_commands.describe(name="The group's name")
-    @app_commands.autocomplete(name=group_name_autocomplete)
+    @app_commands.autocomplete(name=group_names)
     async def join(self, interaction: discord.Interaction[FamilyBot], name: str) -> None:
         assert interaction.guild_id is not None
         group = await self.bot.services.groups.prepare_join(
@@ -83,14 +72,14 @@ class Groups(
 
     @app_commands.command(name="leave", description="Leave a support group (or its waitlist)")
     @app_commands.describe(name="The group's name")
-    @app_commands.autocomplete(name=group_name_autocomplete)
+    @app_commands.autocomplete(name=group_names)
     async def leave(self, interaction: discord.Interaction[FamilyBot], name: str) -> None:
         assert interaction.guild_id is not None
         outcome = await self.bot.services.groups.leave(
             interaction.guild_id, interaction.user.id, name
         )
         await interaction.response.send_message(
-            f"You've left **{_name(outcome.group.name)}**. Take care, and you're welcome back any time. 💙",
+            f"You've left **{shown(outcome.group.name)}**. Take care, and you're welcome back any time. 💙",
             ephemeral=True,
         )
 
@@ -134,7 +123,7 @@ class Groups(
             else ""
         )
         await interaction.followup.send(
-            f"Created **{_name(group.name)}**.{where} Families can join with `/group join`.",
+            f"Created **{shown(group.name)}**.{where} Families can join with `/group join`.",
             ephemeral=True,
         )
 
@@ -142,7 +131,7 @@ class Groups(
         name="members", description="See a group's roster, waitlist and attendance"
     )
     @app_commands.describe(name="The group's name")
-    @app_commands.autocomplete(name=group_name_autocomplete)
+    @app_commands.autocomplete(name=group_names)
     @is_facilitator()
     async def members(self, interaction: discord.Interaction[FamilyBot], name: str) -> None:
         assert interaction.guild_id is not None
@@ -162,7 +151,7 @@ class Groups(
     )
     @app_commands.rename(new_name="new-name", join_mode="join-mode")
     @app_commands.choices(join_mode=JOIN_MODES)
-    @app_commands.autocomplete(name=group_name_autocomplete)
+    @app_commands.autocomplete(name=group_names)
     @is_facilitator()
     async def edit(
         self,
@@ -195,14 +184,14 @@ class Groups(
             else ""
         )
         await interaction.followup.send(
-            f"Saved the changes to **{_name(group.name)}**.{extra}", ephemeral=True
+            f"Saved the changes to **{shown(group.name)}**.{extra}", ephemeral=True
         )
 
     @app_commands.command(
         name="remove", description="Remove a member from a group (or its waitlist)"
     )
     @app_commands.describe(member="Who to remove", name="The group's name")
-    @app_commands.autocomplete(name=group_name_autocomplete)
+    @app_commands.autocomplete(name=group_names)
     @is_facilitator()
     async def remove(
         self, interaction: discord.Interaction[FamilyBot], member: discord.User, name: str
@@ -215,14 +204,14 @@ class Groups(
             " The next person on the waitlist got the seat." if outcome.promoted_user_ids else ""
         )
         await interaction.response.send_message(
-            f"Removed {user_mention(member.id)} from **{_name(outcome.group.name)}**; they were told "
+            f"Removed {user_mention(member.id)} from **{shown(outcome.group.name)}**; they were told "
             f"privately.{extra}",
             ephemeral=True,
         )
 
     @app_commands.command(name="add-facilitator", description="Add a facilitator to a group")
     @app_commands.describe(member="A member with the facilitator role", name="The group's name")
-    @app_commands.autocomplete(name=group_name_autocomplete)
+    @app_commands.autocomplete(name=group_names)
     @is_facilitator()
     async def add_facilitator(
         self, interaction: discord.Interaction[FamilyBot], member: discord.Member, name: str
@@ -235,7 +224,7 @@ class Groups(
             interaction.guild_id, name, member.id, actor_of(interaction).user_id, target_ok
         )
         await interaction.response.send_message(
-            f"{user_mention(member.id)} now facilitates **{_name(group.name)}** and can see its channel.",
+            f"{user_mention(member.id)} now facilitates **{shown(group.name)}** and can see its channel.",
             ephemeral=True,
         )
 
@@ -243,14 +232,14 @@ class Groups(
         name="archive", description="Archive a group: no new members, channel kept read-only"
     )
     @app_commands.describe(name="The group's name")
-    @app_commands.autocomplete(name=group_name_autocomplete)
+    @app_commands.autocomplete(name=group_names)
     @is_facilitator()
     async def archive(self, interaction: discord.Interaction[FamilyBot], name: str) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         group = await self.bot.services.groups.archive(interaction.guild_id, name)
         await interaction.followup.send(
-            f"Archived **{_name(group.name)}**. Its members can still read the channel; nobody can "
+            f"Archived **{shown(group.name)}**. Its members can still read the channel; nobody can "
             "post or join any more.",
             ephemeral=True,
         )

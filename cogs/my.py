@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.setup import timezone_choices
 from familybot.bot import FamilyBot
 from familybot.services.sessions import describe_offsets
+from familybot.ui.autocomplete import timezones
 from familybot.ui.sessions import upcoming_embed
 
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
@@ -43,6 +43,7 @@ class My(commands.GroupCog, group_name="my", group_description="Your own schedul
 
     @app_commands.command(name="timezone", description="Tell FamilyBot your time zone")
     @app_commands.describe(tz="An IANA time zone, e.g. America/Chicago")
+    @app_commands.autocomplete(tz=timezones)
     async def timezone(self, interaction: discord.Interaction[FamilyBot], tz: str) -> None:
         saved = await self.bot.services.sessions.set_my_timezone(interaction.user.id, tz)
         await interaction.response.send_message(
@@ -50,12 +51,6 @@ class My(commands.GroupCog, group_name="my", group_description="Your own schedul
             "local time in Discord.",
             ephemeral=True,
         )
-
-    @timezone.autocomplete("tz")
-    async def tz_autocomplete(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return timezone_choices(current)
 
     @app_commands.command(name="reminders", description="Get session reminders by DM too")
     @app_commands.describe(

@@ -8,12 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.setup import timezone_choices
 from familybot.bot import FamilyBot
 from familybot.checks import is_facilitator, member_is_facilitator
 from familybot.services.recurrence import Repeat, discord_timestamp, from_utc
+from familybot.ui.autocomplete import group_names, timezones
 from familybot.ui.sessions import attendance_view, upcoming_embed
-from familybot.ui.text import clip, defuse, user_mention, when
+from familybot.ui.text import clip, shown, user_mention, when
 
 REPEATS = [
     app_commands.Choice(name="once", value="once"),
@@ -21,10 +21,6 @@ REPEATS = [
     app_commands.Choice(name="every two weeks (biweekly)", value="biweekly"),
     app_commands.Choice(name="monthly (same weekday, e.g. 2nd Tuesday)", value="monthly"),
 ]
-
-
-def _name(text: str) -> str:
-    return clip(defuse(text), 100)
 
 
 @app_commands.guild_only()
@@ -35,13 +31,6 @@ class Sessions(
         self.bot = bot
 
     # --- autocomplete -----------------------------------------------------------------------
-    async def group_autocomplete(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await self.bot.services.groups.autocomplete_names(interaction.guild_id, current)
-        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
 
     async def session_autocomplete(
         self, interaction: discord.Interaction[FamilyBot], current: str
@@ -87,11 +76,6 @@ class Sessions(
             if d.isoformat().startswith(current.strip())
         ]
 
-    async def tz_autocomplete(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return timezone_choices(current)
-
     # --- facilitators ---------------------------------------------------------------------
     @app_commands.command(name="schedule", description="Schedule a session or a repeating series")
     @app_commands.describe(
@@ -106,7 +90,7 @@ class Sessions(
     )
     @app_commands.rename(voice_channel="voice-channel")
     @app_commands.choices(repeat=REPEATS)
-    @app_commands.autocomplete(group=group_autocomplete, date=next_days, timezone=tz_autocomplete)
+    @app_commands.autocomplete(group=group_names, date=next_days, timezone=timezones)
     @is_facilitator()
     async def schedule(
         self,
@@ -140,7 +124,7 @@ class Sessions(
             "monthly": ", every month",
         }
         await interaction.response.send_message(
-            f"Scheduled **{_name(outcome.series.title)}** for **{_name(outcome.group.name)}**"
+            f"Scheduled **{shown(outcome.series.title)}** for **{shown(outcome.group.name)}**"
             f"{every[outcome.series.repeat]}. First session: {when(outcome.first.start_utc)} "
             f"({outcome.series.tz}). Members will be reminded before each one.",
             ephemeral=True,
@@ -176,7 +160,7 @@ class Sessions(
             else "the whole series"
         )
         await interaction.followup.send(
-            f"Cancelled {what} of **{_name(outcome.series.title)}**. {_told(outcome.told, outcome.not_reached)}",
+            f"Cancelled {what} of **{shown(outcome.series.title)}**. {_told(outcome.told, outcome.not_reached)}",
             ephemeral=True,
         )
 
@@ -212,7 +196,7 @@ class Sessions(
         )
         assert outcome.new_start is not None
         await interaction.followup.send(
-            f"Moved **{_name(outcome.series.title)}** to {when(outcome.new_start)}. "
+            f"Moved **{shown(outcome.series.title)}** to {when(outcome.new_start)}. "
             f"{_told(outcome.told, outcome.not_reached)}",
             ephemeral=True,
         )
@@ -233,9 +217,9 @@ class Sessions(
         members = ", ".join(user_mention(u) for u in sheet.member_ids) or "no members yet"
         await interaction.response.send_message(
             clip(
-                f"Attendance for **{_name(sheet.series.title)}** on "
+                f"Attendance for **{shown(sheet.series.title)}** on "
                 f"{discord_timestamp(sheet.occurrence.start_utc, 'D')} ({len(sheet.present_ids)} marked so far).\n"
-                f"Members of {_name(sheet.group.name)}: {members}\nChoose everyone who attended:",
+                f"Members of {shown(sheet.group.name)}: {members}\nChoose everyone who attended:",
                 2000,
             ),
             view=attendance_view(sheet.series.id, sheet.occurrence.key, sheet.present_ids),
@@ -247,7 +231,7 @@ class Sessions(
         name="list", description="Upcoming sessions of your groups, with replies so far"
     )
     @app_commands.describe(group="Only this group")
-    @app_commands.autocomplete(group=group_autocomplete)
+    @app_commands.autocomplete(group=group_names)
     async def list_sessions(
         self, interaction: discord.Interaction[FamilyBot], group: str | None = None
     ) -> None:

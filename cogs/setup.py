@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from familybot.bot import FamilyBot
 from familybot.checks import is_admin
+from familybot.ui.autocomplete import timezones
 from familybot.ui.text import channel_mention, role_mention
-
-_ALL_ZONES = sorted(available_timezones())
-
-
-def timezone_choices(current: str) -> list[app_commands.Choice[str]]:
-    typed = current.strip().casefold().replace(" ", "_")
-    starts = [z for z in _ALL_ZONES if z.casefold().startswith(typed)]
-    contains = [z for z in _ALL_ZONES if typed in z.casefold() and z not in starts]
-    return [app_commands.Choice(name=z, value=z) for z in (starts + contains)[:25]]
 
 
 def _count(n: int, noun: str) -> str:
@@ -109,6 +99,7 @@ class Setup(
         name="timezone", description="Set the server's default time zone for sessions"
     )
     @app_commands.describe(tz="An IANA time zone, e.g. America/New_York")
+    @app_commands.autocomplete(tz=timezones)
     @is_admin()
     async def timezone(self, interaction: discord.Interaction[FamilyBot], tz: str) -> None:
         assert interaction.guild_id is not None
@@ -117,12 +108,6 @@ class Setup(
             f"Done. New sessions will use **{saved.timezone}** unless a facilitator picks another.",
             ephemeral=True,
         )
-
-    @timezone.autocomplete("tz")
-    async def timezone_autocomplete(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return timezone_choices(current)
 
     @app_commands.command(
         name="show", description="Show this server's FamilyBot settings and anything missing"

@@ -44,3 +44,8 @@ def clip(text: str, limit: int) -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip() + "…"
+
+
+def shown(text: str, limit: int = 100) -> str:
+    """A user-supplied name as it appears inside one of our sentences."""
+    return clip(defuse(text), limit)
