@@ -206,8 +206,12 @@ class Planner:
         ended: list[int] = []
         for series in batch:
             lo = max(series.planned_until, now - MISSED_LOOKBACK)
-            if replan:
-                lo = min(lo, now)
+            owed = series.next_due is not None and series.next_due <= now
+            if replan and not owed:
+                # A change (new schedule, audience or offsets) applies from now on: a reminder
+                # time that passed before someone opted in is not sent to them late. A series
+                # still owed reminders from downtime keeps its catch-up window.
+                lo = now
             until = max(hi, series.planned_until)
             planned, next_due = self._plan_one(series, ctx, lo, until)
             all_planned += planned

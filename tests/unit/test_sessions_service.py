@@ -548,3 +548,14 @@ async def test_skipped_spring_hour_moves_to_next_valid_time(
     await run(services, clock, at("2027-03-15T00:00:00"))
     mar14 = [c.start for c in port.to_channel() if c.occurrence_key == "2027-03-14"]
     assert mar14 == [at("2027-03-14T07:30:00")] * 2  # 03:30 EDT
+
+
+async def test_opting_in_late_sends_no_late_reminder_for_a_time_already_passed(
+    services: Services, group: int, clock: FakeClock, port: ReminderPort
+) -> None:
+    await weekly(services)  # 2026-12-01 23:00 UTC
+    await run(services, clock, at("2026-12-01T10:00:00"))
+    # Alice asks for 20h and 1h before; the 20h time (03:00 UTC) has already passed.
+    await services.sessions.set_my_reminders(GUILD, ALICE, True, "20h, 1h")
+    await run(services, clock, at("2026-12-01T22:59:00"))
+    assert [(c.start, c.late) for c in port.to_user(ALICE)] == [(at("2026-12-01T23:00:00"), False)]
