@@ -1,0 +1,262 @@
+"""/resource: the vetted resource library."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from familybot.bot import FamilyBot
+from familybot.checks import actor_of, is_admin, is_facilitator
+from familybot.errors import UserFacingError
+from familybot.ui.resources import (
+    fit,
+    handle_reject_submit,
+    resource_list_embed,
+    review_embed,
+    review_view,
+)
+from familybot.ui.text import channel_mention
+
+NONE = discord.AllowedMentions.none()
+
+
+@app_commands.guild_only()
+class Resources(
+    commands.GroupCog,
+    group_name="resource",
+    group_description="Find, share and vet helpful resources",
+):
+    def __init__(self, bot: FamilyBot) -> None:
+        self.bot = bot
+
+    async def resource_autocomplete(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        found = await self.bot.services.resources.autocomplete(interaction.guild_id, current)
+        return [app_commands.Choice(name=fit(r.title, 100), value=str(r.id)) for r in found]
+
+    async def category_autocomplete(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.bot.services.resources.categories(interaction.guild_id, current)
+        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[FamilyBot]) -> None:
+        await handle_reject_submit(interaction)
+
+    # --- anyone ---------------------------------------------------------------------------
+    @app_commands.command(name="suggest", description="Suggest a helpful resource for review")
+    @app_commands.describe(
+        title="What it is called",
+        url="Its web address (https://…)",
+        category="A short category, e.g. 'Crisis support' or 'Reading'",
+        description="Why it helps families, in a sentence or two",
+        region="Where it applies, if anywhere in particular",
+        language="Its language, if not English",
+        audience="Who it is for, e.g. 'parents of teens'",
+    )
+    @app_commands.autocomplete(category=category_autocomplete)
+    async def suggest(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        title: app_commands.Range[str, 1, 150],
+        url: app_commands.Range[str, 1, 512],
+        category: app_commands.Range[str, 1, 50],
+        description: app_commands.Range[str, 1, 1000],
+        region: app_commands.Range[str, 1, 60] | None = None,
+        language: app_commands.Range[str, 1, 40] | None = None,
+        audience: app_commands.Range[str, 1, 80] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.bot.services.resources.suggest(
+            interaction.guild_id,
+            interaction.user.id,
+            {
+                "title": title,
+                "url": url,
+                "category": category,
+                "description": description,
+                "region": region,
+                "language": language,
+                "audience": audience,
+            },
+        )
+        await interaction.followup.send(
+            f"Thank you for suggesting **{fit(title, 150)}**. A facilitator will look at it, "
+            "and I'll let you know by DM when they have.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="search", description="Search the vetted resource library")
+    @app_commands.describe(query="Words to look for", category="Only this category")
+    @app_commands.autocomplete(category=category_autocomplete)
+    async def search(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        query: app_commands.Range[str, 1, 100],
+        category: app_commands.Range[str, 1, 50] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        found = await self.bot.services.resources.search(interaction.guild_id, query, category)
+        embed = resource_list_embed(
+            found,
+            f"Resources for “{query}”",
+            "Nothing in the library matches that yet. Try other words, or `/resource list`.",
+            numbered=True,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="list", description="See the vetted resources")
+    @app_commands.describe(category="Only this category")
+    @app_commands.autocomplete(category=category_autocomplete)
+    async def list_resources(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        category: app_commands.Range[str, 1, 50] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        found = await self.bot.services.resources.list_resources(interaction.guild_id, category)
+        heading = f"Resources: {category}" if category else "Resource library"
+        embed = resource_list_embed(
+            found, heading, "There are no resources here yet. You can suggest one!"
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="share", description="Post a vetted resource's card in a channel")
+    @app_commands.describe(
+        resource="The resource to share", channel="Where to post it (this channel if empty)"
+    )
+    @app_commands.autocomplete(resource=resource_autocomplete)
+    async def share(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        resource: app_commands.Range[str, 1, 150],
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None and interaction.channel_id is not None
+        if channel is None:
+            allowed = interaction.permissions.send_messages
+            target = interaction.channel_id
+        else:
+            member = interaction.user
+            perms = channel.permissions_for(member) if isinstance(member, discord.Member) else None
+            allowed = bool(perms and perms.view_channel and perms.send_messages)
+            target = channel.id
+        if not allowed:
+            raise UserFacingError(
+                "You can't post in that channel yourself, so I won't post there for you. "
+                "Please pick a channel you can write in."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        shared = await self.bot.services.resources.share(interaction.guild_id, resource, target)
+        await interaction.followup.send(
+            f"Shared **{fit(shared.title, 150)}** in {channel_mention(target)}.",
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+
+    # --- facilitators ---------------------------------------------------------------------
+    @app_commands.command(name="review", description="Review the next suggested resource")
+    @is_facilitator()
+    async def review(self, interaction: discord.Interaction[FamilyBot]) -> None:
+        assert interaction.guild_id is not None
+        item, pending = await self.bot.services.resources.next_pending(
+            interaction.guild_id, actor_of(interaction)
+        )
+        if item is None:
+            await interaction.response.send_message(
+                "Nothing is waiting for review. Thank you for keeping the library tidy!",
+                ephemeral=True,
+            )
+            return
+        await interaction.response.send_message(
+            embed=review_embed(item, pending), view=review_view(item.id), ephemeral=True
+        )
+
+    @app_commands.command(name="add", description="Add a resource you have vetted yourself")
+    @app_commands.describe(
+        title="What it is called",
+        url="Its web address (https://…)",
+        category="A short category, e.g. 'Crisis support' or 'Reading'",
+        description="Why it helps families, in a sentence or two",
+        region="Where it applies, if anywhere in particular",
+        language="Its language, if not English",
+        audience="Who it is for, e.g. 'parents of teens'",
+    )
+    @app_commands.autocomplete(category=category_autocomplete)
+    @is_facilitator()
+    async def add(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        title: app_commands.Range[str, 1, 150],
+        url: app_commands.Range[str, 1, 512],
+        category: app_commands.Range[str, 1, 50],
+        description: app_commands.Range[str, 1, 1000],
+        region: app_commands.Range[str, 1, 60] | None = None,
+        language: app_commands.Range[str, 1, 40] | None = None,
+        audience: app_commands.Range[str, 1, 80] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        added = await self.bot.services.resources.add(
+            interaction.guild_id,
+            actor_of(interaction),
+            {
+                "title": title,
+                "url": url,
+                "category": category,
+                "description": description,
+                "region": region,
+                "language": language,
+                "audience": audience,
+            },
+        )
+        await interaction.response.send_message(
+            f"Added **{fit(added.title, 150)}** to the library. It's due for review again in "
+            "12 months.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="retire", description="Take a resource out of the library")
+    @app_commands.describe(resource="The resource to retire", reason="Why (kept for the record)")
+    @app_commands.autocomplete(resource=resource_autocomplete)
+    @is_facilitator()
+    async def retire(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        resource: app_commands.Range[str, 1, 150],
+        reason: app_commands.Range[str, 1, 500],
+    ) -> None:
+        assert interaction.guild_id is not None
+        retired = await self.bot.services.resources.retire(
+            interaction.guild_id, actor_of(interaction), resource, reason
+        )
+        await interaction.response.send_message(
+            f"Retired **{fit(retired.title, 150)}**. Families won't see it any more.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="allow-http", description="Allow plain http:// links (admins)")
+    @app_commands.describe(enabled="Allow http:// links as well as https://")
+    @is_admin()
+    async def allow_http(self, interaction: discord.Interaction[FamilyBot], enabled: bool) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.services.resources.set_allow_http(
+            interaction.guild_id, actor_of(interaction), enabled
+        )
+        text = (
+            "Plain http:// links can now be suggested. https:// is still safer for families."
+            if enabled
+            else "Only https:// links can be suggested now."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+async def setup(bot: FamilyBot) -> None:
+    await bot.add_cog(Resources(bot))

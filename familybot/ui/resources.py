@@ -1,0 +1,269 @@
+"""Resource library display: cards, lists, review buttons and the reject modal.
+
+Every resource text is user-supplied: it is made inert (no pings, no masked links, no hidden
+direction or zero-width characters) and cut to Discord's limits at word boundaries.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from typing import Any
+
+import discord
+
+from familybot.checks import actor_of, member_is_facilitator
+from familybot.models import Resource
+from familybot.services.resources import REASON_MAX, ReviewDecision
+from familybot.tree import NOT_A_FACILITATOR, report_error, send_private
+from familybot.ui.text import ZERO_WIDTH_SPACE, clip, ts, user_mention
+
+log = logging.getLogger(__name__)
+
+LIBRARY = discord.Colour(0x57A773)
+EMBED_TOTAL = 6000
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_MAX = 1024
+LIST_MAX = 15
+# Card budget: title 256 + description 3000 + link 600 + 4 short fields + footer < 6000.
+CARD_DESCRIPTION_MAX = 3000
+CARD_FIELD_MAX = 200
+
+_MENTION_RE = re.compile(r"<(@[!&]?|#)(?=\d)")
+
+
+def inert(text: str) -> str:
+    """User text made safe to show: no hidden characters, markdown escaped, mentions defused."""
+    kept = "".join(
+        ch if ch == "\n" else " " if ch.isspace() else ch
+        for ch in text
+        if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+    escaped = discord.utils.escape_markdown(kept)
+    escaped = escaped.replace("@everyone", f"@{ZERO_WIDTH_SPACE}everyone")
+    escaped = escaped.replace("@here", f"@{ZERO_WIDTH_SPACE}here")
+    return _MENTION_RE.sub(lambda m: f"<{ZERO_WIDTH_SPACE}{m[1]}", escaped)
+
+
+def defuse_url(url: str) -> str:
+    """A validated URL shown as text: mentions defused, markdown left alone (it is a link)."""
+    text = url.replace("@everyone", f"@{ZERO_WIDTH_SPACE}everyone")
+    text = text.replace("@here", f"@{ZERO_WIDTH_SPACE}here")
+    return _MENTION_RE.sub(lambda m: f"<{ZERO_WIDTH_SPACE}{m[1]}", text)
+
+
+def fit(text: str, limit: int) -> str:
+    """Inert and clipped; never empty (Discord rejects empty embed parts)."""
+    return clip(inert(text).strip(), limit) or "—"
+
+
+def resource_embed(resource: Resource) -> discord.Embed:
+    """The clean card posted by /resource share (and shown in review)."""
+    embed = discord.Embed(
+        title=fit(resource.title, TITLE_MAX),
+        url=resource.url,
+        description=fit(resource.description, CARD_DESCRIPTION_MAX),
+        colour=LIBRARY,
+    )
+    embed.add_field(name="Link", value=clip(defuse_url(resource.url), 600), inline=False)
+    embed.add_field(name="Category", value=fit(resource.category, CARD_FIELD_MAX))
+    for name, value in (
+        ("Region", resource.region),
+        ("Language", resource.language),
+        ("For", resource.audience),
+    ):
+        if value:
+            embed.add_field(name=name, value=fit(value, CARD_FIELD_MAX))
+    if resource.vetted_at is not None:
+        embed.set_footer(
+            text=f"Vetted by this server's facilitators on {resource.vetted_at:%d %b %Y}"
+        )
+    return embed
+
+
+def _list_line(resource: Resource) -> str:
+    return (
+        f"**{fit(resource.title, 150)}** · {fit(resource.category, 50)}\n"
+        f"{clip(defuse_url(resource.url), 600)}"
+    )
+
+
+def resource_list_embed(
+    resources: list[Resource], heading: str, empty: str, *, numbered: bool = False
+) -> discord.Embed:
+    embed = discord.Embed(title=fit(heading, TITLE_MAX), colour=LIBRARY)
+    if not resources:
+        embed.description = empty
+        return embed
+    lines = []
+    for index, resource in enumerate(resources[:LIST_MAX], start=1):
+        line = _list_line(resource)
+        lines.append(f"{index}. {line}" if numbered else line)
+    if len(resources) > LIST_MAX:
+        lines.append(f"…and {len(resources) - LIST_MAX} more. Narrow it with a category.")
+    body = ""
+    for line in lines:  # whole entries only, so a cut never splits a link
+        if len(body) + len(line) + 2 > DESCRIPTION_MAX - 40:
+            body += "\n\n…and more. Try a narrower search."
+            break
+        body = f"{body}\n\n{line}" if body else line
+    embed.description = body
+    embed.set_footer(text="Share one with /resource share. Every item was vetted by a facilitator.")
+    return embed
+
+
+def review_embed(resource: Resource, pending: int) -> discord.Embed:
+    embed = resource_embed(resource)
+    embed.title = fit(f"For review: {resource.title}", TITLE_MAX)
+    who = user_mention(resource.suggested_by) if resource.suggested_by else "someone"
+    embed.add_field(
+        name="Suggested",
+        value=f"by {who}, {ts(resource.suggested_at, 'R')}",
+        inline=False,
+    )
+    embed.set_footer(text=f"{pending} suggestion{'s' if pending != 1 else ''} waiting in all.")
+    return embed
+
+
+def decision_text(decision: ReviewDecision, actor_id: int) -> str:
+    title = fit(decision.resource.title, 150)
+    if decision.already_decided:
+        state = "added to the library" if decision.approved else "not added"
+        return f"“{title}” was already handled ({state})."
+    told = (
+        " The person who suggested it was told by DM."
+        if decision.suggester_told
+        else " I couldn't tell the person who suggested it by DM."
+    )
+    if decision.approved:
+        return f"“{title}”: approved by {user_mention(actor_id)} and added to the library.{told}"
+    return f"“{title}”: not added, by {user_mention(actor_id)}.{told}"
+
+
+class ReviewButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"fb:res:(?P<id>\d+):(?P<action>approve|reject)",
+):
+    """Approve / Reject under a pending suggestion; Reject opens the reason modal."""
+
+    def __init__(self, resource_id: int, action: str) -> None:
+        approve = action == "approve"
+        super().__init__(
+            discord.ui.Button(
+                label="Approve" if approve else "Reject",
+                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.secondary,
+                custom_id=f"fb:res:{resource_id}:{action}",
+            )
+        )
+        self.resource_id = resource_id
+        self.approve = approve
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ReviewButton:
+        return cls(int(match["id"]), match["action"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            if not await member_is_facilitator(interaction):
+                await send_private(interaction, NOT_A_FACILITATOR)
+                return
+            if not self.approve:
+                await interaction.response.send_modal(RejectModal(self.resource_id))
+                return
+            assert interaction.guild_id is not None
+            decision = await interaction.client.services.resources.approve(
+                interaction.guild_id, self.resource_id, actor_of(interaction)
+            )
+        except Exception as error:
+            await report_error(interaction, error, "resource review button")
+            return
+        await interaction.response.edit_message(
+            content=decision_text(decision, interaction.user.id), embed=None, view=None
+        )
+
+
+REJECT_MODAL_RE = re.compile(r"^fb:res-reject:(?P<id>\d+)$")
+
+
+class RejectModal(discord.ui.Modal):
+    """Asks for the reason. Its submit is handled by handle_reject_submit (see there)."""
+
+    reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Why isn't it right for the library?",
+        style=discord.TextStyle.paragraph,
+        custom_id="reason",
+        min_length=1,
+        max_length=REASON_MAX,
+        placeholder="The person who suggested it will see this reason.",
+    )
+
+    def __init__(self, resource_id: int) -> None:
+        super().__init__(
+            title="Reject this suggestion", custom_id=f"fb:res-reject:{resource_id}", timeout=900
+        )
+
+
+def _submitted_value(data: Any, field: str) -> str:
+    for row in data.get("components", []) or []:
+        for component in row.get("components", []) or []:
+            if component.get("custom_id") == field:
+                return str(component.get("value") or "")
+        if row.get("custom_id") == field:  # a label-wrapped input (newer layout)
+            return str(row.get("value") or "")
+        inner = row.get("component")
+        if isinstance(inner, dict) and inner.get("custom_id") == field:
+            return str(inner.get("value") or "")
+    return ""
+
+
+async def handle_reject_submit(interaction: discord.Interaction[Any]) -> bool:
+    """Handle a reject-reason modal submit, whether or not this process opened the modal.
+
+    discord.py only dispatches modals it still holds in memory and discards the rest, so a
+    modal opened before a restart would be lost; reading the raw submit here always works.
+    RejectModal.on_submit is left as the no-op default so nothing answers twice.
+    """
+    if interaction.type is not discord.InteractionType.modal_submit:
+        return False
+    data: Any = interaction.data or {}
+    match = REJECT_MODAL_RE.match(str(data.get("custom_id", "")))
+    if match is None:
+        return False
+    try:
+        if not await member_is_facilitator(interaction):
+            await send_private(interaction, NOT_A_FACILITATOR)
+            return True
+        assert interaction.guild_id is not None
+        decision = await interaction.client.services.resources.reject(
+            interaction.guild_id,
+            int(match["id"]),
+            actor_of(interaction),
+            _submitted_value(data, "reason"),
+        )
+    except Exception as error:
+        await report_error(interaction, error, "resource reject modal")
+        return True
+    text = decision_text(decision, interaction.user.id)
+    if interaction.message is not None:
+        await interaction.response.edit_message(content=text, embed=None, view=None)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)
+    return True
+
+
+def review_view(resource_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReviewButton(resource_id, "approve"))
+    view.add_item(ReviewButton(resource_id, "reject"))
+    return view
+
+
+RESOURCE_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ReviewButton,)
