@@ -1,0 +1,152 @@
+"""The moderation half of DiscordIO (/mod): Discord calls for cases and the mod log.
+
+Kept apart from discord_io.py so each file stays readable in one sitting; DiscordIO mixes
+it in, so services still see one DiscordPort.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import discord
+from discord.http import Route
+
+from familybot.errors import DiscordActionFailed
+from familybot.services.ports import ModLogEntry, PurgeResult
+from familybot.ui.moderation import modlog_embed
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_BAN = 10026
+
+
+def _refused(what: str, error: discord.HTTPException) -> DiscordActionFailed:
+    log.warning("discord refused %s status=%s code=%s", what, error.status, error.code)
+    if isinstance(error, discord.Forbidden):
+        return DiscordActionFailed(
+            f"Discord didn't let me {what}. I may be missing a permission, or my role may be "
+            "too low. The case is recorded as failed; an admin can check my role."
+        )
+    return DiscordActionFailed(
+        f"Discord had a problem when I tried to {what}. The case is recorded as failed; "
+        "please try again in a moment."
+    )
+
+
+class ModerationIO:
+    _client: discord.Client
+
+    async def timeout_member(
+        self, guild_id: int, user_id: int, until: datetime | None, reason: str
+    ) -> None:
+        try:
+            await self._client.http.edit_member(
+                guild_id,
+                user_id,
+                reason=reason,
+                communication_disabled_until=until.isoformat() if until else None,
+            )
+        except discord.HTTPException as error:
+            raise _refused("change their timeout", error) from error
+
+    async def kick_member(self, guild_id: int, user_id: int, reason: str) -> None:
+        try:
+            await self._client.http.kick(user_id, guild_id, reason=reason)
+        except discord.HTTPException as error:
+            raise _refused("remove them from the server", error) from error
+
+    async def ban_user(
+        self, guild_id: int, user_id: int, delete_message_seconds: int, reason: str
+    ) -> None:
+        # The deletion window goes in the JSON body, always explicit (discord.py would default
+        # to a day in the query string).
+        route = Route(
+            "PUT", "/guilds/{guild_id}/bans/{user_id}", guild_id=guild_id, user_id=user_id
+        )
+        try:
+            await self._client.http.request(
+                route, json={"delete_message_seconds": delete_message_seconds}, reason=reason
+            )
+        except discord.HTTPException as error:
+            raise _refused("ban them", error) from error
+
+    async def unban_user(self, guild_id: int, user_id: int, reason: str) -> bool:
+        # Discord's schema marks the (empty) JSON body as required here.
+        route = Route(
+            "DELETE", "/guilds/{guild_id}/bans/{user_id}", guild_id=guild_id, user_id=user_id
+        )
+        try:
+            await self._client.http.request(route, json={}, reason=reason)
+        except discord.NotFound as error:
+            if error.code == UNKNOWN_BAN:
+                return False
+            raise _refused("lift their ban", error) from error
+        except discord.HTTPException as error:
+            raise _refused("lift their ban", error) from error
+        return True
+
+    async def purge_messages(
+        self, channel_id: int, limit: int, author_id: int | None, newer_than: datetime, reason: str
+    ) -> PurgeResult:
+        http = self._client.http
+        try:
+            recent = await http.logs_from(channel_id, limit)
+            ids: list[str | int] = []
+            too_old = 0
+            for message in recent:
+                if author_id is not None and int(message["author"]["id"]) != author_id:
+                    continue
+                message_id = int(message["id"])
+                if discord.utils.snowflake_time(message_id) <= newer_than:
+                    too_old += 1  # Discord's bulk delete refuses messages over 14 days old
+                    continue
+                ids.append(message_id)
+            if len(ids) == 1:
+                await http.delete_message(channel_id, ids[0], reason=reason)
+            elif ids:
+                await http.delete_messages(channel_id, ids, reason=reason)
+        except discord.HTTPException as error:
+            raise _refused("remove those messages", error) from error
+        return PurgeResult(removed=len(ids), too_old=too_old)
+
+    async def set_slowmode(self, channel_id: int, seconds: int, reason: str) -> None:
+        try:
+            await self._client.http.edit_channel(
+                channel_id, reason=reason, rate_limit_per_user=seconds
+            )
+        except discord.HTTPException as error:
+            raise _refused("change the channel's slowmode", error) from error
+
+    async def set_channel_locked(
+        self, guild_id: int, channel_id: int, locked: bool, reason: str
+    ) -> None:
+        guild = self._client.get_guild(guild_id)
+        channel = guild.get_channel(channel_id) if guild else None
+        if guild is None or channel is None:
+            raise DiscordActionFailed("I can't see that channel right now. Nothing was changed.")
+        # Only the @everyone overwrite's Send Messages changes; its other bits are kept.
+        overwrite = channel.overwrites_for(guild.default_role)
+        overwrite.update(send_messages=False if locked else None)
+        allow, deny = overwrite.pair()
+        try:
+            await self._client.http.edit_channel_permissions(
+                channel_id,
+                guild_id,
+                allow=str(allow.value),
+                deny=str(deny.value),
+                type=0,
+                reason=reason,
+            )
+        except discord.HTTPException as error:
+            raise _refused("lock the channel" if locked else "unlock the channel", error) from error
+
+    async def post_mod_log(self, channel_id: int, entry: ModLogEntry) -> int | None:
+        try:
+            message = await self._client.get_partial_messageable(channel_id).send(
+                embed=modlog_embed(entry)
+            )
+        except discord.HTTPException as error:
+            log.warning("mod-log not posted channel=%d status=%s", channel_id, error.status)
+            return None
+        return message.id
