@@ -8,8 +8,17 @@ from discord.ext import commands
 
 from familybot.bot import FamilyBot
 from familybot.checks import is_admin
+from familybot.services.crisis import REGION_NAMES
 from familybot.ui.autocomplete import timezones
-from familybot.ui.text import channel_mention, role_mention
+from familybot.ui.text import channel_mention, clip, defuse, role_mention
+
+CRISIS_REGIONS = [
+    app_commands.Choice(name="United States", value="US"),
+    app_commands.Choice(name="United Kingdom", value="UK"),
+    app_commands.Choice(name="Ireland", value="IE"),
+    app_commands.Choice(name="Canada", value="CA"),
+    app_commands.Choice(name="Other (international lines only)", value="OTHER"),
+]
 
 
 def _count(n: int, noun: str) -> str:
@@ -138,6 +147,9 @@ class Setup(
                 else "not set"
             ),
             f"**Time zone:** {tz}",
+            "**Crisis lines:** "
+            + REGION_NAMES.get(settings.crisis_region or "US", "United States")
+            + ("" if settings.crisis_region else " (the default)"),
         ]
         problems = []
         if settings.facilitator_role_id is None:
@@ -226,6 +238,74 @@ class Setup(
                 "Discord's limit of 100 events."
             )
         await interaction.followup.send(text, ephemeral=True)
+
+    @app_commands.command(
+        name="crisis-region", description="Choose which country's crisis lines /crisis shows"
+    )
+    @app_commands.describe(region="Where most of your members live")
+    @app_commands.choices(region=CRISIS_REGIONS)
+    @is_admin()
+    async def crisis_region(
+        self, interaction: discord.Interaction[FamilyBot], region: app_commands.Choice[str]
+    ) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.services.crisis.set_region(interaction.guild_id, region.value)
+        await interaction.response.send_message(
+            f"Done. `/crisis` now shows the lines for **{region.name}**, plus the international "
+            "ones and any local lines you add with `/setup crisis-line`.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="crisis-line", description="Add a local crisis line that /crisis shows on this server"
+    )
+    @app_commands.describe(
+        name="The line's name, e.g. County Mobile Crisis Team",
+        contact="How to reach it: a phone number, or an https:// link",
+        hours="When it answers, e.g. 24/7",
+    )
+    @is_admin()
+    async def crisis_line(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        name: app_commands.Range[str, 1, 80],
+        contact: app_commands.Range[str, 1, 200],
+        hours: app_commands.Range[str, 1, 80] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.services.crisis.add_line(
+            interaction.guild_id, interaction.user.id, name, contact, hours
+        )
+        await interaction.response.send_message(
+            f"Done. `/crisis` now includes **{clip(defuse(name), 80)}**. Please check the number "
+            "works, and remove the line with `/setup crisis-line-remove` if it ever changes.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="crisis-line-remove", description="Remove a local crisis line you added"
+    )
+    @app_commands.describe(name="The local line's name")
+    @is_admin()
+    async def crisis_line_remove(
+        self, interaction: discord.Interaction[FamilyBot], name: str
+    ) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.services.crisis.remove_line(interaction.guild_id, name)
+        await interaction.response.send_message(
+            f"Done. `/crisis` no longer shows **{clip(defuse(name), 80)}**.", ephemeral=True
+        )
+
+    @crisis_line_remove.autocomplete("name")
+    async def crisis_line_autocomplete(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        typed = current.casefold()
+        names = self.bot.services.crisis.local_names(interaction.guild_id)
+        matches = [n for n in names if typed in n.casefold()]
+        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in matches[:25]]
 
 
 async def setup(bot: FamilyBot) -> None:

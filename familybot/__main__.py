@@ -11,6 +11,8 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
 
 from familybot import __version__
 from familybot.config import Settings, load_settings
@@ -36,6 +38,7 @@ async def _run(settings: Settings, token: str) -> int:
 
     from familybot.bot import FamilyBot
     from familybot.db.connection import DatabaseUnavailable
+    from familybot.services.crisis import CrisisDataError
 
     bot = FamilyBot(settings)
     loop = asyncio.get_running_loop()
@@ -74,6 +77,9 @@ async def _run(settings: Settings, token: str) -> int:
         return EXIT_CONFIG
     except DatabaseUnavailable as exc:
         print(f"{exc} Check DATABASE_PATH in your .env.", file=sys.stderr)
+        return EXIT_CONFIG
+    except CrisisDataError as exc:
+        print(f"The crisis-lines file is malformed: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     log.info("stopped cleanly")
     return 0
@@ -117,6 +123,24 @@ async def _check_database(settings: Settings) -> tuple[bool, list[str]]:
     return ok, lines
 
 
+def check_crisis_lines(today: date, text: str | None = None) -> tuple[bool, list[str]]:
+    """The shipped crisis lines: all well-formed, and a warning for each not verified lately."""
+    from familybot.services.crisis import STALE_AFTER_MONTHS, CrisisDataError, CrisisDirectory
+
+    try:
+        directory = CrisisDirectory.load(text)
+    except CrisisDataError as exc:
+        return False, [f"✗ Crisis lines: {exc}"]
+    lines = [f"✓ Crisis lines: {len(directory)} loaded"]
+    for line in directory.stale(today):
+        lines.append(
+            f"⚠ Crisis line “{line.name}” ({line.region}) was last verified {line.verified}, "
+            f"over {STALE_AFTER_MONTHS} months ago: check it against {line.source_url} and "
+            "update the date in familybot/data/crisis_lines.csv."
+        )
+    return True, lines
+
+
 def cmd_check(settings: Settings) -> int:
     from familybot.permissions import NEEDS, invite_url
 
@@ -135,6 +159,9 @@ def cmd_check(settings: Settings) -> int:
     else:
         print("  Commands sync globally (they can take a while to appear the first time).")
     ok, lines = asyncio.run(_check_database(settings))
+    print("\n".join(lines))
+    problems += 0 if ok else 1
+    ok, lines = check_crisis_lines(date.today())
     print("\n".join(lines))
     problems += 0 if ok else 1
     print()
@@ -186,6 +213,62 @@ def cmd_migrate(settings: Settings) -> int:
     return asyncio.run(go())
 
 
+def cmd_resources_import(settings: Settings, path: Path, guild: int | None, dry_run: bool) -> int:
+    from familybot.errors import UserFacingError
+
+    guild_id = guild or settings.dev_guild_id
+    if not guild_id:
+        print("Please say which server with --guild ID (the server's id).", file=sys.stderr)
+        return EXIT_CONFIG
+    if not path.is_file():
+        print(f"There is no file at {path}.", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def go() -> int:
+        from familybot.clock import SystemClock
+        from familybot.db.connection import Database, DatabaseUnavailable
+        from familybot.db.migrate import migrate
+        from familybot.db.repositories.resources import ResourceRepository
+        from familybot.services.resource_import import import_resources, read_rows
+
+        try:
+            rows = read_rows(path)
+        except (UserFacingError, ValueError) as exc:
+            print(getattr(exc, "message", None) or f"Could not read {path}: {exc}", file=sys.stderr)
+            return 1
+        try:
+            db = await Database.open(settings.database_path)
+        except DatabaseUnavailable as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_CONFIG
+        try:
+            await migrate(db)
+            report = await import_resources(
+                db,
+                guild_id,
+                rows,
+                now=SystemClock().now(),
+                dry_run=dry_run,
+                allow_http=await ResourceRepository(db).allow_http(guild_id),
+            )
+        finally:
+            await db.close()
+        for error in report.errors:
+            print(f"✗ {error}", file=sys.stderr)
+        if report.errors:
+            print(
+                f"Nothing was imported: {len(report.errors)} row(s) need fixing.", file=sys.stderr
+            )
+            return 1
+        if dry_run:
+            print(f"✓ All {len(report.valid)} resources are valid (dry run: nothing written).")
+        else:
+            print(f"✓ Imported {report.written} vetted resources into server {guild_id}.")
+        return 0
+
+    return asyncio.run(go())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="familybot", description="FamilyBot: a Discord bot for family support groups."
@@ -195,6 +278,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the bot (reads DISCORD_TOKEN from .env)")
     sub.add_parser("check", help="check configuration and database, print the invite URL")
     sub.add_parser("migrate", help="apply database migrations")
+    resources = sub.add_parser("resources", help="manage the resource library")
+    resources_sub = resources.add_subparsers(dest="resources_command", required=True)
+    importer = resources_sub.add_parser(
+        "import", help="load vetted resources from a YAML or CSV file (all or nothing)"
+    )
+    importer.add_argument("file", type=Path, help="a .yaml, .yml or .csv file")
+    importer.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
+    importer.add_argument("--guild", type=int, help="the server id (default: DEV_GUILD_ID)")
     return parser
 
 
@@ -208,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(settings)
         if args.command == "migrate":
             return cmd_migrate(settings)
+        if args.command == "resources":
+            return cmd_resources_import(settings, args.file, args.guild, args.dry_run)
     except ConfigError as exc:
         print(exc.explanation, file=sys.stderr)
         return EXIT_CONFIG

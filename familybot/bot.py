@@ -8,6 +8,7 @@ from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from discord.ext import commands
 
@@ -18,16 +19,32 @@ from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.discord_io import DiscordIO
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
+from familybot.scheduler.unbans import UnbanScheduler
 from familybot.services.container import Services, build_services
+from familybot.services.crisis import CrisisDirectory
 from familybot.services.events import mirror_group_changes, mirror_series_changes
 from familybot.services.reminders import PLAN_INTERVAL
 from familybot.tree import FamilyTree
+from familybot.ui.resources import RESOURCE_ITEMS
 from familybot.ui.sessions import SESSION_ITEMS
 from familybot.ui.views import PERSISTENT_ITEMS
 
 log = logging.getLogger(__name__)
 
-COGS: tuple[str, ...] = ("cogs.setup", "cogs.groups", "cogs.sessions", "cogs.my", "cogs.about")
+COGS: tuple[str, ...] = (
+    "cogs.setup",
+    "cogs.groups",
+    "cogs.sessions",
+    "cogs.my",
+    "cogs.about",
+    "cogs.moderation",
+    "cogs.crisis",
+    "cogs.faq",
+    "cogs.resources",
+)
+
+# Set in a command's `extras` when it must neither touch the database nor note who used it.
+NO_RECORD = "familybot_no_record"
 
 DM_FAILURE_NOTICE = (
     "A note just for you: I recently couldn't deliver a private message to you (your direct "
@@ -52,6 +69,8 @@ class FamilyBot(commands.Bot):
     db: Database
     scheduler: AsyncIOScheduler
     reminder_scheduler: ReminderScheduler
+    unban_scheduler: UnbanScheduler
+    crisis_directory: CrisisDirectory
 
     def __init__(
         self, settings: Settings, *, clock: Clock | None = None, sync_commands: bool = True
@@ -70,6 +89,9 @@ class FamilyBot(commands.Bot):
         self._sync_commands = sync_commands
 
     async def setup_hook(self) -> None:
+        # Crisis lines first and from the shipped file alone: /crisis must work without the db.
+        self.crisis_directory = CrisisDirectory.load()
+        log.info("crisis lines loaded count=%d", len(self.crisis_directory))
         self.db = await Database.open(self.settings.database_path)
         applied = await migrate(self.db)
         if applied:
@@ -102,9 +124,31 @@ class FamilyBot(commands.Bot):
             **JOB_DEFAULTS,
         )
         await self.reminder_scheduler.start()
+        # Resource library upkeep: Monday's review digest and a nightly link check.
+        self.scheduler.add_job(
+            self.services.resources.post_review_digest,
+            CronTrigger(day_of_week="mon", hour=9, timezone="UTC"),
+            id="resource-review",
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
+        self.scheduler.add_job(
+            self.services.link_checker.run,
+            CronTrigger(hour=4, minute=30, timezone="UTC"),
+            id="link-check",
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
+        # Timed bans: jobs rebuilt from the database; bans that ended while down are lifted now.
+        self.unban_scheduler = UnbanScheduler(self.scheduler, self.services.moderation, self.clock)
+        await self.unban_scheduler.start()
+        try:
+            await self.services.crisis.warm()
+        except Exception:  # /crisis then shows the default lines until a server changes them
+            log.exception("could not load servers' crisis regions")
         for extension in COGS:
             await self.load_extension(extension)
-        self.add_dynamic_items(*PERSISTENT_ITEMS, *SESSION_ITEMS)
+        self.add_dynamic_items(*PERSISTENT_ITEMS, *SESSION_ITEMS, *RESOURCE_ITEMS)
         if self._sync_commands:
             await self._sync_tree()
 
@@ -125,6 +169,8 @@ class FamilyBot(commands.Bot):
         self, interaction: discord.Interaction[Any], command: Any
     ) -> None:
         # Tell someone privately, the next time they use the bot, that a DM did not reach them.
+        if getattr(command, "extras", {}).get(NO_RECORD):
+            return  # e.g. /crisis: touches no database and leaves no trace of who asked
         try:
             if await self.services.sessions.take_dm_failure_notice(interaction.user.id):
                 await interaction.followup.send(DM_FAILURE_NOTICE, ephemeral=True)

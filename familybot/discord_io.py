@@ -10,7 +10,9 @@ from typing import Any
 
 import discord
 
+from familybot.discord_moderation import ModerationIO
 from familybot.errors import DiscordActionFailed
+from familybot.models import Resource
 from familybot.ratelimit import PacedLimiter
 from familybot.services.ports import (
     Delivery,
@@ -21,6 +23,7 @@ from familybot.services.ports import (
     ReminderTarget,
 )
 from familybot.ui.embeds import notice_embed
+from familybot.ui.resources import resource_embed
 from familybot.ui.sessions import reminder_embed, rsvp_view
 from familybot.ui.text import user_mention
 from familybot.ui.views import approval_view
@@ -70,7 +73,7 @@ def _failed(what: str, error: discord.HTTPException) -> DiscordActionFailed:
     )
 
 
-class DiscordIO:
+class DiscordIO(ModerationIO):
     def __init__(self, client: discord.Client, *, reminder_rate: int = REMINDER_RATE) -> None:
         self._client = client
         self._limiter = PacedLimiter(reminder_rate)
@@ -362,3 +365,14 @@ class DiscordIO:
             log.info("scheduled event already gone guild=%d event=%d", guild_id, event_id)
         except discord.HTTPException as error:
             raise self._event_failed("remove", guild_id, error) from error
+
+    # --- resource library ---------------------------------------------------------------------
+    async def post_resource(self, channel_id: int, resource: Resource) -> bool:
+        try:
+            await self._client.get_partial_messageable(channel_id).send(
+                embed=resource_embed(resource), allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.HTTPException as error:
+            log.warning("resource not posted channel=%d status=%s", channel_id, error.status)
+            return False
+        return True

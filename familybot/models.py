@@ -168,3 +168,34 @@ class LedgerRow:
     @property
     def dm_user_id(self) -> int | None:
         return int(self.target[3:]) if self.target.startswith("dm:") else None
+
+
+class ResourceStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One item of the vetted resource library. All text in it is user-supplied."""
+
+    id: int
+    guild_id: int
+    title: str
+    url: str
+    category: str
+    description: str
+    region: str
+    language: str
+    audience: str
+    status: ResourceStatus
+    suggested_by: int | None
+    suggested_at: datetime
+    vetted_by: int | None
+    vetted_at: datetime | None
+    review_due_at: datetime | None
+    decision_reason: str | None
+    link_failures: int = 0
+    flagged_at: datetime | None = None

@@ -17,6 +17,10 @@ PERMISSION_BITS: dict[str, int] = {
     "read_message_history": 1 << 16,
     "manage_roles": 1 << 28,
     "manage_events": 1 << 33,
+    "kick_members": 1 << 1,
+    "ban_members": 1 << 2,
+    "manage_messages": 1 << 13,
+    "moderate_members": 1 << 40,
 }
 
 
@@ -37,6 +41,12 @@ NEEDS: tuple[Need, ...] = (
         "manage_events",
         "mirror sessions in Discord's Events panel (only with /setup events on)",
     ),
+    Need("kick_members", "remove a member with /mod kick"),
+    Need(
+        "ban_members", "ban and unban with /mod ban and /mod unban (timed bans end by themselves)"
+    ),
+    Need("manage_messages", "remove recent messages with /mod purge"),
+    Need("moderate_members", "pause a member with /mod timeout (Discord's own timeout)"),
 )
 
 SCOPES: tuple[str, ...] = ("bot", "applications.commands")

@@ -34,8 +34,21 @@ FACILITATOR_ONLY = {
     "session cancel",
     "session reschedule",
     "session attendance",
+    "faq add",
+    "faq remove",
+    "resource review",
+    "resource add",
+    "resource retire",
+    # /mod is facilitator-only as a whole.
+    *(
+        f"mod {name}"
+        for name in (
+            *("warn", "timeout", "untimeout", "kick", "ban", "unban", "purge"),
+            *("slowmode", "lock", "unlock", "note", "history", "case", "reason"),
+        )
+    ),
 }
-ADMIN_ONLY_PREFIXES = ("setup ",)
+ADMIN_ONLY_PREFIXES = ("setup ", "resource allow-http")
 MEMBER_COMMANDS = {
     "group list",
     "group info",
@@ -47,6 +60,12 @@ MEMBER_COMMANDS = {
     "my reminders",
     "my calendar",
     "about",
+    "faq ask",
+    "crisis",
+    "resource suggest",
+    "resource search",
+    "resource list",
+    "resource share",
 }
 
 
@@ -128,6 +147,12 @@ async def test_tree_shape_and_limits(bot: FamilyBot) -> None:
         discord.Permissions(manage_guild=True).value
     )
     assert setup_payload["contexts"] == [0]
+    # /mod too: Discord hides it from members without Timeout Members.
+    mod_payload = next(p for p in payloads if p["name"] == "mod")
+    assert int(mod_payload["default_member_permissions"]) == (
+        discord.Permissions(moderate_members=True).value
+    )
+    assert mod_payload["contexts"] == [0]
 
 
 def member_interaction(bot: FamilyBot, *, manage_guild: bool = False) -> Any:

@@ -6,15 +6,24 @@ from dataclasses import dataclass
 
 from familybot.clock import Clock
 from familybot.db.connection import Database
+from familybot.db.repositories.crisis_lines import CrisisLineRepository
 from familybot.db.repositories.events import EventMirrorRepository
+from familybot.db.repositories.faq import FaqRepository
 from familybot.db.repositories.groups import GroupRepository
+from familybot.db.repositories.moderation import ModerationRepository
 from familybot.db.repositories.reminders import ReminderRepository
+from familybot.db.repositories.resources import ResourceRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.db.repositories.settings import SettingsRepository
+from familybot.services.crisis_config import CrisisConfigService
 from familybot.services.events import EventsService
+from familybot.services.faq import FaqService
 from familybot.services.groups import GroupsService
+from familybot.services.linkcheck import LinkChecker
+from familybot.services.moderation import ModerationService
 from familybot.services.ports import DiscordPort
 from familybot.services.reminders import Dispatcher, Planner
+from familybot.services.resources import ResourcesService
 from familybot.services.sessions import SessionsService
 from familybot.services.setup import SetupService
 
@@ -30,6 +39,11 @@ class Services:
     dispatcher: Dispatcher
     reminders: ReminderRepository
     events: EventsService
+    moderation: ModerationService
+    crisis: CrisisConfigService
+    faq: FaqService
+    resources: ResourcesService
+    link_checker: LinkChecker
 
 
 def build_services(
@@ -65,4 +79,9 @@ def build_services(
         dispatcher=dispatcher,
         reminders=reminder_repo,
         events=events,
+        moderation=ModerationService(ModerationRepository(db), settings_repo, discord, clock),
+        crisis=CrisisConfigService(settings_repo, CrisisLineRepository(db), clock),
+        faq=FaqService(FaqRepository(db), clock),
+        resources=ResourcesService(ResourceRepository(db), settings_repo, setup, discord, clock),
+        link_checker=LinkChecker(ResourceRepository(db), clock),
     )

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from familybot.models import Resource
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -126,6 +128,70 @@ class DiscordPort(Protocol):
     async def delete_scheduled_event(self, guild_id: int, event_id: int) -> None:
         """Delete the event; an event that is already gone counts as deleted."""
         ...
+
+    # --- moderation (/mod); implemented in discord_moderation.py --------------------------------
+    async def timeout_member(
+        self, guild_id: int, user_id: int, until: datetime | None, reason: str
+    ) -> None:
+        """Set (or clear, with None) the member's communication_disabled_until."""
+        ...
+
+    async def kick_member(self, guild_id: int, user_id: int, reason: str) -> None: ...
+
+    async def ban_user(
+        self, guild_id: int, user_id: int, delete_message_seconds: int, reason: str
+    ) -> None: ...
+
+    async def unban_user(self, guild_id: int, user_id: int, reason: str) -> bool:
+        """Lift a ban; False when the person was not banned (nothing to lift)."""
+        ...
+
+    async def purge_messages(
+        self, channel_id: int, limit: int, author_id: int | None, newer_than: datetime, reason: str
+    ) -> PurgeResult:
+        """Bulk-delete up to `limit` recent messages (optionally one author's) newer than
+        `newer_than`; older ones are left alone and counted."""
+        ...
+
+    async def set_slowmode(self, channel_id: int, seconds: int, reason: str) -> None: ...
+
+    async def set_channel_locked(
+        self, guild_id: int, channel_id: int, locked: bool, reason: str
+    ) -> None: ...
+
+    async def post_mod_log(self, channel_id: int, entry: ModLogEntry) -> int | None:
+        """Post a case to the mod-log channel; the message id, or None when it failed."""
+        ...
+
+    # --- resource library (/resource share) ------------------------------------------------------
+    async def post_resource(self, channel_id: int, resource: Resource) -> bool:
+        """Post a vetted resource's card to a channel (mentions off); False when refused."""
+        ...
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    removed: int
+    too_old: int
+
+
+@dataclass(frozen=True)
+class ModLogEntry:
+    """A case as the mod log shows it: ids (rendered as mentions), never names."""
+
+    number: int
+    action: str
+    actor_id: int  # 0: FamilyBot itself
+    target_id: int | None
+    channel_id: int | None
+    reason: str
+    status: str
+    created_at: datetime
+    detail: str | None = None
+    dm: str | None = None
+    duration_seconds: int | None = None
+    expires_at: datetime | None = None
+    heading: str | None = None  # e.g. "Reason updated"
 
 
 @dataclass(frozen=True)

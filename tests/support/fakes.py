@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from familybot.errors import DiscordActionFailed
+from familybot.models import Resource
 from familybot.services.ports import (
     Delivery,
     EventSpec,
@@ -215,3 +216,7 @@ class RecordingPort:
             ):
                 return message.message_id
         return None
+
+    async def post_resource(self, channel_id: int, resource: Resource) -> bool:
+        self.calls.append(("post_resource", (channel_id, resource)))
+        return "post_resource" not in self.fail
