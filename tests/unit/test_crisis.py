@@ -102,9 +102,9 @@ def test_stale_entries_use_an_explicit_today() -> None:
 def test_check_command_warns_about_stale_lines() -> None:
     ok, lines = check_crisis_lines(date(2026, 11, 27))
     assert ok and lines == [f"✓ Crisis lines: {len(CrisisDirectory.load())} loaded"]
-    ok, lines = check_crisis_lines(date(2027, 6, 2))
+    ok, lines = check_crisis_lines(date(2027, 6, 28))
     assert ok and len(lines) == 1 + len(CrisisDirectory.load())
-    assert "verified 2026-11-01, over 6 months ago" in lines[1] and "https://" in lines[1]
+    assert "verified 2026-11-27, over 6 months ago" in lines[1] and "https://" in lines[1]
     ok, lines = check_crisis_lines(date(2026, 11, 27), text="nonsense\n")
     assert not ok and lines[0].startswith("✗ Crisis lines:")
 
