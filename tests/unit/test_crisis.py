@@ -32,7 +32,7 @@ def test_shipped_file_loads_and_has_what_the_issue_asks_for() -> None:
         assert needle in all_text, needle
     assert "findahelpline.com" in all_text and "emergency number" in all_text
     assert all(line.source_url.startswith("https://") for line in directory.lines)
-    assert all(line.verified == date(2026, 11, 1) for line in directory.lines)
+    assert all(line.verified == date(2026, 11, 27) for line in directory.lines)
     nami = next(x for x in directory.lines if x.name == "NAMI HelpLine")
     assert "Not a crisis line" in nami.notes and "Weekdays" in nami.hours
     samhsa = next(x for x in directory.lines if "SAMHSA" in x.name)
