@@ -269,6 +269,51 @@ def cmd_resources_import(settings: Settings, path: Path, guild: int | None, dry_
     return asyncio.run(go())
 
 
+def cmd_backup(settings: Settings, path: Path | None) -> int:
+    from familybot.backup import BackupError, create_backup
+
+    dest = path if path is not None else settings.backup_dir
+    if path is None or str(path).endswith(("/", "\\")):
+        dest.mkdir(parents=True, exist_ok=True)  # a folder: the file is named by the time
+    try:
+        result = create_backup(settings.database_path, dest, settings.backup_key)
+    except BackupError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"✗ Could not write the backup to {dest}: {exc.strerror}.", file=sys.stderr)
+        return 1
+    how = "encrypted with BACKUP_KEY" if result.encrypted else "not encrypted"
+    print(
+        f"✓ Backed up {settings.database_path} to {result.path} ({result.size} bytes, "
+        f"integrity ok, schema version {result.schema_version}, {how})."
+    )
+    return 0
+
+
+def cmd_restore(settings: Settings, path: Path, force: bool) -> int:
+    from familybot.backup import BackupError, restore_backup
+
+    if not path.is_file():
+        print(f"There is no backup file at {path}.", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        result = restore_backup(path, settings.database_path, settings.backup_key, force=force)
+    except BackupError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"✗ Could not restore {path}: {exc.strerror}. Nothing was changed.", file=sys.stderr)
+        return 1
+    print(
+        f"✓ Restored {path} to {result.db_path} (integrity ok, schema version {result.schema_version})."
+    )
+    if result.previous is not None:
+        print(f"  The database it replaced is kept as {result.previous}.")
+    print("  Run `familybot check`, then start the bot.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="familybot", description="FamilyBot: a Discord bot for family support groups."
@@ -286,11 +331,39 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("file", type=Path, help="a .yaml, .yml or .csv file")
     importer.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
     importer.add_argument("--guild", type=int, help="the server id (default: DEV_GUILD_ID)")
+    backup = sub.add_parser(
+        "backup",
+        help="copy the database safely, even while the bot runs (checked, optionally encrypted)",
+    )
+    backup.add_argument(
+        "path",
+        type=Path,
+        nargs="?",
+        help="a file, or a folder for a time-stamped file (default: BACKUP_DIR)",
+    )
+    backup.add_argument(
+        "--new-key", action="store_true", help="print a new BACKUP_KEY for .env and exit"
+    )
+    restore = sub.add_parser("restore", help="replace the database with a checked backup")
+    restore.add_argument("path", type=Path, help="the backup file")
+    restore.add_argument(
+        "--force", action="store_true", help="restore although a -wal file suggests the bot runs"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "backup" and args.new_key:
+        from familybot.backup import new_key
+
+        print(new_key())
+        print(
+            "Put this line into .env as BACKUP_KEY=<the key above>, and keep a copy somewhere "
+            "safe off this server: encrypted backups cannot be restored without it.",
+            file=sys.stderr,
+        )
+        return 0
     try:
         settings = load_settings()
         if args.command == "run":
@@ -299,6 +372,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(settings)
         if args.command == "migrate":
             return cmd_migrate(settings)
+        if args.command == "backup":
+            return cmd_backup(settings, args.path)
+        if args.command == "restore":
+            return cmd_restore(settings, args.path, args.force)
         if args.command == "resources":
             return cmd_resources_import(settings, args.file, args.guild, args.dry_run)
     except ConfigError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -139,6 +140,13 @@ class FamilyBot(commands.Bot):
             replace_existing=True,
             **JOB_DEFAULTS,
         )
+        self.scheduler.add_job(
+            self.scheduled_backup,
+            CronTrigger(hour=self.settings.backup_hour_utc, minute=0, timezone="UTC"),
+            id="backup",
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
         # Timed bans: jobs rebuilt from the database; bans that ended while down are lifted now.
         self.unban_scheduler = UnbanScheduler(self.scheduler, self.services.moderation, self.clock)
         await self.unban_scheduler.start()
@@ -176,6 +184,26 @@ class FamilyBot(commands.Bot):
                 await interaction.followup.send(DM_FAILURE_NOTICE, ephemeral=True)
         except discord.HTTPException:
             log.warning("could not deliver dm-failure notice user=%d", interaction.user.id)
+
+    async def scheduled_backup(self) -> None:
+        """The daily backup into BACKUP_DIR, keeping BACKUP_KEEP; a failure is logged only."""
+        from familybot.backup import scheduled_backup
+
+        settings = self.settings
+        try:
+            result = await asyncio.to_thread(
+                scheduled_backup,
+                settings.database_path,
+                settings.backup_dir,
+                settings.backup_key,
+                settings.backup_keep,
+            )
+        except Exception as exc:
+            log.error(
+                "scheduled backup failed dir=%s error=%s", settings.backup_dir, type(exc).__name__
+            )
+            return
+        log.info("scheduled backup written path=%s bytes=%d", result.path, result.size)
 
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started_monotonic

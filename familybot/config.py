@@ -39,6 +39,9 @@ class Settings:
     default_timezone: str
     backup_dir: Path
     message_content_intent: bool
+    backup_key: str | None = None
+    backup_keep: int = 7
+    backup_hour_utc: int = 3
 
     def require_token(self) -> str:
         """Return the token, or raise ConfigError explaining how to get one."""
@@ -62,6 +65,12 @@ def _parse_bool(name: str, raw: str) -> bool:
     if value in {"0", "false", "no", "off", ""}:
         return False
     raise ConfigError(f"{name} should be true or false, not {raw!r}.")
+
+
+def _parse_int(name: str, raw: str, low: int, high: int, meaning: str) -> int:
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} is {meaning}: a whole number from {low} to {high}, not {raw!r}.")
+    return int(raw)
 
 
 def load_settings(env_file: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -101,6 +110,29 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
             f"America/New_York or Europe/London, not {tz!r}."
         ) from exc
 
+    backup_key = get("BACKUP_KEY") or None
+    if backup_key:
+        from familybot.backup import validate_key
+
+        try:
+            validate_key(backup_key)
+        except ValueError as exc:
+            raise ConfigError(
+                "BACKUP_KEY should be a key made by `familybot backup --new-key` (44 letters, "
+                "digits, '-' or '_', ending in '='), not what is set now. Leave it empty to "
+                "write unencrypted backups."
+            ) from exc
+    backup_keep = _parse_int(
+        "BACKUP_KEEP", get("BACKUP_KEEP", "7") or "7", 1, 3650, "how many daily backups to keep"
+    )
+    backup_hour = _parse_int(
+        "BACKUP_HOUR_UTC",
+        get("BACKUP_HOUR_UTC", "3") or "3",
+        0,
+        23,
+        "the hour (UTC) of the daily backup",
+    )
+
     return Settings(
         discord_token=token,
         database_path=Path(get("DATABASE_PATH", "data/familybot.db") or "data/familybot.db"),
@@ -111,4 +143,7 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         message_content_intent=_parse_bool(
             "MESSAGE_CONTENT_INTENT", get("MESSAGE_CONTENT_INTENT", "false")
         ),
+        backup_key=backup_key,
+        backup_keep=backup_keep,
+        backup_hour_utc=backup_hour,
     )
