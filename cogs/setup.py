@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -60,6 +62,27 @@ class Setup(
             f"Done. Members with {role_mention(role.id)} are now facilitators.", ephemeral=True
         )
 
+    async def _set_private_channel(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        channel: discord.TextChannel,
+        save: Callable[[int, int], Awaitable[object]],
+        *,
+        refusal: str,
+        done: str,
+    ) -> None:
+        """Store a facilitators-only channel; refuse one that everyone can see."""
+        assert interaction.guild_id is not None
+        if not _is_private(channel):
+            await interaction.response.send_message(
+                f"That channel is visible to everyone. {refusal}", ephemeral=True
+            )
+            return
+        await save(interaction.guild_id, channel.id)
+        await interaction.response.send_message(
+            f"Done. {done.format(channel=channel_mention(channel.id))}", ephemeral=True
+        )
+
     @app_commands.command(
         name="modlog", description="Choose the channel where moderation actions are logged"
     )
@@ -68,18 +91,12 @@ class Setup(
     async def modlog(
         self, interaction: discord.Interaction[FamilyBot], channel: discord.TextChannel
     ) -> None:
-        assert interaction.guild_id is not None
-        if not _is_private(channel):
-            await interaction.response.send_message(
-                "That channel is visible to everyone. The mod log should be private to "
-                "facilitators; please pick a private channel.",
-                ephemeral=True,
-            )
-            return
-        await self.bot.services.setup.set_modlog_channel(interaction.guild_id, channel.id)
-        await interaction.response.send_message(
-            f"Done. Moderation actions will be logged in {channel_mention(channel.id)}.",
-            ephemeral=True,
+        await self._set_private_channel(
+            interaction,
+            channel,
+            self.bot.services.setup.set_modlog_channel,
+            refusal="The mod log should be private to facilitators; please pick a private channel.",
+            done="Moderation actions will be logged in {channel}.",
         )
 
     @app_commands.command(
@@ -90,18 +107,13 @@ class Setup(
     async def alerts(
         self, interaction: discord.Interaction[FamilyBot], channel: discord.TextChannel
     ) -> None:
-        assert interaction.guild_id is not None
-        if not _is_private(channel):
-            await interaction.response.send_message(
-                "That channel is visible to everyone. Alerts name the people involved, so they "
-                "need a private channel only facilitators can see; please pick one.",
-                ephemeral=True,
-            )
-            return
-        await self.bot.services.setup.set_alerts_channel(interaction.guild_id, channel.id)
-        await interaction.response.send_message(
-            f"Done. Join requests and alerts will go to {channel_mention(channel.id)}.",
-            ephemeral=True,
+        await self._set_private_channel(
+            interaction,
+            channel,
+            self.bot.services.setup.set_alerts_channel,
+            refusal="Alerts name the people involved, so they need a private channel only "
+            "facilitators can see; please pick one.",
+            done="Join requests and alerts will go to {channel}.",
         )
 
     @app_commands.command(
