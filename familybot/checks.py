@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 
 from familybot.services.setup import Actor
-from familybot.tree import NOT_A_FACILITATOR, NOT_AN_ADMIN
+from familybot.tree import NOT_A_FACILITATOR, NOT_AN_ADMIN, send_private
 
 T = TypeVar("T")
 
@@ -36,6 +36,15 @@ async def member_is_facilitator(interaction: discord.Interaction[Any]) -> bool:
     services = interaction.client.services
     result: bool = await services.setup.is_facilitator(interaction.guild_id, actor_of(interaction))
     return result
+
+
+async def refuse_unless_facilitator(interaction: discord.Interaction[Any]) -> bool:
+    """For buttons and menus (which have no app-command checks): tell a non-facilitator
+    kindly and privately, and return True so the caller stops there."""
+    if await member_is_facilitator(interaction):
+        return False
+    await send_private(interaction, NOT_A_FACILITATOR)
+    return True
 
 
 def is_facilitator() -> Callable[[T], T]:

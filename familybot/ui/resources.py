@@ -13,10 +13,10 @@ from typing import Any
 
 import discord
 
-from familybot.checks import actor_of, member_is_facilitator
+from familybot.checks import actor_of, refuse_unless_facilitator
 from familybot.models import Resource
 from familybot.services.resources import REASON_MAX, ReviewDecision
-from familybot.tree import NOT_A_FACILITATOR, report_error, send_private
+from familybot.tree import report_error
 from familybot.ui.text import ZERO_WIDTH_SPACE, clip, ts, user_mention
 
 log = logging.getLogger(__name__)
@@ -172,8 +172,7 @@ class ReviewButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            if not await member_is_facilitator(interaction):
-                await send_private(interaction, NOT_A_FACILITATOR)
+            if await refuse_unless_facilitator(interaction):
                 return
             if not self.approve:
                 await interaction.response.send_modal(RejectModal(self.resource_id))
@@ -238,8 +237,7 @@ async def handle_reject_submit(interaction: discord.Interaction[Any]) -> bool:
     if match is None:
         return False
     try:
-        if not await member_is_facilitator(interaction):
-            await send_private(interaction, NOT_A_FACILITATOR)
+        if await refuse_unless_facilitator(interaction):
             return True
         assert interaction.guild_id is not None
         decision = await interaction.client.services.resources.reject(

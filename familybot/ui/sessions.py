@@ -7,11 +7,11 @@ from typing import Any
 
 import discord
 
-from familybot.checks import member_is_facilitator
+from familybot.checks import refuse_unless_facilitator
 from familybot.models import Rsvp, RsvpCounts
 from familybot.services.ports import ReminderCard
 from familybot.services.sessions import UpcomingOccurrence
-from familybot.tree import NOT_A_FACILITATOR, report_error, send_private
+from familybot.tree import report_error
 from familybot.ui.embeds import CALM
 from familybot.ui.text import channel_mention, clip, defuse, ts, when
 
@@ -156,8 +156,7 @@ class AttendanceSelect(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            if not await member_is_facilitator(interaction):
-                await send_private(interaction, NOT_A_FACILITATOR)
+            if await refuse_unless_facilitator(interaction):
                 return
             chosen = [u.id for u in self.item.values]
             marked, ignored = await interaction.client.services.sessions.mark_attendance(

@@ -8,9 +8,9 @@ from typing import Any
 
 import discord
 
-from familybot.checks import member_is_facilitator
+from familybot.checks import refuse_unless_facilitator
 from familybot.services.groups import JoinOutcome, JoinResult
-from familybot.tree import NOT_A_FACILITATOR, report_error, send_private
+from familybot.tree import report_error
 from familybot.ui.text import clip, defuse, user_mention
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,7 @@ class ApprovalButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            if not await member_is_facilitator(interaction):
-                await send_private(interaction, NOT_A_FACILITATOR)
+            if await refuse_unless_facilitator(interaction):
                 return
             decision = await interaction.client.services.groups.decide(
                 self.group_id, self.user_id, self.approve
