@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from familybot.clock import Clock
@@ -269,7 +269,6 @@ class DispatchReport:
     undeliverable: int = 0
     retried: int = 0
     recovered: int = 0
-    undeliverable_users: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -479,8 +478,6 @@ class Dispatcher:
             elif outcome == "undeliverable":
                 undeliverable.append(job)
                 report.undeliverable += 1
-                if job.target.user_id is not None:
-                    report.undeliverable_users.append(job.target.user_id)
             elif job.row.attempts + 1 >= MAX_ATTEMPTS:
                 failed.append(job.row.id)
             else:

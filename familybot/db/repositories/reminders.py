@@ -142,20 +142,6 @@ class ReminderRepository:
             [(sid,) for sid in series_ids],
         )
 
-    async def counts(self) -> dict[str, int]:
-        rows = await self._db.fetchall(
-            "SELECT state, count(*) AS n FROM reminder_ledger GROUP BY state"
-        )
-        return {r["state"]: r["n"] for r in rows}
-
-    async def sent_message(self, series_id: int, key: str, target: str) -> list[int]:
-        rows = await self._db.fetchall(
-            "SELECT message_id FROM reminder_ledger WHERE series_id = ? AND occurrence_key = ? "
-            "AND target = ? AND state = 'sent' AND message_id IS NOT NULL",
-            (series_id, key, target),
-        )
-        return [r["message_id"] for r in rows]
-
     # --- personal preferences -------------------------------------------------------------
     async def prefs(self, user_id: int) -> MemberPrefs:
         row = await self._db.fetchone("SELECT * FROM member_prefs WHERE user_id = ?", (user_id,))
