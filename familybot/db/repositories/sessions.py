@@ -239,10 +239,14 @@ class SessionRepository:
         if not pairs:
             return out
         series_ids = sorted({sid for sid, _ in pairs})
+        keys = sorted({key for _, key in pairs})
+        # Only the occurrences asked about, not a series' whole history of replies.
         rows = await self._db.fetchall(
             "SELECT series_id, occurrence_key, response, count(*) AS n FROM rsvps "
-            f"WHERE series_id IN ({_marks(len(series_ids))}) GROUP BY series_id, occurrence_key, response",
-            tuple(series_ids),
+            f"WHERE series_id IN ({_marks(len(series_ids))}) "
+            f"AND occurrence_key IN ({_marks(len(keys))}) "
+            "GROUP BY series_id, occurrence_key, response",
+            (*series_ids, *keys),
         )
         tallies: dict[tuple[int, str], dict[str, int]] = {}
         for r in rows:
