@@ -89,7 +89,7 @@ def cmd_run(settings: Settings) -> int:
     token = settings.require_token()
     from familybot.logging_setup import configure_logging
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return asyncio.run(_run(settings, token))
 
 

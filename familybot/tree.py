@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import discord
@@ -27,10 +28,42 @@ NOT_A_FACILITATOR = (
 )
 NOT_AN_ADMIN = "Only server admins (with the Manage Server permission) can do that."
 GUILD_ONLY = "That only works inside the server, not in direct messages."
+# A busy (locked) or full database: the transaction was rolled back, so nothing changed.
+DATABASE_BUSY = (
+    "I couldn't save that just now — nothing was changed. Please try again in a minute. "
+    "If you need help right now, `/crisis` always works."
+)
+
+
+def _unwrap(error: BaseException) -> BaseException:
+    """The exception a command actually raised, out of discord.py's wrappers."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        return error.original
+    if isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
+        return error.__cause__
+    return error
+
+
+def database_error_kind(error: BaseException) -> str | None:
+    """'locked' or 'full' for the SQLite errors a retry later can fix, else None."""
+    error = _unwrap(error)
+    if isinstance(error, DatabaseUnavailable) and isinstance(error.__cause__, sqlite3.Error):
+        error = error.__cause__
+    if not isinstance(error, sqlite3.OperationalError):
+        return None
+    code = getattr(error, "sqlite_errorcode", None)
+    text = str(error).lower()
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "database is locked" in text:
+        return "locked"
+    if code == sqlite3.SQLITE_FULL or "database or disk is full" in text:
+        return "full"
+    return None
 
 
 def message_for(error: BaseException) -> tuple[str, bool]:
     """The text to show for an error, and whether it was expected (not worth a traceback)."""
+    if database_error_kind(error) is not None:
+        return DATABASE_BUSY, True  # report_error logs its own one line for these
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
         inner = error.__cause__ if isinstance(error, app_commands.TransformerError) else None
         error = (
@@ -77,7 +110,19 @@ async def report_error(
     interaction: discord.Interaction[Any], error: BaseException, where: str
 ) -> None:
     text, expected = message_for(error)
-    if not expected:
+    db_kind = database_error_kind(error)
+    if db_kind is not None:
+        # One line, ids only: the operator needs the kind, not a traceback.
+        log.error(
+            "database %s in %s guild=%s channel=%s user=%d interaction=%d: nothing was saved",
+            db_kind,
+            where,
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+            interaction.id,
+        )
+    elif not expected:
         log.error(
             "unhandled error in %s guild=%s channel=%s user=%d interaction=%d",
             where,
@@ -96,3 +141,7 @@ class FamilyTree(app_commands.CommandTree[Any]):
     ) -> None:
         command = interaction.command.qualified_name if interaction.command else "unknown"
         await report_error(interaction, error, f"command {command!r}")
+        # After the reply, so the audit write adds no wait. Imported here: ui imports us.
+        from familybot.ui.audit import record_command, result_for
+
+        await record_command(interaction, interaction.command, result_for(error))

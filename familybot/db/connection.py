@@ -20,6 +20,10 @@ Params = Sequence[Any] | dict[str, Any]
 # True while the current task is inside Database.transaction(): nested writes join it.
 _in_transaction: ContextVar[bool] = ContextVar("familybot_in_transaction", default=False)
 
+# How long a write waits for another process's lock (a backup, the sqlite3 shell) before
+# giving up with "database is locked". A module constant so tests can shorten it.
+BUSY_TIMEOUT_MS = 5000
+
 
 class DatabaseUnavailable(Exception):
     """The database file cannot be opened or used (missing folder, locked, disk full)."""
@@ -38,7 +42,9 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path, *, busy_timeout_ms: int = 5000) -> Database:
+    async def open(cls, path: Path, *, busy_timeout_ms: int | None = None) -> Database:
+        if busy_timeout_ms is None:
+            busy_timeout_ms = BUSY_TIMEOUT_MS
         if str(path) != ":memory:":
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +113,10 @@ class Database:
                 try:
                     yield self
                 except BaseException:
-                    await self._conn.execute("ROLLBACK")
+                    # SQLite rolls back by itself after some errors (a full disk, an I/O
+                    # error): a second ROLLBACK would fail and hide the real error.
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
                     raise
                 await self._conn.execute("COMMIT")
             finally:

@@ -14,9 +14,11 @@ from typing import Any
 import discord
 
 from familybot.checks import actor_of, refuse_unless_facilitator
+from familybot.db.repositories.audit import AuditResult, AuditTarget, TargetKind
 from familybot.models import Resource
 from familybot.services.resources import REASON_MAX, ReviewDecision
 from familybot.tree import report_error
+from familybot.ui.audit import record_action, result_for
 from familybot.ui.text import ZERO_WIDTH_SPACE, clip, ts, user_mention
 
 log = logging.getLogger(__name__)
@@ -171,8 +173,12 @@ class ReviewButton(
         return cls(int(match["id"]), match["action"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        # Reject only opens the reason form; its submit is what gets recorded.
+        action = "button.resource-approve" if self.approve else "button.resource-reject"
+        target = AuditTarget(self.resource_id, TargetKind.RESOURCE)
         try:
             if await refuse_unless_facilitator(interaction):
+                await record_action(interaction, action, target, AuditResult.REFUSED)
                 return
             if not self.approve:
                 await interaction.response.send_modal(RejectModal(self.resource_id))
@@ -183,10 +189,14 @@ class ReviewButton(
             )
         except Exception as error:
             await report_error(interaction, error, "resource review button")
+            await record_action(interaction, action, target, result_for(error))
             return
-        await interaction.response.edit_message(
-            content=decision_text(decision, interaction.user.id), embed=None, view=None
-        )
+        try:
+            await interaction.response.edit_message(
+                content=decision_text(decision, interaction.user.id), embed=None, view=None
+            )
+        finally:  # approved even if Discord loses the edit
+            await record_action(interaction, action, target, AuditResult.OK)
 
 
 REJECT_MODAL_RE = re.compile(r"^fb:res-reject:(?P<id>\d+)$")
@@ -236,24 +246,31 @@ async def handle_reject_submit(interaction: discord.Interaction[Any]) -> bool:
     match = REJECT_MODAL_RE.match(str(data.get("custom_id", "")))
     if match is None:
         return False
+    action = "modal.resource-reject"
+    target = AuditTarget(int(match["id"]), TargetKind.RESOURCE)  # never the reason text
     try:
         if await refuse_unless_facilitator(interaction):
+            await record_action(interaction, action, target, AuditResult.REFUSED)
             return True
         assert interaction.guild_id is not None
         decision = await interaction.client.services.resources.reject(
             interaction.guild_id,
-            int(match["id"]),
+            target.id,
             actor_of(interaction),
             _submitted_value(data, "reason"),
         )
     except Exception as error:
         await report_error(interaction, error, "resource reject modal")
+        await record_action(interaction, action, target, result_for(error))
         return True
     text = decision_text(decision, interaction.user.id)
-    if interaction.message is not None:
-        await interaction.response.edit_message(content=text, embed=None, view=None)
-    else:
-        await interaction.response.send_message(text, ephemeral=True)
+    try:
+        if interaction.message is not None:
+            await interaction.response.edit_message(content=text, embed=None, view=None)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    finally:  # rejected even if Discord loses the reply
+        await record_action(interaction, action, target, AuditResult.OK)
     return True
 
 

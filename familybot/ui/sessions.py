@@ -8,10 +8,12 @@ from typing import Any
 import discord
 
 from familybot.checks import refuse_unless_facilitator
+from familybot.db.repositories.audit import AuditResult, AuditTarget, TargetKind
 from familybot.models import Rsvp, RsvpCounts
 from familybot.services.ports import ReminderCard
 from familybot.services.sessions import UpcomingOccurrence
 from familybot.tree import report_error
+from familybot.ui.audit import record_action, result_for
 from familybot.ui.embeds import CALM
 from familybot.ui.text import channel_mention, clip, defuse, ts, when
 
@@ -155,8 +157,10 @@ class AttendanceSelect(
         return cls(int(match["series"]), match["key"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        action, target = "select.attendance", AuditTarget(self.series_id, TargetKind.SESSION)
         try:
             if await refuse_unless_facilitator(interaction):
+                await record_action(interaction, action, target, AuditResult.REFUSED)
                 return
             chosen = [u.id for u in self.item.values]
             marked, ignored = await interaction.client.services.sessions.mark_attendance(
@@ -164,14 +168,18 @@ class AttendanceSelect(
             )
         except Exception as error:
             await report_error(interaction, error, "attendance select")
+            await record_action(interaction, action, target, result_for(error))
             return
         note = (
             f" {ignored} chosen who aren't members of the group were left out." if ignored else ""
         )
-        await interaction.response.edit_message(
-            content=f"Attendance saved for {self.key}: {marked} present.{note} You can change it any time.",
-            view=None,
-        )
+        try:
+            await interaction.response.edit_message(
+                content=f"Attendance saved for {self.key}: {marked} present.{note} You can change it any time.",
+                view=None,
+            )
+        finally:  # saved even if Discord loses the edit
+            await record_action(interaction, action, target, AuditResult.OK)
 
 
 def attendance_view(series_id: int, key: str, present: list[int]) -> discord.ui.View:

@@ -9,8 +9,10 @@ from typing import Any
 import discord
 
 from familybot.checks import refuse_unless_facilitator
+from familybot.db.repositories.audit import AuditResult, AuditTarget, TargetKind
 from familybot.services.groups import JoinOutcome, JoinResult
 from familybot.tree import report_error
+from familybot.ui.audit import record_action, result_for
 from familybot.ui.text import clip, defuse, user_mention
 
 log = logging.getLogger(__name__)
@@ -106,14 +108,18 @@ class ApprovalButton(
         return cls(int(match["group"]), int(match["user"]), match["action"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        action = "button.join-approve" if self.approve else "button.join-deny"
+        target = AuditTarget(self.user_id, TargetKind.USER)
         try:
             if await refuse_unless_facilitator(interaction):
+                await record_action(interaction, action, target, AuditResult.REFUSED)
                 return
             decision = await interaction.client.services.groups.decide(
                 self.group_id, self.user_id, self.approve
             )
         except Exception as error:
             await report_error(interaction, error, "approval button")
+            await record_action(interaction, action, target, result_for(error))
             return
         name = clip(defuse(decision.group.name), 100)
         who = user_mention(self.user_id)
@@ -131,7 +137,10 @@ class ApprovalButton(
                 f"Request from {who} to join **{name}**: approved by {actor}. The group is full, "
                 f"so they're number {decision.outcome.position} on the waitlist."
             )
-        await interaction.response.edit_message(content=text, view=None)
+        try:
+            await interaction.response.edit_message(content=text, view=None)
+        finally:  # the decision is made even if Discord loses the edit
+            await record_action(interaction, action, target, AuditResult.OK)
 
 
 def consent_view(group_id: int, version: int) -> discord.ui.View:

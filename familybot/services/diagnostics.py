@@ -1,0 +1,228 @@
+"""What `/setup show` reports as misconfigured, each problem with a one-line fix.
+
+Pure rules over plain facts: the bot side (familybot/ui/health.py) reads the guild,
+channels, roles and gateway state from discord.py into GuildFacts, so these rules are
+tested without Discord.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from familybot.db.repositories.groups import GroupRepository
+from familybot.db.repositories.settings import SettingsRepository
+from familybot.models import Group, GuildSettings
+from familybot.permissions import NEEDS
+
+# The channel permissions each kind of channel needs, in the order we name them.
+POSTING = ("view_channel", "send_messages", "embed_links")
+GROUP_CHANNEL = ("view_channel", "send_messages", "embed_links", "read_message_history")
+
+LABELS: dict[str, str] = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "embed_links": "Embed Links",
+    "read_message_history": "Read Message History",
+    "manage_roles": "Manage Roles",
+    "manage_channels": "Manage Channels",
+    "manage_events": "Manage Events",
+    "kick_members": "Kick Members",
+    "ban_members": "Ban Members",
+    "manage_messages": "Manage Messages",
+    "moderate_members": "Timeout Members",
+}
+
+
+def label(permission: str) -> str:
+    return LABELS.get(permission, permission.replace("_", " ").title())
+
+
+@dataclass(frozen=True)
+class ChannelFacts:
+    bot_permissions: frozenset[str]
+    everyone_can_view: bool
+
+
+@dataclass(frozen=True)
+class GuildFacts:
+    """What Discord says about one server, from the bot's point of view."""
+
+    bot_permissions: frozenset[str]  # guild-wide
+    roles: frozenset[int]  # every role that exists
+    roles_below_bot: frozenset[int]  # those under the bot's highest role: it can manage them
+    channels: Mapping[int, ChannelFacts]  # every channel that exists (text-like)
+    message_content_wanted: bool  # MESSAGE_CONTENT_INTENT in the config
+    message_content_requested: bool  # what the bot asked the gateway for
+    message_content_enabled: bool  # the application's flags: switched on in the portal
+
+
+@dataclass(frozen=True)
+class Problem:
+    what: str
+    fix: str
+
+    def line(self) -> str:
+        return f"{self.what} {self.fix}"
+
+
+def _channel_problems(
+    facts: GuildFacts, channel_id: int, what: str, needed: Iterable[str], *, private: bool
+) -> list[Problem]:
+    channel = facts.channels.get(channel_id)
+    if channel is None:
+        return []  # the caller reports a missing channel in its own words
+    out: list[Problem] = []
+    missing = [p for p in needed if p not in channel.bot_permissions]
+    if missing:
+        out.append(
+            Problem(
+                f"In {what} <#{channel_id}> I'm missing "
+                + ", ".join(f"**{label(p)}**" for p in missing)
+                + ".",
+                "Fix: allow them for FamilyBot in that channel's permissions.",
+            )
+        )
+    if private and channel.everyone_can_view:
+        out.append(
+            Problem(
+                f"{what[0].upper()}{what[1:]} <#{channel_id}> is visible to everyone.",
+                "Fix: deny @everyone View Channel there, or choose a private channel.",
+            )
+        )
+    return out
+
+
+def _private_channel(
+    facts: GuildFacts, channel_id: int | None, what: str, command: str, unset: Problem
+) -> list[Problem]:
+    if channel_id is None:
+        return [unset]
+    if channel_id not in facts.channels:
+        return [
+            Problem(
+                f"The {what} channel was deleted.",
+                f"Fix: choose another with `{command}`.",
+            )
+        ]
+    return _channel_problems(facts, channel_id, f"the {what} channel", POSTING, private=True)
+
+
+def _group_problems(facts: GuildFacts, group: Group) -> list[Problem]:
+    name = f"**{group.name[:60]}**"
+    out: list[Problem] = []
+    if group.role_id is None or group.role_id not in facts.roles:
+        out.append(
+            Problem(
+                f"The role of group {name} is missing.",
+                "Fix: archive the group with `/group archive` and create it again.",
+            )
+        )
+    elif group.role_id not in facts.roles_below_bot:
+        out.append(
+            Problem(
+                f"The role of group {name} is above my highest role, so I can't give or take it.",
+                "Fix: in Server Settings → Roles, drag FamilyBot's role above it.",
+            )
+        )
+    if group.channel_id is None or group.channel_id not in facts.channels:
+        out.append(
+            Problem(
+                f"The channel of group {name} is missing.",
+                "Fix: archive the group with `/group archive` and create it again.",
+            )
+        )
+    else:
+        out += _channel_problems(
+            facts, group.channel_id, f"group {name}'s channel", GROUP_CHANNEL, private=True
+        )
+    return out
+
+
+def _intent_problems(facts: GuildFacts) -> list[Problem]:
+    if not facts.message_content_wanted:
+        return []
+    if not facts.message_content_requested:
+        return [
+            Problem(
+                "MESSAGE_CONTENT_INTENT is on, but I didn't ask Discord for message content.",
+                "Fix: restart FamilyBot so the setting takes effect.",
+            )
+        ]
+    if not facts.message_content_enabled:
+        return [
+            Problem(
+                "MESSAGE_CONTENT_INTENT is on, but the **Message Content** intent isn't "
+                "switched on for this bot.",
+                "Fix: turn it on under Bot → Privileged Gateway Intents in the Discord "
+                "Developer Portal, or set MESSAGE_CONTENT_INTENT=false.",
+            )
+        ]
+    return []
+
+
+def diagnose(settings: GuildSettings, groups: Iterable[Group], facts: GuildFacts) -> list[Problem]:
+    """Everything misconfigured for this server, most fundamental first."""
+    problems: list[Problem] = []
+    for need in NEEDS:
+        if need.permission == "manage_events" and not settings.scheduled_events:
+            continue  # only /setup events uses it
+        if need.permission not in facts.bot_permissions:
+            problems.append(
+                Problem(
+                    f"I'm missing the **{label(need.permission)}** permission (to {need.reason}).",
+                    "Fix: give FamilyBot's role that permission in Server Settings → Roles.",
+                )
+            )
+    role_id = settings.facilitator_role_id
+    if role_id is None:
+        problems.append(
+            Problem(
+                "Set a facilitator role with `/setup facilitator-role`.",
+                "Until then only admins can facilitate.",
+            )
+        )
+    elif role_id not in facts.roles:
+        problems.append(
+            Problem(
+                "The facilitator role was deleted;",
+                "set it again with `/setup facilitator-role`.",
+            )
+        )
+    problems += _private_channel(
+        facts,
+        settings.alerts_channel_id,
+        "alerts",
+        "/setup alerts",
+        Problem(
+            "Set an alerts channel with `/setup alerts`",
+            "(needed for approval-mode groups and safety alerts).",
+        ),
+    )
+    problems += _private_channel(
+        facts,
+        settings.modlog_channel_id,
+        "mod log",
+        "/setup modlog",
+        Problem(
+            "No mod-log channel is set, so moderation cases are stored but not posted.",
+            "Fix: choose one with `/setup modlog`.",
+        ),
+    )
+    for group in groups:
+        if group.is_active:
+            problems += _group_problems(facts, group)
+    problems += _intent_problems(facts)
+    return problems
+
+
+class DiagnosticsService:
+    """Reads the server's settings and groups and runs the rules above."""
+
+    def __init__(self, settings: SettingsRepository, groups: GroupRepository) -> None:
+        self._settings = settings
+        self._groups = groups
+
+    async def report(self, guild_id: int, facts: GuildFacts) -> list[Problem]:
+        settings = await self._settings.get(guild_id)
+        return diagnose(settings, await self._groups.list_active(guild_id), facts)
