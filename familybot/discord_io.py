@@ -11,6 +11,7 @@ from typing import Any
 import discord
 
 from familybot.discord_moderation import ModerationIO
+from familybot.discord_threads import ThreadsIO
 from familybot.errors import DiscordActionFailed
 from familybot.models import Resource
 from familybot.ratelimit import PacedLimiter
@@ -73,7 +74,7 @@ def _failed(what: str, error: discord.HTTPException) -> DiscordActionFailed:
     )
 
 
-class DiscordIO(ModerationIO):
+class DiscordIO(ModerationIO, ThreadsIO):
     def __init__(self, client: discord.Client, *, reminder_rate: int = REMINDER_RATE) -> None:
         self._client = client
         self._limiter = PacedLimiter(reminder_rate)

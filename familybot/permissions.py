@@ -21,6 +21,9 @@ PERMISSION_BITS: dict[str, int] = {
     "ban_members": 1 << 2,
     "manage_messages": 1 << 13,
     "moderate_members": 1 << 40,
+    "mention_everyone": 1 << 17,
+    "create_private_threads": 1 << 36,
+    "send_messages_in_threads": 1 << 38,
 }
 
 
@@ -47,6 +50,16 @@ NEEDS: tuple[Need, ...] = (
     ),
     Need("manage_messages", "remove recent messages with /mod purge"),
     Need("moderate_members", "pause a member with /mod timeout (Discord's own timeout)"),
+    Need(
+        "create_private_threads",
+        "open a private thread between a member and the facilitators (reports and /ask)",
+    ),
+    Need("send_messages_in_threads", "post in those private threads"),
+    Need(
+        "mention_everyone",
+        "bring the facilitator role into a private thread by mentioning it, even when the role "
+        "isn't mentionable (every other ping stays off)",
+    ),
 )
 
 SCOPES: tuple[str, ...] = ("bot", "applications.commands")

@@ -80,10 +80,12 @@ def test_check_prints_invite_url_and_intents(tmp_path: Path) -> None:
 def test_permissions_are_exactly_what_features_use() -> None:
     # View, Send, Embed, Read History, Manage Roles, Manage Channels, Manage Events (for
     # /setup events); /mod: Kick, Ban, Manage Messages (purge), Moderate Members (timeout);
-    # nothing like Administrator.
+    # reports and /ask: Create Private Threads, Send Messages in Threads, Mention Everyone (a
+    # role mention is what brings the facilitators into a private thread); nothing like
+    # Administrator.
     assert permissions_value() == (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 28) | (
         1 << 4
-    ) | (1 << 33) | (1 << 1) | (1 << 2) | (1 << 13) | (1 << 40)
+    ) | (1 << 33) | (1 << 1) | (1 << 2) | (1 << 13) | (1 << 40) | (1 << 36) | (1 << 38) | (1 << 17)
 
 
 def test_migrate_then_check(tmp_path: Path) -> None:

@@ -168,6 +168,17 @@ class DiscordPort(Protocol):
         """Post a vetted resource's card to a channel (mentions off); False when refused."""
         ...
 
+    # --- reports and private contact; implemented in discord_threads.py ---------------------------
+    async def open_private_contact(self, contact: PrivateContact) -> PrivateSpace:
+        """Open a private thread under `contact.channel_id` (or, where Discord can't, a private
+        channel) holding only the member, the facilitator role and the bot, and post the
+        opening messages in it. Raises DiscordActionFailed with nothing left behind."""
+        ...
+
+    async def post_contact_alert(self, channel_id: int, alert: ContactAlert) -> bool:
+        """A short note with a link in the (private) alerts channel; False when refused."""
+        ...
+
 
 @dataclass(frozen=True)
 class PurgeResult:
@@ -204,3 +215,35 @@ class EventSpec:
     end: datetime
     channel_id: int | None = None
     location: str | None = None
+
+
+@dataclass(frozen=True)
+class PrivateContact:
+    """What opens a private space between one member and the facilitators: ids only."""
+
+    guild_id: int
+    channel_id: int  # where it was asked for: the thread's parent when a thread is possible
+    name: str  # e.g. "private-report-12": says nothing about anyone
+    number: int
+    kind: str  # 'report' | 'ask'
+    member_id: int
+    facilitator_role_id: int
+    category: str | None = None  # reports: at_risk | unkind | spam | other
+    reported_author_id: int | None = None
+    reported_message_id: int | None = None  # in channel_id
+    question: str | None = None  # /ask: the member's own words, posted with mentions off
+
+
+@dataclass(frozen=True)
+class PrivateSpace:
+    channel_id: int
+    is_thread: bool  # False: a private text channel stood in for the thread
+
+
+@dataclass(frozen=True)
+class ContactAlert:
+    guild_id: int
+    number: int
+    kind: str
+    category: str | None
+    space_id: int
