@@ -40,6 +40,8 @@ class GuildSettings:
     timezone: str | None = None
     crisis_region: str | None = None
     scheduled_events: bool = False  # mirror sessions in Discord's Events panel
+    safety_watch: bool = False  # crisis phrases in group channels -> DM + alert (opt-in)
+    automod: bool = False  # remove invite links and mass mentions in group channels (opt-in)
 
 
 @dataclass(frozen=True)

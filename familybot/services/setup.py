@@ -56,6 +56,12 @@ class SetupService:
             guild_id, "alerts_channel_id", channel_id, self._clock.now()
         )
 
+    async def set_safety_watch(self, guild_id: int, on: bool) -> GuildSettings:
+        return await self._settings.set(guild_id, "safety_watch", int(on), self._clock.now())
+
+    async def set_automod(self, guild_id: int, on: bool) -> GuildSettings:
+        return await self._settings.set(guild_id, "automod", int(on), self._clock.now())
+
     async def set_timezone(self, guild_id: int, tz: str) -> GuildSettings:
         tz = tz.strip()
         if not validate_tz(tz):

@@ -27,6 +27,7 @@ ACTION_NAMES = {
     "slowmode": "Slowmode",
     "lock": "Channel locked",
     "unlock": "Channel unlocked",
+    "automod": "Removed by automod",
 }
 STATUS_NAMES = {"done": "Done", "failed": "Failed: Discord refused", "pending": "In progress"}
 DM_NAMES = {"sent": "Told by DM", "closed": "Couldn't be told: their DMs are closed"}

@@ -17,6 +17,8 @@ _COLUMNS = frozenset(
         "timezone",
         "crisis_region",
         "scheduled_events",
+        "safety_watch",
+        "automod",
     }
 )
 
@@ -30,6 +32,8 @@ def _row(row: sqlite3.Row) -> GuildSettings:
         timezone=row["timezone"],
         crisis_region=row["crisis_region"],
         scheduled_events=bool(row["scheduled_events"]),
+        safety_watch=bool(row["safety_watch"]),
+        automod=bool(row["automod"]),
     )
 
 
