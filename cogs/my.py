@@ -1,4 +1,4 @@
-"""/my: a member's own schedule, time zone, reminder settings and calendar."""
+"""/my: a member's own schedule, time zone, reminder settings, calendar and data."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from discord.ext import commands
 from familybot.bot import FamilyBot
 from familybot.services.sessions import describe_offsets
 from familybot.ui.autocomplete import timezones
+from familybot.ui.privacy import DATA_INTRO, FORGET_EXPLAINED, ForgetConfirmView, data_file
 from familybot.ui.sessions import upcoming_embed
 
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
@@ -101,6 +102,21 @@ class My(commands.GroupCog, group_name="my", group_description="Your own schedul
             file=discord.File(io.BytesIO(data), filename="familybot-sessions.ics"),
             ephemeral=True,
         )
+
+    @app_commands.command(name="data", description="Download everything FamilyBot stores about you")
+    async def data(self, interaction: discord.Interaction[FamilyBot]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        exported = await self.bot.services.privacy.export_user(interaction.user.id)
+        await interaction.followup.send(DATA_INTRO, file=data_file(exported), ephemeral=True)
+
+    @app_commands.command(
+        name="forget", description="Delete what FamilyBot stores about you (asks first)"
+    )
+    async def forget(self, interaction: discord.Interaction[FamilyBot]) -> None:
+        user_id = interaction.user.id
+        view = ForgetConfirmView(user_id, lambda: self.bot.services.privacy.forget_user(user_id))
+        await interaction.response.send_message(FORGET_EXPLAINED, view=view, ephemeral=True)
+        view.message = await interaction.original_response()
 
 
 async def setup(bot: FamilyBot) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from familybot.clock import Clock
 from familybot.db.connection import Database
@@ -557,3 +558,59 @@ class GroupsService:
         await self._discord.send_dm(user_id, Notice(f"About {group.name}", body))
         await self.on_group_changed(group.id)
         return Decision(group, user_id, outcome)
+
+    # --- privacy (services/privacy.py calls these) -----------------------------------------
+    async def export_user_data(self, user_id: int) -> dict[str, Any]:
+        memberships = await self._groups.memberships_for_privacy(user_id)
+        return {
+            "memberships": [
+                {
+                    "guild_id": str(g.guild_id),
+                    "group": g.name,
+                    "status": m.status.value,
+                    "consent_version": m.consent_version,
+                    "consented_at": m.consented_at.isoformat(),
+                    "requested_at": m.requested_at.isoformat(),
+                    "joined_at": m.joined_at.isoformat() if m.joined_at else None,
+                }
+                for m, g in memberships
+            ],
+            "facilitator_of": [
+                {"guild_id": str(g.guild_id), "group": g.name, "since": f.added_at.isoformat()}
+                for g, f in await self._groups.facilitated_by(user_id)
+            ],
+            "groups_created": [
+                {
+                    "guild_id": str(g.guild_id),
+                    "group": g.name,
+                    "created_at": g.created_at.isoformat(),
+                }
+                for g in await self._groups.created_by(user_id)
+            ],
+        }
+
+    async def delete_user_data(self, user_id: int) -> int:
+        return await self._forget(user_id, None)
+
+    async def delete_user_guild_data(self, guild_id: int, user_id: int) -> int:
+        return await self._forget(user_id, guild_id)
+
+    async def _forget(self, user_id: int, guild_id: int | None) -> int:
+        """Leave every group as /group leave would (role back, waitlist moves on), then drop
+        facilitator places; groups they created stay, as the server's."""
+        removed = 0
+        for membership, group in await self._groups.memberships_for_privacy(user_id, guild_id):
+            async with self._lock(group.id):
+                if membership.status is MembershipStatus.MEMBER and group.role_id:
+                    try:
+                        await self._discord.remove_member_role(
+                            group.guild_id, user_id, group.role_id
+                        )
+                    except UserFacingError:  # their data still goes; the role is Discord's
+                        log.warning("forget: role not removed group=%d user=%d", group.id, user_id)
+                if await self._groups.delete_membership(group.id, user_id):
+                    removed += 1
+                if group.is_active:
+                    await self._promote_waitlist(group)
+            await self.on_group_changed(group.id)
+        return removed + await self._groups.forget_roles(user_id, guild_id)

@@ -315,3 +315,58 @@ class GroupRepository:
             (guild_id, user_id),
         )
         return [_membership(r) for r in rows]
+
+    # --- privacy --------------------------------------------------------------------------
+    async def memberships_for_privacy(
+        self, user_id: int, guild_id: int | None = None
+    ) -> list[tuple[Membership, Group]]:
+        """A person's memberships (in one server, or all) with their groups."""
+        rows = await self._db.fetchall(
+            "SELECT m.* FROM memberships m JOIN groups g ON g.id = m.group_id "
+            "WHERE m.user_id = ? AND (? IS NULL OR g.guild_id = ?) ORDER BY m.id",
+            (user_id, guild_id, guild_id),
+        )
+        memberships = [_membership(r) for r in rows]
+        groups = await self.get_many([m.group_id for m in memberships])
+        return [(m, groups[m.group_id]) for m in memberships]
+
+    async def facilitated_by(self, user_id: int) -> list[tuple[Group, GroupFacilitator]]:
+        rows = await self._db.fetchall(
+            "SELECT g.*, f.added_by AS f_added_by, f.added_at AS f_added_at "
+            "FROM group_facilitators f JOIN groups g ON g.id = f.group_id "
+            "WHERE f.user_id = ? ORDER BY g.id",
+            (user_id,),
+        )
+        return [
+            (
+                _group(r),
+                GroupFacilitator(r["id"], user_id, r["f_added_by"], from_unix(r["f_added_at"])),
+            )
+            for r in rows
+        ]
+
+    async def created_by(self, user_id: int) -> list[Group]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM groups WHERE created_by = ? ORDER BY id", (user_id,)
+        )
+        return [_group(r) for r in rows]
+
+    async def forget_roles(self, user_id: int, guild_id: int | None = None) -> int:
+        """Drop their facilitator places; groups they created or people they added stay,
+        unattributed (0), as the server's own."""
+        scope = "group_id IN (SELECT id FROM groups WHERE ? IS NULL OR guild_id = ?)"
+        async with self._db.transaction():
+            gone = await self._db.execute(
+                f"DELETE FROM group_facilitators WHERE user_id = ? AND {scope}",
+                (user_id, guild_id, guild_id),
+            )
+            added = await self._db.execute(
+                f"UPDATE group_facilitators SET added_by = 0 WHERE added_by = ? AND {scope}",
+                (user_id, guild_id, guild_id),
+            )
+            created = await self._db.execute(
+                "UPDATE groups SET created_by = 0 WHERE created_by = ? "
+                "AND (? IS NULL OR guild_id = ?)",
+                (user_id, guild_id, guild_id),
+            )
+        return gone.rowcount + added.rowcount + created.rowcount

@@ -1,0 +1,223 @@
+"""member_departures, guild_departures, and the retention sweeps that span many tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from familybot.db.connection import Database
+from familybot.models import from_unix, to_unix
+
+# Tables the server purge must not touch directly: SQLite's own, FTS shadow tables (kept in
+# step by triggers) and the audit log's purge permission, which the purge manages itself.
+_NOT_PURGED = ("audit_purge_allowed", "guild_departures")
+
+# Where a user's presence in a server shows in the data: used to find whom to check, and
+# whether someone still has data in another server.
+_USER_GUILDS_SQL = """
+SELECT g.guild_id AS guild_id, m.user_id AS user_id
+    FROM memberships m JOIN groups g ON g.id = m.group_id
+UNION SELECT g.guild_id, f.user_id
+    FROM group_facilitators f JOIN groups g ON g.id = f.group_id
+UNION SELECT s.guild_id, r.user_id
+    FROM rsvps r JOIN session_series s ON s.id = r.series_id
+UNION SELECT s.guild_id, a.user_id
+    FROM attendance a JOIN session_series s ON s.id = a.series_id
+UNION SELECT guild_id, user_id FROM member_departures
+"""
+
+
+@dataclass(frozen=True)
+class Departure:
+    guild_id: int
+    user_id: int
+    left_at: datetime
+
+
+class PrivacyRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- members who left ---------------------------------------------------------------------
+    async def record_member_left(self, guild_id: int, user_id: int, now: datetime) -> bool:
+        """Keep the first time they were seen gone, so noticing again does not reset the clock."""
+        cursor = await self._db.execute(
+            "INSERT OR IGNORE INTO member_departures (guild_id, user_id, left_at) VALUES (?, ?, ?)",
+            (guild_id, user_id, to_unix(now)),
+        )
+        return cursor.rowcount == 1
+
+    async def member_returned(self, guild_id: int, user_id: int) -> bool:
+        cursor = await self._db.execute(
+            "DELETE FROM member_departures WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+        return cursor.rowcount == 1
+
+    async def departures_due(self, cutoff: datetime) -> list[Departure]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM member_departures WHERE left_at <= ? ORDER BY left_at",
+            (to_unix(cutoff),),
+        )
+        return [Departure(r["guild_id"], r["user_id"], from_unix(r["left_at"])) for r in rows]
+
+    async def departures_of(self, user_id: int) -> list[Departure]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM member_departures WHERE user_id = ? ORDER BY guild_id", (user_id,)
+        )
+        return [Departure(r["guild_id"], r["user_id"], from_unix(r["left_at"])) for r in rows]
+
+    async def forget_departures(self, user_id: int, guild_id: int | None = None) -> int:
+        if guild_id is None:
+            cursor = await self._db.execute(
+                "DELETE FROM member_departures WHERE user_id = ?", (user_id,)
+            )
+        else:
+            cursor = await self._db.execute(
+                "DELETE FROM member_departures WHERE user_id = ? AND guild_id = ?",
+                (user_id, guild_id),
+            )
+        return cursor.rowcount
+
+    async def users_to_check(self, guild_id: int, limit: int) -> list[int]:
+        """People with data in this server not already known to have left."""
+        rows = await self._db.fetchall(
+            f"SELECT DISTINCT user_id FROM ({_USER_GUILDS_SQL}) WHERE guild_id = ? AND user_id "
+            "NOT IN (SELECT user_id FROM member_departures WHERE guild_id = ?) "
+            "ORDER BY user_id LIMIT ?",
+            (guild_id, guild_id, limit),
+        )
+        return [int(r["user_id"]) for r in rows]
+
+    async def guilds_of_user(self, user_id: int) -> set[int]:
+        rows = await self._db.fetchall(
+            f"SELECT DISTINCT guild_id FROM ({_USER_GUILDS_SQL}) WHERE user_id = ?", (user_id,)
+        )
+        return {int(r["guild_id"]) for r in rows}
+
+    # --- servers that removed the bot ---------------------------------------------------------
+    async def record_guild_removed(self, guild_id: int, now: datetime) -> bool:
+        cursor = await self._db.execute(
+            "INSERT OR IGNORE INTO guild_departures (guild_id, removed_at) VALUES (?, ?)",
+            (guild_id, to_unix(now)),
+        )
+        return cursor.rowcount == 1
+
+    async def guild_returned(self, guild_id: int) -> bool:
+        cursor = await self._db.execute(
+            "DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,)
+        )
+        return cursor.rowcount == 1
+
+    async def guilds_due(self, cutoff: datetime) -> list[int]:
+        rows = await self._db.fetchall(
+            "SELECT guild_id FROM guild_departures WHERE removed_at <= ? ORDER BY removed_at",
+            (to_unix(cutoff),),
+        )
+        return [int(r["guild_id"]) for r in rows]
+
+    async def known_guild_ids(self) -> set[int]:
+        """Servers this database holds anything for (settings or groups)."""
+        rows = await self._db.fetchall(
+            "SELECT guild_id FROM guild_settings UNION SELECT guild_id FROM groups"
+        )
+        return {int(r["guild_id"]) for r in rows}
+
+    async def purge_guild(self, guild_id: int) -> int:
+        """Delete every row of one server, in every table, in one transaction.
+
+        Found from the schema rather than listed, so a table added later is covered: rows of
+        tables with a guild_id column, and rows of tables that point (by foreign key) at
+        those. Children go first, so no foreign key is left dangling.
+        """
+        removed = 0
+        async with self._db.transaction():
+            people = await self._db.fetchall(
+                f"SELECT DISTINCT user_id FROM ({_USER_GUILDS_SQL}) WHERE guild_id = ?", (guild_id,)
+            )
+            tables = await self._tables()
+            with_guild = {t for t, cols in tables.items() if "guild_id" in cols}
+            audit = "audit_purge_allowed" in tables
+            if audit:  # the audit log refuses deletes unless its server is listed here
+                await self._db.execute(
+                    "INSERT OR IGNORE INTO audit_purge_allowed (guild_id) VALUES (?)", (guild_id,)
+                )
+            for table in sorted(tables):
+                for parent, col, parent_col in await self._foreign_keys(table):
+                    if parent in with_guild and table not in with_guild:
+                        cursor = await self._db.execute(
+                            f'DELETE FROM "{table}" WHERE "{col}" IN '
+                            f'(SELECT "{parent_col}" FROM "{parent}" WHERE guild_id = ?)',
+                            (guild_id,),
+                        )
+                        removed += max(cursor.rowcount, 0)
+            for table in await self._children_first(with_guild):
+                if table in _NOT_PURGED:
+                    continue
+                cursor = await self._db.execute(
+                    f'DELETE FROM "{table}" WHERE guild_id = ?', (guild_id,)
+                )
+                removed += max(cursor.rowcount, 0)
+            if audit:
+                await self._db.execute(
+                    "DELETE FROM audit_purge_allowed WHERE guild_id = ?", (guild_id,)
+                )
+            # Personal settings belong to no server: they go with the person's last server.
+            for person in people:
+                for table in ("member_prefs", "dm_failures"):
+                    cursor = await self._db.execute(
+                        f"DELETE FROM {table} WHERE user_id = ? AND user_id NOT IN "
+                        f"(SELECT user_id FROM ({_USER_GUILDS_SQL}))",
+                        (int(person["user_id"]),),
+                    )
+                    removed += max(cursor.rowcount, 0)
+            await self._db.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
+        return removed
+
+    async def _tables(self) -> dict[str, set[str]]:
+        rows = await self._db.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'"
+        )
+        out: dict[str, set[str]] = {}
+        for r in rows:
+            cols = await self._db.fetchall(f'PRAGMA table_info("{r["name"]}")')
+            out[str(r["name"])] = {str(c["name"]) for c in cols}
+        return out
+
+    async def _foreign_keys(self, table: str) -> list[tuple[str, str, str]]:
+        rows = await self._db.fetchall(f'PRAGMA foreign_key_list("{table}")')
+        return [(str(r["table"]), str(r["from"]), str(r["to"] or "id")) for r in rows]
+
+    async def _children_first(self, tables: set[str]) -> list[str]:
+        """Order tables so one that references another comes before it."""
+        refs = {t: {p for p, _, _ in await self._foreign_keys(t) if p in tables} for t in tables}
+        ordered: list[str] = []
+        while refs:
+            # A table nobody left references can go now.
+            free = sorted(t for t in refs if not any(t in ps for o, ps in refs.items() if o != t))
+            if not free:  # a cycle: fall back to name order (foreign keys would then complain)
+                free = sorted(refs)
+            for t in free:
+                ordered.append(t)
+                refs.pop(t)
+        return ordered
+
+    # --- time-limited records -----------------------------------------------------------------
+    async def purge_activity_before(self, cutoff: datetime) -> dict[str, int]:
+        """RSVPs, attendance, DM reminder records and DM failure notes older than the window."""
+        at = to_unix(cutoff)
+        out: dict[str, int] = {}
+        async with self._db.transaction():
+            statements = {
+                "rsvps": ("DELETE FROM rsvps WHERE updated_at < ?", (at,)),
+                "attendance": ("DELETE FROM attendance WHERE marked_at < ?", (at,)),
+                "reminder_ledger": (
+                    "DELETE FROM reminder_ledger WHERE target LIKE 'dm:%' "
+                    "AND occurrence_start < ? AND state NOT IN ('pending', 'sending')",
+                    (at,),
+                ),
+                "dm_failures": ("DELETE FROM dm_failures WHERE created_at < ?", (at,)),
+            }
+            for name, (sql, params) in statements.items():
+                out[name] = (await self._db.execute(sql, params)).rowcount
+        return out

@@ -1,0 +1,137 @@
+"""/my data and /my forget: every table is covered, the server's records stay, others untouched."""
+
+from __future__ import annotations
+
+import json
+
+from familybot.db.connection import Database
+from familybot.models import to_unix
+from familybot.services.container import Services
+from familybot.services.groups import GroupsService
+from tests.support.fakes import FakeClock, RecordingPort
+from tests.unit import privacy_seed as seed
+
+TARGET = 900_000_000_000_000_001
+OTHER = 900_000_000_000_000_002
+GUILD = 800_000_000_000_000_001
+GUILD2 = 800_000_000_000_000_002
+
+# What may still name the person after /my forget, and why.
+KEPT_AFTER_FORGET = {
+    "mod_cases",  # warn/timeout/kick/ban cases: the server's record (notes are removed)
+    "audit_log",  # append-only, ids only: the server's record
+}
+
+
+async def test_every_table_has_a_seed(db: Database) -> None:
+    await seed.check_every_table_seeded(db)
+
+
+async def test_forget_leaves_no_row_about_the_person(services: Services, db: Database) -> None:
+    await seed.check_every_table_seeded(db)
+    await seed.seed_all(db, OTHER, GUILD)
+    await seed.seed_all(db, TARGET, GUILD)
+    await seed.seed_all(db, TARGET, GUILD2)  # a second server: forget covers every server
+    await seed.seed_all(db, OTHER, GUILD2)
+    other_before = await seed.rows_mentioning(db, OTHER)
+
+    report = await services.privacy.forget_user(TARGET)
+
+    left = await seed.rows_mentioning(db, TARGET)
+    assert set(left) <= KEPT_AFTER_FORGET, {t: left[t] for t in set(left) - KEPT_AFTER_FORGET}
+    kept_cases = left["mod_cases"]
+    assert {c["action"] for c in kept_cases} == {"warn", "ban"}  # notes are gone
+    assert len(left["audit_log"]) == 2
+    other_after = await seed.rows_mentioning(db, OTHER)
+    assert {t: len(r) for t, r in other_after.items()} == {
+        t: len(r) for t, r in other_before.items()
+    }
+    assert report.total > 0 and report.counts["groups"] >= 2
+    # Vetted resources stay in the library, unattributed; unapproved suggestions go.
+    titles = [r["title"] for r in await db.fetchall("SELECT title FROM resources")]
+    assert any(t.endswith("approved") for t in titles)
+    assert await db.fetchval("SELECT count(*) FROM resources WHERE suggested_by IS NULL") == 2
+
+
+async def test_export_has_something_from_every_table(services: Services, db: Database) -> None:
+    await seed.seed_all(db, OTHER, GUILD)
+    seeded = await seed.seed_all(db, TARGET, GUILD)
+
+    exported = await services.privacy.export_user(TARGET)
+
+    text = json.dumps(exported)  # also proves it is JSON-serialisable
+    for table, s in seed.SEEDS.items():
+        if s.marker is not None:
+            assert s.marker(seeded[table]) in text, f"/my data shows nothing from {table}"
+    # Nothing about the other person: their group and their RSVP stay out of my file.
+    other_groups = await seed.rows_mentioning(db, OTHER)
+    for row in other_groups.get("memberships", []):
+        name = await db.fetchval("SELECT name FROM groups WHERE id = ?", (row["group_id"],))
+        assert name not in text
+    # Facilitators' private notes are listed without their text.
+    assert "Private note" not in text
+
+
+async def test_forget_takes_roles_back_and_moves_the_waitlist_on(
+    services: Services, port: RecordingPort, db: Database, clock: FakeClock
+) -> None:
+    groups: GroupsService = services.groups
+    await db.execute(
+        "INSERT INTO groups (guild_id, name, name_key, description, focus, capacity, join_mode,"
+        " guidelines, role_id, channel_id, created_by, created_at) "
+        "VALUES (?, 'Circle', 'circle', 'd', 'f', 1, 'open', 'g', 77, 78, 1, ?)",
+        (GUILD, to_unix(clock.now())),
+    )
+    group_id = int(await db.fetchval("SELECT id FROM groups"))
+    for user, status in ((TARGET, "member"), (OTHER, "waitlisted")):
+        await db.execute(
+            "INSERT INTO memberships (group_id, user_id, status, consent_version, consented_at,"
+            " requested_at) VALUES (?, ?, ?, 1, 0, 0)",
+            (group_id, user, status),
+        )
+
+    removed = await groups.delete_user_data(TARGET)
+
+    assert removed == 1
+    assert ("remove_member_role", (GUILD, TARGET, 77)) in port.calls
+    assert ("add_member_role", (GUILD, OTHER, 77)) in port.calls  # the waitlist moved on
+    row = await db.fetchone("SELECT status FROM memberships WHERE user_id = ?", (OTHER,))
+    assert row is not None and row["status"] == "member"
+    assert [uid for uid, _ in port.dms] == [OTHER]
+
+
+async def test_forget_keeps_a_timed_ban_that_is_still_to_be_lifted(
+    services: Services, db: Database
+) -> None:
+    await db.execute(
+        "INSERT INTO mod_cases (guild_id, number, action, actor_id, target_id, reason,"
+        " created_at, status) VALUES (?, 1, 'ban', 1, ?, 'r', 0, 'done')",
+        (GUILD, TARGET),
+    )
+    await db.execute(
+        "INSERT INTO scheduled_unbans (case_id, guild_id, user_id, due_at) VALUES (1, ?, ?, 99)",
+        (GUILD, TARGET),
+    )
+
+    await services.privacy.forget_user(TARGET)
+
+    assert await services.moderation.pending_unbans() == [(1, seed.from_unix(99))]
+
+
+async def test_forget_when_a_role_cannot_be_removed_still_forgets(
+    services: Services, port: RecordingPort, db: Database
+) -> None:
+    await seed.memberships(db, TARGET, GUILD)
+    port.fail.add("remove_member_role")
+
+    await services.privacy.forget_user(TARGET)
+
+    assert await db.fetchval("SELECT count(*) FROM memberships") == 0
+
+
+async def test_every_holder_is_asked(services: Services) -> None:
+    names = services.privacy.holder_names
+    for expected in ("groups", "sessions", "moderation", "crisis_lines", "faq", "resources"):
+        assert expected in names
+    for _name, holder in services.user_data_holders():
+        assert callable(holder.export_user_data) and callable(holder.delete_user_data)
