@@ -49,6 +49,8 @@ class ReminderScheduler:
         self._dispatcher = dispatcher
         self._reminders = reminders
         self._clock = clock
+        # Due-jobs only for instants of our shards' reminders (the dispatcher filters alike).
+        self._shards = dispatcher.shards
 
     async def start(self) -> None:
         self._scheduler.add_job(
@@ -70,7 +72,7 @@ class ReminderScheduler:
 
     async def _schedule_due(self) -> None:
         now = self._clock.now()
-        for instant in await self._reminders.pending_instants(now + PLAN_HORIZON):
+        for instant in await self._reminders.pending_instants(now + PLAN_HORIZON, self._shards):
             job_id = due_job_id(instant)
             if self._scheduler.get_job(job_id) is not None:
                 continue

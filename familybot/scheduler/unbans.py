@@ -16,6 +16,7 @@ from apscheduler.triggers.date import DateTrigger
 from familybot.clock import Clock
 from familybot.scheduler.reminders import JOB_DEFAULTS
 from familybot.services.moderation import ModerationService
+from familybot.sharding import ALL, ShardFilter
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,15 @@ def unban_job_id(case_id: int) -> str:
 
 class UnbanScheduler:
     def __init__(
-        self, scheduler: AsyncIOScheduler, moderation: ModerationService, clock: Clock
+        self,
+        scheduler: AsyncIOScheduler,
+        moderation: ModerationService,
+        clock: Clock,
+        shards: ShardFilter = ALL,
     ) -> None:
+        # Each process lifts the bans of its own shards' servers; new bans come from commands,
+        # which Discord delivers to the shard of the server anyway.
+        self._shards = shards
         self._scheduler = scheduler
         self._moderation = moderation
         self._clock = clock
@@ -37,7 +45,7 @@ class UnbanScheduler:
         self._moderation.on_unbans_cancelled = self.cancel
         now = self._clock.now()
         overdue = 0
-        for case_id, due_at in await self._moderation.pending_unbans():
+        for case_id, due_at in await self._moderation.pending_unbans(self._shards):
             if due_at <= now:
                 overdue += 1
                 await self.lift(case_id)

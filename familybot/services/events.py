@@ -33,6 +33,7 @@ from familybot.models import Group, SessionSeries
 from familybot.services.ports import DiscordPort, EventSpec
 from familybot.services.recurrence import Occurrence
 from familybot.services.reminders import effective_occurrences, next_effective_start_after
+from familybot.sharding import ALL, ShardFilter
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,10 @@ class EventsService:
         clock: Clock,
         *,
         limit: int = MAX_EVENTS,
+        shards: ShardFilter = ALL,
     ) -> None:
+        # The periodic sync touches only servers on this process's shards (see sharding.py).
+        self.shards = shards
         self._mirrors = mirrors
         self._settings = settings
         self._groups = groups
@@ -168,10 +172,11 @@ class EventsService:
         The first run after a start reconciles every server that has mirroring on, so
         changes missed while the bot was down (or failures before a restart) are caught up.
         """
-        group_ids = set(await self._mirrors.stale_group_ids(self._clock.now())) | self._retry
+        stale = await self._mirrors.stale_group_ids(self._clock.now(), self.shards)
+        group_ids = set(stale) | self._retry
         if not self._swept:
             self._swept = True
-            for guild_id in await self._mirrors.enabled_guild_ids():
+            for guild_id in await self._mirrors.enabled_guild_ids(self.shards):
                 group_ids |= {g.id for g in await self._groups.list_active(guild_id)}
         for group_id in sorted(group_ids):
             await self.sync_group(group_id)

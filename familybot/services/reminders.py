@@ -46,6 +46,7 @@ from familybot.services.recurrence import (
     next_occurrence,
     occurrences,
 )
+from familybot.sharding import ALL, ShardFilter
 
 log = logging.getLogger(__name__)
 
@@ -149,12 +150,15 @@ class Planner:
         groups: GroupRepository,
         reminders: ReminderRepository,
         clock: Clock,
+        shards: ShardFilter = ALL,
     ) -> None:
         self._db = db
         self._sessions = sessions
         self._groups = groups
         self._reminders = reminders
         self._clock = clock
+        # Several processes may share the database: each plans only its shards' servers.
+        self.shards = shards
         self._lock = asyncio.Lock()
 
     async def _context(self, batch: Sequence[SessionSeries]) -> PlanContext:
@@ -237,7 +241,9 @@ class Planner:
         total = 0
         async with self._lock:
             while True:
-                batch = await self._sessions.due_for_planning(now + PLAN_HORIZON, PLAN_BATCH)
+                batch = await self._sessions.due_for_planning(
+                    now + PLAN_HORIZON, PLAN_BATCH, self.shards
+                )
                 if not batch:
                     break
                 total += await self._plan_batch(batch, now, replan=False)
@@ -254,7 +260,11 @@ class Planner:
         now = now or self._clock.now()
         async with self._lock:
             found = await self._sessions.get_many(list(series_ids))
-            batch = [s for s in found.values() if s.status is SeriesStatus.ACTIVE]
+            batch = [
+                s
+                for s in found.values()
+                if s.status is SeriesStatus.ACTIVE and self.shards.owns(s.guild_id)
+            ]
             if not batch:
                 return 0
             return await self._plan_batch(batch, now, replan=True)
@@ -287,6 +297,7 @@ class Dispatcher:
         reminders: ReminderRepository,
         discord: DiscordPort,
         clock: Clock,
+        shards: ShardFilter = ALL,
     ) -> None:
         self._db = db
         self._sessions = sessions
@@ -294,6 +305,8 @@ class Dispatcher:
         self._reminders = reminders
         self._discord = discord
         self._clock = clock
+        # Only rows of this process's shards: the lock below is per process, not per database.
+        self.shards = shards
         self._lock = asyncio.Lock()
         self.totals = DispatchReport()
 
@@ -309,7 +322,7 @@ class Dispatcher:
             while True:
                 now = self._clock.now()
                 at = max(now, instant) if instant is not None else now
-                rows = await self._reminders.due(at, DISPATCH_BATCH)
+                rows = await self._reminders.due(at, DISPATCH_BATCH, self.shards)
                 if not rows:
                     break
                 jobs = await self._triage(rows, at, report)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from familybot.db.connection import Database
 from familybot.models import from_unix, to_unix
+from familybot.sharding import ALL, ShardFilter
 
 
 @dataclass(frozen=True)
@@ -59,19 +60,25 @@ class EventMirrorRepository:
             )
         )
 
-    async def stale_group_ids(self, now: datetime) -> list[int]:
-        """Groups whose mirrored session has started, or whose server turned mirroring off."""
+    async def stale_group_ids(self, now: datetime, shards: ShardFilter = ALL) -> list[int]:
+        """Groups whose mirrored session has started, or whose server turned mirroring off
+        (in servers on this process's shards)."""
+        ours, shard_params = shards.sql("m.guild_id")
         rows = await self._db.fetchall(
             "SELECT m.group_id FROM scheduled_event_mirror m "
             "LEFT JOIN guild_settings s ON s.guild_id = m.guild_id "
-            "WHERE m.start <= ? OR COALESCE(s.scheduled_events, 0) = 0 ORDER BY m.group_id",
-            (to_unix(now),),
+            f"WHERE (m.start <= ? OR COALESCE(s.scheduled_events, 0) = 0) AND {ours} "
+            "ORDER BY m.group_id",
+            (to_unix(now), *shard_params),
         )
         return [r["group_id"] for r in rows]
 
-    async def enabled_guild_ids(self) -> list[int]:
+    async def enabled_guild_ids(self, shards: ShardFilter = ALL) -> list[int]:
+        ours, shard_params = shards.sql("guild_id")
         rows = await self._db.fetchall(
-            "SELECT guild_id FROM guild_settings WHERE scheduled_events = 1 ORDER BY guild_id"
+            f"SELECT guild_id FROM guild_settings WHERE scheduled_events = 1 AND {ours} "
+            "ORDER BY guild_id",
+            shard_params,
         )
         return [r["guild_id"] for r in rows]
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from familybot.db.connection import Database
 from familybot.models import LedgerRow, LedgerState, MemberPrefs, from_unix, to_unix
+from familybot.sharding import ALL, ShardFilter
 
 
 def parse_offsets(text: str | None) -> tuple[int, ...] | None:
@@ -84,20 +85,41 @@ class ReminderRepository:
             ],
         )
 
-    async def due(self, now: datetime, limit: int) -> list[LedgerRow]:
-        rows = await self._db.fetchall(
-            "SELECT * FROM reminder_ledger WHERE state IN ('pending', 'sending') AND due_at <= ? "
-            "ORDER BY due_at, id LIMIT ?",
-            (to_unix(now), limit),
-        )
+    async def due(self, now: datetime, limit: int, shards: ShardFilter = ALL) -> list[LedgerRow]:
+        """Unsent rows due by `now`, of servers on this process's shards only: another
+        process sharing the database sends the rest, so none goes out twice."""
+        if shards.owns_all:
+            rows = await self._db.fetchall(
+                "SELECT * FROM reminder_ledger WHERE state IN ('pending', 'sending') "
+                "AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+                (to_unix(now), limit),
+            )
+        else:
+            ours, shard_params = shards.sql("s.guild_id")
+            rows = await self._db.fetchall(
+                "SELECT l.* FROM reminder_ledger l JOIN session_series s ON s.id = l.series_id "
+                f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? AND {ours} "
+                "ORDER BY l.due_at, l.id LIMIT ?",
+                (to_unix(now), *shard_params, limit),
+            )
         return [_ledger(r) for r in rows]
 
-    async def pending_instants(self, until: datetime) -> list[datetime]:
-        rows = await self._db.fetchall(
-            "SELECT DISTINCT due_at FROM reminder_ledger WHERE state IN ('pending', 'sending') "
-            "AND due_at <= ? ORDER BY due_at",
-            (to_unix(until),),
-        )
+    async def pending_instants(self, until: datetime, shards: ShardFilter = ALL) -> list[datetime]:
+        if shards.owns_all:
+            rows = await self._db.fetchall(
+                "SELECT DISTINCT due_at FROM reminder_ledger "
+                "WHERE state IN ('pending', 'sending') AND due_at <= ? ORDER BY due_at",
+                (to_unix(until),),
+            )
+        else:
+            ours, shard_params = shards.sql("s.guild_id")
+            rows = await self._db.fetchall(
+                "SELECT DISTINCT l.due_at FROM reminder_ledger l "
+                "JOIN session_series s ON s.id = l.series_id "
+                f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? AND {ours} "
+                "ORDER BY l.due_at",
+                (to_unix(until), *shard_params),
+            )
         return [from_unix(r["due_at"]) for r in rows]
 
     async def get(self, ledger_id: int) -> LedgerRow | None:

@@ -16,6 +16,7 @@ from familybot.models import (
     from_unix,
     to_unix,
 )
+from familybot.sharding import ALL, ShardFilter
 
 
 def _series(row: sqlite3.Row) -> SessionSeries:
@@ -132,11 +133,15 @@ class SessionRepository:
         )
         return [(_series(r), r["group_name"]) for r in rows]
 
-    async def due_for_planning(self, until: datetime, limit: int) -> list[SessionSeries]:
+    async def due_for_planning(
+        self, until: datetime, limit: int, shards: ShardFilter = ALL
+    ) -> list[SessionSeries]:
+        """Series owing reminders before `until`, in servers on this process's shards."""
+        ours, shard_params = shards.sql("guild_id")
         rows = await self._db.fetchall(
             "SELECT * FROM session_series WHERE status = 'active' AND next_due IS NOT NULL "
-            "AND next_due <= ? ORDER BY next_due LIMIT ?",
-            (to_unix(until), limit),
+            f"AND next_due <= ? AND {ours} ORDER BY next_due LIMIT ?",
+            (to_unix(until), *shard_params, limit),
         )
         return [_series(r) for r in rows]
 
