@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import re
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +15,9 @@ from typing import Any
 from familybot.bot import FamilyBot
 from familybot.clock import Clock
 from familybot.config import load_settings
-from tests.support.fake_discord import FakeDiscord
-from tests.support.fake_discord_state import VIEW_CHANNEL
+from tests.support.fake_discord import FakeDiscord, InteractionHandle, Recorded
+from tests.support.fake_discord_interactions import EPHEMERAL
+from tests.support.fake_discord_state import VIEW_CHANNEL, ApiError
 
 MANAGE_GUILD = 1 << 5
 
@@ -35,6 +39,21 @@ class World:
     bot: FamilyBot | None = None
     clock: Clock | None = None
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+    #: (request, body) of everything shown to @everyone, judged when each request was made.
+    public_log: list[tuple[str, Any]] = field(default_factory=list)
+    _followups_seen: dict[str, int] = field(default_factory=dict)
+    _hook_errors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.fake.request_hooks.append(self._note_request)
+
+    def _note_request(self, r: Recorded) -> None:
+        # Judged at request time: a channel opened to everyone later did not leak earlier posts.
+        try:
+            if _is_public(self.fake, r, self._followups_seen) and r.json_body:
+                self.public_log.append((f"{r.method} {r.path}", r.json_body))
+        except Exception as exc:  # a broken check must fail the test, not the fake's reply
+            self._hook_errors.append(f"{r.method} {r.path}: {exc!r}")
 
     @property
     def db_path(self) -> Path:
@@ -82,6 +101,8 @@ class World:
         await self._stack.aclose()
         self._stack = contextlib.AsyncExitStack()
         self.bot = None
+        # Every World, whoever builds it, keeps the care promise (see the end of this file).
+        assert_nothing_private_in_public(self)
 
     async def restart(self) -> FamilyBot:
         await self.stop_bot()
@@ -163,12 +184,177 @@ def custom_ids(body: Any) -> list[str]:
 def public_channel_posts(world: World) -> list[tuple[int, Any]]:
     """Bodies the bot posted into guild channels a plain member can see."""
     out = []
-    everyone_probe = world.carol
     for r in world.fake.requests_to("POST", r"/channels/\d+/messages"):
         cid = int(r.path.split("/")[2])
-        channel = world.fake.channel(cid)
-        if "guild_id" not in channel:
-            continue
-        if world.fake.permissions_in(cid, everyone_probe) & VIEW_CHANNEL:
+        if everyone_can_view(world.fake, cid):
             out.append((cid, r.json_body))
     return out
+
+
+# --- the care promise, checked whenever a World's bot stops ------------------------------------
+# Nothing about who is in which group, or who said they are coming, may reach a place
+# @everyone can see: no mention, no member's id (even inside a button's custom_id), and no
+# name of anyone with a membership or an RSVP. Every recorded request is looked at: channel
+# messages and edits, interaction replies and followups that are not ephemeral, channel and
+# thread names and topics, and scheduled events (which every member of the server sees).
+
+EVERYONE_PROBE = 1  # an id on no server: it sees exactly what @everyone sees
+_MENTION = re.compile(r"<@[!&]?\d+>")
+_CHANNEL_MESSAGE = re.compile(r"/channels/(\d+)/messages(?:/\d+)?")
+_THREAD_CREATE = re.compile(r"/channels/(\d+)(?:/messages/\d+)?/threads")
+_CHANNEL_EDIT = re.compile(r"/channels/(\d+)")
+_CHANNEL_CREATE = re.compile(r"/guilds/(\d+)/channels")
+_EVENT = re.compile(r"/guilds/\d+/scheduled-events(?:/\d+)?")
+_CALLBACK = re.compile(r"/interactions/\d+/([^/]+)/callback")
+_FOLLOWUP = re.compile(r"/webhooks/\d+/([^/]+)")
+_WEBHOOK_EDIT = re.compile(r"/webhooks/\d+/([^/]+)/messages/([^/]+)")
+PRIVATE_THREAD = 12
+
+
+def everyone_can_view(fake: FakeDiscord, channel_id: int) -> bool | None:
+    """True/False for a channel the fake knows; None when it no longer exists."""
+    try:
+        channel = fake.channel(channel_id)
+    except ApiError:
+        return None
+    if "guild_id" not in channel:
+        return False  # a DM
+    return bool(fake.permissions_in(channel_id, EVERYONE_PROBE) & VIEW_CHANNEL)
+
+
+def _ephemeral(flags: Any) -> bool:
+    return bool(int(flags or 0) & EPHEMERAL)
+
+
+def _handle_for_token(fake: FakeDiscord, token: str) -> InteractionHandle | None:
+    return next((h for h in fake.interactions.values() if h.token == token), None)
+
+
+def _public_interaction_body(
+    fake: FakeDiscord, r: Recorded, followups_seen: dict[str, int]
+) -> bool:
+    """Whether an interaction reply, followup or edit was visible to the whole channel."""
+    body = r.json_body if isinstance(r.json_body, dict) else {}
+    if m := _CALLBACK.fullmatch(r.path):
+        handle = _handle_for_token(fake, m.group(1))
+        ctype = int(body.get("type") or 0)
+        if handle is None or ctype not in (4, 7):
+            return False  # deferrals, modals and autocomplete show no content
+        if ctype == 7:  # updates the message the component is on
+            on = handle.payload.get("message") or {}
+            # A click on a message the fake never stored stands for one on an ephemeral reply.
+            try:
+                on = fake._message_anywhere(int(on.get("id") or 0))
+            except KeyError:
+                return False
+            return not _ephemeral(on.get("flags")) and bool(
+                everyone_can_view(fake, int(on["channel_id"]))
+            )
+        return not _ephemeral((body.get("data") or {}).get("flags")) and bool(
+            everyone_can_view(fake, int(handle.channel_id or 0))
+        )
+    if m := _WEBHOOK_EDIT.fullmatch(r.path):
+        handle = _handle_for_token(fake, m.group(1))
+        if handle is None:
+            return False
+        target = m.group(2)
+        found = (
+            handle.original_message
+            if target == "@original"
+            else next((x for x in handle.followups if x.get("id") == target), None)
+        )
+        return not _ephemeral((found or {}).get("flags")) and bool(
+            everyone_can_view(fake, int(handle.channel_id or 0))
+        )
+    if m := _FOLLOWUP.fullmatch(r.path):
+        token = m.group(1)
+        handle = _handle_for_token(fake, token)
+        if handle is None:
+            return False
+        followups_seen[token] = followups_seen.get(token, 0) + 1
+        deferred = (handle.callback or {}).get("type") == 5
+        deferred_flags = ((handle.callback or {}).get("data") or {}).get("flags")
+        if deferred and followups_seen[token] == 1 and _ephemeral(deferred_flags):
+            return False  # the first followup replaces the (ephemeral) "thinking..." message
+        return not _ephemeral(body.get("flags")) and bool(
+            everyone_can_view(fake, int(handle.channel_id or 0))
+        )
+    return False
+
+
+def _is_public(fake: FakeDiscord, r: Recorded, followups_seen: dict[str, int]) -> bool:
+    """Whether a request showed its body to @everyone, judged against the fake's state now."""
+    body = r.json_body
+    if r.method in ("POST", "PATCH") and (m := _CHANNEL_MESSAGE.fullmatch(r.path)):
+        return bool(everyone_can_view(fake, int(m.group(1))))
+    if r.method == "POST" and (m := _THREAD_CREATE.fullmatch(r.path)):
+        private = isinstance(body, dict) and body.get("type") == PRIVATE_THREAD
+        return not private and bool(everyone_can_view(fake, int(m.group(1))))
+    if r.method == "PATCH" and (m := _CHANNEL_EDIT.fullmatch(r.path)):
+        return bool(everyone_can_view(fake, int(m.group(1))))
+    if r.method == "POST" and (m := _CHANNEL_CREATE.fullmatch(r.path)):
+        guild_id = int(m.group(1))
+        overwrites = (body or {}).get("permission_overwrites") or []
+        return not any(
+            int(o["id"]) == guild_id and int(o.get("deny") or 0) & VIEW_CHANNEL for o in overwrites
+        )
+    if r.method in ("POST", "PATCH") and _EVENT.fullmatch(r.path):
+        return True
+    if r.method in ("POST", "PATCH"):
+        return _public_interaction_body(fake, r, followups_seen)
+    return False
+
+
+def _identities(world: World) -> tuple[set[str], set[str]]:
+    """(ids of every person on the server, names of everyone in a group or with an RSVP)."""
+    fake = world.fake
+    ids: set[str] = set()
+    for guild in fake.guilds.values():
+        ids |= {str(uid) for uid in guild.members if uid != fake.bot_user_id}
+    people: set[int] = set()
+    if world.db_path.exists():
+        conn = sqlite3.connect(f"file:{world.db_path}?mode=ro", uri=True)
+        try:
+            for table in ("memberships", "rsvps", "attendance"):
+                with contextlib.suppress(sqlite3.Error):
+                    people |= {int(u) for (u,) in conn.execute(f"SELECT user_id FROM {table}")}
+        finally:
+            conn.close()
+    names: set[str] = set()
+    for uid in people:
+        user = fake.users.get(uid) or {}
+        names |= {str(user.get(k)) for k in ("username", "global_name") if user.get(k)}
+        for guild in fake.guilds.values():
+            nick = (guild.members.get(uid) or {}).get("nick")
+            if nick:
+                names.add(str(nick))
+    return ids, names
+
+
+def privacy_violations(world: World) -> list[str]:
+    ids, names = _identities(world)
+    id_re = re.compile(r"(?<!\d)(" + "|".join(sorted(ids)) + r")(?!\d)") if ids else None
+    name_re = (
+        re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names)) + r")\b", re.I)
+        if names
+        else None
+    )
+    problems = list(world._hook_errors)
+    for what, body in world.public_log:
+        dumped = json.dumps(body, ensure_ascii=False)
+        for label, pattern in (
+            ("a mention", _MENTION),
+            ("a member id", id_re),
+            ("a name", name_re),
+        ):
+            hit = pattern.search(dumped) if pattern is not None else None
+            if hit:
+                problems.append(
+                    f"{what} shows {label} ({hit.group(0)!r}) to @everyone: {dumped[:300]}"
+                )
+    return problems
+
+
+def assert_nothing_private_in_public(world: World) -> None:
+    problems = privacy_violations(world)
+    assert not problems, "care promise broken:\n" + "\n".join(problems)
