@@ -10,9 +10,16 @@ from discord.ext import commands
 
 from familybot.bot import FamilyBot
 from familybot.checks import is_admin
+from familybot.services.audit import AUDIT_SHOW_DEFAULT, AUDIT_SHOW_MAX
+from familybot.services.automod import MASS_MENTION_THRESHOLD
 from familybot.services.crisis import REGION_NAMES
+from familybot.ui.audit import audit_embed
 from familybot.ui.autocomplete import timezones
+from familybot.ui.health import guild_facts, health_fields
+from familybot.ui.safety import automod_reply, needs_intent, safety_watch_reply
 from familybot.ui.text import channel_mention, clip, defuse, role_mention
+
+ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 
 CRISIS_REGIONS = [
     app_commands.Choice(name="United States", value="US"),
@@ -162,52 +169,39 @@ class Setup(
             "**Crisis lines:** "
             + REGION_NAMES.get(settings.crisis_region or "US", "United States")
             + ("" if settings.crisis_region else " (the default)"),
+            "**Message content:** "
+            + ("on" if self.bot.settings.message_content_intent else "off")
+            + " (MESSAGE_CONTENT_INTENT)",
         ]
-        problems = []
-        if settings.facilitator_role_id is None:
-            problems.append("Set a facilitator role with `/setup facilitator-role`.")
-        elif guild.get_role(settings.facilitator_role_id) is None:
-            problems.append(
-                "The facilitator role was deleted; set it again with `/setup facilitator-role`."
-            )
-        if settings.alerts_channel_id is None:
-            problems.append(
-                "Set an alerts channel with `/setup alerts` (needed for approval-mode groups)."
-            )
-        me = guild.me
-        perms = me.guild_permissions
-        for needed, label in (
-            (perms.manage_roles, "Manage Roles"),
-            (perms.manage_channels, "Manage Channels"),
-            (perms.send_messages, "Send Messages"),
-            (perms.embed_links, "Embed Links"),
-        ):
-            if not needed:
-                problems.append(f"I'm missing the **{label}** permission.")
-        for channel_id, label in (
-            (settings.alerts_channel_id, "alerts"),
-            (settings.modlog_channel_id, "mod log"),
-        ):
-            if channel_id is None:
-                continue
-            channel = guild.get_channel(channel_id)
-            if channel is None:
-                problems.append(f"The {label} channel was deleted; please choose another.")
-            elif not channel.permissions_for(me).send_messages:
-                problems.append(
-                    f"I can't post in the {label} channel {channel_mention(channel_id)}."
-                )
+        facts = guild_facts(guild, self.bot, self.bot.settings.message_content_intent)
+        problems = await self.bot.services.diagnostics.report(guild.id, facts)
         embed = discord.Embed(
             title="FamilyBot settings", description="\n".join(lines), colour=0x5B8DB8
         )
-        embed.add_field(
-            name="Needs attention" if problems else "All set",
-            value="\n".join(f"• {p}" for p in problems)
-            if problems
-            else "Everything looks good. 💙",
-            inline=False,
-        )
+        for name, value in health_fields(problems):
+            embed.add_field(name=name, value=value, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(
+        name="audit", description="Show recent facilitator and admin actions (the audit log)"
+    )
+    @app_commands.describe(
+        count=f"How many entries to show (default {AUDIT_SHOW_DEFAULT})",
+        member="Only what this person did",
+    )
+    @is_admin()
+    async def audit(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        count: app_commands.Range[int, 1, AUDIT_SHOW_MAX] = AUDIT_SHOW_DEFAULT,
+        member: discord.User | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        actor_id = member.id if member else None
+        entries = await self.bot.services.audit.recent(interaction.guild_id, count, actor_id)
+        await interaction.response.send_message(
+            embed=audit_embed(entries, actor_id=actor_id), ephemeral=True
+        )
 
     @app_commands.command(
         name="events", description="Show each group's next session in Discord's Events panel"
@@ -250,6 +244,51 @@ class Setup(
                 "Discord's limit of 100 events."
             )
         await interaction.followup.send(text, ephemeral=True)
+
+    @app_commands.command(
+        name="safety-watch",
+        description="Privately send crisis lines when a group message sounds like a crisis",
+    )
+    @app_commands.describe(state="on: watch group channels for crisis language; off: stop")
+    @app_commands.choices(state=ON_OFF)
+    @is_admin()
+    async def safety_watch(
+        self, interaction: discord.Interaction[FamilyBot], state: app_commands.Choice[str]
+    ) -> None:
+        assert interaction.guild_id is not None
+        on = state.value == "on"
+        if on and not self.bot.settings.message_content_intent:
+            await interaction.response.send_message(
+                needs_intent("The safety watch"), ephemeral=True
+            )
+            return
+        saved = await self.bot.services.setup.set_safety_watch(interaction.guild_id, on)
+        await interaction.response.send_message(
+            safety_watch_reply(on, saved.alerts_channel_id is not None), ephemeral=True
+        )
+
+    @app_commands.command(
+        name="automod", description="Remove invite links and mass mentions in group channels"
+    )
+    @app_commands.describe(state="on: remove them, with a private note and a case; off: stop")
+    @app_commands.choices(state=ON_OFF)
+    @is_admin()
+    async def automod(
+        self, interaction: discord.Interaction[FamilyBot], state: app_commands.Choice[str]
+    ) -> None:
+        assert interaction.guild is not None
+        on = state.value == "on"
+        if on and not self.bot.settings.message_content_intent:
+            await interaction.response.send_message(needs_intent("Automod"), ephemeral=True)
+            return
+        saved = await self.bot.services.setup.set_automod(interaction.guild.id, on)
+        text = automod_reply(
+            on,
+            MASS_MENTION_THRESHOLD,
+            interaction.guild.me.guild_permissions.manage_messages,
+            saved.modlog_channel_id is not None,
+        )
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(
         name="crisis-region", description="Choose which country's crisis lines /crisis shows"

@@ -18,14 +18,22 @@ from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
+from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.discord_io import DiscordIO
+from familybot.discord_privacy import DiscordPresence
+from familybot.discord_safety import SafetyIO
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
 from familybot.services.container import Services, build_services
 from familybot.services.crisis import CrisisDirectory
 from familybot.services.events import mirror_group_changes, mirror_series_changes
 from familybot.services.reminders import PLAN_INTERVAL
+from familybot.services.retention import RetentionService
+from familybot.services.safety import SafetyService, build_safety
+from familybot.sharding import ShardFilter
 from familybot.tree import FamilyTree
+from familybot.ui.audit import record_command
+from familybot.ui.reports import REPORT_ITEMS
 from familybot.ui.resources import RESOURCE_ITEMS
 from familybot.ui.sessions import SESSION_ITEMS
 from familybot.ui.views import PERSISTENT_ITEMS
@@ -42,7 +50,13 @@ COGS: tuple[str, ...] = (
     "cogs.crisis",
     "cogs.faq",
     "cogs.resources",
+    "cogs.reports",
+    "cogs.privacy_events",
+    "cogs.safety",
 )
+
+# Jobs over the whole database (not per server): only the process running shard 0 runs them.
+PRIMARY_ONLY_JOBS: tuple[str, ...] = ("resource-review", "link-check", "backup")
 
 # Set in a command's `extras` when it must neither touch the database nor note who used it.
 NO_RECORD = "familybot_no_record"
@@ -59,19 +73,28 @@ def build_intents(settings: Settings) -> discord.Intents:
     # Guilds gives us roles and channels; nothing here needs members or message content.
     intents = discord.Intents.none()
     intents.guilds = True
+    if settings.members_intent:  # privileged: lets privacy notice a member leaving at once
+        intents.members = True
     if settings.message_content_intent:
         intents.guild_messages = True
         intents.message_content = True
     return intents
 
 
-class FamilyBot(commands.Bot):
+def _shard_ids(settings: Settings) -> dict[str, Any]:
+    # discord.py wants shard_ids absent, not None, when this process runs every shard.
+    return {"shard_ids": list(settings.shard_ids)} if settings.shard_ids is not None else {}
+
+
+class FamilyBot(commands.AutoShardedBot):
     services: Services
     db: Database
     scheduler: AsyncIOScheduler
     reminder_scheduler: ReminderScheduler
     unban_scheduler: UnbanScheduler
     crisis_directory: CrisisDirectory
+    retention: RetentionService
+    safety: SafetyService
 
     def __init__(
         self, settings: Settings, *, clock: Clock | None = None, sync_commands: bool = True
@@ -82,7 +105,12 @@ class FamilyBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=FamilyTree,
             help_command=None,
+            # None: ask Discord how many shards (one, for all but very large bots).
+            shard_count=settings.shard_count,
+            **_shard_ids(settings),
         )
+        # Which servers this process's scheduled work may touch (README "Scale-out").
+        self.shard_filter = ShardFilter.of(settings.shard_count, settings.shard_ids)
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.started_monotonic = time.monotonic()
@@ -97,8 +125,23 @@ class FamilyBot(commands.Bot):
         applied = await migrate(self.db)
         if applied:
             log.info("database migrated to version %d", applied[-1].number)
+        discord_io = DiscordIO(self)
         self.services = build_services(
-            self.db, DiscordIO(self), self.clock, self.settings.default_timezone
+            self.db,
+            discord_io,
+            self.clock,
+            self.settings.default_timezone,
+            shards=self.shard_filter,
+        )
+        # Safety watch and automod: opt-in per server, and they see text only with the intent.
+        self.safety = build_safety(
+            self.db,
+            discord_io,
+            SafetyIO(self),
+            self.services.setup,
+            self.services.crisis,
+            self.crisis_directory,
+            self.clock,
         )
         # Jobs run on this loop; the database is the truth, the scheduler only a cache.
         self.scheduler = AsyncIOScheduler(event_loop=self.loop, job_defaults=JOB_DEFAULTS)
@@ -147,8 +190,27 @@ class FamilyBot(commands.Bot):
             replace_existing=True,
             **JOB_DEFAULTS,
         )
+        # Privacy: old RSVPs and attendance, and 30 days after a member or the bot left a server.
+        self.retention = RetentionService(
+            self.services.privacy,
+            PrivacyRepository(self.db),
+            self.clock,
+            retention_days=self.settings.retention_days,
+            presence=DiscordPresence(self),
+            check_members=not self.settings.members_intent,
+            shards=self.shard_filter,
+        )
+        self.scheduler.add_job(
+            self.retention.run,
+            CronTrigger(hour=5, minute=15, timezone="UTC"),
+            id="retention",
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
         # Timed bans: jobs rebuilt from the database; bans that ended while down are lifted now.
-        self.unban_scheduler = UnbanScheduler(self.scheduler, self.services.moderation, self.clock)
+        self.unban_scheduler = UnbanScheduler(
+            self.scheduler, self.services.moderation, self.clock, self.shard_filter
+        )
         await self.unban_scheduler.start()
         try:
             await self.services.crisis.warm()
@@ -156,8 +218,15 @@ class FamilyBot(commands.Bot):
             log.exception("could not load servers' crisis regions")
         for extension in COGS:
             await self.load_extension(extension)
-        self.add_dynamic_items(*PERSISTENT_ITEMS, *SESSION_ITEMS, *RESOURCE_ITEMS)
-        if self._sync_commands:
+        self.add_dynamic_items(*PERSISTENT_ITEMS, *SESSION_ITEMS, *RESOURCE_ITEMS, *REPORT_ITEMS)
+        if not self.shard_filter.primary:
+            # Database-wide jobs run once, in the process running shard 0, not in every one.
+            for job_id in PRIMARY_ONLY_JOBS:
+                if self.scheduler.get_job(job_id) is not None:
+                    self.scheduler.remove_job(job_id)
+        log.info("scheduled work for %s", self.shard_filter.describe())
+        # Commands are global to the application: one process (shard 0's) syncs them.
+        if self._sync_commands and self.shard_filter.primary:
             await self._sync_tree()
 
     async def _sync_tree(self) -> None:
@@ -179,6 +248,8 @@ class FamilyBot(commands.Bot):
         # Tell someone privately, the next time they use the bot, that a DM did not reach them.
         if getattr(command, "extras", {}).get(NO_RECORD):
             return  # e.g. /crisis: touches no database and leaves no trace of who asked
+        # Facilitator and admin commands go in the audit log (the reply is already sent).
+        await record_command(interaction, command)
         try:
             if await self.services.sessions.take_dm_failure_notice(interaction.user.id):
                 await interaction.followup.send(DM_FAILURE_NOTICE, ephemeral=True)

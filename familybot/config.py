@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from familybot.errors import ConfigError
+from familybot.logging_setup import LOG_FORMATS
 
 # A bot token is three base64url parts joined by dots; the first is the bot's user id.
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
@@ -42,6 +43,14 @@ class Settings:
     backup_key: str | None = None
     backup_keep: int = 7
     backup_hour_utc: int = 3
+    # Privacy (README "Privacy"): RSVPs and attendance are kept this many days.
+    retention_days: int = 180
+    # The privileged Server Members intent: notice members leaving at once (else: daily check).
+    members_intent: bool = False
+    # Sharding (README "Scale-out"): None means one process runs everything.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    log_format: str = "text"  # or "json": one JSON object per line
 
     def require_token(self) -> str:
         """Return the token, or raise ConfigError explaining how to get one."""
@@ -73,6 +82,39 @@ def _parse_int(name: str, raw: str, low: int, high: int, meaning: str) -> int:
     return int(raw)
 
 
+MAX_SHARDS = 4096
+
+
+def _parse_shards(count_raw: str, ids_raw: str) -> tuple[int | None, tuple[int, ...] | None]:
+    """SHARD_COUNT (how many shards in all) and SHARD_IDS (the ones this process runs)."""
+    if not count_raw:
+        if ids_raw:
+            raise ConfigError(
+                "SHARD_IDS is set but SHARD_COUNT is not. Set SHARD_COUNT to the total number "
+                "of shards across all processes, or leave both empty to run one process."
+            )
+        return None, None
+    count = _parse_int("SHARD_COUNT", count_raw, 1, MAX_SHARDS, "the total number of shards")
+    if not ids_raw:
+        return count, None
+    parts = [p.strip() for p in ids_raw.split(",") if p.strip()]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise ConfigError(
+            f"SHARD_IDS should be this process's shard numbers separated by commas "
+            f"(for example 0,1), not {ids_raw!r}."
+        )
+    ids = tuple(int(p) for p in parts)
+    outside = [i for i in ids if i >= count]
+    if outside:
+        raise ConfigError(
+            f"SHARD_IDS has {outside[0]}, but with SHARD_COUNT={count} shards are numbered "
+            f"0 to {count - 1}."
+        )
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"SHARD_IDS lists a shard more than once: {ids_raw!r}.")
+    return count, tuple(sorted(ids))
+
+
 def load_settings(env_file: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Read settings: real environment variables win over values in the .env file."""
     file_values: dict[str, str] = {}
@@ -100,6 +142,9 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
     log_level = get("LOG_LEVEL", "INFO").upper() or "INFO"
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL should be one of {', '.join(LOG_LEVELS)}, not {log_level!r}.")
+    log_format = get("LOG_FORMAT", "text").lower() or "text"
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT should be text or json, not {log_format!r}.")
 
     tz = get("DEFAULT_TIMEZONE", "UTC") or "UTC"
     try:
@@ -133,6 +178,15 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         "the hour (UTC) of the daily backup",
     )
 
+    shard_count, shard_ids = _parse_shards(get("SHARD_COUNT"), get("SHARD_IDS"))
+    retention_days = _parse_int(
+        "RETENTION_DAYS",
+        get("RETENTION_DAYS", "180") or "180",
+        1,
+        3650,
+        "how many days RSVPs and attendance are kept",
+    )
+
     return Settings(
         discord_token=token,
         database_path=Path(get("DATABASE_PATH", "data/familybot.db") or "data/familybot.db"),
@@ -146,4 +200,9 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         backup_key=backup_key,
         backup_keep=backup_keep,
         backup_hour_utc=backup_hour,
+        retention_days=retention_days,
+        members_intent=_parse_bool("MEMBERS_INTENT", get("MEMBERS_INTENT", "false")),
+        shard_count=shard_count,
+        shard_ids=shard_ids,
+        log_format=log_format,
     )

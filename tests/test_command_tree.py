@@ -49,6 +49,8 @@ FACILITATOR_ONLY = {
     ),
 }
 ADMIN_ONLY_PREFIXES = ("setup ", "resource allow-http")
+# Admin commands that must exist (guarded by the "setup " prefix above).
+ADMIN_COMMANDS = {"setup show", "setup audit", "setup safety-watch", "setup automod"}
 MEMBER_COMMANDS = {
     "group list",
     "group info",
@@ -59,9 +61,12 @@ MEMBER_COMMANDS = {
     "my timezone",
     "my reminders",
     "my calendar",
+    "my data",
+    "my forget",
     "about",
     "faq ask",
     "crisis",
+    "ask",
     "resource suggest",
     "resource search",
     "resource list",
@@ -129,7 +134,7 @@ def check_payload(payload: dict[str, Any], depth: int = 0) -> None:
 
 
 async def test_tree_shape_and_limits(bot: FamilyBot) -> None:
-    top = bot.tree.get_commands()
+    top = bot.tree.get_commands(type=discord.AppCommandType.chat_input)
     names = [c.name for c in top]
     assert len(names) == len(set(names))
     assert len(top) <= 100
@@ -140,7 +145,7 @@ async def test_tree_shape_and_limits(bot: FamilyBot) -> None:
         # Discord caps a command's names, descriptions and choices at 4000 characters in all.
         assert text_size(payload) <= 4000, payload["name"]
     qualified = {c.qualified_name for c in walk(top)}
-    assert qualified >= FACILITATOR_ONLY | MEMBER_COMMANDS
+    assert qualified >= FACILITATOR_ONLY | MEMBER_COMMANDS | ADMIN_COMMANDS
     # /setup is hidden from members by Discord itself, too.
     setup_payload = next(p for p in payloads if p["name"] == "setup")
     assert int(setup_payload["default_member_permissions"]) == (
@@ -202,3 +207,24 @@ async def test_facilitator_role_unlocks_facilitator_commands(bot: FamilyBot) -> 
             assert await run_checks(command, facilitator), name
         if name.startswith(ADMIN_ONLY_PREFIXES):
             assert not await run_checks(command, facilitator), name
+
+
+# Message context menus (names may have spaces and capitals); anyone may use them.
+MEMBER_CONTEXT_MENUS = {"Report to facilitators"}
+
+
+async def test_context_menus_are_for_everyone_in_a_server(bot: FamilyBot) -> None:
+    menus = [
+        *bot.tree.get_commands(type=discord.AppCommandType.message),
+        *bot.tree.get_commands(type=discord.AppCommandType.user),
+    ]
+    assert {m.name for m in menus} >= MEMBER_CONTEXT_MENUS
+    plain = member_interaction(bot)
+    for menu in menus:
+        payload = menu.to_dict(bot.tree)
+        assert 1 <= len(menu.name) <= 32 and "description" not in payload, menu.name
+        assert payload["contexts"] == [0], menu.name  # servers only
+        if menu.name in MEMBER_CONTEXT_MENUS:
+            assert payload.get("default_member_permissions") is None, menu.name
+            assert getattr(menu.callback, FACILITATOR_MARK, None) is None, menu.name
+            assert await run_checks(menu, plain), menu.name  # type: ignore[arg-type]

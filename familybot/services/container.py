@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from familybot.clock import Clock
 from familybot.db.connection import Database
+from familybot.db.repositories.audit import AuditRepository
 from familybot.db.repositories.crisis_lines import CrisisLineRepository
 from familybot.db.repositories.events import EventMirrorRepository
 from familybot.db.repositories.faq import FaqRepository
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.moderation import ModerationRepository
+from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.db.repositories.reminders import ReminderRepository
+from familybot.db.repositories.reports import ReportRepository
 from familybot.db.repositories.resources import ResourceRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.db.repositories.settings import SettingsRepository
+from familybot.services.audit import AuditService
 from familybot.services.crisis_config import CrisisConfigService
+from familybot.services.diagnostics import DiagnosticsService
 from familybot.services.events import EventsService
 from familybot.services.faq import FaqService
 from familybot.services.groups import GroupsService
 from familybot.services.linkcheck import LinkChecker
 from familybot.services.moderation import ModerationService
 from familybot.services.ports import DiscordPort
+from familybot.services.privacy import KeptRecord, PrivacyService, UserDataHolder
 from familybot.services.reminders import Dispatcher, Planner
+from familybot.services.reports import ReportsService
 from familybot.services.resources import ResourcesService
 from familybot.services.sessions import SessionsService
 from familybot.services.setup import SetupService
+from familybot.sharding import ALL, ShardFilter
 
 
 @dataclass
@@ -44,10 +52,38 @@ class Services:
     faq: FaqService
     resources: ResourcesService
     link_checker: LinkChecker
+    audit: AuditService
+    diagnostics: DiagnosticsService
+    reports: ReportsService
+    privacy: PrivacyService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.privacy = PrivacyService(
+            PrivacyRepository(self.db), self.user_data_holders(), self.clock
+        )
+
+    def user_data_holders(self) -> list[tuple[str, UserDataHolder]]:
+        """Every service that stores something about a person, by the name its part of
+        /my data carries: /my forget and the retention purges ask each one. A new feature that
+        stores user ids adds itself here."""
+        return [
+            ("groups", self.groups),
+            ("sessions", self.sessions),
+            ("moderation", self.moderation),
+            ("crisis_lines", self.crisis),
+            ("faq", self.faq),
+            ("resources", self.resources),
+            ("reports", self.reports),
+            ("audit_log", KeptRecord(self.audit)),  # append-only: the server's record
+        ]
 
 
 def build_services(
-    db: Database, discord: DiscordPort, clock: Clock, default_timezone: str
+    db: Database,
+    discord: DiscordPort,
+    clock: Clock,
+    default_timezone: str,
+    shards: ShardFilter = ALL,
 ) -> Services:
     settings_repo = SettingsRepository(db)
     group_repo = GroupRepository(db)
@@ -55,8 +91,8 @@ def build_services(
     reminder_repo = ReminderRepository(db)
     setup = SetupService(settings_repo, clock, default_timezone)
     groups = GroupsService(db, group_repo, settings_repo, discord, clock)
-    planner = Planner(db, session_repo, group_repo, reminder_repo, clock)
-    dispatcher = Dispatcher(db, session_repo, group_repo, reminder_repo, discord, clock)
+    planner = Planner(db, session_repo, group_repo, reminder_repo, clock, shards)
+    dispatcher = Dispatcher(db, session_repo, group_repo, reminder_repo, discord, clock, shards)
     sessions = SessionsService(
         db, session_repo, group_repo, reminder_repo, groups, setup, discord, clock
     )
@@ -67,7 +103,13 @@ def build_services(
     groups.on_group_changed = sessions.group_changed
     # Discord's Events panel; the bot composes its sync into the hooks above.
     events = EventsService(
-        EventMirrorRepository(db), settings_repo, group_repo, session_repo, discord, clock
+        EventMirrorRepository(db),
+        settings_repo,
+        group_repo,
+        session_repo,
+        discord,
+        clock,
+        shards=shards,
     )
     return Services(
         db=db,
@@ -84,4 +126,7 @@ def build_services(
         faq=FaqService(FaqRepository(db), clock),
         resources=ResourcesService(ResourceRepository(db), settings_repo, setup, discord, clock),
         link_checker=LinkChecker(ResourceRepository(db), clock),
+        audit=AuditService(AuditRepository(db), group_repo, clock),
+        diagnostics=DiagnosticsService(settings_repo, group_repo),
+        reports=ReportsService(ReportRepository(db), settings_repo, discord, clock),
     )

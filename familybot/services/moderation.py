@@ -36,6 +36,7 @@ from familybot.services.moderation_rules import (
     refusal,
 )
 from familybot.services.ports import DiscordPort, ModLogEntry, Notice
+from familybot.sharding import ALL, ShardFilter
 
 log = logging.getLogger(__name__)
 
@@ -314,8 +315,10 @@ class ModerationService:
         return case
 
     # --- timed bans ---------------------------------------------------------------------------
-    async def pending_unbans(self) -> list[tuple[int, datetime]]:
-        return [(u.case_id, u.due_at) for u in await self._repo.pending_unbans()]
+    async def pending_unbans(self, shards: ShardFilter = ALL) -> list[tuple[int, datetime]]:
+        """Timed bans still to lift, in servers on this process's shards."""
+        pending = await self._repo.pending_unbans()
+        return [(u.case_id, u.due_at) for u in pending if shards.owns(u.guild_id)]
 
     async def lift_timed_ban(self, ban_case_id: int) -> datetime | None:
         """Lift one timed ban if it is due. Returns when to try again, or None when settled."""
@@ -360,8 +363,36 @@ class ModerationService:
         log.info("timed ban lifted guild=%d case=%d", due.guild_id, ban_case_id)
         return None
 
-    async def delete_user_data(self, user_id: int) -> None:
-        """Moderation cases are the server's record and are kept (PRODUCT.md, /my forget)."""
+    # --- privacy ------------------------------------------------------------------------------
+    async def delete_user_data(self, user_id: int) -> int:
+        """Cases are the server's record and stay (PRODUCT.md, /my forget); the facilitators'
+        private notes about the person are not a moderation action, and go."""
+        return await self._repo.forget_user(user_id)
+
+    async def delete_user_guild_data(self, guild_id: int, user_id: int) -> int:
+        return await self._repo.forget_user(user_id, guild_id)
 
     async def export_user_data(self, user_id: int) -> dict[str, object]:
-        return {"moderation": "Moderation cases are kept as the server's record."}
+        cases = await self._repo.about_user(user_id)
+        return {
+            "note": "Moderation cases are kept as the server's record, even after /my forget. "
+            "Facilitators' private notes about you are listed without their text, and are "
+            "removed by /my forget.",
+            "cases_about_you": [
+                {
+                    "guild_id": str(c.guild_id),
+                    "case": c.number,
+                    "action": c.action,
+                    "created_at": c.created_at.isoformat(),
+                    "reason": None if c.action == Action.NOTE.value else c.reason,
+                    "expires_at": c.expires_at.isoformat() if c.expires_at else None,
+                }
+                for c in cases
+                if c.target_id == user_id
+            ],
+            "cases_you_acted_on": [
+                {"guild_id": str(c.guild_id), "case": c.number, "action": c.action}
+                for c in cases
+                if c.actor_id == user_id and c.target_id != user_id
+            ],
+        }

@@ -12,6 +12,7 @@ from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.reminders import ReminderRepository
+from familybot.db.repositories.session_privacy import SessionPrivacyRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
 from familybot.models import (
@@ -161,6 +162,7 @@ class SessionsService:
         self._setup = setup
         self._discord = discord
         self._clock = clock
+        self._privacy = SessionPrivacyRepository(db)
         # Called with series ids whenever what is due may have changed (the bot re-plans
         # reminders and refreshes its scheduler there).
         self.on_change: ChangeHook = _no_hook
@@ -617,3 +619,13 @@ class SessionsService:
             return False
         await self._reminders.mark_dm_failures_notified(user_id, self._clock.now())
         return True
+
+    # --- privacy (services/privacy.py calls these) -----------------------------------------
+    async def export_user_data(self, user_id: int) -> dict[str, object]:
+        return await self._privacy.export(user_id)
+
+    async def delete_user_data(self, user_id: int) -> int:
+        return await self._privacy.forget(user_id)
+
+    async def delete_user_guild_data(self, guild_id: int, user_id: int) -> int:
+        return await self._privacy.forget(user_id, guild_id)

@@ -28,7 +28,7 @@ import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,27 @@ class _Failure:
     body: Any
     headers: dict[str, str]
     times: int
+    after_handling: bool = False  # the request takes effect, then the failure is answered
+
+
+@dataclass
+class _GatewaySession:
+    """One IDENTIFY: its shard, its socket (while connected) and its events for RESUME."""
+
+    session_id: str
+    shard: tuple[int, int] | None  # (shard id, shard count); None: every server
+    ws: web.WebSocketResponse | None
+    live: bool = False
+    seq: int = 0
+    log: list[JSON] = field(default_factory=list)
+
+    def owns(self, guild_id: int | None) -> bool:
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        if guild_id is None:
+            return shard_id == 0  # Discord sends DMs (no server) on shard 0
+        return (guild_id >> 22) % count == shard_id
 
 
 def point_discord_py_at(fake: FakeDiscord) -> Callable[[], None]:
@@ -131,11 +152,9 @@ class FakeDiscord(InteractionMixin):
         self._accepted_at: collections.deque[float] = collections.deque()  # within the window
         self._failures: list[_Failure] = []
         # gateway
-        self.session_id: str | None = None
-        self._seq = 0
-        self._event_log: list[JSON] = []
-        self._ws: web.WebSocketResponse | None = None
-        self._ws_identified = False
+        self.session_id: str | None = None  # the latest session's
+        self._sessions: dict[str, _GatewaySession] = {}
+        self._sockets: set[web.WebSocketResponse] = set()
         self.identify_payloads: list[JSON] = []
         self.gateway_ops: list[JSON] = []  # every frame the bot sent (except heartbeats)
         self.gateway_connects: list[tuple[str, dict[str, str]]] = []  # (path, query)
@@ -143,6 +162,8 @@ class FakeDiscord(InteractionMixin):
         self.identified = asyncio.Event()
         self.resumed = asyncio.Event()
         self._request_seen = asyncio.Event()
+        #: Called with each request once answered (tests snapshot state as it was then).
+        self.request_hooks: list[Callable[[Recorded], None]] = []
         self._runner: web.AppRunner | None = None
 
     # lifecycle ----------------------------------------------------------------------------
@@ -170,8 +191,9 @@ class FakeDiscord(InteractionMixin):
         self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close(code=1001)
+        for ws in list(self._sockets):
+            if not ws.closed:
+                await ws.close(code=1001)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -262,8 +284,13 @@ class FakeDiscord(InteractionMixin):
         body: Any = None,
         times: int = 1,
         headers: dict[str, str] | None = None,
+        *,
+        after_handling: bool = False,
     ) -> None:
         """The next ``times`` matching requests fail with ``status``.
+
+        ``after_handling=True``: the request takes effect first (e.g. the message is created)
+        and only then is the failure answered, like a 5xx whose work was in fact done.
 
         status=429 without body → a per-route rate limit with retry_after 0.05s.  Note that
         discord.py sleeps 1+2n s before retrying a 500/502/504, so prefer 4xx in fast tests."""
@@ -279,7 +306,9 @@ class FakeDiscord(InteractionMixin):
             hdrs.setdefault("X-RateLimit-Scope", "user")
             hdrs.setdefault("Via", "1.1 google")
         self._failures.append(
-            _Failure(method.upper(), re.compile(path_regex), status, body, hdrs, times)
+            _Failure(
+                method.upper(), re.compile(path_regex), status, body, hdrs, times, after_handling
+            )
         )
 
     # REST plumbing ------------------------------------------------------------------------
@@ -346,9 +375,15 @@ class FakeDiscord(InteractionMixin):
             },
         )
 
-    def _injected_failure(self, method: str, path: str) -> web.Response | None:
+    def _injected_failure(
+        self, method: str, path: str, *, after_handling: bool = False
+    ) -> web.Response | None:
         for failure in self._failures:
-            if failure.method == method and failure.path_regex.fullmatch(path):
+            if (
+                failure.method == method
+                and failure.path_regex.fullmatch(path)
+                and failure.after_handling == after_handling
+            ):
                 failure.times -= 1
                 if failure.times <= 0:
                     self._failures.remove(failure)
@@ -387,6 +422,8 @@ class FakeDiscord(InteractionMixin):
         except ApiError as exc:
             response = _json_response(exc.status, exc.body())
         rec.status = response.status
+        for hook in self.request_hooks:
+            hook(rec)
         self._request_seen.set()
         return response
 
@@ -408,6 +445,9 @@ class FakeDiscord(InteractionMixin):
         req = Req(rec.method, rec.path, params, rec.query, body, files)
         try:
             result = await route.handler(req)
+            late = self._injected_failure(rec.method, rec.path, after_handling=True)
+            if late is not None:
+                return late
         except ApiError:
             raise
         except Exception:
@@ -421,48 +461,80 @@ class FakeDiscord(InteractionMixin):
         return _json_response(200, result)
 
     # Gateway ------------------------------------------------------------------------------
+    # One session per IDENTIFY. A session that identified with `shard: [id, count]` receives
+    # only the events of servers on that shard (and DMs on shard 0), as Discord does; one
+    # without a shard field receives everything. Several sessions may be live at once.
     async def wait_until_identified(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         await asyncio.wait_for(self.identified.wait(), timeout)
 
     @property
     def connected(self) -> bool:
-        return self._ws is not None and not self._ws.closed and self._ws_identified
+        return any(s.live for s in self._sessions.values())
+
+    @property
+    def live_shards(self) -> list[tuple[int, int] | None]:
+        """(shard id, shard count) of every live session; None for an unsharded one."""
+        return [s.shard for s in self._sessions.values() if s.live]
 
     async def _send(self, ws: web.WebSocketResponse, frame: JSON) -> None:
         if not ws.closed:
             await ws.send_str(json.dumps(frame))
 
+    async def _send_to(self, session: _GatewaySession, event: str, data: JSON) -> None:
+        session.seq += 1
+        frame = {"op": 0, "t": event, "s": session.seq, "d": data}
+        session.log.append(frame)  # kept for RESUME replay while the session is offline
+        if session.live and session.ws is not None:
+            await self._send(session.ws, frame)
+
+    @staticmethod
+    def _event_guild(event: str, data: JSON) -> int | None:
+        if data.get("guild_id"):
+            return int(data["guild_id"])
+        if event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE") and data.get("id"):
+            return int(data["id"])
+        return None
+
     async def dispatch(self, event: str, data: JSON) -> None:
-        """Sends a DISPATCH (op 0) event to the bot (kept for RESUME replay if offline)."""
-        self._seq += 1
-        frame = {"op": 0, "t": event, "s": self._seq, "d": data}
-        self._event_log.append(frame)
-        if self._ws is not None and self._ws_identified:
-            await self._send(self._ws, frame)
+        """Sends a DISPATCH (op 0) event to the session(s) of the event's server's shard."""
+        guild_id = self._event_guild(event, data)
+        for session in list(self._sessions.values()):
+            if session.owns(guild_id):
+                await self._send_to(session, event, data)
 
-    async def drop_connection(self, code: int = 4000) -> None:
-        """Closes the socket abnormally; discord.py should RESUME via resume_gateway_url."""
-        if self._ws is not None:
-            self._ws_identified = False
-            await self._ws.close(code=code)
+    def _targets(self, shard: int | None) -> list[_GatewaySession]:
+        return [
+            s
+            for s in self._sessions.values()
+            if s.live and (shard is None or (s.shard or (0, 1))[0] == shard)
+        ]
 
-    async def send_reconnect(self) -> None:
+    async def drop_connection(self, code: int = 4000, *, shard: int | None = None) -> None:
+        """Closes the socket(s) abnormally; discord.py should RESUME via resume_gateway_url."""
+        for session in self._targets(shard):
+            session.live = False
+            if session.ws is not None:
+                await session.ws.close(code=code)
+
+    async def send_reconnect(self, *, shard: int | None = None) -> None:
         """op 7 RECONNECT."""
-        if self._ws is not None:
-            await self._send(self._ws, {"op": 7, "d": None, "s": None, "t": None})
+        for session in self._targets(shard):
+            if session.ws is not None:
+                await self._send(session.ws, {"op": 7, "d": None, "s": None, "t": None})
 
-    async def invalidate_session(self, resumable: bool = False) -> None:
+    async def invalidate_session(
+        self, resumable: bool = False, *, shard: int | None = None
+    ) -> None:
         """op 9 INVALID_SESSION; the bot re-IDENTIFYs when not resumable."""
-        if self._ws is not None:
-            await self._send(self._ws, {"op": 9, "d": resumable, "s": None, "t": None})
+        for session in self._targets(shard):
+            if session.ws is not None:
+                await self._send(session.ws, {"op": 9, "d": resumable, "s": None, "t": None})
 
     async def _handle_gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
         await ws.prepare(request)
         self.gateway_connects.append((request.path, dict(request.query)))
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close(code=4000)
-        self._ws, self._ws_identified = ws, False
+        self._sockets.add(ws)
         await self._send(
             ws,
             {
@@ -479,8 +551,10 @@ class FakeDiscord(InteractionMixin):
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
-            if self._ws is ws:
-                self._ws_identified = False
+            self._sockets.discard(ws)
+            for session in self._sessions.values():
+                if session.ws is ws:
+                    session.live = False
         return ws
 
     async def _on_gateway_frame(self, ws: web.WebSocketResponse, frame: JSON) -> None:
@@ -501,10 +575,27 @@ class FakeDiscord(InteractionMixin):
         if data.get("token") not in (self.token, f"Bot {self.token}"):
             await ws.close(code=4004, message=b"Authentication failed.")
             return
+        raw_shard = data.get("shard")
+        shard: tuple[int, int] | None = None
+        if raw_shard is not None:
+            shard_id, count = int(raw_shard[0]), int(raw_shard[1])
+            if not 0 <= shard_id < count:
+                await ws.close(code=4010, message=b"Invalid shard.")
+                return
+            shard = (shard_id, count)
         self.identify_payloads.append(data)
-        self.session_id = uuid.uuid4().hex
-        self._ws_identified = True
-        await self.dispatch(
+        # A new IDENTIFY for a shard replaces that shard's earlier session (and its socket).
+        for old_id, old in list(self._sessions.items()):
+            if old.shard == shard or old.ws is ws:
+                del self._sessions[old_id]
+                if old.ws is not None and old.ws is not ws and not old.ws.closed:
+                    await old.ws.close(code=4000)
+        session = _GatewaySession(uuid.uuid4().hex, shard, ws, live=True)
+        self._sessions[session.session_id] = session
+        self.session_id = session.session_id
+        guilds = [g for g in self.guilds if session.owns(g)]
+        await self._send_to(
+            session,
             "READY",
             {
                 "v": 10,
@@ -513,11 +604,11 @@ class FakeDiscord(InteractionMixin):
                     "verified": True,
                     "mfa_enabled": False,
                 },
-                "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
-                "session_id": self.session_id,
+                "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
+                "session_id": session.session_id,
                 "session_type": "normal",
                 "resume_gateway_url": self.resume_gateway_url,
-                "shard": [0, 1],
+                "shard": list(shard or (0, 1)),
                 "application": {"id": str(self.application_id), "flags": 0},
                 "private_channels": [],
                 "relationships": [],
@@ -528,23 +619,23 @@ class FakeDiscord(InteractionMixin):
                 "_trace": ["fake-discord"],
             },
         )
-        for gid in self.guilds:
-            await self.dispatch("GUILD_CREATE", self.guild_payload(gid))
+        for gid in guilds:
+            await self._send_to(session, "GUILD_CREATE", self.guild_payload(gid))
         self.identified.set()
 
     async def _resume(self, ws: web.WebSocketResponse, data: JSON) -> None:
-        if data.get("session_id") != self.session_id or data.get("token") not in (
-            self.token,
-            f"Bot {self.token}",
-        ):
+        session = self._sessions.get(str(data.get("session_id")))
+        if session is None or data.get("token") not in (self.token, f"Bot {self.token}"):
             await self._send(ws, {"op": 9, "d": False, "s": None, "t": None})
             return
-        self._ws_identified = True
+        if session.ws is not None and session.ws is not ws and not session.ws.closed:
+            await session.ws.close(code=4000)
+        session.ws, session.live = ws, True
         last = int(data.get("seq") or 0)
-        for frame in self._event_log:
+        for frame in list(session.log):
             if frame["s"] > last:
                 await self._send(ws, frame)
-        await self.dispatch("RESUMED", {"_trace": ["fake-discord"]})
+        await self._send_to(session, "RESUMED", {"_trace": ["fake-discord"]})
         self.resumed.set()
 
     async def _request_members(self, data: JSON) -> None:

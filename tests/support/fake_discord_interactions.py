@@ -534,14 +534,17 @@ class InteractionMixin(RestMixin):
             message = self._interaction_message(
                 handle, {"content": "", "flags": data.get("flags")}, [], extra_flags=LOADING
             )
-        elif ctype == 7:
+        elif ctype in (6, 7):
+            # A component's deferred update (6) or update (7): "@original" is then the message
+            # the component is on, as on Discord.
             original = handle.payload.get("message")
             if original is not None:
                 try:
                     message = self._message_anywhere(int(original["id"]))
                 except KeyError:
                     message = original
-                self.apply_message_edit(message, data, req.files)
+                if ctype == 7:
+                    self.apply_message_edit(message, data, req.files)
         if message is not None:
             handle.original_message = message
             resource["message"] = message

@@ -15,6 +15,7 @@ from .fake_discord_state import (
     JSON,
     MANAGE_CHANNELS,
     MANAGE_EVENTS,
+    MANAGE_MESSAGES,
     MANAGE_ROLES,
     SEND_MESSAGES,
     VIEW_CHANNEL,
@@ -93,6 +94,10 @@ class RestMixin(FakeState):
 
     #: When True, role/channel operations check the bot's permissions & role hierarchy.
     enforce_permissions: bool = True
+    #: How long (monotonic seconds) a nonce sent with `enforce_nonce` is remembered.
+    nonce_window_seconds: float = NONCE_WINDOW_SECONDS
+    #: The shard count GET /gateway/bot recommends (a bot without SHARD_COUNT uses it).
+    recommended_shards: int = 1
 
     def _init_rest(self) -> None:
         self._nonces: dict[tuple[int, str], tuple[float, JSON]] = {}
@@ -225,7 +230,7 @@ class RestMixin(FakeState):
     async def _get_gateway_bot(self, req: Req) -> JSON:
         return {
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.recommended_shards,
             "session_start_limit": {
                 "total": 1000,
                 "remaining": 999,
@@ -565,7 +570,7 @@ class RestMixin(FakeState):
         key = (cid, str(nonce))
         if nonce is not None and body.get("enforce_nonce"):
             hit = self._nonces.get(key)
-            if hit and time.monotonic() - hit[0] < NONCE_WINDOW_SECONDS:
+            if hit and time.monotonic() - hit[0] < self.nonce_window_seconds:
                 return hit[1]
         msg = self.store_message(self.message_payload(cid, body, attachments=req.files))
         if nonce is not None:
@@ -616,6 +621,9 @@ class RestMixin(FakeState):
     async def _delete_message(self, req: Req) -> None:
         cid = req.int_param("channel_id")
         msg = self.find_message(cid, req.params["message_id"])
+        if msg["author"]["id"] != str(self.bot_user_id) and "guild_id" in msg:
+            # Someone else's message: Discord wants Manage Messages in that channel.
+            self._require(int(msg["guild_id"]), MANAGE_MESSAGES, cid)
         self.messages[cid].remove(msg)
         event: JSON = {"id": msg["id"], "channel_id": msg["channel_id"]}
         if "guild_id" in msg:

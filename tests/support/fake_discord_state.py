@@ -8,12 +8,14 @@ from __future__ import annotations
 import itertools
 import re
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 JSON = dict[str, Any]
+DISCORD_EPOCH_MS = 1420070400000
 
 # Permission bits (subset) ------------------------------------------------------------------
 CREATE_INSTANT_INVITE = 1 << 0
@@ -121,6 +123,7 @@ class Recorded:
     status: int = 0
     route_name: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived (for Retry-After checks)
 
     def matches(self, method: str, path_regex: str) -> bool:
         return self.method == method.upper() and re.fullmatch(path_regex, self.path) is not None
@@ -173,9 +176,20 @@ class FakeState:
     async def dispatch(self, event: str, data: JSON) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    #: When True, new ids are snowflakes of the current wall-clock time (still increasing),
+    #: so `history(after=<datetime>)` finds messages the way it does on Discord. The crash
+    #: test needs this: the bot looks for an interrupted reminder by time.
+    time_based_ids: bool = False
+
     # ids ----------------------------------------------------------------------------------
     def next_id(self) -> int:
-        return next(self._ids)
+        nid = next(self._ids)
+        if self.time_based_ids:
+            stamp = (int(datetime.now(UTC).timestamp() * 1000) - DISCORD_EPOCH_MS) << 22
+            if stamp > nid:
+                self._ids = itertools.count(stamp + 1)
+                nid = stamp
+        return nid
 
     # users --------------------------------------------------------------------------------
     def add_user(
@@ -227,8 +241,9 @@ class FakeState:
         *,
         bot_permissions: int = DEFAULT_BOT_PERMISSIONS,
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
+        guild_id: int | None = None,  # e.g. to put the server on a chosen gateway shard
     ) -> int:
-        gid = self.next_id()
+        gid = guild_id if guild_id is not None else self.next_id()
         owner = owner_id if owner_id is not None else self.add_user(name="guild-owner")
         if owner not in self.users:
             self.add_user(owner)

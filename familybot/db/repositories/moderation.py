@@ -240,3 +240,31 @@ class ModerationRepository:
         await self._db.execute(
             "UPDATE scheduled_unbans SET attempts = attempts + 1 WHERE case_id = ?", (case_id,)
         )
+
+    # --- privacy ------------------------------------------------------------------------------
+    async def about_user(self, user_id: int) -> list[Case]:
+        """Cases about them or by them, in every server."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM mod_cases WHERE target_id = ? OR actor_id = ? ORDER BY guild_id, number",
+            (user_id, user_id),
+        )
+        return [_case(r) for r in rows]
+
+    async def forget_user(self, user_id: int, guild_id: int | None = None) -> int:
+        """Remove the facilitators' notes about them and settled timed-ban rows; every other
+        case stays as the server's record. A timed ban still to be lifted stays too, or it
+        would never end."""
+        scope = "(? IS NULL OR guild_id = ?)"
+        notes = f"SELECT id FROM mod_cases WHERE action = 'note' AND target_id = ? AND {scope}"
+        params = (user_id, guild_id, guild_id)
+        async with self._db.transaction():
+            await self._db.execute(
+                f"DELETE FROM case_reason_history WHERE case_id IN ({notes})", params
+            )
+            gone = await self._db.execute(f"DELETE FROM mod_cases WHERE id IN ({notes})", params)
+            lifted = await self._db.execute(
+                "DELETE FROM scheduled_unbans WHERE user_id = ? AND lifted_at IS NOT NULL "
+                f"AND {scope}",
+                params,
+            )
+        return gone.rowcount + lifted.rowcount
