@@ -36,6 +36,7 @@ BOT_CONTACT_ACCESS = discord.PermissionOverwrite(
     read_message_history=True,
     manage_channels=True,
 )
+NO_ACCESS = discord.PermissionOverwrite(view_channel=False)
 NO_ROLE = (
     "The facilitator role set up for this server no longer exists, so I couldn't bring the "
     "facilitators in. Nothing was opened; please ask an admin to run `/setup facilitator-role`."
@@ -76,7 +77,10 @@ class ThreadsIO:
         if role is None:
             raise DiscordActionFailed(NO_ROLE)
         parent = guild.get_channel(contact.channel_id)
-        if parent is not None and thread_possible(parent, role, guild.me):
+        # A report about a facilitator must not reach them: a role mention would bring them
+        # into a thread, so they get a private channel with a deny of their own instead.
+        shut_out = await self._reported_facilitator(guild, role, contact)
+        if shut_out is None and parent is not None and thread_possible(parent, role, guild.me):
             assert isinstance(parent, discord.TextChannel)
             try:
                 return await self._open_thread(parent, role, contact)
@@ -89,7 +93,24 @@ class ThreadsIO:
                     error.status,
                     error.code,
                 )
-        return await self._open_channel(guild, role, contact)
+        return await self._open_channel(guild, role, contact, shut_out=shut_out)
+
+    async def _reported_facilitator(
+        self, guild: discord.Guild, role: discord.Role, contact: PrivateContact
+    ) -> int | None:
+        """The reported author's id when they are a facilitator (or might be: unknown)."""
+        author_id = contact.reported_author_id
+        if author_id is None:
+            return None
+        try:
+            member = guild.get_member(author_id) or await guild.fetch_member(author_id)
+        except discord.NotFound:
+            return None  # no longer on the server: nothing to keep them out of
+        except discord.HTTPException:
+            return author_id  # can't tell: keep them out to be safe
+        if role in member.roles or member.guild_permissions.manage_threads:
+            return author_id
+        return None
 
     async def _open_thread(
         self, parent: discord.TextChannel, role: discord.Role, contact: PrivateContact
@@ -110,7 +131,12 @@ class ThreadsIO:
         return PrivateSpace(channel_id=thread.id, is_thread=True)
 
     async def _open_channel(
-        self, guild: discord.Guild, role: discord.Role, contact: PrivateContact
+        self,
+        guild: discord.Guild,
+        role: discord.Role,
+        contact: PrivateContact,
+        *,
+        shut_out: int | None = None,
     ) -> PrivateSpace:
         mine = guild.me.guild_permissions
         if not (mine.manage_channels and mine.manage_roles):
@@ -124,6 +150,9 @@ class ThreadsIO:
             discord.Object(contact.member_id, type=discord.Member): CONTACT_ACCESS,
             guild.me: BOT_CONTACT_ACCESS,
         }
+        if shut_out is not None:
+            # A member's own overwrite wins over their roles' (Administrators still see all).
+            overwrites[discord.Object(shut_out, type=discord.Member)] = NO_ACCESS
         try:
             channel = await guild.create_text_channel(
                 contact.name, overwrites=overwrites, reason=REASON

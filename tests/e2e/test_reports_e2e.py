@@ -202,6 +202,25 @@ async def test_a_refused_thread_falls_back_to_a_private_channel(rw: World) -> No
     assert "private channel" in choice.responses[-1]["body"]["content"]
 
 
+async def test_a_report_about_a_facilitator_is_kept_from_them(rw: World) -> None:
+    fake = rw.fake
+    other = fake.add_member(rw.guild_id, name="fac2", roles=[rw.facilitator_role])
+    message_id = post_in_general(rw, rw.facilitator, "something a facilitator said")
+    choice = await report(rw, rw.bob, message_id, "unkind")
+    # No thread: the role mention would have brought the reported facilitator in.
+    assert threads_created(rw) == []
+    channel = fake.channel_named(rw.guild_id, "private-report-1")
+    assert channel is not None
+    channel_id = int(channel["id"])
+    can_see = {
+        uid
+        for uid in (rw.alice, rw.bob, rw.carol, rw.facilitator, other)
+        if fake.permissions_in(channel_id, uid) & VIEW_CHANNEL
+    }
+    assert can_see == {rw.bob, other}
+    assert "private channel" in choice.responses[-1]["body"]["content"]
+
+
 async def test_refusals_change_nothing(rw: World) -> None:
     fake = rw.fake
     own = post_in_general(rw, rw.bob, "my own words")
