@@ -21,6 +21,7 @@ from familybot.services.moderation_rules import (
     Person,
     parse_duration,
 )
+from familybot.ui.audit import AUDIT_RESULT, AuditResult
 from familybot.ui.moderation import action_name, case_embed, history_embed
 from familybot.ui.text import clip, defuse
 
@@ -118,6 +119,8 @@ class Moderation(
         service.validate(request)  # refusals answer at once, with nothing stored or sent
         await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await service.act(request)
+        if outcome.error:  # the case is stored as failed: the audit log says so too
+            interaction.extras[AUDIT_RESULT] = AuditResult.FAILED
         await interaction.followup.send(render(outcome), ephemeral=True)
 
     def _on_member(

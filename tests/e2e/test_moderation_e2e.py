@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from familybot.db.connection import Database
-from tests.e2e.harness import World, text_of
+from tests.e2e.harness import World, eventually, text_of
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_discord_moderation import MODERATE_MEMBERS, install, snowflake_at
 from tests.support.fake_discord_state import (
@@ -171,6 +171,11 @@ async def test_a_refused_call_is_recorded_as_failed(mw: World) -> None:
     assert "recorded as **failed**" in h.responses[-1]["body"]["content"]
     assert (await rows(mw, "SELECT status FROM mod_cases"))[0]["status"] == "failed"
     assert "Failed" in modlog_posts(mw)[-1]
+    # The audit log says the same (written just after the reply).
+    audit = await eventually(
+        lambda: rows(mw, "SELECT action, result FROM audit_log WHERE action = 'mod.kick'")
+    )
+    assert audit == [{"action": "mod.kick", "result": "failed"}]
 
 
 async def test_purge_bulk_deletes_only_recent_messages(mw: World) -> None:
