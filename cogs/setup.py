@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from familybot.bot import FamilyBot
 from familybot.checks import is_admin
+from familybot.errors import UserFacingError
 from familybot.services.audit import AUDIT_SHOW_DEFAULT, AUDIT_SHOW_MAX
 from familybot.services.automod import MASS_MENTION_THRESHOLD
 from familybot.services.crisis import REGION_NAMES
@@ -80,11 +81,8 @@ class Setup(
     ) -> None:
         """Store a facilitators-only channel; refuse one that everyone can see."""
         assert interaction.guild_id is not None
-        if not _is_private(channel):
-            await interaction.response.send_message(
-                f"That channel is visible to everyone. {refusal}", ephemeral=True
-            )
-            return
+        if not _is_private(channel):  # raised, so the audit log records a refusal
+            raise UserFacingError(f"That channel is visible to everyone. {refusal}")
         await save(interaction.guild_id, channel.id)
         await interaction.response.send_message(
             f"Done. {done.format(channel=channel_mention(channel.id))}", ephemeral=True

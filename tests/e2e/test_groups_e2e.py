@@ -55,6 +55,10 @@ async def test_setup_commands(world: World) -> None:
         world.admin, "setup", "alerts", channel=world.fake.guilds[world.guild_id].general_channel_id
     )
     assert h.ephemeral and "visible to everyone" in h.content
+    refused = await eventually(
+        lambda: rows(world, "SELECT action FROM audit_log WHERE result = 'refused'")
+    )
+    assert refused == [{"action": "setup.alerts"}]
     h = await world.run(world.admin, "setup", "timezone", tz="Europe/London")
     assert h.ephemeral and "Europe/London" in h.content
     h = await world.run(world.admin, "setup", "timezone", tz="Mars/Base")
