@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from familybot.bot import FamilyBot
 from familybot.checks import is_facilitator
+from familybot.db.repositories.audit import AuditResult
 from familybot.errors import UserFacingError
 from familybot.services.moderation import CaseOutcome, ModRequest
 from familybot.services.moderation_rules import (
@@ -21,7 +22,7 @@ from familybot.services.moderation_rules import (
     Person,
     parse_duration,
 )
-from familybot.ui.audit import AUDIT_RESULT, AuditResult
+from familybot.ui.audit import AUDIT_RESULT
 from familybot.ui.moderation import action_name, case_embed, history_embed
 from familybot.ui.text import clip, defuse
 

@@ -116,6 +116,7 @@ class FamilyBot(commands.AutoShardedBot):
         self.started_monotonic = time.monotonic()
         self.version = __version__
         self._sync_commands = sync_commands
+        self._completion_hooks: set[asyncio.Task[Any]] = set()
 
     async def setup_hook(self) -> None:
         # Crisis lines first and from the shipped file alone: /crisis must work without the db.
@@ -248,13 +249,20 @@ class FamilyBot(commands.AutoShardedBot):
         # Tell someone privately, the next time they use the bot, that a DM did not reach them.
         if getattr(command, "extras", {}).get(NO_RECORD):
             return  # e.g. /crisis: touches no database and leaves no trace of who asked
-        # Facilitator and admin commands go in the audit log (the reply is already sent).
-        await record_command(interaction, command)
+        # close() waits for these, so a command finishing at shutdown still gets its entry.
+        task = asyncio.current_task()
+        if task is not None:
+            self._completion_hooks.add(task)
         try:
+            # Facilitator and admin commands go in the audit log (the reply is already sent).
+            await record_command(interaction, command)
             if await self.services.sessions.take_dm_failure_notice(interaction.user.id):
                 await interaction.followup.send(DM_FAILURE_NOTICE, ephemeral=True)
         except discord.HTTPException:
             log.warning("could not deliver dm-failure notice user=%d", interaction.user.id)
+        finally:
+            if task is not None:
+                self._completion_hooks.discard(task)
 
     async def scheduled_backup(self) -> None:
         """The daily backup into BACKUP_DIR, keeping BACKUP_KEEP; a failure is logged only."""
@@ -286,6 +294,8 @@ class FamilyBot(commands.AutoShardedBot):
         services = getattr(self, "services", None)
         if services is not None:
             await services.events.settle(timeout=5)
+        if self._completion_hooks:  # audit entries and notices of commands just answered
+            await asyncio.wait(set(self._completion_hooks), timeout=5)
         await super().close()
         db = getattr(self, "db", None)
         if db is not None:
