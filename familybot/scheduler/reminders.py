@@ -51,6 +51,9 @@ class ReminderScheduler:
         self._clock = clock
         # Due-jobs only for instants of our shards' reminders (the dispatcher filters alike).
         self._shards = dispatcher.shards
+        # A date job leaves the job store when it starts: these are the ones still running,
+        # so a replan doesn't add a twin that APScheduler would refuse (max_instances).
+        self._running: set[int] = set()
 
     async def start(self) -> None:
         self._scheduler.add_job(
@@ -76,6 +79,8 @@ class ReminderScheduler:
             job_id = due_job_id(instant)
             if self._scheduler.get_job(job_id) is not None:
                 continue
+            if int(instant.timestamp()) in self._running:
+                continue
             # Start a little early: the database work happens before the instant, and the
             # reminders are handed to the sender at the instant itself.
             self._scheduler.add_job(
@@ -87,4 +92,11 @@ class ReminderScheduler:
             )
 
     async def dispatch(self, due_unix: int | None = None) -> None:
-        await self._dispatcher.dispatch(from_unix(due_unix) if due_unix is not None else None)
+        if due_unix is None:
+            await self._dispatcher.dispatch(None)
+            return
+        self._running.add(due_unix)
+        try:
+            await self._dispatcher.dispatch(from_unix(due_unix))
+        finally:
+            self._running.discard(due_unix)

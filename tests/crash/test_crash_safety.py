@@ -130,6 +130,10 @@ def recovered_in_logs(tmp: Path) -> tuple[int, int]:
     return len(found), len(set(found))
 
 
+def count_in_logs(tmp: Path, text: str) -> int:
+    return sum(p.read_text().count(text) for p in tmp.glob("child-*.log"))
+
+
 async def run_until_killed(
     child: ChildBot,
     fake: FakeDiscord,
@@ -292,3 +296,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
         f"kill moments: {dict(Counter(k.split(':')[0] for k in kills))}"
     )
     assert sum("timed out" in k for k in kills) <= CYCLES // 2, kills
+    # A replan while a due-instant's run is still going must not add a twin job that
+    # APScheduler then refuses with a warning (it once logged hundreds of these).
+    refused = count_in_logs(tmp_path, "maximum number of running instances")
+    assert refused == 0, f"{refused} scheduler 'maximum number of running instances' warnings"
