@@ -15,6 +15,7 @@ from typing import Any
 from familybot.bot import FamilyBot
 from familybot.clock import Clock
 from familybot.config import load_settings
+from familybot.db.connection import Database
 from tests.support.fake_discord import FakeDiscord, InteractionHandle, Recorded
 from tests.support.fake_discord_interactions import EPHEMERAL
 from tests.support.fake_discord_state import VIEW_CHANNEL, ApiError
@@ -136,6 +137,15 @@ class World:
         if handle.response_type == 5:
             await handle.wait_for("followup")
         return handle
+
+
+async def rows(world: World, sql: str, *params: object) -> list[dict[str, Any]]:
+    """What the database holds now, read through a connection of the test's own."""
+    db = await Database.open(world.db_path)
+    try:
+        return [dict(r) for r in await db.fetchall(sql, params)]
+    finally:
+        await db.close()
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 3.0) -> Any:  # noqa: ASYNC109

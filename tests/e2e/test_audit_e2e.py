@@ -8,20 +8,11 @@ import sqlite3
 
 import pytest
 
-from familybot.db.connection import Database
-from tests.e2e.harness import World, custom_ids, eventually, text_of
+from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
 
 pytestmark = pytest.mark.asyncio
 
 REASON = "Please be gentle in the parents channel"
-
-
-async def rows(world: World, sql: str, *params: object) -> list[dict[str, object]]:
-    db = await Database.open(world.db_path)
-    try:
-        return [dict(r) for r in await db.fetchall(sql, params)]
-    finally:
-        await db.close()
 
 
 async def audit(world: World, count: int) -> list[dict[str, object]]:

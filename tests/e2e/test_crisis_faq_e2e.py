@@ -6,18 +6,9 @@ import logging
 
 import pytest
 
-from familybot.db.connection import Database
-from tests.e2e.harness import World, text_of
+from tests.e2e.harness import World, rows, text_of
 
 pytestmark = pytest.mark.asyncio
-
-
-async def rows(world: World, sql: str, *params: object) -> list[dict[str, object]]:
-    db = await Database.open(world.db_path)
-    try:
-        return [dict(r) for r in await db.fetchall(sql, params)]
-    finally:
-        await db.close()
 
 
 async def database_mentions(world: World, value: int) -> list[str]:

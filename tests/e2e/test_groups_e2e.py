@@ -6,19 +6,10 @@ import logging
 
 import pytest
 
-from familybot.db.connection import Database
-from tests.e2e.harness import World, custom_ids, eventually, text_of
+from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
 from tests.support.fake_discord_state import VIEW_CHANNEL
 
 pytestmark = pytest.mark.asyncio
-
-
-async def rows(world: World, sql: str, *params: object) -> list[dict[str, object]]:
-    db = await Database.open(world.db_path)
-    try:
-        return [dict(r) for r in await db.fetchall(sql, params)]
-    finally:
-        await db.close()
 
 
 async def create_group(world: World, name: str = "Parents Circle", **extra: object) -> object:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from familybot.db.connection import Database
-from tests.e2e.harness import World, eventually, text_of
+from tests.e2e.harness import World, eventually, rows, text_of
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_discord_moderation import MODERATE_MEMBERS, install, snowflake_at
 from tests.support.fake_discord_state import (
@@ -23,14 +22,6 @@ from tests.support.fakes import FakeClock
 pytestmark = pytest.mark.asyncio
 
 BOT_PERMISSIONS = DEFAULT_BOT_PERMISSIONS | KICK_MEMBERS | BAN_MEMBERS | MODERATE_MEMBERS
-
-
-async def rows(world: World, sql: str, *params: object) -> list[dict[str, object]]:
-    db = await Database.open(world.db_path)
-    try:
-        return [dict(r) for r in await db.fetchall(sql, params)]
-    finally:
-        await db.close()
 
 
 @pytest.fixture

@@ -6,21 +6,12 @@ import json
 
 import pytest
 
-from familybot.db.connection import Database
 from familybot.ui.privacy import DATA_FILENAME
-from tests.e2e.harness import World, custom_ids, eventually
+from tests.e2e.harness import World, custom_ids, eventually, rows
 
 pytestmark = pytest.mark.asyncio
 
 EPHEMERAL = 1 << 6
-
-
-async def rows(world: World, sql: str, *params: object) -> list[dict[str, object]]:
-    db = await Database.open(world.db_path)
-    try:
-        return [dict(r) for r in await db.fetchall(sql, params)]
-    finally:
-        await db.close()
 
 
 async def alice_in_a_group(world: World) -> int:

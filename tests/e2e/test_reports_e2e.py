@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from familybot.db.connection import Database
-from tests.e2e.harness import World, custom_ids, public_channel_posts, text_of
+from tests.e2e.harness import World, custom_ids, public_channel_posts, rows, text_of
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_discord_interactions import EPHEMERAL
 from tests.support.fake_discord_state import DEFAULT_BOT_PERMISSIONS, VIEW_CHANNEL
@@ -23,14 +22,6 @@ from tests.unit.test_reports_service import stored_bytes
 pytestmark = pytest.mark.asyncio
 
 MENU = "Report to facilitators"
-
-
-async def rows(world: World, sql: str, *params: object) -> list[dict[str, object]]:
-    db = await Database.open(world.db_path)
-    try:
-        return [dict(r) for r in await db.fetchall(sql, params)]
-    finally:
-        await db.close()
 
 
 def set_bot_permissions(world: World, permissions: int) -> None:

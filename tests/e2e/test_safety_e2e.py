@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from familybot.db.connection import Database
-from tests.e2e.harness import World, eventually, text_of
+from tests.e2e.harness import World, eventually, rows, text_of
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_discord_messages import user_says
 from tests.support.fake_discord_state import CHANNEL_DM, VIEW_CHANNEL
@@ -21,14 +20,6 @@ pytestmark = pytest.mark.asyncio
 
 AT_RISK = "I don't want to be here anymore"
 INVITE = "join my other server discord.gg/abc123"
-
-
-async def rows(world: World, sql: str, *params: object) -> list[dict[str, object]]:
-    db = await Database.open(world.db_path)
-    try:
-        return [dict(r) for r in await db.fetchall(sql, params)]
-    finally:
-        await db.close()
 
 
 @pytest.fixture

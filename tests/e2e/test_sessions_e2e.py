@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from familybot.db.connection import Database
-from tests.e2e.harness import World, custom_ids, eventually, text_of
+from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
 
 NY = ZoneInfo("America/New_York")
 
@@ -37,14 +36,6 @@ def at(instant: datetime) -> Iterator[None]:
 async def wake(world: World) -> None:
     assert world.bot is not None
     world.bot.scheduler.wakeup()
-
-
-async def rows(world: World, sql: str, *params: object) -> list[dict[str, Any]]:
-    db = await Database.open(world.db_path)
-    try:
-        return [dict(r) for r in await db.fetchall(sql, params)]
-    finally:
-        await db.close()
 
 
 async def setup_group(world: World) -> int:
