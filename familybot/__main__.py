@@ -69,9 +69,10 @@ async def _run(settings: Settings, token: str) -> int:
         return EXIT_CONFIG
     except discord.PrivilegedIntentsRequired:
         print(
-            "Discord refused an intent FamilyBot asked for. MESSAGE_CONTENT_INTENT is on in your "
-            ".env: either turn it off, or enable 'Message Content Intent' on the Bot page of your "
-            "application at https://discord.com/developers/applications.",
+            "Discord refused an intent FamilyBot asked for (MESSAGE_CONTENT_INTENT or "
+            "MEMBERS_INTENT is on in your .env): either turn it off, or enable 'Message Content "
+            "Intent' / 'Server Members Intent' on the Bot page of your application at "
+            "https://discord.com/developers/applications.",
             file=sys.stderr,
         )
         return EXIT_CONFIG
@@ -178,14 +179,20 @@ def cmd_check(settings: Settings) -> int:
         print(f"  - {need.permission.replace('_', ' ').title()}: to {need.reason}")
     print()
     print("Gateway intents: FamilyBot needs no privileged intents.")
-    if settings.message_content_intent:
+    wanted = [
+        (settings.message_content_intent, "MESSAGE_CONTENT_INTENT", "Message Content Intent"),
+        (settings.members_intent, "MEMBERS_INTENT", "Server Members Intent"),
+    ]
+    for on, setting, portal_name in wanted:
+        if on:
+            print(
+                f"  {setting} is on: enable '{portal_name}' on the Bot page of the developer "
+                "portal, or the bot will not start."
+            )
+    if not any(on for on, _, _ in wanted):
         print(
-            "  MESSAGE_CONTENT_INTENT is on: enable 'Message Content Intent' on the Bot page of the "
-            "developer portal, or the bot will not start."
-        )
-    else:
-        print(
-            "  Leave 'Server Members' and 'Message Content' off on the Bot page unless you enable optional features."
+            "  Leave 'Server Members' and 'Message Content' off on the Bot page unless you "
+            "enable optional features."
         )
     return 0 if problems == 0 else 1
 

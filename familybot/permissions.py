@@ -48,7 +48,10 @@ NEEDS: tuple[Need, ...] = (
     Need(
         "ban_members", "ban and unban with /mod ban and /mod unban (timed bans end by themselves)"
     ),
-    Need("manage_messages", "remove recent messages with /mod purge"),
+    Need(
+        "manage_messages",
+        "remove recent messages with /mod purge, and invite links or mass mentions (automod)",
+    ),
     Need("moderate_members", "pause a member with /mod timeout (Discord's own timeout)"),
     Need(
         "create_private_threads",

@@ -75,6 +75,20 @@ def test_check_prints_invite_url_and_intents(tmp_path: Path) -> None:
     assert "needs no privileged intents" in result.stdout
     assert "integrity ok" in result.stdout
     assert GOOD_TOKEN not in result.stdout
+    assert (
+        "Server Members Intent" not in result.stdout.split("Gateway intents:")[1].split("Leave")[0]
+    )
+
+
+def test_check_names_each_privileged_intent_the_config_turns_on(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        f"DISCORD_TOKEN={GOOD_TOKEN}\nMESSAGE_CONTENT_INTENT=true\nMEMBERS_INTENT=true\n"
+    )
+    result = familybot(tmp_path, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    intents = result.stdout.split("Gateway intents:")[1]
+    assert "enable 'Message Content Intent'" in intents
+    assert "enable 'Server Members Intent'" in intents
 
 
 def test_permissions_are_exactly_what_features_use() -> None:
