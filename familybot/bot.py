@@ -169,28 +169,6 @@ class FamilyBot(commands.AutoShardedBot):
             **JOB_DEFAULTS,
         )
         await self.reminder_scheduler.start()
-        # Resource library upkeep: Monday's review digest and a nightly link check.
-        self.scheduler.add_job(
-            self.services.resources.post_review_digest,
-            CronTrigger(day_of_week="mon", hour=9, timezone="UTC"),
-            id="resource-review",
-            replace_existing=True,
-            **JOB_DEFAULTS,
-        )
-        self.scheduler.add_job(
-            self.services.link_checker.run,
-            CronTrigger(hour=4, minute=30, timezone="UTC"),
-            id="link-check",
-            replace_existing=True,
-            **JOB_DEFAULTS,
-        )
-        self.scheduler.add_job(
-            self.scheduled_backup,
-            CronTrigger(hour=self.settings.backup_hour_utc, minute=0, timezone="UTC"),
-            id="backup",
-            replace_existing=True,
-            **JOB_DEFAULTS,
-        )
         # Privacy: old RSVPs and attendance, and 30 days after a member or the bot left a server.
         self.retention = RetentionService(
             self.services.privacy,
@@ -201,13 +179,7 @@ class FamilyBot(commands.AutoShardedBot):
             check_members=not self.settings.members_intent,
             shards=self.shard_filter,
         )
-        self.scheduler.add_job(
-            self.retention.run,
-            CronTrigger(hour=5, minute=15, timezone="UTC"),
-            id="retention",
-            replace_existing=True,
-            **JOB_DEFAULTS,
-        )
+        self._add_daily_jobs()
         # Timed bans: jobs rebuilt from the database; bans that ended while down are lifted now.
         self.unban_scheduler = UnbanScheduler(
             self.scheduler, self.services.moderation, self.clock, self.shard_filter
@@ -220,15 +192,37 @@ class FamilyBot(commands.AutoShardedBot):
         for extension in COGS:
             await self.load_extension(extension)
         self.add_dynamic_items(*PERSISTENT_ITEMS, *SESSION_ITEMS, *RESOURCE_ITEMS, *REPORT_ITEMS)
-        if not self.shard_filter.primary:
-            # Database-wide jobs run once, in the process running shard 0, not in every one.
-            for job_id in PRIMARY_ONLY_JOBS:
-                if self.scheduler.get_job(job_id) is not None:
-                    self.scheduler.remove_job(job_id)
         log.info("scheduled work for %s", self.shard_filter.describe())
         # Commands are global to the application: one process (shard 0's) syncs them.
         if self._sync_commands and self.shard_filter.primary:
             await self._sync_tree()
+
+    def _add_daily_jobs(self) -> None:
+        """Upkeep on fixed times (UTC): the library's review digest and link check, the
+        backup, and retention. Database-wide ones run only in the process running shard 0."""
+        jobs: list[tuple[Any, CronTrigger, str]] = [
+            (
+                self.services.resources.post_review_digest,
+                CronTrigger(day_of_week="mon", hour=9, timezone="UTC"),
+                "resource-review",
+            ),
+            (
+                self.services.link_checker.run,
+                CronTrigger(hour=4, minute=30, timezone="UTC"),
+                "link-check",
+            ),
+            (
+                self.scheduled_backup,
+                CronTrigger(hour=self.settings.backup_hour_utc, minute=0, timezone="UTC"),
+                "backup",
+            ),
+            # Its per-server part is shard-filtered inside; its age-based sweep runs on shard 0.
+            (self.retention.run, CronTrigger(hour=5, minute=15, timezone="UTC"), "retention"),
+        ]
+        for func, trigger, job_id in jobs:
+            if job_id in PRIMARY_ONLY_JOBS and not self.shard_filter.primary:
+                continue
+            self.scheduler.add_job(func, trigger, id=job_id, replace_existing=True, **JOB_DEFAULTS)
 
     async def _sync_tree(self) -> None:
         if self.settings.dev_guild_id:
