@@ -167,7 +167,15 @@ def diagnose(settings: GuildSettings, groups: Iterable[Group], facts: GuildFacts
     for need in NEEDS:
         if need.permission == "manage_events" and not settings.scheduled_events:
             continue  # only /setup events uses it
-        if need.permission not in facts.bot_permissions:
+        if need.permission == "mention_everyone" and need.permission not in facts.bot_permissions:
+            problems.append(  # optional: reports and /ask then use private channels
+                Problem(
+                    "Without **Mention Everyone**, reports and `/ask` open a private channel "
+                    "instead of a thread (unless the facilitator role is mentionable).",
+                    "Optional: give FamilyBot's role that permission to use private threads.",
+                )
+            )
+        elif need.permission not in facts.bot_permissions:
             problems.append(
                 Problem(
                     f"I'm missing the **{label(need.permission)}** permission (to {need.reason}).",

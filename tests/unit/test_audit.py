@@ -231,3 +231,6 @@ def test_each_misconfiguration_is_named_with_a_fix() -> None:
     no_events = replace(facts, bot_permissions=ALL_PERMS - {"manage_events"})
     assert lines(settings, no_events) == []
     assert "Manage Events" in "\n".join(lines(replace(settings, scheduled_events=True), no_events))
+    # Mention Everyone is optional: named as such, with what changes without it.
+    (line,) = lines(settings, replace(facts, bot_permissions=ALL_PERMS - {"mention_everyone"}))
+    assert "private channel instead of a thread" in line and "Optional:" in line
