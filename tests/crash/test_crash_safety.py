@@ -40,6 +40,7 @@ from pathlib import Path
 from tests.crash.child_process import ChildBot
 from tests.crash.commands import CommandDriver
 from tests.crash.workload import CHANNEL, Workload, seed
+from tests.e2e.harness import everyone_can_view
 from tests.support.fake_discord import FakeDiscord
 
 CYCLES = int(os.environ.get("FAMILYBOT_CRASH_CYCLES", "20"))
@@ -298,5 +299,12 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
     assert sum("timed out" in k for k in kills) <= CYCLES // 2, kills
     # A replan while a due-instant's run is still going must not add a twin job that
     # APScheduler then refuses with a warning (it once logged hundreds of these).
+    # 4. Care: every message went to a private group channel or a DM, crash or no crash.
+    public = [
+        r.path
+        for r in fake.requests_to("POST", r"/channels/\d+/messages")
+        if everyone_can_view(fake, int(r.path.split("/")[2]))
+    ]
+    assert not public, f"{len(public)} messages posted where @everyone can see, e.g. {public[:3]}"
     refused = count_in_logs(tmp_path, "maximum number of running instances")
     assert refused == 0, f"{refused} scheduler 'maximum number of running instances' warnings"
