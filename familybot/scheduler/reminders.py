@@ -1,14 +1,16 @@
 """APScheduler as a cache of what is due soon: one job per distinct due instant.
 
-Jobs take only the due instant (unix seconds) and reload everything else. The planner job tops the ledger up every PLAN_INTERVAL; after each planning pass the
+The planner job tops the ledger up every PLAN_INTERVAL; after each planning pass the
 scheduler holds a DateTrigger job for every distinct instant at which reminders fall due,
-and that job sends everything due by then. Jobs take no arguments: they reload rows.
-At start-up everything is rebuilt from the database, and anything overdue goes out at once.
+and that job sends everything due by then. Jobs take only the due instant (unix seconds)
+and reload everything else from the database. At start-up everything is rebuilt from the
+database, and anything overdue goes out at once.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -25,6 +27,9 @@ log = logging.getLogger(__name__)
 
 PLANNER_JOB = "reminder-planner"
 DISPATCH_LEAD = timedelta(seconds=2)
+# A run that met a locked or full database left its reminders pending: try again soon
+# rather than at the next planning pass, which may be minutes away.
+DISPATCH_RETRY = timedelta(seconds=15)
 
 # A job that runs late (after downtime, or a stalled loop) still runs: the dispatcher
 # decides between "sent late" and "skipped". Two runs of one job coalesce into one.
@@ -98,5 +103,22 @@ class ReminderScheduler:
         self._running.add(due_unix)
         try:
             await self._dispatcher.dispatch(from_unix(due_unix))
+        except sqlite3.OperationalError as error:
+            retry_at = self._clock.now() + DISPATCH_RETRY
+            log.warning(
+                "reminder run met a database error, retrying due=%d in=%ds error=%s",
+                due_unix,
+                DISPATCH_RETRY.total_seconds(),
+                str(error).split(":")[0],
+            )
+            self._running.discard(due_unix)
+            self._scheduler.add_job(
+                self.dispatch,
+                DateTrigger(run_date=retry_at),
+                args=[due_unix],
+                id=due_job_id(from_unix(due_unix)),
+                replace_existing=True,
+                **JOB_DEFAULTS,
+            )
         finally:
             self._running.discard(due_unix)

@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from familybot.db import connection as connection_module
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
-from familybot.models import JoinMode
+from familybot.models import JoinMode, from_unix
+from familybot.scheduler.reminders import DISPATCH_RETRY, ReminderScheduler, due_job_id
 from familybot.services.container import Services, build_services
 from familybot.services.recurrence import Repeat
 from familybot.tree import DATABASE_BUSY, GENERIC_ERROR, database_error_kind, report_error
@@ -240,4 +242,31 @@ async def test_locked_database_after_sending_does_not_send_twice(
     clock.advance(minutes=1)
     await quick_services.dispatcher.dispatch()
     assert len(port.reminders) == 1, "the retry posted a second message"
+    assert await ledger_states(quick_db) == ["sent"]
+
+
+async def test_a_reminder_run_that_meets_a_lock_is_retried_soon(
+    quick_services: Services, quick_db: Database, port: RecordingPort, clock: FakeClock
+) -> None:
+    """Not at the next planning pass (minutes away): a retry of the same instant in 15 s."""
+    port.clock = clock
+    await _due_reminder(quick_services, clock)
+    scheduler = AsyncIOScheduler()  # not started: jobs wait in it and can be inspected
+    reminders = ReminderScheduler(
+        scheduler,
+        quick_services.planner,
+        quick_services.dispatcher,
+        quick_services.reminders,
+        clock,
+    )
+    due = int(clock.now().timestamp())
+    with exclusive_lock(quick_db.path):
+        await reminders.dispatch(due)  # logs and reschedules instead of raising
+    job = scheduler.get_job(due_job_id(from_unix(due)))
+    assert job is not None and job.args == (due,)
+    assert job.trigger.run_date == clock.now() + DISPATCH_RETRY
+    assert port.reminders == []
+
+    await reminders.dispatch(due)  # the retry, with the lock gone
+    assert len(port.reminders) == 1
     assert await ledger_states(quick_db) == ["sent"]
