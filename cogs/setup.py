@@ -256,10 +256,7 @@ class Setup(
         assert interaction.guild_id is not None
         on = state.value == "on"
         if on and not self.bot.settings.message_content_intent:
-            await interaction.response.send_message(
-                needs_intent("The safety watch"), ephemeral=True
-            )
-            return
+            raise UserFacingError(needs_intent("The safety watch"))  # audit: refused
         saved = await self.bot.services.setup.set_safety_watch(interaction.guild_id, on)
         await interaction.response.send_message(
             safety_watch_reply(on, saved.alerts_channel_id is not None), ephemeral=True
@@ -277,8 +274,7 @@ class Setup(
         assert interaction.guild is not None
         on = state.value == "on"
         if on and not self.bot.settings.message_content_intent:
-            await interaction.response.send_message(needs_intent("Automod"), ephemeral=True)
-            return
+            raise UserFacingError(needs_intent("Automod"))  # audit: refused
         saved = await self.bot.services.setup.set_automod(interaction.guild.id, on)
         text = automod_reply(
             on,

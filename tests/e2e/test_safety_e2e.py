@@ -166,5 +166,11 @@ async def test_without_the_intent_setup_explains_and_stores_nothing(world: World
         assert "MESSAGE_CONTENT_INTENT=true" in h.content and "Developer Portal" in h.content
     (settings,) = await rows(world, "SELECT safety_watch, automod FROM guild_settings")
     assert settings == {"safety_watch": 0, "automod": 0}
+
+    async def both_refused() -> bool:  # audit entries are written just after the replies
+        found = await rows(world, "SELECT action FROM audit_log WHERE result = 'refused'")
+        return {r["action"] for r in found} == {"setup.safety-watch", "setup.automod"}
+
+    assert await eventually(both_refused)
     h = await world.run(world.facilitator, "setup", "safety-watch", state="on")
     assert h.ephemeral and "safety watch is on" not in h.content
