@@ -100,3 +100,6 @@ class FaqService:
 
     async def delete_user_data(self, user_id: int) -> int:
         return await self._repo.forget_user(user_id)
+
+    async def delete_user_guild_data(self, guild_id: int, user_id: int) -> int:
+        return await self._repo.forget_user(user_id, guild_id)

@@ -222,6 +222,10 @@ class ReportsService:
         numbered, as the server's record that a report was made)."""
         return await self._repo.forget_user(user_id)
 
+    async def delete_user_guild_data(self, guild_id: int, user_id: int) -> int:
+        """The same, in one server only (they left it; their other servers keep theirs)."""
+        return await self._repo.forget_user(user_id, guild_id)
+
 
 def _export(row: ReportRow) -> dict[str, Any]:
     return {

@@ -351,6 +351,9 @@ class ResourcesService:
     async def delete_user_data(self, user_id: int) -> int:
         return await self._repo.forget_user(user_id)
 
+    async def delete_user_guild_data(self, guild_id: int, user_id: int) -> int:
+        return await self._repo.forget_user(user_id, guild_id)
+
 
 def add_months(instant: datetime, months: int) -> datetime:
     """The same day `months` later (the month's last day when it is shorter)."""

@@ -207,6 +207,36 @@ async def test_leaving_one_server_keeps_what_belongs_to_another(
     assert await db.fetchval("SELECT timezone FROM member_prefs WHERE user_id = ?", (ALICE,))
 
 
+async def test_leaving_one_server_forgets_them_there_in_every_table_with_a_server(
+    services: Services, db: Database, clock: FakeClock
+) -> None:
+    """Every table that names a server, not only groups and sessions: FAQ, crisis lines,
+    resources, reports... in the server they left, while the other server keeps its rows."""
+    await seed.seed_all(db, ALICE, GUILD)
+    await seed.seed_all(db, ALICE, GUILD2)
+    await db.execute("DELETE FROM member_departures")  # seeded ones would shadow the real one
+    await db.execute("DELETE FROM guild_departures")
+    before = await seed.rows_mentioning(db, ALICE)
+    await services.privacy.member_left(GUILD, ALICE)
+    clock.advance(days=31)
+
+    await retention(services, db, clock, check_members=False).run()
+
+    after = await seed.rows_mentioning(db, ALICE)
+    checked = 0
+    for table, found in after.items():
+        here = [r for r in found if r.get("guild_id") == GUILD]
+        if table == "mod_cases":  # the server's record stays; private notes go
+            assert here and all(r["action"] != "note" for r in here), here
+        elif table != "audit_log":  # append-only, the server's record
+            assert here == [], f"{table} still names them in the server they left: {here}"
+    for table, found in before.items():
+        there = [r for r in found if r.get("guild_id") == GUILD2]
+        checked += bool(there)
+        assert [r for r in after.get(table, []) if r.get("guild_id") == GUILD2] == there, table
+    assert checked >= 6  # faq, crisis lines, resources, reports, cases, audit... were seeded
+
+
 # --- servers that removed the bot -------------------------------------------------------------
 async def test_server_data_is_purged_30_days_after_the_bot_is_removed(
     services: Services, db: Database, clock: FakeClock

@@ -89,9 +89,12 @@ class CrisisLineRepository:
         )
         return [_row(r) for r in rows]
 
-    async def forget_user(self, user_id: int) -> int:
-        """The lines stay (they are the server's); who added them is forgotten."""
+    async def forget_user(self, user_id: int, guild_id: int | None = None) -> int:
+        """The lines stay (they are the server's); who added them is forgotten (in one
+        server only, when given)."""
         cursor = await self._db.execute(
-            "UPDATE crisis_local_lines SET added_by = 0 WHERE added_by = ?", (user_id,)
+            "UPDATE crisis_local_lines SET added_by = 0 "
+            "WHERE added_by = ? AND (? IS NULL OR guild_id = ?)",
+            (user_id, guild_id, guild_id),
         )
         return cursor.rowcount

@@ -78,9 +78,11 @@ class FaqRepository:
         )
         return [_row(r) for r in rows]
 
-    async def forget_user(self, user_id: int) -> int:
-        """The answers stay (they are the server's); who wrote them is forgotten."""
+    async def forget_user(self, user_id: int, guild_id: int | None = None) -> int:
+        """The answers stay (they are the server's); who wrote them is forgotten (in one
+        server only, when given)."""
         cursor = await self._db.execute(
-            "UPDATE faq SET created_by = 0 WHERE created_by = ?", (user_id,)
+            "UPDATE faq SET created_by = 0 WHERE created_by = ? AND (? IS NULL OR guild_id = ?)",
+            (user_id, guild_id, guild_id),
         )
         return cursor.rowcount

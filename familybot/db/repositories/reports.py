@@ -135,15 +135,18 @@ class ReportRepository:
         )
         return [_row(r) for r in rows]
 
-    async def forget_user(self, user_id: int) -> int:
-        """Delete what they opened; unlink them (and their message) from reports about them."""
+    async def forget_user(self, user_id: int, guild_id: int | None = None) -> int:
+        """Delete what they opened; unlink them (and their message) from reports about them.
+        With a guild_id, only in that server."""
+        here = "(? IS NULL OR guild_id = ?)"
         async with self._db.transaction():
             deleted = await self._db.execute(
-                "DELETE FROM reports WHERE reporter_id = ?", (user_id,)
+                f"DELETE FROM reports WHERE reporter_id = ? AND {here}",
+                (user_id, guild_id, guild_id),
             )
             unlinked = await self._db.execute(
                 "UPDATE reports SET reported_author_id = NULL, reported_message_id = NULL "
-                "WHERE reported_author_id = ?",
-                (user_id,),
+                f"WHERE reported_author_id = ? AND {here}",
+                (user_id, guild_id, guild_id),
             )
         return int(deleted.rowcount) + int(unlinked.rowcount)

@@ -262,17 +262,22 @@ class ResourceRepository:
         )
         return [_resource(r) for r in rows]
 
-    async def forget_user(self, user_id: int) -> int:
-        """Pending suggestions go; vetted items stay as the server's library, unattributed."""
+    async def forget_user(self, user_id: int, guild_id: int | None = None) -> int:
+        """Pending suggestions go; vetted items stay as the server's library, unattributed.
+        With a guild_id, only in that server."""
+        here = "(? IS NULL OR guild_id = ?)"
         async with self._db.transaction():
             gone = await self._db.execute(
-                "DELETE FROM resources WHERE suggested_by = ? AND status IN ('pending', 'rejected')",
-                (user_id,),
+                "DELETE FROM resources WHERE suggested_by = ? "
+                f"AND status IN ('pending', 'rejected') AND {here}",
+                (user_id, guild_id, guild_id),
             )
             await self._db.execute(
-                "UPDATE resources SET suggested_by = NULL WHERE suggested_by = ?", (user_id,)
+                f"UPDATE resources SET suggested_by = NULL WHERE suggested_by = ? AND {here}",
+                (user_id, guild_id, guild_id),
             )
             await self._db.execute(
-                "UPDATE resources SET vetted_by = NULL WHERE vetted_by = ?", (user_id,)
+                f"UPDATE resources SET vetted_by = NULL WHERE vetted_by = ? AND {here}",
+                (user_id, guild_id, guild_id),
             )
         return gone.rowcount
