@@ -88,6 +88,8 @@ class World:
             environ={
                 "DISCORD_TOKEN": self.fake.token,
                 "DATABASE_PATH": str(self.db_path),
+                # A test that moves the clock past the backup hour backs up here, not into cwd.
+                "BACKUP_DIR": str(self.tmp / "backups"),
                 "DEV_GUILD_ID": str(self.guild_id),
                 "DEFAULT_TIMEZONE": "America/New_York",
                 **env,

@@ -63,6 +63,7 @@ async def start(fake: FakeDiscord, stack: contextlib.AsyncExitStack, db: Path, s
         environ={
             "DISCORD_TOKEN": fake.token,
             "DATABASE_PATH": str(db),
+            "BACKUP_DIR": str(db.parent / "backups"),
             "DEFAULT_TIMEZONE": "America/New_York",
             "SHARD_COUNT": str(SHARDS),
             "SHARD_IDS": str(shard),
