@@ -111,7 +111,6 @@ class ReminderScheduler:
                 DISPATCH_RETRY.total_seconds(),
                 str(error).split(":")[0],
             )
-            self._running.discard(due_unix)
             self._scheduler.add_job(
                 self.dispatch,
                 DateTrigger(run_date=retry_at),
