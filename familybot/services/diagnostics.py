@@ -165,23 +165,25 @@ def diagnose(settings: GuildSettings, groups: Iterable[Group], facts: GuildFacts
     """Everything misconfigured for this server, most fundamental first."""
     problems: list[Problem] = []
     for need in NEEDS:
+        if need.permission in facts.bot_permissions:
+            continue
         if need.permission == "manage_events" and not settings.scheduled_events:
             continue  # only /setup events uses it
-        if need.permission == "mention_everyone" and need.permission not in facts.bot_permissions:
-            problems.append(  # optional: reports and /ask then use private channels
+        if need.permission == "mention_everyone":  # optional: private channels stand in
+            problems.append(
                 Problem(
                     "Without **Mention Everyone**, reports and `/ask` open a private channel "
                     "instead of a thread (unless the facilitator role is mentionable).",
                     "Optional: give FamilyBot's role that permission to use private threads.",
                 )
             )
-        elif need.permission not in facts.bot_permissions:
-            problems.append(
-                Problem(
-                    f"I'm missing the **{label(need.permission)}** permission (to {need.reason}).",
-                    "Fix: give FamilyBot's role that permission in Server Settings → Roles.",
-                )
+            continue
+        problems.append(
+            Problem(
+                f"I'm missing the **{label(need.permission)}** permission (to {need.reason}).",
+                "Fix: give FamilyBot's role that permission in Server Settings → Roles.",
             )
+        )
     role_id = settings.facilitator_role_id
     if role_id is None:
         problems.append(
