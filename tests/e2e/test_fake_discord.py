@@ -16,6 +16,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
+from tests.support.discord_schema import DEFAULT_SPEC_PATH, SpecMissing, load_spec
 from tests.support.fake_discord import FakeDiscord, UserOpt
 from tests.support.fake_discord_state import MANAGE_ROLES, VIEW_CHANNEL
 
@@ -401,8 +402,7 @@ async def test_scheduled_event_limit(env: Env) -> None:
 @pytest.mark.allow_schema_errors
 async def test_invalid_body_is_reported_by_schema_validation(env: Env) -> None:
     fake = env.fake
-    if fake.spec is None:
-        pytest.skip(fake.schema_skip_reason or "no spec")
+    assert fake.spec is not None, "the vendored spec must be loaded in every run"
     channel_id = fake.guilds[env.guild_id].general_channel_id
     route = discord.http.Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
     await env.bot.http.request(route, json={"content": "hi", "tts": "definitely"})
@@ -460,12 +460,16 @@ def _set_on(event: asyncio.Event) -> Callable[[], Coroutine[Any, Any, None]]:
     return listener
 
 
-async def test_missing_spec_disables_validation_with_reason(tmp_path: Path) -> None:
-    fake = FakeDiscord(spec_path=tmp_path / "nope.json")
-    assert fake.spec is None
-    assert fake.schema_skip_reason is not None and "not found" in fake.schema_skip_reason
-    async with fake:
-        fake.assert_no_schema_errors()  # nothing validated, nothing recorded
+async def test_missing_spec_fails_instead_of_skipping(tmp_path: Path) -> None:
+    with pytest.raises(SpecMissing, match="not found"):
+        FakeDiscord(spec_path=tmp_path / "nope.json")
+
+
+def test_the_spec_is_vendored_with_its_licence() -> None:
+    # A fresh clone (no ../shared beside it) validates too: the pinned copy is in the repo.
+    assert DEFAULT_SPEC_PATH.is_file()
+    assert "MIT License" in (DEFAULT_SPEC_PATH.parent / "LICENSE").read_text()
+    assert load_spec().doc["openapi"].startswith("3.1")
 
 
 async def test_slash_without_synced_commands_infers_option_types(env: Env) -> None:

@@ -1,6 +1,7 @@
 """Request-body validation against Discord's official OpenAPI (3.1) spec.
 
-The spec lives outside the repo (``<repo>/../shared/discord-api-spec/openapi.json``).  It is
+The spec is vendored beside this module (``discord_api_spec/openapi.json``, MIT, with its
+licence), so a fresh clone validates too; a missing copy fails the run, never skips it. It is
 loaded once per process; validators are compiled lazily once per (operation, content type).
 
 Leniency (deliberate, documented) applied to the in-memory copy only:
@@ -28,8 +29,7 @@ from jsonschema.exceptions import best_match  # type: ignore[import-untyped, unu
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SPEC_PATH = (REPO_ROOT.parent / "shared" / "discord-api-spec" / "openapi.json").resolve()
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "discord_api_spec" / "openapi.json"
 SPEC_URI = "urn:discord-api-spec"
 _PERMISSION_FIELDS = frozenset({"permissions", "allow", "deny", "default_member_permissions"})
 
@@ -174,12 +174,16 @@ def _load_spec(path: str) -> DiscordSpec:
         return DiscordSpec(json.load(fh))
 
 
-def load_spec(path: Path | None = None) -> tuple[DiscordSpec | None, str | None]:
-    """Returns (spec, None) or (None, reason why validation is disabled)."""
+class SpecMissing(RuntimeError):
+    """The pinned spec is not where it should be: the run fails rather than skip validation."""
+
+
+def load_spec(path: Path | None = None) -> DiscordSpec:
+    """The pinned spec, or SpecMissing naming the path (never a silent skip)."""
     spec_path = (path or DEFAULT_SPEC_PATH).resolve()
     if not spec_path.is_file():
-        return None, f"Discord OpenAPI spec not found at {spec_path}; schema validation disabled"
+        raise SpecMissing(f"Discord OpenAPI spec not found at {spec_path}: it is vendored there")
     try:
-        return _load_spec(str(spec_path)), None
+        return _load_spec(str(spec_path))
     except (OSError, ValueError) as exc:
-        return None, f"Discord OpenAPI spec at {spec_path} unusable ({exc}); validation disabled"
+        raise SpecMissing(f"Discord OpenAPI spec at {spec_path} is unusable: {exc}") from exc

@@ -142,7 +142,7 @@ class FakeDiscord(InteractionMixin):
         self.spec: DiscordSpec | None = None
         self.schema_skip_reason: str | None = None
         if validate_schema:
-            self.spec, self.schema_skip_reason = load_spec(spec_path)
+            self.spec = load_spec(spec_path)  # raises SpecMissing: a run never goes unchecked
         else:
             self.schema_skip_reason = "schema validation disabled by the test"
         # rate limiting / failure injection
