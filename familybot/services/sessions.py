@@ -600,9 +600,13 @@ class SessionsService:
             )
             for s in series_list
         ]
-        return build_ics(items, calendar_name="FamilyBot sessions", now=self._clock.now()), len(
-            items
+        ics = build_ics(
+            items,
+            calendar_name="FamilyBot sessions",
+            now=self._clock.now(),
+            install_id=await self._sessions.install_id(),
         )
+        return ics, len(items)
 
     async def prefs_timezone(self, user_id: int) -> str | None:
         return (await self._reminders.prefs(user_id)).timezone
