@@ -40,6 +40,7 @@ from familybot.services.recurrence import (
 )
 from familybot.services.reminders import effective_occurrences, next_effective_start_after, rule_of
 from familybot.services.setup import SetupService
+from familybot.services.timezones import resolve_timezone
 
 log = logging.getLogger(__name__)
 
@@ -251,10 +252,12 @@ class SessionsService:
             )
         if not DURATION_MIN <= duration_minutes <= DURATION_MAX:
             raise UserFacingError("A session can last from 15 minutes to 8 hours.")
-        zone = (tz or "").strip() or await self._setup.timezone_for(guild_id)
-        if not validate_tz(zone):
+        typed = (tz or "").strip()
+        zone = resolve_timezone(typed) if typed else await self._setup.timezone_for(guild_id)
+        if zone is None or not validate_tz(zone):
             raise UserFacingError(
-                f"I don't know the time zone “{zone[:60]}”. Please pick one from the list."
+                f"I don't know the time zone “{(typed or str(zone))[:60]}”. "
+                "Please pick one from the list."
             )
         try:
             first_local = datetime.combine(parse_local_date(date_text), parse_local_time(time_text))
@@ -549,13 +552,13 @@ class SessionsService:
 
     # --- personal settings --------------------------------------------------------------------
     async def set_my_timezone(self, user_id: int, tz: str) -> str:
-        tz = tz.strip()
-        if not validate_tz(tz):
+        zone = resolve_timezone(tz)
+        if zone is None:
             raise UserFacingError(
-                f"I don't know the time zone “{tz[:60]}”. Please pick one from the list."
+                f"I don't know the time zone “{tz.strip()[:60]}”. Please pick one from the list."
             )
-        await self._reminders.set_timezone(user_id, tz, self._clock.now())
-        return tz
+        await self._reminders.set_timezone(user_id, zone, self._clock.now())
+        return zone
 
     async def set_my_reminders(
         self, guild_id: int, user_id: int, on: bool, offsets_text: str | None
