@@ -327,7 +327,10 @@ class GroupsService:
                     group.id, status=GroupStatus.ARCHIVED, archived_at=self._clock.now()
                 )
             if archived.role_id is not None:  # made before per-person access: its old role goes
-                await self._drop_old_role(archived)
+                try:
+                    await self._drop_old_role(archived)
+                except UserFacingError:  # archived all the same; the next start tries again
+                    log.warning("old group role not removed on archive group=%d", group.id)
         log.info("group archived guild=%d group=%d", guild_id, group.id)
         await self.on_group_changed(group.id)
         return archived

@@ -141,3 +141,38 @@ async def test_every_holder_is_asked(services: Services) -> None:
         assert expected in names
     for _name, holder in services.user_data_holders():
         assert callable(holder.export_user_data) and callable(holder.delete_user_data)
+
+
+async def test_retention_purge_and_forget_take_channel_access_back(
+    services: Services, port: RecordingPort
+) -> None:
+    """A departed member's purge (here: a member of groups on two servers, so only this
+    server's part goes) and /my forget close the group channels to them, facilitators too."""
+    from familybot.models import JoinMode
+
+    groups: GroupsService = services.groups
+    made = {}
+    for guild in (GUILD, GUILD2):
+        made[guild] = await groups.create(
+            guild_id=guild,
+            actor_id=OTHER,
+            name="Circle",
+            description="d",
+            focus="f",
+            capacity=None,
+            join_mode=JoinMode.OPEN,
+        )
+        await groups.consent_and_join(made[guild].id, TARGET, 1)
+    await groups.add_facilitator(GUILD2, "Circle", TARGET, OTHER, True)
+    channel, channel2 = made[GUILD].channel_id, made[GUILD2].channel_id
+    assert port.can_see(channel, TARGET) and port.can_see(channel2, TARGET)
+
+    await services.privacy.purge_member(GUILD, TARGET)
+    assert not port.can_see(channel, TARGET)
+    assert port.can_see(channel2, TARGET)  # another server's group is not this purge's
+    assert port.can_see(channel, OTHER)  # the facilitator stays
+
+    await services.privacy.forget_user(TARGET)
+    assert not port.can_see(channel2, TARGET)  # member and facilitator access both gone
+    assert port.can_see(channel2, OTHER)
+    assert not port.roles  # no role was ever given
