@@ -12,7 +12,7 @@ import discord
 
 from familybot.discord_moderation import ModerationIO
 from familybot.discord_threads import ThreadsIO
-from familybot.errors import DiscordActionFailed
+from familybot.errors import ChannelGone, DiscordActionFailed
 from familybot.models import Resource
 from familybot.ratelimit import PacedLimiter
 from familybot.services.ports import (
@@ -184,6 +184,12 @@ class DiscordIO(ModerationIO, ThreadsIO):
                 type=MEMBER_OVERWRITE,
                 reason=f"FamilyBot: {why}",
             )
+        except discord.NotFound as error:
+            log.warning("group channel gone channel=%d", channel_id)
+            raise ChannelGone(
+                "The group's private channel no longer exists. Nothing was changed; an admin "
+                "can check with `/setup show`."
+            ) from error
         except discord.HTTPException as error:
             raise _failed("open the group's channel to them", error) from error
 

@@ -14,7 +14,7 @@ from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.settings import SettingsRepository
-from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
+from familybot.errors import ChannelGone, Conflict, NotAllowed, NotFound, UserFacingError
 from familybot.models import Group, GroupStatus, JoinMode, Membership, MembershipStatus
 from familybot.services.ports import DiscordPort, GroupSpace, Notice
 
@@ -690,9 +690,11 @@ class GroupsService:
             if len(readers) > CHANNEL_OVERWRITES_MAX - RESERVED_OVERWRITES:
                 log.warning("group too large for per-person access group=%d", group.id)
                 return False
-            if current.channel_id:
+            try:
                 for user_id in readers:  # members keep access before the role goes
                     await self._grant(current, user_id)
+            except ChannelGone:  # no channel, no access to keep: only the label is left
+                log.warning("upgrade: group channel gone group=%d", group.id)
             return await self._drop_old_role(current)
 
     async def _drop_old_role(self, group: Group) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from familybot.errors import DiscordActionFailed
+from familybot.errors import ChannelGone, DiscordActionFailed
 from familybot.models import Resource
 from familybot.services.ports import (
     Delivery,
@@ -75,6 +75,8 @@ class RecordingPort:
     roles: dict[tuple[int, int], set[int]] = field(default_factory=dict)  # (guild, user) -> roles
     # channel -> {user: "rw" | "ro"}: who has their own access to a group's channel
     access: dict[int, dict[int, str]] = field(default_factory=dict)
+    gone_channels: set[int] = field(default_factory=set)  # deleted on "Discord"
+    undeletable_roles: set[int] = field(default_factory=set)  # Discord refuses to delete
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
     # --- reminders (optional: only tests of the dispatcher use these) ---
     clock: FakeClock | None = None  # Discord's "now" for nonce memory and message times
@@ -131,6 +133,8 @@ class RecordingPort:
         self, guild_id: int, channel_id: int, user_id: int, *, read_only: bool = False
     ) -> None:
         self._call("grant_channel_access", guild_id, channel_id, user_id)
+        if channel_id in self.gone_channels:
+            raise ChannelGone("The group's private channel no longer exists (test).")
         self.access.setdefault(channel_id, {})[user_id] = "ro" if read_only else "rw"
 
     async def revoke_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None:
@@ -146,6 +150,8 @@ class RecordingPort:
 
     async def delete_role(self, guild_id: int, role_id: int) -> bool:
         self._call("delete_role", guild_id, role_id)
+        if role_id in self.undeletable_roles:
+            return False
         for held in self.roles.values():
             held.discard(role_id)
         return True
