@@ -85,13 +85,13 @@ class Groups(
 
     # --- facilitators ---------------------------------------------------------------------
     @app_commands.command(
-        name="create", description="Create a support group with its own role and private channel"
+        name="create", description="Create a support group with its own private channel"
     )
     @app_commands.describe(
         name="The group's name",
         description="What the group is about, for families deciding whether to join",
         focus="Who it is for, e.g. 'parents of teens in IOP'",
-        capacity="Most members at once (leave empty for no limit)",
+        capacity="Most members at once, up to 86 (leave empty for as many as fit)",
         join_mode="Open, or a facilitator approves each request",
     )
     @app_commands.rename(join_mode="join-mode")
@@ -144,7 +144,7 @@ class Groups(
         new_name="A new name",
         description="A new description",
         focus="A new focus",
-        capacity="A new capacity (0 for no limit)",
+        capacity="A new capacity, up to 86 (0 for as many as fit)",
         join_mode="Open, or a facilitator approves each request",
         guidelines="New guidelines; members who join later agree to this version",
         reminders="When reminders go out before each session, e.g. '24h, 1h'",

@@ -117,6 +117,7 @@ class FamilyBot(commands.AutoShardedBot):
         self.version = __version__
         self._sync_commands = sync_commands
         self._completion_hooks: set[asyncio.Task[Any]] = set()
+        self._upgrade_task: asyncio.Task[Any] | None = None
 
     async def setup_hook(self) -> None:
         # Crisis lines first and from the shipped file alone: /crisis must work without the db.
@@ -236,6 +237,17 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("ready user=%s guilds=%d", self.user.id if self.user else "?", len(self.guilds))
+        # Groups made before per-person channel access still have a role named after them:
+        # replace it now (idempotent; whatever a crash interrupted is finished here).
+        if self._upgrade_task is None or self._upgrade_task.done():
+            self._upgrade_task = asyncio.create_task(self.upgrade_group_access())
+
+    async def upgrade_group_access(self) -> None:
+        guild_ids = [g.id for g in self.guilds if self.shard_filter.owns(g.id)]
+        try:
+            await self.services.group_access.run(guild_ids)
+        except Exception:
+            log.exception("group access upgrade failed; it is tried again at the next start")
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction[Any], command: Any
@@ -282,6 +294,8 @@ class FamilyBot(commands.AutoShardedBot):
         return time.monotonic() - self.started_monotonic
 
     async def close(self) -> None:
+        if self._upgrade_task is not None and not self._upgrade_task.done():
+            self._upgrade_task.cancel()
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)

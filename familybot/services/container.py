@@ -23,6 +23,7 @@ from familybot.services.crisis_config import CrisisConfigService
 from familybot.services.diagnostics import DiagnosticsService
 from familybot.services.events import EventsService
 from familybot.services.faq import FaqService
+from familybot.services.group_access import GroupAccessUpgrade
 from familybot.services.groups import GroupsService
 from familybot.services.linkcheck import LinkChecker
 from familybot.services.moderation import ModerationService
@@ -55,6 +56,7 @@ class Services:
     audit: AuditService
     diagnostics: DiagnosticsService
     reports: ReportsService
+    group_access: GroupAccessUpgrade
     privacy: PrivacyService = field(init=False)
 
     def __post_init__(self) -> None:
@@ -129,4 +131,5 @@ def build_services(
         audit=AuditService(AuditRepository(db), group_repo, clock),
         diagnostics=DiagnosticsService(settings_repo, group_repo),
         reports=ReportsService(ReportRepository(db), settings_repo, discord, clock),
+        group_access=GroupAccessUpgrade(groups, group_repo),
     )

@@ -180,6 +180,24 @@ class RestMixin(FakeState):
                 return route, m.groupdict()
         return None
 
+    # Discord's limits: channels per server (categories count, threads don't) and
+    # permission overwrites per channel.
+    MAX_GUILD_CHANNELS = 500
+    MAX_CHANNEL_OVERWRITES = 100
+
+    def guild_channel_count(self, guild_id: int) -> int:
+        return sum(
+            1 for c in self.guild(guild_id).channels.values() if c["type"] not in (10, 11, 12)
+        )
+
+    def _check_overwrite_count(self, overwrites: list[JSON]) -> None:
+        if len(overwrites) > self.MAX_CHANNEL_OVERWRITES:
+            raise invalid_form(
+                "permission_overwrites",
+                f"Must be {self.MAX_CHANNEL_OVERWRITES} or fewer in length.",
+                "BASE_TYPE_MAX_LENGTH",
+            )
+
     # permission helpers -------------------------------------------------------------------
     def _require(self, guild_id: int, perm: int, channel_id: int | None = None) -> None:
         if not self.enforce_permissions:
@@ -403,6 +421,11 @@ class RestMixin(FakeState):
         self._require_role_below_bot(gid, rid)
         g = self.guild(gid)
         del g.roles[rid]
+        for channel in g.channels.values():  # as on Discord, the role's overwrites go with it
+            kept = [o for o in channel["permission_overwrites"] if o["id"] != str(rid)]
+            if len(kept) != len(channel["permission_overwrites"]):
+                channel["permission_overwrites"] = kept
+                await self.dispatch("CHANNEL_UPDATE", dict(channel))
         for member in g.members.values():
             if str(rid) in member["roles"]:
                 member["roles"].remove(str(rid))
@@ -469,6 +492,11 @@ class RestMixin(FakeState):
         body = req.body()
         if not body.get("name"):
             raise invalid_form("name", "This field is required", "BASE_TYPE_REQUIRED")
+        if self.guild_channel_count(gid) >= self.MAX_GUILD_CHANNELS:
+            raise ApiError(
+                400, 30013, f"Maximum number of guild channels reached ({self.MAX_GUILD_CHANNELS})"
+            )
+        self._check_overwrite_count(body.get("permission_overwrites") or [])
         cid = self.add_text_channel(
             gid,
             body["name"],
@@ -502,6 +530,7 @@ class RestMixin(FakeState):
         if "parent_id" in body:
             channel["parent_id"] = str(body["parent_id"]) if body["parent_id"] else None
         if body.get("permission_overwrites") is not None:
+            self._check_overwrite_count(body["permission_overwrites"])
             channel["permission_overwrites"] = [
                 normalise_overwrite(o) for o in body["permission_overwrites"]
             ]
@@ -521,6 +550,7 @@ class RestMixin(FakeState):
         body = req.body()
         ow = normalise_overwrite({**body, "id": req.params["overwrite_id"]})
         others = [o for o in channel["permission_overwrites"] if o["id"] != ow["id"]]
+        self._check_overwrite_count([*others, ow])
         channel["permission_overwrites"] = [*others, ow]
         await self.dispatch("CHANNEL_UPDATE", dict(channel))
 
