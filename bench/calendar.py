@@ -241,35 +241,17 @@ async def main(runs: int, profile: str | None) -> None:
         # A fixed install id (it is random per database), so the digest compares across runs.
         await db.execute("UPDATE install_identity SET install_id = 'bench'")
         n_series = await build_data(db)
-        services = build_services(db, cast(DiscordPort, object()), FixedClock(), "UTC")
-
-        async def file() -> None:
-            await services.sessions.calendar_for(GUILD, MEMBER)
-
-        async def file_cold() -> None:
-            clear_caches()
-            await services.sessions.calendar_for(GUILD, MEMBER)
-
-        async def bare() -> None:
-            build_ics(one_series(), calendar_name="c", now=NOW, install_id="bench")
-
-        first, count = await services.sessions.calendar_for(GUILD, MEMBER)
-        second, _ = await services.sessions.calendar_for(GUILD, MEMBER)
-        assert first == second, "two builds of the same input differ"
-        if profile:
-            prof = cProfile.Profile()
-            prof.enable()
-            for _ in range(5):
-                await file()
-            prof.disable()
-            prof.dump_stats(profile)
-        figures = [
-            ("file: calendar_for, 100 groups (service)", await timed(file, runs)),
-            ("file, cold: caches emptied first", await timed(file_cold, max(5, runs // 4))),
-            ("baseline: bare build_ics, one series", await timed(bare, runs)),
-        ]
-        figures += await feed_figures(services, runs)
-        await db.close()
+        services = build_services(
+            db,
+            cast(DiscordPort, object()),
+            FixedClock(),
+            "UTC",
+            feed_base_url="https://calendar.example.org",
+        )
+        try:
+            figures, first, count = await measure(services, runs, profile)
+        finally:
+            await db.close()
     print(
         f"Calendar benchmark: 1 member, 100 groups, {n_series} series ({count} in the file), "
         f"{len(ZONES)} zones, {len(first):,} bytes, sha256 {hashlib.sha256(first).hexdigest()[:16]}"
@@ -279,6 +261,38 @@ async def main(runs: int, profile: str | None) -> None:
     print(f"|{'-' * 46}|-----:|{'-' * 9}:|{'-' * 9}:|")
     for name, values in figures:
         print(row(name, values))
+
+
+async def measure(
+    services: Services, runs: int, profile: str | None
+) -> tuple[list[tuple[str, list[float]]], bytes, int]:
+    async def file() -> None:
+        await services.sessions.calendar_for(GUILD, MEMBER)
+
+    async def file_cold() -> None:
+        clear_caches()
+        await services.sessions.calendar_for(GUILD, MEMBER)
+
+    async def bare() -> None:
+        build_ics(one_series(), calendar_name="c", now=NOW, install_id="bench")
+
+    first, count = await services.sessions.calendar_for(GUILD, MEMBER)
+    second, _ = await services.sessions.calendar_for(GUILD, MEMBER)
+    assert first == second, "two builds of the same input differ"
+    if profile:
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(5):
+            await file()
+        prof.disable()
+        prof.dump_stats(profile)
+    figures = [
+        ("file: calendar_for, 100 groups (service)", await timed(file, runs)),
+        ("file, cold: caches emptied first", await timed(file_cold, max(5, runs // 4))),
+        ("baseline: bare build_ics, one series", await timed(bare, runs)),
+    ]
+    figures += await feed_figures(services, runs)
+    return figures, first, count
 
 
 if __name__ == "__main__":
