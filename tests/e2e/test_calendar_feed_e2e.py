@@ -98,3 +98,37 @@ async def test_without_the_feed_the_file_comes_with_a_kind_note(world: World) ->
     ics = uploads(world)[-1]
     assert b"RRULE:FREQ=WEEKLY" in ics and b"Support group session" in ics  # neutral by default
     assert b"Parents Circle" not in ics
+
+
+async def test_the_feed_starts_with_the_bot_and_stops_with_it(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    import socket
+
+    from familybot.feed_server import FeedServerError
+
+    world = World(fake=fake_discord, tmp=tmp_path)
+    world.populate()
+    with socket.socket() as taken:  # a port in use: one clear line, and the bot does not run
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        with pytest.raises(FeedServerError) as caught:
+            await world.start_bot(
+                CALENDAR_FEED_ENABLED="true",
+                CALENDAR_FEED_PORT=str(busy),
+                CALENDAR_FEED_BASE_URL=BASE,
+            )
+    assert "\n" not in caught.value.explanation and "CALENDAR_FEED_PORT" in caught.value.explanation
+    await world.stop_bot()
+
+    bot = await world.start_bot(
+        CALENDAR_FEED_ENABLED="true", CALENDAR_FEED_PORT="0", CALENDAR_FEED_BASE_URL=BASE
+    )
+    assert bot.feed_server is not None
+    port = bot.feed_server.port
+    assert (await fetch(world, "/"))[0] == 404
+    await world.stop_bot()
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with aiohttp.ClientSession() as http:
+            await http.get(f"http://127.0.0.1:{port}/")
