@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.audit import AuditRepository
+from familybot.db.repositories.calendar_feeds import CalendarFeedRepository
 from familybot.db.repositories.crisis_lines import CrisisLineRepository
 from familybot.db.repositories.events import EventMirrorRepository
 from familybot.db.repositories.faq import FaqRepository
@@ -19,6 +20,7 @@ from familybot.db.repositories.resources import ResourceRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.services.audit import AuditService
+from familybot.services.calendar_feed import CalendarFeedService
 from familybot.services.crisis_config import CrisisConfigService
 from familybot.services.diagnostics import DiagnosticsService
 from familybot.services.events import EventsService
@@ -57,6 +59,7 @@ class Services:
     diagnostics: DiagnosticsService
     reports: ReportsService
     group_access: GroupAccessUpgrade
+    calendar_feed: CalendarFeedService
     privacy: PrivacyService = field(init=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +79,7 @@ class Services:
             ("faq", self.faq),
             ("resources", self.resources),
             ("reports", self.reports),
+            ("calendar", self.calendar_feed),
             ("audit_log", KeptRecord(self.audit)),  # append-only: the server's record
         ]
 
@@ -86,7 +90,10 @@ def build_services(
     clock: Clock,
     default_timezone: str,
     shards: ShardFilter = ALL,
+    feed_base_url: str | None = None,
 ) -> Services:
+    """``feed_base_url``: the public address of the live calendar links, or None when the
+    feed is off (README "Live calendar links")."""
     settings_repo = SettingsRepository(db)
     group_repo = GroupRepository(db)
     session_repo = SessionRepository(db)
@@ -132,4 +139,7 @@ def build_services(
         diagnostics=DiagnosticsService(settings_repo, group_repo),
         reports=ReportsService(ReportRepository(db), settings_repo, discord, clock),
         group_access=GroupAccessUpgrade(groups, group_repo),
+        calendar_feed=CalendarFeedService(
+            CalendarFeedRepository(db), sessions, clock, feed_base_url
+        ),
     )

@@ -570,8 +570,18 @@ class SessionsService:
         await self.on_change([s.id for s in series])
         return offsets
 
-    async def calendar_for(self, guild_id: int, user_id: int) -> tuple[bytes, int]:
-        """An .ics file of the sessions of the person's groups, and how many series it holds."""
+    async def calendar_for(
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        neutral: bool = False,
+        dtstamp: datetime | None = None,
+    ) -> tuple[bytes, int]:
+        """An .ics file of the sessions of the person's groups, and how many series it holds.
+
+        ``neutral``: "Support group session" titles, no group names (the member's choice,
+        services/calendar_feed.py); ``dtstamp``: a fixed DTSTAMP (the live feed's)."""
         groups = await self._groups_for(guild_id, user_id)
         by_id = {g.id: g for g in groups}
         series_list = await self._sessions.active_for_groups(sorted(by_id))
@@ -597,6 +607,8 @@ class SessionsService:
             calendar_name="FamilyBot sessions",
             now=self._clock.now(),
             install_id=await self._sessions.install_id(),
+            neutral=neutral,
+            dtstamp=dtstamp,
         )
         return ics, len(items)
 

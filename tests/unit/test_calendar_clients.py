@@ -287,3 +287,36 @@ def test_uids_are_unique_per_install() -> None:
     # Each VTIMEZONE onset is its own RDATE line: no comma lists for readers to misread.
     rdates = [line for line in one.decode().splitlines() if line.startswith("RDATE")]
     assert rdates and not any("," in line for line in rdates)
+
+
+def test_neutral_titles_name_no_group_anywhere() -> None:
+    """For calendars shared with family: vobject finds every session, at the right time,
+    and no group name or session title in any property of any component."""
+    from dataclasses import replace
+
+    names = ["Parents of teens", "Grief Circle", "Eating Disorder Family Group"]
+    items = [
+        replace(series, title=f"{names[n % 3]} weekly", group_name=names[n % 3])
+        for n, series in enumerate(CASES.values())
+    ]
+    full = build_ics(items, calendar_name="FamilyBot sessions", now=NOW, install_id="a1")
+    neutral = build_ics(
+        items, calendar_name="FamilyBot sessions", now=NOW, install_id="a1", neutral=True
+    )
+    unfolded = neutral.decode().replace("\r\n ", "")
+    cal = vobject.readOne(neutral.decode())
+    values = [
+        str(prop.value)
+        for component in cal.components()
+        for prop in component.getChildren()
+        if hasattr(prop, "value")
+    ] + [str(prop.value) for prop in cal.getChildren() if hasattr(prop, "value")]
+    for name in names:
+        assert name.encode() in full  # the full file names them: the check can fail
+        assert name not in unfolded and name.casefold() not in unfolded.casefold()
+        assert not any(name.casefold() in value.casefold() for value in values)
+    assert {e.summary.value for e in cal.vevent_list} == {"Support group session"}
+    assert all("support group session" in e.description.value for e in cal.vevent_list)
+    got = read_with_vobject(neutral, *YEAR)
+    for series in items:
+        assert got[uid_of(neutral, series.series_id)] == expected(series, *YEAR)
