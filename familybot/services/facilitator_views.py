@@ -223,9 +223,12 @@ class FacilitatorViewsService:
         present: dict[tuple[int, str], set[int]] = {}
         first_seen: dict[int, datetime] = {}
         by_id = {h.series.id: h.series for h in histories}
+        starts: dict[tuple[int, str], datetime | None] = {}
         for sid, key, uid in await self._stats.attendance(ids):
             present.setdefault((sid, key), set()).add(uid)
-            start = _start_of(by_id[sid], overrides[sid], key)
+            if (sid, key) not in starts:
+                starts[(sid, key)] = _start_of(by_id[sid], overrides[sid], key)
+            start = starts[(sid, key)]
             if start is not None and (uid not in first_seen or start < first_seen[uid]):
                 first_seen[uid] = start
 
