@@ -270,3 +270,35 @@ def test_chart_is_a_png_of_the_expected_size() -> None:
         WIDTH_PX,
         HEIGHT_PX,
     )
+
+
+async def test_my_data_and_forget_cover_what_the_views_show(
+    services: Services, clock: FakeClock
+) -> None:
+    """The views read only what /my data exports and /my forget deletes: after Alice is
+    forgotten she appears in none of them."""
+    sid = await story(services, clock)
+    exported = await services.privacy.export_user(ALICE)
+    dumped = repr(exported)
+    assert "2026-09-24" in dumped and "2026-11-12" in dumped  # her attendance and replies
+    await services.privacy.forget_user(ALICE)
+    views = services.facilitator_views
+    roster = await views.rsvps(GUILD, actor(FAC), str(sid), None)
+    assert ALICE not in [*roster.going, *roster.maybe, *roster.cant, *roster.unanswered]
+    assert roster.former == 1  # Carol's; Alice's reply went with her
+    export = await views.export(GUILD, actor(FAC), GROUP, 8)
+    assert ALICE not in export.user_ids
+    stats = await views.stats(GUILD, actor(FAC), GROUP, 8)
+    assert stats.sessions[0].going == 0 and stats.sessions[0].attended == 1  # Carol only
+
+
+def test_bot_start_up_does_not_import_matplotlib() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, familybot.bot, cogs.groups, cogs.sessions, cogs.resources; "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
