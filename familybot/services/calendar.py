@@ -9,7 +9,8 @@ line folding and encoding; this module never writes content lines by hand.
 
 Mapping (see :func:`build_ics`):
 
-* One VEVENT per series, ``UID:series-{id}@{domain}``. DTSTART carries ``TZID`` = the
+* One VEVENT per series, ``UID:series-{id}-{install_id}@{domain}``: the install id (random,
+  made once per database) keeps two installs' "series 1" apart in one calendar app. DTSTART carries ``TZID`` = the
   series' IANA zone at the first occurrence's local wall time, so calendar apps repeat
   the session at the same wall time across DST changes, exactly as
   :mod:`familybot.services.recurrence` does. Gap and ambiguous local times mean the
@@ -62,6 +63,7 @@ from familybot.services.recurrence import (
     SeriesRule,
     monthly_byday,
     occurrence_for_key,
+    occurrences,
     to_utc,
 )
 
@@ -209,14 +211,21 @@ def _base_event(
     return event
 
 
-def _series_events(item: CalendarSeries, *, dtstamp: datetime, domain: str) -> list[Event]:
+def _series_events(
+    item: CalendarSeries,
+    *,
+    dtstamp: datetime,
+    domain: str,
+    install_id: str,
+    transitions: Sequence[datetime],
+) -> list[Event]:
     rule = item.rule
     last = _last_nominal_start(rule)
     if last is not None and last < rule.first_local:
         return []  # until_local is before the first occurrence: nothing to show
 
     zone = ZoneInfo(rule.tz)
-    uid = f"series-{item.series_id}@{domain}"
+    uid = f"series-{item.series_id}-{install_id}@{domain}"
     group = clean_text(item.group_name, GROUP_NAME_MAX)
     summary = f"{clean_text(item.title, TITLE_MAX)} ({group})"
     location = clean_text(item.location, LOCATION_MAX) if item.location is not None else None
@@ -269,7 +278,58 @@ def _series_events(item: CalendarSeries, *, dtstamp: datetime, domain: str) -> l
             if item.series_cancelled:
                 override.add("STATUS", "CANCELLED")
             events.append(override)
+        handled = cancelled_set | set(moved)
+        for key, start in _edge_occurrences(rule, transitions):
+            if key in handled:
+                continue
+            # Pinned in UTC: readers disagree on local times at a DST change.
+            override = new_event()
+            override.add("RECURRENCE-ID", nominal_start(key))
+            override.add("DTSTART", start)
+            override.add("DURATION", duration)
+            if item.series_cancelled:
+                override.add("STATUS", "CANCELLED")
+            events.append(override)
     return events
+
+
+def _edge_occurrences(
+    rule: SeriesRule, transitions: Sequence[datetime]
+) -> list[tuple[str, datetime]]:
+    """Occurrences that start in a DST gap or repeated hour, or span a change.
+
+    RFC 5545 says how to read such local times, but clients differ: ical.js takes the
+    offset after a gap and the second of two repeated hours, dateutil the other way, and
+    both add a DURATION on the wall clock. Each of these occurrences therefore gets an
+    override (same UID and RECURRENCE-ID) whose DTSTART is the UTC instant the bot means,
+    which every reader takes as it is. Only instants near ``transitions`` are examined.
+    """
+    zone = ZoneInfo(rule.tz)
+    length = timedelta(minutes=rule.duration_minutes)
+    near = timedelta(hours=3)
+    found: dict[str, datetime] = {}
+    for change in transitions:
+        for occ in occurrences(rule, change - length - near, change + near):
+            nominal = datetime.combine(date.fromisoformat(occ.key), rule.first_local.time())
+            first = nominal.replace(tzinfo=zone, fold=0)
+            in_gap = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != nominal
+            repeated = nominal.replace(tzinfo=zone, fold=1).utcoffset() != first.utcoffset()
+            if in_gap or repeated or occ.start_utc < change < occ.end_utc:
+                found[occ.key] = occ.start_utc
+    return sorted(found.items())
+
+
+def _transitions(component: Timezone) -> list[datetime]:
+    """The UTC instants at which the offsets in a VTIMEZONE change."""
+    found: list[datetime] = []
+    for sub in component.subcomponents:
+        if not isinstance(sub, TimezoneStandard | TimezoneDaylight):
+            continue
+        if sub.TZOFFSETFROM == sub.TZOFFSETTO:
+            continue
+        for onset in [sub.DTSTART] + [start for start, _ in sub.rdates]:
+            found.append((onset - sub.TZOFFSETFROM).replace(tzinfo=UTC))
+    return sorted(found)
 
 
 def _timezone_span(items: Sequence[CalendarSeries], now: datetime) -> dict[str, tuple[date, date]]:
@@ -314,9 +374,26 @@ def _vtimezone(tz: str, first: date, last: date) -> Timezone:
         sub.pop("DTSTART")
         sub.pop("RDATE", None)
         sub.DTSTART = onsets[0] - jump
-        if len(onsets) > 1:
-            sub.add("RDATE", [onset - jump for onset in onsets[1:]])
+        for onset in onsets[1:]:
+            sub.add("RDATE", onset - jump)
+    _one_rdate_per_line(component)
     return component
+
+
+def _one_rdate_per_line(component: Timezone) -> None:
+    """Write each onset as its own RDATE property.
+
+    RFC 5545 allows ``RDATE:a,b,c``, but Mozilla's ical.js (Thunderbird) and vobject +
+    dateutil read only the first value of such a list, and then show every session after
+    the second year's DST change an hour off. One value per line reads the same everywhere.
+    """
+    for sub in component.subcomponents:
+        if not isinstance(sub, TimezoneStandard | TimezoneDaylight):
+            continue
+        onsets = [start for start, _ in sub.rdates]
+        sub.pop("RDATE", None)
+        for onset in onsets:
+            sub.add("RDATE", onset)
 
 
 def build_ics(
@@ -324,6 +401,7 @@ def build_ics(
     *,
     calendar_name: str,
     now: datetime,
+    install_id: str,
     domain: str = "familybot.local",
 ) -> bytes:
     """Return an RFC 5545 calendar (UTF-8 bytes, CRLF lines) for ``series``.
@@ -337,6 +415,9 @@ def build_ics(
     if len(ids) != len(set(ids)):
         raise ValueError("series ids must be unique (they become event UIDs)")
     domain = clean_text(domain, 200).replace(" ", "") or "familybot.local"
+    install_id = clean_text(install_id, 64).replace(" ", "")
+    if not install_id:
+        raise ValueError("install_id is required (it keeps UIDs unique per install)")
 
     cal = Calendar()
     cal.add("PRODID", PRODID)
@@ -346,13 +427,23 @@ def build_ics(
     cal.add("X-WR-CALNAME", clean_text(calendar_name, CALENDAR_NAME_MAX))
 
     ordered = sorted(series, key=lambda item: item.series_id)
-    events = [
-        event for item in ordered for event in _series_events(item, dtstamp=dtstamp, domain=domain)
-    ]
-    used = {item.rule.tz for item in ordered}
+    transitions: dict[str, list[datetime]] = {}
     for tz, (first, last) in sorted(_timezone_span(ordered, now).items()):
-        if tz in used and tz != "UTC":
-            cal.add_component(_vtimezone(tz, first, last))
+        if tz != "UTC":
+            component = _vtimezone(tz, first, last)
+            cal.add_component(component)
+            transitions[tz] = _transitions(component)
+    events = [
+        event
+        for item in ordered
+        for event in _series_events(
+            item,
+            dtstamp=dtstamp,
+            domain=domain,
+            install_id=install_id,
+            transitions=transitions.get(item.rule.tz, ()),
+        )
+    ]
     for event in events:
         cal.add_component(event)
     cal.add_missing_timezones()  # safety net: a no-op when every TZID is covered above

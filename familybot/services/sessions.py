@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from familybot.models import (
     SessionSeries,
 )
 from familybot.services.calendar import CalendarSeries, build_ics
+from familybot.services.durations import DurationError, parse_duration_list
 from familybot.services.groups import GroupsService
 from familybot.services.ports import DiscordPort, Notice
 from familybot.services.recurrence import (
@@ -40,6 +40,7 @@ from familybot.services.recurrence import (
 )
 from familybot.services.reminders import effective_occurrences, next_effective_start_after, rule_of
 from familybot.services.setup import SetupService
+from familybot.services.timezones import resolve_timezone
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,6 @@ MAX_OFFSETS = 4
 UPCOMING_DAYS = 28
 SCHEDULE_DAYS = 14
 
-_OFFSET_RE = re.compile(r"^(\d{1,5})\s*(d|days?|h|hours?|hrs?|m|mins?|minutes?)?$")
-
 ChangeHook = Callable[[Sequence[int]], Awaitable[None]]
 
 
@@ -61,25 +60,16 @@ async def _no_hook(_series_ids: Sequence[int]) -> None:
 
 
 def parse_offsets(text: str) -> tuple[int, ...]:
-    """'24h, 1h' -> (1440, 60). Bare numbers are minutes."""
-    found: list[int] = []
-    for part in re.split(r"[,\s;]+(?=\d)", text.strip().lower()):
-        part = part.strip().rstrip(",")
-        if not part:
-            continue
-        match = _OFFSET_RE.match(part)
-        if not match:
-            raise UserFacingError(
-                f"I couldn't read “{part[:20]}” as a reminder time. Try something like `24h, 1h` "
-                "or `2d, 30m`."
-            )
-        value, unit = int(match[1]), (match[2] or "m")[0]
-        minutes = value * {"d": 1440, "h": 60, "m": 1}[unit]
-        if not OFFSET_MIN <= minutes <= OFFSET_MAX:
-            raise UserFacingError("Reminders can be between 5 minutes and 7 days before a session.")
-        found.append(minutes)
+    """'24h, 1h' -> (1440, 60), in minutes, with the one duration parser (bare numbers are
+    minutes; a comma, or a space before a number, starts the next reminder)."""
+    try:
+        found = [round(d.total_seconds() / 60) for d in parse_duration_list(text)]
+    except DurationError as error:
+        raise UserFacingError(str(error)) from error
     if not found:
         raise UserFacingError("Please give at least one reminder time, like `24h, 1h`.")
+    if not all(OFFSET_MIN <= minutes <= OFFSET_MAX for minutes in found):
+        raise UserFacingError("Reminders can be between 5 minutes and 7 days before a session.")
     unique = tuple(sorted(set(found), reverse=True))
     if len(unique) > MAX_OFFSETS:
         raise UserFacingError(f"Please choose at most {MAX_OFFSETS} reminder times.")
@@ -262,10 +252,12 @@ class SessionsService:
             )
         if not DURATION_MIN <= duration_minutes <= DURATION_MAX:
             raise UserFacingError("A session can last from 15 minutes to 8 hours.")
-        zone = (tz or "").strip() or await self._setup.timezone_for(guild_id)
-        if not validate_tz(zone):
+        typed = (tz or "").strip()
+        zone = resolve_timezone(typed) if typed else await self._setup.timezone_for(guild_id)
+        if zone is None or not validate_tz(zone):
             raise UserFacingError(
-                f"I don't know the time zone “{zone[:60]}”. Please pick one from the list."
+                f"I don't know the time zone “{(typed or str(zone))[:60]}”. "
+                "Please pick one from the list."
             )
         try:
             first_local = datetime.combine(parse_local_date(date_text), parse_local_time(time_text))
@@ -560,13 +552,13 @@ class SessionsService:
 
     # --- personal settings --------------------------------------------------------------------
     async def set_my_timezone(self, user_id: int, tz: str) -> str:
-        tz = tz.strip()
-        if not validate_tz(tz):
+        zone = resolve_timezone(tz)
+        if zone is None:
             raise UserFacingError(
-                f"I don't know the time zone “{tz[:60]}”. Please pick one from the list."
+                f"I don't know the time zone “{tz.strip()[:60]}”. Please pick one from the list."
             )
-        await self._reminders.set_timezone(user_id, tz, self._clock.now())
-        return tz
+        await self._reminders.set_timezone(user_id, zone, self._clock.now())
+        return zone
 
     async def set_my_reminders(
         self, guild_id: int, user_id: int, on: bool, offsets_text: str | None
@@ -600,9 +592,13 @@ class SessionsService:
             )
             for s in series_list
         ]
-        return build_ics(items, calendar_name="FamilyBot sessions", now=self._clock.now()), len(
-            items
+        ics = build_ics(
+            items,
+            calendar_name="FamilyBot sessions",
+            now=self._clock.now(),
+            install_id=await self._sessions.install_id(),
         )
+        return ics, len(items)
 
     async def prefs_timezone(self, user_id: int) -> str | None:
         return (await self._reminders.prefs(user_id)).timezone

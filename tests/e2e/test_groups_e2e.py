@@ -79,12 +79,39 @@ async def test_setup_refuses_plain_members(world: World) -> None:
 
 
 async def test_timezone_autocomplete(world: World) -> None:
-    h = await world.fake.autocomplete(
-        world.guild_id, world.admin, "setup", "timezone", focused="tz", options={"tz": "new_y"}
-    )
-    body = await h.wait_response()
-    assert body["type"] == 8
-    assert {"name": "America/New_York", "value": "America/New_York"} in body["data"]["choices"]
+    async def first_choices(typed: str) -> list[dict[str, str]]:
+        h = await world.fake.autocomplete(
+            world.guild_id, world.admin, "setup", "timezone", focused="tz", options={"tz": typed}
+        )
+        body = await h.wait_response()
+        assert body["type"] == 8
+        choices: list[dict[str, str]] = body["data"]["choices"]
+        assert len(choices) <= 25 and all(len(c["name"]) <= 100 for c in choices)
+        return choices
+
+    # Canonical zones first, found by the names people use; never a legacy alias.
+    for typed, zone in [
+        ("new_y", "America/New_York"),
+        ("EST", "America/New_York"),
+        ("Eastern", "America/New_York"),
+        ("pacific", "America/Los_Angeles"),
+        ("india", "Asia/Kolkata"),
+        ("UK", "Europe/London"),
+        ("central europe", "Europe/Berlin"),
+    ]:
+        choices = await first_choices(typed)
+        assert choices[0]["value"] == zone, (typed, choices[:3])
+        assert not {c["value"] for c in choices} & {"EST", "US/Eastern", "GB", "EST5EDT"}
+    (ny,) = [c for c in await first_choices("new york") if c["value"] == "America/New_York"]
+    assert ny["name"].startswith("America/New_York · United States")
+    assert ny["name"].endswith(("UTC−05:00 now", "UTC−04:00 now"))  # its offset today
+
+    # Typed in full and sent without picking, "EST" means New York, not fixed UTC-5.
+    await world.configure()
+    h = await world.run(world.admin, "setup", "timezone", tz="EST")
+    assert h.ephemeral and "America/New_York" in h.content
+    settings = await rows(world, "SELECT timezone FROM guild_settings")
+    assert settings[0]["timezone"] == "America/New_York"
 
 
 async def test_create_group_makes_role_and_private_channel(world: World) -> None:

@@ -477,8 +477,14 @@ class FakeDiscord(InteractionMixin):
         return [s.shard for s in self._sessions.values() if s.live]
 
     async def _send(self, ws: web.WebSocketResponse, frame: JSON) -> None:
-        if not ws.closed:
+        if ws.closed:
+            return
+        try:
             await ws.send_str(json.dumps(frame))
+        except ConnectionResetError:
+            # The peer died between the check and the write (a SIGKILLed bot): like Discord,
+            # the event stays in the session log for RESUME and the REST call still succeeds.
+            log.debug("gateway write to a closing socket dropped")
 
     async def _send_to(self, session: _GatewaySession, event: str, data: JSON) -> None:
         session.seq += 1

@@ -302,6 +302,7 @@ SEEDS: dict[str, Seed] = {
     "audit_purge_allowed": Seed(None, why="only filled during a server purge"),
     "member_departures": Seed(member_departures, lambda n: from_unix(LEFT_AT).isoformat()),
     "guild_departures": Seed(guild_departures, why="a server's departure: no person in it"),
+    "install_identity": Seed(None, why="one random id for the whole install: no person in it"),
 }
 
 

@@ -274,6 +274,11 @@ class ResourceRepository:
             )
         return newly
 
+    async def urls(self, guild_id: int) -> set[str]:
+        """Every link this server's library holds, in any state (for idempotent imports)."""
+        rows = await self._db.fetchall("SELECT url FROM resources WHERE guild_id = ?", (guild_id,))
+        return {r["url"] for r in rows}
+
     async def allow_http(self, guild_id: int) -> bool:
         value = await self._db.fetchval(
             "SELECT allow_http FROM resource_settings WHERE guild_id = ?", (guild_id,)

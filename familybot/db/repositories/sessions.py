@@ -55,6 +55,10 @@ class SessionRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def install_id(self) -> str:
+        """This install's random id (made once by a migration): part of calendar UIDs."""
+        return str(await self._db.fetchval("SELECT install_id FROM install_identity WHERE id = 1"))
+
     # --- series ---------------------------------------------------------------------------
     async def create(
         self,
