@@ -9,9 +9,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from familybot.bot import FamilyBot
-from familybot.checks import is_facilitator, member_is_facilitator
+from familybot.checks import actor_of, is_facilitator, member_is_facilitator
 from familybot.services.recurrence import Repeat, discord_timestamp, from_utc
 from familybot.ui.autocomplete import group_names, timezones
+from familybot.ui.facilitator import rsvp_embeds
 from familybot.ui.sessions import attendance_view, upcoming_embed
 from familybot.ui.text import clip, shown, user_mention, when
 
@@ -62,6 +63,14 @@ class Sessions(
         self, interaction: discord.Interaction[FamilyBot], current: str
     ) -> list[app_commands.Choice[str]]:
         return await self._dates(interaction, current, past=True)
+
+    async def recent_and_upcoming_dates(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        upcoming = await self._dates(interaction, current, past=False)
+        past = await self._dates(interaction, current, past=True)
+        seen = {c.value for c in upcoming[:13]}
+        return upcoming[:13] + [c for c in past if c.value not in seen][:12]
 
     async def next_days(
         self, interaction: discord.Interaction[FamilyBot], current: str
@@ -225,6 +234,32 @@ class Sessions(
             view=attendance_view(sheet.series.id, sheet.occurrence.key, sheet.present_ids),
             ephemeral=True,
         )
+
+    @app_commands.command(
+        name="rsvps", description="Who is coming to a session, and who hasn't answered yet"
+    )
+    @app_commands.describe(
+        session="The session series",
+        date="Which date (YYYY-MM-DD); leave empty for the next one",
+    )
+    @app_commands.autocomplete(session=session_autocomplete, date=recent_and_upcoming_dates)
+    @is_facilitator()
+    async def rsvps(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        session: str,
+        date: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
+        """Only the group's own facilitators (and admins) see who replied; always privately."""
+        assert interaction.guild_id is not None
+        roster = await self.bot.services.facilitator_views.rsvps(
+            interaction.guild_id, actor_of(interaction), session, date
+        )
+        first, *more = rsvp_embeds(roster)
+        none = discord.AllowedMentions.none()
+        await interaction.response.send_message(embed=first, ephemeral=True, allowed_mentions=none)
+        for embed in more:
+            await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=none)
 
     # --- anyone in the group ----------------------------------------------------------------
     @app_commands.command(

@@ -11,6 +11,7 @@ from familybot.db.repositories.calendar_feeds import CalendarFeedRepository
 from familybot.db.repositories.crisis_lines import CrisisLineRepository
 from familybot.db.repositories.events import EventMirrorRepository
 from familybot.db.repositories.faq import FaqRepository
+from familybot.db.repositories.group_stats import GroupStatsRepository
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.moderation import ModerationRepository
 from familybot.db.repositories.privacy import PrivacyRepository
@@ -24,6 +25,7 @@ from familybot.services.calendar_feed import CalendarFeedService
 from familybot.services.crisis_config import CrisisConfigService
 from familybot.services.diagnostics import DiagnosticsService
 from familybot.services.events import EventsService
+from familybot.services.facilitator_views import FacilitatorViewsService
 from familybot.services.faq import FaqService
 from familybot.services.group_access import GroupAccessUpgrade
 from familybot.services.groups import GroupsService
@@ -61,8 +63,18 @@ class Services:
     group_access: GroupAccessUpgrade
     calendar_feed: CalendarFeedService
     privacy: PrivacyService = field(init=False)
+    # Read-only views for a group's own facilitators (/session rsvps, /group stats).
+    facilitator_views: FacilitatorViewsService = field(init=False)
 
     def __post_init__(self) -> None:
+        self.facilitator_views = FacilitatorViewsService(
+            GroupStatsRepository(self.db),
+            GroupRepository(self.db),
+            SessionRepository(self.db),
+            self.sessions,
+            self.setup,
+            self.clock,
+        )
         self.privacy = PrivacyService(
             PrivacyRepository(self.db), self.user_data_holders(), self.clock
         )
