@@ -12,7 +12,7 @@ from familybot.bot import FamilyBot
 from familybot.checks import is_facilitator, member_is_facilitator
 from familybot.services.recurrence import Repeat, discord_timestamp, from_utc
 from familybot.ui.autocomplete import group_names, timezones
-from familybot.ui.sessions import attendance_view, upcoming_embed
+from familybot.ui.sessions import attendance_view, schedule_reply, upcoming_embed
 from familybot.ui.text import clip, shown, user_mention, when
 
 REPEATS = [
@@ -20,6 +20,10 @@ REPEATS = [
     app_commands.Choice(name="weekly", value="weekly"),
     app_commands.Choice(name="every two weeks (biweekly)", value="biweekly"),
     app_commands.Choice(name="monthly (same weekday, e.g. 2nd Tuesday)", value="monthly"),
+]
+
+WEEKS = [
+    app_commands.Choice(name=name, value=name) for name in ("1st", "2nd", "3rd", "4th", "last")
 ]
 
 
@@ -87,9 +91,11 @@ class Sessions(
         duration="Length in minutes",
         timezone="Time zone of the time above (default: the server's)",
         voice_channel="Where the group meets, if in a voice channel",
+        week="Monthly only: which week of the month (e.g. last = the last Thursday)",
+        until="The last day the series may meet, YYYY-MM-DD (default: no end)",
     )
     @app_commands.rename(voice_channel="voice-channel")
-    @app_commands.choices(repeat=REPEATS)
+    @app_commands.choices(repeat=REPEATS, week=WEEKS)
     @app_commands.autocomplete(group=group_names, date=next_days, timezone=timezones)
     @is_facilitator()
     async def schedule(
@@ -103,6 +109,8 @@ class Sessions(
         duration: app_commands.Range[int, 15, 480],
         timezone: str | None = None,
         voice_channel: discord.VoiceChannel | discord.StageChannel | None = None,
+        week: app_commands.Choice[str] | None = None,
+        until: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         outcome = await self.bot.services.sessions.schedule(
@@ -116,19 +124,10 @@ class Sessions(
             duration_minutes=duration,
             tz=timezone,
             voice_channel_id=voice_channel.id if voice_channel else None,
+            week_text=week.value if week else None,
+            until_text=until,
         )
-        every = {
-            "once": "",
-            "weekly": ", every week",
-            "biweekly": ", every two weeks",
-            "monthly": ", every month",
-        }
-        await interaction.response.send_message(
-            f"Scheduled **{shown(outcome.series.title)}** for **{shown(outcome.group.name)}**"
-            f"{every[outcome.series.repeat]}. First session: {when(outcome.first.start_utc)} "
-            f"({outcome.series.tz}). Members will be reminded before each one.",
-            ephemeral=True,
-        )
+        await interaction.response.send_message(schedule_reply(outcome), ephemeral=True)
 
     @app_commands.command(name="cancel", description="Cancel one session, or the whole series")
     @app_commands.describe(

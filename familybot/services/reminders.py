@@ -44,6 +44,7 @@ from familybot.services.recurrence import (
     Repeat,
     SeriesRule,
     next_occurrence,
+    occurrence_for_key,
     occurrences,
 )
 from familybot.sharding import ALL, ShardFilter
@@ -82,6 +83,8 @@ def rule_of(series: SessionSeries) -> SeriesRule:
         first_local=series.first_local,
         repeat=Repeat(series.repeat),
         duration_minutes=series.duration_minutes,
+        until_local=series.until_local,
+        monthly_week=series.monthly_week,
     )
 
 
@@ -434,6 +437,12 @@ class Dispatcher:
             if override.status == "cancelled":
                 return False
             if override.new_start != row.occurrence_start:
+                return False
+        else:
+            # The occurrence must still be part of the series at that start: an edit may
+            # have ended the series before it (`until`) or changed its rule.
+            occ = occurrence_for_key(rule_of(series), row.occurrence_key)
+            if occ is None or occ.start_utc != row.occurrence_start:
                 return False
         return (row.target, row.offset_minutes) in targets_for(group, subscribers)
 

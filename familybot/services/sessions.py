@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from familybot.clock import Clock
 from familybot.db.connection import Database
@@ -32,6 +32,8 @@ from familybot.services.recurrence import (
     Repeat,
     discord_timestamp,
     from_utc,
+    monthly_byday,
+    monthly_week_of,
     occurrence_for_key,
     parse_local_date,
     parse_local_time,
@@ -39,6 +41,14 @@ from familybot.services.recurrence import (
     validate_tz,
 )
 from familybot.services.reminders import effective_occurrences, next_effective_start_after, rule_of
+from familybot.services.series_rules import (
+    describe_rule,
+    format_day,
+    fourth_is_last,
+    parse_until,
+    parse_week,
+    week_name,
+)
 from familybot.services.setup import SetupService
 from familybot.services.timezones import resolve_timezone
 
@@ -87,6 +97,64 @@ def describe_offsets(offsets: Sequence[int]) -> str:
     return " and ".join(one(m) for m in offsets)
 
 
+def _checked_week(text: str | None, repeat: Repeat, first_local: datetime) -> int | None:
+    """The `week` option: monthly only, and the first date must be that week's weekday."""
+    if not text:
+        return None
+    if repeat is not Repeat.MONTHLY:
+        raise UserFacingError(
+            "The week option is for monthly sessions (like the last Thursday of each month). "
+            "Please leave it out, or choose repeat: monthly."
+        )
+    try:
+        week = parse_week(text)
+    except ValueError as exc:
+        raise UserFacingError(str(exc)) from exc
+    day = first_local.date()
+    if not monthly_week_of(day, week):
+        _, actual = monthly_byday(day, 4 if fourth_is_last(day) else None)
+        better = _date_for_week(day, week)
+        raise UserFacingError(
+            f"{format_day(day)} is the {week_name(actual)} {day:%A} of the month, not the "
+            f"{week_name(week)}. For the {week_name(week)} {day:%A}, start on "
+            f"{better.isoformat()} ({format_day(better)}), or leave week out."
+        )
+    return week
+
+
+def _date_for_week(day: date, week: int) -> date:
+    """The date in ``day``'s month that is the ``week``-th (or last) of its weekday."""
+    first = day.replace(day=1)
+    candidate = first + timedelta(days=(day.weekday() - first.weekday()) % 7)
+    if week == -1:
+        while (candidate + timedelta(days=7)).month == day.month:
+            candidate += timedelta(days=7)
+        return candidate
+    return candidate + timedelta(days=7 * (week - 1))
+
+
+def _checked_until(text: str | None, repeat: Repeat, first_local: datetime) -> datetime | None:
+    """The `until` option: the last day a repeating series may meet (inclusive)."""
+    if not text:
+        return None
+    try:
+        until = parse_until(text)
+    except ValueError as exc:
+        raise UserFacingError(str(exc)) from exc
+    if until is None:
+        return None
+    if repeat is Repeat.ONCE:
+        raise UserFacingError(
+            "An end date is for repeating sessions. Please leave `until` out for a one-off."
+        )
+    if until.date() < first_local.date():
+        raise UserFacingError(
+            f"The end date {until.date().isoformat()} is before the first session "
+            f"({first_local.date().isoformat()}). Please choose a later end date."
+        )
+    return until
+
+
 @dataclass(frozen=True)
 class UpcomingOccurrence:
     series: SessionSeries
@@ -102,6 +170,10 @@ class ScheduleOutcome:
     series: SessionSeries
     group: Group
     first: Occurrence
+    rule_words: str  # the rule in words (series_rules.describe_rule)
+    # The "last Thursday" trap: the first date is both the 4th and the last of its weekday
+    # and no week was given, so the series means the 4th; the reply says so.
+    fourth_or_last: bool = False
 
 
 @dataclass(frozen=True)
@@ -243,6 +315,8 @@ class SessionsService:
         duration_minutes: int,
         tz: str | None = None,
         voice_channel_id: int | None = None,
+        week_text: str | None = None,
+        until_text: str | None = None,
     ) -> ScheduleOutcome:
         group = await self._groups.get_active(guild_id, group_name)
         title = " ".join(title.split())
@@ -269,6 +343,8 @@ class SessionsService:
                 "That date and time have already passed (in "
                 f"{zone}). Please choose a time in the future."
             )
+        week = _checked_week(week_text, repeat, first_local)
+        until_local = _checked_until(until_text, repeat, first_local)
         series = await self._sessions.create(
             group_id=group.id,
             guild_id=guild_id,
@@ -280,11 +356,14 @@ class SessionsService:
             voice_channel_id=voice_channel_id,
             created_by=actor_id,
             now=now,
+            until_local=until_local,
+            monthly_week=week,
         )
         first = effective_occurrences(series, {}, now, now + timedelta(days=400))[0]
         log.info("series scheduled guild=%d group=%d series=%d", guild_id, group.id, series.id)
         await self.on_change([series.id])
-        return ScheduleOutcome(series, group, first)
+        trap = repeat is Repeat.MONTHLY and week is None and fourth_is_last(first_local.date())
+        return ScheduleOutcome(series, group, first, describe_rule(rule_of(series)), trap)
 
     async def cancel(
         self,

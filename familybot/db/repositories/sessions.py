@@ -34,6 +34,9 @@ def _series(row: sqlite3.Row) -> SessionSeries:
         created_by=row["created_by"],
         planned_until=from_unix(row["planned_until"]),
         next_due=from_unix(row["next_due"]) if row["next_due"] is not None else None,
+        until_local=datetime.fromisoformat(row["until_local"]) if row["until_local"] else None,
+        monthly_week=row["monthly_week"],
+        previous_series_id=row["previous_series_id"],
     )
 
 
@@ -73,11 +76,15 @@ class SessionRepository:
         voice_channel_id: int | None,
         created_by: int,
         now: datetime,
+        until_local: datetime | None = None,
+        monthly_week: int | None = None,
+        previous_series_id: int | None = None,
     ) -> SessionSeries:
         cursor = await self._db.execute(
             "INSERT INTO session_series (group_id, guild_id, title, tz, first_local, repeat, "
-            "duration_minutes, voice_channel_id, created_by, created_at, planned_until, next_due) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            "duration_minutes, voice_channel_id, created_by, created_at, planned_until, next_due, "
+            "until_local, monthly_week, previous_series_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
             (
                 group_id,
                 guild_id,
@@ -90,6 +97,9 @@ class SessionRepository:
                 created_by,
                 to_unix(now),
                 to_unix(now),
+                until_local.isoformat() if until_local else None,
+                monthly_week,
+                previous_series_id,
             ),
         )
         series = await self.get(int(cursor.lastrowid or 0))
