@@ -33,6 +33,7 @@ FACILITATOR_ONLY = {
     "session schedule",
     "session cancel",
     "session reschedule",
+    "session edit",
     "session attendance",
     "faq add",
     "faq remove",

@@ -11,7 +11,7 @@ from familybot.checks import refuse_unless_facilitator
 from familybot.db.repositories.audit import AuditResult, AuditTarget, TargetKind
 from familybot.models import Rsvp, RsvpCounts
 from familybot.services.ports import ReminderCard
-from familybot.services.sessions import ScheduleOutcome, UpcomingOccurrence
+from familybot.services.sessions import EditOutcome, ScheduleOutcome, UpcomingOccurrence
 from familybot.tree import report_error
 from familybot.ui.audit import record_action, result_for
 from familybot.ui.embeds import CALM
@@ -230,3 +230,19 @@ def schedule_reply(outcome: ScheduleOutcome) -> str:
             "`week: last`)."
         )
     return text
+
+
+def edit_reply(outcome: EditOutcome) -> str:
+    """`/session edit`'s confirmation: the new rule in words and the next session."""
+    text = (
+        f"Changed **{shown(outcome.series.title)}** ({shown(outcome.group.name)}). From now on "
+        f"it meets {outcome.rule_words}."
+    )
+    if outcome.first is not None:
+        text += f" Next session: {when(outcome.first.start_utc)}."
+    if outcome.dropped:
+        text += (
+            f" {outcome.dropped} upcoming session{'s' if outcome.dropped != 1 else ''} of the old "
+            "plan no longer take place."
+        )
+    return text + " Past sessions and their attendance stay as they were."

@@ -3,12 +3,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.e2e.harness import World, rows, text_of
-from tests.e2e.test_sessions_e2e import setup_group
+from familybot.services.reminders import PLAN_HORIZON
+from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
+from tests.e2e.test_sessions_e2e import (
+    at,
+    reminders_in,
+    schedule_weekly,
+    session_day,
+    setup_group,
+    start_of,
+    wake,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -101,3 +111,230 @@ async def test_biweekly_until_lists_only_sessions_up_to_the_end(world: World) ->
 
     assert stamp(day) in listed and stamp(day + timedelta(days=14)) in listed
     assert stamp(day + timedelta(days=28)) not in listed  # after the end date
+
+
+# --------------------------------------------------------------------------- /session edit
+
+NY = ZoneInfo("America/New_York")
+
+
+def ny(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, datetime.min.time().replace(hour=hour, minute=minute), NY)
+
+
+def stamp(instant: datetime) -> str:
+    return f"<t:{int(instant.timestamp())}:F>"
+
+
+async def weekly_with_replies(world: World) -> tuple[int, date, dict[str, Any]]:
+    """A weekly 18:00 series; its 24h reminder went out; Alice said Going, Bob Maybe,
+    Carol (who joins) Can't make it. Returns (channel, day, the reminder message)."""
+    channel = await setup_group(world)
+    h = await world.run(world.carol, "group", "join", name="Parents Circle")
+    click = await world.fake.click(
+        world.guild_id, world.carol, custom_ids(h.callback)[0], message_id=world.fake.next_id()
+    )
+    await click.wait_response()
+    day = session_day()
+    await schedule_weekly(world, day)
+    with at(start_of(day) - timedelta(hours=24)):
+        await wake(world)
+        await eventually(lambda: reminders_in(world, channel))
+    message = reminders_in(world, channel)[0]
+    for user, answer in ((world.alice, "going"), (world.bob, "maybe"), (world.carol, "no")):
+        button = next(i for i in custom_ids(message) if i.split(":")[4] == answer)
+        with at(start_of(day) - timedelta(hours=23)):
+            c = await world.fake.click(
+                world.guild_id, user, button, message_id=int(message["id"]), channel_id=channel
+            )
+            await c.wait_response()
+    return channel, day, message
+
+
+def nothing_due(world: World, instant: datetime) -> bool:
+    """No reminder due by `instant` is still waiting (read with the test's own connection)."""
+    ahead = instant + PLAN_HORIZON
+    conn = sqlite3.connect(world.db_path)
+    try:
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM reminder_ledger WHERE state IN ('pending', 'sending') "
+            "AND due_at <= ?",
+            (int(instant.timestamp()),),
+        ).fetchone()
+        # ... and the planner has planned what falls due within its horizon.
+        (behind,) = conn.execute(
+            "SELECT COUNT(*) FROM session_series WHERE status = 'active' AND next_due <= ? "
+            "AND planned_until < ?",
+            (int(ahead.timestamp()), int(ahead.timestamp())),
+        ).fetchone()
+    finally:
+        conn.close()
+    return bool(count == 0 and behind == 0)
+
+
+async def wake_at(world: World, instant: datetime) -> None:
+    """Move the clock, wake the scheduler and wait until everything due has been handled."""
+    with at(instant):
+        await wake(world)
+        await eventually(lambda: nothing_due(world, instant))
+
+
+def sent_reminders(world: World, channel: int, needle: str) -> list[dict[str, Any]]:
+    return [m for m in reminders_in(world, channel) if needle in text_of(m)]
+
+
+def change_dms(world: World, user: int) -> list[dict[str, Any]]:
+    return [m for m in world.fake.dms_to(user) if "session changed" in text_of(m)]
+
+
+async def edit(world: World, user: int | None = None, **options: Any) -> Any:
+    [series] = await rows(world, "SELECT id FROM session_series WHERE status = 'active'")
+    return await world.run_to_end(
+        user or world.facilitator, "session", "edit", session=str(series["id"]), **options
+    )
+
+
+async def test_edit_time_ten_minutes_before_a_reminder_replans_it_once(world: World) -> None:
+    channel, day, _ = await weekly_with_replies(world)
+    old, new = start_of(day), ny(day, 19)
+    # Ten minutes before the 1h reminder of 18:00 was due (already in the ledger, waiting),
+    # the group moves to 19:00.
+    await wake_at(world, old - timedelta(hours=1, minutes=10))
+    waiting = await rows(world, "SELECT due_at FROM reminder_ledger WHERE state = 'pending'")
+    assert [r["due_at"] for r in waiting] == [int((old - timedelta(hours=1)).timestamp())]
+    with at(old - timedelta(hours=1, minutes=10)):
+        h = await edit(world, time="19:00")
+        assert h.ephemeral
+        reply = text_of(h.followups[-1]) if h.followups else h.content
+        weekday = day.strftime("%A")
+        assert f"every week on {weekday} at 19:00 (America/New_York)" in reply, reply
+        assert f"Next session: {stamp(new)}" in reply
+    # Told once, by DM, old -> new; Carol (can't make it) is not told.
+    for user in (world.alice, world.bob):
+        [dm] = change_dms(world, user)
+        assert f"{stamp(old)} → {stamp(new)}" in text_of(dm)
+    assert change_dms(world, world.carol) == []
+    # The old 1h reminder does not go out; the new one goes out once, an hour before 19:00.
+    await wake_at(world, old - timedelta(hours=1))
+    await wake_at(world, old - timedelta(minutes=30))
+    assert sent_reminders(world, channel, stamp(old)) == [reminders_in(world, channel)[0]]
+    with at(new - timedelta(hours=1)):
+        await wake(world)
+        await eventually(lambda: sent_reminders(world, channel, stamp(new)))
+    with at(new - timedelta(minutes=30)):
+        await wake(world)
+        await world.restart()
+        await wake(world)
+    assert len(sent_reminders(world, channel, stamp(new))) == 1
+    assert len(reminders_in(world, channel)) == 2  # the 24h one before, the 1h one after
+    assert len(change_dms(world, world.alice)) == 1  # still once
+
+
+async def test_edit_after_a_reminder_went_out_does_not_send_it_again(world: World) -> None:
+    channel, day, message = await weekly_with_replies(world)
+    old, new = start_of(day), ny(day, 20)
+    # The 24h reminder went out; 22h before, the session moves two hours later, so a
+    # "24h before" for 20:00 would fall due in the future: it must not go out again.
+    with at(old - timedelta(hours=22, minutes=30)):
+        await edit(world, time="20:00")
+    await wake_at(world, new - timedelta(hours=24))
+    await wake_at(world, new - timedelta(hours=23))
+    assert len(reminders_in(world, channel)) == 1
+    with at(new - timedelta(hours=1)):
+        await wake(world)
+        await eventually(lambda: sent_reminders(world, channel, stamp(new)))
+    assert len(reminders_in(world, channel)) == 2
+    # The Going button of the reminder sent before the edit answers the moved session.
+    going = next(i for i in custom_ids(message) if i.split(":")[4] == "going")
+    with at(new - timedelta(minutes=50)):
+        c = await world.fake.click(
+            world.guild_id, world.alice, going, message_id=int(message["id"]), channel_id=channel
+        )
+        await c.wait_response()
+    [series] = await rows(world, "SELECT id FROM session_series WHERE status = 'active'")
+    replies = await rows(world, "SELECT series_id, occurrence_key, user_id, response FROM rsvps")
+    assert {(r["series_id"], r["user_id"]) for r in replies} == {
+        (series["id"], world.alice),
+        (series["id"], world.bob),
+        (series["id"], world.carol),
+    }
+
+
+async def test_edit_title_just_before_a_reminder_keeps_it_once(world: World) -> None:
+    channel, day, _ = await weekly_with_replies(world)
+    old = start_of(day)
+    await wake_at(world, old - timedelta(hours=1, minutes=10))
+    waiting = await rows(world, "SELECT due_at FROM reminder_ledger WHERE state = 'pending'")
+    assert [r["due_at"] for r in waiting] == [int((old - timedelta(hours=1)).timestamp())]
+    with at(old - timedelta(hours=1, minutes=10)):
+        await edit(world, title="Thursday circle")
+    with at(old - timedelta(hours=1)):
+        await wake(world)
+        await eventually(lambda: len(reminders_in(world, channel)) == 2)
+    with at(old - timedelta(minutes=30)):
+        await wake(world)
+    later = reminders_in(world, channel)
+    assert len(later) == 2 and "Thursday circle" in text_of(later[1])
+    assert stamp(old) in text_of(later[1])
+    # Same time, new title: Going/Maybe members are told once what changed.
+    [dm] = change_dms(world, world.alice)
+    assert "same time" in text_of(dm)
+
+
+async def test_edit_day_zone_repeat_and_until_split_the_series(world: World) -> None:
+    channel, day, _ = await weekly_with_replies(world)
+    old = start_of(day)
+    world.fake.close_dms(world.bob)
+    target = (day.weekday() + 2) % 7
+    names = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    until = day + timedelta(days=60)
+    with at(old - timedelta(hours=20)):
+        h = await edit(
+            world,
+            day=names[target],
+            timezone="Europe/London",
+            repeat="biweekly",
+            until=until.isoformat(),
+        )
+    reply = text_of(h.followups[-1])
+    assert (
+        f"every other week on {names[target].title()} at 18:00 (Europe/London), until "
+        f"{until.day} {until.strftime('%B')} {until.year}"
+    ) in reply, reply
+    assert "couldn't be reached by DM" in reply  # Bob's DMs are closed
+    series = await rows(world, "SELECT * FROM session_series ORDER BY id")
+    assert [s["status"] for s in series] == ["ended", "active"]
+    assert series[1]["previous_series_id"] == series[0]["id"]
+    # The old series kept nothing past (none had started), the new one starts after "now".
+    first_new = date.fromisoformat(series[1]["first_local"][:10])
+    assert first_new.weekday() == target and series[1]["tz"] == "Europe/London"
+    new = datetime.combine(first_new, datetime.min.time().replace(hour=18), LONDON)
+    [dm] = change_dms(world, world.alice)
+    assert f"{stamp(old)} → {stamp(new)}" in text_of(dm)
+    failures = await rows(world, "SELECT kind FROM dm_failures WHERE user_id = ?", world.bob)
+    assert [f["kind"] for f in failures] == ["session-change"]
+    # The channel hears the new rule; nobody's name is in it.
+    notice = [m for m in world.fake.messages_in(channel) if "Changed:" in text_of(m)]
+    assert len(notice) == 1 and "Europe/London" in text_of(notice[0])
+
+
+async def test_edit_refused_for_members_and_other_groups_facilitators(world: World) -> None:
+    await weekly_with_replies(world)
+    h = await edit(world, world.alice, time="19:00")
+    assert h.ephemeral and "facilitator" in (h.content or "").lower()
+    other = world.fake.add_member(world.guild_id, name="fac2", roles=[world.facilitator_role])
+    await world.run_to_end(
+        other,
+        "group",
+        "create",
+        name="Siblings Circle",
+        description="For siblings",
+        focus="siblings",
+        join_mode="open",
+    )
+    h = await edit(world, other, time="19:00")
+    reply = text_of(h.followups[-1]) if h.followups else (h.content or "")
+    assert "Only the facilitators of “Parents Circle”" in reply, reply
+    series = await rows(world, "SELECT * FROM session_series")
+    assert len(series) == 1 and series[0]["status"] == "active"
+    assert world.fake.dms_to(world.alice) == []

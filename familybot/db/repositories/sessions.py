@@ -191,6 +191,46 @@ class SessionRepository:
             await self.cancel(sid, "group archived", now)
         return ids
 
+    # --- edits (a series split at the edit; see services/series_edit.py) --------------------
+    async def end_at(self, series_id: int, until_local: datetime) -> None:
+        """The old half of an edited series keeps occurrences up to `until_local`, and ends."""
+        await self._db.execute(
+            "UPDATE session_series SET until_local = ?, status = 'ended', next_due = NULL "
+            "WHERE id = ?",
+            (until_local.isoformat(), series_id),
+        )
+
+    async def move_occurrence_data(
+        self, old_id: int, old_key: str, new_id: int, new_key: str
+    ) -> None:
+        """Replies to an occurrence follow it to its partner in the edited series; the link
+        lets buttons on reminders sent before the edit find the partner."""
+        await self._db.execute(
+            "UPDATE rsvps SET series_id = ?, occurrence_key = ? "
+            "WHERE series_id = ? AND occurrence_key = ?",
+            (new_id, new_key, old_id, old_key),
+        )
+        await self._db.execute(
+            "INSERT OR REPLACE INTO occurrence_links (old_series_id, old_key, new_series_id, "
+            "new_key) VALUES (?, ?, ?, ?)",
+            (old_id, old_key, new_id, new_key),
+        )
+
+    async def link_of(self, series_id: int, key: str) -> tuple[int, str] | None:
+        row = await self._db.fetchone(
+            "SELECT new_series_id, new_key FROM occurrence_links "
+            "WHERE old_series_id = ? AND old_key = ?",
+            (series_id, key),
+        )
+        return (int(row["new_series_id"]), str(row["new_key"])) if row else None
+
+    async def copy_override(
+        self, override: OccurrenceOverride, new_id: int, new_key: str, by: int, now: datetime
+    ) -> None:
+        await self.set_override(
+            new_id, new_key, override.status, override.new_start, override.reason, by, now
+        )
+
     # --- overrides ------------------------------------------------------------------------
     async def set_override(
         self,
