@@ -371,6 +371,8 @@ class Dispatcher:
         cancel: list[int] = []
         skip: list[int] = []
         jobs: list[_Job] = []
+        # Rule starts by (series, occurrence): a burst shares a few occurrences.
+        starts: dict[tuple[int, str], datetime | None] = {}
         for row in rows:
             series = series_map.get(row.series_id)
             group = group_map.get(series.group_id) if series else None
@@ -378,7 +380,12 @@ class Dispatcher:
                 series is None
                 or group is None
                 or not self._still_wanted(
-                    row, series, group, overrides.get(series.id, {}), subscribers.get(group.id, [])
+                    row,
+                    series,
+                    group,
+                    overrides.get(series.id, {}),
+                    subscribers.get(group.id, []),
+                    starts,
                 )
             ):
                 cancel.append(row.id)
@@ -429,6 +436,7 @@ class Dispatcher:
         group: Group,
         overrides: dict[str, OccurrenceOverride],
         subscribers: list[tuple[int, tuple[int, ...] | None]],
+        starts: dict[tuple[int, str], datetime | None],
     ) -> bool:
         if series.status is SeriesStatus.CANCELLED or not group.is_active:
             return False
@@ -441,8 +449,11 @@ class Dispatcher:
         else:
             # The occurrence must still be part of the series at that start: an edit may
             # have ended the series before it (`until`) or changed its rule.
-            occ = occurrence_for_key(rule_of(series), row.occurrence_key)
-            if occ is None or occ.start_utc != row.occurrence_start:
+            slot = (series.id, row.occurrence_key)
+            if slot not in starts:
+                occ = occurrence_for_key(rule_of(series), row.occurrence_key)
+                starts[slot] = occ.start_utc if occ is not None else None
+            if starts[slot] != row.occurrence_start:
                 return False
         return (row.target, row.offset_minutes) in targets_for(group, subscribers)
 

@@ -95,8 +95,9 @@ def _first_new_date(
     tz: str,
     after: datetime,
 ) -> tuple[date, int | None]:
-    """The new rule's first date: in the anchor's week (or month), moved on by whole
-    periods until it starts after ``after``. Returns the date and the monthly week."""
+    """The new rule's first date: the new weekday nearest the anchor (monthly: in the
+    anchor's month), moved on by whole periods until it starts after ``after``. Returns
+    the date and the monthly week."""
     if repeat is Repeat.MONTHLY:
         n = week if week is not None else monthly_byday(anchor)[1]
         year, month = anchor.year, anchor.month
@@ -106,7 +107,10 @@ def _first_new_date(
                 return day, n
             year, month = _next_month(year, month)
         raise EditRefused("I couldn't find a date for that rule in the next two years.")
-    day = anchor - timedelta(days=anchor.weekday()) + timedelta(days=weekday)
+    # The new day nearest to the next session (Tuesday -> Thursday is two days later,
+    # Sunday -> Monday one day later, Tuesday -> Monday one day earlier).
+    delta = (weekday - anchor.weekday()) % 7
+    day = anchor + timedelta(days=delta - 7 if delta > 3 else delta)
     period = timedelta(days=_PERIOD[repeat])
     while to_utc(datetime.combine(day, start_time), tz) <= after:
         day += period

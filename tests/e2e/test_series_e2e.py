@@ -338,3 +338,39 @@ async def test_edit_refused_for_members_and_other_groups_facilitators(world: Wor
     series = await rows(world, "SELECT * FROM session_series")
     assert len(series) == 1 and series[0]["status"] == "active"
     assert world.fake.dms_to(world.alice) == []
+
+
+async def test_edit_keeps_past_attendance_and_carries_a_cancelled_date(world: World) -> None:
+    await setup_group(world)
+    day = session_day()
+    await schedule_weekly(world, day)
+    [old] = await rows(world, "SELECT id FROM session_series")
+    week2, week3 = day + timedelta(days=7), day + timedelta(days=14)
+    await world.run_to_end(
+        world.facilitator, "session", "cancel", session="Weekly check-in", date=week2.isoformat()
+    )
+    names = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    after_first = start_of(day) + timedelta(hours=3)
+    with at(after_first):
+        await edit(world, day=names[(day.weekday() + 1) % 7])
+        # The first session (before the edit) can still have its attendance taken.
+        h = await world.run(
+            world.facilitator,
+            "session",
+            "attendance",
+            session="Weekly check-in",
+            date=day.isoformat(),
+        )
+        assert h.ephemeral and "Attendance for" in h.content, h.content
+        assert custom_ids(h.callback) == [f"fb:attend:{old['id']}:{day.isoformat()}"]
+        listed = text_of((await world.run(world.alice, "session", "list")).callback)
+    # The cancelled second week stays cancelled on its new day; the third week is there.
+    assert stamp(ny(week2 + timedelta(days=1), 18)) not in listed
+    assert stamp(ny(week3 + timedelta(days=1), 18)) in listed
+    overrides = await rows(
+        world, "SELECT series_id, occurrence_key, status FROM occurrence_overrides"
+    )
+    assert {(o["occurrence_key"], o["status"]) for o in overrides} == {
+        (week2.isoformat(), "cancelled"),
+        ((week2 + timedelta(days=1)).isoformat(), "cancelled"),
+    }
