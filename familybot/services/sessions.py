@@ -656,6 +656,7 @@ class SessionsService:
                     and date.fromisoformat(key) <= plan.old_until.date()
                 ):
                     await self._sessions.copy_override(override, new.id, key, actor.user_id, now)
+                    await self._sessions.delete_override(series.id, key)
                     await self._sessions.move_occurrence_data(series.id, key, new.id, key)
                     await self._hand_over_reminders(series, new, key, key, moved, now)
         duration = timedelta(minutes=new.duration_minutes)
@@ -957,7 +958,7 @@ class SessionsService:
         """An .ics file of the sessions of the person's groups, and how many series it holds."""
         groups = await self._groups_for(guild_id, user_id)
         by_id = {g.id: g for g in groups}
-        series_list = await self._sessions.active_for_groups(sorted(by_id))
+        series_list = await self._sessions.for_calendar(sorted(by_id))
         overrides = await self._sessions.overrides([s.id for s in series_list])
         items = [
             CalendarSeries(

@@ -19,6 +19,7 @@ from tests.e2e.test_sessions_e2e import (
     start_of,
     wake,
 )
+from tests.unit.test_calendar_clients import read_with_vobject
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -374,3 +375,19 @@ async def test_edit_keeps_past_attendance_and_carries_a_cancelled_date(world: Wo
         (week2.isoformat(), "cancelled"),
         ((week2 + timedelta(days=1)).isoformat(), "cancelled"),
     }
+
+
+async def test_calendar_file_follows_an_edit_read_by_another_parser(world: World) -> None:
+    await setup_group(world)
+    day = session_day()
+    await schedule_weekly(world, day)
+    with at(start_of(day) + timedelta(hours=3)):
+        await edit(world, time="19:00")
+        await world.run(world.alice, "my", "calendar")
+    (upload,) = [r for r in world.fake.requests if r.files and "callback" in r.path]
+    window = (start_of(day) - timedelta(days=1), start_of(day) + timedelta(days=40))
+    read = read_with_vobject(upload.files[0].data, *window)
+    got = sorted(s for instants in read.values() for s, _ in instants)
+    want = [start_of(day)] + [ny(day + timedelta(days=7 * k), 19) for k in range(1, 6)]
+    assert got == [w.astimezone(UTC) for w in want if w < window[1]]
+    assert len(read) == 2  # the series before the edit (its past session) and after it

@@ -129,6 +129,25 @@ class SessionRepository:
         )
         return [_series(r) for r in rows]
 
+    async def for_calendar(self, group_ids: Sequence[int]) -> list[SessionSeries]:
+        """Active series, and series an edit ended (a calendar keeps their past sessions
+        and learns where they stop)."""
+        if not group_ids:
+            return []
+        rows = await self._db.fetchall(
+            f"SELECT * FROM session_series s WHERE group_id IN ({_marks(len(group_ids))}) "
+            "AND (status = 'active' OR (status = 'ended' AND EXISTS (SELECT 1 FROM "
+            "session_series n WHERE n.previous_series_id = s.id))) ORDER BY id",
+            tuple(group_ids),
+        )
+        return [_series(r) for r in rows]
+
+    async def delete_override(self, series_id: int, key: str) -> None:
+        await self._db.execute(
+            "DELETE FROM occurrence_overrides WHERE series_id = ? AND occurrence_key = ?",
+            (series_id, key),
+        )
+
     async def search(
         self, guild_id: int, text: str, limit: int = 25
     ) -> list[tuple[SessionSeries, str]]:
