@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import discord
+from discord.http import Route
 
 from familybot.discord_moderation import ModerationIO
 from familybot.discord_threads import ThreadsIO
@@ -40,6 +41,9 @@ REMINDER_RATE = 45
 EVENT_GUILD_ONLY = 2
 EVENT_VOICE = 2
 EVENT_EXTERNAL = 3
+# Discord's recurrence rule frequencies (RecurrenceRuleFrequencies in the API spec).
+EVENT_MONTHLY = 1
+EVENT_WEEKLY = 2
 TOO_MANY_EVENTS = 30038
 
 MEMBER_ACCESS = discord.PermissionOverwrite(
@@ -353,6 +357,18 @@ class DiscordIO(ModerationIO, ThreadsIO):
                 channel_id=None,
                 entity_metadata={"location": (spec.location or "Discord")[:100]},
             )
+        rec = spec.recurrence
+        if rec is not None:
+            rule: dict[str, Any] = {
+                "start": spec.start.isoformat(),
+                "frequency": EVENT_MONTHLY if rec.monthly else EVENT_WEEKLY,
+                "interval": rec.interval,
+            }
+            if rec.monthly:
+                rule["by_n_weekday"] = [{"n": rec.n, "day": rec.weekday}]
+            else:
+                rule["by_weekday"] = [rec.weekday]
+            fields["recurrence_rule"] = rule
         return fields
 
     @staticmethod
@@ -379,18 +395,37 @@ class DiscordIO(ModerationIO, ThreadsIO):
         if fields["channel_id"] is None:
             del fields["channel_id"]
         try:
-            data = await self._client.http.create_guild_scheduled_event(
-                guild_id, reason="FamilyBot: next group session", **fields
-            )
+            if "recurrence_rule" in fields:
+                # discord.py's helper drops recurrence_rule: send the documented body as is.
+                route = Route("POST", "/guilds/{guild_id}/scheduled-events", guild_id=guild_id)
+                data = await self._client.http.request(
+                    route, json=fields, reason="FamilyBot: group session series"
+                )
+            else:
+                data = await self._client.http.create_guild_scheduled_event(
+                    guild_id, reason="FamilyBot: next group session", **fields
+                )
         except discord.HTTPException as error:
             raise self._event_failed("create", guild_id, error) from error
         return int(data["id"])
 
     async def edit_scheduled_event(self, guild_id: int, event_id: int, spec: EventSpec) -> bool:
+        fields = self._event_fields(spec)
         try:
-            await self._client.http.edit_scheduled_event(
-                guild_id, event_id, reason="FamilyBot: session changed", **self._event_fields(spec)
-            )
+            if "recurrence_rule" in fields:
+                route = Route(
+                    "PATCH",
+                    "/guilds/{guild_id}/scheduled-events/{event_id}",
+                    guild_id=guild_id,
+                    event_id=event_id,
+                )
+                await self._client.http.request(
+                    route, json=fields, reason="FamilyBot: session series changed"
+                )
+            else:
+                await self._client.http.edit_scheduled_event(
+                    guild_id, event_id, reason="FamilyBot: session changed", **fields
+                )
         except discord.NotFound:
             return False
         except discord.HTTPException as error:

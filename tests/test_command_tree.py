@@ -34,6 +34,7 @@ FACILITATOR_ONLY = {
     "session schedule",
     "session cancel",
     "session reschedule",
+    "session edit",
     "session attendance",
     "session rsvps",
     "faq add",

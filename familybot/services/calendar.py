@@ -178,7 +178,7 @@ def _rrule(rule: SeriesRule) -> vRecur | None:
         return None
     recur = vRecur()
     if rule.repeat is Repeat.MONTHLY:
-        day, n = monthly_byday(rule.first_local)
+        day, n = monthly_byday(rule.first_local, rule.monthly_week)
         recur["FREQ"] = "MONTHLY"
         recur["BYDAY"] = f"{n}{_ICAL_DAYS[day]}"
     else:

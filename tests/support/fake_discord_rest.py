@@ -692,6 +692,61 @@ class RestMixin(FakeState):
                 )
         elif not ev.get("channel_id"):
             raise invalid_form("channel_id", "This field is required", "BASE_TYPE_REQUIRED")
+        if ev.get("recurrence_rule") is not None:
+            self._validate_recurrence(ev["recurrence_rule"], start)
+
+    @staticmethod
+    def _validate_recurrence(rule: JSON, start: datetime) -> None:
+        """Discord's documented system limitations on recurrence rules (the schema alone
+        allows far more): an app can't set `end`, `count` or `by_year_day`; by_weekday and
+        by_n_weekday exclude each other; by_month/by_month_day are yearly only and go
+        together; weekly is one day every week or every other week; monthly is one nth
+        weekday (n 1-5) every month; yearly is one date every year. The rule starts when
+        the event does."""
+
+        def bad(field: str, message: str) -> ApiError:
+            return invalid_form(
+                f"recurrence_rule.{field}", message, "GUILD_SCHEDULED_EVENT_RECURRENCE"
+            )
+
+        for name in ("end", "count", "by_year_day"):
+            if rule.get(name) is not None:
+                raise bad(name, "This field can't be set by applications.")
+        rule_start = datetime.fromisoformat(rule["start"])
+        if rule_start.tzinfo is None:
+            rule_start = rule_start.replace(tzinfo=UTC)
+        if rule_start != start:
+            raise bad("start", "The recurrence must start when the event starts.")
+        frequency = rule["frequency"]
+        interval = rule.get("interval") or 1
+        weekdays = rule.get("by_weekday")
+        n_weekdays = rule.get("by_n_weekday")
+        months, month_days = rule.get("by_month"), rule.get("by_month_day")
+        if weekdays and n_weekdays:
+            raise bad("by_weekday", "by_weekday and by_n_weekday can't be combined.")
+        if (months or month_days) and frequency != 0:
+            raise bad("by_month", "by_month and by_month_day are for yearly events only.")
+        if frequency == 2:  # WEEKLY
+            if interval not in (1, 2):
+                raise bad("interval", "A weekly event repeats every week or every other week.")
+            if not weekdays or len(weekdays) != 1 or n_weekdays:
+                raise bad("by_weekday", "A weekly event repeats on exactly one day.")
+        elif frequency == 1:  # MONTHLY
+            if interval != 1:
+                raise bad("interval", "A monthly event repeats every month.")
+            if not n_weekdays or len(n_weekdays) != 1 or weekdays:
+                raise bad("by_n_weekday", "A monthly event repeats on one nth weekday.")
+        elif frequency == 0:  # YEARLY
+            if (
+                interval != 1
+                or not months
+                or not month_days
+                or len(months) != 1
+                or len(month_days) != 1
+            ):
+                raise bad("by_month", "A yearly event repeats on one date.")
+        elif frequency == 3 and (interval != 1 or n_weekdays):  # DAILY
+            raise bad("interval", "A daily event repeats every day.")
 
     async def _create_event(self, req: Req) -> JSON:
         gid = req.int_param("guild_id")

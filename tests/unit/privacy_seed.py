@@ -294,6 +294,9 @@ SEEDS: dict[str, Seed] = {
     "dm_failures": Seed(dm_failures, _m("kind-{n}")),
     "reminder_ledger": Seed(reminder_ledger, _m("Reminded {n}")),
     "scheduled_event_mirror": Seed(scheduled_event_mirror, why="a group's next session"),
+    "occurrence_links": Seed(
+        None, why="links an edited series' dates to the next: no person in it"
+    ),
     "crisis_local_lines": Seed(crisis_local_lines, _m("Line {n}")),
     "faq": Seed(faq, _m("Question {n}")),
     "resources": Seed(resources, _m("Resource {n} pending")),

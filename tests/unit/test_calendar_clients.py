@@ -53,12 +53,14 @@ def item(
     *,
     cancelled: Sequence[str] = (),
     moved: Mapping[str, datetime] | None = None,
+    until: datetime | None = None,
+    week: int | None = None,
 ) -> CalendarSeries:
     return CalendarSeries(
         series_id=series_id,
         title="Evening circle",
         group_name="Parents of teens",
-        rule=SeriesRule(tz, first, repeat, minutes),
+        rule=SeriesRule(tz, first, repeat, minutes, until_local=until, monthly_week=week),
         cancelled_keys=cancelled,
         moved=moved or {},
     )
@@ -106,6 +108,23 @@ CASES: dict[str, CalendarSeries] = {
     # No DST at all.
     "kolkata monthly 2nd wednesday": item(
         8, "Asia/Kolkata", datetime(2024, 1, 10, 18, 30), Repeat.MONTHLY
+    ),
+    # The "last Thursday" trap: 26 Feb 2026 is the 4th and the last Thursday. With
+    # week:last, April (2, 9, 16, 23, 30), July and October meet on the 5th Thursday.
+    "london monthly last thursday (week:last)": item(
+        9, "Europe/London", datetime(2026, 2, 26, 19, 30), Repeat.MONTHLY, week=-1
+    ),
+    "london monthly 4th thursday (week:4th)": item(
+        10, "Europe/London", datetime(2026, 2, 26, 19, 30), Repeat.MONTHLY, week=4
+    ),
+    # An end date (inclusive): the last session is on 29 Sep 2026, across the DST change.
+    "chicago weekly until 2026-09-29": item(
+        11,
+        "America/Chicago",
+        datetime(2025, 12, 2, 18),
+        Repeat.WEEKLY,
+        until=datetime(2026, 9, 29, 23, 59),
+        cancelled=["2026-09-22"],
     ),
 }
 
