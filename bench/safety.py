@@ -99,13 +99,19 @@ def train() -> None:
 
 
 def bench() -> None:
-    heldout, tuning = load("heldout"), load("tuning")
-    texts = [e.text for e in heldout]
+    heldout, heldout2, tuning = load("heldout"), load("heldout2"), load("tuning")
+    texts = [e.text for e in heldout + heldout2]
     rows: list[str] = []
     perf: list[str] = []
 
     def add(detector: Detector) -> None:
-        for name, examples in (("held-out", heldout), ("tuning", tuning)):
+        sets = (
+            ("held-out 1", heldout),
+            ("held-out 2", heldout2),
+            ("held-out, both", heldout + heldout2),
+            ("tuning", tuning),
+        )
+        for name, examples in sets:
             p, r, n = figures(detector, examples)
             rows.append(f"| {detector.name} | {name} | {p:.3f} | {r:.3f} | {n} |")
 

@@ -34,6 +34,7 @@ QUIET_BEFORE_PREFIX = "quiet-before:"
 QUIET_SENTENCE_PREFIX = "quiet-sentence:"
 # A quiet-before pattern looks at this many words just before a match, in the same clause.
 BEFORE_WORDS = 4
+CLAUSE_MARK = " | "
 
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _LAUGHING = re.compile(r"[😂🤣😆😹💀]")
@@ -58,7 +59,9 @@ class Sentence:
 
     @property
     def text(self) -> str:
-        return " ".join(self.clauses)
+        """The clauses joined by " | ", so a pattern can span clauses ("ill do it | i swear")
+        while word sequences cannot run across a comma by accident."""
+        return CLAUSE_MARK.join(self.clauses)
 
 
 class PhraseListError(ValueError):
@@ -158,14 +161,15 @@ class PhraseList:
         for sentence in self.sentences(text):
             if any(q.search(sentence.text) for q in self.quiet_sentence):
                 continue
-            for clause in sentence.clauses:
-                for core in self.cores:
-                    if core.topic and sentence.question:
-                        continue
-                    for found in core.pattern.finditer(clause):
-                        before = " ".join(clause[: found.start()].split()[-BEFORE_WORDS:])
-                        if not any(q.search(before) for q in self.quiet_before):
-                            return core.line
+            text = sentence.text
+            for core in self.cores:
+                if core.topic and sentence.question:
+                    continue
+                for found in core.pattern.finditer(text):
+                    clause = text[: found.start()].rsplit("|", 1)[-1]
+                    before = " ".join(clause.split()[-BEFORE_WORDS:])
+                    if not any(q.search(before) for q in self.quiet_before):
+                        return core.line
         return None
 
     def matches(self, text: str) -> bool:

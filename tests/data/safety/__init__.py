@@ -1,4 +1,4 @@
-"""The safety watch's labelled sets: heldout.tsv (never used to tune) and tuning.tsv.
+"""The safety watch's labelled sets: heldout.tsv and heldout2.tsv (never used to tune), tuning.tsv.
 
 See the header of heldout.tsv for provenance, columns, categories and the labelling rule.
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SETS = ("heldout", "tuning")
+SETS = ("heldout", "heldout2", "tuning")
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Example:
 
 
 def load(name: str) -> tuple[Example, ...]:
-    """One set by name ("heldout" or "tuning"); a malformed line fails loudly."""
+    """One set by name (see SETS); a malformed line fails loudly."""
     rows = []
     lines = (HERE / f"{name}.tsv").read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(lines, start=1):
