@@ -19,6 +19,7 @@ from familybot.services.automod import Automod, AutomodOutcome, AutomodPort
 from familybot.services.crisis import CrisisDirectory, CrisisLine
 from familybot.services.crisis_config import CrisisConfigService
 from familybot.services.ports import DiscordPort
+from familybot.services.safety_model import default_detector
 from familybot.services.safety_watch import (
     Detector,
     PhraseList,
@@ -85,6 +86,7 @@ def build_safety(
         region = known.region if known else None
         return region, directory.lines_for(region, known.local_lines if known else ())
 
-    watch = SafetyWatch(phrases or PhraseList.load(), io, crisis_lines_for, clock)
+    detector = phrases or default_detector(PhraseList.load())
+    watch = SafetyWatch(detector, io, crisis_lines_for, clock)
     automod = Automod(ModerationRepository(db), discord, io, clock)
     return SafetyService(SafetyRepository(db), setup, watch, automod)
