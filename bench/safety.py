@@ -100,6 +100,7 @@ def train() -> None:
 
 def bench() -> None:
     heldout, heldout2, tuning = load("heldout"), load("heldout2"), load("tuning")
+    ordinary = load("ordinary")
     texts = [e.text for e in heldout + heldout2]
     rows: list[str] = []
     perf: list[str] = []
@@ -114,6 +115,10 @@ def bench() -> None:
         for name, examples in sets:
             p, r, n = figures(detector, examples)
             rows.append(f"| {detector.name} | {name} | {p:.3f} | {r:.3f} | {n} |")
+        fired = sum(1 for e in ordinary if detector.matches(e.text))
+        rows.append(
+            f"| {detector.name} | ordinary chatter: fires on | {fired} | of | {len(ordinary)} |"
+        )
 
     gc.collect()
     before = rss_mb()

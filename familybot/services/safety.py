@@ -19,7 +19,6 @@ from familybot.services.automod import Automod, AutomodOutcome, AutomodPort
 from familybot.services.crisis import CrisisDirectory, CrisisLine
 from familybot.services.crisis_config import CrisisConfigService
 from familybot.services.ports import DiscordPort
-from familybot.services.safety_model import default_detector
 from familybot.services.safety_watch import (
     Detector,
     PhraseList,
@@ -86,7 +85,6 @@ def build_safety(
         region = known.region if known else None
         return region, directory.lines_for(region, known.local_lines if known else ())
 
-    detector = phrases or default_detector(PhraseList.load())
-    watch = SafetyWatch(detector, io, crisis_lines_for, clock)
+    watch = SafetyWatch(phrases or PhraseList.load(), io, crisis_lines_for, clock)
     automod = Automod(ModerationRepository(db), discord, io, clock)
     return SafetyService(SafetyRepository(db), setup, watch, automod)

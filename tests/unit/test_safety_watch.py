@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from familybot.db.connection import Database
@@ -36,6 +34,7 @@ HELD_OUT_1 = load("heldout")
 HELD_OUT_2 = load("heldout2")
 HELD_OUT = HELD_OUT_1 + HELD_OUT_2
 TUNING = load("tuning")
+ORDINARY = load("ordinary")
 # Measured, below the target: a floor so that it gets no worse (see the matcher's test).
 MATCHER_RECALL_FLOOR = 0.865
 
@@ -197,83 +196,35 @@ MISSING = safety_model.missing()
 EITHER_PRECISION_FLOOR = 0.89
 
 
+def _fires_on(detector: Detector, examples: tuple[Example, ...]) -> float:
+    fired = [e.text for e in examples if detector.matches(e.text)]
+    print(f"\n{detector.name} on ordinary chatter: fires on {len(fired)} of {len(examples)}")
+    for text in fired:
+        print(f"  fires on: {text}")
+    return len(fired) / len(examples)
+
+
+def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
+    assert _fires_on(PhraseList.load(), ORDINARY) == 0
+
+
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 def test_classifier_held_out_figures() -> None:
+    """The optional classifier, measured side by side; the bot does not use it."""
     classifier = safety_model.shared_classifier()
     either = safety_model.Either(PhraseList.load(), classifier)
     _report(classifier, "tuning set", TUNING)
-    c_precision, c_recall = _report(classifier, "both held-out sets", HELD_OUT)
-    _report(either, "held-out set 1", HELD_OUT_1)
-    _report(either, "held-out set 2", HELD_OUT_2)
-    precision, recall = _report(either, "both held-out sets", HELD_OUT)
-    # The classifier alone is below both targets (floors at the measured figures); the
-    # phrase list or the classifier, what the watch uses when the extra is installed, meets
-    # the recall target and sits just under the precision one (0.8996 when written).
-    assert c_precision >= 0.89 and c_recall >= 0.79
-    assert recall >= TARGET_RECALL
-    assert precision >= EITHER_PRECISION_FLOOR
-    if precision < TARGET_PRECISION:
-        print(f"matcher or classifier precision {precision:.4f} is below {TARGET_PRECISION}")
-
-
-def test_with_the_extra_the_model_loads_in_the_background_and_adds_to_the_list() -> None:
-    """No torch needed: a stand-in classifier that is slow to load and flags one word."""
-    release = threading.Event()
-
-    class Flags:
-        name = "stand-in"
-
-        def matches(self, text: str) -> bool:
-            return "heavy" in text
-
-    def load() -> Flags:
-        release.wait(5)
-        return Flags()
-
-    detector = safety_model.MatcherThenEither(PhraseList.load(), load)
-    # Until the model is ready the phrase list alone answers, without waiting.
-    assert detector.name == "matcher" and not detector.matches("everything feels heavy")
-    assert detector.matches("I want to die")
-    release.set()
-    assert detector.wait_loaded(5)
-    assert detector.name == "matcher or classifier"
-    assert detector.matches("everything feels heavy") and detector.matches("I want to die")
-    assert not detector.matches("see you Thursday")
-
-
-def test_a_model_that_fails_to_load_leaves_the_phrase_list_working() -> None:
-    def broken() -> safety_model.SafetyClassifier:
-        raise OSError("no model here")
-
-    detector = safety_model.MatcherThenEither(PhraseList.load(), broken)
-    assert not detector.wait_loaded(5)
-    assert detector.name == "matcher" and detector.matches("I want to die")
-
-
-async def test_a_slow_detector_runs_off_the_event_loop(db: Database, clock: FakeClock) -> None:
-    seen: list[str] = []
-
-    class Slow:
-        name = "slow"
-        blocking = True
-
-        def matches(self, text: str) -> bool:
-            seen.append(threading.current_thread().name)
-            return True
-
-    w = await _world(db, clock)
-    w.service.watch.phrases = Slow()
-    await w.send("anything", author=42)
-    assert seen and seen[0] != threading.current_thread().name
-    assert [u for u, _ in w.io.dms] == [42] and len(w.io.alerts) == 1
-
-
-def test_without_the_extra_the_default_is_the_phrase_list(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(safety_model, "missing", lambda: "not installed")
-    matcher = PhraseList.load()
-    assert safety_model.default_detector(matcher) is matcher
+    _report(classifier, "held-out set 1", HELD_OUT_1)
+    _report(classifier, "held-out set 2", HELD_OUT_2)
+    precision, recall = _report(classifier, "both held-out sets", HELD_OUT)
+    e_precision, e_recall = _report(either, "both held-out sets", HELD_OUT)
+    ordinary = _fires_on(classifier, ORDINARY)
+    # Floors at the figures measured when written (below both targets for the classifier
+    # alone; the list or the classifier meets the recall target at precision 0.8996), and
+    # the reason the bot keeps the list alone: the classifier fires on ordinary chatter.
+    assert precision >= 0.89 and recall >= 0.79
+    assert e_recall >= TARGET_RECALL and e_precision >= 0.89
+    assert ordinary > 0.05
 
 
 def test_classifier_weights_ship_and_score_without_the_model() -> None:
