@@ -27,7 +27,7 @@ from familybot.services.ports import (
 from familybot.ui.embeds import notice_embed
 from familybot.ui.resources import resource_embed
 from familybot.ui.sessions import reminder_embed, rsvp_view
-from familybot.ui.text import user_mention
+from familybot.ui.text import ts, user_mention
 from familybot.ui.views import approval_view
 
 log = logging.getLogger(__name__)
@@ -251,7 +251,14 @@ class DiscordIO(ModerationIO, ThreadsIO):
         return True
 
     async def post_join_request(
-        self, guild_id: int, channel_id: int, group_id: int, group_name: str, user_id: int
+        self,
+        guild_id: int,
+        channel_id: int,
+        group_id: int,
+        group_name: str,
+        user_id: int,
+        *,
+        removed_at: datetime | None = None,
     ) -> None:
         channel = self._client.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
@@ -262,7 +269,13 @@ class DiscordIO(ModerationIO, ThreadsIO):
         try:
             await channel.send(
                 f"{user_mention(user_id)} would like to join **{discord.utils.escape_markdown(group_name)}** "
-                "and has agreed to its guidelines.",
+                "and has agreed to its guidelines."
+                + (
+                    f" A facilitator removed them from this group on {ts(removed_at, 'D')}, "
+                    "so their return comes to you first."
+                    if removed_at is not None
+                    else ""
+                ),
                 view=approval_view(group_id, user_id),
             )
         except discord.HTTPException as error:

@@ -81,6 +81,16 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class JoinReview:
+    """Someone whose next join goes to the facilitators first (removed, or denied before)."""
+
+    group_id: int
+    user_id: int
+    removed_at: datetime | None
+    denied_at: datetime | None
+
+
+@dataclass(frozen=True)
 class GroupFacilitator:
     group_id: int
     user_id: int

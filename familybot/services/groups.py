@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -15,8 +15,16 @@ from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import ChannelGone, Conflict, NotAllowed, NotFound, UserFacingError
-from familybot.models import Group, GroupStatus, JoinMode, Membership, MembershipStatus
+from familybot.models import (
+    Group,
+    GroupStatus,
+    JoinMode,
+    JoinReview,
+    Membership,
+    MembershipStatus,
+)
 from familybot.services.ports import DiscordPort, GroupSpace, Notice
+from familybot.services.recurrence import discord_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +44,14 @@ CAPACITY_TOO_HIGH = (
     "A group can have at most {max} members. Discord lets at most 100 people and roles have "
     "their own access to a channel, and I keep some of that room for the group's facilitators "
     "and for me. Please choose {max} or fewer{none}."
+)
+# After a denied request, the next one may come this long after it at the earliest.
+REQUEST_WAIT = timedelta(days=7)
+# The same words whether a button names another server's group or one that is gone: a
+# forged id learns nothing.
+GROUP_NOT_HERE = (
+    "I couldn't find that group on this server, so nothing was changed. "
+    "`/group list` shows the groups here."
 )
 
 DEFAULT_GUIDELINES = (
@@ -76,6 +92,8 @@ class JoinOutcome:
     result: JoinResult
     group: Group
     position: int | None = None
+    # Sent to the facilitators because of an earlier removal or denial, not the join mode.
+    reviewed: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,6 +202,13 @@ class GroupsService:
         group = await self._groups.get(group_id)
         if group is None:
             raise NotFound("That group no longer exists.")
+        return group
+
+    async def _get_in_guild(self, group_id: int, guild_id: int | None) -> Group:
+        """A group named by a button's id, only if it belongs to the server it was pressed in."""
+        group = await self._groups.get(group_id)
+        if group is None or guild_id is None or group.guild_id != guild_id:
+            raise NotFound(GROUP_NOT_HERE)
         return group
 
     async def autocomplete_names(self, guild_id: int, typed: str) -> list[str]:
@@ -392,6 +417,7 @@ class GroupsService:
             not_in_group=(
                 "That member isn't in this group (or on its waitlist), so there is nothing to remove."
             ),
+            removed=True,
         )
         await self._discord.send_dm(
             user_id,
@@ -408,9 +434,25 @@ class GroupsService:
         """Check a join can start; the caller then shows the guidelines for consent."""
         group = await self.get_active(guild_id, name)
         await self._ensure_not_joined(group, user_id)
-        if group.join_mode is JoinMode.APPROVAL:
-            await self._require_alerts_channel(group)
+        review = await self._review_of(group, user_id)
+        if group.join_mode is JoinMode.APPROVAL or review is not None:
+            await self._require_alerts_channel(group, reviewed=review is not None)
         return group
+
+    async def _review_of(self, group: Group, user_id: int) -> JoinReview | None:
+        """Whether this person's join must go to the facilitators (removed or denied before);
+        refuses kindly while a denial is less than REQUEST_WAIT old."""
+        review = await self._groups.join_review(group.id, user_id)
+        if review is not None and review.denied_at is not None:
+            again = review.denied_at + REQUEST_WAIT
+            if self._clock.now() < again:
+                raise Conflict(
+                    f"Thank you for wanting to join “{group.name}”. The facilitators looked at "
+                    "your last request recently, so you can ask again from "
+                    f"{discord_timestamp(again)} ({discord_timestamp(again, 'R')}). Until then, "
+                    "`/group list` shows the other groups, and `/crisis` is there any time."
+                )
+        return review
 
     async def _ensure_not_joined(self, group: Group, user_id: int) -> None:
         existing = await self._groups.membership(group.id, user_id)
@@ -429,8 +471,14 @@ class GroupsService:
             "I'll message you when they've looked at it."
         )
 
-    async def _require_alerts_channel(self, group: Group) -> int:
+    async def _require_alerts_channel(self, group: Group, *, reviewed: bool = False) -> int:
         channel_id = (await self._settings.get(group.guild_id)).alerts_channel_id
+        if channel_id is None and reviewed:
+            raise Conflict(
+                f"Your request to join “{group.name}” needs a facilitator to look at it first, "
+                "but the server hasn't set up a place for those requests yet. Please let a "
+                "facilitator know."
+            )
         if channel_id is None:
             raise Conflict(
                 f"“{group.name}” asks facilitators to approve new members, but the server "
@@ -439,10 +487,13 @@ class GroupsService:
         return channel_id
 
     async def consent_and_join(
-        self, group_id: int, user_id: int, consent_version: int
+        self, group_id: int, user_id: int, consent_version: int, *, guild_id: int | None
     ) -> JoinOutcome:
-        """Record consent to the shown guidelines, then seat, waitlist or request approval."""
-        group = await self._get_by_id(group_id)
+        """Record consent to the shown guidelines, then seat, waitlist or request approval.
+
+        Someone a facilitator removed, or whose request was denied, is always sent to the
+        facilitators, whatever the group's join mode (see _review_of)."""
+        group = await self._get_in_guild(group_id, guild_id)
         if not group.is_active:
             raise Conflict(f"“{group.name}” has been archived, so it can't be joined.")
         if consent_version != group.guidelines_version:
@@ -452,20 +503,27 @@ class GroupsService:
             )
         async with self._lock(group.id):
             await self._ensure_not_joined(group, user_id)
+            review = await self._review_of(group, user_id)
             now = self._clock.now()
-            if group.join_mode is JoinMode.APPROVAL:
-                alerts = await self._require_alerts_channel(group)
+            if group.join_mode is JoinMode.APPROVAL or review is not None:
+                alerts = await self._require_alerts_channel(group, reviewed=review is not None)
                 await self._groups.add_membership(
                     group.id, user_id, MembershipStatus.PENDING, consent_version, now
                 )
                 try:
                     await self._discord.post_join_request(
-                        group.guild_id, alerts, group.id, group.name, user_id
+                        group.guild_id,
+                        alerts,
+                        group.id,
+                        group.name,
+                        user_id,
+                        removed_at=review.removed_at if review else None,
                     )
                 except Exception:
                     await self._groups.delete_membership(group.id, user_id)
                     raise
-                return JoinOutcome(JoinResult.PENDING, group)
+                log.debug("join request group=%d user=%d", group.id, user_id)
+                return JoinOutcome(JoinResult.PENDING, group, reviewed=review is not None)
             outcome = await self._seat_or_waitlist(group, user_id, consent_version, now)
         await self.on_group_changed(group.id)
         return outcome
@@ -500,7 +558,8 @@ class GroupsService:
         except Exception:
             await self._revoke(group, user_id)
             raise
-        log.info("member seated group=%d user=%d", group.id, user_id)
+        # Who is in which group never goes to INFO, not even by id.
+        log.debug("member seated group=%d user=%d", group.id, user_id)
         return JoinOutcome(JoinResult.SEATED, group)
 
     async def leave(self, guild_id: int, user_id: int, name: str) -> LeaveOutcome:
@@ -513,15 +572,20 @@ class GroupsService:
             not_in_group=f"You're not in “{group.name}”, so there's nothing to leave.",
         )
 
-    async def _leave(self, group: Group, user_id: int, *, not_in_group: str) -> LeaveOutcome:
+    async def _leave(
+        self, group: Group, user_id: int, *, not_in_group: str, removed: bool = False
+    ) -> LeaveOutcome:
         async with self._lock(group.id):
             existing = await self._groups.membership(group.id, user_id)
             if existing is None:
                 raise Conflict(not_in_group)
             if existing.status is MembershipStatus.MEMBER:
                 await self._revoke(group, user_id)
-            await self._groups.delete_membership(group.id, user_id)
-            log.info("membership ended group=%d user=%d", group.id, user_id)
+            async with self._db.transaction():
+                await self._groups.delete_membership(group.id, user_id)
+                if removed:  # their next join goes to the facilitators
+                    await self._groups.mark_removed(group.id, user_id, self._clock.now())
+            log.debug("membership ended group=%d user=%d removed=%s", group.id, user_id, removed)
             promoted = await self._promote_waitlist(group)
         await self.on_group_changed(group.id)
         return LeaveOutcome(group, promoted)
@@ -541,7 +605,7 @@ class GroupsService:
                     group, nxt.user_id, nxt.consent_version, self._clock.now(), existing=True
                 )
             except UserFacingError:
-                log.warning("waitlist promotion failed group=%d user=%d", group.id, nxt.user_id)
+                log.warning("waitlist promotion failed group=%d", group.id)
                 break
             promoted.append(nxt.user_id)
             await self._discord.send_dm(
@@ -554,9 +618,13 @@ class GroupsService:
             )
         return promoted
 
-    async def decide(self, group_id: int, user_id: int, approve: bool) -> Decision:
-        """A facilitator approves or denies a pending request (from the alerts buttons)."""
-        group = await self._get_by_id(group_id)
+    async def decide(
+        self, group_id: int, user_id: int, approve: bool, *, guild_id: int | None
+    ) -> Decision:
+        """A facilitator approves or denies a pending request (from the alerts buttons).
+
+        A denial starts REQUEST_WAIT before the next request; an approval clears the slate."""
+        group = await self._get_in_guild(group_id, guild_id)
         async with self._lock(group.id):
             existing = await self._groups.membership(group.id, user_id)
             if existing is None or existing.status is not MembershipStatus.PENDING:
@@ -564,21 +632,29 @@ class GroupsService:
             if not group.is_active:
                 await self._groups.delete_membership(group.id, user_id)
                 return Decision(group, user_id, None, already_decided=True)
+            now = self._clock.now()
             if not approve:
-                await self._groups.delete_membership(group.id, user_id)
+                async with self._db.transaction():
+                    await self._groups.delete_membership(group.id, user_id)
+                    await self._groups.mark_denied(group.id, user_id, now)
+                log.debug("join request denied group=%d user=%d", group.id, user_id)
+                again = now + REQUEST_WAIT
                 await self._discord.send_dm(
                     user_id,
                     Notice(
                         f"About {group.name}",
                         f"Thank you for asking to join **{group.name}**. The facilitators weren't "
                         "able to offer you a place this time. You're welcome to look at other "
-                        "groups with `/group list`, or to reach out to a facilitator.",
+                        "groups with `/group list`, or to reach out to a facilitator. If you'd "
+                        f"like to ask again, you can from {discord_timestamp(again)}.",
                     ),
                 )
                 return Decision(group, user_id, None)
             outcome = await self._seat_or_waitlist(
-                group, user_id, existing.consent_version, self._clock.now(), existing=True
+                group, user_id, existing.consent_version, now, existing=True
             )
+            await self._groups.clear_join_review(group.id, user_id)
+            log.debug("join request approved group=%d user=%d", group.id, user_id)
         if outcome.result is JoinResult.SEATED:
             body = (
                 f"Your request to join **{group.name}** was approved. You can now see the "
@@ -613,6 +689,18 @@ class GroupsService:
             "facilitator_of": [
                 {"guild_id": str(g.guild_id), "group": g.name, "since": f.added_at.isoformat()}
                 for g, f in await self._groups.facilitated_by(user_id)
+            ],
+            "join_reviews": [
+                {
+                    "guild_id": str(g.guild_id),
+                    "group": g.name,
+                    "removed_at": r.removed_at.isoformat() if r.removed_at else None,
+                    "denied_at": r.denied_at.isoformat() if r.denied_at else None,
+                    "next_request_from": (
+                        (r.denied_at + REQUEST_WAIT).isoformat() if r.denied_at else None
+                    ),
+                }
+                for r, g in await self._groups.join_reviews_for_privacy(user_id)
             ],
             "groups_created": [
                 {
@@ -653,6 +741,7 @@ class GroupsService:
                 await self._revoke(group, user_id, keep_facilitator=False)
             except UserFacingError:
                 log.warning("forget: facilitator access not removed group=%d", group.id)
+        removed += await self._groups.forget_join_reviews(user_id, guild_id)
         return removed + await self._groups.forget_roles(user_id, guild_id)
 
     # --- channel access: one member overwrite per person, never a role ------------------------

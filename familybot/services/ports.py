@@ -111,9 +111,17 @@ class DiscordPort(Protocol):
         ...
 
     async def post_join_request(
-        self, guild_id: int, channel_id: int, group_id: int, group_name: str, user_id: int
+        self,
+        guild_id: int,
+        channel_id: int,
+        group_id: int,
+        group_name: str,
+        user_id: int,
+        *,
+        removed_at: datetime | None = None,
     ) -> None:
-        """Post an Approve / Deny request for facilitators in the (private) alerts channel."""
+        """Post an Approve / Deny request for facilitators in the (private) alerts channel;
+        `removed_at` says when a facilitator last removed them from this group."""
         ...
 
     async def post_notice(self, channel_id: int, notice: Notice) -> bool:

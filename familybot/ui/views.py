@@ -10,6 +10,7 @@ import discord
 
 from familybot.checks import refuse_unless_facilitator
 from familybot.db.repositories.audit import AuditResult, AuditTarget, TargetKind
+from familybot.models import JoinMode
 from familybot.services.groups import JoinOutcome, JoinResult
 from familybot.tree import report_error
 from familybot.ui.audit import record_action, result_for
@@ -31,6 +32,11 @@ def join_result_text(outcome: JoinOutcome) -> str:
         return (
             f"Thank you. **{name}** is full right now, so you're on the waitlist: number "
             f"{outcome.position} in line. I'll message you as soon as a seat opens."
+        )
+    if outcome.reviewed or outcome.group.join_mode is JoinMode.OPEN:
+        return (
+            f"Thank you. Your request to join **{name}** is with the facilitators now. "
+            "I'll message you when they've looked at it."
         )
     return (
         f"Thank you. **{name}** asks facilitators to welcome each new member, so your request "
@@ -68,7 +74,7 @@ class ConsentButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
             outcome = await interaction.client.services.groups.consent_and_join(
-                self.group_id, interaction.user.id, self.version
+                self.group_id, interaction.user.id, self.version, guild_id=interaction.guild_id
             )
         except Exception as error:
             await report_error(interaction, error, "consent button")
@@ -115,7 +121,7 @@ class ApprovalButton(
                 await record_action(interaction, action, target, AuditResult.REFUSED)
                 return
             decision = await interaction.client.services.groups.decide(
-                self.group_id, self.user_id, self.approve
+                self.group_id, self.user_id, self.approve, guild_id=interaction.guild_id
             )
         except Exception as error:
             await report_error(interaction, error, "approval button")

@@ -77,6 +77,7 @@ class RecordingPort:
     access: dict[int, dict[int, str]] = field(default_factory=dict)
     gone_channels: set[int] = field(default_factory=set)  # deleted on "Discord"
     undeletable_roles: set[int] = field(default_factory=set)  # Discord refuses to delete
+    join_requests_removed_at: list[datetime | None] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
     # --- reminders (optional: only tests of the dispatcher use these) ---
     clock: FakeClock | None = None  # Discord's "now" for nonce memory and message times
@@ -164,9 +165,17 @@ class RecordingPort:
         return True
 
     async def post_join_request(
-        self, guild_id: int, channel_id: int, group_id: int, group_name: str, user_id: int
+        self,
+        guild_id: int,
+        channel_id: int,
+        group_id: int,
+        group_name: str,
+        user_id: int,
+        *,
+        removed_at: datetime | None = None,
     ) -> None:
         self._call("post_join_request", guild_id, channel_id, group_id, group_name, user_id)
+        self.join_requests_removed_at.append(removed_at)
 
     async def create_scheduled_event(self, guild_id: int, spec: EventSpec) -> int:
         self._call("create_scheduled_event", guild_id, spec)

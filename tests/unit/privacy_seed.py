@@ -104,6 +104,14 @@ async def memberships(db: Database, u: int, g: int) -> None:
     )
 
 
+async def join_reviews(db: Database, u: int, g: int) -> None:
+    gid = await _group(db, g, f"Reviewed {_next('join_reviews')}")
+    await db.execute(
+        "INSERT INTO join_reviews (group_id, user_id, removed_at, denied_at) VALUES (?, ?, ?, ?)",
+        (gid, u, NOW, NOW),
+    )
+
+
 async def session_series(db: Database, u: int, g: int) -> None:
     await _series(db, g, f"Scheduled {_next('session_series')}", created_by=u)
 
@@ -286,6 +294,7 @@ SEEDS: dict[str, Seed] = {
     "groups": Seed(groups, _m("Created {n}")),
     "group_facilitators": Seed(group_facilitators, _m("Facilitated {n}")),
     "memberships": Seed(memberships, _m("Joined {n}")),
+    "join_reviews": Seed(join_reviews, _m("Reviewed {n}")),
     "session_series": Seed(session_series, _m("Scheduled {n}")),
     "occurrence_overrides": Seed(occurrence_overrides, _m("Moved {n}")),
     "rsvps": Seed(rsvps, _m("Rsvp {n}")),

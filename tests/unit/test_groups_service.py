@@ -33,7 +33,9 @@ async def make_group(
 
 async def join(services: Services, user: int, name: str = "Parents Circle") -> JoinResult:
     group = await services.groups.prepare_join(GUILD, user, name)
-    outcome = await services.groups.consent_and_join(group.id, user, group.guidelines_version)
+    outcome = await services.groups.consent_and_join(
+        group.id, user, group.guidelines_version, guild_id=GUILD
+    )
     return outcome.result
 
 
@@ -141,7 +143,7 @@ async def test_join_twice_is_refused(services: Services, port: RecordingPort) ->
         await services.groups.prepare_join(GUILD, 100, "Parents Circle")
     group = await services.groups.info(GUILD, "Parents Circle")
     with pytest.raises(Conflict, match="already a member"):
-        await services.groups.consent_and_join(group.group.id, 100, 1)
+        await services.groups.consent_and_join(group.group.id, 100, 1, guild_id=GUILD)
     assert len(port.calls) == calls
 
 
@@ -167,10 +169,10 @@ async def test_capacity_waitlist_and_promotion_on_leave(
     assert await join(services, 101) is JoinResult.SEATED
     assert await join(services, 102) is JoinResult.SEATED
     group = await services.groups.prepare_join(GUILD, 103, "Parents Circle")
-    outcome = await services.groups.consent_and_join(group.id, 103, 1)
+    outcome = await services.groups.consent_and_join(group.id, 103, 1, guild_id=GUILD)
     assert outcome.result is JoinResult.WAITLISTED and outcome.position == 1
     group = await services.groups.prepare_join(GUILD, 104, "Parents Circle")
-    outcome = await services.groups.consent_and_join(group.id, 104, 1)
+    outcome = await services.groups.consent_and_join(group.id, 104, 1, guild_id=GUILD)
     assert outcome.position == 2
     with pytest.raises(Conflict, match="number 2 in line"):
         await services.groups.prepare_join(GUILD, 104, "Parents Circle")
@@ -219,9 +221,9 @@ async def test_changed_guidelines_require_fresh_consent(services: Services, db: 
         guild_id=GUILD, name="Parents Circle", guidelines="Be kind. Keep it here."
     )
     with pytest.raises(Conflict, match=r"guidelines .* changed"):
-        await services.groups.consent_and_join(gid, 100, 1)
+        await services.groups.consent_and_join(gid, 100, 1, guild_id=GUILD)
     assert await db.fetchval("SELECT count(*) FROM memberships") == 0
-    outcome = await services.groups.consent_and_join(gid, 100, 2)
+    outcome = await services.groups.consent_and_join(gid, 100, 2, guild_id=GUILD)
     assert outcome.result is JoinResult.SEATED
 
 
@@ -245,20 +247,20 @@ async def test_approval_flow_approve_and_deny(
     with pytest.raises(Conflict, match="already with the facilitators"):
         await services.groups.prepare_join(GUILD, 100, "Parents Circle")
 
-    decision = await services.groups.decide(gid, 100, approve=True)
+    decision = await services.groups.decide(gid, 100, approve=True, guild_id=GUILD)
     assert decision.outcome is not None and decision.outcome.result is JoinResult.SEATED
     assert "approved" in port.dms[-1][1].body
     # A second click on the same request changes nothing.
-    again = await services.groups.decide(gid, 100, approve=True)
+    again = await services.groups.decide(gid, 100, approve=True, guild_id=GUILD)
     assert again.already_decided
 
     assert await join(services, 200) is JoinResult.PENDING
-    decision = await services.groups.decide(gid, 200, approve=True)
+    decision = await services.groups.decide(gid, 200, approve=True, guild_id=GUILD)
     assert decision.outcome is not None and decision.outcome.result is JoinResult.WAITLISTED
     assert decision.outcome.position == 1
 
     assert await join(services, 300) is JoinResult.PENDING
-    denied = await services.groups.decide(gid, 300, approve=False)
+    denied = await services.groups.decide(gid, 300, approve=False, guild_id=GUILD)
     assert denied.outcome is None and not denied.already_decided
     assert await statuses(db, gid) == {100: "member", 200: "waitlisted"}
     assert "weren't able to offer you a place" in port.dms[-1][1].body
@@ -290,7 +292,7 @@ async def test_archive_blocks_joining_and_clears_queues(
     with pytest.raises(Conflict, match="archived"):
         await services.groups.prepare_join(GUILD, 3, "Parents Circle")
     with pytest.raises(Conflict, match="archived"):
-        await services.groups.consent_and_join(gid, 3, 1)
+        await services.groups.consent_and_join(gid, 3, 1, guild_id=GUILD)
     assert await services.groups.list_groups(GUILD) == []
     # The name can be reused by a new group.
     await make_group(services)
@@ -421,3 +423,90 @@ async def test_a_facilitator_who_leaves_as_member_keeps_facilitator_access(
     await services.groups.leave(GUILD, 20, "Parents Circle")
     channel = (await services.groups.info(GUILD, "Parents Circle")).group.channel_id
     assert port.can_see(channel, 20)
+
+
+# --- a removed member comes back through the facilitators (issue 10, item 3) ----------------
+
+
+async def test_removed_member_next_join_is_a_request_even_in_an_open_group(
+    services: Services, port: RecordingPort, db: Database, clock: FakeClock
+) -> None:
+    await services.setup.set_alerts_channel(GUILD, 777)
+    gid = await make_group(services)
+    assert await join(services, 100) is JoinResult.SEATED
+    removed_on = clock.now()
+    await services.groups.remove_member(GUILD, "Parents Circle", 100)
+    clock.advance(minutes=5)
+
+    assert await join(services, 100) is JoinResult.PENDING
+    assert await statuses(db, gid) == {100: "pending"}
+    assert ("post_join_request", (GUILD, 777, gid, "Parents Circle", 100)) in port.calls
+    assert port.join_requests_removed_at[-1] == removed_on
+    # One pending request at a time.
+    with pytest.raises(Conflict, match="already with the facilitators"):
+        await services.groups.prepare_join(GUILD, 100, "Parents Circle")
+    # Someone never removed still joins an open group at once.
+    assert await join(services, 101) is JoinResult.SEATED
+
+    decision = await services.groups.decide(gid, 100, approve=True, guild_id=GUILD)
+    assert decision.outcome is not None and decision.outcome.result is JoinResult.SEATED
+    assert await db.fetchval("SELECT count(*) FROM join_reviews") == 0
+    # Approved: leaving and coming back later is an ordinary join again.
+    await services.groups.leave(GUILD, 100, "Parents Circle")
+    assert await join(services, 100) is JoinResult.SEATED
+
+
+async def test_denied_request_waits_seven_days(
+    services: Services, port: RecordingPort, db: Database, clock: FakeClock
+) -> None:
+    await services.setup.set_alerts_channel(GUILD, 777)
+    gid = await make_group(services, mode=JoinMode.APPROVAL)
+    assert await join(services, 100) is JoinResult.PENDING
+    denied_at = clock.now()
+    await services.groups.decide(gid, 100, approve=False, guild_id=GUILD)
+    again = int(denied_at.timestamp()) + 7 * 24 * 3600
+    assert f"<t:{again}:F>" in port.dms[-1][1].body
+
+    clock.advance(days=7, seconds=-1)
+    with pytest.raises(Conflict, match=rf"ask again from <t:{again}:F> \(<t:{again}:R>\)"):
+        await services.groups.prepare_join(GUILD, 100, "Parents Circle")
+    with pytest.raises(Conflict, match="ask again"):  # the old I agree button too
+        await services.groups.consent_and_join(gid, 100, 1, guild_id=GUILD)
+    assert await statuses(db, gid) == {}
+    clock.advance(seconds=1)
+    assert await join(services, 100) is JoinResult.PENDING
+
+
+async def test_buttons_from_another_server_change_nothing(
+    services: Services, port: RecordingPort, db: Database
+) -> None:
+    await services.setup.set_alerts_channel(GUILD, 777)
+    gid = await make_group(services, mode=JoinMode.APPROVAL)
+    with pytest.raises(NotFound, match="couldn't find that group on this server"):
+        await services.groups.consent_and_join(gid, 100, 1, guild_id=GUILD + 1)
+    with pytest.raises(NotFound, match="couldn't find that group on this server"):
+        await services.groups.consent_and_join(gid, 100, 1, guild_id=None)
+    assert await join(services, 100) is JoinResult.PENDING
+    with pytest.raises(NotFound, match="couldn't find that group on this server"):
+        await services.groups.decide(gid, 100, approve=True, guild_id=GUILD + 1)
+    assert await statuses(db, gid) == {100: "pending"}
+
+
+async def test_export_and_forget_cover_join_reviews(
+    services: Services, db: Database, clock: FakeClock
+) -> None:
+    await make_group(services)
+    await join(services, 100)
+    await services.groups.remove_member(GUILD, "Parents Circle", 100)
+    exported = await services.groups.export_user_data(100)
+    assert exported["join_reviews"] == [
+        {
+            "guild_id": str(GUILD),
+            "group": "Parents Circle",
+            "removed_at": clock.now().isoformat(),
+            "denied_at": None,
+            "next_request_from": None,
+        }
+    ]
+    assert await services.groups.delete_user_data(100) >= 1
+    assert await db.fetchval("SELECT count(*) FROM join_reviews") == 0

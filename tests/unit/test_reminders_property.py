@@ -192,7 +192,11 @@ class ReminderMachine(RuleBasedStateMachine):
             )
             for user in members[i]:
                 g = self.run(self.services.groups.prepare_join(GUILD, user, name))
-                self.run(self.services.groups.consent_and_join(g.id, user, g.guidelines_version))
+                self.run(
+                    self.services.groups.consent_and_join(
+                        g.id, user, g.guidelines_version, guild_id=GUILD
+                    )
+                )
             assert group.channel_id is not None
             self.groups.append(
                 MGroup(

@@ -80,7 +80,7 @@ def clock() -> FakeClock:
 
 async def seat(services: Services, user: int, name: str = "Parents Circle") -> None:
     group = await services.groups.prepare_join(GUILD, user, name)
-    await services.groups.consent_and_join(group.id, user, group.guidelines_version)
+    await services.groups.consent_and_join(group.id, user, group.guidelines_version, guild_id=GUILD)
 
 
 @pytest.fixture

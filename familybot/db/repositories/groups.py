@@ -13,6 +13,7 @@ from familybot.models import (
     GroupFacilitator,
     GroupStatus,
     JoinMode,
+    JoinReview,
     Membership,
     MembershipStatus,
     from_unix,
@@ -55,6 +56,15 @@ def _membership(row: sqlite3.Row) -> Membership:
         consented_at=from_unix(row["consented_at"]),
         requested_at=from_unix(row["requested_at"]),
         joined_at=from_unix(row["joined_at"]) if row["joined_at"] is not None else None,
+    )
+
+
+def _join_review(row: sqlite3.Row) -> JoinReview:
+    return JoinReview(
+        group_id=row["group_id"],
+        user_id=row["user_id"],
+        removed_at=from_unix(row["removed_at"]) if row["removed_at"] is not None else None,
+        denied_at=from_unix(row["denied_at"]) if row["denied_at"] is not None else None,
     )
 
 
@@ -324,6 +334,52 @@ class GroupRepository:
             (guild_id, user_id),
         )
         return [_membership(r) for r in rows]
+
+    # --- join reviews (removed or denied: the next join goes to the facilitators) ----------
+    async def join_review(self, group_id: int, user_id: int) -> JoinReview | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM join_reviews WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+        )
+        return _join_review(row) if row else None
+
+    async def mark_removed(self, group_id: int, user_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO join_reviews (group_id, user_id, removed_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (group_id, user_id) DO UPDATE SET removed_at = excluded.removed_at",
+            (group_id, user_id, to_unix(now)),
+        )
+
+    async def mark_denied(self, group_id: int, user_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO join_reviews (group_id, user_id, denied_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (group_id, user_id) DO UPDATE SET denied_at = excluded.denied_at",
+            (group_id, user_id, to_unix(now)),
+        )
+
+    async def clear_join_review(self, group_id: int, user_id: int) -> None:
+        await self._db.execute(
+            "DELETE FROM join_reviews WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+        )
+
+    async def join_reviews_for_privacy(
+        self, user_id: int, guild_id: int | None = None
+    ) -> list[tuple[JoinReview, Group]]:
+        rows = await self._db.fetchall(
+            "SELECT r.* FROM join_reviews r JOIN groups g ON g.id = r.group_id "
+            "WHERE r.user_id = ? AND (? IS NULL OR g.guild_id = ?) ORDER BY r.group_id",
+            (user_id, guild_id, guild_id),
+        )
+        reviews = [_join_review(r) for r in rows]
+        groups = await self.get_many([r.group_id for r in reviews])
+        return [(r, groups[r.group_id]) for r in reviews]
+
+    async def forget_join_reviews(self, user_id: int, guild_id: int | None = None) -> int:
+        cursor = await self._db.execute(
+            "DELETE FROM join_reviews WHERE user_id = ? AND group_id IN "
+            "(SELECT id FROM groups WHERE ? IS NULL OR guild_id = ?)",
+            (user_id, guild_id, guild_id),
+        )
+        return cursor.rowcount
 
     # --- privacy --------------------------------------------------------------------------
     async def memberships_for_privacy(

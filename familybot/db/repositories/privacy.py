@@ -23,6 +23,8 @@ UNION SELECT s.guild_id, r.user_id
     FROM rsvps r JOIN session_series s ON s.id = r.series_id
 UNION SELECT s.guild_id, a.user_id
     FROM attendance a JOIN session_series s ON s.id = a.series_id
+UNION SELECT g.guild_id, j.user_id
+    FROM join_reviews j JOIN groups g ON g.id = j.group_id
 UNION SELECT guild_id, user_id FROM member_departures
 UNION SELECT guild_id, user_id FROM calendar_feeds
 """
