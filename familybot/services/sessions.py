@@ -65,6 +65,14 @@ MAX_OFFSETS = 4
 UPCOMING_DAYS = 28
 SCHEDULE_DAYS = 14
 
+# One answer for every RSVP press that isn't a member's: a session that doesn't exist, one of
+# another server, or one of a group the presser isn't in. A forged button learns nothing.
+NOT_YOUR_SESSION = (
+    "Only the group's members can reply to its sessions, so nothing was saved. "
+    "`/my schedule` shows the sessions of your groups."
+)
+SESSION_NOT_HERE = "I couldn't find that session on this server, so nothing was saved."
+
 ChangeHook = Callable[[Sequence[int]], Awaitable[None]]
 
 
@@ -848,7 +856,11 @@ class SessionsService:
         return min(starts) if starts else None
 
     # --- RSVP and attendance ----------------------------------------------------------------
-    async def rsvp(self, series_id: int, key: str, user_id: int, response: Rsvp) -> RsvpOutcome:
+    async def rsvp(
+        self, series_id: int, key: str, user_id: int, response: Rsvp, *, guild_id: int | None
+    ) -> RsvpOutcome:
+        """A member's reply from a reminder's buttons. Membership (in this server's group) is
+        checked before anything about the session is looked at or told."""
         # A button on a reminder sent before an edit answers the occurrence it became.
         for _ in range(20):
             link = await self._sessions.link_of(series_id, key)
@@ -857,12 +869,18 @@ class SessionsService:
             series_id, key = link
         series = await self._sessions.get(series_id)
         group = await self._groups_repo.get(series.group_id) if series else None
+        membership = await self._groups_repo.membership(group.id, user_id) if group else None
         if (
             series is None
             or group is None
-            or series.status is SeriesStatus.CANCELLED
-            or not group.is_active
+            or guild_id is None
+            or series.guild_id != guild_id
+            or group.guild_id != guild_id
+            or membership is None
+            or membership.status is not MembershipStatus.MEMBER
         ):
+            raise NotAllowed(NOT_YOUR_SESSION)
+        if series.status is SeriesStatus.CANCELLED or not group.is_active:
             raise Conflict("This session is no longer scheduled, so there's nothing to reply to.")
         overrides = (await self._sessions.overrides([series.id]))[series.id]
         override = overrides.get(key)
@@ -879,9 +897,6 @@ class SessionsService:
             raise NotFound("I couldn't find that session.")
         if occ.end_utc <= self._clock.now():
             raise Conflict("This session is over, so replies are closed. Thank you!")
-        membership = await self._groups_repo.membership(group.id, user_id)
-        if membership is None or membership.status is not MembershipStatus.MEMBER:
-            raise NotAllowed(f"Replies are for members of “{group.name}”.")
         await self._sessions.set_rsvp(series.id, key, user_id, response, self._clock.now())
         counts = (await self._sessions.rsvp_counts([(series.id, key)]))[(series.id, key)]
         return RsvpOutcome(series, group, occ, response, counts)
@@ -915,12 +930,22 @@ class SessionsService:
         return AttendanceSheet(series, group, occ, [m.user_id for m in members], present)
 
     async def mark_attendance(
-        self, series_id: int, key: str, user_ids: Sequence[int], actor_id: int
+        self,
+        series_id: int,
+        key: str,
+        user_ids: Sequence[int],
+        actor_id: int,
+        *,
+        guild_id: int | None,
     ) -> tuple[int, int]:
-        """Record who attended; returns (marked, ignored because not members)."""
+        """Record who attended; returns (marked, ignored because not members). Only for a
+        session of the server the picker was used in, on a day it meets."""
         series = await self._sessions.get(series_id)
-        if series is None:
-            raise NotFound("That session no longer exists.")
+        if series is None or guild_id is None or series.guild_id != guild_id:
+            raise NotFound(SESSION_NOT_HERE)
+        overrides = (await self._sessions.overrides([series.id]))[series.id]
+        if occurrence_for_key(rule_of(series), key) is None and key not in overrides:
+            raise NotFound(f"“{series.title}” doesn't meet on {key}, so nothing was saved.")
         members = {
             m.user_id
             for m in await self._groups_repo.list_by_status(

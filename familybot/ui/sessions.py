@@ -90,7 +90,11 @@ class RsvpButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
             outcome = await interaction.client.services.sessions.rsvp(
-                self.series_id, self.key, interaction.user.id, self.response
+                self.series_id,
+                self.key,
+                interaction.user.id,
+                self.response,
+                guild_id=interaction.guild_id,
             )
         except Exception as error:
             await report_error(interaction, error, "rsvp button")
@@ -164,7 +168,7 @@ class AttendanceSelect(
                 return
             chosen = [u.id for u in self.item.values]
             marked, ignored = await interaction.client.services.sessions.mark_attendance(
-                self.series_id, self.key, chosen, interaction.user.id
+                self.series_id, self.key, chosen, interaction.user.id, guild_id=interaction.guild_id
             )
         except Exception as error:
             await report_error(interaction, error, "attendance select")

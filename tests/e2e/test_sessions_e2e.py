@@ -172,7 +172,7 @@ async def test_rsvp_buttons_work_after_restart_and_show_counts_only(world: World
             world.guild_id, world.carol, going, message_id=int(message["id"]), channel_id=channel
         )
         await nope.wait_response()
-        assert nope.ephemeral and "members of" in nope.content
+        assert nope.ephemeral and "Only the group's members" in nope.content
     stored = await rows(world, "SELECT user_id, response FROM rsvps")
     assert stored == [{"user_id": world.alice, "response": "going"}]
 

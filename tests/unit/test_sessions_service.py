@@ -250,8 +250,8 @@ async def test_cancel_one_occurrence_and_tell_going_and_maybe(
     services: Services, group: int, clock: FakeClock, port: ReminderPort
 ) -> None:
     sid = await weekly(services)
-    await services.sessions.rsvp(sid, "2026-12-08", ALICE, Rsvp.GOING)
-    await services.sessions.rsvp(sid, "2026-12-08", BOB, Rsvp.NO)
+    await services.sessions.rsvp(sid, "2026-12-08", ALICE, Rsvp.GOING, guild_id=GUILD)
+    await services.sessions.rsvp(sid, "2026-12-08", BOB, Rsvp.NO, guild_id=GUILD)
     outcome = await services.sessions.cancel(
         guild_id=GUILD, actor_id=FAC, ref=str(sid), date_text="2026-12-08", reason="Holiday"
     )
@@ -286,7 +286,7 @@ async def test_cancel_series_stops_everything(
     services: Services, group: int, clock: FakeClock, port: ReminderPort
 ) -> None:
     sid = await weekly(services)
-    await services.sessions.rsvp(sid, "2026-12-15", BOB, Rsvp.MAYBE)
+    await services.sessions.rsvp(sid, "2026-12-15", BOB, Rsvp.MAYBE, guild_id=GUILD)
     await services.sessions.cancel(guild_id=GUILD, actor_id=FAC, ref="weekly check", reason=None)
     assert [u for u, _ in port.dms] == [BOB]
     await run(services, clock, at("2026-12-20T00:00:00"))
@@ -299,7 +299,7 @@ async def test_reschedule_moves_reminders(
     services: Services, group: int, clock: FakeClock, port: ReminderPort
 ) -> None:
     sid = await weekly(services)
-    await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.GOING)
+    await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.GOING, guild_id=GUILD)
     outcome = await services.sessions.reschedule(
         guild_id=GUILD,
         actor_id=FAC,
@@ -342,17 +342,17 @@ async def test_reschedule_after_planning_replans(
 
 async def test_rsvp_rules(services: Services, group: int, clock: FakeClock) -> None:
     sid = await weekly(services)
-    outcome = await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.GOING)
+    outcome = await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.GOING, guild_id=GUILD)
     assert (outcome.counts.going, outcome.counts.maybe) == (1, 0)
-    outcome = await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.MAYBE)
+    outcome = await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.MAYBE, guild_id=GUILD)
     assert (outcome.counts.going, outcome.counts.maybe) == (0, 1)
-    with pytest.raises(NotAllowed, match="members of"):
-        await services.sessions.rsvp(sid, "2026-12-01", CAROL, Rsvp.GOING)
+    with pytest.raises(NotAllowed, match="Only the group's members"):
+        await services.sessions.rsvp(sid, "2026-12-01", CAROL, Rsvp.GOING, guild_id=GUILD)
     with pytest.raises(NotFound):
-        await services.sessions.rsvp(sid, "2026-12-02", ALICE, Rsvp.GOING)
+        await services.sessions.rsvp(sid, "2026-12-02", ALICE, Rsvp.GOING, guild_id=GUILD)
     clock.set(at("2026-12-02T01:00:00"))
     with pytest.raises(Conflict, match="over"):
-        await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.NO)
+        await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.NO, guild_id=GUILD)
 
 
 async def test_dm_reminders_custom_offsets_and_closed_dms(
@@ -487,7 +487,7 @@ async def test_attendance(services: Services, group: int, clock: FakeClock) -> N
     sheet = await services.sessions.attendance_sheet(GUILD, "Weekly", "2026-12-01")
     assert sorted(sheet.member_ids) == [ALICE, BOB]
     marked, ignored = await services.sessions.mark_attendance(
-        sid, "2026-12-01", [ALICE, CAROL], FAC
+        sid, "2026-12-01", [ALICE, CAROL], FAC, guild_id=GUILD
     )
     assert (marked, ignored) == (1, 1)
     roster = await services.groups.roster(GUILD, "Parents Circle")
