@@ -19,7 +19,7 @@ from familybot.services.sessions import parse_offsets
 from familybot.services.setup import Actor
 from familybot.services.stats_chart import ChartPoint, render_attendance_chart
 from familybot.ui.audit import AUDIT_ACTION
-from familybot.ui.autocomplete import group_names
+from familybot.ui.autocomplete import group_names, my_group_names
 from familybot.ui.embeds import group_info_embed, group_list_embed, guidelines_embed, roster_embed
 from familybot.ui.facilitator import chart_alt_text, per_session_embed, stats_text
 from familybot.ui.text import channel_mention, shown, user_mention
@@ -90,7 +90,7 @@ class Groups(
 
     @app_commands.command(name="leave", description="Leave a support group (or its waitlist)")
     @app_commands.describe(name="The group's name")
-    @app_commands.autocomplete(name=group_names)
+    @app_commands.autocomplete(name=my_group_names)
     async def leave(self, interaction: discord.Interaction[FamilyBot], name: str) -> None:
         assert interaction.guild_id is not None
         outcome = await self.bot.services.groups.leave(

@@ -12,7 +12,7 @@ from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator, member_is_facilitator
 from familybot.services.recurrence import Repeat, discord_timestamp, from_utc
 from familybot.services.sessions import parse_rule_change
-from familybot.ui.autocomplete import group_names, timezones
+from familybot.ui.autocomplete import group_names, seated_group_names, timezones
 from familybot.ui.facilitator import rsvp_embeds
 from familybot.ui.sessions import attendance_view, edit_reply, schedule_reply, upcoming_embed
 from familybot.ui.text import clip, shown, user_mention, when
@@ -334,7 +334,7 @@ class Sessions(
         name="list", description="Upcoming sessions of your groups, with replies so far"
     )
     @app_commands.describe(group="Only this group")
-    @app_commands.autocomplete(group=group_names)
+    @app_commands.autocomplete(group=seated_group_names)
     async def list_sessions(
         self, interaction: discord.Interaction[FamilyBot], group: str | None = None
     ) -> None:

@@ -135,7 +135,38 @@ async def report_error(
     await send_private(interaction, text)
 
 
+async def may_see_suggestions(interaction: discord.Interaction[Any]) -> bool:
+    """Autocomplete offers only what the command itself would show: a facilitator or admin
+    command suggests nothing to someone it would refuse, and nothing outside a server."""
+    from familybot.checks import FACILITATOR_MARK, actor_of, member_is_facilitator
+
+    guard = getattr(getattr(interaction.command, "callback", None), FACILITATOR_MARK, None)
+    if guard is None:
+        return True
+    if interaction.guild_id is None:
+        return False
+    if guard == "admin":
+        return actor_of(interaction).is_admin
+    return await member_is_facilitator(interaction)
+
+
 class FamilyTree(app_commands.CommandTree[Any]):
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Every autocomplete of a guarded command passes through here, so no callback can
+        forget the check."""
+        if interaction.type is not discord.InteractionType.autocomplete:
+            return True
+        try:
+            if await may_see_suggestions(interaction):
+                return True
+        except Exception:  # e.g. the database is down: suggest nothing rather than guess
+            log.warning("autocomplete check failed interaction=%d", interaction.id)
+        try:
+            await interaction.response.autocomplete([])
+        except discord.HTTPException:
+            log.warning("could not answer autocomplete interaction=%d", interaction.id)
+        return False
+
     async def on_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:

@@ -211,8 +211,15 @@ class GroupsService:
             raise NotFound(GROUP_NOT_HERE)
         return group
 
-    async def autocomplete_names(self, guild_id: int, typed: str) -> list[str]:
-        return await self._groups.search_names(guild_id, typed[:NAME_MAX])
+    async def autocomplete_names(
+        self, guild_id: int, typed: str, *, member_id: int | None = None, seated: bool = False
+    ) -> list[str]:
+        """Active groups (what /group list shows anyone); with `member_id`, only the ones
+        that person is in (seated, or also waiting when `seated` is False)."""
+        statuses = (MembershipStatus.MEMBER,) if seated else tuple(MembershipStatus)
+        return await self._groups.search_names(
+            guild_id, typed[:NAME_MAX], member_id=member_id, statuses=statuses
+        )
 
     async def count_active(self, guild_id: int | None = None) -> int:
         return await self._groups.count_active(guild_id)

@@ -7,6 +7,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from familybot.checks import member_is_facilitator
 from familybot.services.timezones import suggest_timezones
 
 
@@ -24,12 +25,44 @@ async def timezones(
     return timezone_choices(current)
 
 
+def _choices(names: list[str]) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
+
+
 async def group_names(
     interaction: discord.Interaction[Any], current: str
 ) -> list[app_commands.Choice[str]]:
+    """The server's active groups: what `/group list` shows anyone. (Facilitator commands
+    using this suggest nothing to others: see FamilyTree.interaction_check.)"""
     if interaction.guild_id is None:
         return []
     names = await interaction.client.services.groups.autocomplete_names(
         interaction.guild_id, current
     )
-    return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
+    return _choices(names)
+
+
+async def my_group_names(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    """For /group leave: only the groups this person is in or waiting for."""
+    if interaction.guild_id is None:
+        return []
+    names = await interaction.client.services.groups.autocomplete_names(
+        interaction.guild_id, current, member_id=interaction.user.id
+    )
+    return _choices(names)
+
+
+async def seated_group_names(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    """For /session list: the groups whose sessions this person may see (all of them for a
+    facilitator, else the ones they are seated in)."""
+    if interaction.guild_id is None:
+        return []
+    member = None if await member_is_facilitator(interaction) else interaction.user.id
+    names = await interaction.client.services.groups.autocomplete_names(
+        interaction.guild_id, current, member_id=member, seated=True
+    )
+    return _choices(names)

@@ -165,19 +165,36 @@ class GroupRepository:
         )
 
     async def search_names(
-        self, guild_id: int, prefix: str, limit: int = 25, *, include_archived: bool = False
+        self,
+        guild_id: int,
+        prefix: str,
+        limit: int = 25,
+        *,
+        include_archived: bool = False,
+        member_id: int | None = None,
+        statuses: tuple[MembershipStatus, ...] = tuple(MembershipStatus),
     ) -> list[str]:
+        """Group names containing `prefix`; with `member_id`, only groups where that person
+        has a membership in one of `statuses`."""
         pattern = (
             "%"
             + name_key(prefix).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             + "%"
         )
         status_filter = "" if include_archived else "AND status = 'active'"
+        params: list[Any] = [guild_id]
+        if member_id is not None:
+            marks = ",".join("?" * len(statuses))
+            status_filter += (
+                " AND id IN (SELECT group_id FROM memberships WHERE user_id = ? "
+                f"AND status IN ({marks}))"
+            )
+            params += [member_id, *(s.value for s in statuses)]
         rows = await self._db.fetchall(
             f"SELECT DISTINCT name FROM groups WHERE guild_id = ? {status_filter} "
             "AND name_key LIKE ? ESCAPE '\\' ORDER BY (instr(name_key, ?) = 1) DESC, name_key "
             "LIMIT ?",
-            (guild_id, pattern, name_key(prefix), limit),
+            (*params, pattern, name_key(prefix), limit),
         )
         return [r["name"] for r in rows]
 
