@@ -213,7 +213,7 @@ class DiscordIO(ModerationIO, ThreadsIO):
                 guild_id, user_id, role_id, reason="FamilyBot: left group"
             )
         except discord.NotFound:
-            log.info("role already gone role=%d user=%d", role_id, user_id)
+            log.debug("role already gone role=%d user=%d", role_id, user_id)
         except discord.HTTPException as error:
             raise _failed("take back the group's old role", error) from error
 

@@ -112,22 +112,21 @@ async def report_error(
     text, expected = message_for(error)
     db_kind = database_error_kind(error)
     if db_kind is not None:
-        # One line, ids only: the operator needs the kind, not a traceback.
+        # One line, ids only: the operator needs the kind, not a traceback. No channel id:
+        # next to a user id, a group's private channel would say who is in the group.
         log.error(
-            "database %s in %s guild=%s channel=%s user=%d interaction=%d: nothing was saved",
+            "database %s in %s guild=%s user=%d interaction=%d: nothing was saved",
             db_kind,
             where,
             interaction.guild_id,
-            interaction.channel_id,
             interaction.user.id,
             interaction.id,
         )
     elif not expected:
         log.error(
-            "unhandled error in %s guild=%s channel=%s user=%d interaction=%d",
+            "unhandled error in %s guild=%s user=%d interaction=%d",
             where,
             interaction.guild_id,
-            interaction.channel_id,
             interaction.user.id,
             interaction.id,
             exc_info=error,
