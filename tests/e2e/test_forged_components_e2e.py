@@ -12,8 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from familybot.services.groups import GROUP_NOT_HERE
-from familybot.services.sessions import NOT_YOUR_SESSION, SESSION_NOT_HERE
 from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
 from tests.support.fake_discord import FakeDiscord
 
@@ -21,6 +19,16 @@ pytestmark = pytest.mark.asyncio
 NY = ZoneInfo("America/New_York")
 MANAGE_GUILD = 1 << 5
 USER_SELECT = 5
+# What the presser is told (written out here, so the test reads what people read).
+GROUP_NOT_HERE = (
+    "I couldn't find that group on this server, so nothing was changed. "
+    "`/group list` shows the groups here."
+)
+NOT_YOUR_SESSION = (
+    "Only the group's members can reply to its sessions, so nothing was saved. "
+    "`/my schedule` shows the sessions of your groups."
+)
+SESSION_NOT_HERE = "I couldn't find that session on this server, so nothing was saved."
 
 
 class TwoServers(World):
