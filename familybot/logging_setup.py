@@ -66,9 +66,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
+_API_ID = re.compile(r"(?<=/)\d{15,22}(?=/|$|\?)")
+
+
+class RedactDiscordUrls(logging.Filter):
+    """discord.py names the URL of a rate-limited request at WARNING, and a URL such as
+    /channels/<group channel>/permissions/<user> or /guilds/…/members/<user>/roles/<group
+    role> says who is in which group. Its ids become `{id}`; the method and route stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("discord") and isinstance(record.args, tuple):
+            record.args = tuple(
+                _API_ID.sub("{id}", a) if isinstance(a, str) and "/api/v" in a else a
+                for a in record.args
+            )
+        return True
+
+
 def configure_logging(level: str, fmt: str = "text", stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else OneLineFormatter())
+    handler.addFilter(RedactDiscordUrls())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -146,3 +146,24 @@ def test_text_is_the_default_and_writes_to_stderr(restore_logging: None) -> None
     configure_logging("INFO")
     (handler,) = logging.getLogger().handlers
     assert isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr
+
+
+def test_rate_limit_warnings_name_no_member_or_group(restore_logging: None) -> None:
+    """discord.py's own 429 warning names the request's URL; its ids must not reach the log."""
+    out = io.StringIO()
+    configure_logging("INFO", stream=out)
+    channel, user, role, guild = 1100000000000000044, 1100000000000000010, 1100000000000000045, 9
+    for url in (
+        f"https://discord.com/api/v10/channels/{channel}/permissions/{user}",
+        f"https://discord.com/api/v10/guilds/{guild}0000000000000000/members/{user}/roles/{role}",
+    ):
+        logging.getLogger("discord.http").warning(
+            "We are being rate limited. %s %s responded with 429. Retrying in %.2f seconds.",
+            "PUT",
+            url,
+            1.5,
+        )
+    logged = out.getvalue()
+    assert "responded with 429" in logged and "/permissions/{id}" in logged
+    for value in (channel, user, role):
+        assert str(value) not in logged
