@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 AUDIT_SHOW_DEFAULT = 20
 AUDIT_SHOW_MAX = 50
+# Targets that are places people belong to (see record()).
+_PLACES = frozenset({TargetKind.GROUP, TargetKind.SESSION, TargetKind.CHANNEL})
 
 
 class AuditService:
@@ -52,12 +54,25 @@ class AuditService:
                 type(exc).__name__,
             )
             return False
+        shown = f"{target.kind.value}:{target.id}" if target else "-"
+        if target is not None and target.kind in _PLACES:
+            # Someone's id next to a group, session or channel would say who is in it (or
+            # runs it): the line at INFO names the place only; the stored entry has both.
+            log.info(
+                "audit action=%s guild=%d target=%s result=%s",
+                action,
+                guild_id,
+                shown,
+                result.value,
+            )
+            log.debug("audit action=%s actor=%d target=%s", action, actor_id, shown)
+            return True
         log.info(
             "audit action=%s guild=%d actor=%d target=%s result=%s",
             action,
             guild_id,
             actor_id,
-            f"{target.kind.value}:{target.id}" if target else "-",
+            shown,
             result.value,
         )
         return True

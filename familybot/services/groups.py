@@ -282,7 +282,7 @@ class GroupsService:
             log.exception("group store failed guild=%d; removing its channel", guild_id)
             await self._discord.delete_group_space(guild_id, space)
             raise
-        log.info("group created guild=%d group=%d actor=%d", guild_id, group.id, actor_id)
+        log.info("group created guild=%d group=%d", guild_id, group.id)
         return group
 
     async def edit(
