@@ -100,7 +100,9 @@ async def figures_from_database(rounds: int) -> tuple[float, int]:
             )
             group = await services.groups.prepare_join(1, 100, "Bench group")
             for uid in range(100, 100 + MEMBERS):
-                await services.groups.consent_and_join(group.id, uid, group.guidelines_version)
+                await services.groups.consent_and_join(
+                    group.id, uid, group.guidelines_version, guild_id=group.guild_id
+                )
             series = (
                 await services.sessions.schedule(
                     guild_id=1,
@@ -126,7 +128,11 @@ async def figures_from_database(rounds: int) -> tuple[float, int]:
                     ],
                 )
                 await services.sessions.mark_attendance(
-                    series.id, key, [u for u in range(100, 100 + MEMBERS) if (u + week) % 3], 10
+                    series.id,
+                    key,
+                    [u for u in range(100, 100 + MEMBERS) if (u + week) % 3],
+                    10,
+                    guild_id=series.guild_id,
                 )
             clock.set(datetime(2027, 1, 4, 12, tzinfo=UTC))
             admin = Actor(10, frozenset(), manage_guild=True)

@@ -96,7 +96,9 @@ async def make_group(
         join_mode=JoinMode.OPEN,
     )
     for user in members:
-        await services.groups.consent_and_join(group.id, user, group.guidelines_version)
+        await services.groups.consent_and_join(
+            group.id, user, group.guidelines_version, guild_id=group.guild_id
+        )
 
 
 async def schedule(

@@ -40,7 +40,9 @@ def at(day: str, hour: int = 12) -> datetime:
 
 async def join(services: Services, user: int) -> None:
     group = await services.groups.prepare_join(GUILD, user, GROUP)
-    await services.groups.consent_and_join(group.id, user, group.guidelines_version)
+    await services.groups.consent_and_join(
+        group.id, user, group.guidelines_version, guild_id=group.guild_id
+    )
 
 
 async def story(services: Services, clock: FakeClock) -> int:
@@ -83,10 +85,10 @@ async def story(services: Services, clock: FakeClock) -> int:
 
     async def mark(key: str, *people: int) -> None:
         clock.set(at(key, 23) + timedelta(hours=1))  # after the session (18:00 in New York)
-        await services.sessions.mark_attendance(sid, key, list(people), FAC)
+        await services.sessions.mark_attendance(sid, key, list(people), FAC, guild_id=GUILD)
 
     async def reply(key: str, user: int, response: Rsvp) -> None:
-        await services.sessions.rsvp(sid, key, user, response)
+        await services.sessions.rsvp(sid, key, user, response, guild_id=GUILD)
 
     # Before the period (8 weeks back from 2026-11-06 is 2026-09-11).
     await mark("2026-09-03", ALICE, BOB)

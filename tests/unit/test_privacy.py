@@ -162,7 +162,7 @@ async def test_retention_purge_and_forget_take_channel_access_back(
             capacity=None,
             join_mode=JoinMode.OPEN,
         )
-        await groups.consent_and_join(made[guild].id, TARGET, 1)
+        await groups.consent_and_join(made[guild].id, TARGET, 1, guild_id=guild)
     await groups.add_facilitator(GUILD2, "Circle", TARGET, OTHER, True)
     channel, channel2 = made[GUILD].channel_id, made[GUILD2].channel_id
     assert port.can_see(channel, TARGET) and port.can_see(channel2, TARGET)
