@@ -19,7 +19,7 @@ from familybot.services.sessions import parse_offsets
 from familybot.services.setup import Actor
 from familybot.services.stats_chart import ChartPoint, render_attendance_chart
 from familybot.ui.audit import AUDIT_ACTION
-from familybot.ui.autocomplete import group_names, my_group_names
+from familybot.ui.autocomplete import facilitated_group_names, group_names, my_group_names
 from familybot.ui.embeds import group_info_embed, group_list_embed, guidelines_embed, roster_embed
 from familybot.ui.facilitator import chart_alt_text, per_session_embed, stats_text
 from familybot.ui.text import channel_mention, shown, user_mention
@@ -166,7 +166,7 @@ class Groups(
     )
     @app_commands.rename(fmt="format")
     @app_commands.choices(fmt=STATS_FORMATS)
-    @app_commands.autocomplete(name=group_names)
+    @app_commands.autocomplete(name=facilitated_group_names)
     @is_facilitator()
     async def stats(
         self,

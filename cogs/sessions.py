@@ -310,7 +310,8 @@ class Sessions(
         session="The session series",
         date="Which date (YYYY-MM-DD); leave empty for the next one",
     )
-    @app_commands.autocomplete(session=session_autocomplete, date=recent_and_upcoming_dates)
+    # Only the sessions of groups this person facilitates: the command refuses the others.
+    @app_commands.autocomplete(session=editable_sessions, date=recent_and_upcoming_dates)
     @is_facilitator()
     async def rsvps(
         self,

@@ -221,6 +221,18 @@ class GroupsService:
             guild_id, typed[:NAME_MAX], member_id=member_id, statuses=statuses
         )
 
+    async def facilitated_group_ids(self, guild_id: int, user_id: int) -> list[int]:
+        """The active groups of this server that this person is listed to facilitate."""
+        return [
+            g.id
+            for g, _ in await self._groups.facilitated_by(user_id)
+            if g.guild_id == guild_id and g.is_active
+        ]
+
+    async def facilitated_names(self, guild_id: int, user_id: int, typed: str) -> list[str]:
+        ids = await self.facilitated_group_ids(guild_id, user_id)
+        return await self._groups.search_names(guild_id, typed[:NAME_MAX], group_ids=ids)
+
     async def count_active(self, guild_id: int | None = None) -> int:
         return await self._groups.count_active(guild_id)
 

@@ -7,7 +7,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from familybot.checks import member_is_facilitator
+from familybot.checks import actor_of, member_is_facilitator
 from familybot.services.timezones import suggest_timezones
 
 
@@ -51,6 +51,21 @@ async def my_group_names(
     names = await interaction.client.services.groups.autocomplete_names(
         interaction.guild_id, current, member_id=interaction.user.id
     )
+    return _choices(names)
+
+
+async def facilitated_group_names(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    """For the group's own facilitators' views (/group stats): the groups this person is
+    listed to facilitate, every group for an admin."""
+    if interaction.guild_id is None:
+        return []
+    groups = interaction.client.services.groups
+    if actor_of(interaction).is_admin:
+        names = await groups.autocomplete_names(interaction.guild_id, current)
+    else:
+        names = await groups.facilitated_names(interaction.guild_id, interaction.user.id, current)
     return _choices(names)
 
 

@@ -32,6 +32,7 @@ TYPED = ("", "s", "se", "p", "c", "o", "a", "2")
 class Worlds(World):
     other_guild: int = 0
     outsider: int = 0  # on another server only
+    fac2: int = 0  # holds the facilitator role, facilitates no group
 
 
 @pytest.fixture
@@ -40,6 +41,7 @@ async def aw(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[Worlds]
     w.populate()
     w.other_guild = fake_discord.add_guild("Elsewhere")
     w.outsider = fake_discord.add_member(w.other_guild, name="outsider")
+    w.fac2 = fake_discord.add_member(w.guild_id, name="fac2", roles=[w.facilitator_role])
     await w.start_bot()
     await w.configure()
     for name, mode in (
@@ -258,3 +260,16 @@ async def test_member_only_group_options_suggest_your_own_groups(aw: Worlds) -> 
     assert len(await suggestions(w, w.guild_id, w.facilitator, edit, "name", "")) == 2
     assert await suggestions(w, w.guild_id, w.alice, edit, "name", "") == []
     assert await suggestions(w, w.other_guild, w.outsider, ["group", "join"], "name", "") == []
+
+
+async def test_own_facilitator_views_suggest_only_the_groups_you_facilitate(aw: Worlds) -> None:
+    """/group stats and /session rsvps serve a group's own facilitators (and admins) only."""
+    w = aw
+    series = str((await rows(w, "SELECT id FROM session_series"))[0]["id"])
+    stats, rsvps = ["group", "stats"], ["session", "rsvps"]
+    assert await suggestions(w, w.guild_id, w.fac2, stats, "name", "") == []
+    assert await suggestions(w, w.guild_id, w.fac2, rsvps, "session", "") == []
+    mine = sorted(values(await suggestions(w, w.guild_id, w.facilitator, stats, "name", "")))
+    assert mine == ["Parents Circle", "Siblings Circle"]
+    assert values(await suggestions(w, w.guild_id, w.facilitator, rsvps, "session", "")) == [series]
+    assert len(await suggestions(w, w.guild_id, w.admin, stats, "name", "")) == 2

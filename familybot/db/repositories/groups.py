@@ -173,6 +173,7 @@ class GroupRepository:
         include_archived: bool = False,
         member_id: int | None = None,
         statuses: tuple[MembershipStatus, ...] = tuple(MembershipStatus),
+        group_ids: Sequence[int] | None = None,
     ) -> list[str]:
         """Group names containing `prefix`; with `member_id`, only groups where that person
         has a membership in one of `statuses`."""
@@ -190,6 +191,9 @@ class GroupRepository:
                 f"AND status IN ({marks}))"
             )
             params += [member_id, *(s.value for s in statuses)]
+        if group_ids is not None:
+            status_filter += f" AND id IN ({','.join('?' * len(group_ids)) or 'NULL'})"
+            params += list(group_ids)
         rows = await self._db.fetchall(
             f"SELECT DISTINCT name FROM groups WHERE guild_id = ? {status_filter} "
             "AND name_key LIKE ? ESCAPE '\\' ORDER BY (instr(name_key, ?) = 1) DESC, name_key "
