@@ -254,3 +254,15 @@ async def test_timed_ban_is_lifted_after_a_restart(mw: World) -> None:
     ]
     assert (await rows(mw, "SELECT lifted_at FROM scheduled_unbans"))[0]["lifted_at"]
     assert "FamilyBot (automatic)" in modlog_posts(mw)[-1]
+
+
+async def test_mod_lengths_use_the_one_duration_parser(mw: World) -> None:
+    """The same forms as reminder times: compounds and words; a kind list of forms otherwise."""
+    assert mw.clock is not None
+    await mw.run_to_end(mw.facilitator, "mod", "timeout", member=mw.alice, duration="1 hour 30 min")
+    (patch,) = mw.fake.requests_to("PATCH", rf"/guilds/{mw.guild_id}/members/{mw.alice}")
+    until = datetime.fromisoformat(patch.json_body["communication_disabled_until"])
+    assert abs(until - (mw.clock.now() + timedelta(minutes=90))) < timedelta(seconds=2)
+    h = await mw.run(mw.facilitator, "mod", "timeout", member=mw.bob, duration="tomorrow")
+    assert h.ephemeral and "90m, 1h30m, 2 hours, 1d or 1w" in h.content
+    assert mw.fake.requests_to("PATCH", rf"/guilds/{mw.guild_id}/members/{mw.bob}") == []

@@ -377,3 +377,14 @@ async def test_reminder_burst_stays_under_discords_global_limit(world: World) ->
     assert all(r.ok for r in results)
     assert world.fake.rate_limited_count == 0
     assert len(world.fake.messages_in(world.alerts_channel)) == 120
+
+
+async def test_reminder_times_use_the_one_duration_parser(world: World) -> None:
+    h = await world.run(world.alice, "my", "reminders", dm="on", offsets="1 day, 1h30m")
+    assert h.ephemeral and "1 day and 90 minutes" in h.content
+    (prefs,) = await rows(world, "SELECT dm_offsets FROM member_prefs")
+    assert prefs["dm_offsets"] == "1440,90"
+    h = await world.run(world.alice, "my", "reminders", dm="on", offsets="tomorrow")
+    assert h.ephemeral and "90m, 1h30m, 2 hours, 1d or 1w" in h.content
+    (prefs,) = await rows(world, "SELECT dm_offsets FROM member_prefs")
+    assert prefs["dm_offsets"] == "1440,90"  # unchanged
