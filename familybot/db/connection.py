@@ -13,6 +13,8 @@ from typing import Any
 
 import aiosqlite
 
+from familybot.files import create_private_file, make_private_dir
+
 log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
@@ -49,10 +51,18 @@ class Database:
             busy_timeout_ms = BUSY_TIMEOUT_MS
         if str(path) != ":memory:":
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dir(path.parent)
             except OSError as exc:
                 raise DatabaseUnavailable(
                     f"Cannot create the folder {path.parent} for the database: {exc.strerror}."
+                ) from exc
+            try:
+                # 0600 before SQLite creates it (its default follows the umask, often 0644);
+                # SQLite gives the -wal and -shm the database file's mode.
+                create_private_file(path)
+            except OSError as exc:
+                raise DatabaseUnavailable(
+                    f"Cannot create the database at {path}: {exc.strerror}."
                 ) from exc
         try:
             conn = await aiosqlite.connect(str(path), isolation_level=None)
