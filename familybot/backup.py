@@ -102,7 +102,7 @@ def _latest_schema() -> int:
 
 
 def _application_id() -> int:
-    from familybot.db.migrate import APPLICATION_ID
+    from familybot.db.connection import APPLICATION_ID
 
     return APPLICATION_ID
 

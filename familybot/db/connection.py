@@ -29,8 +29,19 @@ _in_transaction: ContextVar[bool] = ContextVar("familybot_in_transaction", defau
 BUSY_TIMEOUT_MS = 2000
 
 
+# PRAGMA application_id of every FamilyBot database: "FBOT" in ASCII. It lives in the
+# file's header, so `restore` can tell a FamilyBot database from any other SQLite file.
+# Set by migrate (on creation and, for databases made before it existed, at the next
+# migrate or start).
+APPLICATION_ID = 0x46424F54
+
+
 class DatabaseUnavailable(Exception):
     """The database file cannot be opened or used (missing folder, locked, disk full)."""
+
+
+class NotFamilyBotDatabase(DatabaseUnavailable):
+    """The database file belongs to another program (its application_id is not ours)."""
 
 
 class Database:
@@ -68,6 +79,15 @@ class Database:
             conn = await aiosqlite.connect(str(path), isolation_level=None)
             conn.row_factory = sqlite3.Row
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            # Before anything writes (WAL mode changes the header): another program's file
+            # is left exactly as it is.
+            found = int(next(iter(await conn.execute_fetchall("PRAGMA application_id")))[0])
+            if found not in (0, APPLICATION_ID):
+                await conn.close()
+                raise NotFamilyBotDatabase(
+                    f"The database at {path} belongs to another program (application_id "
+                    f"{found:#x}, not FamilyBot's), so FamilyBot leaves it alone."
+                )
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = FULL")
             await conn.execute("PRAGMA foreign_keys = ON")

@@ -7,21 +7,12 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from familybot.db.connection import Database, DatabaseUnavailable
+from familybot.db.connection import APPLICATION_ID as APPLICATION_ID  # re-exported
+from familybot.db.connection import Database, NotFamilyBotDatabase
 
 log = logging.getLogger(__name__)
 
 _NAME_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-
-# PRAGMA application_id of every FamilyBot database: "FBOT" in ASCII. It lives in the
-# file's header, so `restore` can tell a FamilyBot database from any other SQLite file
-# (`file` on Linux shows it too). Set on creation and, for databases made before it
-# existed, by the next migrate or start.
-APPLICATION_ID = 0x46424F54
-
-
-class NotFamilyBotDatabase(DatabaseUnavailable):
-    """The database file belongs to another program (its application_id is not ours)."""
 
 
 @dataclass(frozen=True)
