@@ -77,11 +77,17 @@ async def _run(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers
             loop.add_signal_handler(sig, request_stop, sig.name)
+    connected = asyncio.Event()  # reached Discord's gateway in this try
+
+    async def note_connected() -> None:
+        connected.set()
+
     delays = retry_delays()
     attempt = 0
     while not stopping.is_set():
         attempt += 1
         bot = FamilyBot(settings)  # a fresh client each try: a closed one cannot start again
+        bot.add_listener(note_connected, "on_ready")
         try:
             async with bot:
                 await bot.start(token)
@@ -112,7 +118,8 @@ async def _run(
         except NETWORK_ERRORS as exc:
             if stopping.is_set():
                 break
-            if bot.user is not None:  # it had logged in: a new outage starts a new backoff
+            if connected.is_set():  # it had been connected: a new outage, a new backoff
+                connected.clear()
                 delays, attempt = retry_delays(), 1
             delay = next(delays)
             log.warning(retry_message(exc, delay, clock.now(), attempt))
