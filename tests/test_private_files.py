@@ -185,3 +185,46 @@ def test_cli_migrate_tightens_an_existing_database(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "made fb.db private (mode 0644 -> 0600)" in result.stdout
     assert mode(tmp_path / "fb.db") == 0o600
+
+
+async def test_bot_start_tightens_an_existing_database(tmp_path: Path) -> None:
+    import asyncio
+    import signal
+
+    from familybot import __main__ as cli
+    from familybot.config import load_settings
+    from tests.support.fake_discord import FakeDiscord, point_discord_py_at
+
+    db, backups, loose = loose_install(tmp_path)
+    fake = FakeDiscord()
+    await fake.start()
+    undo = point_discord_py_at(fake)
+    try:
+        fake.add_guild("Family Support")
+        settings = load_settings(
+            tmp_path / "none.env",
+            environ={
+                "DISCORD_TOKEN": fake.token,
+                "DATABASE_PATH": str(db),
+                "BACKUP_DIR": str(backups),
+            },
+        )
+        run = asyncio.create_task(cli._run(settings, fake.token))
+        try:
+            await fake.wait_until_identified(timeout=10)
+            # While the bot runs: everything it owns is private, the -wal and -shm included.
+            modes = {p.name: mode(p) for p in [*loose, Path(f"{db}-shm")]}
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+            code = await asyncio.wait_for(run, 10)
+    finally:
+        undo()
+        await fake.stop()
+    assert modes == {
+        "fb.db": 0o600,
+        "fb.db-wal": 0o600,
+        "fb.db-shm": 0o600,
+        "backups": 0o700,
+        "familybot-20260101-030000.db": 0o600,
+    }
+    assert code == 0
