@@ -340,7 +340,7 @@ def backup_destination(raw: str | None, default_dir: Path) -> tuple[Path, bool]:
     if raw is None:
         return default_dir, True
     path = Path(raw)
-    return path, raw.endswith(("/", "\\", os.sep)) or path.is_dir()
+    return path, raw.endswith(("/", os.sep)) or path.is_dir()
 
 
 def cmd_backup(settings: Settings, raw_path: str | None) -> int:
