@@ -181,7 +181,10 @@ class InstantPort:
     async def grant_channel_access(self, *a: Any, **k: Any) -> None:
         raise NotImplementedError
 
-    async def add_member_role(self, *a: Any, **k: Any) -> None:
+    async def revoke_channel_access(self, *a: Any, **k: Any) -> None:
+        raise NotImplementedError
+
+    async def delete_role(self, *a: Any, **k: Any) -> bool:
         raise NotImplementedError
 
     async def remove_member_role(self, *a: Any, **k: Any) -> None:

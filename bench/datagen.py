@@ -93,7 +93,7 @@ async def _build_base(path: Path, n_series: int) -> None:
                 12,
                 "open",
                 "Be kind. What is said here stays here.",
-                FIRST_CHANNEL_ID + 2 * g,
+                None,  # no group role: access is a member overwrite on the channel
                 FIRST_CHANNEL_ID + 2 * g + 1,
                 1,
                 created,

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator
+from familybot.discord_names import display_names
 from familybot.models import JoinMode
+from familybot.services.attendance_csv import build_csv
+from familybot.services.facilitator_views import WEEKS_DEFAULT, WEEKS_MAX
 from familybot.services.sessions import parse_offsets
 from familybot.services.setup import Actor
+from familybot.services.stats_chart import ChartPoint, render_attendance_chart
+from familybot.ui.audit import AUDIT_ACTION
 from familybot.ui.autocomplete import group_names
 from familybot.ui.embeds import group_info_embed, group_list_embed, guidelines_embed, roster_embed
+from familybot.ui.facilitator import chart_alt_text, per_session_embed, stats_text
 from familybot.ui.text import channel_mention, shown, user_mention
 from familybot.ui.views import consent_view
 
@@ -20,6 +29,15 @@ JOIN_MODES = [
     app_commands.Choice(name="open: anyone can join", value="open"),
     app_commands.Choice(name="approval: a facilitator approves each request", value="approval"),
 ]
+STATS_FORMATS = [
+    app_commands.Choice(name="chart: a picture with the figures in text", value="chart"),
+    app_commands.Choice(name="csv: attendance file for program reporting", value="csv"),
+]
+CSV_INTRO = (
+    "Here is the attendance for **{name}** ({rows} rows: one per member per session). "
+    "It contains personal data: please store it securely, share it only with the people "
+    "who need it for reporting, and delete it when you're done. Only you can see this."
+)
 
 
 def _member_actor(member: discord.Member) -> Actor:
@@ -85,13 +103,13 @@ class Groups(
 
     # --- facilitators ---------------------------------------------------------------------
     @app_commands.command(
-        name="create", description="Create a support group with its own role and private channel"
+        name="create", description="Create a support group with its own private channel"
     )
     @app_commands.describe(
         name="The group's name",
         description="What the group is about, for families deciding whether to join",
         focus="Who it is for, e.g. 'parents of teens in IOP'",
-        capacity="Most members at once (leave empty for no limit)",
+        capacity="Most members at once, up to 86 (leave empty for as many as fit)",
         join_mode="Open, or a facilitator approves each request",
     )
     @app_commands.rename(join_mode="join-mode")
@@ -138,13 +156,71 @@ class Groups(
         roster = await self.bot.services.groups.roster(interaction.guild_id, name)
         await interaction.response.send_message(embed=roster_embed(roster), ephemeral=True)
 
+    @app_commands.command(
+        name="stats", description="Attendance and RSVPs over time, as a chart or a CSV file"
+    )
+    @app_commands.describe(
+        name="The group's name",
+        weeks=f"How many weeks back (default {WEEKS_DEFAULT}, at most {WEEKS_MAX})",
+        fmt="A chart with the figures in text, or a CSV file for program reporting",
+    )
+    @app_commands.rename(fmt="format")
+    @app_commands.choices(fmt=STATS_FORMATS)
+    @app_commands.autocomplete(name=group_names)
+    @is_facilitator()
+    async def stats(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        name: str,
+        weeks: app_commands.Range[int, 1, 52] | None = None,
+        fmt: app_commands.Choice[str] | None = None,
+    ) -> None:
+        """Only the group's own facilitators (and admins); always private."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        views = self.bot.services.facilitator_views
+        none = discord.AllowedMentions.none()
+        if fmt is not None and fmt.value == "csv":
+            interaction.extras[AUDIT_ACTION] = "group.stats.csv"  # the export is audited as such
+            export = await views.export(interaction.guild_id, actor_of(interaction), name, weeks)
+            names = await display_names(interaction.guild, export.user_ids)
+            data = build_csv(export.rows, names)
+            await interaction.followup.send(
+                CSV_INTRO.format(name=shown(export.stats.group.name), rows=len(export.rows)),
+                file=discord.File(io.BytesIO(data), filename="attendance.csv"),
+                ephemeral=True,
+                allowed_mentions=none,
+            )
+            return
+        stats = await views.stats(interaction.guild_id, actor_of(interaction), name, weeks)
+        if not stats.sessions:
+            await interaction.followup.send(
+                stats_text(stats) + "\nNo sessions took place in this period, so there's no "
+                "chart yet.",
+                ephemeral=True,
+                allowed_mentions=none,
+            )
+            return
+        points = [ChartPoint(s.day, s.going, s.maybe, s.attended) for s in stats.sessions]
+        # Drawing takes tens of milliseconds: off the event loop.
+        png = await asyncio.to_thread(render_attendance_chart, points, stats.group.capacity)
+        await interaction.followup.send(
+            stats_text(stats),
+            embed=per_session_embed(stats),
+            file=discord.File(
+                io.BytesIO(png), filename="attendance.png", description=chart_alt_text(stats)
+            ),
+            ephemeral=True,
+            allowed_mentions=none,
+        )
+
     @app_commands.command(name="edit", description="Change a group's details or guidelines")
     @app_commands.describe(
         name="The group to change",
         new_name="A new name",
         description="A new description",
         focus="A new focus",
-        capacity="A new capacity (0 for no limit)",
+        capacity="A new capacity, up to 86 (0 for as many as fit)",
         join_mode="Open, or a facilitator approves each request",
         guidelines="New guidelines; members who join later agree to this version",
         reminders="When reminders go out before each session, e.g. '24h, 1h'",

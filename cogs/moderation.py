@@ -12,6 +12,7 @@ from familybot.bot import FamilyBot
 from familybot.checks import is_facilitator
 from familybot.db.repositories.audit import AuditResult
 from familybot.errors import UserFacingError
+from familybot.services.durations import parse_duration
 from familybot.services.moderation import CaseOutcome, ModRequest
 from familybot.services.moderation_rules import (
     MAX_SLOWMODE_SECONDS,
@@ -20,7 +21,6 @@ from familybot.services.moderation_rules import (
     Action,
     BotSelf,
     Person,
-    parse_duration,
 )
 from familybot.ui.audit import AUDIT_RESULT
 from familybot.ui.moderation import action_name, case_embed, history_embed

@@ -11,10 +11,15 @@ from discord.ext import commands
 from familybot.bot import FamilyBot
 from familybot.services.sessions import describe_offsets
 from familybot.ui.autocomplete import timezones
+from familybot.ui.calendar import calendar_reply
 from familybot.ui.privacy import DATA_INTRO, FORGET_EXPLAINED, ForgetConfirmView, data_file
 from familybot.ui.sessions import upcoming_embed
 
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
+TITLE_CHOICES = [
+    app_commands.Choice(name="neutral", value="neutral"),
+    app_commands.Choice(name="full", value="full"),
+]
 
 
 @app_commands.guild_only()
@@ -83,24 +88,33 @@ class My(commands.GroupCog, group_name="my", group_description="Your own schedul
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(
-        name="calendar", description="Download your groups' sessions as a calendar file"
+        name="calendar", description="Your groups' sessions for your calendar app (file and link)"
     )
-    async def calendar(self, interaction: discord.Interaction[FamilyBot]) -> None:
+    @app_commands.describe(
+        new_link="Make a new private link and stop the old one (if you lost or shared it)",
+        titles="neutral: “Support group session” (no group names); full: session and group names",
+    )
+    @app_commands.rename(new_link="new-link")
+    @app_commands.choices(titles=TITLE_CHOICES)
+    async def calendar(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        new_link: bool = False,
+        titles: app_commands.Choice[str] | None = None,
+    ) -> None:
         assert interaction.guild_id is not None
-        data, count = await self.bot.services.sessions.calendar_for(
-            interaction.guild_id, interaction.user.id
+        result = await self.bot.services.calendar_feed.my_calendar(
+            interaction.guild_id,
+            interaction.user.id,
+            new_link=new_link,
+            titles=titles.value if titles is not None else None,
         )
-        if count == 0:
-            await interaction.response.send_message(
-                "Your groups have no scheduled sessions yet, so there's nothing to add to a calendar.",
-                ephemeral=True,
-            )
-            return
+        files = []
+        if result.series_count:
+            files.append(discord.File(io.BytesIO(result.ics), filename="familybot-sessions.ics"))
+        # Embeds suppressed: Discord would otherwise fetch the private link for a preview.
         await interaction.response.send_message(
-            "Here are your groups' sessions. Open the file to add them to your calendar app; "
-            "it includes repeats and leaves out cancelled dates.",
-            file=discord.File(io.BytesIO(data), filename="familybot-sessions.ics"),
-            ephemeral=True,
+            calendar_reply(result), files=files, ephemeral=True, suppress_embeds=True
         )
 
     @app_commands.command(name="data", description="Download everything FamilyBot stores about you")

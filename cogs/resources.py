@@ -16,7 +16,7 @@ from familybot.ui.resources import (
     review_embed,
     review_view,
 )
-from familybot.ui.text import channel_mention
+from familybot.ui.text import channel_mention, ts
 
 NONE = discord.AllowedMentions.none()
 
@@ -45,6 +45,14 @@ class Resources(
             return []
         names = await self.bot.services.resources.categories(interaction.guild_id, current)
         return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
+
+    async def due_autocomplete(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        found = await self.bot.services.resources.due_for_review(interaction.guild_id, current)
+        return [app_commands.Choice(name=fit(r.title, 100), value=str(r.id)) for r in found]
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[FamilyBot]) -> None:
@@ -240,6 +248,37 @@ class Resources(
         await interaction.response.send_message(
             f"Retired **{fit(retired.title, 150)}**. Families won't see it any more.",
             ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="reviewed", description="Mark a resource due for review as checked again"
+    )
+    @app_commands.describe(
+        resource="A resource due for review (the list shows them)",
+        note="What you checked or changed, kept with the resource (optional)",
+    )
+    @app_commands.autocomplete(resource=due_autocomplete)
+    @is_facilitator()
+    async def reviewed(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        resource: app_commands.Range[str, 1, 150],
+        note: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        checked = await self.bot.services.resources.mark_reviewed(
+            interaction.guild_id, actor_of(interaction), resource, note
+        )
+        next_review = (
+            f" Its next review is due {ts(checked.review_due_at, 'D')}."
+            if checked.review_due_at
+            else ""
+        )
+        await interaction.response.send_message(
+            f"Thank you: **{fit(checked.title, 150)}** is marked as checked by you today, and "
+            f"it's off the review list.{next_review}",
+            ephemeral=True,
+            allowed_mentions=NONE,
         )
 
     @app_commands.command(name="allow-http", description="Allow plain http:// links (admins)")

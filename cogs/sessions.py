@@ -9,10 +9,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from familybot.bot import FamilyBot
-from familybot.checks import is_facilitator, member_is_facilitator
+from familybot.checks import actor_of, is_facilitator, member_is_facilitator
 from familybot.services.recurrence import Repeat, discord_timestamp, from_utc
+from familybot.services.sessions import parse_rule_change
 from familybot.ui.autocomplete import group_names, timezones
-from familybot.ui.sessions import attendance_view, upcoming_embed
+from familybot.ui.facilitator import rsvp_embeds
+from familybot.ui.sessions import attendance_view, edit_reply, schedule_reply, upcoming_embed
 from familybot.ui.text import clip, shown, user_mention, when
 
 REPEATS = [
@@ -20,6 +22,12 @@ REPEATS = [
     app_commands.Choice(name="weekly", value="weekly"),
     app_commands.Choice(name="every two weeks (biweekly)", value="biweekly"),
     app_commands.Choice(name="monthly (same weekday, e.g. 2nd Tuesday)", value="monthly"),
+]
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAYS = [app_commands.Choice(name=name, value=name.lower()) for name in DAY_NAMES]
+WEEKS = [
+    app_commands.Choice(name=name, value=name) for name in ("1st", "2nd", "3rd", "4th", "last")
 ]
 
 
@@ -63,6 +71,14 @@ class Sessions(
     ) -> list[app_commands.Choice[str]]:
         return await self._dates(interaction, current, past=True)
 
+    async def recent_and_upcoming_dates(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        upcoming = await self._dates(interaction, current, past=False)
+        past = await self._dates(interaction, current, past=True)
+        seen = {c.value for c in upcoming[:13]}
+        return upcoming[:13] + [c for c in past if c.value not in seen][:12]
+
     async def next_days(
         self, interaction: discord.Interaction[FamilyBot], current: str
     ) -> list[app_commands.Choice[str]]:
@@ -87,9 +103,11 @@ class Sessions(
         duration="Length in minutes",
         timezone="Time zone of the time above (default: the server's)",
         voice_channel="Where the group meets, if in a voice channel",
+        week="Monthly only: which week of the month (e.g. last = the last Thursday)",
+        until="The last day the series may meet, YYYY-MM-DD (default: no end)",
     )
     @app_commands.rename(voice_channel="voice-channel")
-    @app_commands.choices(repeat=REPEATS)
+    @app_commands.choices(repeat=REPEATS, week=WEEKS)
     @app_commands.autocomplete(group=group_names, date=next_days, timezone=timezones)
     @is_facilitator()
     async def schedule(
@@ -103,6 +121,8 @@ class Sessions(
         duration: app_commands.Range[int, 15, 480],
         timezone: str | None = None,
         voice_channel: discord.VoiceChannel | discord.StageChannel | None = None,
+        week: app_commands.Choice[str] | None = None,
+        until: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         outcome = await self.bot.services.sessions.schedule(
@@ -116,19 +136,10 @@ class Sessions(
             duration_minutes=duration,
             tz=timezone,
             voice_channel_id=voice_channel.id if voice_channel else None,
+            week_text=week.value if week else None,
+            until_text=until,
         )
-        every = {
-            "once": "",
-            "weekly": ", every week",
-            "biweekly": ", every two weeks",
-            "monthly": ", every month",
-        }
-        await interaction.response.send_message(
-            f"Scheduled **{shown(outcome.series.title)}** for **{shown(outcome.group.name)}**"
-            f"{every[outcome.series.repeat]}. First session: {when(outcome.first.start_utc)} "
-            f"({outcome.series.tz}). Members will be reminded before each one.",
-            ephemeral=True,
-        )
+        await interaction.response.send_message(schedule_reply(outcome), ephemeral=True)
 
     @app_commands.command(name="cancel", description="Cancel one session, or the whole series")
     @app_commands.describe(
@@ -201,6 +212,72 @@ class Sessions(
             ephemeral=True,
         )
 
+    async def editable_sessions(
+        self, interaction: discord.Interaction[FamilyBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        found = await self.bot.services.sessions.autocomplete_editable(
+            interaction.guild_id, actor_of(interaction), current
+        )
+        return [app_commands.Choice(name=label, value=value) for label, value in found]
+
+    @app_commands.command(
+        name="edit", description="Change a series from its next session on (past ones stay)"
+    )
+    @app_commands.describe(
+        session="The session series",
+        day="A new day of the week",
+        time="A new start time, e.g. 18:30 or 6:30pm",
+        timezone="A new time zone (the start time stays the same on the clock)",
+        repeat="A new rhythm",
+        duration="A new length in minutes",
+        voice_channel="A new voice channel",
+        title="A new title",
+        until="A new last day, YYYY-MM-DD, or 'never' to remove the end",
+        week="Monthly only: which week of the month (e.g. last)",
+    )
+    @app_commands.rename(voice_channel="voice-channel")
+    @app_commands.choices(day=DAYS, repeat=REPEATS, week=WEEKS)
+    @app_commands.autocomplete(session=editable_sessions, timezone=timezones)
+    @is_facilitator()
+    async def edit(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        session: str,
+        day: app_commands.Choice[str] | None = None,
+        time: app_commands.Range[str, 1, 40] | None = None,
+        timezone: str | None = None,
+        repeat: app_commands.Choice[str] | None = None,
+        duration: app_commands.Range[int, 15, 480] | None = None,
+        voice_channel: discord.VoiceChannel | discord.StageChannel | None = None,
+        title: app_commands.Range[str, 1, 100] | None = None,
+        until: app_commands.Range[str, 1, 40] | None = None,
+        week: app_commands.Choice[str] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        change = parse_rule_change(
+            day=[d.lower() for d in DAY_NAMES].index(day.value) if day else None,
+            time_text=time,
+            tz_text=timezone,
+            repeat=repeat.value if repeat else None,
+            duration=duration,
+            until_text=until,
+            week_text=week.value if week else None,
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await self.bot.services.sessions.edit(
+            guild_id=interaction.guild_id,
+            actor=actor_of(interaction),
+            ref=session,
+            change=change,
+            title=title,
+            voice_channel_id=voice_channel.id if voice_channel else None,
+        )
+        await interaction.followup.send(
+            edit_reply(outcome) + " " + _told(outcome.told, outcome.not_reached), ephemeral=True
+        )
+
     @app_commands.command(name="attendance", description="Mark who attended a session")
     @app_commands.describe(
         session="The session series", date="The date of the session (YYYY-MM-DD)"
@@ -225,6 +302,32 @@ class Sessions(
             view=attendance_view(sheet.series.id, sheet.occurrence.key, sheet.present_ids),
             ephemeral=True,
         )
+
+    @app_commands.command(
+        name="rsvps", description="Who is coming to a session, and who hasn't answered yet"
+    )
+    @app_commands.describe(
+        session="The session series",
+        date="Which date (YYYY-MM-DD); leave empty for the next one",
+    )
+    @app_commands.autocomplete(session=session_autocomplete, date=recent_and_upcoming_dates)
+    @is_facilitator()
+    async def rsvps(
+        self,
+        interaction: discord.Interaction[FamilyBot],
+        session: str,
+        date: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
+        """Only the group's own facilitators (and admins) see who replied; always privately."""
+        assert interaction.guild_id is not None
+        roster = await self.bot.services.facilitator_views.rsvps(
+            interaction.guild_id, actor_of(interaction), session, date
+        )
+        first, *more = rsvp_embeds(roster)
+        none = discord.AllowedMentions.none()
+        await interaction.response.send_message(embed=first, ephemeral=True, allowed_mentions=none)
+        for embed in more:
+            await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=none)
 
     # --- anyone in the group ----------------------------------------------------------------
     @app_commands.command(

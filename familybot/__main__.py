@@ -275,8 +275,6 @@ def cmd_migrate(settings: Settings) -> int:
 
 
 def cmd_resources_import(settings: Settings, path: Path, guild: int | None, dry_run: bool) -> int:
-    from familybot.errors import UserFacingError
-
     guild_id = guild or settings.dev_guild_id
     if not guild_id:
         print("Please say which server with --guild ID (the server's id).", file=sys.stderr)
@@ -290,12 +288,17 @@ def cmd_resources_import(settings: Settings, path: Path, guild: int | None, dry_
         from familybot.db.connection import Database, DatabaseUnavailable
         from familybot.db.migrate import migrate
         from familybot.db.repositories.resources import ResourceRepository
-        from familybot.services.resource_import import import_resources, read_rows
+        from familybot.services.resource_import import (
+            ImportFileError,
+            import_resources,
+            read_rows,
+        )
 
         try:
             rows = read_rows(path)
-        except (UserFacingError, ValueError) as exc:
-            print(getattr(exc, "message", None) or f"Could not read {path}: {exc}", file=sys.stderr)
+        except ImportFileError as exc:
+            print(f"✗ {exc.message}", file=sys.stderr)
+            print("Nothing was imported.", file=sys.stderr)
             return 1
         try:
             db = await Database.open(settings.database_path)
@@ -315,19 +318,33 @@ def cmd_resources_import(settings: Settings, path: Path, guild: int | None, dry_
         finally:
             await db.close()
         for error in report.errors:
-            print(f"✗ {error}", file=sys.stderr)
+            print(f"✗ {path}, {error}", file=sys.stderr)
         if report.errors:
             print(
                 f"Nothing was imported: {len(report.errors)} row(s) need fixing.", file=sys.stderr
             )
             return 1
+        if not report.valid:
+            print(f"✗ {path}: there are no resources in it. Nothing was imported.", file=sys.stderr)
+            return 1
+        new = len(report.valid) - report.present
         if dry_run:
-            print(f"✓ All {len(report.valid)} resources are valid (dry run: nothing written).")
+            print(
+                f"✓ All {len(report.valid)} resources are valid (dry run: nothing written): "
+                f"{new} would be added, {report.present} already present."
+            )
         else:
-            print(f"✓ Imported {report.written} vetted resources into server {guild_id}.")
+            print(f"✓ Server {guild_id}: {report.written} added, {report.present} already present.")
         return 0
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except Exception as exc:  # one line, never a traceback; the import is one transaction
+        print(
+            f"✗ Could not import {path} ({type(exc).__name__}). Nothing was imported.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def backup_destination(raw: str | None, default_dir: Path) -> tuple[Path, bool]:

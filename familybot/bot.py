@@ -22,6 +22,7 @@ from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.discord_io import DiscordIO
 from familybot.discord_privacy import DiscordPresence
 from familybot.discord_safety import SafetyIO
+from familybot.feed_server import FeedServer
 from familybot.files import tighten_install
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
@@ -122,6 +123,8 @@ class FamilyBot(commands.AutoShardedBot):
         self.version = __version__
         self._sync_commands = sync_commands
         self._completion_hooks: set[asyncio.Task[Any]] = set()
+        self._upgrade_task: asyncio.Task[Any] | None = None
+        self.feed_server: FeedServer | None = None
 
     async def setup_hook(self) -> None:
         # Crisis lines first and from the shipped file alone: /crisis must work without the db.
@@ -140,6 +143,9 @@ class FamilyBot(commands.AutoShardedBot):
             self.clock,
             self.settings.default_timezone,
             shards=self.shard_filter,
+            feed_base_url=self.settings.calendar_feed_base_url
+            if self.settings.calendar_feed_enabled
+            else None,
         )
         # Safety watch and automod: opt-in per server, and they see text only with the intent.
         self.safety = build_safety(
@@ -200,9 +206,22 @@ class FamilyBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         self.add_dynamic_items(*PERSISTENT_ITEMS, *SESSION_ITEMS, *RESOURCE_ITEMS, *REPORT_ITEMS)
         log.info("scheduled work for %s", self.shard_filter.describe())
+        await self._start_feed()
         # Commands are global to the application: one process (shard 0's) syncs them.
         if self._sync_commands and self.shard_filter.primary:
             await self._sync_tree()
+
+    async def _start_feed(self) -> None:
+        """Live calendar links (off unless CALENDAR_FEED_ENABLED): one HTTP server, in the
+        process running shard 0; every process can make links, as they share the database."""
+        settings = self.settings
+        if not settings.calendar_feed_enabled or not self.shard_filter.primary:
+            return
+        server = FeedServer(
+            self.services.calendar_feed, settings.calendar_feed_host, settings.calendar_feed_port
+        )
+        await server.start()  # FeedServerError: one line saying what to change
+        self.feed_server = server
 
     def _add_daily_jobs(self) -> None:
         """Upkeep on fixed times (UTC): the library's review digest and link check, the
@@ -243,6 +262,17 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("ready user=%s guilds=%d", self.user.id if self.user else "?", len(self.guilds))
+        # Groups made before per-person channel access still have a role named after them:
+        # replace it now (idempotent; whatever a crash interrupted is finished here).
+        if self._upgrade_task is None or self._upgrade_task.done():
+            self._upgrade_task = asyncio.create_task(self.upgrade_group_access())
+
+    async def upgrade_group_access(self) -> None:
+        guild_ids = [g.id for g in self.guilds if self.shard_filter.owns(g.id)]
+        try:
+            await self.services.group_access.run(guild_ids)
+        except Exception:
+            log.exception("group access upgrade failed; it is tried again at the next start")
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction[Any], command: Any
@@ -289,6 +319,11 @@ class FamilyBot(commands.AutoShardedBot):
         return time.monotonic() - self.started_monotonic
 
     async def close(self) -> None:
+        if self._upgrade_task is not None and not self._upgrade_task.done():
+            self._upgrade_task.cancel()
+        if self.feed_server is not None:  # no new feed requests while the rest shuts down
+            await self.feed_server.stop()
+            self.feed_server = None
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)

@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -51,6 +52,11 @@ class Settings:
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
     log_format: str = "text"  # or "json": one JSON object per line
+    # Live calendar links (README "Live calendar links"): off unless enabled.
+    calendar_feed_enabled: bool = False
+    calendar_feed_host: str = "127.0.0.1"
+    calendar_feed_port: int = 8765
+    calendar_feed_base_url: str | None = None  # required when enabled
 
     def require_token(self) -> str:
         """Return the token, or raise ConfigError explaining how to get one."""
@@ -74,6 +80,30 @@ def _parse_bool(name: str, raw: str) -> bool:
     if value in {"0", "false", "no", "off", ""}:
         return False
     raise ConfigError(f"{name} should be true or false, not {raw!r}.")
+
+
+_HOST_RE = re.compile(r"^[A-Za-z0-9.:_\-\[\]%]+$")
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+
+
+def _parse_base_url(raw: str) -> str:
+    """The public address calendar links start with: https (http only for this machine)."""
+    parts = urlsplit(raw)
+    problem = None
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        problem = (
+            "should be the public address of the calendar feed, like https://calendar.example.org"
+        )
+    elif parts.scheme == "http" and parts.hostname not in {h.strip("[]") for h in _LOCAL_HOSTS}:
+        problem = (
+            "must start with https:// (calendar links are private: put the feed behind a "
+            "reverse proxy with TLS, see README 'Live calendar links')"
+        )
+    elif parts.query or parts.fragment or parts.username or parts.password:
+        problem = "should be a plain address, without ?query, #fragment or user:password@"
+    if problem:
+        raise ConfigError(f"CALENDAR_FEED_BASE_URL {problem}, not {raw!r}.")
+    return raw.rstrip("/")
 
 
 def _parse_int(name: str, raw: str, low: int, high: int, meaning: str) -> int:
@@ -187,6 +217,28 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         "how many days RSVPs and attendance are kept",
     )
 
+    feed_enabled = _parse_bool("CALENDAR_FEED_ENABLED", get("CALENDAR_FEED_ENABLED", "false"))
+    feed_host = get("CALENDAR_FEED_HOST", "127.0.0.1") or "127.0.0.1"
+    if not _HOST_RE.match(feed_host):
+        raise ConfigError(
+            f"CALENDAR_FEED_HOST should be an address to listen on, such as 127.0.0.1 or 0.0.0.0, "
+            f"not {feed_host!r}."
+        )
+    feed_port = _parse_int(
+        "CALENDAR_FEED_PORT",
+        get("CALENDAR_FEED_PORT", "8765") or "8765",
+        0,
+        65535,
+        "the port the calendar feed listens on (0: any free port)",
+    )
+    feed_base_raw = get("CALENDAR_FEED_BASE_URL")
+    feed_base_url = _parse_base_url(feed_base_raw) if feed_base_raw else None
+    if feed_enabled and feed_base_url is None:
+        raise ConfigError(
+            "CALENDAR_FEED_ENABLED is true but CALENDAR_FEED_BASE_URL is not set: set it to the "
+            "public https address of the feed (e.g. https://calendar.example.org)."
+        )
+
     return Settings(
         discord_token=token,
         database_path=Path(get("DATABASE_PATH", "data/familybot.db") or "data/familybot.db"),
@@ -205,4 +257,8 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         shard_count=shard_count,
         shard_ids=shard_ids,
         log_format=log_format,
+        calendar_feed_enabled=feed_enabled,
+        calendar_feed_host=feed_host,
+        calendar_feed_port=feed_port,
+        calendar_feed_base_url=feed_base_url,
     )

@@ -6,13 +6,14 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import discord
+from discord.http import Route
 
 from familybot.discord_moderation import ModerationIO
 from familybot.discord_threads import ThreadsIO
-from familybot.errors import DiscordActionFailed
+from familybot.errors import ChannelGone, DiscordActionFailed
 from familybot.models import Resource
 from familybot.ratelimit import PacedLimiter
 from familybot.services.ports import (
@@ -40,11 +41,18 @@ REMINDER_RATE = 45
 EVENT_GUILD_ONLY = 2
 EVENT_VOICE = 2
 EVENT_EXTERNAL = 3
+# Discord's recurrence rule frequencies (RecurrenceRuleFrequencies in the API spec).
+EVENT_MONTHLY = 1
+EVENT_WEEKLY = 2
 TOO_MANY_EVENTS = 30038
 
 MEMBER_ACCESS = discord.PermissionOverwrite(
     view_channel=True, send_messages=True, read_message_history=True
 )
+READ_ONLY_ACCESS = discord.PermissionOverwrite(
+    view_channel=True, read_message_history=True, send_messages=False
+)
+MEMBER_OVERWRITE: Literal[1] = 1  # a permission overwrite for one member (0 is for a role)
 BOT_ACCESS = discord.PermissionOverwrite(
     view_channel=True,
     send_messages=True,
@@ -60,13 +68,32 @@ def channel_slug(name: str) -> str:
     return (slug or "group")[:90]
 
 
+# Discord's server-wide limits, with the error codes it answers when one is reached.
+TOO_MANY_ROLES = 30005
+TOO_MANY_CHANNELS = 30013
+LIMIT_MESSAGES = {
+    TOO_MANY_CHANNELS: (
+        "This server has reached Discord's limit of 500 channels, so I couldn't open a "
+        "private channel for the new group. Nothing was changed. An admin can make room by "
+        "deleting channels that are no longer needed (for example those of archived groups), "
+        "then you can try again."
+    ),
+    TOO_MANY_ROLES: (
+        "This server has reached Discord's limit of 250 roles, so Discord refused. Nothing was "
+        "changed. An admin can make room by deleting roles that are no longer needed."
+    ),
+}
+
+
 def _failed(what: str, error: discord.HTTPException) -> DiscordActionFailed:
     log.warning("discord refused %s status=%s code=%s", what, error.status, error.code)
+    if error.code in LIMIT_MESSAGES:
+        return DiscordActionFailed(LIMIT_MESSAGES[error.code])
     if isinstance(error, discord.Forbidden):
         return DiscordActionFailed(
-            f"Discord didn't let me {what}. I may be missing a permission (Manage Roles or "
-            "Manage Channels), or my role may be below the group's role. Nothing was changed; "
-            "an admin can check with `/setup show`."
+            f"Discord didn't let me {what}. I may be missing a permission (Manage Channels, or "
+            "Manage Roles, which lets me set who can see a channel). Nothing was changed; an "
+            "admin can check with `/setup show`."
         )
     return DiscordActionFailed(
         f"Discord had a problem when I tried to {what}. Nothing was changed; please try again "
@@ -88,54 +115,42 @@ class DiscordIO(ModerationIO, ThreadsIO):
             )
         return guild
 
+    # --- a group's private channel: who may see it is set per person ----------------------
     async def create_group_space(
         self, guild_id: int, name: str, topic: str, facilitator_ids: Sequence[int]
     ) -> GroupSpace:
         guild = self._guild(guild_id)
-        reason = "FamilyBot: new support group"
-        try:
-            role = await guild.create_role(name=name, mentionable=False, reason=reason)
-        except discord.HTTPException as error:
-            raise _failed("create the group's role", error) from error
+        # No role: a role shows on its holder's profile to the whole server. Member
+        # overwrites on the channel are seen only by those who can open the channel.
         overwrites: dict[
             discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite
         ] = {
             guild.default_role: discord.PermissionOverwrite(view_channel=False),
-            role: MEMBER_ACCESS,
             guild.me: BOT_ACCESS,
         }
         for user_id in facilitator_ids:
             overwrites[discord.Object(user_id, type=discord.Member)] = MEMBER_ACCESS
         try:
             channel = await guild.create_text_channel(
-                channel_slug(name), overwrites=overwrites, topic=topic[:1024], reason=reason
+                channel_slug(name),
+                overwrites=overwrites,
+                topic=topic[:1024],
+                reason="FamilyBot: new support group",
             )
         except discord.HTTPException as error:
-            await self._delete_role(guild, role.id)
             raise _failed("create the group's private channel", error) from error
-        return GroupSpace(role_id=role.id, channel_id=channel.id)
-
-    async def _delete_role(self, guild: discord.Guild, role_id: int) -> None:
-        try:
-            await self._client.http.delete_role(guild.id, role_id, reason="FamilyBot: undo")
-        except discord.HTTPException:
-            log.warning("could not delete role=%d guild=%d during undo", role_id, guild.id)
+        return GroupSpace(channel_id=channel.id)
 
     async def delete_group_space(self, guild_id: int, space: GroupSpace) -> None:
-        guild = self._guild(guild_id)
         try:
             await self._client.http.delete_channel(space.channel_id, reason="FamilyBot: undo")
         except discord.HTTPException:
             log.warning("could not delete channel=%d during undo", space.channel_id)
-        await self._delete_role(guild, space.role_id)
 
     async def update_group_space(
         self, guild_id: int, space: GroupSpace, name: str, topic: str
     ) -> None:
         try:
-            await self._client.http.edit_role(
-                guild_id, space.role_id, reason="FamilyBot: group edited", name=name
-            )
             await self._client.http.edit_channel(
                 space.channel_id,
                 reason="FamilyBot: group edited",
@@ -143,43 +158,54 @@ class DiscordIO(ModerationIO, ThreadsIO):
                 topic=topic[:1024],
             )
         except discord.HTTPException as error:
-            raise _failed("rename the group's role and channel", error) from error
+            raise _failed("rename the group's channel", error) from error
 
-    async def archive_group_space(self, guild_id: int, space: GroupSpace) -> None:
-        # Members keep read access to their history; nobody can post any more.
-        try:
-            await self._client.http.edit_channel_permissions(
-                space.channel_id,
-                space.role_id,
-                allow=str(discord.Permissions(view_channel=True, read_message_history=True).value),
-                deny=str(discord.Permissions(send_messages=True).value),
-                type=0,
-                reason="FamilyBot: group archived",
+    async def archive_group_space(
+        self, guild_id: int, space: GroupSpace, reader_ids: Sequence[int]
+    ) -> None:
+        # Members and facilitators keep read access to their history; nobody can post.
+        for user_id in dict.fromkeys(reader_ids):
+            await self.grant_channel_access(
+                guild_id, space.channel_id, user_id, read_only=True, why="group archived"
             )
-        except discord.HTTPException as error:
-            raise _failed("close the group's channel", error) from error
 
-    async def grant_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None:
-        allow, deny = MEMBER_ACCESS.pair()
+    async def grant_channel_access(
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        *,
+        read_only: bool = False,
+        why: str = "group access",
+    ) -> None:
+        allow, deny = (READ_ONLY_ACCESS if read_only else MEMBER_ACCESS).pair()
         try:
             await self._client.http.edit_channel_permissions(
                 channel_id,
                 user_id,
                 allow=str(allow.value),
                 deny=str(deny.value),
-                type=1,
-                reason="FamilyBot: group facilitator added",
+                type=MEMBER_OVERWRITE,
+                reason=f"FamilyBot: {why}",
             )
+        except discord.NotFound as error:
+            log.warning("group channel gone channel=%d", channel_id)
+            raise ChannelGone(
+                "The group's private channel no longer exists. Nothing was changed; an admin "
+                "can check with `/setup show`."
+            ) from error
         except discord.HTTPException as error:
             raise _failed("open the group's channel to them", error) from error
 
-    async def add_member_role(self, guild_id: int, user_id: int, role_id: int) -> None:
+    async def revoke_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None:
         try:
-            await self._client.http.add_role(
-                guild_id, user_id, role_id, reason="FamilyBot: joined group"
+            await self._client.http.delete_channel_permissions(
+                channel_id, user_id, reason="FamilyBot: left group"
             )
+        except discord.NotFound:
+            log.info("channel access already gone channel=%d", channel_id)
         except discord.HTTPException as error:
-            raise _failed("give you the group's role", error) from error
+            raise _failed("close the group's channel to them", error) from error
 
     async def remove_member_role(self, guild_id: int, user_id: int, role_id: int) -> None:
         try:
@@ -189,7 +215,25 @@ class DiscordIO(ModerationIO, ThreadsIO):
         except discord.NotFound:
             log.info("role already gone role=%d user=%d", role_id, user_id)
         except discord.HTTPException as error:
-            raise _failed("take back the group's role", error) from error
+            raise _failed("take back the group's old role", error) from error
+
+    async def delete_role(self, guild_id: int, role_id: int) -> bool:
+        try:
+            await self._client.http.delete_role(
+                guild_id, role_id, reason="FamilyBot: group roles replaced by channel access"
+            )
+        except discord.NotFound:
+            return True
+        except discord.HTTPException as error:
+            log.warning(
+                "could not delete role=%d guild=%d status=%s code=%s",
+                role_id,
+                guild_id,
+                error.status,
+                error.code,
+            )
+            return False
+        return True
 
     async def send_dm(self, user_id: int, notice: Notice) -> bool:
         try:
@@ -313,6 +357,18 @@ class DiscordIO(ModerationIO, ThreadsIO):
                 channel_id=None,
                 entity_metadata={"location": (spec.location or "Discord")[:100]},
             )
+        rec = spec.recurrence
+        if rec is not None:
+            rule: dict[str, Any] = {
+                "start": spec.start.isoformat(),
+                "frequency": EVENT_MONTHLY if rec.monthly else EVENT_WEEKLY,
+                "interval": rec.interval,
+            }
+            if rec.monthly:
+                rule["by_n_weekday"] = [{"n": rec.n, "day": rec.weekday}]
+            else:
+                rule["by_weekday"] = [rec.weekday]
+            fields["recurrence_rule"] = rule
         return fields
 
     @staticmethod
@@ -339,18 +395,37 @@ class DiscordIO(ModerationIO, ThreadsIO):
         if fields["channel_id"] is None:
             del fields["channel_id"]
         try:
-            data = await self._client.http.create_guild_scheduled_event(
-                guild_id, reason="FamilyBot: next group session", **fields
-            )
+            if "recurrence_rule" in fields:
+                # discord.py's helper drops recurrence_rule: send the documented body as is.
+                route = Route("POST", "/guilds/{guild_id}/scheduled-events", guild_id=guild_id)
+                data = await self._client.http.request(
+                    route, json=fields, reason="FamilyBot: group session series"
+                )
+            else:
+                data = await self._client.http.create_guild_scheduled_event(
+                    guild_id, reason="FamilyBot: next group session", **fields
+                )
         except discord.HTTPException as error:
             raise self._event_failed("create", guild_id, error) from error
         return int(data["id"])
 
     async def edit_scheduled_event(self, guild_id: int, event_id: int, spec: EventSpec) -> bool:
+        fields = self._event_fields(spec)
         try:
-            await self._client.http.edit_scheduled_event(
-                guild_id, event_id, reason="FamilyBot: session changed", **self._event_fields(spec)
-            )
+            if "recurrence_rule" in fields:
+                route = Route(
+                    "PATCH",
+                    "/guilds/{guild_id}/scheduled-events/{event_id}",
+                    guild_id=guild_id,
+                    event_id=event_id,
+                )
+                await self._client.http.request(
+                    route, json=fields, reason="FamilyBot: session series changed"
+                )
+            else:
+                await self._client.http.edit_scheduled_event(
+                    guild_id, event_id, reason="FamilyBot: session changed", **fields
+                )
         except discord.NotFound:
             return False
         except discord.HTTPException as error:

@@ -27,6 +27,10 @@ class DiscordActionFailed(UserFacingError):
     """Discord refused something the bot tried (missing permission, outage). Nothing was kept."""
 
 
+class ChannelGone(DiscordActionFailed):
+    """The channel the bot tried to change no longer exists on Discord."""
+
+
 class ConfigError(Exception):
     """Configuration is missing or malformed; ``explanation`` tells the operator what to do."""
 

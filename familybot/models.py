@@ -125,6 +125,9 @@ class SessionSeries:
     created_by: int
     planned_until: datetime
     next_due: datetime | None
+    until_local: datetime | None = None  # naive local, inclusive; None: no end
+    monthly_week: int | None = None  # 1..4 or -1 (last); None: from the first date
+    previous_series_id: int | None = None  # the series this one continues after an edit
 
 
 @dataclass(frozen=True)

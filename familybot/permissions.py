@@ -38,7 +38,11 @@ NEEDS: tuple[Need, ...] = (
     Need("send_messages", "post reminders, alerts and mod-log entries"),
     Need("embed_links", "show groups, sessions and resources as tidy cards"),
     Need("read_message_history", "update its own earlier messages (RSVP counts)"),
-    Need("manage_roles", "give each group's members the group's role, and take it back"),
+    Need(
+        "manage_roles",
+        "let each member (and no one else) see their group's private channel, a permission "
+        "set on that channel for them alone; also /mod lock",
+    ),
     Need("manage_channels", "create each group's private channel and close it on archive"),
     Need(
         "manage_events",

@@ -143,3 +143,14 @@ async def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
 def test_version(tmp_path: Path, args: list[str]) -> None:
     result = familybot(tmp_path, *args)
     assert result.returncode == 0 and "familybot 0.1.0" in result.stdout
+
+
+def test_manage_roles_is_asked_for_to_open_a_channel_to_each_member_not_for_group_roles() -> None:
+    # Groups have no role any more; Discord calls the permission to set a channel's
+    # overwrites Manage Roles ("Manage Permissions" on a channel), so it stays, for that.
+    from familybot.permissions import NEEDS
+
+    reasons = {need.permission: need.reason for need in NEEDS}
+    assert "group's role" not in reasons["manage_roles"]
+    assert "private channel" in reasons["manage_roles"]
+    assert "manage_channels" in reasons

@@ -30,15 +30,19 @@ FACILITATOR_ONLY = {
     "group remove",
     "group add-facilitator",
     "group archive",
+    "group stats",
     "session schedule",
     "session cancel",
     "session reschedule",
+    "session edit",
     "session attendance",
+    "session rsvps",
     "faq add",
     "faq remove",
     "resource review",
     "resource add",
     "resource retire",
+    "resource reviewed",
     # /mod is facilitator-only as a whole.
     *(
         f"mod {name}"

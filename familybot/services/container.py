@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.audit import AuditRepository
+from familybot.db.repositories.calendar_feeds import CalendarFeedRepository
 from familybot.db.repositories.crisis_lines import CrisisLineRepository
 from familybot.db.repositories.events import EventMirrorRepository
 from familybot.db.repositories.faq import FaqRepository
+from familybot.db.repositories.group_stats import GroupStatsRepository
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.moderation import ModerationRepository
 from familybot.db.repositories.privacy import PrivacyRepository
@@ -19,10 +21,13 @@ from familybot.db.repositories.resources import ResourceRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.services.audit import AuditService
+from familybot.services.calendar_feed import CalendarFeedService
 from familybot.services.crisis_config import CrisisConfigService
 from familybot.services.diagnostics import DiagnosticsService
 from familybot.services.events import EventsService
+from familybot.services.facilitator_views import FacilitatorViewsService
 from familybot.services.faq import FaqService
+from familybot.services.group_access import GroupAccessUpgrade
 from familybot.services.groups import GroupsService
 from familybot.services.linkcheck import LinkChecker
 from familybot.services.moderation import ModerationService
@@ -55,9 +60,21 @@ class Services:
     audit: AuditService
     diagnostics: DiagnosticsService
     reports: ReportsService
+    group_access: GroupAccessUpgrade
+    calendar_feed: CalendarFeedService
     privacy: PrivacyService = field(init=False)
+    # Read-only views for a group's own facilitators (/session rsvps, /group stats).
+    facilitator_views: FacilitatorViewsService = field(init=False)
 
     def __post_init__(self) -> None:
+        self.facilitator_views = FacilitatorViewsService(
+            GroupStatsRepository(self.db),
+            GroupRepository(self.db),
+            SessionRepository(self.db),
+            self.sessions,
+            self.setup,
+            self.clock,
+        )
         self.privacy = PrivacyService(
             PrivacyRepository(self.db), self.user_data_holders(), self.clock
         )
@@ -74,6 +91,7 @@ class Services:
             ("faq", self.faq),
             ("resources", self.resources),
             ("reports", self.reports),
+            ("calendar", self.calendar_feed),
             ("audit_log", KeptRecord(self.audit)),  # append-only: the server's record
         ]
 
@@ -84,7 +102,10 @@ def build_services(
     clock: Clock,
     default_timezone: str,
     shards: ShardFilter = ALL,
+    feed_base_url: str | None = None,
 ) -> Services:
+    """``feed_base_url``: the public address of the live calendar links, or None when the
+    feed is off (README "Live calendar links")."""
     settings_repo = SettingsRepository(db)
     group_repo = GroupRepository(db)
     session_repo = SessionRepository(db)
@@ -129,4 +150,8 @@ def build_services(
         audit=AuditService(AuditRepository(db), group_repo, clock),
         diagnostics=DiagnosticsService(settings_repo, group_repo),
         reports=ReportsService(ReportRepository(db), settings_repo, discord, clock),
+        group_access=GroupAccessUpgrade(groups, group_repo),
+        calendar_feed=CalendarFeedService(
+            CalendarFeedRepository(db), sessions, clock, feed_base_url
+        ),
     )

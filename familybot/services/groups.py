@@ -14,7 +14,7 @@ from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.settings import SettingsRepository
-from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
+from familybot.errors import ChannelGone, Conflict, NotAllowed, NotFound, UserFacingError
 from familybot.models import Group, GroupStatus, JoinMode, Membership, MembershipStatus
 from familybot.services.ports import DiscordPort, GroupSpace, Notice
 
@@ -24,7 +24,19 @@ NAME_MAX = 50
 DESCRIPTION_MAX = 1000
 FOCUS_MAX = 100
 GUIDELINES_MAX = 3000
-CAPACITY_MAX = 1000
+# Discord allows at most 100 permission overwrites on a channel. Each member and each of
+# the group's facilitators takes one on the group's channel (that is how access is given:
+# never a role, which would show on their profile); room is kept for @everyone's, the bot's,
+# the facilitator role's and one an admin may add.
+CHANNEL_OVERWRITES_MAX = 100
+RESERVED_OVERWRITES = 4
+FACILITATORS_MAX = 10
+CAPACITY_MAX = CHANNEL_OVERWRITES_MAX - RESERVED_OVERWRITES - FACILITATORS_MAX  # 86 seats
+CAPACITY_TOO_HIGH = (
+    "A group can have at most {max} members. Discord lets at most 100 people and roles have "
+    "their own access to a channel, and I keep some of that room for the group's facilitators "
+    "and for me. Please choose {max} or fewer{none}."
+)
 
 DEFAULT_GUIDELINES = (
     "**What is shared here stays here.** Please don't repeat anything another family "
@@ -108,6 +120,14 @@ class Decision:
     user_id: int
     outcome: JoinOutcome | None  # None when denied
     already_decided: bool = False
+
+
+def seat_limit(group: Group) -> int:
+    """How many can be seated: the group's capacity, never more than fit on its channel
+    ("no limit" means as many as fit)."""
+    if group.capacity is None:
+        return CAPACITY_MAX
+    return min(group.capacity, CAPACITY_MAX)
 
 
 def _clean(text: str, limit: int, what: str, *, minimum: int = 1) -> str:
@@ -203,7 +223,9 @@ class GroupsService:
         name = _clean(name, NAME_MAX, "name", minimum=2)
         description = _clean(description, DESCRIPTION_MAX, "description")
         focus = _clean(focus, FOCUS_MAX, "focus")
-        if capacity is not None and not 1 <= capacity <= CAPACITY_MAX:
+        if capacity is not None and capacity > CAPACITY_MAX:
+            raise UserFacingError(CAPACITY_TOO_HIGH.format(max=CAPACITY_MAX, none=""))
+        if capacity is not None and capacity < 1:
             raise UserFacingError(f"Capacity should be between 1 and {CAPACITY_MAX} seats.")
         if await self._groups.find_active(guild_id, name) is not None:
             raise Conflict(f"There is already a group called “{name}”. Please pick another name.")
@@ -218,14 +240,14 @@ class GroupsService:
                     capacity=capacity,
                     join_mode=join_mode,
                     guidelines=DEFAULT_GUIDELINES,
-                    role_id=space.role_id,
+                    role_id=None,
                     channel_id=space.channel_id,
                     created_by=actor_id,
                     now=self._clock.now(),
                 )
                 await self._groups.add_facilitator(group.id, actor_id, actor_id, self._clock.now())
         except Exception:
-            log.exception("group store failed guild=%d; removing its role and channel", guild_id)
+            log.exception("group store failed guild=%d; removing its channel", guild_id)
             await self._discord.delete_group_space(guild_id, space)
             raise
         log.info("group created guild=%d group=%d actor=%d", guild_id, group.id, actor_id)
@@ -258,7 +280,11 @@ class GroupsService:
         if focus is not None:
             changes["focus"] = _clean(focus, FOCUS_MAX, "focus")
         if capacity is not None:
-            if not 0 <= capacity <= CAPACITY_MAX:
+            if capacity > CAPACITY_MAX:
+                raise UserFacingError(
+                    CAPACITY_TOO_HIGH.format(max=CAPACITY_MAX, none=" (0 means as many as fit)")
+                )
+            if capacity < 0:
                 raise UserFacingError(
                     f"Capacity should be between 1 and {CAPACITY_MAX} seats (0 means no limit)."
                 )
@@ -273,10 +299,10 @@ class GroupsService:
         if not changes:
             raise UserFacingError("Nothing to change: pick at least one thing to edit.")
         async with self._lock(group.id):
-            if group.role_id and group.channel_id and ("name" in changes or "focus" in changes):
+            if group.channel_id and ("name" in changes or "focus" in changes):
                 await self._discord.update_group_space(
                     guild_id,
-                    GroupSpace(group.role_id, group.channel_id),
+                    GroupSpace(group.channel_id),
                     str(changes.get("name", group.name)),
                     str(changes.get("focus", group.focus)),
                 )
@@ -288,9 +314,9 @@ class GroupsService:
     async def archive(self, guild_id: int, name: str) -> Group:
         group = await self.get_active(guild_id, name)
         async with self._lock(group.id):
-            if group.role_id and group.channel_id:
+            if group.channel_id:
                 await self._discord.archive_group_space(
-                    guild_id, GroupSpace(group.role_id, group.channel_id)
+                    guild_id, GroupSpace(group.channel_id), await self._reader_ids(group)
                 )
             async with self._db.transaction():
                 # Nobody is left waiting on a group that will not meet again.
@@ -300,6 +326,11 @@ class GroupsService:
                 archived = await self._groups.update(
                     group.id, status=GroupStatus.ARCHIVED, archived_at=self._clock.now()
                 )
+            if archived.role_id is not None:  # made before per-person access: its old role goes
+                try:
+                    await self._drop_old_role(archived)
+                except UserFacingError:  # archived all the same; the next start tries again
+                    log.warning("old group role not removed on archive group=%d", group.id)
         log.info("group archived guild=%d group=%d", guild_id, group.id)
         await self.on_group_changed(group.id)
         return archived
@@ -313,8 +344,15 @@ class GroupsService:
                 "That member isn't a facilitator yet. An admin can give them the facilitator "
                 "role first (see `/setup show`), then add them to the group."
             )
-        if any(f.user_id == user_id for f in await self._groups.facilitators(group.id)):
+        facilitators = await self._groups.facilitators(group.id)
+        if any(f.user_id == user_id for f in facilitators):
             raise Conflict(f"They already facilitate “{group.name}”.")
+        if len(facilitators) >= FACILITATORS_MAX:
+            raise Conflict(
+                f"“{group.name}” already has {FACILITATORS_MAX} facilitators, the most a group "
+                "can have (Discord limits how many people can have their own access to a "
+                "channel). Nothing was changed."
+            )
         if group.channel_id:
             await self._discord.grant_channel_access(guild_id, group.channel_id, user_id)
         await self._groups.add_facilitator(group.id, user_id, actor_id, self._clock.now())
@@ -442,7 +480,7 @@ class GroupsService:
         existing: bool = False,
     ) -> JoinOutcome:
         taken = await self._groups.count(group.id, MembershipStatus.MEMBER)
-        if group.capacity is not None and taken >= group.capacity:
+        if taken >= seat_limit(group):
             if existing:
                 await self._groups.set_status(group.id, user_id, MembershipStatus.WAITLISTED, now)
             else:
@@ -451,8 +489,7 @@ class GroupsService:
                 )
             position = await self._groups.waitlist_position(group.id, user_id)
             return JoinOutcome(JoinResult.WAITLISTED, group, position)
-        if group.role_id:
-            await self._discord.add_member_role(group.guild_id, user_id, group.role_id)
+        await self._grant(group, user_id)
         try:
             if existing:
                 await self._groups.set_status(group.id, user_id, MembershipStatus.MEMBER, now)
@@ -461,8 +498,7 @@ class GroupsService:
                     group.id, user_id, MembershipStatus.MEMBER, consent_version, now
                 )
         except Exception:
-            if group.role_id:
-                await self._discord.remove_member_role(group.guild_id, user_id, group.role_id)
+            await self._revoke(group, user_id)
             raise
         log.info("member seated group=%d user=%d", group.id, user_id)
         return JoinOutcome(JoinResult.SEATED, group)
@@ -482,8 +518,8 @@ class GroupsService:
             existing = await self._groups.membership(group.id, user_id)
             if existing is None:
                 raise Conflict(not_in_group)
-            if existing.status is MembershipStatus.MEMBER and group.role_id:
-                await self._discord.remove_member_role(group.guild_id, user_id, group.role_id)
+            if existing.status is MembershipStatus.MEMBER:
+                await self._revoke(group, user_id)
             await self._groups.delete_membership(group.id, user_id)
             log.info("membership ended group=%d user=%d", group.id, user_id)
             promoted = await self._promote_waitlist(group)
@@ -494,10 +530,9 @@ class GroupsService:
         """Seat people from the waitlist, first in line first, while seats are free."""
         promoted: list[int] = []
         while True:
-            if group.capacity is not None:
-                taken = await self._groups.count(group.id, MembershipStatus.MEMBER)
-                if taken >= group.capacity:
-                    break
+            taken = await self._groups.count(group.id, MembershipStatus.MEMBER)
+            if taken >= seat_limit(group):
+                break
             nxt = await self._groups.first_waitlisted(group.id)
             if nxt is None:
                 break
@@ -596,21 +631,81 @@ class GroupsService:
         return await self._forget(user_id, guild_id)
 
     async def _forget(self, user_id: int, guild_id: int | None) -> int:
-        """Leave every group as /group leave would (role back, waitlist moves on), then drop
-        facilitator places; groups they created stay, as the server's."""
+        """Leave every group as /group leave would (channel closed to them, waitlist moves on),
+        then drop facilitator places and their access; groups they created stay."""
         removed = 0
         for membership, group in await self._groups.memberships_for_privacy(user_id, guild_id):
             async with self._lock(group.id):
-                if membership.status is MembershipStatus.MEMBER and group.role_id:
+                if membership.status is MembershipStatus.MEMBER:
                     try:
-                        await self._discord.remove_member_role(
-                            group.guild_id, user_id, group.role_id
-                        )
-                    except UserFacingError:  # their data still goes; the role is Discord's
-                        log.warning("forget: role not removed group=%d user=%d", group.id, user_id)
+                        await self._revoke(group, user_id, keep_facilitator=False)
+                    except UserFacingError:  # their data still goes; the channel is Discord's
+                        log.warning("forget: access not removed group=%d", group.id)
                 if await self._groups.delete_membership(group.id, user_id):
                     removed += 1
                 if group.is_active:
                     await self._promote_waitlist(group)
             await self.on_group_changed(group.id)
+        for group, _place in await self._groups.facilitated_by(user_id):
+            if guild_id is not None and group.guild_id != guild_id:
+                continue
+            try:
+                await self._revoke(group, user_id, keep_facilitator=False)
+            except UserFacingError:
+                log.warning("forget: facilitator access not removed group=%d", group.id)
         return removed + await self._groups.forget_roles(user_id, guild_id)
+
+    # --- channel access: one member overwrite per person, never a role ------------------------
+    async def _reader_ids(self, group: Group) -> list[int]:
+        """Everyone who should see the group's channel: its members and its facilitators."""
+        members = await self._groups.list_by_status(group.id, MembershipStatus.MEMBER)
+        facilitators = await self._groups.facilitators(group.id)
+        return list(dict.fromkeys([m.user_id for m in members] + [f.user_id for f in facilitators]))
+
+    async def _grant(self, group: Group, user_id: int) -> None:
+        if group.channel_id:
+            await self._discord.grant_channel_access(
+                group.guild_id, group.channel_id, user_id, read_only=not group.is_active
+            )
+
+    async def _revoke(self, group: Group, user_id: int, *, keep_facilitator: bool = True) -> None:
+        """Close the channel to someone leaving; a facilitator of the group keeps their access
+        (same overwrite) unless they are being forgotten."""
+        facilitator = keep_facilitator and any(
+            f.user_id == user_id for f in await self._groups.facilitators(group.id)
+        )
+        if group.channel_id and not facilitator:
+            await self._discord.revoke_channel_access(group.guild_id, group.channel_id, user_id)
+        if group.role_id is not None:  # a group from before the upgrade, not yet upgraded
+            await self._discord.remove_member_role(group.guild_id, user_id, group.role_id)
+
+    async def upgrade_old_role(self, group: Group) -> bool:
+        """Replace a group's old named role by per-person access (the upgrade, see
+        services/group_access.py). Every step repeats safely: True once role_id is cleared."""
+        async with self._lock(group.id):
+            current = await self._groups.get(group.id)
+            if current is None or current.role_id is None:
+                return True
+            readers = await self._reader_ids(current)
+            if len(readers) > CHANNEL_OVERWRITES_MAX - RESERVED_OVERWRITES:
+                log.warning("group too large for per-person access group=%d", group.id)
+                return False
+            try:
+                for user_id in readers:  # members keep access before the role goes
+                    await self._grant(current, user_id)
+            except ChannelGone:  # no channel, no access to keep: only the label is left
+                log.warning("upgrade: group channel gone group=%d", group.id)
+            return await self._drop_old_role(current)
+
+    async def _drop_old_role(self, group: Group) -> bool:
+        assert group.role_id is not None
+        if group.channel_id:
+            # The role's own overwrite on the channel (Discord drops it with the role too).
+            await self._discord.revoke_channel_access(
+                group.guild_id, group.channel_id, group.role_id
+            )
+        if not await self._discord.delete_role(group.guild_id, group.role_id):
+            return False
+        await self._groups.update(group.id, role_id=None)
+        log.info("group role replaced by channel access group=%d", group.id)
+        return True

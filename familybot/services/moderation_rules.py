@@ -6,7 +6,6 @@ guild cache; these functions decide. Refusals are kind sentences safe to show th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -123,24 +122,6 @@ def refusal(action: Action, actor: Person, target: Person | None, bot: BotSelf) 
             "give it to my role (or in this channel's settings)."
         )
     return None
-
-
-_DURATION_RE = re.compile(r"(\d+)\s*(w|d|h|m|s)")
-_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def parse_duration(text: str) -> timedelta:
-    """'90m', '2h', '1d12h', '1w' -> timedelta. Raises ValueError with a kind message."""
-    compact = text.strip().casefold().replace(" ", "")
-    if not compact or _DURATION_RE.sub("", compact):
-        raise ValueError(
-            f"I couldn't read “{text[:20]}” as a length of time. Try something like 30m, 2h, "
-            "3d or 1w."
-        )
-    seconds = sum(int(n) * _UNITS[u] for n, u in _DURATION_RE.findall(compact))
-    if seconds <= 0:
-        raise ValueError("The length of time needs to be more than zero.")
-    return timedelta(seconds=seconds)
 
 
 def check_timeout_length(length: timedelta) -> str | None:

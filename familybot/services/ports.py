@@ -58,7 +58,9 @@ class Delivery:
 
 @dataclass(frozen=True)
 class GroupSpace:
-    role_id: int
+    """A group's private channel. Access is per person (a member permission overwrite on the
+    channel), never a role: roles show on profiles, overwrites show to nobody outside."""
+
     channel_id: int
 
 
@@ -66,7 +68,7 @@ class DiscordPort(Protocol):
     async def create_group_space(
         self, guild_id: int, name: str, topic: str, facilitator_ids: Sequence[int]
     ) -> GroupSpace:
-        """Create the group's role and private text channel."""
+        """Create the group's private text channel, open to its facilitators and the bot."""
         ...
 
     async def delete_group_space(self, guild_id: int, space: GroupSpace) -> None:
@@ -77,15 +79,32 @@ class DiscordPort(Protocol):
         self, guild_id: int, space: GroupSpace, name: str, topic: str
     ) -> None: ...
 
-    async def archive_group_space(self, guild_id: int, space: GroupSpace) -> None:
-        """Keep the channel readable to its members but closed to new messages."""
+    async def archive_group_space(
+        self, guild_id: int, space: GroupSpace, reader_ids: Sequence[int]
+    ) -> None:
+        """Keep the channel readable to `reader_ids` (members and facilitators) but closed to
+        new messages."""
         ...
 
-    async def grant_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None: ...
+    async def grant_channel_access(
+        self, guild_id: int, channel_id: int, user_id: int, *, read_only: bool = False
+    ) -> None:
+        """Let one person see (and, unless read_only, post in) a group's channel."""
+        ...
 
-    async def add_member_role(self, guild_id: int, user_id: int, role_id: int) -> None: ...
+    async def revoke_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None:
+        """Take one person's access to a group's channel away (already gone counts as done)."""
+        ...
 
-    async def remove_member_role(self, guild_id: int, user_id: int, role_id: int) -> None: ...
+    async def remove_member_role(self, guild_id: int, user_id: int, role_id: int) -> None:
+        """Take a group role from a member: only for groups made before per-person access,
+        until the upgrade (services/group_access.py) has removed their role."""
+        ...
+
+    async def delete_role(self, guild_id: int, role_id: int) -> bool:
+        """Delete a role; True when it is gone (also when it already was), False when Discord
+        refused (the caller tries again later)."""
+        ...
 
     async def send_dm(self, user_id: int, notice: Notice) -> bool:
         """Send a private message; False when the person cannot receive DMs."""
@@ -206,8 +225,23 @@ class ModLogEntry:
 
 
 @dataclass(frozen=True)
+class EventRecurrence:
+    """How a mirrored event repeats on Discord's side (the shapes Discord accepts).
+
+    ``weekday`` is 0 (Monday) .. 6 of the first start *in UTC* (Discord repeats at a fixed
+    UTC time); ``n`` is 1..4 for a monthly "nth weekday", None for weekly.
+    """
+
+    monthly: bool
+    interval: int  # weekly: 1 or 2 (every other week); monthly: 1
+    weekday: int
+    n: int | None = None
+
+
+@dataclass(frozen=True)
 class EventSpec:
-    """One session as a guild scheduled event: a voice channel, or else a location text."""
+    """One session as a guild scheduled event: a voice channel, or else a location text.
+    With ``recurrence``, the event stands for the whole series from ``start`` on."""
 
     name: str
     description: str
@@ -215,6 +249,7 @@ class EventSpec:
     end: datetime
     channel_id: int | None = None
     location: str | None = None
+    recurrence: EventRecurrence | None = None
 
 
 @dataclass(frozen=True)

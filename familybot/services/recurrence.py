@@ -32,6 +32,8 @@ date 2025-01-14 is the 2nd Tuesday, so the series is on every 2nd Tuesday). If t
 first date is the *5th* such weekday, the rule becomes "the last <weekday> of the
 month": most months have no 5th weekday, and silently skipping them would surprise a
 group. A 4th weekday stays "4th", even if it happens to be the last in that month.
+``monthly_week`` (1..4, or -1 for "last") makes the week explicit; the first date must
+then be that week's weekday (checked by :func:`monthly_week_of`).
 
 ``until_local`` is inclusive: an occurrence is part of the series iff its nominal
 local start is ``<= until_local``.
@@ -66,7 +68,9 @@ __all__ = [
     "SeriesRule",
     "discord_timestamp",
     "from_utc",
+    "is_last_weekday",
     "monthly_byday",
+    "monthly_week_of",
     "next_occurrence",
     "occurrence_for_key",
     "occurrences",
@@ -110,6 +114,7 @@ class SeriesRule:
     repeat: Repeat
     duration_minutes: int
     until_local: datetime | None = None
+    monthly_week: int | None = None
 
     def __post_init__(self) -> None:
         if not validate_tz(self.tz):
@@ -122,6 +127,13 @@ class SeriesRule:
             raise ValueError("duration_minutes must be positive")
         # Accept the plain string values too ("weekly"), but store the enum.
         object.__setattr__(self, "repeat", Repeat(self.repeat))
+        if self.monthly_week is not None:
+            if self.repeat is not Repeat.MONTHLY:
+                raise ValueError("monthly_week is only for monthly series")
+            if self.monthly_week not in MONTHLY_WEEKS:
+                raise ValueError("monthly_week must be 1..4 or -1 (last)")
+            if not monthly_week_of(self.first_local.date(), self.monthly_week):
+                raise ValueError("first_local is not on that week's weekday")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,21 +195,39 @@ def from_utc(instant: datetime, tz: str) -> datetime:
 _WEEKDAYS = (MO, TU, WE, TH, FR, SA, SU)
 
 
-def monthly_byday(first_local: date) -> tuple[int, int]:
+MONTHLY_WEEKS = (1, 2, 3, 4, -1)
+
+
+def is_last_weekday(day: date) -> bool:
+    """True if no later date in ``day``'s month falls on the same weekday."""
+    return (day + timedelta(days=7)).month != day.month
+
+
+def monthly_week_of(day: date, week: int) -> bool:
+    """True if ``day`` is the ``week``-th (1..4) or last (-1) of its weekday in its month."""
+    if week == -1:
+        return is_last_weekday(day)
+    return (day.day - 1) // 7 + 1 == week
+
+
+def monthly_byday(first_local: date, week: int | None = None) -> tuple[int, int]:
     """The monthly rule's BYDAY for a series first held on ``first_local``.
 
     Returns ``(weekday, n)``: ``weekday`` is 0 (Monday) .. 6 (Sunday) and ``n`` is
     1..4 for "the nth <weekday>", or -1 for "the last <weekday>" (a 5th weekday
     becomes the last; see the module docstring). ``first_local`` may be a date or a
     naive local datetime. Shared with the calendar export so the two cannot disagree.
+    An explicit ``week`` (a rule's ``monthly_week``) wins over the derived one.
     """
+    if week is not None:
+        return first_local.weekday(), week
     nth = (first_local.day - 1) // 7 + 1
     return first_local.weekday(), (-1 if nth == 5 else nth)
 
 
-def _monthly_byweekday(first: date) -> weekday:
+def _monthly_byweekday(first: date, week: int | None) -> weekday:
     """The rrule BYDAY for "same nth weekday as ``first``" (5th becomes last)."""
-    day, n = monthly_byday(first)
+    day, n = monthly_byday(first, week)
     result: weekday = _WEEKDAYS[day](n)
     return result
 
@@ -222,7 +252,7 @@ def _rule_dates(rule: SeriesRule, lo: date, hi: date) -> Iterator[date]:
             MONTHLY,
             dtstart=datetime.combine(lo, time()),
             until=datetime.combine(hi, time()),
-            byweekday=_monthly_byweekday(first),
+            byweekday=_monthly_byweekday(first, rule.monthly_week),
         )
     else:
         period = _PERIOD_DAYS[rule.repeat]

@@ -44,6 +44,7 @@ from familybot.services.recurrence import (
     Repeat,
     SeriesRule,
     next_occurrence,
+    occurrence_for_key,
     occurrences,
 )
 from familybot.sharding import ALL, ShardFilter
@@ -82,6 +83,8 @@ def rule_of(series: SessionSeries) -> SeriesRule:
         first_local=series.first_local,
         repeat=Repeat(series.repeat),
         duration_minutes=series.duration_minutes,
+        until_local=series.until_local,
+        monthly_week=series.monthly_week,
     )
 
 
@@ -368,6 +371,8 @@ class Dispatcher:
         cancel: list[int] = []
         skip: list[int] = []
         jobs: list[_Job] = []
+        # Rule starts by (series, occurrence): a burst shares a few occurrences.
+        starts: dict[tuple[int, str], datetime | None] = {}
         for row in rows:
             series = series_map.get(row.series_id)
             group = group_map.get(series.group_id) if series else None
@@ -375,7 +380,12 @@ class Dispatcher:
                 series is None
                 or group is None
                 or not self._still_wanted(
-                    row, series, group, overrides.get(series.id, {}), subscribers.get(group.id, [])
+                    row,
+                    series,
+                    group,
+                    overrides.get(series.id, {}),
+                    subscribers.get(group.id, []),
+                    starts,
                 )
             ):
                 cancel.append(row.id)
@@ -426,6 +436,7 @@ class Dispatcher:
         group: Group,
         overrides: dict[str, OccurrenceOverride],
         subscribers: list[tuple[int, tuple[int, ...] | None]],
+        starts: dict[tuple[int, str], datetime | None],
     ) -> bool:
         if series.status is SeriesStatus.CANCELLED or not group.is_active:
             return False
@@ -434,6 +445,15 @@ class Dispatcher:
             if override.status == "cancelled":
                 return False
             if override.new_start != row.occurrence_start:
+                return False
+        else:
+            # The occurrence must still be part of the series at that start: an edit may
+            # have ended the series before it (`until`) or changed its rule.
+            slot = (series.id, row.occurrence_key)
+            if slot not in starts:
+                occ = occurrence_for_key(rule_of(series), row.occurrence_key)
+                starts[slot] = occ.start_utc if occ is not None else None
+            if starts[slot] != row.occurrence_start:
                 return False
         return (row.target, row.offset_minutes) in targets_for(group, subscribers)
 

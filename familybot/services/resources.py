@@ -22,6 +22,7 @@ from familybot.errors import (
 )
 from familybot.models import Resource, ResourceStatus
 from familybot.services.ports import DiscordPort, Notice
+from familybot.services.recurrence import discord_timestamp
 from familybot.services.setup import Actor, SetupService
 from familybot.services.urls import validate_url
 
@@ -246,6 +247,42 @@ class ResourcesService:
             raise Conflict("That resource was already retired.")
         log.info("resource retired guild=%d resource=%d", guild_id, resource.id)
         return resource
+
+    # --- re-review (the weekly digest's to-do list) --------------------------------------------
+    async def due_for_review(self, guild_id: int, typed: str = "") -> list[Resource]:
+        """What the review digest lists for this server (autocomplete for /resource reviewed)."""
+        return await self._repo.due_for_review_in(guild_id, self._clock.now(), typed[:150])
+
+    async def mark_reviewed(
+        self, guild_id: int, actor: Actor, ref: str, note: str | None = None
+    ) -> Resource:
+        """A facilitator checked a due (or broken-link) resource again: they become its
+        vetter, today its vetting date, and its next review is REVIEW_MONTHS away."""
+        await self._require_facilitator(guild_id, actor)
+        text = (note or "").strip() or None
+        if text is not None and len(text) > REASON_MAX:
+            raise UserFacingError(f"Please keep the note to {REASON_MAX} characters or fewer.")
+        resource = await self.find_approved(guild_id, ref)
+        now = self._clock.now()
+        due_at = resource.review_due_at
+        if resource.flagged_at is None and due_at is not None and due_at > now:
+            raise Conflict(
+                f"“{resource.title}” isn't due for review yet (next review: "
+                f"{discord_timestamp(due_at, 'D')}), so nothing was changed. "
+                "The list shows the ones that are due."
+            )
+        if not await self._repo.mark_reviewed(
+            resource.id,
+            actor_id=actor.user_id,
+            now=now,
+            review_due_at=self._review_due(now),
+            note=text,
+        ):
+            raise Conflict("That resource was retired meanwhile, so nothing was changed.")
+        log.info("resource re-reviewed guild=%d resource=%d", guild_id, resource.id)
+        updated = await self._repo.get(resource.id)
+        assert updated is not None
+        return updated
 
     # --- finding things (approved only) -------------------------------------------------------
     async def find_approved(self, guild_id: int, ref: str) -> Resource:

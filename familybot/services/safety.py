@@ -20,6 +20,7 @@ from familybot.services.crisis import CrisisDirectory, CrisisLine
 from familybot.services.crisis_config import CrisisConfigService
 from familybot.services.ports import DiscordPort
 from familybot.services.safety_watch import (
+    Detector,
     PhraseList,
     SafetyPort,
     SafetyWatch,
@@ -76,7 +77,7 @@ def build_safety(
     crisis: CrisisConfigService,
     directory: CrisisDirectory,
     clock: Clock,
-    phrases: PhraseList | None = None,
+    phrases: Detector | None = None,
 ) -> SafetyService:
     def crisis_lines_for(guild_id: int) -> tuple[str | None, Sequence[CrisisLine]]:
         # The same lines /crisis shows on this server, from memory (no database needed).

@@ -22,33 +22,58 @@ from familybot.services.crisis import CrisisLine
 log = logging.getLogger(__name__)
 
 PHRASES_FILE = "crisis_phrases.txt"
-REGEX_PREFIX = "re:"
 # One DM and one alert per person per server in this window. Kept in memory only, so nothing
 # records who matched; a restart forgets it (at worst one more kind DM).
 COOLDOWN = timedelta(hours=6)
 
+# How a line of the phrase list starts (see the file's header for what each kind does).
+REGEX_PREFIX = "re:"
+TOPIC_PREFIX = "topic:"
+ALIAS_PREFIX = "alias:"
+QUIET_BEFORE_PREFIX = "quiet-before:"
+QUIET_SENTENCE_PREFIX = "quiet-sentence:"
+# A quiet-before pattern looks at this many words just before a match, in the same clause.
+BEFORE_WORDS = 4
+CLAUSE_MARK = " | "
+
 _APOSTROPHES = re.compile(r"['’‘`´]")
+_LAUGHING = re.compile(r"[😂🤣😆😹💀]")
 _NOT_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
+_SENTENCES = re.compile(r"([.!?\n]+)")
+_CLAUSES = re.compile(r"[,;:()\[\]]+|\s[-–—]+\s|\bbut\b")
 
 
 def normalise(text: str) -> str:
     """Lowercase, apostrophes dropped ("don’t" -> "dont"), other punctuation -> spaces."""
+    text = _LAUGHING.sub(" lol ", text)
     text = _APOSTROPHES.sub("", text.casefold())
     text = _NOT_WORD.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    clauses: tuple[str, ...]  # normalised, aliases applied
+    question: bool
+
+    @property
+    def text(self) -> str:
+        """The clauses joined by " | ", so a pattern can span clauses ("ill do it | i swear")
+        while word sequences cannot run across a comma by accident."""
+        return CLAUSE_MARK.join(self.clauses)
 
 
 class PhraseListError(ValueError):
     """A line of the phrase list is not a valid pattern; the message names the line."""
 
 
-def _compile(line: str, number: int) -> re.Pattern[str]:
-    if line.startswith(REGEX_PREFIX):
-        source = line[len(REGEX_PREFIX) :].strip()
-    else:
-        words = normalise(line).split(" ")
-        source = r"\b" + r"\s+".join(re.escape(w) for w in words) + r"\b"
+def _words_pattern(words: str) -> str:
+    parts = normalise(words).split(" ")
+    return r"\b" + r"\s+".join(re.escape(w) for w in parts) + r"\b"
+
+
+def _compile(source: str, number: int) -> re.Pattern[str]:
     try:
         return re.compile(source)
     except re.error as exc:
@@ -56,19 +81,55 @@ def _compile(line: str, number: int) -> re.Pattern[str]:
 
 
 @dataclass(frozen=True)
+class Core:
+    pattern: re.Pattern[str]
+    topic: bool  # a topic word ("self harm", "suicidal"): also quiet in a general question
+    line: int
+
+
+@dataclass(frozen=True)
 class PhraseList:
-    patterns: tuple[re.Pattern[str], ...]
+    """The rule-based matcher: crisis patterns, minus what negation, idiom and context quiet."""
+
+    cores: tuple[Core, ...]
+    aliases: tuple[tuple[re.Pattern[str], str], ...] = ()
+    quiet_before: tuple[re.Pattern[str], ...] = ()
+    quiet_sentence: tuple[re.Pattern[str], ...] = ()
+
+    @property
+    def name(self) -> str:
+        return "matcher"
 
     @classmethod
     def parse(cls, text: str) -> PhraseList:
-        patterns = []
+        cores: list[Core] = []
+        aliases: list[tuple[re.Pattern[str], str]] = []
+        before: list[re.Pattern[str]] = []
+        sentence: list[re.Pattern[str]] = []
         for number, raw in enumerate(text.splitlines(), start=1):
             line = raw.strip()
-            if line and not line.startswith("#"):
-                patterns.append(_compile(line, number))
-        if not patterns:
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith(ALIAS_PREFIX):
+                spoken, sep, meant = line[len(ALIAS_PREFIX) :].partition("=>")
+                if not sep or not normalise(spoken) or not normalise(meant):
+                    raise PhraseListError(f"{PHRASES_FILE} line {number}: alias needs a => b")
+                aliases.append((_compile(_words_pattern(spoken), number), normalise(meant)))
+            elif line.startswith(QUIET_BEFORE_PREFIX):
+                before.append(_compile(line[len(QUIET_BEFORE_PREFIX) :].strip(), number))
+            elif line.startswith(QUIET_SENTENCE_PREFIX):
+                sentence.append(_compile(line[len(QUIET_SENTENCE_PREFIX) :].strip(), number))
+            elif line.startswith(TOPIC_PREFIX):
+                source = line[len(TOPIC_PREFIX) :].strip()
+                cores.append(Core(_compile(source, number), True, number))
+            elif line.startswith(REGEX_PREFIX):
+                source = line[len(REGEX_PREFIX) :].strip()
+                cores.append(Core(_compile(source, number), False, number))
+            else:
+                cores.append(Core(_compile(_words_pattern(line), number), False, number))
+        if not cores:
             raise PhraseListError(f"{PHRASES_FILE} has no phrases")
-        return cls(tuple(patterns))
+        return cls(tuple(cores), tuple(aliases), tuple(before), tuple(sentence))
 
     @classmethod
     def load(cls) -> PhraseList:
@@ -76,13 +137,55 @@ class PhraseList:
         return cls.parse(shipped.read_text(encoding="utf-8"))
 
     def __len__(self) -> int:
-        return len(self.patterns)
+        return len(self.cores)
+
+    def sentences(self, text: str) -> list[Sentence]:
+        """The message cut into sentences and clauses, normalised, aliases applied."""
+        parts = _SENTENCES.split(text)
+        out = []
+        for i in range(0, len(parts), 2):
+            ender = parts[i + 1] if i + 1 < len(parts) else ""
+            clauses = []
+            for raw in _CLAUSES.split(parts[i]):
+                clause = normalise(raw)
+                for pattern, meant in self.aliases:
+                    clause = pattern.sub(meant, clause)
+                if clause:
+                    clauses.append(clause)
+            if clauses:
+                out.append(Sentence(tuple(clauses), "?" in ender))
+        return out
+
+    def first_match(self, text: str) -> int | None:
+        """The line number of the first pattern that counts, or None. For tests and tuning."""
+        for sentence in self.sentences(text):
+            if any(q.search(sentence.text) for q in self.quiet_sentence):
+                continue
+            text = sentence.text
+            for core in self.cores:
+                if core.topic and sentence.question:
+                    continue
+                for found in core.pattern.finditer(text):
+                    clause = text[: found.start()].rsplit("|", 1)[-1]
+                    before = " ".join(clause.split()[-BEFORE_WORDS:])
+                    if not any(q.search(before) for q in self.quiet_before):
+                        return core.line
+        return None
 
     def matches(self, text: str) -> bool:
-        """True when any phrase appears. Phrases are first-person, which is also what keeps
-        "I'm not suicidal" quiet: a separate negation check was measured and added nothing."""
-        clean = normalise(text)
-        return any(pattern.search(clean) for pattern in self.patterns)
+        """True when a crisis pattern appears and nothing around it says it is not about now:
+        a negation just before it, a general "if someone...", a past time, a quote or a
+        training in the same sentence (the quiet lines of the list)."""
+        return self.first_match(text) is not None
+
+
+class Detector(Protocol):
+    """What the watch asks of a detector: the phrase list, or the optional classifier."""
+
+    @property
+    def name(self) -> str: ...
+
+    def matches(self, text: str) -> bool: ...
 
 
 # --- what the watch sends ------------------------------------------------------------------
@@ -180,7 +283,7 @@ class Cooldown:
 class SafetyWatch:
     def __init__(
         self,
-        phrases: PhraseList,
+        phrases: Detector,
         port: SafetyPort,
         crisis_lines_for: CrisisLinesFor,
         clock: Clock,
@@ -234,14 +337,14 @@ class SafetyWatch:
 
 
 def score(
-    phrases: PhraseList, labelled: Iterable[tuple[str, bool]]
+    detector: Detector, labelled: Iterable[tuple[str, bool]]
 ) -> tuple[float, float, list[str], list[str]]:
-    """(precision, recall, false positives, false negatives) of the list on labelled text."""
+    """(precision, recall, false positives, false negatives) of a detector on labelled text."""
     tp = fp = fn = 0
     false_pos: list[str] = []
     false_neg: list[str] = []
     for text, at_risk in labelled:
-        hit = phrases.matches(text)
+        hit = detector.matches(text)
         if hit and at_risk:
             tp += 1
         elif hit:

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
-from familybot.db.repositories.reminders import ReminderRepository
+from familybot.db.repositories.reminders import PlannedReminder, ReminderRepository
 from familybot.db.repositories.session_privacy import SessionPrivacyRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
 from familybot.models import (
     Group,
+    LedgerRow,
+    LedgerState,
     MembershipStatus,
     OccurrenceOverride,
     Rsvp,
@@ -25,6 +26,7 @@ from familybot.models import (
     SessionSeries,
 )
 from familybot.services.calendar import CalendarSeries, build_ics
+from familybot.services.durations import DurationError, parse_duration_list
 from familybot.services.groups import GroupsService
 from familybot.services.ports import DiscordPort, Notice
 from familybot.services.recurrence import (
@@ -32,6 +34,8 @@ from familybot.services.recurrence import (
     Repeat,
     discord_timestamp,
     from_utc,
+    monthly_byday,
+    monthly_week_of,
     occurrence_for_key,
     parse_local_date,
     parse_local_time,
@@ -39,7 +43,17 @@ from familybot.services.recurrence import (
     validate_tz,
 )
 from familybot.services.reminders import effective_occurrences, next_effective_start_after, rule_of
-from familybot.services.setup import SetupService
+from familybot.services.series_edit import RuleChange, old_start, partner_start, plan_edit
+from familybot.services.series_rules import (
+    describe_rule,
+    format_day,
+    fourth_is_last,
+    parse_until,
+    parse_week,
+    week_name,
+)
+from familybot.services.setup import Actor, SetupService
+from familybot.services.timezones import resolve_timezone
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +65,6 @@ MAX_OFFSETS = 4
 UPCOMING_DAYS = 28
 SCHEDULE_DAYS = 14
 
-_OFFSET_RE = re.compile(r"^(\d{1,5})\s*(d|days?|h|hours?|hrs?|m|mins?|minutes?)?$")
-
 ChangeHook = Callable[[Sequence[int]], Awaitable[None]]
 
 
@@ -61,25 +73,16 @@ async def _no_hook(_series_ids: Sequence[int]) -> None:
 
 
 def parse_offsets(text: str) -> tuple[int, ...]:
-    """'24h, 1h' -> (1440, 60). Bare numbers are minutes."""
-    found: list[int] = []
-    for part in re.split(r"[,\s;]+(?=\d)", text.strip().lower()):
-        part = part.strip().rstrip(",")
-        if not part:
-            continue
-        match = _OFFSET_RE.match(part)
-        if not match:
-            raise UserFacingError(
-                f"I couldn't read “{part[:20]}” as a reminder time. Try something like `24h, 1h` "
-                "or `2d, 30m`."
-            )
-        value, unit = int(match[1]), (match[2] or "m")[0]
-        minutes = value * {"d": 1440, "h": 60, "m": 1}[unit]
-        if not OFFSET_MIN <= minutes <= OFFSET_MAX:
-            raise UserFacingError("Reminders can be between 5 minutes and 7 days before a session.")
-        found.append(minutes)
+    """'24h, 1h' -> (1440, 60), in minutes, with the one duration parser (bare numbers are
+    minutes; a comma, or a space before a number, starts the next reminder)."""
+    try:
+        found = [round(d.total_seconds() / 60) for d in parse_duration_list(text)]
+    except DurationError as error:
+        raise UserFacingError(str(error)) from error
     if not found:
         raise UserFacingError("Please give at least one reminder time, like `24h, 1h`.")
+    if not all(OFFSET_MIN <= minutes <= OFFSET_MAX for minutes in found):
+        raise UserFacingError("Reminders can be between 5 minutes and 7 days before a session.")
     unique = tuple(sorted(set(found), reverse=True))
     if len(unique) > MAX_OFFSETS:
         raise UserFacingError(f"Please choose at most {MAX_OFFSETS} reminder times.")
@@ -97,6 +100,100 @@ def describe_offsets(offsets: Sequence[int]) -> str:
     return " and ".join(one(m) for m in offsets)
 
 
+def parse_rule_change(
+    *,
+    day: int | None,
+    time_text: str | None,
+    tz_text: str | None,
+    repeat: str | None,
+    duration: int | None,
+    until_text: str | None,
+    week_text: str | None,
+) -> RuleChange:
+    """`/session edit`'s options as a RuleChange; a kind error for anything unreadable."""
+    try:
+        start_time = parse_local_time(time_text) if time_text else None
+        week = parse_week(week_text) if week_text else None
+        until = parse_until(until_text) if until_text else None
+    except ValueError as exc:
+        raise UserFacingError(str(exc)) from exc
+    zone = None
+    if tz_text and tz_text.strip():
+        zone = resolve_timezone(tz_text)
+        if zone is None:
+            raise UserFacingError(
+                f"I don't know the time zone “{tz_text.strip()[:60]}”. Please pick one from the list."
+            )
+    return RuleChange(
+        weekday=day,
+        start_time=start_time,
+        tz=zone,
+        repeat=Repeat(repeat) if repeat else None,
+        duration_minutes=duration,
+        week=week,
+        until=until,
+        clear_until=bool(until_text) and until is None,
+    )
+
+
+def _checked_week(text: str | None, repeat: Repeat, first_local: datetime) -> int | None:
+    """The `week` option: monthly only, and the first date must be that week's weekday."""
+    if not text:
+        return None
+    if repeat is not Repeat.MONTHLY:
+        raise UserFacingError(
+            "The week option is for monthly sessions (like the last Thursday of each month). "
+            "Please leave it out, or choose repeat: monthly."
+        )
+    try:
+        week = parse_week(text)
+    except ValueError as exc:
+        raise UserFacingError(str(exc)) from exc
+    day = first_local.date()
+    if not monthly_week_of(day, week):
+        _, actual = monthly_byday(day, 4 if fourth_is_last(day) else None)
+        better = _date_for_week(day, week)
+        raise UserFacingError(
+            f"{format_day(day)} is the {week_name(actual)} {day:%A} of the month, not the "
+            f"{week_name(week)}. For the {week_name(week)} {day:%A}, start on "
+            f"{better.isoformat()} ({format_day(better)}), or leave week out."
+        )
+    return week
+
+
+def _date_for_week(day: date, week: int) -> date:
+    """The date in ``day``'s month that is the ``week``-th (or last) of its weekday."""
+    first = day.replace(day=1)
+    candidate = first + timedelta(days=(day.weekday() - first.weekday()) % 7)
+    if week == -1:
+        while (candidate + timedelta(days=7)).month == day.month:
+            candidate += timedelta(days=7)
+        return candidate
+    return candidate + timedelta(days=7 * (week - 1))
+
+
+def _checked_until(text: str | None, repeat: Repeat, first_local: datetime) -> datetime | None:
+    """The `until` option: the last day a repeating series may meet (inclusive)."""
+    if not text:
+        return None
+    try:
+        until = parse_until(text)
+    except ValueError as exc:
+        raise UserFacingError(str(exc)) from exc
+    if until is None:
+        return None
+    if repeat is Repeat.ONCE:
+        raise UserFacingError(
+            "An end date is for repeating sessions. Please leave `until` out for a one-off."
+        )
+    if until.date() < first_local.date():
+        raise UserFacingError(
+            f"The end date {until.date().isoformat()} is before the first session "
+            f"({first_local.date().isoformat()}). Please choose a later end date."
+        )
+    return until
+
+
 @dataclass(frozen=True)
 class UpcomingOccurrence:
     series: SessionSeries
@@ -112,6 +209,10 @@ class ScheduleOutcome:
     series: SessionSeries
     group: Group
     first: Occurrence
+    rule_words: str  # the rule in words (series_rules.describe_rule)
+    # The "last Thursday" trap: the first date is both the 4th and the last of its weekday
+    # and no week was given, so the series means the 4th; the reply says so.
+    fourth_or_last: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +223,22 @@ class ChangeOutcome:
     new_start: datetime | None
     told: int
     not_reached: int
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    series: SessionSeries  # the new series, from the next occurrence on
+    group: Group
+    rule_words: str
+    first: Occurrence | None
+    told: int
+    not_reached: int
+    dropped: int  # upcoming sessions that no longer take place under the new rule
+
+
+_WENT_OUT = frozenset(
+    {LedgerState.SENT, LedgerState.SENDING, LedgerState.UNDELIVERABLE, LedgerState.FAILED}
+)
 
 
 @dataclass(frozen=True)
@@ -206,10 +323,14 @@ class SessionsService:
         now = self._clock.now()
         overrides = (await self._sessions.overrides([series.id]))[series.id]
         if past:
-            occs = effective_occurrences(
-                series, overrides, now - timedelta(days=60), now + timedelta(hours=1)
-            )
-            occs.reverse()
+            occs = []
+            lineage = await self._lineage(series)
+            all_overrides = await self._sessions.overrides([s.id for s in lineage])
+            for one in lineage:
+                occs += effective_occurrences(
+                    one, all_overrides[one.id], now - timedelta(days=60), now + timedelta(hours=1)
+                )
+            occs.sort(key=lambda o: o.start_utc, reverse=True)
         else:
             occs = effective_occurrences(series, overrides, now, now + timedelta(days=120))
         return [o.key for o in occs[:25]]
@@ -253,6 +374,8 @@ class SessionsService:
         duration_minutes: int,
         tz: str | None = None,
         voice_channel_id: int | None = None,
+        week_text: str | None = None,
+        until_text: str | None = None,
     ) -> ScheduleOutcome:
         group = await self._groups.get_active(guild_id, group_name)
         title = " ".join(title.split())
@@ -262,10 +385,12 @@ class SessionsService:
             )
         if not DURATION_MIN <= duration_minutes <= DURATION_MAX:
             raise UserFacingError("A session can last from 15 minutes to 8 hours.")
-        zone = (tz or "").strip() or await self._setup.timezone_for(guild_id)
-        if not validate_tz(zone):
+        typed = (tz or "").strip()
+        zone = resolve_timezone(typed) if typed else await self._setup.timezone_for(guild_id)
+        if zone is None or not validate_tz(zone):
             raise UserFacingError(
-                f"I don't know the time zone “{zone[:60]}”. Please pick one from the list."
+                f"I don't know the time zone “{(typed or str(zone))[:60]}”. "
+                "Please pick one from the list."
             )
         try:
             first_local = datetime.combine(parse_local_date(date_text), parse_local_time(time_text))
@@ -277,6 +402,8 @@ class SessionsService:
                 "That date and time have already passed (in "
                 f"{zone}). Please choose a time in the future."
             )
+        week = _checked_week(week_text, repeat, first_local)
+        until_local = _checked_until(until_text, repeat, first_local)
         series = await self._sessions.create(
             group_id=group.id,
             guild_id=guild_id,
@@ -288,11 +415,14 @@ class SessionsService:
             voice_channel_id=voice_channel_id,
             created_by=actor_id,
             now=now,
+            until_local=until_local,
+            monthly_week=week,
         )
         first = effective_occurrences(series, {}, now, now + timedelta(days=400))[0]
         log.info("series scheduled guild=%d group=%d series=%d", guild_id, group.id, series.id)
         await self.on_change([series.id])
-        return ScheduleOutcome(series, group, first)
+        trap = repeat is Repeat.MONTHLY and week is None and fourth_is_last(first_local.date())
+        return ScheduleOutcome(series, group, first, describe_rule(rule_of(series)), trap)
 
     async def cancel(
         self,
@@ -402,6 +532,228 @@ class SessionsService:
         await self.on_change([series.id])
         return ChangeOutcome(series, group, occurrence, new_start, told, missed)
 
+    # --- editing a series' future ------------------------------------------------------------
+    async def require_group_facilitator(self, group: Group, actor: Actor) -> None:
+        """Admins, and facilitators listed for this very group (its creator and those added
+        with `/group add-facilitator`); nobody else, not a facilitator of another group."""
+        if actor.is_admin:
+            return
+        listed = {f.user_id for f in await self._groups_repo.facilitators(group.id)}
+        if actor.user_id in listed and await self._setup.is_facilitator(group.guild_id, actor):
+            return
+        log.info("series edit refused guild=%d user=%d", group.guild_id, actor.user_id)
+        raise NotAllowed(
+            f"Only the facilitators of “{group.name}” can change its sessions. If you should be "
+            "one, ask a facilitator of that group to add you with `/group add-facilitator`."
+        )
+
+    async def autocomplete_editable(
+        self, guild_id: int, actor: Actor, typed: str
+    ) -> list[tuple[str, str]]:
+        """Series of groups this person facilitates (every group for admins)."""
+        found = await self._sessions.search(guild_id, typed.strip()[:50], limit=100)
+        mine: set[int] | None = None
+        if not actor.is_admin:
+            mine = {
+                g.id
+                for g, _ in await self._groups_repo.facilitated_by(actor.user_id)
+                if g.guild_id == guild_id
+            }
+        return [
+            (f"{g} · {s.title} ({s.repeat})"[:100], str(s.id))
+            for s, g in found
+            if mine is None or s.group_id in mine
+        ][:25]
+
+    async def edit(
+        self,
+        *,
+        guild_id: int,
+        actor: Actor,
+        ref: str,
+        change: RuleChange,
+        title: str | None = None,
+        voice_channel_id: int | None = None,
+        clear_voice: bool = False,
+    ) -> EditOutcome:
+        """Change a series from its next occurrence on (see services/series_edit.py)."""
+        series, group = await self.resolve(guild_id, ref)
+        await self.require_group_facilitator(group, actor)
+        new_title = " ".join(title.split()) if title else series.title
+        if not 1 <= len(new_title) <= TITLE_MAX:
+            raise UserFacingError(
+                f"Please give the session a title of 1 to {TITLE_MAX} characters."
+            )
+        if change.duration_minutes is not None and not (
+            DURATION_MIN <= change.duration_minutes <= DURATION_MAX
+        ):
+            raise UserFacingError("A session can last from 15 minutes to 8 hours.")
+        voice = None if clear_voice else (voice_channel_id or series.voice_channel_id)
+        now = self._clock.now()
+        old_rule = rule_of(series)
+        try:
+            plan = plan_edit(old_rule, change, now)
+        except ValueError as exc:
+            raise UserFacingError(str(exc)) from exc
+        if (
+            plan.new_rule.tz == old_rule.tz
+            and plan.new_rule.repeat is old_rule.repeat
+            and plan.new_rule.duration_minutes == old_rule.duration_minutes
+            and plan.new_rule.until_local == old_rule.until_local
+            and plan.new_rule.monthly_week in (old_rule.monthly_week, None)
+            and all(p.new_rule_start == p.old.start_utc for p in plan.pairs)
+            and not plan.unpaired
+            and new_title == series.title
+            and voice == series.voice_channel_id
+        ):
+            raise UserFacingError("That's how the session already is, so nothing changed.")
+        overrides = (await self._sessions.overrides([series.id]))[series.id]
+        answered = await self._sessions.responders(series.id, None, (Rsvp.GOING, Rsvp.MAYBE))
+        async with self._db.transaction():
+            new = await self._sessions.create(
+                group_id=group.id,
+                guild_id=guild_id,
+                title=new_title,
+                tz=plan.new_rule.tz,
+                first_local=plan.new_rule.first_local,
+                repeat=plan.new_rule.repeat.value,
+                duration_minutes=plan.new_rule.duration_minutes,
+                voice_channel_id=voice,
+                created_by=actor.user_id,
+                now=now,
+                until_local=plan.new_rule.until_local,
+                monthly_week=plan.new_rule.monthly_week,
+                previous_series_id=series.id,
+            )
+            await self._sessions.end_at(series.id, plan.old_until)
+            changes: dict[str, tuple[datetime | None, datetime | None]] = {}
+            for pair in plan.pairs:
+                override = overrides.get(pair.old.key)
+                if override is not None:
+                    await self._sessions.copy_override(
+                        override, new.id, pair.new_key, actor.user_id, now
+                    )
+                await self._sessions.move_occurrence_data(
+                    series.id, pair.old.key, new.id, pair.new_key
+                )
+                before = old_start(pair, override)
+                after = partner_start(pair, override)
+                changes[pair.old.key] = (before, after)
+                await self._hand_over_reminders(series, new, pair.old.key, pair.new_key, after, now)
+            for occ in plan.unpaired:
+                await self._reminders.cancel_occurrence(series.id, occ.key)
+                override = overrides.get(occ.key)
+                if override is None or override.status != "cancelled":
+                    changes[occ.key] = (override.new_start if override else occ.start_utc, None)
+            # A past date moved into the future stays a session: it moves with the series.
+            for key, override in overrides.items():
+                moved = override.new_start
+                if (
+                    override.status == "moved"
+                    and moved is not None
+                    and moved > now
+                    and key not in changes
+                    and date.fromisoformat(key) <= plan.old_until.date()
+                ):
+                    await self._sessions.copy_override(override, new.id, key, actor.user_id, now)
+                    await self._sessions.delete_override(series.id, key)
+                    await self._sessions.move_occurrence_data(series.id, key, new.id, key)
+                    await self._hand_over_reminders(series, new, key, key, moved, now)
+        duration = timedelta(minutes=new.duration_minutes)
+        old_duration = timedelta(minutes=series.duration_minutes)
+        details_changed = (
+            new.title != series.title
+            or new.voice_channel_id != series.voice_channel_id
+            or duration != old_duration
+        )
+        per_user: dict[int, list[str]] = {}
+        for key, user_id in answered:
+            if key not in changes:
+                continue
+            before, after = changes[key]
+            if before is None or (after == before and not details_changed):
+                continue
+            if after is None:
+                line = f"{discord_timestamp(before)} → no longer takes place"
+            elif after == before:
+                line = f"{discord_timestamp(before)} (same time; details changed)"
+            else:
+                line = f"{discord_timestamp(before)} → {discord_timestamp(after)}"
+            per_user.setdefault(user_id, []).append(line)
+        words = describe_rule(rule_of(new))
+        told = missed = 0
+        for user_id, lines in sorted(per_user.items()):
+            shown_lines = lines[:5] + ([f"…and {len(lines) - 5} more"] if len(lines) > 5 else [])
+            notice = Notice(
+                f"{group.name}: session changed",
+                f"**{new.title}** has changed. From now on it meets {words}.\n"
+                "The session(s) you said you'd come to:\n"
+                + "\n".join(shown_lines)
+                + "\nYour reply still stands; you can change it from the next reminder.",
+            )
+            if await self._discord.send_dm(user_id, notice):
+                told += 1
+            else:
+                missed += 1
+                await self._reminders.record_dm_failure(user_id, "session-change", now)
+        first = next(
+            (
+                o
+                for o in effective_occurrences(
+                    new,
+                    (await self._sessions.overrides([new.id]))[new.id],
+                    now,
+                    now + timedelta(days=800),
+                )
+            ),
+            None,
+        )
+        if group.channel_id:
+            await self._discord.post_notice(
+                group.channel_id,
+                Notice(f"Changed: {new.title}", f"From now on, **{new.title}** meets {words}."),
+            )
+        log.info("series edited guild=%d old=%d new=%d", guild_id, series.id, new.id)
+        await self.on_change([series.id, new.id])
+        return EditOutcome(new, group, words, first, told, missed, len(plan.unpaired))
+
+    async def _hand_over_reminders(
+        self,
+        old: SessionSeries,
+        new: SessionSeries,
+        old_key: str,
+        new_key: str,
+        new_start: datetime | None,
+        now: datetime,
+    ) -> None:
+        """Each (offset, target) goes out at most once per occurrence across the edit: a
+        reminder already sent is not sent again for the moved occurrence, a pending one is
+        moved to it (due at once if its new time has passed), none is planned twice."""
+        rows = await self._reminders.for_occurrence(old.id, old_key)
+        by_slot: dict[tuple[int, str], list[LedgerRow]] = {}
+        for row in rows:
+            by_slot.setdefault((row.offset_minutes, row.target), []).append(row)
+        markers: list[PlannedReminder] = []
+        for (offset, target), slot in by_slot.items():
+            went_out = [r for r in slot if r.state in _WENT_OUT]
+            pending = [r for r in slot if r.state is LedgerState.PENDING]
+            cancel = [r.id for r in pending]
+            if new_start is None:
+                pass  # the partner is cancelled: nothing to send
+            elif exact := [r for r in went_out if r.occurrence_start == new_start]:
+                await self._reminders.move_row(
+                    exact[0].id, new.id, new_key, new_start, exact[0].due_at
+                )
+            elif went_out:
+                due = new_start - timedelta(minutes=offset)
+                markers.append(PlannedReminder(new.id, new_key, new_start, offset, target, due))
+            elif pending and new_start > now:
+                due = max(now, new_start - timedelta(minutes=offset))
+                await self._reminders.move_row(pending[0].id, new.id, new_key, new_start, due)
+                cancel = [r.id for r in pending[1:]]
+            await self._reminders.mark(cancel, LedgerState.CANCELLED)
+        await self._reminders.mark_already_sent(markers)
+
     async def _tell_responders(
         self, series: SessionSeries, keys: Sequence[str], notice: Notice
     ) -> tuple[int, int]:
@@ -497,6 +849,12 @@ class SessionsService:
 
     # --- RSVP and attendance ----------------------------------------------------------------
     async def rsvp(self, series_id: int, key: str, user_id: int, response: Rsvp) -> RsvpOutcome:
+        # A button on a reminder sent before an edit answers the occurrence it became.
+        for _ in range(20):
+            link = await self._sessions.link_of(series_id, key)
+            if link is None:
+                break
+            series_id, key = link
         series = await self._sessions.get(series_id)
         group = await self._groups_repo.get(series.group_id) if series else None
         if (
@@ -528,10 +886,28 @@ class SessionsService:
         counts = (await self._sessions.rsvp_counts([(series.id, key)]))[(series.id, key)]
         return RsvpOutcome(series, group, occ, response, counts)
 
+    async def _lineage(self, series: SessionSeries) -> list[SessionSeries]:
+        """The series and those it continues after edits, newest first."""
+        found = [series]
+        while found[-1].previous_series_id is not None and len(found) < 50:
+            before = await self._sessions.get(found[-1].previous_series_id)
+            if before is None:
+                break
+            found.append(before)
+        return found
+
     async def attendance_sheet(self, guild_id: int, ref: str, date_text: str) -> AttendanceSheet:
-        series, group = await self.resolve(guild_id, ref)
-        overrides = (await self._sessions.overrides([series.id]))[series.id]
-        occ = self._key_for(series, overrides, date_text)
+        current, group = await self.resolve(guild_id, ref)
+        # A date from before an edit belongs to the series as it was then.
+        lineage = await self._lineage(current)
+        all_overrides = await self._sessions.overrides([s.id for s in lineage])
+        for series in lineage:
+            try:
+                occ = self._key_for(series, all_overrides[series.id], date_text)
+                break
+            except NotFound:
+                if series is lineage[-1]:
+                    raise
         if occ.start_utc > self._clock.now():
             raise Conflict("You can take attendance once the session has started.")
         members = await self._groups_repo.list_by_status(group.id, MembershipStatus.MEMBER)
@@ -560,13 +936,13 @@ class SessionsService:
 
     # --- personal settings --------------------------------------------------------------------
     async def set_my_timezone(self, user_id: int, tz: str) -> str:
-        tz = tz.strip()
-        if not validate_tz(tz):
+        zone = resolve_timezone(tz)
+        if zone is None:
             raise UserFacingError(
-                f"I don't know the time zone “{tz[:60]}”. Please pick one from the list."
+                f"I don't know the time zone “{tz.strip()[:60]}”. Please pick one from the list."
             )
-        await self._reminders.set_timezone(user_id, tz, self._clock.now())
-        return tz
+        await self._reminders.set_timezone(user_id, zone, self._clock.now())
+        return zone
 
     async def set_my_reminders(
         self, guild_id: int, user_id: int, on: bool, offsets_text: str | None
@@ -578,11 +954,21 @@ class SessionsService:
         await self.on_change([s.id for s in series])
         return offsets
 
-    async def calendar_for(self, guild_id: int, user_id: int) -> tuple[bytes, int]:
-        """An .ics file of the sessions of the person's groups, and how many series it holds."""
+    async def calendar_for(
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        neutral: bool = False,
+        dtstamp: datetime | None = None,
+    ) -> tuple[bytes, int]:
+        """An .ics file of the sessions of the person's groups, and how many series it holds.
+
+        ``neutral``: "Support group session" titles, no group names (the member's choice,
+        services/calendar_feed.py); ``dtstamp``: a fixed DTSTAMP (the live feed's)."""
         groups = await self._groups_for(guild_id, user_id)
         by_id = {g.id: g for g in groups}
-        series_list = await self._sessions.active_for_groups(sorted(by_id))
+        series_list = await self._sessions.for_calendar(sorted(by_id))
         overrides = await self._sessions.overrides([s.id for s in series_list])
         items = [
             CalendarSeries(
@@ -600,9 +986,15 @@ class SessionsService:
             )
             for s in series_list
         ]
-        return build_ics(items, calendar_name="FamilyBot sessions", now=self._clock.now()), len(
-            items
+        ics = build_ics(
+            items,
+            calendar_name="FamilyBot sessions",
+            now=self._clock.now(),
+            install_id=await self._sessions.install_id(),
+            neutral=neutral,
+            dtstamp=dtstamp,
         )
+        return ics, len(items)
 
     async def prefs_timezone(self, user_id: int) -> str | None:
         return (await self._reminders.prefs(user_id)).timezone

@@ -8,7 +8,7 @@ from familybot.clock import Clock
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import UserFacingError
 from familybot.models import GuildSettings
-from familybot.services.recurrence import validate_tz
+from familybot.services.timezones import resolve_timezone
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,10 @@ class SetupService:
         return await self._settings.set(guild_id, "automod", int(on), self._clock.now())
 
     async def set_timezone(self, guild_id: int, tz: str) -> GuildSettings:
-        tz = tz.strip()
-        if not validate_tz(tz):
+        zone = resolve_timezone(tz)
+        if zone is None:
             raise UserFacingError(
-                f"I don't know the time zone “{tz[:60]}”. Please pick one from the list, "
-                "for example America/New_York or Europe/London."
+                f"I don't know the time zone “{tz.strip()[:60]}”. Please pick one from the "
+                "list, for example America/New_York or Europe/London."
             )
-        return await self._settings.set(guild_id, "timezone", tz, self._clock.now())
+        return await self._settings.set(guild_id, "timezone", zone, self._clock.now())

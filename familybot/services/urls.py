@@ -1,4 +1,10 @@
-"""URL safety for the resource library: only plain web links to a real, named host."""
+"""URL safety for the resource library: only plain web links to a real, named public host.
+
+What can be decided from the text alone is refused here, at suggest/add/import time: numeric
+hosts, ports other than 80 and 443, private-network names (localhost, *.local, *.internal, ...;
+see netguard.INTERNAL_NAMES). Names that resolve to private addresses are refused when the link
+checker connects (familybot.services.netguard).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import unicodedata
 from urllib.parse import quote, urlsplit
 
 from familybot.errors import UserFacingError
+from familybot.services.netguard import ALLOWED_PORTS, internal_name
 
 URL_MAX = 512
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -71,7 +78,11 @@ def validate_url(raw: str, *, allow_http: bool = False) -> str:
         raise _bad("it has no web address (host).")
     if host.startswith("[") or _is_ip(host):
         raise _bad("it points at a numeric address, not a named website.")
+    if port is not None and port not in ALLOWED_PORTS:
+        raise _bad(f"it uses port {port}; only the usual web ports (80 and 443) can be used.")
     ascii_host = _ascii_host(host)
+    if internal_name(ascii_host):
+        raise _bad("it points at a private network name, not a public website.")
     labels = ascii_host.split(".")
     if len(labels) < 2 or not all(_LABEL_RE.match(label) for label in labels):
         raise _bad("its web address (host) isn't a real website name.")

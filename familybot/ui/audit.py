@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 # A command that answers a refusal itself (instead of raising) may set
 # interaction.extras[AUDIT_RESULT] = AuditResult.REFUSED (or FAILED) to say so.
 AUDIT_RESULT = "familybot_audit_result"
+# A command whose option changes what it does may name the action itself, e.g.
+# interaction.extras[AUDIT_ACTION] = "group.stats.csv" for the attendance export.
+AUDIT_ACTION = "familybot_audit_action"
 
 # Options whose value, when it is a number, is the id of one of our own rows.
 _ID_OPTIONS = {"session": TargetKind.SESSION, "resource": TargetKind.RESOURCE}
@@ -115,6 +118,7 @@ async def record_command(
         action = command_action(command)
         if action is None:
             return
+        action = str(interaction.extras.get(AUDIT_ACTION, action))
         if result is None:
             result = AuditResult(interaction.extras.get(AUDIT_RESULT, AuditResult.OK))
         target = await command_target(interaction, command)

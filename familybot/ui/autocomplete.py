@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
 
-_ALL_ZONES = sorted(available_timezones())
+from familybot.services.timezones import suggest_timezones
 
 
 def timezone_choices(current: str) -> list[app_commands.Choice[str]]:
-    typed = current.strip().casefold().replace(" ", "_")
-    starts = [z for z in _ALL_ZONES if z.casefold().startswith(typed)]
-    contains = [z for z in _ALL_ZONES if typed in z.casefold() and z not in starts]
-    return [app_commands.Choice(name=z, value=z) for z in (starts + contains)[:25]]
+    """Canonical zones first, found by everyday names too, each with its UTC offset now."""
+    return [
+        app_commands.Choice(name=s.label, value=s.zone)
+        for s in suggest_timezones(current[:100], discord.utils.utcnow())
+    ]
 
 
 async def timezones(

@@ -11,11 +11,11 @@ from familybot.checks import refuse_unless_facilitator
 from familybot.db.repositories.audit import AuditResult, AuditTarget, TargetKind
 from familybot.models import Rsvp, RsvpCounts
 from familybot.services.ports import ReminderCard
-from familybot.services.sessions import UpcomingOccurrence
+from familybot.services.sessions import EditOutcome, ScheduleOutcome, UpcomingOccurrence
 from familybot.tree import report_error
 from familybot.ui.audit import record_action, result_for
 from familybot.ui.embeds import CALM
-from familybot.ui.text import channel_mention, clip, defuse, ts, when
+from familybot.ui.text import channel_mention, clip, defuse, shown, ts, when
 
 REPLIES_FIELD = "Replies"
 RSVP_LABELS = {Rsvp.GOING: "Going", Rsvp.MAYBE: "Maybe", Rsvp.NO: "Can't make it"}
@@ -212,3 +212,37 @@ def upcoming_embed(
 
 
 SESSION_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RsvpButton, AttendanceSelect)
+
+
+def schedule_reply(outcome: ScheduleOutcome) -> str:
+    """`/session schedule`'s confirmation: the rule in words, the first session, the trap."""
+    text = (
+        f"Scheduled **{shown(outcome.series.title)}** for **{shown(outcome.group.name)}**: "
+        f"{outcome.rule_words}. First session: {when(outcome.first.start_utc)}. "
+        "Members will be reminded before each one."
+    )
+    if outcome.fourth_or_last:
+        day = outcome.series.first_local.strftime("%A")
+        text += (
+            f"\n\nNote: that date is both the 4th and the last {day} of its month, so the "
+            f"series meets on the **4th {day}**. If you meant the last {day} of each month, "
+            "change it with `/session edit` and `week: last` (or schedule again with "
+            "`week: last`)."
+        )
+    return text
+
+
+def edit_reply(outcome: EditOutcome) -> str:
+    """`/session edit`'s confirmation: the new rule in words and the next session."""
+    text = (
+        f"Changed **{shown(outcome.series.title)}** ({shown(outcome.group.name)}). From now on "
+        f"it meets {outcome.rule_words}."
+    )
+    if outcome.first is not None:
+        text += f" Next session: {when(outcome.first.start_utc)}."
+    if outcome.dropped:
+        text += (
+            f" {outcome.dropped} upcoming session{'s' if outcome.dropped != 1 else ''} of the old "
+            "plan no longer take place."
+        )
+    return text + " Past sessions and their attendance stay as they were."

@@ -65,29 +65,29 @@ class Workload:
 
 def populate_fake(
     fake: FakeDiscord, rng: random.Random, *, groups: int, users: int, loners: int
-) -> tuple[int, int, list[tuple[int, int, list[int]]], list[int]]:
-    """Guild, admin, one private channel + role per group, members (each in a few groups)."""
+) -> tuple[int, int, list[tuple[None, int, list[int]]], list[int]]:
+    """Guild, admin, one private channel per group (opened to each member by a member
+    overwrite, as FamilyBot does), members (each in a few groups)."""
     owner = fake.add_user(name="owner")
     guild_id = fake.add_guild("Family Support", owner_id=owner)
     admin = fake.add_member(guild_id, name="admin", permissions=MANAGE_GUILD)
-    roles = [fake.add_role(guild_id, f"circle-{i}") for i in range(groups)]
     memberships: list[list[int]] = [[] for _ in range(groups)]
     people: list[int] = []
     for u in range(users):
         mine = rng.sample(range(groups), k=min(groups, 3))
-        uid = fake.add_member(guild_id, name=f"member{u}", roles=[roles[i] for i in mine])
+        uid = fake.add_member(guild_id, name=f"member{u}")
         people.append(uid)
         for i in mine:
             memberships[i].append(uid)
-    spaces: list[tuple[int, int, list[int]]] = []
-    for i, role in enumerate(roles):
+    spaces: list[tuple[None, int, list[int]]] = []
+    for i in range(groups):
         overwrites = [
             {"id": guild_id, "type": 0, "allow": 0, "deny": VIEW_CHANNEL},
-            {"id": role, "type": 0, "allow": VIEW_CHANNEL, "deny": 0},
             {"id": fake.bot_user_id, "type": 1, "allow": VIEW_CHANNEL, "deny": 0},
+            *({"id": uid, "type": 1, "allow": VIEW_CHANNEL, "deny": 0} for uid in memberships[i]),
         ]
         channel = fake.add_text_channel(guild_id, f"circle-{i}", permission_overwrites=overwrites)
-        spaces.append((role, channel, memberships[i]))
+        spaces.append((None, channel, memberships[i]))
     lonely = [fake.add_member(guild_id, name=f"visitor{i}") for i in range(loners)]
     return guild_id, admin, spaces, lonely
 

@@ -107,6 +107,12 @@ class World:
         # Every World, whoever builds it, keeps the care promise (see the end of this file).
         assert_nothing_private_in_public(self)
 
+    async def crash(self) -> None:
+        """Stop the bot as a crash would: no care check (the state may be half-done)."""
+        await self._stack.aclose()
+        self._stack = contextlib.AsyncExitStack()
+        self.bot = None
+
     async def restart(self) -> FamilyBot:
         await self.stop_bot()
         return await self.start_bot()
@@ -209,6 +215,8 @@ def public_channel_posts(world: World) -> list[tuple[int, Any]]:
 # name of anyone with a membership or an RSVP. Every recorded request is looked at: channel
 # messages and edits, interaction replies and followups that are not ephemeral, channel and
 # thread names and topics, and scheduled events (which every member of the server sees).
+# Beyond requests, the server as a plain member sees it at the end is judged too
+# (world_view_violations): every member's roles, channel and thread names, the Events panel.
 
 EVERYONE_PROBE = 1  # an id on no server: it sees exactly what @everyone sees
 _MENTION = re.compile(r"<@[!&]?\d+>")
@@ -343,6 +351,86 @@ def _identities(world: World) -> tuple[set[str], set[str]]:
     return ids, names
 
 
+def _groups_known(world: World) -> list[tuple[str, int | None, int | None]]:
+    """(name, role_id, channel_id) of every group the database holds, archived ones too."""
+    if not world.db_path.exists():
+        return []
+    conn = sqlite3.connect(f"file:{world.db_path}?mode=ro", uri=True)
+    try:
+        with contextlib.suppress(sqlite3.Error):
+            return [
+                (str(n), r, c)
+                for n, r, c in conn.execute("SELECT name, role_id, channel_id FROM groups")
+            ]
+        return []
+    finally:
+        conn.close()
+
+
+def world_view_violations(
+    world: World, id_re: re.Pattern[str] | None, name_re: re.Pattern[str] | None
+) -> list[str]:
+    """What a plain member with no roles sees of the server now, beyond messages: every
+    member's roles (their names show on profiles and group the member list), channel and
+    thread names and topics, and the Events panel. None of it may tell who is in which group.
+    Visibility comes from the fake Discord's own permission maths for that member."""
+    fake = world.fake
+    groups = _groups_known(world)
+    group_names = [name for name, _, _ in groups]
+    names_group = (
+        re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(group_names)) + r")\b", re.I)
+        if group_names
+        else None
+    )
+    group_roles = {int(r) for _, r, _ in groups if r is not None}
+    group_channels = {int(c) for _, _, c in groups if c is not None}
+    problems: list[str] = []
+
+    def personal(what: str, text: str) -> None:
+        for label, pattern in (
+            ("a mention", _MENTION),
+            ("a member id", id_re),
+            ("a name", name_re),
+        ):
+            hit = pattern.search(text) if pattern is not None and text else None
+            if hit:
+                problems.append(
+                    f"{what} shows {label} ({hit.group(0)!r}) to everyone: {text[:200]}"
+                )
+
+    for guild in fake.guilds.values():
+        # Profiles and the member list: the roles each member holds, by name.
+        for uid, member in guild.members.items():
+            for rid in member["roles"]:
+                role = guild.roles.get(int(rid))
+                if role is None:
+                    continue
+                hit = names_group.search(str(role["name"])) if names_group else None
+                if hit or int(rid) in group_roles:
+                    problems.append(
+                        f"member {uid} holds role {role['name']!r}, which tells everyone "
+                        "viewing their profile which group they are in"
+                    )
+            if member.get("nick") and names_group and names_group.search(str(member["nick"])):
+                problems.append(f"member {uid}'s nickname names a group")
+        # Scheduled events: every member of the server sees the Events panel.
+        for event in guild.scheduled_events.values():
+            location = (event.get("entity_metadata") or {}).get("location") or ""
+            text = " ".join(str(event.get(k) or "") for k in ("name", "description"))
+            personal(f"scheduled event {event['id']}", f"{text} {location}")
+    # Channels and threads: names and topics of what a plain member can see; a group's own
+    # channel must not be visible to them at all.
+    for cid, channel in list(fake.channels.items()):
+        if "guild_id" not in channel:
+            continue
+        visible = bool(fake.permissions_in(cid, EVERYONE_PROBE) & VIEW_CHANNEL)
+        if cid in group_channels and visible:
+            problems.append(f"group channel {cid} ({channel['name']!r}) is visible to everyone")
+        if visible:
+            personal(f"channel {cid}", f"{channel.get('name') or ''} {channel.get('topic') or ''}")
+    return problems
+
+
 def privacy_violations(world: World) -> list[str]:
     ids, names = _identities(world)
     id_re = re.compile(r"(?<!\d)(" + "|".join(sorted(ids)) + r")(?!\d)") if ids else None
@@ -364,6 +452,7 @@ def privacy_violations(world: World) -> list[str]:
                 problems.append(
                     f"{what} shows {label} ({hit.group(0)!r}) to @everyone: {dumped[:300]}"
                 )
+    problems += world_view_violations(world, id_re, name_re)
     return problems
 
 

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
-from tests.support.fake_discord_state import VIEW_CHANNEL
+from tests.support.fake_discord_state import SEND_MESSAGES, VIEW_CHANNEL
 
 pytestmark = pytest.mark.asyncio
 
@@ -79,27 +79,57 @@ async def test_setup_refuses_plain_members(world: World) -> None:
 
 
 async def test_timezone_autocomplete(world: World) -> None:
-    h = await world.fake.autocomplete(
-        world.guild_id, world.admin, "setup", "timezone", focused="tz", options={"tz": "new_y"}
-    )
-    body = await h.wait_response()
-    assert body["type"] == 8
-    assert {"name": "America/New_York", "value": "America/New_York"} in body["data"]["choices"]
+    async def first_choices(typed: str) -> list[dict[str, str]]:
+        h = await world.fake.autocomplete(
+            world.guild_id, world.admin, "setup", "timezone", focused="tz", options={"tz": typed}
+        )
+        body = await h.wait_response()
+        assert body["type"] == 8
+        choices: list[dict[str, str]] = body["data"]["choices"]
+        assert len(choices) <= 25 and all(len(c["name"]) <= 100 for c in choices)
+        return choices
 
+    # Canonical zones first, found by the names people use; never a legacy alias.
+    for typed, zone in [
+        ("new_y", "America/New_York"),
+        ("EST", "America/New_York"),
+        ("Eastern", "America/New_York"),
+        ("pacific", "America/Los_Angeles"),
+        ("india", "Asia/Kolkata"),
+        ("UK", "Europe/London"),
+        ("central europe", "Europe/Berlin"),
+    ]:
+        choices = await first_choices(typed)
+        assert choices[0]["value"] == zone, (typed, choices[:3])
+        assert not {c["value"] for c in choices} & {"EST", "US/Eastern", "GB", "EST5EDT"}
+    (ny,) = [c for c in await first_choices("new york") if c["value"] == "America/New_York"]
+    assert ny["name"].startswith("America/New_York · United States")
+    assert ny["name"].endswith(("UTC−05:00 now", "UTC−04:00 now"))  # its offset today
 
-async def test_create_group_makes_role_and_private_channel(world: World) -> None:
+    # Typed in full and sent without picking, "EST" means New York, not fixed UTC-5.
     await world.configure()
+    h = await world.run(world.admin, "setup", "timezone", tz="EST")
+    assert h.ephemeral and "America/New_York" in h.content
+    settings = await rows(world, "SELECT timezone FROM guild_settings")
+    assert settings[0]["timezone"] == "America/New_York"
+
+
+async def test_create_group_makes_a_private_channel_and_no_role(world: World) -> None:
+    await world.configure()
+    roles_before = set(world.fake.guilds[world.guild_id].roles)
     h = await create_group(world, capacity=12)
     assert h.response_type == 5 and h.ephemeral  # deferred, privately
-    (role_req,) = world.fake.requests_to("POST", rf"/guilds/{world.guild_id}/roles")
-    assert role_req.json_body["name"] == "Parents Circle"
-    assert role_req.json_body["mentionable"] is False
+    # No role: a role named after the group would show on every member's profile.
+    assert world.fake.requests_to("POST", rf"/guilds/{world.guild_id}/roles") == []
+    assert set(world.fake.guilds[world.guild_id].roles) == roles_before
     (chan_req,) = world.fake.requests_to("POST", rf"/guilds/{world.guild_id}/channels")
     group = (await rows(world, "SELECT * FROM groups"))[0]
+    assert group["role_id"] is None
     overwrites = {int(o["id"]): o for o in chan_req.json_body["permission_overwrites"]}
+    assert set(overwrites) == {world.guild_id, world.fake.bot_user_id, world.facilitator}
     assert int(overwrites[world.guild_id]["deny"]) & VIEW_CHANNEL
-    assert int(overwrites[int(str(group["role_id"]))]["allow"]) & VIEW_CHANNEL
     assert int(overwrites[world.fake.bot_user_id]["allow"]) & VIEW_CHANNEL
+    assert overwrites[world.facilitator]["type"] == 1  # a member overwrite
     assert int(overwrites[world.facilitator]["allow"]) & VIEW_CHANNEL
     channel_id = int(str(group["channel_id"]))
     # Who can actually see it, according to Discord's permission rules:
@@ -121,7 +151,7 @@ async def test_create_group_refused_for_members_and_validated(world: World) -> N
     h = await create_group(world, name="parents circle")
     assert "already a group" in h.responses[-1]["body"]["content"]
     assert len(await rows(world, "SELECT * FROM groups")) == 1
-    assert len(world.fake.requests_to("POST", rf"/guilds/{world.guild_id}/roles")) == 1
+    assert len(world.fake.requests_to("POST", rf"/guilds/{world.guild_id}/channels")) == 1
 
 
 async def test_discord_refusal_on_create_keeps_nothing(world: World) -> None:
@@ -137,8 +167,9 @@ async def test_discord_refusal_on_create_keeps_nothing(world: World) -> None:
     assert int(reply["flags"]) & 64
     assert "missing a permission" in reply["content"] and "Nothing was changed" in reply["content"]
     assert await rows(world, "SELECT * FROM groups") == []
-    # The half-made role was cleaned up.
-    assert world.fake.requests_to("DELETE", rf"/guilds/{world.guild_id}/roles/\d+")
+    # Nothing half-made is left behind: no role was ever made, no channel was kept.
+    assert world.fake.requests_to("POST", rf"/guilds/{world.guild_id}/roles") == []
+    assert world.fake.channel_named(world.guild_id, "parents-circle") is None
 
 
 async def test_join_shows_guidelines_and_seats_only_after_consent(world: World) -> None:
@@ -160,11 +191,13 @@ async def test_join_shows_guidelines_and_seats_only_after_consent(world: World) 
     membership = (await rows(world, "SELECT * FROM memberships"))[0]
     assert membership["user_id"] == world.alice and membership["status"] == "member"
     assert membership["consent_version"] == 1 and membership["consented_at"]
-    assert world.fake.requests_to(
-        "PUT", rf"/guilds/{world.guild_id}/members/{world.alice}/roles/{group['role_id']}"
-    )
     channel_id = int(str(group["channel_id"]))
+    (grant,) = world.fake.requests_to("PUT", rf"/channels/{channel_id}/permissions/{world.alice}")
+    assert grant.json_body["type"] == 1  # her own overwrite, seen only by those in the channel
     await eventually(lambda: world.fake.permissions_in(channel_id, world.alice) & VIEW_CHANNEL)
+    assert world.fake.permissions_in(channel_id, world.alice) & SEND_MESSAGES
+    # Nothing on her profile: she holds no role at all.
+    assert world.fake.member(world.guild_id, world.alice)["roles"] == []
 
 
 async def test_bad_input_answers_kindly_and_changes_nothing(world: World) -> None:
@@ -211,14 +244,13 @@ async def test_leave_frees_seat_and_first_waiting_is_told_by_dm(world: World) ->
     h = await world.run(world.alice, "group", "leave", name="Parents Circle")
     assert h.ephemeral and "You've left" in h.content
     group = (await rows(world, "SELECT * FROM groups"))[0]
-    assert world.fake.requests_to(
-        "DELETE", rf"/guilds/{world.guild_id}/members/{world.alice}/roles/{group['role_id']}"
-    )
+    channel_id = int(str(group["channel_id"]))
+    assert not world.fake.permissions_in(channel_id, world.alice) & VIEW_CHANNEL
     await eventually(lambda: world.fake.dms_to(world.bob))
     assert "a seat opened" in text_of(world.fake.dms_to(world.bob)[0]).lower()
-    assert world.fake.requests_to(
-        "PUT", rf"/guilds/{world.guild_id}/members/{world.bob}/roles/{group['role_id']}"
-    )
+    assert world.fake.permissions_in(channel_id, world.bob) & VIEW_CHANNEL
+    assert not world.fake.permissions_in(channel_id, world.carol) & VIEW_CHANNEL
+    assert world.fake.requests_to("PUT", r"/guilds/\d+/members/\d+/roles/\d+") == []
     statuses = await rows(world, "SELECT user_id, status FROM memberships ORDER BY id")
     assert statuses == [
         {"user_id": world.bob, "status": "member"},
@@ -266,6 +298,9 @@ async def test_approval_mode_survives_restart(world: World) -> None:
     assert (await rows(world, "SELECT status FROM memberships"))[0]["status"] == "member"
     await eventually(lambda: world.fake.dms_to(world.alice))
     assert "was approved" in text_of(world.fake.dms_to(world.alice)[-1])
+    channel_id = int(str((await rows(world, "SELECT channel_id FROM groups"))[0]["channel_id"]))
+    assert world.fake.permissions_in(channel_id, world.alice) & VIEW_CHANNEL
+    assert world.fake.member(world.guild_id, world.alice)["roles"] == []
 
 
 async def test_deny_tells_member_kindly(world: World) -> None:
@@ -352,6 +387,8 @@ async def test_edit_remove_add_facilitator_archive(world: World) -> None:
     )
     assert h.ephemeral and "Removed" in h.content
     await eventually(lambda: any("removed you" in text_of(m) for m in world.fake.dms_to(world.bob)))
+    channel_id = int(str((await rows(world, "SELECT channel_id FROM groups"))[0]["channel_id"]))
+    assert not world.fake.permissions_in(channel_id, world.bob) & VIEW_CHANNEL
     h = await world.run(
         world.facilitator, "group", "add-facilitator", member=world.carol, name="Parents Evening"
     )
@@ -367,6 +404,59 @@ async def test_edit_remove_add_facilitator_archive(world: World) -> None:
     assert "archived" in h.content
     group = (await rows(world, "SELECT * FROM groups"))[0]
     assert group["status"] == "archived" and group["name"] == "Parents Evening"
+    # Archived: alice and the facilitators still read the history, nobody posts, no label
+    # anywhere (no role), and nobody else sees the channel.
+    perms = world.fake.permissions_in
+    for reader in (world.alice, world.facilitator, world.admin):
+        assert perms(channel_id, reader) & VIEW_CHANNEL, reader
+        assert not perms(channel_id, reader) & SEND_MESSAGES, reader
+    for outsider in (world.bob, world.carol):
+        assert not perms(channel_id, outsider) & VIEW_CHANNEL
+    for uid in (world.alice, world.bob, world.carol):
+        assert world.fake.member(world.guild_id, uid)["roles"] == []
+
+
+async def test_capacity_above_discords_channel_limit_is_refused_kindly(world: World) -> None:
+    await world.configure()
+    h = await create_group(world, capacity=90)
+    reply = h.responses[-1]["body"]
+    assert int(reply["flags"]) & 64
+    assert (
+        "at most 86 members" in reply["content"] and "Please choose 86 or fewer" in reply["content"]
+    )
+    assert await rows(world, "SELECT * FROM groups") == []
+    assert world.fake.requests_to("POST", rf"/guilds/{world.guild_id}/channels") == []
+    await create_group(world, capacity=86)
+    h = await world.run_to_end(
+        world.facilitator, "group", "edit", name="Parents Circle", capacity=300
+    )
+    reply = h.responses[-1]["body"]
+    assert int(reply["flags"]) & 64 and "at most 86 members" in reply["content"]
+    assert (await rows(world, "SELECT capacity FROM groups"))[0]["capacity"] == 86
+
+
+async def test_groups_past_the_old_role_limit_and_a_kind_error_at_the_channel_limit(
+    world: World,
+) -> None:
+    """One role per group stopped a server at about 247 groups (Discord's 250 roles); with
+    no roles, groups are limited only by Discord's 500 channels, where the reply is kind."""
+    await world.configure()
+    fake = world.fake
+    # A server already near Discord's channel cap: fill it up to 5 channels below it.
+    while fake.guild_channel_count(world.guild_id) < fake.MAX_GUILD_CHANNELS - 5:
+        fake.add_text_channel(world.guild_id, f"filler-{fake.next_id()}")
+    for _ in range(260 - len(fake.guilds[world.guild_id].roles)):  # past 250 roles
+        fake.add_role(world.guild_id, "some role")
+    roles_before = len(fake.guilds[world.guild_id].roles)
+    for n in range(5):
+        h = await create_group(world, name=f"Circle {n}")
+        assert "created" in h.responses[-1]["body"]["content"].lower(), n
+    assert len(fake.guilds[world.guild_id].roles) == roles_before  # no role per group
+    h = await create_group(world, name="One too many")
+    reply = h.responses[-1]["body"]
+    assert int(reply["flags"]) & 64
+    assert "limit of 500 channels" in reply["content"] and "Nothing was changed" in reply["content"]
+    assert len(await rows(world, "SELECT * FROM groups")) == 5
 
 
 async def test_unexpected_error_gets_generic_reply_and_id_only_log(
@@ -401,3 +491,31 @@ async def test_error_after_deferral_uses_followup(
     assert h.response_type == 5
     reply = h.responses[-1]["body"]
     assert "something went wrong" in reply["content"] and int(reply["flags"]) & 64
+
+
+async def test_the_invite_permissions_are_enough_and_manage_roles_is_what_opens_the_channel(
+    world: World,
+) -> None:
+    """The bot's role holds exactly what `familybot check`'s invite asks for: groups work.
+    Without Manage Roles (Discord's name for setting a channel's permissions) joining is
+    refused kindly and nothing is stored."""
+    from familybot.permissions import PERMISSION_BITS, permissions_value
+
+    guild = world.fake.guild(world.guild_id)
+    bot_role = guild.roles[guild.bot_role_id]
+    bot_role["permissions"] = str(permissions_value())
+    await world.configure()
+    await create_group(world)
+    await join(world, world.alice)
+    channel_id = int(str((await rows(world, "SELECT channel_id FROM groups"))[0]["channel_id"]))
+    assert world.fake.permissions_in(channel_id, world.alice) & VIEW_CHANNEL
+    h = await world.run(world.alice, "group", "leave", name="Parents Circle")
+    assert "You've left" in h.content
+    assert not world.fake.permissions_in(channel_id, world.alice) & VIEW_CHANNEL
+
+    bot_role["permissions"] = str(permissions_value() & ~PERMISSION_BITS["manage_roles"])
+    _, click = await join(world, world.bob)
+    content = click.callback["data"]["content"]
+    assert "Manage Roles" in content and "Nothing was changed" in content
+    assert await rows(world, "SELECT * FROM memberships") == []
+    assert not world.fake.permissions_in(channel_id, world.bob) & VIEW_CHANNEL

@@ -8,6 +8,7 @@ import pytest
 
 from familybot.ui.privacy import DATA_FILENAME
 from tests.e2e.harness import World, custom_ids, eventually, rows
+from tests.support.fake_discord_state import VIEW_CHANNEL
 
 pytestmark = pytest.mark.asyncio
 
@@ -15,7 +16,7 @@ EPHEMERAL = 1 << 6
 
 
 async def alice_in_a_group(world: World) -> int:
-    """Alice joins "Parents Circle" and sets a time zone; returns the group's role id."""
+    """Alice joins "Parents Circle" and sets a time zone; returns the group's channel id."""
     await world.configure()
     await world.run_to_end(
         world.facilitator,
@@ -33,10 +34,10 @@ async def alice_in_a_group(world: World) -> int:
         )
         await click.wait_response()
     await world.run(world.alice, "my", "timezone", tz="Europe/Dublin")
-    (group,) = await rows(world, "SELECT role_id FROM groups")
-    role_id = int(str(group["role_id"]))
-    assert str(role_id) in world.fake.member(world.guild_id, world.alice)["roles"]
-    return role_id
+    (group,) = await rows(world, "SELECT channel_id FROM groups")
+    channel_id = int(str(group["channel_id"]))
+    assert world.fake.permissions_in(channel_id, world.alice) & VIEW_CHANNEL
+    return channel_id
 
 
 async def test_my_data_is_a_private_json_file(world: World) -> None:
@@ -57,7 +58,7 @@ async def test_my_data_is_a_private_json_file(world: World) -> None:
 
 
 async def test_my_forget_asks_first_and_cancel_changes_nothing(world: World) -> None:
-    role_id = await alice_in_a_group(world)
+    channel_id = await alice_in_a_group(world)
 
     h = await world.run(world.alice, "my", "forget")
 
@@ -68,11 +69,11 @@ async def test_my_forget_asks_first_and_cancel_changes_nothing(world: World) -> 
     body = await click.wait_response()
     assert "Nothing was deleted" in body["data"]["content"]
     assert len(await rows(world, "SELECT * FROM memberships")) == 2
-    assert str(role_id) in world.fake.member(world.guild_id, world.alice)["roles"]
+    assert world.fake.permissions_in(channel_id, world.alice) & VIEW_CHANNEL
 
 
-async def test_my_forget_confirmed_forgets_and_takes_the_role_back(world: World) -> None:
-    role_id = await alice_in_a_group(world)
+async def test_my_forget_confirmed_forgets_and_closes_the_channel_to_them(world: World) -> None:
+    channel_id = await alice_in_a_group(world)
     h = await world.run(world.alice, "my", "forget")
     confirm_id, _cancel_id = custom_ids(h.callback)
     message_id = int(h.original_message["id"])
@@ -87,7 +88,8 @@ async def test_my_forget_confirmed_forgets_and_takes_the_role_back(world: World)
     assert await rows(world, "SELECT * FROM memberships WHERE user_id = ?", world.alice) == []
     assert await rows(world, "SELECT * FROM member_prefs WHERE user_id = ?", world.alice) == []
     assert len(await rows(world, "SELECT * FROM memberships WHERE user_id = ?", world.bob)) == 1
-    assert str(role_id) not in world.fake.member(world.guild_id, world.alice)["roles"]
+    assert not world.fake.permissions_in(channel_id, world.alice) & VIEW_CHANNEL
+    assert world.fake.permissions_in(channel_id, world.bob) & VIEW_CHANNEL
 
 
 async def test_bot_removed_from_a_server_starts_the_30_day_clock(world: World) -> None:

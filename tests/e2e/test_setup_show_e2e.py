@@ -78,20 +78,17 @@ async def test_each_breakage_is_named_with_a_fix(sw: World) -> None:
     g = fake.guild(sw.guild_id)
     parents = fake.channel_named(sw.guild_id, "parents-circle")
     assert parents is not None
-    parents_role = fake.role_named(sw.guild_id, "Parents Circle")
-    siblings_role = fake.role_named(sw.guild_id, "Siblings")
-    assert parents_role is not None and siblings_role is not None
+    siblings = fake.channel_named(sw.guild_id, "siblings")
+    assert siblings is not None
 
-    # Deleted: the alerts channel, the facilitator role, one group's role.
-    del g.channels[sw.alerts_channel]
-    del fake.channels[sw.alerts_channel]
-    for role in (sw.facilitator_role, int(siblings_role["id"])):
-        del g.roles[role]
-        for member in g.members.values():
-            if str(role) in member["roles"]:
-                member["roles"].remove(str(role))
-    # The other group's role dragged above the bot's.
-    parents_role["position"] = 50
+    # Deleted: the alerts channel, the facilitator role, one group's channel.
+    for channel_id in (sw.alerts_channel, int(siblings["id"])):
+        del g.channels[channel_id]
+        del fake.channels[channel_id]
+    del g.roles[sw.facilitator_role]
+    for member in g.members.values():
+        if str(sw.facilitator_role) in member["roles"]:
+            member["roles"].remove(str(sw.facilitator_role))
     # The bot may not ban any more, nor embed in the mod log, nor read its group's history.
     bot_role = g.roles[g.bot_role_id]
     bot_role["permissions"] = str(BOT_PERMISSIONS & ~BAN_MEMBERS)
@@ -116,8 +113,7 @@ async def test_each_breakage_is_named_with_a_fix(sw: World) -> None:
         "The alerts channel was deleted. Fix: choose another with `/setup alerts`",
         f"In the mod log channel <#{sw.modlog_channel}> I'm missing **Embed Links**",
         f"The mod log channel <#{sw.modlog_channel}> is visible to everyone",
-        "The role of group **Siblings** is missing",
-        "The role of group **Parents Circle** is above my highest role",
+        "The channel of group **Siblings** is missing",
         f"In group **Parents Circle**'s channel <#{parents['id']}> I'm missing "
         "**Read Message History**",
         "**Message Content** intent isn't switched on",

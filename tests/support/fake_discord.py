@@ -478,7 +478,10 @@ class FakeDiscord(InteractionMixin):
 
     async def _send(self, ws: web.WebSocketResponse, frame: JSON) -> None:
         if not ws.closed:
-            await ws.send_str(json.dumps(frame))
+            # A client killed mid-send leaves a closing transport: like Discord, drop the
+            # frame (the session log keeps it for a RESUME) instead of failing the request.
+            with contextlib.suppress(ConnectionResetError):
+                await ws.send_str(json.dumps(frame))
 
     async def _send_to(self, session: _GatewaySession, event: str, data: JSON) -> None:
         session.seq += 1

@@ -180,6 +180,24 @@ class RestMixin(FakeState):
                 return route, m.groupdict()
         return None
 
+    # Discord's limits: channels per server (categories count, threads don't) and
+    # permission overwrites per channel.
+    MAX_GUILD_CHANNELS = 500
+    MAX_CHANNEL_OVERWRITES = 100
+
+    def guild_channel_count(self, guild_id: int) -> int:
+        return sum(
+            1 for c in self.guild(guild_id).channels.values() if c["type"] not in (10, 11, 12)
+        )
+
+    def _check_overwrite_count(self, overwrites: list[JSON]) -> None:
+        if len(overwrites) > self.MAX_CHANNEL_OVERWRITES:
+            raise invalid_form(
+                "permission_overwrites",
+                f"Must be {self.MAX_CHANNEL_OVERWRITES} or fewer in length.",
+                "BASE_TYPE_MAX_LENGTH",
+            )
+
     # permission helpers -------------------------------------------------------------------
     def _require(self, guild_id: int, perm: int, channel_id: int | None = None) -> None:
         if not self.enforce_permissions:
@@ -403,6 +421,11 @@ class RestMixin(FakeState):
         self._require_role_below_bot(gid, rid)
         g = self.guild(gid)
         del g.roles[rid]
+        for channel in g.channels.values():  # as on Discord, the role's overwrites go with it
+            kept = [o for o in channel["permission_overwrites"] if o["id"] != str(rid)]
+            if len(kept) != len(channel["permission_overwrites"]):
+                channel["permission_overwrites"] = kept
+                await self.dispatch("CHANNEL_UPDATE", dict(channel))
         for member in g.members.values():
             if str(rid) in member["roles"]:
                 member["roles"].remove(str(rid))
@@ -469,6 +492,11 @@ class RestMixin(FakeState):
         body = req.body()
         if not body.get("name"):
             raise invalid_form("name", "This field is required", "BASE_TYPE_REQUIRED")
+        if self.guild_channel_count(gid) >= self.MAX_GUILD_CHANNELS:
+            raise ApiError(
+                400, 30013, f"Maximum number of guild channels reached ({self.MAX_GUILD_CHANNELS})"
+            )
+        self._check_overwrite_count(body.get("permission_overwrites") or [])
         cid = self.add_text_channel(
             gid,
             body["name"],
@@ -502,6 +530,7 @@ class RestMixin(FakeState):
         if "parent_id" in body:
             channel["parent_id"] = str(body["parent_id"]) if body["parent_id"] else None
         if body.get("permission_overwrites") is not None:
+            self._check_overwrite_count(body["permission_overwrites"])
             channel["permission_overwrites"] = [
                 normalise_overwrite(o) for o in body["permission_overwrites"]
             ]
@@ -521,6 +550,7 @@ class RestMixin(FakeState):
         body = req.body()
         ow = normalise_overwrite({**body, "id": req.params["overwrite_id"]})
         others = [o for o in channel["permission_overwrites"] if o["id"] != ow["id"]]
+        self._check_overwrite_count([*others, ow])
         channel["permission_overwrites"] = [*others, ow]
         await self.dispatch("CHANNEL_UPDATE", dict(channel))
 
@@ -662,6 +692,61 @@ class RestMixin(FakeState):
                 )
         elif not ev.get("channel_id"):
             raise invalid_form("channel_id", "This field is required", "BASE_TYPE_REQUIRED")
+        if ev.get("recurrence_rule") is not None:
+            self._validate_recurrence(ev["recurrence_rule"], start)
+
+    @staticmethod
+    def _validate_recurrence(rule: JSON, start: datetime) -> None:
+        """Discord's documented system limitations on recurrence rules (the schema alone
+        allows far more): an app can't set `end`, `count` or `by_year_day`; by_weekday and
+        by_n_weekday exclude each other; by_month/by_month_day are yearly only and go
+        together; weekly is one day every week or every other week; monthly is one nth
+        weekday (n 1-5) every month; yearly is one date every year. The rule starts when
+        the event does."""
+
+        def bad(field: str, message: str) -> ApiError:
+            return invalid_form(
+                f"recurrence_rule.{field}", message, "GUILD_SCHEDULED_EVENT_RECURRENCE"
+            )
+
+        for name in ("end", "count", "by_year_day"):
+            if rule.get(name) is not None:
+                raise bad(name, "This field can't be set by applications.")
+        rule_start = datetime.fromisoformat(rule["start"])
+        if rule_start.tzinfo is None:
+            rule_start = rule_start.replace(tzinfo=UTC)
+        if rule_start != start:
+            raise bad("start", "The recurrence must start when the event starts.")
+        frequency = rule["frequency"]
+        interval = rule.get("interval") or 1
+        weekdays = rule.get("by_weekday")
+        n_weekdays = rule.get("by_n_weekday")
+        months, month_days = rule.get("by_month"), rule.get("by_month_day")
+        if weekdays and n_weekdays:
+            raise bad("by_weekday", "by_weekday and by_n_weekday can't be combined.")
+        if (months or month_days) and frequency != 0:
+            raise bad("by_month", "by_month and by_month_day are for yearly events only.")
+        if frequency == 2:  # WEEKLY
+            if interval not in (1, 2):
+                raise bad("interval", "A weekly event repeats every week or every other week.")
+            if not weekdays or len(weekdays) != 1 or n_weekdays:
+                raise bad("by_weekday", "A weekly event repeats on exactly one day.")
+        elif frequency == 1:  # MONTHLY
+            if interval != 1:
+                raise bad("interval", "A monthly event repeats every month.")
+            if not n_weekdays or len(n_weekdays) != 1 or weekdays:
+                raise bad("by_n_weekday", "A monthly event repeats on one nth weekday.")
+        elif frequency == 0:  # YEARLY
+            if (
+                interval != 1
+                or not months
+                or not month_days
+                or len(months) != 1
+                or len(month_days) != 1
+            ):
+                raise bad("by_month", "A yearly event repeats on one date.")
+        elif frequency == 3 and (interval != 1 or n_weekdays):  # DAILY
+            raise bad("interval", "A daily event repeats every day.")
 
     async def _create_event(self, req: Req) -> JSON:
         gid = req.int_param("guild_id")

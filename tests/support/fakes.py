@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from familybot.errors import DiscordActionFailed
+from familybot.errors import ChannelGone, DiscordActionFailed
 from familybot.models import Resource
 from familybot.services.ports import (
     Delivery,
@@ -73,6 +73,10 @@ class RecordingPort:
     closed_dms: set[int] = field(default_factory=set)
     fail: set[str] = field(default_factory=set)
     roles: dict[tuple[int, int], set[int]] = field(default_factory=dict)  # (guild, user) -> roles
+    # channel -> {user: "rw" | "ro"}: who has their own access to a group's channel
+    access: dict[int, dict[int, str]] = field(default_factory=dict)
+    gone_channels: set[int] = field(default_factory=set)  # deleted on "Discord"
+    undeletable_roles: set[int] = field(default_factory=set)  # Discord refuses to delete
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
     # --- reminders (optional: only tests of the dispatcher use these) ---
     clock: FakeClock | None = None  # Discord's "now" for nonce memory and message times
@@ -105,29 +109,52 @@ class RecordingPort:
         self, guild_id: int, name: str, topic: str, facilitator_ids: Sequence[int]
     ) -> GroupSpace:
         self._call("create_group_space", guild_id, name, topic, tuple(facilitator_ids))
-        return GroupSpace(next(self._ids), next(self._ids))
+        space = GroupSpace(next(self._ids))
+        self.access[space.channel_id] = {uid: "rw" for uid in facilitator_ids}
+        return space
 
     async def delete_group_space(self, guild_id: int, space: GroupSpace) -> None:
         self._call("delete_group_space", guild_id, space)
+        self.access.pop(space.channel_id, None)
 
     async def update_group_space(
         self, guild_id: int, space: GroupSpace, name: str, topic: str
     ) -> None:
         self._call("update_group_space", guild_id, space, name, topic)
 
-    async def archive_group_space(self, guild_id: int, space: GroupSpace) -> None:
-        self._call("archive_group_space", guild_id, space)
+    async def archive_group_space(
+        self, guild_id: int, space: GroupSpace, reader_ids: Sequence[int]
+    ) -> None:
+        self._call("archive_group_space", guild_id, space, tuple(reader_ids))
+        for uid in reader_ids:
+            self.access.setdefault(space.channel_id, {})[uid] = "ro"
 
-    async def grant_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None:
+    async def grant_channel_access(
+        self, guild_id: int, channel_id: int, user_id: int, *, read_only: bool = False
+    ) -> None:
         self._call("grant_channel_access", guild_id, channel_id, user_id)
+        if channel_id in self.gone_channels:
+            raise ChannelGone("The group's private channel no longer exists (test).")
+        self.access.setdefault(channel_id, {})[user_id] = "ro" if read_only else "rw"
 
-    async def add_member_role(self, guild_id: int, user_id: int, role_id: int) -> None:
-        self._call("add_member_role", guild_id, user_id, role_id)
-        self.roles.setdefault((guild_id, user_id), set()).add(role_id)
+    async def revoke_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None:
+        self._call("revoke_channel_access", guild_id, channel_id, user_id)
+        self.access.get(channel_id, {}).pop(user_id, None)
+
+    def can_see(self, channel_id: int | None, user_id: int) -> bool:
+        return channel_id is not None and user_id in self.access.get(channel_id, {})
 
     async def remove_member_role(self, guild_id: int, user_id: int, role_id: int) -> None:
         self._call("remove_member_role", guild_id, user_id, role_id)
         self.roles.setdefault((guild_id, user_id), set()).discard(role_id)
+
+    async def delete_role(self, guild_id: int, role_id: int) -> bool:
+        self._call("delete_role", guild_id, role_id)
+        if role_id in self.undeletable_roles:
+            return False
+        for held in self.roles.values():
+            held.discard(role_id)
+        return True
 
     async def send_dm(self, user_id: int, notice: Notice) -> bool:
         self.calls.append(("send_dm", (user_id, notice)))

@@ -9,7 +9,7 @@ from familybot.db.repositories.groups import GroupRepository
 from familybot.models import JoinMode
 from familybot.services.crisis import CrisisDirectory
 from familybot.services.safety import SafetyService, build_safety
-from familybot.services.safety_watch import CrisisDM, SafetyAlert, SeenMessage
+from familybot.services.safety_watch import CrisisDM, PhraseList, SafetyAlert, SeenMessage
 from familybot.services.setup import Actor
 from tests.support.fakes import FakeClock
 from tests.support.moderation_fakes import ModerationPort
@@ -123,5 +123,7 @@ async def safety_world(
         services.crisis,
         CrisisDirectory.load(),
         clock,
+        # The phrase list alone, even where the optional model is installed: deterministic.
+        phrases=PhraseList.load(),
     )
     return SafetyWorld(db=db, service=service, io=io, port=port, clock=clock)

@@ -267,6 +267,15 @@ async def report_numbers(db: Database, u: int, g: int) -> None:
     )
 
 
+async def calendar_feeds(db: Database, u: int, g: int) -> None:
+    n = _next("calendar_feeds")
+    await db.execute(
+        "INSERT OR REPLACE INTO calendar_feeds (guild_id, user_id, titles, token_hash,"
+        " link_created_at, updated_at) VALUES (?, ?, 'full', ?, ?, ?)",
+        (g, u, f"{n:064x}", NOW + n, NOW),
+    )
+
+
 def _m(fmt: str) -> Callable[[int], str]:
     return lambda n: fmt.format(n=n)
 
@@ -285,6 +294,9 @@ SEEDS: dict[str, Seed] = {
     "dm_failures": Seed(dm_failures, _m("kind-{n}")),
     "reminder_ledger": Seed(reminder_ledger, _m("Reminded {n}")),
     "scheduled_event_mirror": Seed(scheduled_event_mirror, why="a group's next session"),
+    "occurrence_links": Seed(
+        None, why="links an edited series' dates to the next: no person in it"
+    ),
     "crisis_local_lines": Seed(crisis_local_lines, _m("Line {n}")),
     "faq": Seed(faq, _m("Question {n}")),
     "resources": Seed(resources, _m("Resource {n} pending")),
@@ -302,6 +314,9 @@ SEEDS: dict[str, Seed] = {
     "audit_purge_allowed": Seed(None, why="only filled during a server purge"),
     "member_departures": Seed(member_departures, lambda n: from_unix(LEFT_AT).isoformat()),
     "guild_departures": Seed(guild_departures, why="a server's departure: no person in it"),
+    "install_identity": Seed(None, why="one random id for the whole install: no person in it"),
+    # /my data says a link exists and when it was made, never the token or its hash.
+    "calendar_feeds": Seed(calendar_feeds, lambda n: from_unix(NOW + n).isoformat()),
 }
 
 

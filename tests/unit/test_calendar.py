@@ -26,9 +26,9 @@ from familybot.services.calendar import (
     PRODID,
     TITLE_MAX,
     CalendarSeries,
-    build_ics,
     clean_text,
 )
+from familybot.services.calendar import build_ics as _build_ics
 from familybot.services.recurrence import (
     Repeat,
     SeriesRule,
@@ -43,6 +43,12 @@ NOW = datetime(2025, 1, 1, 12, tzinfo=UTC)
 WINDOW = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
 
 Instant = tuple[datetime, datetime]  # (start, end), aware UTC
+INSTALL = "test"
+
+
+def build_ics(series: Sequence[CalendarSeries], **kwargs: Any) -> bytes:
+    """The writer with this file's install id (UIDs are series-{id}-test@...)."""
+    return _build_ics(series, install_id=kwargs.pop("install_id", INSTALL), **kwargs)
 
 
 def utc(y: int, m: int, d: int, h: int = 0, mi: int = 0) -> datetime:
@@ -144,7 +150,7 @@ def expected(item: CalendarSeries, start: datetime, end: datetime) -> list[Insta
 
 
 def uid(series_id: int) -> str:
-    return f"series-{series_id}@familybot.local"
+    return f"series-{series_id}-{INSTALL}@familybot.local"
 
 
 def assert_equivalent(items: Sequence[CalendarSeries], start: datetime, end: datetime) -> None:
@@ -239,7 +245,7 @@ def test_calendar_and_event_properties() -> None:
     assert cal.get_missing_tzids() == set()
 
     master = only_event(ics)
-    assert str(master["UID"]) == "series-7@familybot.local"
+    assert str(master["UID"]) == "series-7-test@familybot.local"
     assert master["DTSTAMP"].dt == NOW
     assert master["DTSTART"].dt == datetime(2025, 3, 4, 18, 30, tzinfo=ZoneInfo(NY))
     assert master["DTSTART"].params["TZID"] == NY
@@ -255,7 +261,7 @@ def test_calendar_and_event_properties() -> None:
     assert "STATUS" not in master
 
     override = only_event(ics, with_rid=True)
-    assert str(override["UID"]) == "series-7@familybot.local"
+    assert str(override["UID"]) == "series-7-test@familybot.local"
     assert override["RECURRENCE-ID"].dt == datetime(2025, 3, 18, 18, 30, tzinfo=ZoneInfo(NY))
     assert override["RECURRENCE-ID"].params["TZID"] == NY
     assert override["DTSTART"].dt == datetime(2025, 3, 19, 18, tzinfo=ZoneInfo(NY))
@@ -394,7 +400,7 @@ def test_empty_calendar() -> None:
 def test_custom_domain() -> None:
     rule = SeriesRule(NY, datetime(2025, 3, 4, 18), Repeat.WEEKLY, 60)
     ics = build_ics([series(rule, 5)], calendar_name="c", now=NOW, domain="bot.example.org")
-    assert str(only_event(ics)["UID"]) == "series-5@bot.example.org"
+    assert str(only_event(ics)["UID"]) == "series-5-test@bot.example.org"
 
 
 # --------------------------------------------------------------------------- VTIMEZONE
@@ -498,9 +504,30 @@ def test_dst_instants_spot_check() -> None:
     assert utc(2025, 11, 4, 23) not in starts  # moved away ...
     assert utc(2025, 11, 5, 23, 30) in starts  # ... to here
     ics = build_ics([EQUIVALENCE_CASES["ny-weekly-sunday-0130"]], calendar_name="c", now=NOW)
-    override = only_event(ics, with_rid=True)
+    (override,) = [
+        e
+        for e in Calendar.from_ical(ics).walk("VEVENT")
+        if "RECURRENCE-ID" in e and e["RECURRENCE-ID"].dt.date() == date(2025, 11, 2)
+    ]
     # The second 01:30 cannot be written as TZID local time, so it is written in UTC.
     assert override["DTSTART"].to_ical() == b"20251102T063000Z"
+
+
+def test_dst_edge_occurrences_are_pinned_in_utc() -> None:
+    """A session in the spring gap, the autumn repeat, or across a change gets an override
+    whose DTSTART is the UTC instant the bot means (readers disagree on such local times)."""
+    item = series(SeriesRule(NY, datetime(2025, 1, 5, 1, 30), Repeat.WEEKLY, 60))
+    ics = build_ics([item], calendar_name="c", now=NOW)
+    pinned = {
+        e["RECURRENCE-ID"].dt.date(): e["DTSTART"].to_ical()
+        for e in Calendar.from_ical(ics).walk("VEVENT")
+        if "RECURRENCE-ID" in e
+    }
+    # 9 Mar 2025: 01:30-02:30 EST crosses the change; 2 Nov 2025: the repeated 01:30 (EDT).
+    assert pinned[date(2025, 3, 9)] == b"20250309T063000Z"
+    assert pinned[date(2025, 11, 2)] == b"20251102T053000Z"
+    assert date(2025, 3, 16) not in pinned  # an ordinary Sunday stays a plain instance
+    assert_equivalent([item], *WINDOW)
 
 
 def test_moved_outside_window_and_into_it() -> None:

@@ -54,3 +54,40 @@ def test_missing_or_malformed_token_explains(tmp_path: Path, token: str) -> None
 def test_bad_values_are_explained(tmp_path: Path, name: str, value: str, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         load_settings(tmp_path / "none", environ={name: value})
+
+
+def test_calendar_feed_settings(tmp_path: Path) -> None:
+    """Off by default, on 127.0.0.1; when on, a public https address is required."""
+    off = load_settings(tmp_path / "missing.env", environ={})
+    assert not off.calendar_feed_enabled and off.calendar_feed_base_url is None
+    assert (off.calendar_feed_host, off.calendar_feed_port) == ("127.0.0.1", 8765)
+    on = load_settings(
+        tmp_path / "missing.env",
+        environ={
+            "CALENDAR_FEED_ENABLED": "true",
+            "CALENDAR_FEED_PORT": "9000",
+            "CALENDAR_FEED_BASE_URL": "https://calendar.example.org/",
+        },
+    )
+    assert on.calendar_feed_enabled and on.calendar_feed_port == 9000
+    assert on.calendar_feed_base_url == "https://calendar.example.org"
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"CALENDAR_FEED_ENABLED": "true"}, "CALENDAR_FEED_BASE_URL is not set"),
+        ({"CALENDAR_FEED_PORT": "70000"}, "from 0 to 65535"),
+        ({"CALENDAR_FEED_PORT": "http"}, "CALENDAR_FEED_PORT"),
+        ({"CALENDAR_FEED_HOST": "my host"}, "CALENDAR_FEED_HOST"),
+        ({"CALENDAR_FEED_BASE_URL": "http://calendar.example.org"}, "must start with https://"),
+        ({"CALENDAR_FEED_BASE_URL": "calendar.example.org"}, "public address"),
+        ({"CALENDAR_FEED_BASE_URL": "https://x.org/?a=1"}, "without ?query"),
+    ],
+)
+def test_bad_calendar_feed_settings_are_one_clear_line(
+    tmp_path: Path, env: dict[str, str], fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path / "missing.env", environ=env)
+    assert fragment in caught.value.explanation and "\n" not in caught.value.explanation

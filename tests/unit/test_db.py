@@ -7,6 +7,7 @@ import pytest
 
 from familybot.db.connection import Database, DatabaseUnavailable
 from familybot.db.migrate import available_migrations, current_version, migrate
+from familybot.db.repositories.sessions import SessionRepository
 
 
 async def test_pragmas_are_set(db: Database) -> None:
@@ -85,3 +86,15 @@ async def test_unopenable_path_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(DatabaseUnavailable, match="Cannot"):
         await Database.open(blocker / "sub" / "db.sqlite")
+
+
+async def test_each_install_gets_its_own_id_once(tmp_path: Path) -> None:
+    """Calendar UIDs carry it: two installs differ, and one install keeps its id."""
+    ids = []
+    for name in ("one.db", "two.db", "one.db"):
+        db = await Database.open(tmp_path / name)
+        await migrate(db)
+        ids.append(await SessionRepository(db).install_id())
+        await db.close()
+    assert ids[0] != ids[1] and ids[0] == ids[2]
+    assert len(ids[0]) == 24 and int(ids[0], 16) >= 0

@@ -50,7 +50,9 @@ async def test_create_makes_space_and_records_creator_as_facilitator(
     gid = await make_group(services)
     group = await services.groups.info(GUILD, "  parents   CIRCLE ")
     assert group.group.id == gid
-    assert group.group.role_id is not None and group.group.channel_id is not None
+    # A channel and no role: nothing on anyone's profile names the group.
+    assert group.group.role_id is None and group.group.channel_id is not None
+    assert port.can_see(group.group.channel_id, FAC)
     assert port.calls[0] == (
         "create_group_space",
         (GUILD, "Parents Circle", "parents of teens in IOP", (FAC,)),
@@ -76,7 +78,8 @@ async def test_duplicate_name_is_refused_without_side_effects(
         ({"name": "y" * 51}, "50 or fewer"),
         ({"description": "   "}, "description can't be empty"),
         ({"capacity": 0}, "Capacity"),
-        ({"capacity": 5000}, "Capacity"),
+        ({"capacity": 5000}, "at most 86 members"),
+        ({"capacity": 87}, "at most 86 members"),
     ],
 )
 async def test_create_validates(
@@ -119,7 +122,8 @@ async def test_open_join_seats_member_with_consent_recorded(
     assert row["consent_version"] == 1
     assert row["consented_at"] == int(clock.now().timestamp())
     group = await services.groups.info(GUILD, "Parents Circle")
-    assert group.group.role_id in port.roles[(GUILD, 100)]
+    assert port.access[group.group.channel_id or 0][100] == "rw"
+    assert not port.roles  # no role given to anyone
     assert group.seats_taken == 1
 
 
@@ -170,13 +174,15 @@ async def test_capacity_waitlist_and_promotion_on_leave(
     assert outcome.position == 2
     with pytest.raises(Conflict, match="number 2 in line"):
         await services.groups.prepare_join(GUILD, 104, "Parents Circle")
-    # No role for waitlisted people.
-    assert (GUILD, 103) not in port.roles
+    # No access for waitlisted people.
+    channel = (await services.groups.info(GUILD, "Parents Circle")).group.channel_id
+    assert not port.can_see(channel, 103)
 
     result = await services.groups.leave(GUILD, 101, "Parents Circle")
     assert result.promoted_user_ids == [103]
     assert await statuses(db, gid) == {102: "member", 103: "member", 104: "waitlisted"}
     assert port.dms[-1][0] == 103 and "seat opened" in port.dms[-1][1].title
+    assert port.can_see(channel, 103) and not port.can_see(channel, 101)
     assert (await services.groups.info(GUILD, "Parents Circle")).seats_left == 0
 
 
@@ -200,7 +206,7 @@ async def test_role_failure_on_join_changes_nothing(
     services: Services, port: RecordingPort, db: Database
 ) -> None:
     await make_group(services)
-    port.fail.add("add_member_role")
+    port.fail.add("grant_channel_access")
     with pytest.raises(DiscordActionFailed):
         await join(services, 100)
     assert await db.fetchval("SELECT count(*) FROM memberships") == 0
@@ -233,7 +239,9 @@ async def test_approval_flow_approve_and_deny(
     gid = await make_group(services, mode=JoinMode.APPROVAL, capacity=1)
     assert await join(services, 100) is JoinResult.PENDING
     assert ("post_join_request", (GUILD, 777, gid, "Parents Circle", 100)) in port.calls
-    assert (GUILD, 100) not in port.roles
+    assert not port.can_see(
+        (await services.groups.info(GUILD, "Parents Circle")).group.channel_id, 100
+    )
     with pytest.raises(Conflict, match="already with the facilitators"):
         await services.groups.prepare_join(GUILD, 100, "Parents Circle")
 
@@ -277,6 +285,8 @@ async def test_archive_blocks_joining_and_clears_queues(
     assert archived.status is GroupStatus.ARCHIVED
     assert "archive_group_space" in port.names()
     assert await statuses(db, gid) == {1: "member"}
+    # The member and the facilitator keep reading their history; nobody else sees it.
+    assert port.access[archived.channel_id or 0] == {FAC: "ro", 1: "ro"}
     with pytest.raises(Conflict, match="archived"):
         await services.groups.prepare_join(GUILD, 3, "Parents Circle")
     with pytest.raises(Conflict, match="archived"):
@@ -312,6 +322,8 @@ async def test_remove_member_tells_them_privately(
     await join(services, 100)
     await services.groups.remove_member(GUILD, "Parents Circle", 100)
     assert await statuses(db, gid) == {}
+    channel = (await services.groups.info(GUILD, "Parents Circle")).group.channel_id
+    assert not port.can_see(channel, 100)
     assert port.dms[-1][0] == 100
     with pytest.raises(Conflict, match="isn't in this group"):
         await services.groups.remove_member(GUILD, "Parents Circle", 100)
@@ -346,3 +358,66 @@ async def test_statuses_enum_roundtrip(services: Services) -> None:
     roster = await services.groups.roster(GUILD, "Parents Circle")
     assert [e.user_id for e in roster.members] == [1]
     assert MembershipStatus("waitlisted") is MembershipStatus.WAITLISTED
+
+
+# --- Discord's 100 overwrites per channel: capacity is capped, kindly ---------------------------
+
+
+async def test_capacity_above_what_fits_on_a_channel_is_refused_kindly(
+    services: Services, port: RecordingPort, db: Database
+) -> None:
+    from familybot.services.groups import CAPACITY_MAX, CHANNEL_OVERWRITES_MAX, FACILITATORS_MAX
+
+    # Members, facilitators, @everyone, the bot, the facilitator role and a spare fit in 100.
+    assert CAPACITY_MAX + FACILITATORS_MAX + 4 == CHANNEL_OVERWRITES_MAX
+    with pytest.raises(UserFacingError) as refused:
+        await make_group(services, capacity=CAPACITY_MAX + 1)
+    message = str(refused.value)
+    assert f"at most {CAPACITY_MAX} members" in message and "Please choose" in message
+    assert port.calls == [] and await db.fetchval("SELECT count(*) FROM groups") == 0
+
+    await make_group(services, capacity=CAPACITY_MAX)  # the most is fine
+    with pytest.raises(UserFacingError, match=f"at most {CAPACITY_MAX} members"):
+        await services.groups.edit(guild_id=GUILD, name="Parents Circle", capacity=CAPACITY_MAX + 1)
+    group = (await services.groups.info(GUILD, "Parents Circle")).group
+    assert group.capacity == CAPACITY_MAX  # unchanged
+
+
+async def test_no_limit_still_seats_only_as_many_as_fit_on_the_channel(
+    services: Services, port: RecordingPort, db: Database
+) -> None:
+    from familybot.services.groups import CAPACITY_MAX
+
+    gid = await make_group(services, capacity=None)
+    for user in range(1000, 1000 + CAPACITY_MAX + 2):
+        await join(services, user)
+    states = await statuses(db, gid)
+    assert sum(1 for v in states.values() if v == "member") == CAPACITY_MAX
+    assert sum(1 for v in states.values() if v == "waitlisted") == 2
+    channel = (await services.groups.info(GUILD, "Parents Circle")).group.channel_id or 0
+    assert len(port.access[channel]) == CAPACITY_MAX + 1  # the members and the facilitator
+
+
+async def test_a_group_has_at_most_ten_facilitators(
+    services: Services, port: RecordingPort
+) -> None:
+    from familybot.services.groups import FACILITATORS_MAX
+
+    await make_group(services)
+    for user in range(2000, 2000 + FACILITATORS_MAX - 1):  # FAC is the first
+        await services.groups.add_facilitator(GUILD, "Parents Circle", user, FAC, True)
+    with pytest.raises(Conflict, match=f"already has {FACILITATORS_MAX} facilitators"):
+        await services.groups.add_facilitator(GUILD, "Parents Circle", 3000, FAC, True)
+    channel = (await services.groups.info(GUILD, "Parents Circle")).group.channel_id
+    assert not port.can_see(channel, 3000)
+
+
+async def test_a_facilitator_who_leaves_as_member_keeps_facilitator_access(
+    services: Services, port: RecordingPort
+) -> None:
+    await make_group(services)
+    await services.groups.add_facilitator(GUILD, "Parents Circle", 20, FAC, True)
+    await join(services, 20)
+    await services.groups.leave(GUILD, 20, "Parents Circle")
+    channel = (await services.groups.info(GUILD, "Parents Circle")).group.channel_id
+    assert port.can_see(channel, 20)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from familybot.services.durations import parse_duration
 from familybot.services.moderation_rules import (
     ADMINISTRATOR,
     BOT_NEEDS,
@@ -15,7 +16,6 @@ from familybot.services.moderation_rules import (
     BotSelf,
     Person,
     check_timeout_length,
-    parse_duration,
     refusal,
 )
 

@@ -72,7 +72,7 @@ async def test_export_has_something_from_every_table(services: Services, db: Dat
     assert "Private note" not in text
 
 
-async def test_forget_takes_roles_back_and_moves_the_waitlist_on(
+async def test_forget_closes_the_channel_to_them_and_moves_the_waitlist_on(
     services: Services, port: RecordingPort, db: Database, clock: FakeClock
 ) -> None:
     groups: GroupsService = services.groups
@@ -93,8 +93,13 @@ async def test_forget_takes_roles_back_and_moves_the_waitlist_on(
     removed = await groups.delete_user_data(TARGET)
 
     assert removed == 1
+    # Their own access to the channel goes (and, in a group from before the upgrade, the
+    # old role too); the next on the waitlist gets access of their own, never the role.
+    assert ("revoke_channel_access", (GUILD, 78, TARGET)) in port.calls
     assert ("remove_member_role", (GUILD, TARGET, 77)) in port.calls
-    assert ("add_member_role", (GUILD, OTHER, 77)) in port.calls  # the waitlist moved on
+    assert ("grant_channel_access", (GUILD, 78, OTHER)) in port.calls  # the waitlist moved on
+    assert port.can_see(78, OTHER) and not port.can_see(78, TARGET)
+    assert not any(name == "add_member_role" for name in port.names())
     row = await db.fetchone("SELECT status FROM memberships WHERE user_id = ?", (OTHER,))
     assert row is not None and row["status"] == "member"
     assert [uid for uid, _ in port.dms] == [OTHER]
@@ -123,6 +128,7 @@ async def test_forget_when_a_role_cannot_be_removed_still_forgets(
 ) -> None:
     await seed.memberships(db, TARGET, GUILD)
     port.fail.add("remove_member_role")
+    port.fail.add("revoke_channel_access")
 
     await services.privacy.forget_user(TARGET)
 
@@ -135,3 +141,38 @@ async def test_every_holder_is_asked(services: Services) -> None:
         assert expected in names
     for _name, holder in services.user_data_holders():
         assert callable(holder.export_user_data) and callable(holder.delete_user_data)
+
+
+async def test_retention_purge_and_forget_take_channel_access_back(
+    services: Services, port: RecordingPort
+) -> None:
+    """A departed member's purge (here: a member of groups on two servers, so only this
+    server's part goes) and /my forget close the group channels to them, facilitators too."""
+    from familybot.models import JoinMode
+
+    groups: GroupsService = services.groups
+    made = {}
+    for guild in (GUILD, GUILD2):
+        made[guild] = await groups.create(
+            guild_id=guild,
+            actor_id=OTHER,
+            name="Circle",
+            description="d",
+            focus="f",
+            capacity=None,
+            join_mode=JoinMode.OPEN,
+        )
+        await groups.consent_and_join(made[guild].id, TARGET, 1)
+    await groups.add_facilitator(GUILD2, "Circle", TARGET, OTHER, True)
+    channel, channel2 = made[GUILD].channel_id, made[GUILD2].channel_id
+    assert port.can_see(channel, TARGET) and port.can_see(channel2, TARGET)
+
+    await services.privacy.purge_member(GUILD, TARGET)
+    assert not port.can_see(channel, TARGET)
+    assert port.can_see(channel2, TARGET)  # another server's group is not this purge's
+    assert port.can_see(channel, OTHER)  # the facilitator stays
+
+    await services.privacy.forget_user(TARGET)
+    assert not port.can_see(channel2, TARGET)  # member and facilitator access both gone
+    assert port.can_see(channel2, OTHER)
+    assert not port.roles  # no role was ever given

@@ -16,6 +16,7 @@ from familybot.db.connection import Database
 from familybot.models import Resource, ResourceStatus
 from familybot.services.container import Services
 from familybot.services.linkcheck import check_links
+from familybot.services.netguard import AddressPolicy
 from familybot.services.setup import Actor
 from familybot.services.urls import URL_MAX, InvalidURL, validate_url
 from familybot.ui.resources import (
@@ -160,6 +161,8 @@ def test_url_validator_accepts_only_safe_links(raw: str) -> None:
         "https://",
         "ftp://example.com/",
         "https://example.com:99999/",
+        "https://example.org:8443/x",
+        "https://printer.local/",
         "https://" + "a" * 600 + ".com/",
         "https://example.com/" + "a" * 600,
         "",
@@ -176,7 +179,7 @@ def test_url_validator_normalises() -> None:
         "https://xn--bcher-kva.example/%C3%A4?q=%C3%BC"
     )
     assert validate_url("http://example.org/x", allow_http=True) == "http://example.org/x"
-    assert validate_url("https://example.org:8443/x#top") == "https://example.org:8443/x#top"
+    assert validate_url("https://example.org:443/x#top") == "https://example.org:443/x#top"
 
 
 # --- the link checker against a local HTTP server ----------------------------------------------
@@ -231,7 +234,10 @@ async def test_check_links_head_get_fallback_timeouts_and_concurrency() -> None:
             (103, f"{base}/redirect"),
             (104, "http://127.0.0.1:1/closed"),
         ]
-        results = await check_links(items, seconds=0.3, concurrency=3)
+        # The local server is the one address this test's policy treats as public (netguard).
+        port = int(base.rsplit(":", 1)[1])
+        policy = AddressPolicy(trusted=frozenset({("127.0.0.1", port)}))
+        results = await check_links(items, seconds=0.3, concurrency=3, policy=policy)
     finally:
         await runner.cleanup()
     assert all(results[i] for i in range(12))
@@ -254,6 +260,7 @@ async def test_three_failed_checks_flag_for_review(services: Services, db: Datab
         await db.execute("UPDATE resources SET url = ? WHERE id = ?", (f"{base}/gone", r.id))
         checker = services.link_checker
         checker.timeout = 1
+        checker.policy = AddressPolicy(trusted=frozenset({("127.0.0.1", runner.addresses[0][1])}))
         for expected_flagged in ([], [], [r.id], []):
             report = await checker.run()
             assert report.flagged == expected_flagged

@@ -1,20 +1,22 @@
-"""The safety watch: the phrase list's measured precision/recall, and what one message does."""
+"""The safety watch: each detector's measured precision/recall, and what one message does."""
 
 from __future__ import annotations
 
 import pytest
 
 from familybot.db.connection import Database
+from familybot.services import safety_model
 from familybot.services.safety import MessageOutcome
 from familybot.services.safety_watch import (
     COOLDOWN,
+    Detector,
     PhraseList,
     PhraseListError,
     WatchResult,
     normalise,
     score,
 )
-from tests.data.safety_watch_labelled import HELD_OUT, LABELLED
+from tests.data.safety import Example, load, sizes
 from tests.support.fakes import FakeClock
 from tests.support.safety_fakes import (
     ALERTS,
@@ -25,13 +27,25 @@ from tests.support.safety_fakes import (
 )
 
 AT_RISK = "I don't want to be here anymore"
+# The issue's target for the default detector, on the held-out set.
+TARGET_PRECISION = 0.90
+TARGET_RECALL = 0.90
+HELD_OUT_1 = load("heldout")
+HELD_OUT_2 = load("heldout2")
+HELD_OUT = HELD_OUT_1 + HELD_OUT_2
+TUNING = load("tuning")
+ORDINARY = load("ordinary")
+# Measured, below the target: a floor so that it gets no worse (see the matcher's test).
+MATCHER_RECALL_FLOOR = 0.865
 
 
-def _report(name: str, labelled: tuple[tuple[str, bool], ...]) -> tuple[float, float]:
-    precision, recall, false_pos, false_neg = score(PhraseList.load(), labelled)
-    positives = sum(1 for _, label in labelled if label)
+def _report(detector: Detector, name: str, examples: tuple[Example, ...]) -> tuple[float, float]:
+    precision, recall, false_pos, false_neg = score(
+        detector, [(e.text, e.at_risk) for e in examples]
+    )
+    positives = sum(1 for e in examples if e.at_risk)
     print(
-        f"\n{name}: {len(labelled)} messages ({positives} at risk): "
+        f"\n{detector.name} on {name}: {len(examples)} messages ({positives} at risk): "
         f"precision {precision:.3f}, recall {recall:.3f}"
     )
     for text in false_pos:
@@ -41,27 +55,73 @@ def _report(name: str, labelled: tuple[tuple[str, bool], ...]) -> tuple[float, f
     return precision, recall
 
 
-def test_phrase_list_precision_and_recall() -> None:
-    """Floors, so that a change to the list that makes it worse fails here."""
-    tuned_p, tuned_r = _report("tuning set", LABELLED)
-    held_p, held_r = _report("held-out set", HELD_OUT)
-    all_p, all_r = _report("all", LABELLED + HELD_OUT)
-    assert tuned_p >= 0.95 and tuned_r >= 0.95
-    assert held_p >= 0.85 and held_r >= 0.75
-    assert all_p >= 0.85 and all_r >= 0.85
+def test_matcher_held_out_figures() -> None:
+    """The default install's detector. Precision meets the issue's target; recall does not
+    (0.870 on both held-out sets when this was written): the floor below catches a change
+    that makes it worse, and the README says the shortfall plainly."""
+    matcher = PhraseList.load()
+    _report(matcher, "tuning set", TUNING)
+    _report(matcher, "held-out set 1", HELD_OUT_1)
+    _report(matcher, "held-out set 2", HELD_OUT_2)
+    precision, recall = _report(matcher, "both held-out sets", HELD_OUT)
+    assert precision >= TARGET_PRECISION
+    assert recall >= MATCHER_RECALL_FLOOR
+    if recall < TARGET_RECALL:
+        print(f"matcher recall {recall:.3f} is below the target {TARGET_RECALL}")
 
 
-def test_labelled_set_is_big_enough_and_balanced() -> None:
-    labels = [label for _, label in LABELLED + HELD_OUT]
-    assert len(labels) >= 100
-    assert 0.35 <= sum(labels) / len(labels) <= 0.65
-    texts = [text for text, _ in LABELLED + HELD_OUT]
-    assert len(set(texts)) == len(texts)
+def test_labelled_sets_are_big_split_and_cover_every_category() -> None:
+    assert len(HELD_OUT) >= 400 and len(HELD_OUT_1) >= 200
+    for examples in (HELD_OUT_1, HELD_OUT_2, TUNING):
+        share = sum(e.at_risk for e in examples) / len(examples)
+        assert 0.4 <= share <= 0.6
+        counts = sizes(examples)
+        for label, category in counts:
+            assert category in CATEGORIES[label] or category == "legacy"
+        # Every category of the guidance is there, with some examples each.
+        for label, names in CATEGORIES.items():
+            for category in names:
+                assert counts[(label, category)] >= 5, (label, category)
+        assert {e.person for e in examples if e.at_risk} >= {"self", "other"}
+    # Not one held-out message was also used for tuning (nor twice within a set).
+    held = [normalise(e.text) for e in HELD_OUT]
+    tuned = [normalise(e.text) for e in TUNING]
+    assert len(set(held)) == len(held) and len(set(tuned)) == len(tuned)
+    assert not set(held) & set(tuned)
+
+
+CATEGORIES = {
+    1: {
+        "passive_ideation",
+        "active_ideation",
+        "intent",
+        "plan",
+        "means",
+        "timing",
+        "self_harm",
+        "hopelessness",
+        "burden",
+        "goodbye",
+        "danger_now",
+    },
+    0: {
+        "idiom",
+        "past",
+        "recovery",
+        "prevention",
+        "negation",
+        "quote_media",
+        "medical_grief",
+        "question",
+        "everyday",
+    },
+}
 
 
 def test_normalise_handles_apostrophes_case_and_punctuation() -> None:
     assert normalise("I DON’T   want…\nto be here!!") == "i dont want to be here"
     assert normalise("I'm fine") == "im fine"
+    assert normalise("that killed me 😂") == "that killed me lol"
 
 
 @pytest.mark.parametrize(
@@ -74,6 +134,19 @@ def test_normalise_handles_apostrophes_case_and_punctuation() -> None:
         ("I'm not suicidal, just tired", False),
         ("my son is talking about killing himself again", True),
         ("my son said he wanted to kill himself last year and now he is doing better", False),
+        # The misses the issue reported.
+        ("my daughter is going to kill herself tonight", True),
+        ("my son has a plan to end his life", True),
+        ("I'm going to hurt myself", True),
+        ("I keep cutting myself again", True),
+        ("I wish I could go to sleep and never wake up", True),
+        ("there's no point in going on", True),
+        ("tonight I'm going to end it", True),
+        # Slang is read as what it means; a question about the topic is not a report.
+        ("kms", True),
+        ("i want to unalive myself", True),
+        ("is self harm always about suicide?", False),
+        ("my daughter is self harming", True),
     ],
 )
 def test_matching_examples(text: str, hit: bool) -> None:
@@ -86,11 +159,82 @@ def test_plain_lines_match_whole_words_only() -> None:
     assert not phrases.matches("no reason to liven up the room")
 
 
+def test_aliases_and_quiet_lines_do_what_the_header_says() -> None:
+    phrases = PhraseList.parse(
+        "alias: kms => kill myself\n"
+        "re: \\bkill myself\\b\n"
+        "topic: \\bsuicide\\b\n"
+        "quiet-before: \\bnot\\b\n"
+        "quiet-sentence: \\bago\\b\n"
+    )
+    assert phrases.matches("KMS.")
+    # A negation in the 4 words just before the match, in the same clause, quiets it...
+    assert not phrases.matches("I'm not going to kill myself")
+    # ...but not one further back, nor one in another clause.
+    assert phrases.matches("not sure why but i want to kill myself")
+    assert phrases.matches("I'm not ok, I want to kill myself")
+    # A quiet-sentence pattern quiets its own sentence only.
+    assert not phrases.matches("Years ago I wanted to kill myself")
+    assert phrases.matches("That was years ago. Now I want to kill myself again")
+    # A topic word is quiet in a question, a plain pattern is not.
+    assert not phrases.matches("Is suicide more common in winter?")
+    assert phrases.matches("Thinking about suicide.")
+    assert phrases.matches("Why do I want to kill myself?")
+
+
 def test_a_bad_pattern_names_its_line() -> None:
     with pytest.raises(PhraseListError, match="line 2"):
         PhraseList.parse("ok phrase\nre: (unclosed\n")
+    with pytest.raises(PhraseListError, match="line 1"):
+        PhraseList.parse("alias: no arrow\nre: x\n")
     with pytest.raises(PhraseListError, match="no phrases"):
-        PhraseList.parse("# only comments\n")
+        PhraseList.parse("# only comments\nquiet-before: not\n")
+
+
+# --- the optional classifier ----------------------------------------------------------------
+MISSING = safety_model.missing()
+EITHER_PRECISION_FLOOR = 0.89
+
+
+def _fires_on(detector: Detector, examples: tuple[Example, ...]) -> float:
+    fired = [e.text for e in examples if detector.matches(e.text)]
+    print(f"\n{detector.name} on ordinary chatter: fires on {len(fired)} of {len(examples)}")
+    for text in fired:
+        print(f"  fires on: {text}")
+    return len(fired) / len(examples)
+
+
+def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
+    assert _fires_on(PhraseList.load(), ORDINARY) == 0
+
+
+@pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
+def test_classifier_held_out_figures() -> None:
+    """The optional classifier, measured side by side; the bot does not use it."""
+    classifier = safety_model.shared_classifier()
+    either = safety_model.Either(PhraseList.load(), classifier)
+    _report(classifier, "tuning set", TUNING)
+    _report(classifier, "held-out set 1", HELD_OUT_1)
+    _report(classifier, "held-out set 2", HELD_OUT_2)
+    precision, recall = _report(classifier, "both held-out sets", HELD_OUT)
+    e_precision, e_recall = _report(either, "both held-out sets", HELD_OUT)
+    ordinary = _fires_on(classifier, ORDINARY)
+    # Floors at the figures measured when written (below both targets for the classifier
+    # alone; the list or the classifier meets the recall target at precision 0.8996), and
+    # the reason the bot keeps the list alone: the classifier fires on ordinary chatter.
+    assert precision >= 0.89 and recall >= 0.79
+    assert e_recall >= TARGET_RECALL and e_precision >= 0.89
+    assert ordinary > 0.05
+
+
+def test_classifier_weights_ship_and_score_without_the_model() -> None:
+    """The weights file is valid and its maths is plain Python (no numpy needed)."""
+    weights = safety_model.Weights.load()
+    assert len(weights.coef) == 384 and 0 < weights.threshold < 1
+    zero = [0.0] * 384
+    assert weights.probability(zero) == pytest.approx(
+        1 / (1 + 2.718281828459045**-weights.intercept)
+    )
 
 
 async def _world(db: Database, clock: FakeClock, **kw: bool) -> SafetyWorld:

@@ -21,6 +21,7 @@ class EventMirror:
     start: datetime
     fingerprint: str
     updated_at: datetime
+    recurring: bool = False  # one Discord event repeating for the whole series
 
 
 def _mirror(row: sqlite3.Row) -> EventMirror:
@@ -33,6 +34,7 @@ def _mirror(row: sqlite3.Row) -> EventMirror:
         start=from_unix(row["start"]),
         fingerprint=row["fingerprint"],
         updated_at=from_unix(row["updated_at"]),
+        recurring=bool(row["recurring"]),
     )
 
 
@@ -93,14 +95,17 @@ class EventMirrorRepository:
         start: datetime,
         fingerprint: str,
         now: datetime,
+        recurring: bool = False,
     ) -> None:
         await self._db.execute(
             "INSERT INTO scheduled_event_mirror (group_id, guild_id, event_id, series_id, "
-            "occurrence_key, start, fingerprint, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "occurrence_key, start, fingerprint, updated_at, recurring) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (group_id) DO UPDATE SET guild_id = excluded.guild_id, "
             "event_id = excluded.event_id, series_id = excluded.series_id, "
             "occurrence_key = excluded.occurrence_key, start = excluded.start, "
-            "fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
+            "fingerprint = excluded.fingerprint, updated_at = excluded.updated_at, "
+            "recurring = excluded.recurring",
             (
                 group_id,
                 guild_id,
@@ -110,6 +115,7 @@ class EventMirrorRepository:
                 to_unix(start),
                 fingerprint,
                 to_unix(now),
+                int(recurring),
             ),
         )
 

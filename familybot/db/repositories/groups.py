@@ -121,6 +121,15 @@ class GroupRepository:
         )
         return _group(row) if row else None
 
+    async def with_old_role(self, guild_id: int) -> list[Group]:
+        """Groups (active or archived) still recorded with a role from before per-person
+        channel access: the upgrade's to-do list; a group leaves it when role_id is cleared."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM groups WHERE guild_id = ? AND role_id IS NOT NULL ORDER BY id",
+            (guild_id,),
+        )
+        return [_group(r) for r in rows]
+
     async def find_latest_archived(self, guild_id: int, name: str) -> Group | None:
         row = await self._db.fetchone(
             "SELECT * FROM groups WHERE guild_id = ? AND name_key = ? AND status = 'archived' "

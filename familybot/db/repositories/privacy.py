@@ -24,6 +24,7 @@ UNION SELECT s.guild_id, r.user_id
 UNION SELECT s.guild_id, a.user_id
     FROM attendance a JOIN session_series s ON s.id = a.series_id
 UNION SELECT guild_id, user_id FROM member_departures
+UNION SELECT guild_id, user_id FROM calendar_feeds
 """
 
 

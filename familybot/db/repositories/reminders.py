@@ -164,6 +164,42 @@ class ReminderRepository:
             [(sid,) for sid in series_ids],
         )
 
+    async def for_occurrence(self, series_id: int, key: str) -> list[LedgerRow]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM reminder_ledger WHERE series_id = ? AND occurrence_key = ? ORDER BY id",
+            (series_id, key),
+        )
+        return [_ledger(r) for r in rows]
+
+    async def move_row(
+        self, ledger_id: int, series_id: int, key: str, start: datetime, due: datetime
+    ) -> None:
+        """An edit hands a reminder row to the occurrence's partner in the new series."""
+        await self._db.execute(
+            "UPDATE reminder_ledger SET series_id = ?, occurrence_key = ?, occurrence_start = ?, "
+            "due_at = ? WHERE id = ?",
+            (series_id, key, to_unix(start), to_unix(due), ledger_id),
+        )
+
+    async def mark_already_sent(self, rows: Iterable[PlannedReminder]) -> None:
+        """Rows that stop the planner from sending a reminder again: that reminder went out
+        for the occurrence before an edit moved it. 'skipped' is never planned again."""
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO reminder_ledger (series_id, occurrence_key, occurrence_start, "
+            "offset_minutes, target, due_at, state) VALUES (?, ?, ?, ?, ?, ?, 'skipped')",
+            [
+                (
+                    r.series_id,
+                    r.occurrence_key,
+                    to_unix(r.occurrence_start),
+                    r.offset_minutes,
+                    r.target,
+                    to_unix(r.due_at),
+                )
+                for r in rows
+            ],
+        )
+
     # --- personal preferences -------------------------------------------------------------
     async def prefs(self, user_id: int) -> MemberPrefs:
         row = await self._db.fetchone("SELECT * FROM member_prefs WHERE user_id = ?", (user_id,))

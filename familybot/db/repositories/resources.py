@@ -211,6 +211,38 @@ class ResourceRepository:
         )
         return [_resource(r) for r in rows]
 
+    async def due_for_review_in(
+        self, guild_id: int, now: datetime, typed: str, limit: int = 25
+    ) -> list[Resource]:
+        """One server's approved resources the review digest lists, titles like `typed`."""
+        escaped = typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self._db.fetchall(
+            "SELECT * FROM resources WHERE guild_id = ? AND status = 'approved' "
+            "AND (review_due_at <= ? OR flagged_at IS NOT NULL) "
+            "AND title LIKE ? ESCAPE '\\' ORDER BY flagged_at IS NULL, review_due_at, id LIMIT ?",
+            (guild_id, to_unix(now), f"%{escaped}%", limit),
+        )
+        return [_resource(r) for r in rows]
+
+    async def mark_reviewed(
+        self,
+        resource_id: int,
+        *,
+        actor_id: int,
+        now: datetime,
+        review_due_at: datetime,
+        note: str | None,
+    ) -> bool:
+        """Checked again: new vetter, date and next review date; any broken-link flag clears.
+        The note is kept like a decision's reason. False when it is no longer approved."""
+        cursor = await self._db.execute(
+            "UPDATE resources SET vetted_by = ?, vetted_at = ?, review_due_at = ?, "
+            "flagged_at = NULL, link_failures = 0, decision_reason = ? "
+            "WHERE id = ? AND status = 'approved'",
+            (actor_id, to_unix(now), to_unix(review_due_at), note, resource_id),
+        )
+        return cursor.rowcount == 1
+
     async def approved_links(self) -> list[tuple[int, str]]:
         rows = await self._db.fetchall(
             "SELECT id, url FROM resources WHERE status = 'approved' ORDER BY id"
@@ -241,6 +273,11 @@ class ResourceRepository:
                 (failures, to_unix(now), newly, to_unix(now), resource_id),
             )
         return newly
+
+    async def urls(self, guild_id: int) -> set[str]:
+        """Every link this server's library holds, in any state (for idempotent imports)."""
+        rows = await self._db.fetchall("SELECT url FROM resources WHERE guild_id = ?", (guild_id,))
+        return {r["url"] for r in rows}
 
     async def allow_http(self, guild_id: int) -> bool:
         value = await self._db.fetchval(

@@ -34,6 +34,9 @@ def _series(row: sqlite3.Row) -> SessionSeries:
         created_by=row["created_by"],
         planned_until=from_unix(row["planned_until"]),
         next_due=from_unix(row["next_due"]) if row["next_due"] is not None else None,
+        until_local=datetime.fromisoformat(row["until_local"]) if row["until_local"] else None,
+        monthly_week=row["monthly_week"],
+        previous_series_id=row["previous_series_id"],
     )
 
 
@@ -55,6 +58,10 @@ class SessionRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def install_id(self) -> str:
+        """This install's random id (made once by a migration): part of calendar UIDs."""
+        return str(await self._db.fetchval("SELECT install_id FROM install_identity WHERE id = 1"))
+
     # --- series ---------------------------------------------------------------------------
     async def create(
         self,
@@ -69,11 +76,15 @@ class SessionRepository:
         voice_channel_id: int | None,
         created_by: int,
         now: datetime,
+        until_local: datetime | None = None,
+        monthly_week: int | None = None,
+        previous_series_id: int | None = None,
     ) -> SessionSeries:
         cursor = await self._db.execute(
             "INSERT INTO session_series (group_id, guild_id, title, tz, first_local, repeat, "
-            "duration_minutes, voice_channel_id, created_by, created_at, planned_until, next_due) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            "duration_minutes, voice_channel_id, created_by, created_at, planned_until, next_due, "
+            "until_local, monthly_week, previous_series_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
             (
                 group_id,
                 guild_id,
@@ -86,6 +97,9 @@ class SessionRepository:
                 created_by,
                 to_unix(now),
                 to_unix(now),
+                until_local.isoformat() if until_local else None,
+                monthly_week,
+                previous_series_id,
             ),
         )
         series = await self.get(int(cursor.lastrowid or 0))
@@ -114,6 +128,25 @@ class SessionRepository:
             tuple(group_ids),
         )
         return [_series(r) for r in rows]
+
+    async def for_calendar(self, group_ids: Sequence[int]) -> list[SessionSeries]:
+        """Active series, and series an edit ended (a calendar keeps their past sessions
+        and learns where they stop)."""
+        if not group_ids:
+            return []
+        rows = await self._db.fetchall(
+            f"SELECT * FROM session_series s WHERE group_id IN ({_marks(len(group_ids))}) "
+            "AND (status = 'active' OR (status = 'ended' AND EXISTS (SELECT 1 FROM "
+            "session_series n WHERE n.previous_series_id = s.id))) ORDER BY id",
+            tuple(group_ids),
+        )
+        return [_series(r) for r in rows]
+
+    async def delete_override(self, series_id: int, key: str) -> None:
+        await self._db.execute(
+            "DELETE FROM occurrence_overrides WHERE series_id = ? AND occurrence_key = ?",
+            (series_id, key),
+        )
 
     async def search(
         self, guild_id: int, text: str, limit: int = 25
@@ -176,6 +209,46 @@ class SessionRepository:
         for sid in ids:
             await self.cancel(sid, "group archived", now)
         return ids
+
+    # --- edits (a series split at the edit; see services/series_edit.py) --------------------
+    async def end_at(self, series_id: int, until_local: datetime) -> None:
+        """The old half of an edited series keeps occurrences up to `until_local`, and ends."""
+        await self._db.execute(
+            "UPDATE session_series SET until_local = ?, status = 'ended', next_due = NULL "
+            "WHERE id = ?",
+            (until_local.isoformat(), series_id),
+        )
+
+    async def move_occurrence_data(
+        self, old_id: int, old_key: str, new_id: int, new_key: str
+    ) -> None:
+        """Replies to an occurrence follow it to its partner in the edited series; the link
+        lets buttons on reminders sent before the edit find the partner."""
+        await self._db.execute(
+            "UPDATE rsvps SET series_id = ?, occurrence_key = ? "
+            "WHERE series_id = ? AND occurrence_key = ?",
+            (new_id, new_key, old_id, old_key),
+        )
+        await self._db.execute(
+            "INSERT OR REPLACE INTO occurrence_links (old_series_id, old_key, new_series_id, "
+            "new_key) VALUES (?, ?, ?, ?)",
+            (old_id, old_key, new_id, new_key),
+        )
+
+    async def link_of(self, series_id: int, key: str) -> tuple[int, str] | None:
+        row = await self._db.fetchone(
+            "SELECT new_series_id, new_key FROM occurrence_links "
+            "WHERE old_series_id = ? AND old_key = ?",
+            (series_id, key),
+        )
+        return (int(row["new_series_id"]), str(row["new_key"])) if row else None
+
+    async def copy_override(
+        self, override: OccurrenceOverride, new_id: int, new_key: str, by: int, now: datetime
+    ) -> None:
+        await self.set_override(
+            new_id, new_key, override.status, override.new_start, override.reason, by, now
+        )
 
     # --- overrides ------------------------------------------------------------------------
     async def set_override(

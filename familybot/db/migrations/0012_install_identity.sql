@@ -1,0 +1,8 @@
+-- One random id per install (per database), made once here. Calendar UIDs carry it so two
+-- installs' "series 1" never overwrite each other in one calendar app. A backup, restore or
+-- copy keeps it: it is still the same install.
+CREATE TABLE install_identity (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    install_id TEXT NOT NULL
+);
+INSERT INTO install_identity (id, install_id) VALUES (1, lower(hex(randomblob(12))));

@@ -1,0 +1,63 @@
+"""The attendance export behind `/group stats format:csv`: one row per member per session.
+
+Spreadsheet-safe: following OWASP's CSV injection guidance, any cell that starts with
+= + - @, a tab or a carriage return is prefixed with a single quote, so a display name such
+as `=HYPERLINK(...)` is shown as text and never run as a formula. Every cell is quoted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from familybot.models import Rsvp
+
+PERSONAL_DATA_NOTICE = (
+    "This file contains personal data about members of a support group. Store it securely, "
+    "share it only with people who need it for program reporting, and delete it when done."
+)
+HEADER = ("session_date", "session", "user_id", "display_name", "attended", "rsvp")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+RSVP_WORDS = {Rsvp.GOING: "going", Rsvp.MAYBE: "maybe", Rsvp.NO: "can't make it"}
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    day: date
+    session_title: str
+    user_id: int
+    attended: bool
+    rsvp: Rsvp | None
+
+
+def safe_cell(value: str) -> str:
+    """Neutralise a cell a spreadsheet would read as a formula (OWASP CSV injection)."""
+    if value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def build_csv(rows: Sequence[ExportRow], names: Mapping[int, str]) -> bytes:
+    """UTF-8 with a BOM (so spreadsheet apps pick the encoding), the notice on line one."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow([safe_cell(PERSONAL_DATA_NOTICE)])
+    writer.writerow(HEADER)
+    for row in rows:
+        writer.writerow(
+            [
+                safe_cell(cell)
+                for cell in (
+                    row.day.isoformat(),
+                    row.session_title,
+                    str(row.user_id),
+                    names.get(row.user_id, ""),
+                    "yes" if row.attended else "no",
+                    RSVP_WORDS[row.rsvp] if row.rsvp is not None else "no reply",
+                )
+            ]
+        )
+    return out.getvalue().encode("utf-8-sig")

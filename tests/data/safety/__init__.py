@@ -1,0 +1,42 @@
+"""The safety watch's labelled sets: heldout.tsv, heldout2.tsv and ordinary.tsv (never used to
+tune) and tuning.tsv.
+
+See the header of heldout.tsv for provenance, columns, categories and the labelling rule.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent
+SETS = ("heldout", "heldout2", "tuning", "ordinary")
+
+
+@dataclass(frozen=True)
+class Example:
+    at_risk: bool
+    category: str
+    person: str
+    text: str
+
+
+def load(name: str) -> tuple[Example, ...]:
+    """One set by name (see SETS); a malformed line fails loudly."""
+    rows = []
+    lines = (HERE / f"{name}.tsv").read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line or line.startswith("#") or line.startswith("label\t"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 4 or fields[0] not in ("0", "1") or not fields[3].strip():
+            raise ValueError(f"{name}.tsv line {number}: expected label, category, person, text")
+        label, category, person, text = fields
+        rows.append(Example(label == "1", category, person, text))
+    return tuple(rows)
+
+
+def sizes(examples: tuple[Example, ...]) -> Counter[tuple[int, str]]:
+    """How many messages per (label, category)."""
+    return Counter((int(e.at_risk), e.category) for e in examples)
