@@ -8,13 +8,15 @@ import base64
 import binascii
 import contextlib
 import logging
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from pathlib import Path
 
 from familybot import __version__
+from familybot.clock import Clock, SystemClock
 from familybot.config import Settings, load_settings
 from familybot.errors import ConfigError
 
@@ -33,55 +35,97 @@ def application_id_from_token(token: str) -> int | None:
     return int(decoded) if decoded.isdigit() else None
 
 
-async def _run(settings: Settings, token: str) -> int:
+async def _run(
+    settings: Settings,
+    token: str,
+    *,
+    clock: Clock | None = None,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> int:
+    """Run the bot until stopped. Without a network: one line, then retry with backoff.
+
+    clock and sleep are for tests (controlled time); by default the wait between tries
+    ends early when SIGINT/SIGTERM asks the bot to stop.
+    """
     import discord
 
     from familybot.bot import FamilyBot
+    from familybot.connect_retry import NETWORK_ERRORS, retry_delays, retry_message
     from familybot.db.connection import DatabaseUnavailable
     from familybot.services.crisis import CrisisDataError
 
-    bot = FamilyBot(settings)
+    clock = clock or SystemClock()
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     tasks: set[asyncio.Task[None]] = set()
+    bot: FamilyBot | None = None
 
     def request_stop(signame: str) -> None:
         if not stopping.is_set():
             log.info("received %s, shutting down", signame)
             stopping.set()
-            task = loop.create_task(bot.close())
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+            if bot is not None:
+                task = loop.create_task(bot.close())
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
 
+    async def wait_or_stop(delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), delay)
+
+    pause = sleep or wait_or_stop
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows has no signal handlers
             loop.add_signal_handler(sig, request_stop, sig.name)
-    try:
-        async with bot:
-            await bot.start(token)
-    except discord.LoginFailure:
-        print(
-            "Discord did not accept the DISCORD_TOKEN in your .env. It may have been reset or "
-            "copied incompletely. Open https://discord.com/developers/applications, choose your "
-            "application, go to 'Bot', press 'Reset Token', and paste the new token into .env.",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
-    except discord.PrivilegedIntentsRequired:
-        print(
-            "Discord refused an intent FamilyBot asked for (MESSAGE_CONTENT_INTENT or "
-            "MEMBERS_INTENT is on in your .env): either turn it off, or enable 'Message Content "
-            "Intent' / 'Server Members Intent' on the Bot page of your application at "
-            "https://discord.com/developers/applications.",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
-    except DatabaseUnavailable as exc:
-        print(f"{exc} Check DATABASE_PATH in your .env.", file=sys.stderr)
-        return EXIT_CONFIG
-    except CrisisDataError as exc:
-        print(f"The crisis-lines file is malformed: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+    connected = asyncio.Event()  # reached Discord's gateway in this try
+
+    async def note_connected() -> None:
+        connected.set()
+
+    delays = retry_delays()
+    attempt = 0
+    while not stopping.is_set():
+        attempt += 1
+        bot = FamilyBot(settings)  # a fresh client each try: a closed one cannot start again
+        bot.add_listener(note_connected, "on_ready")
+        try:
+            async with bot:
+                await bot.start(token)
+        except discord.LoginFailure:
+            print(
+                "Discord did not accept the DISCORD_TOKEN in your .env. It may have been reset or "
+                "copied incompletely. Open https://discord.com/developers/applications, choose "
+                "your application, go to 'Bot', press 'Reset Token', and paste the new token "
+                "into .env.",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        except discord.PrivilegedIntentsRequired:
+            print(
+                "Discord refused an intent FamilyBot asked for (MESSAGE_CONTENT_INTENT or "
+                "MEMBERS_INTENT is on in your .env): either turn it off, or enable 'Message "
+                "Content Intent' / 'Server Members Intent' on the Bot page of your application "
+                "at https://discord.com/developers/applications.",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        except DatabaseUnavailable as exc:
+            print(f"{exc} Check DATABASE_PATH in your .env.", file=sys.stderr)
+            return EXIT_CONFIG
+        except CrisisDataError as exc:
+            print(f"The crisis-lines file is malformed: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        except NETWORK_ERRORS as exc:
+            if stopping.is_set():
+                break
+            if connected.is_set():  # it had been connected: a new outage, a new backoff
+                connected.clear()
+                delays, attempt = retry_delays(), 1
+            delay = next(delays)
+            log.warning(retry_message(exc, delay, clock.now(), attempt))
+            await pause(delay)
+            continue
+        break
     log.info("stopped cleanly")
     return 0
 
@@ -159,8 +203,12 @@ def cmd_check(settings: Settings) -> int:
         print(f"  Commands sync instantly to the development server {settings.dev_guild_id}.")
     else:
         print("  Commands sync globally (they can take a while to appear the first time).")
+    from familybot.files import permission_warnings
+
+    # Before opening the database: opening it creates the -wal and -shm.
+    loose = permission_warnings(settings.database_path, settings.backup_dir)
     ok, lines = asyncio.run(_check_database(settings))
-    print("\n".join(lines))
+    print("\n".join(lines + loose))
     problems += 0 if ok else 1
     ok, lines = check_crisis_lines(date.today())
     print("\n".join(lines))
@@ -201,7 +249,10 @@ def cmd_migrate(settings: Settings) -> int:
     async def go() -> int:
         from familybot.db.connection import Database, DatabaseUnavailable
         from familybot.db.migrate import current_version, migrate
+        from familybot.files import tighten_install
 
+        for found in tighten_install(settings.database_path, settings.backup_dir):
+            print(f"made {found.path} private (mode {found.mode:04o} -> {found.wanted:04o})")
         try:
             db = await Database.open(settings.database_path)
         except DatabaseUnavailable as exc:
@@ -210,6 +261,9 @@ def cmd_migrate(settings: Settings) -> int:
         try:
             applied = await migrate(db)
             version = await current_version(db)
+        except DatabaseUnavailable as exc:  # another program's database: left untouched
+            print(str(exc), file=sys.stderr)
+            return EXIT_CONFIG
         finally:
             await db.close()
         for m in applied:
@@ -293,13 +347,27 @@ def cmd_resources_import(settings: Settings, path: Path, guild: int | None, dry_
         return 1
 
 
-def cmd_backup(settings: Settings, path: Path | None) -> int:
-    from familybot.backup import BackupError, create_backup
+def backup_destination(raw: str | None, default_dir: Path) -> tuple[Path, bool]:
+    """Where `familybot backup [PATH]` writes, and whether that is a folder.
 
-    dest = path if path is not None else settings.backup_dir
-    if path is None or str(path).endswith(("/", "\\")):
-        dest.mkdir(parents=True, exist_ok=True)  # a folder: the file is named by the time
+    No path, a path ending in a slash, or an existing folder mean "a time-stamped file inside
+    that folder" (created 0700 when missing); anything else is the backup file itself.
+    (argparse's Path would drop the trailing slash, so the raw text is looked at.)
+    """
+    if raw is None:
+        return default_dir, True
+    path = Path(raw)
+    return path, raw.endswith(("/", os.sep)) or path.is_dir()
+
+
+def cmd_backup(settings: Settings, raw_path: str | None) -> int:
+    from familybot.backup import BackupError, create_backup
+    from familybot.files import make_private_dir
+
+    dest, is_folder = backup_destination(raw_path, settings.backup_dir)
     try:
+        if is_folder:
+            make_private_dir(dest)  # a folder: the file inside is named by the time
         result = create_backup(settings.database_path, dest, settings.backup_key)
     except BackupError as exc:
         print(f"✗ {exc}", file=sys.stderr)
@@ -312,17 +380,21 @@ def cmd_backup(settings: Settings, path: Path | None) -> int:
         f"✓ Backed up {settings.database_path} to {result.path} ({result.size} bytes, "
         f"integrity ok, schema version {result.schema_version}, {how})."
     )
+    if not result.encrypted:
+        print(f"  Its checksum is in {result.path.name}.sha256: keep the two files together.")
     return 0
 
 
-def cmd_restore(settings: Settings, path: Path, force: bool) -> int:
+def cmd_restore(settings: Settings, path: Path, force: bool, unverified: bool = False) -> int:
     from familybot.backup import BackupError, restore_backup
 
     if not path.is_file():
         print(f"There is no backup file at {path}.", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        result = restore_backup(path, settings.database_path, settings.backup_key, force=force)
+        result = restore_backup(
+            path, settings.database_path, settings.backup_key, force=force, unverified=unverified
+        )
     except BackupError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
@@ -338,40 +410,102 @@ def cmd_restore(settings: Settings, path: Path, force: bool) -> int:
     return 0
 
 
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, text: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose `--help` explains it (summary in the list, text on its own page)."""
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=text,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="familybot", description="FamilyBot: a Discord bot for family support groups."
+        prog="familybot",
+        description="FamilyBot: a Discord bot for family support groups. "
+        "Settings come from .env and the environment (see README, Configuration).",
     )
     parser.add_argument("--version", action="version", version=f"familybot {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (reads DISCORD_TOKEN from .env)")
-    sub.add_parser("check", help="check configuration and database, print the invite URL")
-    sub.add_parser("migrate", help="apply database migrations")
-    resources = sub.add_parser("resources", help="manage the resource library")
-    resources_sub = resources.add_subparsers(dest="resources_command", required=True)
-    importer = resources_sub.add_parser(
-        "import", help="load vetted resources from a YAML or CSV file (all or nothing)"
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _command(
+        sub,
+        "run",
+        "run the bot (reads DISCORD_TOKEN from .env)",
+        "Run the bot until Ctrl-C or SIGTERM, which stop it cleanly. The database is created\n"
+        "or upgraded first. Without a network it says so in one line and tries again after\n"
+        "5 s, 10 s, 20 s ... up to every 5 minutes; a token Discord refuses stops it at once.",
+    )
+    _command(
+        sub,
+        "check",
+        "check configuration and database, print the invite URL",
+        "Check the settings, the database (integrity, schema version, file permissions) and\n"
+        "the crisis lines, then print the invite link with the permissions the bot needs.\n"
+        "Exit 0 when all is well, 1 when something needs attention, 2 without a token.",
+    )
+    _command(
+        sub,
+        "migrate",
+        "apply database migrations",
+        "Create the database if needed and bring its schema up to date (the bot also does\n"
+        "this when it starts). Also makes the database and backup files private (0600).",
+    )
+    resources = _command(
+        sub,
+        "resources",
+        "manage the resource library",
+        "Manage the library of vetted resources from the command line.",
+    )
+    resources_sub = resources.add_subparsers(
+        dest="resources_command", required=True, metavar="COMMAND"
+    )
+    importer = _command(
+        resources_sub,
+        "import",
+        "load vetted resources from a YAML or CSV file (all or nothing)",
+        "Load vetted resources (a starter pack) from a YAML or CSV file into one server.\n"
+        "Every row is checked first; if any row has a problem, nothing is written.",
     )
     importer.add_argument("file", type=Path, help="a .yaml, .yml or .csv file")
     importer.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
     importer.add_argument("--guild", type=int, help="the server id (default: DEV_GUILD_ID)")
-    backup = sub.add_parser(
+    backup = _command(
+        sub,
         "backup",
-        help="copy the database safely, even while the bot runs (checked, optionally encrypted)",
+        "copy the database safely, even while the bot runs (checked, optionally encrypted)",
+        "Copy the database safely, even while the bot runs, and check the copy. With\n"
+        "BACKUP_KEY set the backup is encrypted; otherwise a checksum file (.sha256) is\n"
+        "written beside it, which restore verifies. Files are readable by you only (0600).\n"
+        "PATH ending in / (or an existing folder) means a time-stamped file in that folder.",
     )
     backup.add_argument(
         "path",
-        type=Path,
         nargs="?",
         help="a file, or a folder for a time-stamped file (default: BACKUP_DIR)",
     )
     backup.add_argument(
         "--new-key", action="store_true", help="print a new BACKUP_KEY for .env and exit"
     )
-    restore = sub.add_parser("restore", help="replace the database with a checked backup")
+    restore = _command(
+        sub,
+        "restore",
+        "replace the database with a checked backup",
+        "Replace the database with a backup after checking it: its checksum (or, encrypted,\n"
+        "its key), integrity, that it is a FamilyBot database, and its schema version. The\n"
+        "database it replaces is kept beside it under a new name. Stop the bot first.",
+    )
     restore.add_argument("path", type=Path, help="the backup file")
     restore.add_argument(
         "--force", action="store_true", help="restore although a -wal file suggests the bot runs"
+    )
+    restore.add_argument(
+        "--unverified",
+        action="store_true",
+        help="accept a backup made by an older FamilyBot (no checksum file, no FamilyBot mark) "
+        "after integrity and schema checks",
     )
     return parser
 
@@ -399,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "backup":
             return cmd_backup(settings, args.path)
         if args.command == "restore":
-            return cmd_restore(settings, args.path, args.force)
+            return cmd_restore(settings, args.path, args.force, args.unverified)
         if args.command == "resources":
             return cmd_resources_import(settings, args.file, args.guild, args.dry_run)
     except ConfigError as exc:

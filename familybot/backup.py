@@ -7,6 +7,7 @@ asyncio.to_thread, the CLI calls them directly. Nothing here imports discord.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import sqlite3
@@ -18,8 +19,16 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from familybot.files import PRIVATE_FILE, make_private_dir
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BACKUP_NAME_RE = re.compile(r"^familybot-\d{8}-\d{6}\.db(\.enc)?$")
+# A plain backup's checksum lives beside it as BACKUP.sha256, in `sha256sum` format, so the
+# backup stays an ordinary SQLite file and `sha256sum -c` can verify it too.
+CHECKSUM_SUFFIX = ".sha256"
+_CHECKSUM_RE = re.compile(r"^([0-9a-f]{64})\s")
+# Tables every FamilyBot schema has had since 0001: how an unmarked old backup is recognised.
+_FAMILYBOT_TABLES = ("guild_settings", "groups")
 
 
 class BackupError(Exception):
@@ -51,6 +60,36 @@ def validate_key(key: str) -> None:
     Fernet(key.encode("ascii"))
 
 
+def is_backup_file(name: str) -> bool:
+    """A backup FamilyBot names by time, or its checksum file."""
+    return bool(BACKUP_NAME_RE.match(name.removesuffix(CHECKSUM_SUFFIX)))
+
+
+def checksum_path(backup: Path) -> Path:
+    return backup.with_name(backup.name + CHECKSUM_SUFFIX)
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_checksum(sidecar: Path, backup: Path) -> str:
+    try:
+        match = _CHECKSUM_RE.match(sidecar.read_text(encoding="ascii"))
+    except (OSError, UnicodeDecodeError):
+        match = None
+    if match is None:
+        raise BackupError(
+            f"The checksum file {sidecar} is damaged, so {backup} cannot be checked. "
+            "Nothing was changed. Try another backup."
+        )
+    return match[1]
+
+
 def backup_filename(now: datetime, encrypted: bool) -> str:
     return f"familybot-{now:%Y%m%d-%H%M%S}.db" + (".enc" if encrypted else "")
 
@@ -62,33 +101,60 @@ def _latest_schema() -> int:
     return migrations[-1].number if migrations else 0
 
 
+def _application_id() -> int:
+    from familybot.db.connection import APPLICATION_ID
+
+    return APPLICATION_ID
+
+
 @contextlib.contextmanager
 def _private_temp(folder: Path, suffix: str) -> Iterator[Path]:
     """An empty file readable by its owner only, removed afterwards unless moved away."""
     fd, name = tempfile.mkstemp(prefix=".familybot-", suffix=suffix, dir=folder)
     os.close(fd)
     path = Path(name)
-    os.chmod(path, 0o600)
+    os.chmod(path, PRIVATE_FILE)
     try:
         yield path
     finally:
         path.unlink(missing_ok=True)
 
 
-def _check_copy(path: Path) -> int:
-    """integrity_check on a plain database file; return its schema version."""
+@dataclass(frozen=True)
+class _Checked:
+    schema_version: int
+    application_id: int
+    looks_like_familybot: bool
+
+
+def _check_copy(path: Path) -> _Checked:
+    """integrity_check on a plain database file; what it says about itself."""
     try:
         conn = sqlite3.connect(path)
         try:
             result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            tables = {
+                row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{path} is not a readable SQLite database ({exc}).") from exc
     if result != ["ok"]:
         raise BackupError(f"The integrity check failed: {'; '.join(result[:3])}.")
-    return version
+    familybot_shaped = version >= 1 and all(t in tables for t in _FAMILYBOT_TABLES)
+    return _Checked(version, app_id, familybot_shaped)
+
+
+def _mark(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(f"PRAGMA application_id = {_application_id()}")
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def _fernet(key: str) -> Fernet:
@@ -103,14 +169,18 @@ def _fernet(key: str) -> Fernet:
 def create_backup(
     db_path: Path, dest: Path, key: str | None = None, *, now: datetime | None = None
 ) -> BackupResult:
-    """Copy db_path (safe while the bot writes) to dest, a file or an existing folder."""
+    """Copy db_path (safe while the bot writes) to dest, a file or an existing folder.
+
+    A plain backup gets a checksum file beside it (BACKUP.sha256) that restore verifies; an
+    encrypted one needs none (Fernet authenticates it). Files are 0600, new folders 0700.
+    """
     if not db_path.is_file():
         raise BackupError(f"There is no database at {db_path}. Check DATABASE_PATH.")
     encrypted = bool(key)
     if dest.is_dir():
         dest = dest / backup_filename(now or datetime.now(UTC), encrypted)
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(dest.parent)
     except OSError as exc:
         raise BackupError(f"Cannot create the folder {dest.parent}: {exc.strerror}.") from exc
     with _private_temp(dest.parent, ".db") as plain:
@@ -128,20 +198,46 @@ def create_backup(
                 src.close()
         except sqlite3.Error as exc:
             raise BackupError(f"Could not copy the database {db_path}: {exc}.") from exc
-        version = _check_copy(plain)
+        checked = _check_copy(plain)
+        if checked.application_id == 0 and checked.looks_like_familybot:
+            # Not migrated since FamilyBot began marking its databases: mark the copy, as
+            # the next start will mark the database itself.
+            _mark(plain)
+        sidecar = checksum_path(dest)
         if key:
             fernet = _fernet(key)
             with _private_temp(dest.parent, ".enc") as sealed:
                 sealed.write_bytes(fernet.encrypt(plain.read_bytes()))
                 os.replace(sealed, dest)
+            sidecar.unlink(missing_ok=True)  # a stale one from a plain backup of this name
         else:
+            digest = _sha256_of(plain)
             os.replace(plain, dest)
-    os.chmod(dest, 0o600)
-    return BackupResult(dest, encrypted, dest.stat().st_size, version)
+            with _private_temp(dest.parent, CHECKSUM_SUFFIX) as written:
+                written.write_text(f"{digest}  {dest.name}\n", encoding="ascii")
+                os.replace(written, sidecar)
+    os.chmod(dest, PRIVATE_FILE)
+    return BackupResult(dest, encrypted, dest.stat().st_size, checked.schema_version)
 
 
 def _wal_paths(db_path: Path) -> list[Path]:
     return [db_path.with_name(db_path.name + suffix) for suffix in ("-wal", "-shm")]
+
+
+def _kept_copy_name(db_path: Path, now: datetime) -> Path:
+    """A name for the replaced database that no file (nor its -wal/-shm) has yet."""
+    base = f"{db_path.name}.before-restore-{now:%Y%m%d-%H%M%S}"
+    for n in range(1, 10_000):
+        candidate = db_path.with_name(base if n == 1 else f"{base}-{n}")
+        if not any(p.exists() for p in (candidate, *_wal_paths(candidate))):
+            return candidate
+    raise BackupError(f"Too many kept databases named {base} beside {db_path}; move some away.")
+
+
+UNVERIFIED_HINT = (
+    "If it is a backup made by an older FamilyBot (before checksums), run the restore again "
+    "with --unverified to restore it after integrity and schema checks."
+)
 
 
 def restore_backup(
@@ -150,9 +246,15 @@ def restore_backup(
     key: str | None = None,
     *,
     force: bool = False,
+    unverified: bool = False,
     now: datetime | None = None,
 ) -> RestoreResult:
     """Replace db_path with the backup src after checking it; keep the old database beside it.
+
+    Checked before anything changes: the checksum file of a plain backup (or Fernet's
+    authentication of an encrypted one), then integrity, FamilyBot's application_id and the
+    schema version. `unverified` lets through a backup made before checksums and marks
+    existed (no checksum file, application_id 0) when it has FamilyBot's tables.
 
     A -wal file beside the database means a connection is open (the bot, most likely) or the
     bot did not shut down cleanly: SQLite removes it when the last connection closes. Either
@@ -168,6 +270,15 @@ def restore_backup(
             "database and its -wal file are kept beside it."
         )
     data = src.read_bytes()
+    sidecar = checksum_path(src)
+    verified = False
+    if sidecar.exists():
+        if hashlib.sha256(data).hexdigest() != _read_checksum(sidecar, src):
+            raise BackupError(
+                f"{src} does not match its checksum ({sidecar.name}): the file is damaged or "
+                "was changed after the backup. Nothing was changed. Try another backup."
+            )
+        verified = True
     if not data.startswith(SQLITE_MAGIC):
         if not key:
             raise BackupError(
@@ -176,40 +287,60 @@ def restore_backup(
             )
         fernet = _fernet(key)
         try:
-            data = fernet.decrypt(data)
+            data = fernet.decrypt(data)  # Fernet refuses any changed byte
         except InvalidToken as exc:
             raise BackupError(
                 f"BACKUP_KEY does not open {src}: it was made with a different key, or the "
                 "file is damaged. Nothing was changed. Put the key that was in use when the "
                 "backup was made into BACKUP_KEY and try again."
             ) from exc
+        verified = True
+    if not verified and not unverified:
+        raise BackupError(
+            f"{src} has no checksum file ({sidecar.name}) beside it, so FamilyBot cannot tell "
+            "whether it is intact. Nothing was changed. Copy the .sha256 file that was made "
+            f"with it into the same folder and try again. {UNVERIFIED_HINT}"
+        )
     try:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(db_path.parent)
     except OSError as exc:
         raise BackupError(f"Cannot create the folder {db_path.parent}: {exc.strerror}.") from exc
     with _private_temp(db_path.parent, ".restore") as staged:
         staged.write_bytes(data)
-        version = _check_copy(staged)
+        checked = _check_copy(staged)
+        ours = _application_id()
+        if checked.application_id != ours:
+            if checked.application_id != 0 or not checked.looks_like_familybot:
+                raise BackupError(
+                    f"{src} is not a FamilyBot database (it is some other SQLite file), so it "
+                    "was not restored. Nothing was changed. Check the file name: FamilyBot's "
+                    "backups are named familybot-YYYYmmdd-HHMMSS.db."
+                )
+            if not unverified:
+                raise BackupError(
+                    f"{src} carries no FamilyBot mark, so FamilyBot cannot be sure it is "
+                    f"its own. Nothing was changed. {UNVERIFIED_HINT}"
+                )
+            _mark(staged)  # an old FamilyBot backup: marked as the next start would
         latest = _latest_schema()
-        if version > latest:
+        if checked.schema_version > latest:
             raise BackupError(
-                f"{src} has schema version {version}, newer than this FamilyBot knows "
-                f"({latest}). Upgrade FamilyBot first, then restore. Nothing was changed."
+                f"{src} has schema version {checked.schema_version}, newer than this FamilyBot "
+                f"knows ({latest}). Upgrade FamilyBot first, then restore. Nothing was changed."
             )
         previous: Path | None = None
         if db_path.exists():
-            stamp = f"{now or datetime.now(UTC):%Y%m%d-%H%M%S}"
-            previous = db_path.with_name(f"{db_path.name}.before-restore-{stamp}")
+            previous = _kept_copy_name(db_path, now or datetime.now(UTC))
             os.replace(db_path, previous)
             # SQLite finds a database's -wal by name: keep them paired under the new name.
-            for extra, suffix in zip(_wal_paths(db_path), ("-wal", "-shm"), strict=True):
+            for extra, moved in zip(_wal_paths(db_path), _wal_paths(previous), strict=True):
                 if extra.exists():
-                    os.replace(extra, previous.with_name(previous.name + suffix))
+                    os.replace(extra, moved)
         else:
             for extra in _wal_paths(db_path):
                 extra.unlink(missing_ok=True)
         os.replace(staged, db_path)
-    return RestoreResult(db_path, previous, version)
+    return RestoreResult(db_path, previous, checked.schema_version)
 
 
 def prune_backups(folder: Path, keep: int) -> list[Path]:
@@ -223,12 +354,13 @@ def prune_backups(folder: Path, keep: int) -> list[Path]:
     doomed = found[:-keep]
     for path in doomed:
         path.unlink(missing_ok=True)
+        checksum_path(path).unlink(missing_ok=True)
     return doomed
 
 
 def scheduled_backup(db_path: Path, folder: Path, key: str | None, keep: int) -> BackupResult:
     """The daily job: a new backup into folder, then keep only the newest `keep`."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_dir(folder)
     result = create_backup(db_path, folder, key)
     prune_backups(folder, keep)
     return result

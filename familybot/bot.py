@@ -23,6 +23,7 @@ from familybot.discord_io import DiscordIO
 from familybot.discord_privacy import DiscordPresence
 from familybot.discord_safety import SafetyIO
 from familybot.feed_server import FeedServer
+from familybot.files import tighten_install
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
 from familybot.services.container import Services, build_services
@@ -100,6 +101,10 @@ class FamilyBot(commands.AutoShardedBot):
     def __init__(
         self, settings: Settings, *, clock: Clock | None = None, sync_commands: bool = True
     ) -> None:
+        # FamilyBot uses no voice: without PyNaCl (and davey) discord.py would warn on every
+        # start that voice is not supported. Only these two warnings are turned off.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=build_intents(settings),
@@ -125,6 +130,8 @@ class FamilyBot(commands.AutoShardedBot):
         # Crisis lines first and from the shipped file alone: /crisis must work without the db.
         self.crisis_directory = CrisisDirectory.load()
         log.info("crisis lines loaded count=%d", len(self.crisis_directory))
+        # Database and backups readable by this user only (loose modes from older versions).
+        tighten_install(self.settings.database_path, self.settings.backup_dir)
         self.db = await Database.open(self.settings.database_path)
         applied = await migrate(self.db)
         if applied:

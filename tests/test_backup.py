@@ -20,19 +20,22 @@ from familybot.backup import (
     scheduled_backup,
 )
 from familybot.config import load_settings
-from familybot.db.migrate import available_migrations
+from familybot.db.migrate import APPLICATION_ID, available_migrations
 from familybot.errors import ConfigError
 from tests.test_cli import familybot
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_db(path: Path, rows: int = 10) -> None:
+def make_db(path: Path, rows: int = 10, *, marked: bool = True) -> None:
+    """A small database; marked: carrying FamilyBot's application_id, as migrate leaves it."""
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
     conn.executemany("INSERT INTO notes (body) VALUES (?)", [(f"note {i}",) for i in range(rows)])
     conn.execute("PRAGMA user_version = 1")
+    if marked:
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.commit()
     conn.close()
 
@@ -159,12 +162,13 @@ def test_restore_refuses_corrupt_file(tmp_path: Path) -> None:
 
 
 def test_restore_refuses_newer_schema(tmp_path: Path) -> None:
-    newer = tmp_path / "newer.db"
-    make_db(newer)
-    conn = sqlite3.connect(newer)
+    source = tmp_path / "newer-source.db"
+    make_db(source)
+    conn = sqlite3.connect(source)
     conn.execute(f"PRAGMA user_version = {available_migrations()[-1].number + 1}")
     conn.commit()
     conn.close()
+    newer = create_backup(source, tmp_path / "newer.db").path
     live = tmp_path / "live.db"
     make_db(live, rows=4)
     with pytest.raises(BackupError, match="newer than this FamilyBot knows"):
@@ -191,7 +195,8 @@ def test_scheduled_backup_keeps_n(tmp_path: Path) -> None:
         (folder / f"familybot-2020010{d}-000000.db").write_text("old")
     result = scheduled_backup(db, folder, None, 2)
     kept = sorted(p.name for p in folder.iterdir() if p.is_file())
-    assert kept == ["familybot-20200103-000000.db", result.path.name]
+    # The new backup's checksum file stays with it.
+    assert kept == ["familybot-20200103-000000.db", result.path.name, f"{result.path.name}.sha256"]
 
 
 async def test_bot_daily_backup_writes_prunes_and_never_raises(
@@ -208,7 +213,7 @@ async def test_bot_daily_backup_writes_prunes_and_never_raises(
     await FamilyBot.scheduled_backup(bot)  # type: ignore[arg-type]
     (tmp_path / "bk" / "familybot-20000101-000000.db").write_text("old")
     await FamilyBot.scheduled_backup(bot)  # type: ignore[arg-type]
-    assert len(list((tmp_path / "bk").iterdir())) == 1
+    assert len([p for p in (tmp_path / "bk").iterdir() if p.suffix == ".db"]) == 1
 
     env["DATABASE_PATH"] = str(tmp_path / "missing.db")
     bot = SimpleNamespace(settings=load_settings(Path("/nonexistent.env"), environ=env))
@@ -241,7 +246,7 @@ def test_cli_backup_and_restore(tmp_path: Path) -> None:
     result = familybot(tmp_path, "backup", env=env)
     assert result.returncode == 0, result.stderr
     assert "integrity ok" in result.stdout and "not encrypted" in result.stdout
-    (made,) = (tmp_path / "bk").iterdir()
+    (made,) = (p for p in (tmp_path / "bk").iterdir() if p.suffix == ".db")
     assert made.name.startswith("familybot-") and made.suffix == ".db"
 
     result = familybot(tmp_path, "backup", "copy.db", env=env)

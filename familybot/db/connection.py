@@ -13,6 +13,8 @@ from typing import Any
 
 import aiosqlite
 
+from familybot.files import create_private_file, make_private_dir
+
 log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
@@ -27,8 +29,19 @@ _in_transaction: ContextVar[bool] = ContextVar("familybot_in_transaction", defau
 BUSY_TIMEOUT_MS = 2000
 
 
+# PRAGMA application_id of every FamilyBot database: "FBOT" in ASCII. It lives in the
+# file's header, so `restore` can tell a FamilyBot database from any other SQLite file.
+# Set by migrate (on creation and, for databases made before it existed, at the next
+# migrate or start).
+APPLICATION_ID = 0x46424F54
+
+
 class DatabaseUnavailable(Exception):
     """The database file cannot be opened or used (missing folder, locked, disk full)."""
+
+
+class NotFamilyBotDatabase(DatabaseUnavailable):
+    """The database file belongs to another program (its application_id is not ours)."""
 
 
 class Database:
@@ -49,15 +62,32 @@ class Database:
             busy_timeout_ms = BUSY_TIMEOUT_MS
         if str(path) != ":memory:":
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dir(path.parent)
             except OSError as exc:
                 raise DatabaseUnavailable(
                     f"Cannot create the folder {path.parent} for the database: {exc.strerror}."
+                ) from exc
+            try:
+                # 0600 before SQLite creates it (its default follows the umask, often 0644);
+                # SQLite gives the -wal and -shm the database file's mode.
+                create_private_file(path)
+            except OSError as exc:
+                raise DatabaseUnavailable(
+                    f"Cannot create the database at {path}: {exc.strerror}."
                 ) from exc
         try:
             conn = await aiosqlite.connect(str(path), isolation_level=None)
             conn.row_factory = sqlite3.Row
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            # Before anything writes (WAL mode changes the header): another program's file
+            # is left exactly as it is.
+            found = int(next(iter(await conn.execute_fetchall("PRAGMA application_id")))[0])
+            if found not in (0, APPLICATION_ID):
+                await conn.close()
+                raise NotFamilyBotDatabase(
+                    f"The database at {path} belongs to another program (application_id "
+                    f"{found:#x}, not FamilyBot's), so FamilyBot leaves it alone."
+                )
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = FULL")
             await conn.execute("PRAGMA foreign_keys = ON")

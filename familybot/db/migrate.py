@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from familybot.db.connection import Database
+from familybot.db.connection import APPLICATION_ID as APPLICATION_ID  # re-exported
+from familybot.db.connection import Database, NotFamilyBotDatabase
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,23 @@ async def current_version(db: Database) -> int:
     return int(await db.fetchval("PRAGMA user_version"))
 
 
+async def mark_as_familybot(db: Database) -> None:
+    """Give the database FamilyBot's application_id; refuse another program's database."""
+    found = int(await db.fetchval("PRAGMA application_id"))
+    if found == APPLICATION_ID:
+        return
+    if found != 0:
+        raise NotFamilyBotDatabase(
+            f"The database at {db.path} belongs to another program (application_id "
+            f"{found:#x}, not FamilyBot's), so FamilyBot leaves it alone."
+        )
+    await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    log.info("database marked as familybot application_id=%#x", APPLICATION_ID)
+
+
 async def migrate(db: Database) -> list[Migration]:
     """Apply every migration newer than the database; return the ones applied."""
+    await mark_as_familybot(db)
     version = await current_version(db)
     migrations = available_migrations()
     latest = migrations[-1].number if migrations else 0
