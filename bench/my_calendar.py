@@ -1,7 +1,7 @@
 """Calendar benchmark: `/my calendar` and the live feed for a member of 100 groups.
 
-    .venv/bin/python bench/calendar.py                 # 40 runs of each figure
-    .venv/bin/python bench/calendar.py --runs 100 --profile /tmp/cal.prof
+    .venv/bin/python bench/my_calendar.py                 # 40 runs of each figure
+    .venv/bin/python bench/my_calendar.py --runs 100 --profile /tmp/cal.prof
 
 Builds a temporary SQLite database with the real migrations: 100 groups in one server,
 one member seated in all of them, one or two series per group (weekly, biweekly, monthly
