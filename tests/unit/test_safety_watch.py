@@ -37,8 +37,9 @@ HELD_OUT = HELD_OUT_1 + HELD_OUT_2 + HELD_OUT_3
 TUNING = load("tuning")
 ORDINARY = load("ordinary")
 # Measured, below the target: a floor so that it gets no worse (see the matcher's test).
-# 0.796 on all three held-out sets before the third tuning round (0.630 on set 3 alone).
-MATCHER_RECALL_FLOOR = 0.79
+# 0.796 on all three held-out sets before the third tuning round (0.630 on set 3 alone); 0.848
+# after its first part.
+MATCHER_RECALL_FLOOR = 0.84
 
 
 def _report(
