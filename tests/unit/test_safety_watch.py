@@ -37,9 +37,9 @@ HELD_OUT = HELD_OUT_1 + HELD_OUT_2 + HELD_OUT_3
 TUNING = load("tuning")
 ORDINARY = load("ordinary")
 # Measured, below the target: a floor so that it gets no worse (see the matcher's test).
-# 0.796 on all three held-out sets before the third tuning round (0.630 on set 3 alone); 0.848
-# after its first part.
-MATCHER_RECALL_FLOOR = 0.84
+# Recall on all three held-out sets: 0.796 before the third tuning round (0.630 on set 3
+# alone), 0.864 after it (0.760 on set 3). Below the target, so the floor sits just under it.
+MATCHER_RECALL_FLOOR = 0.86
 
 
 def _report(
@@ -78,8 +78,8 @@ def _wrong_per_category(
 
 def test_matcher_held_out_figures() -> None:
     """The default install's detector. Precision meets the issue's target; recall does not
-    (0.796 on the three held-out sets when this was written): the floor below catches a change
-    that makes it worse, and the README says the shortfall plainly."""
+    (0.864 on the three held-out sets, 0.760 on set 3, when this was written): the floor below
+    catches a change that makes it worse, and the README says the shortfall plainly."""
     matcher = PhraseList.load()
     _report(matcher, "tuning set", TUNING, held_out=False)
     _report(matcher, "held-out set 1", HELD_OUT_1)
