@@ -99,9 +99,9 @@ def train() -> None:
 
 
 def bench() -> None:
-    heldout, heldout2, tuning = load("heldout"), load("heldout2"), load("tuning")
-    ordinary = load("ordinary")
-    texts = [e.text for e in heldout + heldout2]
+    heldout, heldout2, heldout3 = load("heldout"), load("heldout2"), load("heldout3")
+    tuning, ordinary = load("tuning"), load("ordinary")
+    texts = [e.text for e in heldout + heldout2 + heldout3]
     rows: list[str] = []
     perf: list[str] = []
 
@@ -109,7 +109,9 @@ def bench() -> None:
         sets = (
             ("held-out 1", heldout),
             ("held-out 2", heldout2),
-            ("held-out, both", heldout + heldout2),
+            ("held-out 3", heldout3),
+            ("held-out 1+2", heldout + heldout2),
+            ("held-out, all three", heldout + heldout2 + heldout3),
             ("tuning", tuning),
         )
         for name, examples in sets:

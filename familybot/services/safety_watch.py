@@ -41,7 +41,9 @@ _LAUGHING = re.compile(r"[😂🤣😆😹💀]")
 _NOT_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
 _SENTENCES = re.compile(r"([.!?\n]+)")
-_CLAUSES = re.compile(r"[,;:()\[\]]+|\s[-–—]+\s|\bbut\b")
+# "but" ends a clause, except in "nothing but", "anything but", "all but" ("im nothing but a
+# burden" is one clause).
+_CLAUSES = re.compile(r"[,;:()\[\]]+|\s[-–—]+\s|(?<!nothing )(?<!anything )(?<!all )\bbut\b")
 
 
 def normalise(text: str) -> str:

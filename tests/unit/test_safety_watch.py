@@ -32,14 +32,22 @@ TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
 HELD_OUT_1 = load("heldout")
 HELD_OUT_2 = load("heldout2")
-HELD_OUT = HELD_OUT_1 + HELD_OUT_2
+HELD_OUT_3 = load("heldout3")
+HELD_OUT = HELD_OUT_1 + HELD_OUT_2 + HELD_OUT_3
 TUNING = load("tuning")
 ORDINARY = load("ordinary")
 # Measured, below the target: a floor so that it gets no worse (see the matcher's test).
-MATCHER_RECALL_FLOOR = 0.865
+# Recall on all three held-out sets: 0.796 before the third tuning round (0.630 on set 3
+# alone), 0.864 after it (0.760 on set 3). Below the target, so the floor sits just under it.
+MATCHER_RECALL_FLOOR = 0.86
 
 
-def _report(detector: Detector, name: str, examples: tuple[Example, ...]) -> tuple[float, float]:
+def _report(
+    detector: Detector, name: str, examples: tuple[Example, ...], *, held_out: bool = True
+) -> tuple[float, float]:
+    """Print a detector's figures on one set. For a held-out set only counts are printed (per
+    category, never a message): whoever tunes the matcher must not see which held-out
+    messages it misses. The tuning set's misses and false alarms are printed in full."""
     precision, recall, false_pos, false_neg = score(
         detector, [(e.text, e.at_risk) for e in examples]
     )
@@ -48,6 +56,11 @@ def _report(detector: Detector, name: str, examples: tuple[Example, ...]) -> tup
         f"\n{detector.name} on {name}: {len(examples)} messages ({positives} at risk): "
         f"precision {precision:.3f}, recall {recall:.3f}"
     )
+    if held_out:
+        for (label, category), (wrong, total) in sorted(_wrong_per_category(detector, examples)):
+            kind = "missed" if label else "false alarms"
+            print(f"  {category}: {kind} {wrong} of {total}")
+        return precision, recall
     for text in false_pos:
         print(f"  false positive: {text}")
     for text in false_neg:
@@ -55,15 +68,24 @@ def _report(detector: Detector, name: str, examples: tuple[Example, ...]) -> tup
     return precision, recall
 
 
+def _wrong_per_category(
+    detector: Detector, examples: tuple[Example, ...]
+) -> list[tuple[tuple[int, str], tuple[int, int]]]:
+    """((label, category), (how many the detector got wrong, how many there are)), counts only."""
+    wrong = sizes(tuple(e for e in examples if detector.matches(e.text) != e.at_risk))
+    return [(key, (wrong[key], total)) for key, total in sizes(examples).items()]
+
+
 def test_matcher_held_out_figures() -> None:
     """The default install's detector. Precision meets the issue's target; recall does not
-    (0.870 on both held-out sets when this was written): the floor below catches a change
-    that makes it worse, and the README says the shortfall plainly."""
+    (0.864 on the three held-out sets, 0.760 on set 3, when this was written): the floor below
+    catches a change that makes it worse, and the README says the shortfall plainly."""
     matcher = PhraseList.load()
-    _report(matcher, "tuning set", TUNING)
+    _report(matcher, "tuning set", TUNING, held_out=False)
     _report(matcher, "held-out set 1", HELD_OUT_1)
     _report(matcher, "held-out set 2", HELD_OUT_2)
-    precision, recall = _report(matcher, "both held-out sets", HELD_OUT)
+    _report(matcher, "held-out set 3", HELD_OUT_3)
+    precision, recall = _report(matcher, "all held-out sets", HELD_OUT)
     assert precision >= TARGET_PRECISION
     assert recall >= MATCHER_RECALL_FLOOR
     if recall < TARGET_RECALL:
@@ -71,8 +93,8 @@ def test_matcher_held_out_figures() -> None:
 
 
 def test_labelled_sets_are_big_split_and_cover_every_category() -> None:
-    assert len(HELD_OUT) >= 400 and len(HELD_OUT_1) >= 200
-    for examples in (HELD_OUT_1, HELD_OUT_2, TUNING):
+    assert len(HELD_OUT) >= 400 and len(HELD_OUT_1) >= 200 and len(HELD_OUT_3) >= 200
+    for examples in (HELD_OUT_1, HELD_OUT_2, HELD_OUT_3, TUNING):
         share = sum(e.at_risk for e in examples) / len(examples)
         assert 0.4 <= share <= 0.6
         counts = sizes(examples)
@@ -198,9 +220,8 @@ EITHER_PRECISION_FLOOR = 0.89
 
 def _fires_on(detector: Detector, examples: tuple[Example, ...]) -> float:
     fired = [e.text for e in examples if detector.matches(e.text)]
+    # Never used to tune either: a count only, like the held-out sets.
     print(f"\n{detector.name} on ordinary chatter: fires on {len(fired)} of {len(examples)}")
-    for text in fired:
-        print(f"  fires on: {text}")
     return len(fired) / len(examples)
 
 
@@ -213,11 +234,14 @@ def test_classifier_held_out_figures() -> None:
     """The optional classifier, measured side by side; the bot does not use it."""
     classifier = safety_model.shared_classifier()
     either = safety_model.Either(PhraseList.load(), classifier)
-    _report(classifier, "tuning set", TUNING)
+    _report(classifier, "tuning set", TUNING, held_out=False)
     _report(classifier, "held-out set 1", HELD_OUT_1)
     _report(classifier, "held-out set 2", HELD_OUT_2)
-    precision, recall = _report(classifier, "both held-out sets", HELD_OUT)
-    e_precision, e_recall = _report(either, "both held-out sets", HELD_OUT)
+    _report(classifier, "held-out set 3", HELD_OUT_3)
+    precision, recall = _report(classifier, "held-out sets 1 and 2", HELD_OUT_1 + HELD_OUT_2)
+    e_precision, e_recall = _report(either, "held-out sets 1 and 2", HELD_OUT_1 + HELD_OUT_2)
+    _report(classifier, "all held-out sets", HELD_OUT)
+    _report(either, "all held-out sets", HELD_OUT)
     ordinary = _fires_on(classifier, ORDINARY)
     # Floors at the figures measured when written (below both targets for the classifier
     # alone; the list or the classifier meets the recall target at precision 0.8996), and

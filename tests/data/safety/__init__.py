@@ -1,5 +1,5 @@
-"""The safety watch's labelled sets: heldout.tsv, heldout2.tsv and ordinary.tsv (never used to
-tune) and tuning.tsv.
+"""The safety watch's labelled sets: heldout.tsv, heldout2.tsv, heldout3.tsv and ordinary.tsv
+(never used to tune) and tuning.tsv.
 
 See the header of heldout.tsv for provenance, columns, categories and the labelling rule.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SETS = ("heldout", "heldout2", "tuning", "ordinary")
+SETS = ("heldout", "heldout2", "heldout3", "tuning", "ordinary")
 
 
 @dataclass(frozen=True)
