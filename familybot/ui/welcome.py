@@ -69,30 +69,33 @@ HOW_TITLE = "How this works"
 HOW_SECTIONS: tuple[tuple[str, str], ...] = (
     (
         "What the bot keeps",
-        "Your Discord id (a number, not your name) next to the groups you joined, your "
-        "replies to sessions, attendance a facilitator marks, your reminder choices, and "
-        "anything you send it on purpose, such as a suggested resource or a message to the "
-        "facilitators. It never reads your private messages with other people.",
+        "Your Discord id (a number, not your name) next to the groups you joined and the "
+        "guidelines you agreed to, your replies to sessions, attendance a facilitator marks, "
+        "your time zone and reminder choices, a resource you suggest, and a note (not the "
+        "words) that you reported a message or asked the facilitators something. It doesn't "
+        "keep the messages you write in your group's channel.",
     ),
     (
         "Who can see what",
-        "Everyone can see that a group exists, who it is for and when it meets, never who is "
-        "in it. A group's channel is seen only by its members and facilitators. The group's "
-        "facilitators see its member list, replies and attendance. What the buttons here "
-        "show you is seen by you alone.",
+        "Everyone here can see that a group exists, who it is for and when it meets, never "
+        "who is in it. A group's channel is seen only by its members and facilitators, and "
+        "its facilitators see its member list, replies and attendance. Nothing on your "
+        "profile shows which group you are in. What these buttons show you is seen by you "
+        "alone.",
     ),
     (
         "Leaving, or being forgotten",
         "Leave a group any time with `/group leave`; nobody else is told. `/my data` sends "
         "you a copy of everything stored about you, and `/my forget` deletes it (it asks "
-        "first). Old replies and attendance are deleted on their own after a while, and "
-        "everything about you goes 30 days after you leave the server.",
+        "first, and tells you the little the server keeps, such as moderation records). Old "
+        "replies and attendance are deleted after a while, and what the bot keeps about you "
+        "here goes 30 days after you leave this server.",
     ),
     (
         "Facilitators are not an emergency service",
-        "Facilitators are volunteers or staff who may not see a message for hours, and the "
-        "bot never gives medical advice. If you or someone you love is in danger now, call "
-        "your local emergency number or press **Crisis lines**.",
+        "Facilitators are people who may not see a message for hours, and the bot never "
+        "gives medical advice. If you or someone you love is in danger now, call your local "
+        "emergency number or press **Crisis lines**.",
     ),
 )
 
