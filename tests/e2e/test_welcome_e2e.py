@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,10 +29,21 @@ def posts_to(world: World, channel_id: int) -> int:
     return len(world.fake.requests_to("POST", POSTS.format(cid=channel_id)))
 
 
+async def restart(world: World) -> None:
+    """Restart once the last command's completion hook (audit entry) has run, so the test
+    doesn't cut it off mid-write."""
+    for _ in range(10):
+        await asyncio.sleep(0)  # a yield, not a wait: lets the hook's task start
+    bot = world.bot
+    assert bot is not None
+    await eventually(lambda: not bot._completion_hooks)
+    await world.restart()
+
+
 async def start_here(world: World, **overwrites: Any) -> int:
     """A public channel for the panel; the bot restarts to see it (as after a real create)."""
     cid = world.fake.add_text_channel(world.guild_id, "start-here", **overwrites)
-    await world.restart()
+    await restart(world)
     return cid
 
 
@@ -167,7 +179,7 @@ async def test_every_button_answers_privately_and_works_after_a_restart(world: W
     world.fake.channel(cid)["permission_overwrites"] = [
         {"id": str(world.guild_id), "type": 0, "allow": "0", "deny": str(SEND_MESSAGES)}
     ]
-    await world.restart()  # the panel's buttons come back with the bot
+    await restart(world)  # the panel's buttons come back with the bot
     message_id = int(panel_message(world, cid)["id"])
 
     # Find a group: focus, seats left, next session as a Discord timestamp, and a menu.
@@ -212,7 +224,7 @@ async def test_every_button_answers_privately_and_works_after_a_restart(world: W
     # Resources: a search box, then approved resources only, as /resource search shows them.
     h = await press(world, world.alice, "fb:panel:resources", message_id)
     assert h.response_type == 9 and h.callback["data"]["custom_id"] == "fb:panel:search"
-    await world.restart()  # the search box still answers if the bot restarted meanwhile
+    await restart(world)  # the search box still answers if the bot restarted meanwhile
     submit = await world.fake.submit_modal(
         world.guild_id, world.alice, "fb:panel:search", {"query": "sleep"}
     )
@@ -310,3 +322,18 @@ async def test_help_works_in_a_direct_message(world: World) -> None:
     assert "appear when you use `/help` inside the server" in shown
     assert "/session edit" not in shown and "/setup" not in shown
     await eventually(lambda: True)
+
+
+async def test_panel_moves_to_another_channel_without_leaving_a_second_one(world: World) -> None:
+    await world.configure()
+    first = await start_here(world)
+    await post_panel(world, first)
+    second = world.fake.add_text_channel(world.guild_id, "welcome")
+    await restart(world)
+    reply = await post_panel(world, second)
+    assert f"removed the old one from <#{first}>" in reply
+    public = [m for m in world.fake.messages_in(first) if not int(m.get("flags") or 0) & 64]
+    assert public == []
+    moved = panel_message(world, second)
+    stored = await rows(world, "SELECT channel_id, message_id FROM welcome_panels")
+    assert stored == [{"channel_id": second, "message_id": int(moved["id"])}]
