@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from familybot.bot import NO_RECORD, FamilyBot
-from familybot.ui.help_embeds import crisis_embed
+from familybot.ui.help_embeds import crisis_reply
 
 
 class Crisis(commands.Cog):
@@ -22,12 +22,8 @@ class Crisis(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     async def crisis(self, interaction: discord.Interaction[FamilyBot]) -> None:
         """Answered from memory only: no database, no logging of who asked."""
-        known = self.bot.services.crisis.cached(interaction.guild_id)
-        region = known.region if known else None
-        local = known.local_lines if known else ()
-        lines = self.bot.crisis_directory.lines_for(region, local)
         await interaction.response.send_message(
-            embed=crisis_embed(lines, region),
+            embed=crisis_reply(self.bot, interaction.guild_id),
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )

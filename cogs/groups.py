@@ -20,10 +20,10 @@ from familybot.services.setup import Actor
 from familybot.services.stats_chart import ChartPoint, render_attendance_chart
 from familybot.ui.audit import AUDIT_ACTION
 from familybot.ui.autocomplete import facilitated_group_names, group_names, my_group_names
-from familybot.ui.embeds import group_info_embed, group_list_embed, guidelines_embed, roster_embed
+from familybot.ui.embeds import group_info_embed, group_list_embed, roster_embed
 from familybot.ui.facilitator import chart_alt_text, per_session_embed, stats_text
 from familybot.ui.text import channel_mention, shown, user_mention
-from familybot.ui.views import consent_view
+from familybot.ui.views import send_join_prompt
 
 JOIN_MODES = [
     app_commands.Choice(name="open: anyone can join", value="open"),
@@ -82,11 +82,7 @@ class Groups(
         group = await self.bot.services.groups.prepare_join(
             interaction.guild_id, interaction.user.id, name
         )
-        await interaction.response.send_message(
-            embed=guidelines_embed(group.name, group.guidelines, group.guidelines_version),
-            view=consent_view(group.id, group.guidelines_version),
-            ephemeral=True,
-        )
+        await send_join_prompt(interaction, group)
 
     @app_commands.command(name="leave", description="Leave a support group (or its waitlist)")
     @app_commands.describe(name="The group's name")

@@ -13,7 +13,7 @@ from familybot.services.sessions import describe_offsets
 from familybot.ui.autocomplete import timezones
 from familybot.ui.calendar import calendar_reply
 from familybot.ui.privacy import DATA_INTRO, FORGET_EXPLAINED, ForgetConfirmView, data_file
-from familybot.ui.sessions import upcoming_embed
+from familybot.ui.sessions import my_schedule_embed
 
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 TITLE_CHOICES = [
@@ -36,16 +36,7 @@ class My(commands.GroupCog, group_name="my", group_description="Your own schedul
             interaction.guild_id, interaction.user.id
         )
         tz = await self.bot.services.sessions.prefs_timezone(interaction.user.id)
-        embed = upcoming_embed(
-            "Your sessions",
-            items,
-            empty="Nothing in the next two weeks. `/group list` shows groups you could join.",
-            show_mine=True,
-        )
-        embed.set_footer(
-            text=f"Times show in your device's time zone{f' (you set {tz})' if tz else ''}."
-        )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.response.send_message(embed=my_schedule_embed(items, tz), ephemeral=True)
 
     @app_commands.command(name="timezone", description="Tell FamilyBot your time zone")
     @app_commands.describe(tz="An IANA time zone, e.g. America/Chicago")

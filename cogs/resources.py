@@ -13,6 +13,7 @@ from familybot.ui.resources import (
     fit,
     handle_reject_submit,
     resource_list_embed,
+    resource_search_embed,
     review_embed,
     review_view,
 )
@@ -113,13 +114,9 @@ class Resources(
     ) -> None:
         assert interaction.guild_id is not None
         found = await self.bot.services.resources.search(interaction.guild_id, query, category)
-        embed = resource_list_embed(
-            found,
-            f"Resources for “{query}”",
-            "Nothing in the library matches that yet. Try other words, or `/resource list`.",
-            numbered=True,
+        await interaction.response.send_message(
+            embed=resource_search_embed(found, query), ephemeral=True
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="list", description="See the vetted resources")
     @app_commands.describe(category="Only this category")

@@ -11,14 +11,28 @@ from discord.ext import commands
 from familybot.bot import FamilyBot
 from familybot.checks import is_admin
 from familybot.errors import UserFacingError
+from familybot.models import WelcomePanel
 from familybot.services.audit import AUDIT_SHOW_DEFAULT, AUDIT_SHOW_MAX
 from familybot.services.automod import MASS_MENTION_THRESHOLD
 from familybot.services.crisis import REGION_NAMES
+from familybot.services.diagnostics import PANEL_CHANNEL, label
 from familybot.ui.audit import audit_embed
 from familybot.ui.autocomplete import timezones
 from familybot.ui.health import guild_facts, health_fields
 from familybot.ui.safety import automod_reply, needs_intent, safety_watch_reply
 from familybot.ui.text import channel_mention, clip, defuse, role_mention
+from familybot.ui.welcome import (
+    PANEL_NOT_POSTED,
+    WELCOME_MOVED,
+    WELCOME_MOVED_OLD_KEPT,
+    WELCOME_POSTED,
+    WELCOME_REPOSTED,
+    WELCOME_UPDATED,
+    panel_embed,
+    panel_view,
+    welcome_missing_permissions,
+    welcome_reply,
+)
 
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 
@@ -33,6 +47,52 @@ CRISIS_REGIONS = [
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+async def _place_panel(
+    guild: discord.Guild, channel: discord.TextChannel, old: WelcomePanel | None
+) -> tuple[str, int]:
+    """Edit the panel in place if it is still there, else post it: (reply template, id)."""
+    embed, view = panel_embed(), panel_view()
+    template = WELCOME_POSTED
+    if old is not None and old.channel_id == channel.id:
+        try:
+            await channel.get_partial_message(old.message_id).edit(
+                content=None, embed=embed, view=view
+            )
+            return WELCOME_UPDATED, old.message_id
+        except discord.NotFound:
+            template = WELCOME_REPOSTED
+    elif old is not None:
+        template = WELCOME_REPOSTED  # its channel is gone, or so is the message
+        before = guild.get_channel(old.channel_id)
+        if isinstance(before, discord.TextChannel):
+            try:
+                await before.get_partial_message(old.message_id).delete()
+                template = WELCOME_MOVED
+            except discord.NotFound:
+                pass
+            except discord.HTTPException:
+                template = WELCOME_MOVED_OLD_KEPT
+    message = await channel.send(embed=embed, view=view)
+    return template, message.id
+
+
+async def _panel_found(guild: discord.Guild, panel: WelcomePanel | None) -> bool | None:
+    """Whether the stored panel message still exists: None when unknown (no panel, no
+    channel, or Discord wouldn't say)."""
+    if panel is None:
+        return None
+    channel = guild.get_channel(panel.channel_id)
+    if not isinstance(channel, discord.TextChannel):
+        return None
+    try:
+        await channel.fetch_message(panel.message_id)
+    except discord.NotFound:
+        return False
+    except discord.HTTPException:
+        return None
+    return True
 
 
 def _is_private(channel: discord.abc.GuildChannel) -> bool:
@@ -171,14 +231,44 @@ class Setup(
             + ("on" if self.bot.settings.message_content_intent else "off")
             + " (MESSAGE_CONTENT_INTENT)",
         ]
+        panel = await self.bot.services.welcome.panel(guild.id)
+        lines.append(
+            "**Start-here panel:** "
+            + (channel_mention(panel.channel_id) if panel else PANEL_NOT_POSTED)
+        )
         facts = guild_facts(guild, self.bot, self.bot.settings.message_content_intent)
-        problems = await self.bot.services.diagnostics.report(guild.id, facts)
+        problems = await self.bot.services.diagnostics.report(
+            guild.id, facts, panel, await _panel_found(guild, panel)
+        )
         embed = discord.Embed(
             title="FamilyBot settings", description="\n".join(lines), colour=0x5B8DB8
         )
         for name, value in health_fields(problems):
             embed.add_field(name=name, value=value, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(
+        name="welcome", description="Post or update the start-here panel with buttons for families"
+    )
+    @app_commands.describe(channel="Where newcomers look first, e.g. #start-here")
+    @is_admin()
+    async def welcome(
+        self, interaction: discord.Interaction[FamilyBot], channel: discord.TextChannel
+    ) -> None:
+        """One panel per server: edited in place when it still exists, never duplicated."""
+        assert interaction.guild is not None
+        guild = interaction.guild
+        allowed = channel.permissions_for(guild.me)
+        missing = [label(p) for p in PANEL_CHANNEL if not getattr(allowed, p)]
+        if missing:  # raised, so the audit log records a refusal
+            raise UserFacingError(welcome_missing_permissions(channel.id, missing))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        old = await self.bot.services.welcome.panel(guild.id)
+        template, message_id = await _place_panel(guild, channel, old)
+        await self.bot.services.welcome.panel_posted(guild.id, channel.id, message_id)
+        await interaction.followup.send(
+            welcome_reply(template, channel.id, old.channel_id if old else None), ephemeral=True
+        )
 
     @app_commands.command(
         name="audit", description="Show recent facilitator and admin actions (the audit log)"

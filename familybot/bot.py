@@ -39,6 +39,7 @@ from familybot.ui.reports import REPORT_ITEMS
 from familybot.ui.resources import RESOURCE_ITEMS
 from familybot.ui.sessions import SESSION_ITEMS
 from familybot.ui.views import PERSISTENT_ITEMS
+from familybot.ui.welcome import WELCOME_ITEMS
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ COGS: tuple[str, ...] = (
     "cogs.reports",
     "cogs.privacy_events",
     "cogs.safety",
+    "cogs.help",
 )
 
 # Jobs over the whole database (not per server): only the process running shard 0 runs them.
@@ -204,7 +206,9 @@ class FamilyBot(commands.AutoShardedBot):
             log.exception("could not load servers' crisis regions")
         for extension in COGS:
             await self.load_extension(extension)
-        self.add_dynamic_items(*PERSISTENT_ITEMS, *SESSION_ITEMS, *RESOURCE_ITEMS, *REPORT_ITEMS)
+        self.add_dynamic_items(
+            *PERSISTENT_ITEMS, *SESSION_ITEMS, *RESOURCE_ITEMS, *REPORT_ITEMS, *WELCOME_ITEMS
+        )
         log.info("scheduled work for %s", self.shard_filter.describe())
         await self._start_feed()
         # Commands are global to the application: one process (shard 0's) syncs them.

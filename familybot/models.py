@@ -45,6 +45,15 @@ class GuildSettings:
 
 
 @dataclass(frozen=True)
+class WelcomePanel:
+    """Where `/setup welcome` posted a server's start-here panel."""
+
+    guild_id: int
+    channel_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
 class Group:
     id: int
     guild_id: int

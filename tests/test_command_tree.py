@@ -54,7 +54,13 @@ FACILITATOR_ONLY = {
 }
 ADMIN_ONLY_PREFIXES = ("setup ", "resource allow-http")
 # Admin commands that must exist (guarded by the "setup " prefix above).
-ADMIN_COMMANDS = {"setup show", "setup audit", "setup safety-watch", "setup automod"}
+ADMIN_COMMANDS = {
+    "setup show",
+    "setup audit",
+    "setup safety-watch",
+    "setup automod",
+    "setup welcome",
+}
 MEMBER_COMMANDS = {
     "group list",
     "group info",
@@ -70,6 +76,7 @@ MEMBER_COMMANDS = {
     "about",
     "faq ask",
     "crisis",
+    "help",
     "ask",
     "resource suggest",
     "resource search",
@@ -162,6 +169,11 @@ async def test_tree_shape_and_limits(bot: FamilyBot) -> None:
         discord.Permissions(moderate_members=True).value
     )
     assert mod_payload["contexts"] == [0]
+    # /help and /crisis answer anyone, in the server and in a DM with the bot.
+    for name in ("help", "crisis"):
+        payload = next(p for p in payloads if p["name"] == name)
+        assert sorted(payload["contexts"]) == [0, 1], name
+        assert payload.get("default_member_permissions") is None, name
 
 
 def member_interaction(bot: FamilyBot, *, manage_guild: bool = False) -> Any:
@@ -232,3 +244,36 @@ async def test_context_menus_are_for_everyone_in_a_server(bot: FamilyBot) -> Non
             assert payload.get("default_member_permissions") is None, menu.name
             assert getattr(menu.callback, FACILITATOR_MARK, None) is None, menu.name
             assert await run_checks(menu, plain), menu.name  # type: ignore[arg-type]
+
+
+async def test_help_examples_name_real_commands_and_options(bot: FamilyBot) -> None:
+    """Every `/help` example is a command that exists, with options it really has."""
+    from familybot.ui.welcome import (
+        ADMIN_ENTRIES,
+        FACILITATOR_ENTRIES,
+        FACILITATOR_SESSION_ENTRIES,
+        MEMBER_GROUP_ENTRIES,
+        MEMBER_SUPPORT_ENTRIES,
+    )
+
+    commands = {c.qualified_name: c for c in walk(bot.tree.get_commands())}
+    entries = (
+        *MEMBER_GROUP_ENTRIES,
+        *MEMBER_SUPPORT_ENTRIES,
+        *FACILITATOR_ENTRIES,
+        *FACILITATOR_SESSION_ENTRIES,
+        *ADMIN_ENTRIES,
+    )
+    checked = 0
+    for entry in entries:
+        if not entry.example.startswith("/"):
+            continue  # the message menu, named as Discord shows it
+        head = entry.example[1:].split(":", 1)[0].rsplit(" ", 1)
+        path = entry.example[1:] if ":" not in entry.example else head[0]
+        command = commands.get(path)
+        assert command is not None, entry.example
+        options = set(re.findall(r"(?:^|\s)([-\w]+):", entry.example))
+        known = {p.display_name for p in command.parameters}
+        assert options <= known, (entry.example, options - known)
+        checked += 1
+    assert checked >= 20

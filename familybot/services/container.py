@@ -20,6 +20,7 @@ from familybot.db.repositories.reports import ReportRepository
 from familybot.db.repositories.resources import ResourceRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.db.repositories.settings import SettingsRepository
+from familybot.db.repositories.welcome import WelcomePanelRepository
 from familybot.services.audit import AuditService
 from familybot.services.calendar_feed import CalendarFeedService
 from familybot.services.crisis_config import CrisisConfigService
@@ -38,6 +39,7 @@ from familybot.services.reports import ReportsService
 from familybot.services.resources import ResourcesService
 from familybot.services.sessions import SessionsService
 from familybot.services.setup import SetupService
+from familybot.services.welcome import WelcomeService
 from familybot.sharding import ALL, ShardFilter
 
 
@@ -65,8 +67,11 @@ class Services:
     privacy: PrivacyService = field(init=False)
     # Read-only views for a group's own facilitators (/session rsvps, /group stats).
     facilitator_views: FacilitatorViewsService = field(init=False)
+    # Where the start-here panel is (/setup welcome).
+    welcome: WelcomeService = field(init=False)
 
     def __post_init__(self) -> None:
+        self.welcome = WelcomeService(WelcomePanelRepository(self.db), self.clock)
         self.facilitator_views = FacilitatorViewsService(
             GroupStatsRepository(self.db),
             GroupRepository(self.db),

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.settings import SettingsRepository
-from familybot.models import Group, GuildSettings
+from familybot.models import Group, GuildSettings, WelcomePanel
 from familybot.permissions import NEEDS
 
 # The channel permissions each kind of channel needs, in the order we name them.
 POSTING = ("view_channel", "send_messages", "embed_links")
 GROUP_CHANNEL = ("view_channel", "send_messages", "embed_links", "read_message_history")
+# The start-here panel's channel: post it, and read it back to know it still exists.
+PANEL_CHANNEL = ("view_channel", "send_messages", "embed_links", "read_message_history")
 
 LABELS: dict[str, str] = {
     "view_channel": "View Channel",
@@ -166,11 +168,39 @@ def _old_role_problems(facts: GuildFacts, groups: Iterable[Group]) -> list[Probl
     ]
 
 
+def _panel_problems(
+    facts: GuildFacts, panel: WelcomePanel | None, panel_found: bool | None
+) -> list[Problem]:
+    """The start-here panel (`/setup welcome`): optional, so only a lost one is reported.
+    ``panel_found``: False when Discord says the message is gone, None when unknown."""
+    if panel is None:
+        return []
+    if panel.channel_id not in facts.channels:
+        return [
+            Problem(
+                "The channel of the start-here panel was deleted.",
+                "Fix: post the panel again with `/setup welcome`.",
+            )
+        ]
+    if panel_found is False:
+        return [
+            Problem(
+                f"The start-here panel in <#{panel.channel_id}> was deleted.",
+                "Fix: post it again with `/setup welcome`.",
+            )
+        ]
+    return _channel_problems(
+        facts, panel.channel_id, "the start-here panel's channel", PANEL_CHANNEL, private=False
+    )
+
+
 def diagnose(
     settings: GuildSettings,
     groups: Iterable[Group],
     facts: GuildFacts,
     old_role_groups: Iterable[Group] = (),
+    panel: WelcomePanel | None = None,
+    panel_found: bool | None = None,
 ) -> list[Problem]:
     """Everything misconfigured for this server, most fundamental first."""
     problems: list[Problem] = []
@@ -233,6 +263,7 @@ def diagnose(
         if group.is_active:
             problems += _group_problems(facts, group)
     problems += _old_role_problems(facts, old_role_groups)
+    problems += _panel_problems(facts, panel, panel_found)
     problems += _intent_problems(facts)
     return problems
 
@@ -244,11 +275,19 @@ class DiagnosticsService:
         self._settings = settings
         self._groups = groups
 
-    async def report(self, guild_id: int, facts: GuildFacts) -> list[Problem]:
+    async def report(
+        self,
+        guild_id: int,
+        facts: GuildFacts,
+        panel: WelcomePanel | None = None,
+        panel_found: bool | None = None,
+    ) -> list[Problem]:
         settings = await self._settings.get(guild_id)
         return diagnose(
             settings,
             await self._groups.list_active(guild_id),
             facts,
             await self._groups.with_old_role(guild_id),
+            panel,
+            panel_found,
         )

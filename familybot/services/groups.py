@@ -451,7 +451,16 @@ class GroupsService:
     # --- member actions ---------------------------------------------------------------------
     async def prepare_join(self, guild_id: int, user_id: int, name: str) -> Group:
         """Check a join can start; the caller then shows the guidelines for consent."""
-        group = await self.get_active(guild_id, name)
+        return await self._prepare_join(await self.get_active(guild_id, name), user_id)
+
+    async def prepare_join_id(self, guild_id: int | None, user_id: int, group_id: int) -> Group:
+        """As prepare_join, for a group picked from a menu (by id, only in its own server)."""
+        group = await self._get_in_guild(group_id, guild_id)
+        if not group.is_active:
+            raise Conflict(f"“{group.name}” has been archived, so it can't be joined.")
+        return await self._prepare_join(group, user_id)
+
+    async def _prepare_join(self, group: Group, user_id: int) -> Group:
         await self._ensure_not_joined(group, user_id)
         review = await self._review_of(group, user_id)
         if group.join_mode is JoinMode.APPROVAL or review is not None:

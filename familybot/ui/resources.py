@@ -116,6 +116,16 @@ def resource_list_embed(
     return embed
 
 
+def resource_search_embed(found: list[Resource], query: str) -> discord.Embed:
+    """`/resource search` (and the start-here panel's Resources search box)."""
+    return resource_list_embed(
+        found,
+        f"Resources for “{query}”",
+        "Nothing in the library matches that yet. Try other words, or `/resource list`.",
+        numbered=True,
+    )
+
+
 def review_embed(resource: Resource, pending: int) -> discord.Embed:
     embed = resource_embed(resource)
     embed.title = fit(f"For review: {resource.title}", TITLE_MAX)

@@ -215,6 +215,20 @@ def upcoming_embed(
     return embed
 
 
+def my_schedule_embed(items: list[UpcomingOccurrence], tz: str | None) -> discord.Embed:
+    """`/my schedule` (and the start-here panel's My sessions)."""
+    embed = upcoming_embed(
+        "Your sessions",
+        items,
+        empty="Nothing in the next two weeks. `/group list` shows groups you could join.",
+        show_mine=True,
+    )
+    embed.set_footer(
+        text=f"Times show in your device's time zone{f' (you set {tz})' if tz else ''}."
+    )
+    return embed
+
+
 SESSION_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RsvpButton, AttendanceSelect)
 
 

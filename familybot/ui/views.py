@@ -10,10 +10,11 @@ import discord
 
 from familybot.checks import refuse_unless_facilitator
 from familybot.db.repositories.audit import AuditResult, AuditTarget, TargetKind
-from familybot.models import JoinMode
+from familybot.models import Group, JoinMode
 from familybot.services.groups import JoinOutcome, JoinResult
 from familybot.tree import report_error
 from familybot.ui.audit import record_action, result_for
+from familybot.ui.embeds import guidelines_embed
 from familybot.ui.text import clip, defuse, user_mention
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,16 @@ def consent_view(group_id: int, version: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(ConsentButton(group_id, version))
     return view
+
+
+async def send_join_prompt(interaction: discord.Interaction[Any], group: Group) -> None:
+    """The group's guidelines with “I agree”, privately: `/group join` and the start-here
+    panel's group menu both start a join here (after GroupsService.prepare_join)."""
+    await interaction.response.send_message(
+        embed=guidelines_embed(group.name, group.guidelines, group.guidelines_version),
+        view=consent_view(group.id, group.guidelines_version),
+        ephemeral=True,
+    )
 
 
 def approval_view(group_id: int, user_id: int) -> discord.ui.View:

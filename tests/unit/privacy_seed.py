@@ -83,6 +83,14 @@ async def guild_settings(db: Database, u: int, g: int) -> None:
     )
 
 
+async def welcome_panels(db: Database, u: int, g: int) -> None:
+    await db.execute(
+        "INSERT OR IGNORE INTO welcome_panels (guild_id, channel_id, message_id, posted_at) "
+        "VALUES (?, ?, ?, ?)",
+        (g, next(_n) + 3000, next(_n) + 4000, NOW),
+    )
+
+
 async def groups(db: Database, u: int, g: int) -> None:
     await _group(db, g, f"Created {_next('groups')}", created_by=u)
 
@@ -291,6 +299,7 @@ def _m(fmt: str) -> Callable[[int], str]:
 FTS = "maintained by triggers on resources"
 SEEDS: dict[str, Seed] = {
     "guild_settings": Seed(guild_settings, why="the server's settings: no person in it"),
+    "welcome_panels": Seed(welcome_panels, why="where the start-here panel is: no person in it"),
     "groups": Seed(groups, _m("Created {n}")),
     "group_facilitators": Seed(group_facilitators, _m("Facilitated {n}")),
     "memberships": Seed(memberships, _m("Joined {n}")),

@@ -1,0 +1,10 @@
+-- The start-here panel that `/setup welcome` posted, one per server: where it is, so running
+-- the command again edits that message instead of posting a second one, and `/setup show`
+-- can tell when it was deleted. Ids and an instant only: no person in it.
+
+CREATE TABLE welcome_panels (
+    guild_id   INTEGER PRIMARY KEY,
+    channel_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    posted_at  INTEGER NOT NULL
+);
