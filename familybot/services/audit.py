@@ -26,6 +26,9 @@ AUDIT_SHOW_DEFAULT = 20
 AUDIT_SHOW_MAX = 50
 # Targets that are places people belong to (see record()).
 _PLACES = frozenset({TargetKind.GROUP, TargetKind.SESSION, TargetKind.CHANNEL})
+# Actions inside one group: "group.remove target=user:X" by a facilitator who runs one group
+# says who was in it, so these too are logged at INFO without actor or person.
+_GROUP_ACTIONS = ("group.", "session.", "button.join-", "select.attendance")
 
 
 class AuditService:
@@ -55,14 +58,14 @@ class AuditService:
             )
             return False
         shown = f"{target.kind.value}:{target.id}" if target else "-"
-        if target is not None and target.kind in _PLACES:
+        if (target is not None and target.kind in _PLACES) or action.startswith(_GROUP_ACTIONS):
             # Someone's id next to a group, session or channel would say who is in it (or
             # runs it): the line at INFO names the place only; the stored entry has both.
             log.info(
                 "audit action=%s guild=%d target=%s result=%s",
                 action,
                 guild_id,
-                shown,
+                shown if target is not None and target.kind in _PLACES else "-",
                 result.value,
             )
             log.debug("audit action=%s actor=%d target=%s", action, actor_id, shown)

@@ -202,4 +202,8 @@ async def test_group_flows_log_no_membership_at_info(
     people = {w.alice, w.bob, w.carol, w.facilitator, w.admin}
     found = pairings(caplog.records, people, groups)
     assert not found, "membership at INFO:\n" + "\n".join(found)
+    # A facilitator's id stands for the group they run: next to a member's id it says the same.
+    runs_the_group = {0: {w.facilitator}}
+    found = pairings(caplog.records, {w.alice, w.bob, w.carol}, runs_the_group)
+    assert not found, "member next to their facilitator at INFO:\n" + "\n".join(found)
     assert await rows(w, "SELECT * FROM join_reviews")  # the removal and denials happened
