@@ -769,7 +769,8 @@ class GroupsService:
                 await self._revoke(group, user_id, keep_facilitator=False)
             except UserFacingError:
                 log.warning("forget: facilitator access not removed group=%d", group.id)
-        removed += await self._groups.forget_join_reviews(user_id, guild_id)
+        # A removal or denial record stays, like a moderation case: the server's record, so
+        # forgetting can't undo a facilitator's decision (it goes with the server's purge).
         return removed + await self._groups.forget_roles(user_id, guild_id)
 
     # --- channel access: one member overwrite per person, never a role ------------------------

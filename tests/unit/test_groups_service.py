@@ -495,7 +495,8 @@ async def test_buttons_from_another_server_change_nothing(
 async def test_export_and_forget_cover_join_reviews(
     services: Services, db: Database, clock: FakeClock
 ) -> None:
-    await make_group(services)
+    gid = await make_group(services)
+    await services.setup.set_alerts_channel(GUILD, 777)
     await join(services, 100)
     await services.groups.remove_member(GUILD, "Parents Circle", 100)
     exported = await services.groups.export_user_data(100)
@@ -508,5 +509,8 @@ async def test_export_and_forget_cover_join_reviews(
             "next_request_from": None,
         }
     ]
-    assert await services.groups.delete_user_data(100) >= 1
-    assert await db.fetchval("SELECT count(*) FROM join_reviews") == 0
+    assert await services.groups.delete_user_data(100) >= 0
+    # Kept as the server's record, like a moderation case: forgetting can't undo a removal.
+    assert await db.fetchval("SELECT count(*) FROM join_reviews") == 1
+    assert await join(services, 100) is JoinResult.PENDING  # still goes to the facilitators
+    assert await statuses(db, gid) == {100: "pending"}

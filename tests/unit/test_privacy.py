@@ -20,6 +20,7 @@ GUILD2 = 800_000_000_000_000_002
 KEPT_AFTER_FORGET = {
     "mod_cases",  # warn/timeout/kick/ban cases: the server's record (notes are removed)
     "audit_log",  # append-only, ids only: the server's record
+    "join_reviews",  # a removal or denial: the server's record, so forgetting can't undo it
 }
 
 

@@ -120,7 +120,8 @@ async def test_member_data_is_purged_30_days_after_they_leave(
     clock.advance(days=1, seconds=1)
     report = await sweep.run()
     assert report.members_purged == 1
-    assert await about(db, ALICE) <= {"mod_cases", "audit_log"}
+    # The server's record stays: cases, the audit log, removal/denial records.
+    assert await about(db, ALICE) <= {"mod_cases", "audit_log", "join_reviews"}
     assert "memberships" in await about(db, BOB)
 
 

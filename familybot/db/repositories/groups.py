@@ -394,14 +394,6 @@ class GroupRepository:
         groups = await self.get_many([r.group_id for r in reviews])
         return [(r, groups[r.group_id]) for r in reviews]
 
-    async def forget_join_reviews(self, user_id: int, guild_id: int | None = None) -> int:
-        cursor = await self._db.execute(
-            "DELETE FROM join_reviews WHERE user_id = ? AND group_id IN "
-            "(SELECT id FROM groups WHERE ? IS NULL OR guild_id = ?)",
-            (user_id, guild_id, guild_id),
-        )
-        return cursor.rowcount
-
     # --- privacy --------------------------------------------------------------------------
     async def memberships_for_privacy(
         self, user_id: int, guild_id: int | None = None
