@@ -139,10 +139,10 @@ class FacilitatorViewsService:
     ) -> RsvpRoster:
         series, group = await self._sessions.resolve(guild_id, ref)
         await self.require_group_facilitator(guild_id, actor, group)
-        overrides = (await self._sessions_repo.overrides([series.id]))[series.id]
         if date_text and date_text.strip():
-            occurrence = self._sessions._key_for(series, overrides, date_text)
+            series, occurrence = await self._sessions.occurrence_on(series, date_text)
         else:
+            overrides = (await self._sessions_repo.overrides([series.id]))[series.id]
             now = self._clock.now()
             duration = timedelta(minutes=series.duration_minutes)
             upcoming = [

@@ -653,7 +653,10 @@ class SessionsService:
                 override = overrides.get(occ.key)
                 if override is None or override.status != "cancelled":
                     changes[occ.key] = (override.new_start if override else occ.start_utc, None)
-            # A past date moved into the future stays a session: it moves with the series.
+            # A past date moved into the future stays a session. Its reminders and RSVPs move
+            # to the new series (its copy of the override carries them); the ended series keeps
+            # the override too, since only there is the date an occurrence: calendars and
+            # stats read the move from it (the new rule has no such date, so it isn't doubled).
             for key, override in overrides.items():
                 moved = override.new_start
                 if (
@@ -664,7 +667,6 @@ class SessionsService:
                     and date.fromisoformat(key) <= plan.old_until.date()
                 ):
                     await self._sessions.copy_override(override, new.id, key, actor.user_id, now)
-                    await self._sessions.delete_override(series.id, key)
                     await self._sessions.move_occurrence_data(series.id, key, new.id, key)
                     await self._hand_over_reminders(series, new, key, key, moved, now)
         duration = timedelta(minutes=new.duration_minutes)
@@ -911,18 +913,24 @@ class SessionsService:
             found.append(before)
         return found
 
-    async def attendance_sheet(self, guild_id: int, ref: str, date_text: str) -> AttendanceSheet:
-        current, group = await self.resolve(guild_id, ref)
-        # A date from before an edit belongs to the series as it was then.
+    async def occurrence_on(
+        self, current: SessionSeries, date_text: str
+    ) -> tuple[SessionSeries, Occurrence]:
+        """The occurrence on that date, in the series as it was then: a date from before an
+        edit belongs to the series the edit ended. Raises NotFound."""
         lineage = await self._lineage(current)
         all_overrides = await self._sessions.overrides([s.id for s in lineage])
         for series in lineage:
             try:
-                occ = self._key_for(series, all_overrides[series.id], date_text)
-                break
+                return series, self._key_for(series, all_overrides[series.id], date_text)
             except NotFound:
                 if series is lineage[-1]:
                     raise
+        raise NotFound("No such session.")  # unreachable: the lineage holds `current`
+
+    async def attendance_sheet(self, guild_id: int, ref: str, date_text: str) -> AttendanceSheet:
+        current, group = await self.resolve(guild_id, ref)
+        series, occ = await self.occurrence_on(current, date_text)
         if occ.start_utc > self._clock.now():
             raise Conflict("You can take attendance once the session has started.")
         members = await self._groups_repo.list_by_status(group.id, MembershipStatus.MEMBER)

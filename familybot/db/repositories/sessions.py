@@ -337,15 +337,20 @@ class SessionRepository:
     async def responders(
         self, series_id: int, key: str | None, responses: Sequence[Rsvp]
     ) -> list[tuple[str, int]]:
-        """(occurrence key, user id) of people who answered one of `responses`."""
+        """(occurrence key, user id) of people who answered one of `responses` and are still
+        seated in the series' group: someone removed or gone is never told about its sessions."""
         params: list[object] = [series_id, *[r.value for r in responses]]
         key_filter = ""
         if key is not None:
-            key_filter = "AND occurrence_key = ?"
+            key_filter = "AND r.occurrence_key = ?"
             params.append(key)
         rows = await self._db.fetchall(
-            f"SELECT occurrence_key, user_id FROM rsvps WHERE series_id = ? "
-            f"AND response IN ({_marks(len(responses))}) {key_filter} ORDER BY occurrence_key, user_id",
+            "SELECT r.occurrence_key, r.user_id FROM rsvps r "
+            "JOIN session_series s ON s.id = r.series_id "
+            "JOIN memberships m ON m.group_id = s.group_id AND m.user_id = r.user_id "
+            f"WHERE r.series_id = ? AND m.status = 'member' "
+            f"AND r.response IN ({_marks(len(responses))}) {key_filter} "
+            "ORDER BY r.occurrence_key, r.user_id",
             tuple(params),
         )
         return [(r["occurrence_key"], r["user_id"]) for r in rows]
