@@ -189,6 +189,11 @@ class DiscordIO(ModerationIO, ThreadsIO):
                 reason=f"FamilyBot: {why}",
             )
         except discord.NotFound as error:
+            if error.code != UNKNOWN_CHANNEL:
+                # Unknown Member/User: the person isn't on the server any more. There is no
+                # access to give them, and the others must still get theirs.
+                log.warning("channel access not given: person unknown code=%d", error.code)
+                return
             log.warning("group channel gone channel=%d", channel_id)
             raise ChannelGone(
                 "The group's private channel no longer exists. Nothing was changed; an admin "

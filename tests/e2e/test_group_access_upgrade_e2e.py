@@ -214,3 +214,24 @@ async def test_a_role_discord_will_not_delete_waits_and_setup_show_says_so(world
     await world.start_bot()
     await upgrade_finished(world)
     assert_upgraded(world, groups)
+
+
+async def test_a_member_discord_no_longer_knows_does_not_cut_off_the_others(world: World) -> None:
+    """Discord answers 404 Unknown Member for someone who left within the 30 days: that is
+    not "the channel is gone", so everyone after them still gets access before the role goes."""
+    await world.stop_bot()
+    groups = await old_install(world)
+    circle = groups["Grief After Suicide Loss"]  # alice, bob and carol
+    gone = circle["members"][0]
+    world.fake.fail_next(
+        "PUT",
+        rf"/channels/{circle['channel']}/permissions/{gone}",
+        status=404,
+        body={"code": 10013, "message": "Unknown User"},
+    )
+    await world.start_bot()
+    await upgrade_finished(world)
+    assert await rows(world, "SELECT role_id FROM groups WHERE role_id IS NOT NULL") == []
+    for uid in circle["members"][1:]:
+        assert can(world, circle["channel"], uid, VIEW_CHANNEL), uid
+    assert world.fake.role_named(world.guild_id, "Grief After Suicide Loss") is None
