@@ -7,8 +7,9 @@ mode, so creating the database file 0600 before SQLite opens it covers those too
 
 Files and folders that already exist with looser modes are tightened at start when this
 user owns them (`tighten_install`); `familybot check` names any that are still loose
-(`permission_warnings`). Folders FamilyBot did not create (the database's folder may be the
-install folder) are left alone: the file modes are what keep the data private.
+(`permission_warnings`). The backup folder (BACKUP_DIR) is FamilyBot's and is tightened to
+0700 too; the database's own folder may be the install folder, so it is left alone: the file
+modes are what keep the data private there.
 """
 
 from __future__ import annotations
