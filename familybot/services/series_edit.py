@@ -168,12 +168,38 @@ def plan_edit(old: SeriesRule, change: RuleChange, now: datetime) -> EditPlan:
     new_upcoming = occurrences(new_rule, now, now + PAIR_WINDOW + timedelta(days=40))
     if repeat is not old.repeat:
         count = min(1, len(upcoming), len(new_upcoming))
-    else:
-        count = min(len(upcoming), len(new_upcoming))
-    pairs = [
-        Pair(upcoming[i], new_upcoming[i].key, new_upcoming[i].start_utc) for i in range(count)
-    ]
-    return EditPlan(old_until, new_rule, pairs, upcoming[count:])
+        pairs = [
+            Pair(upcoming[i], new_upcoming[i].key, new_upcoming[i].start_utc) for i in range(count)
+        ]
+        return EditPlan(old_until, new_rule, pairs, upcoming[count:])
+    # Same repeat: each session pairs with the new one of its own week (or fortnight, or
+    # month), never the next one along: pairing by position would carry a cancellation or a
+    # reply to the following week whenever the first new date falls in a later week.
+    pairs = []
+    unpaired = []
+    taken: set[str] = set()
+    for occ in upcoming:
+        mine = date.fromisoformat(occ.key)
+        same_period = [
+            n
+            for n in new_upcoming
+            if n.key not in taken and _same_period(mine, date.fromisoformat(n.key), repeat)
+        ]
+        if not same_period:
+            unpaired.append(occ)
+            continue
+        partner = min(same_period, key=lambda n: abs(date.fromisoformat(n.key) - mine))
+        taken.add(partner.key)
+        pairs.append(Pair(occ, partner.key, partner.start_utc))
+    return EditPlan(old_until, new_rule, pairs, unpaired)
+
+
+def _same_period(old_day: date, new_day: date, repeat: Repeat) -> bool:
+    """Whether a new date stands in for an old one: within half a period of it (weekly:
+    3 days either way), or in the same month for a monthly series."""
+    if repeat is Repeat.MONTHLY:
+        return (old_day.year, old_day.month) == (new_day.year, new_day.month)
+    return abs((new_day - old_day).days) <= _PERIOD[repeat] // 2
 
 
 def partner_start(pair: Pair, override: OccurrenceOverride | None) -> datetime | None:

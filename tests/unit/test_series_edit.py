@@ -133,3 +133,24 @@ def test_recurring_only_where_discord_lands_on_every_session() -> None:
     assert discord_recurrence(kolkata, cancel, first_of(kolkata)) is None
     past = {"2027-03-02": OccurrenceOverride(1, "2027-03-02", "cancelled", None, None)}
     assert discord_recurrence(kolkata, past, first_of(kolkata)) is not None
+
+
+def test_an_earlier_time_that_has_passed_today_does_not_shift_later_weeks() -> None:
+    """Edited at 18:00 to 17:00 on the day: tonight's 19:00 has no partner this week (it no
+    longer takes place, and its people are told); every later week keeps its own date, so a
+    Christmas cancellation or a reply stays on Christmas week."""
+    old = SeriesRule("Europe/London", datetime(2026, 11, 3, 19, 0), Repeat.WEEKLY, 60)
+    now = datetime(2026, 12, 8, 18, 0, tzinfo=UTC)
+    plan = plan_edit(old, RuleChange(start_time=time(17, 0)), now)
+    assert [o.key for o in plan.unpaired][:1] == ["2026-12-08"]
+    assert all(p.old.key == p.new_key for p in plan.pairs)
+    assert [p.old.key for p in plan.pairs][:3] == ["2026-12-15", "2026-12-22", "2026-12-29"]
+
+
+def test_a_day_change_pairs_within_the_same_week_even_when_that_day_has_passed() -> None:
+    old = SeriesRule("Europe/London", datetime(2026, 11, 3, 19, 0), Repeat.WEEKLY, 60)  # Tue
+    now = datetime(2026, 12, 8, 12, 0, tzinfo=UTC)  # Tuesday noon: Monday the 7th has passed
+    plan = plan_edit(old, RuleChange(weekday=0), now)  # to Monday
+    pairs = {p.old.key: p.new_key for p in plan.pairs}
+    assert "2026-12-08" not in pairs  # this week's Monday is gone: no stand-in
+    assert pairs["2026-12-22"] == "2026-12-21"  # Christmas week stays Christmas week
