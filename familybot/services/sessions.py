@@ -64,6 +64,7 @@ OFFSET_MIN, OFFSET_MAX = 5, 7 * 24 * 60
 MAX_OFFSETS = 4
 UPCOMING_DAYS = 28
 SCHEDULE_DAYS = 14
+SCHEDULE_AHEAD_MAX = timedelta(days=2 * 366)  # a first date further off is refused, kindly
 
 # One answer for every RSVP press that isn't a member's: a session that doesn't exist, one of
 # another server, or one of a group the presser isn't in. A forged button learns nothing.
@@ -405,10 +406,16 @@ class SessionsService:
         except ValueError as exc:
             raise UserFacingError(str(exc)) from exc
         now = self._clock.now()
-        if to_utc(first_local, zone) <= now:
+        first_utc = to_utc(first_local, zone)
+        if first_utc <= now:
             raise UserFacingError(
                 "That date and time have already passed (in "
                 f"{zone}). Please choose a time in the future."
+            )
+        if first_utc > now + SCHEDULE_AHEAD_MAX:
+            raise UserFacingError(
+                "That's more than two years away. Please choose a first date within the next "
+                "two years."
             )
         week = _checked_week(week_text, repeat, first_local)
         until_local = _checked_until(until_text, repeat, first_local)
@@ -426,7 +433,7 @@ class SessionsService:
             until_local=until_local,
             monthly_week=week,
         )
-        first = effective_occurrences(series, {}, now, now + timedelta(days=400))[0]
+        first = effective_occurrences(series, {}, now, first_utc + timedelta(days=1))[0]
         log.info("series scheduled guild=%d group=%d series=%d", guild_id, group.id, series.id)
         await self.on_change([series.id])
         trap = repeat is Repeat.MONTHLY and week is None and fourth_is_last(first_local.date())

@@ -133,7 +133,7 @@ def at(text: str) -> datetime:
 
 # --- scheduling -------------------------------------------------------------------------------
 async def test_schedule_uses_server_timezone_and_validates(
-    services: Services, group: int, clock: FakeClock
+    services: Services, group: int, clock: FakeClock, db: Database
 ) -> None:
     outcome = await services.sessions.schedule(
         guild_id=GUILD,
@@ -151,6 +151,7 @@ async def test_schedule_uses_server_timezone_and_validates(
     bad = [
         ({"group_name": "Nope"}, NotFound, "couldn't find a group"),
         ({"date_text": "2026-11-01"}, UserFacingError, "already passed"),
+        ({"date_text": "2029-01-04"}, UserFacingError, "more than two years away"),
         ({"time_text": "25:00"}, UserFacingError, "couldn't read “25:00”"),
         ({"date_text": "next tuesday"}, UserFacingError, "next tuesday"),
         ({"tz": "Mars/Base"}, UserFacingError, "don't know the time zone"),
@@ -172,6 +173,20 @@ async def test_schedule_uses_server_timezone_and_validates(
         with pytest.raises(error, match=text):
             await services.sessions.schedule(**args)  # type: ignore[arg-type]
     assert len(await services.sessions.list_for(GUILD, ALICE, False, None)) >= 1
+    # Refusals stored nothing: only the first, good schedule is there.
+    assert await db.fetchval("SELECT count(*) FROM session_series") == 1
+    # A first date a year and more ahead works (it used to be stored, then crash).
+    far = await services.sessions.schedule(
+        guild_id=GUILD,
+        actor_id=FAC,
+        group_name="Parents Circle",
+        title="Far",
+        date_text="2028-01-06",
+        time_text="18:00",
+        repeat=Repeat.WEEKLY,
+        duration_minutes=60,
+    )
+    assert far.first.key == "2028-01-06"
 
 
 async def test_group_info_shows_next_session(services: Services, group: int) -> None:
