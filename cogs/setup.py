@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
 import discord
@@ -109,6 +111,8 @@ class Setup(
 ):
     def __init__(self, bot: FamilyBot) -> None:
         self.bot = bot
+        # One /setup welcome at a time per server: two at once would both post a panel.
+        self._welcome_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @app_commands.command(
         name="facilitator-role", description="Choose the role that marks facilitators"
@@ -263,9 +267,10 @@ class Setup(
         if missing:  # raised, so the audit log records a refusal
             raise UserFacingError(welcome_missing_permissions(channel.id, missing))
         await interaction.response.defer(ephemeral=True, thinking=True)
-        old = await self.bot.services.welcome.panel(guild.id)
-        template, message_id = await _place_panel(guild, channel, old)
-        await self.bot.services.welcome.panel_posted(guild.id, channel.id, message_id)
+        async with self._welcome_locks[guild.id]:
+            old = await self.bot.services.welcome.panel(guild.id)
+            template, message_id = await _place_panel(guild, channel, old)
+            await self.bot.services.welcome.panel_posted(guild.id, channel.id, message_id)
         await interaction.followup.send(
             welcome_reply(template, channel.id, old.channel_id if old else None), ephemeral=True
         )

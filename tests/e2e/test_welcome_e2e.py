@@ -337,3 +337,18 @@ async def test_panel_moves_to_another_channel_without_leaving_a_second_one(world
     moved = panel_message(world, second)
     stored = await rows(world, "SELECT channel_id, message_id FROM welcome_panels")
     assert stored == [{"channel_id": second, "message_id": int(moved["id"])}]
+
+
+async def test_two_setup_welcome_at_once_post_one_panel(world: World) -> None:
+    await world.configure()
+    cid = await start_here(world)
+    first, second = await asyncio.gather(
+        world.fake.slash(world.guild_id, world.admin, "setup", "welcome", options={"channel": cid}),
+        world.fake.slash(world.guild_id, world.admin, "setup", "welcome", options={"channel": cid}),
+    )
+    for handle in (first, second):
+        await handle.wait_response()
+        await handle.wait_for("followup")
+    assert posts_to(world, cid) == 1
+    stored = await rows(world, "SELECT message_id FROM welcome_panels")
+    assert stored == [{"message_id": int(panel_message(world, cid)["id"])}]
