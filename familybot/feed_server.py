@@ -26,12 +26,15 @@ from typing import Protocol
 from aiohttp import web
 
 from familybot.errors import ConfigError
-from familybot.services.calendar_feed import FeedResponse
+from familybot.services.calendar_feed import TOKEN_RE, FeedResponse
 
 log = logging.getLogger(__name__)
 
-_FEED_PATH = re.compile(r"/calendar/([^/]{1,100})\.ics")
+# Only a path that can hold a real token reaches a bucket or the database.
+_FEED_PATH = re.compile(rf"/calendar/({TOKEN_RE.pattern})\.ics")
 _BUCKETS_KEPT = 10_000
+_EVERYONE = b"*"  # one bucket for all requests together: a flood of made-up tokens can't
+# crowd out real members' buckets or the database faster than this
 
 
 class FeedSource(Protocol):
@@ -82,6 +85,8 @@ class FeedServer:
         *,
         per_minute: float = 6,
         burst: int = 6,
+        all_per_minute: float = 600,
+        all_burst: int = 60,
         max_concurrent: int = 8,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -89,6 +94,7 @@ class FeedServer:
         self.host = host
         self.port = port
         self._buckets = TokenBuckets(per_minute, burst, clock)
+        self._everyone = TokenBuckets(all_per_minute, all_burst, clock)
         self._max_concurrent = max_concurrent
         self._in_progress = 0
         self._runner: web.AppRunner | None = None
@@ -129,7 +135,9 @@ class FeedServer:
         if request.method not in ("GET", "HEAD"):
             return _plain(405, Allow="GET, HEAD")
         token = match[1]
-        wait = self._buckets.take(hashlib.sha256(token.encode("utf-8", "replace")).digest())
+        wait = self._everyone.take(_EVERYONE) or self._buckets.take(
+            hashlib.sha256(token.encode("ascii")).digest()
+        )
         if wait > 0:
             return _plain(429, **{"Retry-After": str(max(1, math.ceil(wait)))})
         if self._in_progress >= self._max_concurrent:

@@ -259,6 +259,24 @@ async def test_past_the_rate_limit_the_feed_answers_429(
     assert (await get(http, url))[0] == 429
 
 
+async def test_made_up_links_cannot_reset_a_members_limit(
+    services: Services, server: FeedServer, http: aiohttp.ClientSession, ticker: Ticker
+) -> None:
+    """Junk paths never reach a bucket, and made-up tokens all share one overall limit, so a
+    flood can't push a member's bucket out (which used to give them a fresh limit)."""
+    await make_group(services, "Parents Circle", (ALICE,))
+    url = local_url(server, await link(services))
+    assert [(await get(http, url))[0] for _ in range(6)] == [200] * 6
+    assert (await get(http, url))[0] == 429
+    root = f"http://127.0.0.1:{server.port}"
+    junk = [(await get(http, f"{root}/calendar/j{n}.ics"))[0] for n in range(300)]
+    assert set(junk) == {404}
+    made_up = [(await get(http, f"{root}/calendar/{n:043d}.ics"))[0] for n in range(80)]
+    # The overall burst is 60, and Alice's 7 requests were part of it.
+    assert made_up.count(404) == 60 - 7 and made_up.count(429) == 80 - 53
+    assert (await get(http, url))[0] == 429  # still limited: nothing was reset
+
+
 async def test_unknown_revoked_and_every_other_path_is_404(
     services: Services, server: FeedServer, http: aiohttp.ClientSession
 ) -> None:
