@@ -283,3 +283,11 @@ def test_help_of_run_check_migrate_says_what_they_do(tmp_path: Path, command: st
     description = rest.split("\n\n")[0]
     assert usage.startswith(f"usage: familybot {command}")
     assert not description.startswith("options:") and len(description) > 60
+
+
+def test_systemd_does_not_restart_a_configuration_error_forever() -> None:
+    """`familybot run` exits EXIT_CONFIG for a wrong token or bad settings: restarting every
+    5 s can't fix that (and would try to log in forever), so the unit stops there."""
+    unit = unit_directives((ROOT / "deploy" / "familybot.service").read_text())
+    assert unit["Restart"] == ["on-failure"]
+    assert str(cli.EXIT_CONFIG) in unit["RestartPreventExitStatus"][0].split()
