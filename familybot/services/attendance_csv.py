@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,8 +35,13 @@ class ExportRow:
 
 
 def safe_cell(value: str) -> str:
-    """Neutralise a cell a spreadsheet would read as a formula (OWASP CSV injection)."""
-    if value.startswith(FORMULA_STARTS):
+    """Neutralise a cell a spreadsheet would read as a formula (OWASP CSV injection).
+
+    Judged on the cell as an app may see it: some trim leading whitespace on import (any
+    Unicode space, a newline) and some read full-width ＝ ＋ － ＠ as = + - @ (NFKC folds them),
+    so " =HYPERLINK(…)" or "＝1+1" is neutralised too."""
+    seen = unicodedata.normalize("NFKC", value).lstrip()
+    if value.startswith(FORMULA_STARTS) or seen.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import struct
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -224,6 +225,11 @@ def test_csv_parses_and_no_cell_can_start_a_formula() -> None:
         5: "\tTabbed",
         6: "\rReturn",
         7: 'Ana, "the" mum\nsecond line',
+        9: ' =HYPERLINK("https://evil.example","x")',  # apps that trim spaces on import
+        10: "\u00a0=1+1",  # a no-break space first
+        11: "\n=1+1",
+        12: "\uff1d1+1",  # full-width equals sign
+        13: "\uff0bcmd",  # full-width plus
     }
     rows = [ExportRow(date(2026, 3, 5), "=cmd|' /C calc'!A0", u, u % 2 == 0, None) for u in nasty]
     rows.append(ExportRow(date(2026, 3, 5), "Check-in", 8, True, Rsvp.MAYBE))
@@ -236,6 +242,9 @@ def test_csv_parses_and_no_cell_can_start_a_formula() -> None:
     assert len(body) == len(rows)
     for cell in (c for row in parsed for c in row):
         assert cell == "" or cell[0] not in "=+-@\t\r", repr(cell)
+        # As an app that trims and folds full-width characters would see it.
+        seen = unicodedata.normalize("NFKC", cell).lstrip()
+        assert seen == "" or seen[0] not in "=+-@", repr(cell)
     by_id = {int(r[2]): r for r in body}
     assert by_id[1][3] == "'" + nasty[1]
     assert by_id[1][1] == "'=cmd|' /C calc'!A0"
