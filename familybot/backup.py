@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -262,6 +263,15 @@ def restore_backup(
     """
     if not src.is_file():
         raise BackupError(f"There is no backup file at {src}.")
+    src_wal = _wal_paths(src)[0]
+    if src_wal.exists() and src_wal.stat().st_size > 0:
+        # Backups never have one; a kept copy from an earlier restore --force may: its latest
+        # changes are in that file, and restoring the main file alone would drop them.
+        raise BackupError(
+            f"{src_wal} is beside {src}: some of its latest changes are in that file. Nothing "
+            f'was changed. Fold them in first with `sqlite3 "{src}" "PRAGMA '
+            'wal_checkpoint(TRUNCATE);"`, then restore again.'
+        )
     wal = _wal_paths(db_path)[0]
     if wal.exists() and not force:
         raise BackupError(
@@ -328,19 +338,47 @@ def restore_backup(
                 f"{src} has schema version {checked.schema_version}, newer than this FamilyBot "
                 f"knows ({latest}). Upgrade FamilyBot first, then restore. Nothing was changed."
             )
+        _fsync(staged)
         previous: Path | None = None
         if db_path.exists():
+            # The kept copy is made beside the live file (a second name for the same file,
+            # or a copy) before anything moves: stopped at any point, DATABASE_PATH still
+            # holds a database and the current one is kept whole.
             previous = _kept_copy_name(db_path, now or datetime.now(UTC))
-            os.replace(db_path, previous)
+            _keep(db_path, previous)
             # SQLite finds a database's -wal by name: keep them paired under the new name.
-            for extra, moved in zip(_wal_paths(db_path), _wal_paths(previous), strict=True):
+            for extra, kept in zip(_wal_paths(db_path), _wal_paths(previous), strict=True):
                 if extra.exists():
-                    os.replace(extra, moved)
-        else:
-            for extra in _wal_paths(db_path):
-                extra.unlink(missing_ok=True)
-        os.replace(staged, db_path)
+                    _keep(extra, kept)
+        # The old -wal must be gone before the new file takes the name, or SQLite would
+        # replay it onto the restored database.
+        for extra in _wal_paths(db_path):
+            extra.unlink(missing_ok=True)
+        os.replace(staged, db_path)  # atomic: the name always holds a whole database
+        _fsync_dir(db_path.parent)
     return RestoreResult(db_path, previous, checked.schema_version)
+
+
+def _keep(path: Path, kept: Path) -> None:
+    """Give ``path`` a second name (a hard link; a private copy where links don't work)."""
+    try:
+        os.link(path, kept)
+    except OSError:
+        shutil.copy2(path, kept)
+        os.chmod(kept, PRIVATE_FILE)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every filesystem lets a folder be synced
+        _fsync(folder)
 
 
 def prune_backups(folder: Path, keep: int) -> list[Path]:

@@ -330,3 +330,50 @@ def test_prune_removes_checksum_files_with_their_backups(tmp_path: Path) -> None
         "familybot-20260103-030000.db",
         "familybot-20260103-030000.db.sha256",
     ]
+
+
+def test_a_restore_stopped_before_the_swap_leaves_the_database_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill or power cut between the steps: DATABASE_PATH still holds a whole database
+    (it used to be moved away first, so the next start made an empty one)."""
+    make_db(tmp_path / "source.db", rows=3)
+    backup = create_backup(tmp_path / "source.db", tmp_path / "b.db").path
+    make_db(live := tmp_path / "live.db", rows=7)
+    real_replace = os.replace
+
+    def stopped_at_the_swap(src: object, dst: object) -> None:
+        if Path(str(dst)) == live:
+            raise KeyboardInterrupt  # the process dies here
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("familybot.backup.os.replace", stopped_at_the_swap)
+    with pytest.raises(KeyboardInterrupt):
+        restore_backup(backup, live)
+    assert count(live) == 7  # still the current database, whole
+    (kept,) = tmp_path.glob("live.db.before-restore-*")
+    assert count(kept) == 7
+    monkeypatch.setattr("familybot.backup.os.replace", real_replace)
+    restore_backup(backup, live)  # and trying again works
+    assert count(live) == 3
+
+
+def test_a_kept_copy_with_its_wal_beside_it_is_refused_until_folded_in(tmp_path: Path) -> None:
+    """A kept copy from `restore --force` may carry a -wal: restoring the main file alone
+    would drop the changes in it, so restore says how to fold them in first."""
+    make_db(kept := tmp_path / "kept.db", rows=5)
+    writer = sqlite3.connect(kept)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.executemany("INSERT INTO notes (body) VALUES (?)", [("late",)] * 50)
+    writer.commit()
+    wal = tmp_path / "kept.db-wal"
+    assert wal.stat().st_size > 0
+    make_db(live := tmp_path / "live.db", rows=7)
+    before = snapshot(tmp_path)
+    with pytest.raises(BackupError, match="wal_checkpoint"):
+        restore_backup(kept, live, unverified=True)
+    writer.close()  # closing the last connection folds the -wal in (as the hint's command does)
+    assert snapshot(tmp_path).keys() >= {"live.db"} and count(live) == 7
+    assert before["live.db"] == snapshot(tmp_path)["live.db"]
+    restore_backup(kept, live, unverified=True)
+    assert count(live) == 55
