@@ -185,12 +185,14 @@ class FamilyBot(commands.AutoShardedBot):
         )
         await self.reminder_scheduler.start()
         # Privacy: old RSVPs and attendance, and 30 days after a member or the bot left a server.
+        presence = DiscordPresence(self)
+        self.services.calendar_feed.presence = presence
         self.retention = RetentionService(
             self.services.privacy,
             PrivacyRepository(self.db),
             self.clock,
             retention_days=self.settings.retention_days,
-            presence=DiscordPresence(self),
+            presence=presence,
             check_members=not self.settings.members_intent,
             shards=self.shard_filter,
         )

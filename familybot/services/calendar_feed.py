@@ -28,12 +28,13 @@ import re
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from familybot.clock import Clock
 from familybot.db.repositories.calendar_feeds import CalendarFeedRepository
 from familybot.errors import UserFacingError
 from familybot.services.calendar import restamp
+from familybot.services.retention import MemberPresence
 from familybot.services.sessions import SessionsService
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 # Built with this DTSTAMP, then given the real one: the contents' fingerprint ignores it.
 _CANONICAL_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
 _STAMPS_KEPT = 10_000
+PRESENCE_TTL = timedelta(minutes=10)  # how long Discord's answer about a member is trusted
 
 
 def hash_token(token: str) -> str:
@@ -90,6 +92,11 @@ class CalendarFeedService:
         self._base_url = base_url.rstrip("/") if base_url else None
         # token hash -> (fingerprint of the contents, when first served): Last-Modified.
         self._stamps: OrderedDict[str, tuple[bytes, datetime]] = OrderedDict()
+        #: Asks Discord whether the member is still on the server (set by the bot once its
+        #: client exists). Without the members intent a departure is otherwise only noticed
+        #: by the daily sweep, and a removed member's link would show the schedule till then.
+        self.presence: MemberPresence | None = None
+        self._present: OrderedDict[tuple[int, int], tuple[bool, datetime]] = OrderedDict()
 
     @property
     def feed_on(self) -> bool:
@@ -134,6 +141,24 @@ class CalendarFeedService:
             renewed=had_link,
         )
 
+    async def _still_member(self, guild_id: int, user_id: int) -> bool:
+        """Whether Discord still lists them on the server, asked at most every few minutes
+        per member; when Discord can't say, the link keeps working (the sweep decides)."""
+        if self.presence is None:
+            return True
+        key = (guild_id, user_id)
+        now = self._clock.now()
+        known = self._present.get(key)
+        if known is not None and now - known[1] < PRESENCE_TTL:
+            return known[0]
+        answer = await self.presence.is_member(guild_id, user_id)
+        present = answer is not False
+        self._present[key] = (present, now)
+        self._present.move_to_end(key)
+        while len(self._present) > _STAMPS_KEPT:
+            self._present.popitem(last=False)
+        return present
+
     async def feed(self, token: str) -> FeedResponse | None:
         """The calendar behind ``token``, or None (no such link, revoked, or its member or
         server gone). Never logs the token."""
@@ -145,6 +170,8 @@ class CalendarFeedService:
             return None
         row, stored = found
         if not hmac.compare_digest(stored.encode("ascii"), digest.encode("ascii")):
+            return None
+        if not await self._still_member(row.guild_id, row.user_id):
             return None
         ics, _count = await self._sessions.calendar_for(
             row.guild_id, row.user_id, neutral=row.titles == "neutral", dtstamp=_CANONICAL_STAMP

@@ -392,6 +392,36 @@ async def test_leaving_or_forgetting_ends_the_feed(
     assert await db.fetchval("SELECT count(*) FROM calendar_feeds") == 0
 
 
+async def test_a_member_discord_no_longer_lists_loses_the_feed_before_the_sweep(
+    services: Services, server: FeedServer, http: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """Without the members intent a departure is noticed by the daily sweep; the feed asks
+    Discord itself (at most every 10 minutes per member) so a removed member's link stops."""
+    await make_group(services, "Parents Circle", (ALICE,))
+    url = local_url(server, await link(services))
+    answers: dict[int, bool | None] = {ALICE: True}
+    asked: list[int] = []
+
+    class Presence:
+        async def is_member(self, guild_id: int, user_id: int) -> bool | None:
+            asked.append(user_id)
+            return answers[user_id]
+
+        def current_guild_ids(self) -> set[int] | None:
+            return {GUILD}
+
+    services.calendar_feed.presence = Presence()
+    assert (await get(http, url))[0] == 200
+    answers[ALICE] = False  # kicked, and no event told the bot
+    assert (await get(http, url))[0] == 200  # the answer from a moment ago still stands
+    clock.advance(minutes=11)
+    assert (await get(http, url))[0] == 404
+    assert asked == [ALICE, ALICE]
+    answers[ALICE] = None  # Discord can't say: the link works (the sweep decides later)
+    clock.advance(minutes=11)
+    assert (await get(http, url))[0] == 200
+
+
 async def test_requests_beyond_the_cap_in_progress_get_503(http: aiohttp.ClientSession) -> None:
     release = asyncio.Event()
     entered = asyncio.Event()
