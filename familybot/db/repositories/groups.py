@@ -396,8 +396,8 @@ class GroupRepository:
 
     async def forget_join_reviews(self, user_id: int, guild_id: int | None = None) -> int:
         cursor = await self._db.execute(
-            "DELETE FROM join_reviews WHERE user_id = ? AND group_id IN "
-            "(SELECT id FROM groups WHERE ? IS NULL OR guild_id = ?)",
+            "DELETE FROM join_reviews WHERE user_id = ? AND (? IS NULL OR EXISTS "
+            "(SELECT 1 FROM groups g WHERE g.id = group_id AND g.guild_id = ?))",
             (user_id, guild_id, guild_id),
         )
         return cursor.rowcount
@@ -440,7 +440,8 @@ class GroupRepository:
     async def forget_roles(self, user_id: int, guild_id: int | None = None) -> int:
         """Drop their facilitator places; groups they created or people they added stay,
         unattributed (0), as the server's own."""
-        scope = "group_id IN (SELECT id FROM groups WHERE ? IS NULL OR guild_id = ?)"
+        # Per row by primary key: a list of every group would cost the number of groups.
+        scope = "(? IS NULL OR EXISTS (SELECT 1 FROM groups g WHERE g.id = group_id AND g.guild_id = ?))"
         async with self._db.transaction():
             gone = await self._db.execute(
                 f"DELETE FROM group_facilitators WHERE user_id = ? AND {scope}",
