@@ -188,6 +188,7 @@ class FamilyBot(commands.AutoShardedBot):
             PrivacyRepository(self.db),
             self.clock,
             retention_days=self.settings.retention_days,
+            ledger_keep_days=self.settings.ledger_keep_days,
             presence=DiscordPresence(self),
             check_members=not self.settings.members_intent,
             shards=self.shard_filter,
