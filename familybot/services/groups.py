@@ -266,18 +266,19 @@ class GroupsService:
     async def list_page(
         self, guild_id: int, page: int, per_page: int | None = LIST_PAGE_SIZE
     ) -> GroupListPage:
-        """One page of the open groups (by name), in four queries whatever their number:
-        the groups, their seat counts, and the series and changed dates of this page only.
+        """One page of the open groups (by name), in five queries whatever their number:
+        how many, this page of them, their seats, and their series and changed dates.
         A page past the end (groups were archived since) is the last page."""
-        groups = await self._groups.list_active(guild_id)
-        size = per_page or max(1, len(groups))
-        pages = max(1, -(-len(groups) // size))
+        total = await self._groups.count_active(guild_id)
+        size = per_page or max(1, total)
+        pages = max(1, -(-total // size))
         page = min(max(0, page), pages - 1)
-        shown = groups[page * size : (page + 1) * size]
-        counts = await self._groups.seat_counts(guild_id) if shown else {}
-        nexts = await self.next_sessions_lookup([g.id for g in shown]) if shown else {}
+        shown = await self._groups.list_active_page(guild_id, page * size, size) if total else []
+        ids = [g.id for g in shown]
+        counts = await self._groups.seat_counts_of(ids)
+        nexts = await self.next_sessions_lookup(ids) if shown else {}
         summaries = [GroupSummary(g, counts.get(g.id, 0), nexts.get(g.id)) for g in shown]
-        return GroupListPage(summaries, page, pages, len(groups))
+        return GroupListPage(summaries, page, pages, total)
 
     async def info(self, guild_id: int, name: str) -> GroupSummary:
         return await self._summary(await self.get_active(guild_id, name))
