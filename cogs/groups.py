@@ -23,7 +23,7 @@ from familybot.ui.autocomplete import facilitated_group_names, group_names, my_g
 from familybot.ui.embeds import group_info_embed, group_list_embed, roster_embed
 from familybot.ui.facilitator import chart_alt_text, per_session_embed, stats_text
 from familybot.ui.text import channel_mention, shown, user_mention
-from familybot.ui.views import send_join_prompt
+from familybot.ui.views import group_list_view, send_join_prompt
 
 JOIN_MODES = [
     app_commands.Choice(name="open: anyone can join", value="open"),
@@ -61,8 +61,13 @@ class Groups(
     @app_commands.command(name="list", description="See the open support groups")
     async def list_groups(self, interaction: discord.Interaction[FamilyBot]) -> None:
         assert interaction.guild_id is not None
-        summaries = await self.bot.services.groups.list_groups(interaction.guild_id)
-        await interaction.response.send_message(embed=group_list_embed(summaries), ephemeral=True)
+        page = await self.bot.services.groups.list_page(interaction.guild_id, 0)
+        view = group_list_view(page)
+        embed = group_list_embed(page.summaries, paged=view is not None)
+        if view is None:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     @app_commands.command(name="info", description="Read about one support group")
     @app_commands.describe(name="The group's name")

@@ -192,6 +192,7 @@ class FamilyBot(commands.AutoShardedBot):
             PrivacyRepository(self.db),
             self.clock,
             retention_days=self.settings.retention_days,
+            ledger_keep_days=self.settings.ledger_keep_days,
             presence=presence,
             check_members=not self.settings.members_intent,
             shards=self.shard_filter,

@@ -46,6 +46,7 @@ class Settings:
     backup_hour_utc: int = 3
     # Privacy (README "Privacy"): RSVPs and attendance are kept this many days.
     retention_days: int = 180
+    ledger_keep_days: int = 14
     # The privileged Server Members intent: notice members leaving at once (else: daily check).
     members_intent: bool = False
     # Sharding (README "Scale-out"): None means one process runs everything.
@@ -217,6 +218,14 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         "how many days RSVPs and attendance are kept",
     )
 
+    ledger_keep_days = _parse_int(
+        "REMINDER_LEDGER_KEEP_DAYS",
+        get("REMINDER_LEDGER_KEEP_DAYS", "14") or "14",
+        2,
+        3650,
+        "how many days the record of reminders sent is kept after their session",
+    )
+
     feed_enabled = _parse_bool("CALENDAR_FEED_ENABLED", get("CALENDAR_FEED_ENABLED", "false"))
     feed_host = get("CALENDAR_FEED_HOST", "127.0.0.1") or "127.0.0.1"
     if not _HOST_RE.match(feed_host):
@@ -253,6 +262,7 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         backup_keep=backup_keep,
         backup_hour_utc=backup_hour,
         retention_days=retention_days,
+        ledger_keep_days=ledger_keep_days,
         members_intent=_parse_bool("MEMBERS_INTENT", get("MEMBERS_INTENT", "false")),
         shard_count=shard_count,
         shard_ids=shard_ids,

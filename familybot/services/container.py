@@ -125,6 +125,7 @@ def build_services(
 
     sessions.on_change = planner.replan_ids  # the bot widens this to refresh its scheduler
     groups.next_session_lookup = sessions.next_session_start
+    groups.next_sessions_lookup = sessions.next_session_starts
     groups.attendance_lookup = sessions.attendance_summary
     groups.on_group_changed = sessions.group_changed
     # Discord's Events panel; the bot composes its sync into the hooks above.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,6 +29,7 @@ from familybot.services.recurrence import discord_timestamp
 log = logging.getLogger(__name__)
 
 NAME_MAX = 50
+LIST_PAGE_SIZE = 10  # groups per page of /group list (an embed holds them easily)
 DESCRIPTION_MAX = 1000
 FOCUS_MAX = 100
 GUIDELINES_MAX = 3000
@@ -66,11 +67,16 @@ DEFAULT_GUIDELINES = (
 )
 
 NextSessionLookup = Callable[[int], Awaitable[datetime | None]]
+NextSessionsLookup = Callable[[Sequence[int]], Awaitable[dict[int, datetime | None]]]
 AttendanceLookup = Callable[[int], Awaitable[tuple[dict[int, int], int]]]
 
 
 async def _no_next_session(_group_id: int) -> datetime | None:
     return None
+
+
+async def _no_next_sessions(_group_ids: Sequence[int]) -> dict[int, datetime | None]:
+    return {}
 
 
 async def _no_attendance(_group_id: int) -> tuple[dict[int, int], int]:
@@ -94,6 +100,14 @@ class JoinOutcome:
     position: int | None = None
     # Sent to the facilitators because of an earlier removal or denial, not the join mode.
     reviewed: bool = False
+
+
+@dataclass(frozen=True)
+class GroupListPage:
+    summaries: list[GroupSummary]
+    page: int  # 0-based
+    pages: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -175,6 +189,8 @@ class GroupsService:
         self._clock = clock
         self._locks: dict[int, asyncio.Lock] = {}
         self.next_session_lookup: NextSessionLookup = _no_next_session
+        # The same for many groups at once, in a fixed number of queries (/group list).
+        self.next_sessions_lookup: NextSessionsLookup = _no_next_sessions
         self.attendance_lookup: AttendanceLookup = _no_attendance
         # Called when who is seated, or a group's reminder times, changed (re-plans reminders).
         self.on_group_changed: Callable[[int], Awaitable[None]] = _no_change
@@ -245,9 +261,24 @@ class GroupsService:
         return GroupSummary(group, taken, await self.next_session_lookup(group.id))
 
     async def list_groups(self, guild_id: int) -> list[GroupSummary]:
-        groups = await self._groups.list_active(guild_id)
-        counts = await self._groups.seat_counts(guild_id)
-        return [await self._summary(g, counts.get(g.id, 0)) for g in groups]
+        return (await self.list_page(guild_id, 0, per_page=None)).summaries
+
+    async def list_page(
+        self, guild_id: int, page: int, per_page: int | None = LIST_PAGE_SIZE
+    ) -> GroupListPage:
+        """One page of the open groups (by name), in five queries whatever their number:
+        how many, this page of them, their seats, and their series and changed dates.
+        A page past the end (groups were archived since) is the last page."""
+        total = await self._groups.count_active(guild_id)
+        size = per_page or max(1, total)
+        pages = max(1, -(-total // size))
+        page = min(max(0, page), pages - 1)
+        shown = await self._groups.list_active_page(guild_id, page * size, size) if total else []
+        ids = [g.id for g in shown]
+        counts = await self._groups.seat_counts_of(ids)
+        nexts = await self.next_sessions_lookup(ids) if shown else {}
+        summaries = [GroupSummary(g, counts.get(g.id, 0), nexts.get(g.id)) for g in shown]
+        return GroupListPage(summaries, page, pages, total)
 
     async def info(self, guild_id: int, name: str) -> GroupSummary:
         return await self._summary(await self.get_active(guild_id, name))

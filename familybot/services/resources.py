@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import difflib
 import logging
@@ -341,10 +342,9 @@ class ResourcesService:
             results = await self._run(guild_id, groups, "OR", category)
         if not results and len(terms) <= FUZZY_MAX_TERMS:
             vocabulary = await self._repo.vocabulary()
-            fuzzy = [
-                g + [f'"{v}"' for v in _close_terms(t, vocabulary)]
-                for g, t in zip(groups, terms, strict=True)
-            ]
+            # CPU work over the whole index vocabulary: in a thread, not on the event loop.
+            close = await asyncio.to_thread(lambda: [_close_terms(t, vocabulary) for t in terms])
+            fuzzy = [g + [f'"{v}"' for v in near] for g, near in zip(groups, close, strict=True)]
             results = await self._run(guild_id, fuzzy, "OR", category)
         return results
 

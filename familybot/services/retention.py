@@ -23,6 +23,7 @@ from familybot.sharding import ALL, ShardFilter
 log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 180
+DEFAULT_LEDGER_KEEP_DAYS = 14
 # Membership checks per server per sweep: bounds the sweep's Discord calls on big servers
 # (the rest are checked on later days); with MEMBERS_INTENT on, none are needed.
 MEMBER_CHECK_LIMIT = 1000
@@ -61,6 +62,7 @@ class RetentionService:
         clock: Clock,
         *,
         retention_days: int = DEFAULT_RETENTION_DAYS,
+        ledger_keep_days: int = DEFAULT_LEDGER_KEEP_DAYS,
         presence: MemberPresence | None = None,
         check_members: bool = True,
         pace_seconds: float = MEMBER_CHECK_PACE,
@@ -70,6 +72,7 @@ class RetentionService:
         self._repo = repo
         self._clock = clock
         self.retention_days = retention_days
+        self.ledger_keep_days = ledger_keep_days
         self.presence = presence  # set by the bot once its Discord client exists
         # False when the Server Members intent already reports every departure.
         self.check_members = check_members
@@ -101,6 +104,9 @@ class RetentionService:
         cutoff = self._clock.now() - timedelta(days=self.retention_days)
         if self._shards.primary:
             report.activity = await self._repo.purge_activity_before(cutoff)
+            # Reminders whose session is over by days: nothing will send or read them again.
+            done_before = self._clock.now() - timedelta(days=self.ledger_keep_days)
+            report.activity["reminders_done"] = await self._repo.prune_ledger_before(done_before)
         await self._notice_removed_guilds(report)
         if self.check_members and self.presence is not None:
             await self._check_members(report)

@@ -854,15 +854,20 @@ class SessionsService:
         )
 
     async def next_session_start(self, group_id: int) -> datetime | None:
+        return (await self.next_session_starts([group_id])).get(group_id)
+
+    async def next_session_starts(self, group_ids: Sequence[int]) -> dict[int, datetime | None]:
+        """Each group's next session (None when there is none), in two queries for all."""
         now = self._clock.now()
-        series_list = await self._sessions.active_for_groups([group_id])
+        series_list = await self._sessions.active_for_groups(group_ids)
         overrides = await self._sessions.overrides([s.id for s in series_list])
-        starts = [
-            start
-            for s in series_list
-            if (start := next_effective_start_after(s, overrides[s.id], now)) is not None
-        ]
-        return min(starts) if starts else None
+        out: dict[int, datetime | None] = dict.fromkeys(group_ids)
+        for s in series_list:
+            start = next_effective_start_after(s, overrides[s.id], now)
+            if start is not None:
+                current = out.get(s.group_id)
+                out[s.group_id] = start if current is None else min(current, start)
+        return out
 
     # --- RSVP and attendance ----------------------------------------------------------------
     async def rsvp(

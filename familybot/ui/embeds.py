@@ -34,7 +34,9 @@ def _next(summary: GroupSummary) -> str:
     return when(summary.next_session) if summary.next_session else "No session scheduled yet"
 
 
-def group_list_embed(summaries: list[GroupSummary]) -> discord.Embed:
+def group_list_embed(summaries: list[GroupSummary], *, paged: bool = False) -> discord.Embed:
+    """The groups given; `paged`: one page of a longer list (the buttons under it turn the
+    pages), so no "…and N more" line."""
     embed = discord.Embed(title="Support groups", colour=CALM)
     if not summaries:
         embed.description = "There are no open groups yet. A facilitator can create one."
@@ -47,7 +49,7 @@ def group_list_embed(summaries: list[GroupSummary]) -> discord.Embed:
             f"**{clip(defuse(g.name), 60)}**: {clip(defuse(g.focus), 100)}\n"
             f"{_seats(s)}{mode} · Next: {_next(s)}"
         )
-    if len(summaries) > 20:
+    if len(summaries) > 20 and not paged:
         lines.append(f"…and {len(summaries) - 20} more. Use `/group info` with a name.")
     embed.description = clip("\n\n".join(lines), 4096)
     embed.set_footer(text="Join with /group join. Who is in a group is never shown publicly.")

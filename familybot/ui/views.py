@@ -11,10 +11,10 @@ import discord
 from familybot.checks import refuse_unless_facilitator
 from familybot.db.repositories.audit import AuditResult, AuditTarget, TargetKind
 from familybot.models import Group, JoinMode
-from familybot.services.groups import JoinOutcome, JoinResult
+from familybot.services.groups import GroupListPage, JoinOutcome, JoinResult
 from familybot.tree import report_error
 from familybot.ui.audit import record_action, result_for
-from familybot.ui.embeds import guidelines_embed
+from familybot.ui.embeds import group_list_embed, guidelines_embed
 from familybot.ui.text import clip, defuse, user_mention
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,68 @@ class ApprovalButton(
             await record_action(interaction, action, target, AuditResult.OK)
 
 
+class GroupListButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"fb:grouplist:(?P<way>prev|next):(?P<page>\d+)",
+):
+    """Previous / Next under a page of /group list; the page to show is in the custom_id,
+    the server is the one it is pressed in (nobody sees another server's groups)."""
+
+    def __init__(self, way: str, page: int, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Previous" if way == "prev" else "Next",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"fb:grouplist:{way}:{page}",
+                disabled=disabled,
+            )
+        )
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> GroupListButton:
+        return cls(match["way"], int(match["page"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.guild_id is None:
+            return
+        try:
+            page = await interaction.client.services.groups.list_page(
+                interaction.guild_id, self.page
+            )
+        except Exception as error:
+            await report_error(interaction, error, "group list button")
+            return
+        await interaction.response.edit_message(
+            embed=group_list_embed(page.summaries, paged=True), view=group_list_view(page)
+        )
+
+
+def group_list_view(page: GroupListPage) -> discord.ui.View | None:
+    """Previous, "Page n of m", Next under a page of /group list; None for a single page."""
+    if page.pages <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    first, last = page.page == 0, page.page == page.pages - 1
+    view.add_item(GroupListButton("prev", max(0, page.page - 1), disabled=first))
+    view.add_item(
+        discord.ui.Button(
+            label=f"Page {page.page + 1} of {page.pages}",
+            style=discord.ButtonStyle.secondary,
+            custom_id="fb:grouplist:at",
+            disabled=True,
+        )
+    )
+    view.add_item(GroupListButton("next", min(page.pages - 1, page.page + 1), disabled=last))
+    return view
+
+
 def consent_view(group_id: int, version: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(ConsentButton(group_id, version))
@@ -173,4 +235,8 @@ def approval_view(group_id: int, user_id: int) -> discord.ui.View:
     return view
 
 
-PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ConsentButton, ApprovalButton)
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    ConsentButton,
+    ApprovalButton,
+    GroupListButton,
+)

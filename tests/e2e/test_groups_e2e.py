@@ -467,7 +467,7 @@ async def test_unexpected_error_gets_generic_reply_and_id_only_log(
     async def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(world.bot.services.groups, "list_groups", broken)
+    monkeypatch.setattr(world.bot.services.groups, "list_page", broken)
     with caplog.at_level(logging.ERROR):
         h = await world.run(world.alice, "group", "list")
     assert h.ephemeral and "something went wrong on my side" in h.content

@@ -251,7 +251,9 @@ async def test_server_data_is_purged_30_days_after_the_bot_is_removed(
     await db.execute("DELETE FROM guild_departures")  # the seeded ones: not these departures
     kept["guild_departures"] = 0
     await services.privacy.guild_removed(GUILD)
-    sweep = retention(services, db, clock, check_members=False)
+    # Finished reminder records are pruned after REMINDER_LEDGER_KEEP_DAYS whatever the server
+    # (tests/unit/test_ledger_pruning.py): kept here, to see the guild purge alone.
+    sweep = retention(services, db, clock, check_members=False, ledger_keep_days=3650)
 
     clock.advance(days=29)
     await sweep.run()

@@ -155,6 +155,27 @@ class GroupRepository:
         )
         return [_group(r) for r in rows]
 
+    async def list_active_page(self, guild_id: int, offset: int, limit: int) -> list[Group]:
+        """Open groups by name, `limit` from `offset` (the groups_active_name index's order)."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM groups WHERE guild_id = ? AND status = 'active' ORDER BY name_key "
+            "LIMIT ? OFFSET ?",
+            (guild_id, limit, offset),
+        )
+        return [_group(r) for r in rows]
+
+    async def seat_counts_of(self, group_ids: Sequence[int]) -> dict[int, int]:
+        """Members seated in each of these groups (missing: none)."""
+        if not group_ids:
+            return {}
+        marks = ", ".join("?" * len(group_ids))
+        rows = await self._db.fetchall(
+            f"SELECT group_id, count(*) AS n FROM memberships WHERE group_id IN ({marks}) "
+            "AND status = 'member' GROUP BY group_id",
+            tuple(group_ids),
+        )
+        return {r["group_id"]: r["n"] for r in rows}
+
     async def count_active(self, guild_id: int | None = None) -> int:
         if guild_id is None:
             return int(await self._db.fetchval("SELECT count(*) FROM groups WHERE status='active'"))
@@ -432,7 +453,8 @@ class GroupRepository:
     async def forget_roles(self, user_id: int, guild_id: int | None = None) -> int:
         """Drop their facilitator places; groups they created or people they added stay,
         unattributed (0), as the server's own."""
-        scope = "group_id IN (SELECT id FROM groups WHERE ? IS NULL OR guild_id = ?)"
+        # Per row by primary key: a list of every group would cost the number of groups.
+        scope = "(? IS NULL OR EXISTS (SELECT 1 FROM groups g WHERE g.id = group_id AND g.guild_id = ?))"
         async with self._db.transaction():
             gone = await self._db.execute(
                 f"DELETE FROM group_facilitators WHERE user_id = ? AND {scope}",

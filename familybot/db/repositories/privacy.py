@@ -206,6 +206,19 @@ class PrivacyRepository:
         return ordered
 
     # --- time-limited records -----------------------------------------------------------------
+    async def prune_ledger_before(self, cutoff: datetime) -> int:
+        """Reminder records (any target) that are finished and whose session started before
+        the cutoff (days ago, so it is over): the planner only plans ahead and the sender
+        only reads pending rows, so these can no longer matter. Found by (state, due_at)."""
+        at = to_unix(cutoff)
+        cursor = await self._db.execute(
+            "DELETE FROM reminder_ledger WHERE state IN "
+            "('sent', 'skipped', 'cancelled', 'undeliverable', 'failed') "
+            "AND due_at < ? AND occurrence_start < ?",
+            (at, at),
+        )
+        return cursor.rowcount
+
     async def purge_activity_before(self, cutoff: datetime) -> dict[str, int]:
         """RSVPs, attendance, DM reminder records and DM failure notes older than the window."""
         at = to_unix(cutoff)

@@ -17,7 +17,12 @@ def _iso(value: int | None) -> str | None:
 
 
 # Rows of one server only (a series belongs to one server); NULL guild means every server.
-_IN_GUILD = "series_id IN (SELECT id FROM session_series WHERE ? IS NULL OR guild_id = ?)"
+# Checked per row (by the series' primary key) after the person's own rows were found by
+# index: a list of every series in the database would cost the size of the database.
+_IN_GUILD = (
+    "(? IS NULL OR EXISTS (SELECT 1 FROM session_series s "
+    "WHERE s.id = series_id AND s.guild_id = ?))"
+)
 
 
 class SessionPrivacyRepository:

@@ -1,0 +1,121 @@
+"""The reminder ledger stays the same size over a year of weekly sessions (issue 15).
+
+Real SQLite, the real planner, dispatcher and retention job, time moved by the FakeClock from
+one due instant (or daily retention run) to the next.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from familybot.config import load_settings
+from familybot.db.connection import Database
+from familybot.db.migrate import migrate
+from familybot.db.repositories.privacy import PrivacyRepository
+from familybot.errors import ConfigError
+from familybot.models import JoinMode, from_unix
+from familybot.services.container import Services, build_services
+from familybot.services.recurrence import Repeat
+from familybot.services.retention import RetentionService
+from tests.support.fakes import FakeClock, RecordingPort
+
+GUILD = 1
+FAC = 10
+MEMBERS = (21, 22, 23)
+
+
+async def ledger_rows(db: Database) -> int:
+    return int(await db.fetchval("SELECT count(*) FROM reminder_ledger"))
+
+
+async def a_year_of_weekly_sessions(
+    services: Services, db: Database, clock: FakeClock, port: RecordingPort, keep_days: int
+) -> tuple[list[int], int]:
+    """Returns the ledger's size each week and the number of reminders sent."""
+    await services.groups.create(
+        guild_id=GUILD,
+        actor_id=FAC,
+        name="Parents Circle",
+        description="A weekly circle",
+        focus="parents",
+        capacity=None,
+        join_mode=JoinMode.OPEN,
+    )
+    for user in MEMBERS:
+        group = await services.groups.prepare_join(GUILD, user, "Parents Circle")
+        await services.groups.consent_and_join(group.id, user, 1, guild_id=GUILD)
+    await services.sessions.set_my_reminders(GUILD, MEMBERS[0], True, None)  # DMs too
+    await services.sessions.schedule(
+        guild_id=GUILD,
+        actor_id=FAC,
+        group_name="Parents Circle",
+        title="Weekly check-in",
+        date_text=(clock.now() + timedelta(days=1)).date().isoformat(),
+        time_text="18:00",
+        repeat=Repeat.WEEKLY,
+        duration_minutes=90,
+    )
+    retention = RetentionService(
+        services.privacy,
+        PrivacyRepository(db),
+        clock,
+        ledger_keep_days=keep_days,
+        check_members=False,
+        pace_seconds=0,
+    )
+    end = clock.now() + timedelta(days=365)
+    next_retention = clock.now().replace(hour=3, minute=0) + timedelta(days=1)
+    weekly: list[int] = []
+    next_week = clock.now() + timedelta(days=7)
+    while clock.now() < end:
+        await services.planner.plan()
+        due = await db.fetchval("SELECT min(due_at) FROM reminder_ledger WHERE state = 'pending'")
+        step: datetime = min(next_retention, from_unix(due) if due is not None else end, end)
+        clock.set(max(step, clock.now() + timedelta(seconds=1)))
+        await services.planner.plan()
+        await services.dispatcher.dispatch()
+        if clock.now() >= next_retention:
+            await retention.run()
+            next_retention += timedelta(days=1)
+        if clock.now() >= next_week:
+            weekly.append(await ledger_rows(db))
+            next_week += timedelta(days=7)
+    return weekly, sum(1 for c in port.calls if c[0] == "send_reminder")
+
+
+async def test_the_ledger_stays_flat_over_a_year_and_sends_the_same_reminders(
+    services: Services, db: Database, clock: FakeClock, port: RecordingPort, tmp_path: Path
+) -> None:
+    start = clock.now()
+    weekly, sent = await a_year_of_weekly_sessions(services, db, clock, port, keep_days=14)
+    # The same year on a second database with the records kept ten years: no pruning.
+    other_db = await Database.open(tmp_path / "unpruned.db")
+    try:
+        await migrate(other_db)
+        other_port, other_clock = RecordingPort(), FakeClock(start)
+        other = build_services(other_db, other_port, other_clock, "America/New_York")
+        kept, kept_sent = await a_year_of_weekly_sessions(
+            other, other_db, other_clock, other_port, keep_days=3650
+        )
+    finally:
+        await other_db.close()
+    assert len(weekly) == len(kept) == 52
+    # Pruning took nothing still needed: the same reminders went out, a year of them.
+    assert sent == kept_sent and sent >= 52, (sent, kept_sent)
+    # Unpruned, the ledger grows every week; pruned, it settles within the first month.
+    assert kept[-1] > 5 * kept[3], kept
+    settled = weekly[4:]
+    assert max(settled) <= max(weekly[:5]) and max(settled) - min(settled) <= 4, weekly
+    assert max(settled) * 5 < kept[-1], (weekly, kept)
+
+
+def test_the_setting_is_read_and_checked(tmp_path: Path) -> None:
+    base = {"DISCORD_TOKEN": "x", "DATABASE_PATH": str(tmp_path / "db")}
+    assert load_settings(tmp_path / "none.env", environ=base).ledger_keep_days == 14
+    set_ = load_settings(tmp_path / "none.env", environ={**base, "REMINDER_LEDGER_KEEP_DAYS": "30"})
+    assert set_.ledger_keep_days == 30
+    with pytest.raises(ConfigError, match="REMINDER_LEDGER_KEEP_DAYS"):
+        load_settings(tmp_path / "none.env", environ={**base, "REMINDER_LEDGER_KEEP_DAYS": "1"})
