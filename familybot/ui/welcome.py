@@ -405,6 +405,7 @@ FACILITATOR_SESSION_ENTRIES: tuple[HelpEntry, ...] = (
     HelpEntry("/session rsvps session:Check-in", "who is coming, who hasn't answered"),
     HelpEntry("/session attendance session:Check-in date:2026-01-06", "mark who attended"),
     HelpEntry("/resource review", "approve or reject suggested resources"),
+    HelpEntry("/resource reviewed resource:Family guide", "mark a resource as checked again"),
 )
 ADMIN_ENTRIES: tuple[HelpEntry, ...] = (
     HelpEntry("/setup show", "the settings, and anything that needs fixing"),
