@@ -56,6 +56,19 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
+def _ledger_values(r: PlannedReminder) -> tuple[object, ...]:
+    """A planned reminder as the ledger's (series_id, occurrence_key, occurrence_start,
+    offset_minutes, target, due_at) columns."""
+    return (
+        r.series_id,
+        r.occurrence_key,
+        to_unix(r.occurrence_start),
+        r.offset_minutes,
+        r.target,
+        to_unix(r.due_at),
+    )
+
+
 class ReminderRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -72,17 +85,7 @@ class ReminderRepository:
             "offset_minutes, target, due_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (series_id, occurrence_key, occurrence_start, offset_minutes, target) "
             "DO UPDATE SET state = 'pending' WHERE state = 'cancelled'",
-            [
-                (
-                    r.series_id,
-                    r.occurrence_key,
-                    to_unix(r.occurrence_start),
-                    r.offset_minutes,
-                    r.target,
-                    to_unix(r.due_at),
-                )
-                for r in reminders
-            ],
+            [_ledger_values(r) for r in reminders],
         )
 
     async def due(self, now: datetime, limit: int, shards: ShardFilter = ALL) -> list[LedgerRow]:
@@ -187,17 +190,7 @@ class ReminderRepository:
         await self._db.executemany(
             "INSERT OR IGNORE INTO reminder_ledger (series_id, occurrence_key, occurrence_start, "
             "offset_minutes, target, due_at, state) VALUES (?, ?, ?, ?, ?, ?, 'skipped')",
-            [
-                (
-                    r.series_id,
-                    r.occurrence_key,
-                    to_unix(r.occurrence_start),
-                    r.offset_minutes,
-                    r.target,
-                    to_unix(r.due_at),
-                )
-                for r in rows
-            ],
+            [_ledger_values(r) for r in rows],
         )
 
     # --- personal preferences -------------------------------------------------------------
