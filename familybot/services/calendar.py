@@ -60,6 +60,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
 from familybot.services.recurrence import (
+    Occurrence,
     Repeat,
     SeriesRule,
     monthly_byday,
@@ -336,13 +337,18 @@ def _edge_occurrences(rule: SeriesRule, changes: _ZoneChanges | None) -> list[tu
         if not _may_start_between(rule, lo + changes.min_offset, hi + changes.max_offset):
             continue
         for occ in occurrences(rule, lo, hi):
-            nominal = datetime.combine(date.fromisoformat(occ.key), rule.first_local.time())
-            first = nominal.replace(tzinfo=zone, fold=0)
-            in_gap = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != nominal
-            repeated = nominal.replace(tzinfo=zone, fold=1).utcoffset() != first.utcoffset()
-            if in_gap or repeated or occ.start_utc < change < occ.end_utc:
+            if at_a_change(rule, zone, occ, change):
                 found[occ.key] = occ.start_utc
     return sorted(found.items())
+
+
+def at_a_change(rule: SeriesRule, zone: ZoneInfo, occ: Occurrence, change: datetime) -> bool:
+    """Whether ``occ`` starts in a gap or a repeated hour, or runs across ``change``."""
+    nominal = datetime.combine(date.fromisoformat(occ.key), rule.first_local.time())
+    first = nominal.replace(tzinfo=zone, fold=0)
+    in_gap = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != nominal
+    repeated = nominal.replace(tzinfo=zone, fold=1).utcoffset() != first.utcoffset()
+    return in_gap or repeated or occ.start_utc < change < occ.end_utc
 
 
 def _may_start_between(rule: SeriesRule, lo: datetime, hi: datetime) -> bool:

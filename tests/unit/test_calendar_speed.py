@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from familybot.services import calendar
-from familybot.services.calendar import CalendarSeries, build_ics, restamp
+from familybot.services.calendar import CalendarSeries, at_a_change, build_ics, restamp
 from familybot.services.recurrence import Repeat, SeriesRule, occurrences
 
 ZONES = [
@@ -40,11 +40,7 @@ def naive_edges(rule: SeriesRule, instants: tuple[datetime, ...]) -> list[tuple[
     found: dict[str, datetime] = {}
     for change in instants:
         for occ in occurrences(rule, change - length - near, change + near):
-            nominal = datetime.combine(date.fromisoformat(occ.key), rule.first_local.time())
-            first = nominal.replace(tzinfo=zone, fold=0)
-            in_gap = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != nominal
-            repeated = nominal.replace(tzinfo=zone, fold=1).utcoffset() != first.utcoffset()
-            if in_gap or repeated or occ.start_utc < change < occ.end_utc:
+            if at_a_change(rule, zone, occ, change):
                 found[occ.key] = occ.start_utc
     return sorted(found.items())
 
