@@ -5,7 +5,7 @@ in the environment (DISCORD_TOKEN, DATABASE_PATH, DEV_GUILD_ID, ...) plus:
 
 * CRASH_API_BASE and CRASH_GATEWAY_URL: the fake's REST base and Gateway URL. discord.py has
   no setting for these, so the two class attributes are patched here, as the in-process
-  harness does (tests/support/fake_discord.py point_discord_py_at).
+  harness does (tests/support/fake_discord/server.py point_discord_py_at).
 * CRASH_NONCE_MEMORY_S (optional): how long the bot assumes Discord remembers a nonce. The
   crash test shortens it (and the fake's memory with it) so that a run of a minute exercises
   both recovery paths: resending with the same nonce, and looking for the message first.

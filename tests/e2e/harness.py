@@ -17,8 +17,9 @@ from familybot.clock import Clock
 from familybot.config import load_settings
 from familybot.db.connection import Database
 from tests.support.fake_discord import FakeDiscord, InteractionHandle, Recorded
-from tests.support.fake_discord_interactions import EPHEMERAL
-from tests.support.fake_discord_state import VIEW_CHANNEL, ApiError
+from tests.support.fake_discord.errors import ApiError
+from tests.support.fake_discord.interactions import EPHEMERAL
+from tests.support.fake_discord.permissions import VIEW_CHANNEL
 
 MANAGE_GUILD = 1 << 5
 
@@ -264,7 +265,7 @@ def _public_interaction_body(
             on = handle.payload.get("message") or {}
             # A click on a message the fake never stored stands for one on an ephemeral reply.
             try:
-                on = fake._message_anywhere(int(on.get("id") or 0))
+                on = fake.message_anywhere(int(on.get("id") or 0))
             except KeyError:
                 return False
             return not _ephemeral(on.get("flags")) and bool(

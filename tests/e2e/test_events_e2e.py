@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.harness import World, eventually, text_of
-from tests.support.fake_discord_state import CHANNEL_VOICE
+from tests.support.fake_discord.channels import CHANNEL_VOICE
 
 pytestmark = pytest.mark.asyncio
 

@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from tests.support.discord_schema import DEFAULT_SPEC_PATH, SpecMissing, load_spec
 from tests.support.fake_discord import FakeDiscord, UserOpt
-from tests.support.fake_discord_state import MANAGE_ROLES, VIEW_CHANNEL
+from tests.support.fake_discord.permissions import MANAGE_ROLES, VIEW_CHANNEL
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 2.0) -> None:  # noqa: ASYNC109

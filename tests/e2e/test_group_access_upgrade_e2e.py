@@ -21,12 +21,8 @@ from familybot.db.migrate import migrate
 from familybot.db.repositories.groups import GroupRepository
 from familybot.models import GroupStatus, JoinMode, MembershipStatus
 from tests.e2e.harness import World, eventually, privacy_violations, rows
-from tests.support.fake_discord_state import (
-    READ_MESSAGE_HISTORY,
-    SEND_MESSAGES,
-    VIEW_CHANNEL,
-    ApiError,
-)
+from tests.support.fake_discord.errors import ApiError
+from tests.support.fake_discord.permissions import READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL
 
 pytestmark = pytest.mark.asyncio
 

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
-from tests.support.fake_discord_state import SEND_MESSAGES, VIEW_CHANNEL
+from tests.support.fake_discord.permissions import SEND_MESSAGES, VIEW_CHANNEL
 
 pytestmark = pytest.mark.asyncio
 

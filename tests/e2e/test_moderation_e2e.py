@@ -11,11 +11,13 @@ import pytest
 
 from tests.e2e.harness import World, eventually, rows, text_of
 from tests.support.fake_discord import FakeDiscord
-from tests.support.fake_discord_moderation import MODERATE_MEMBERS, install, snowflake_at
-from tests.support.fake_discord_state import (
+from tests.support.fake_discord.common import snowflake_at
+from tests.support.fake_discord.moderation import install
+from tests.support.fake_discord.permissions import (
     BAN_MEMBERS,
     DEFAULT_BOT_PERMISSIONS,
     KICK_MEMBERS,
+    MODERATE_MEMBERS,
 )
 from tests.support.fakes import FakeClock
 

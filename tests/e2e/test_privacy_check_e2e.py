@@ -16,7 +16,7 @@ from familybot.db.repositories.groups import GroupRepository
 from familybot.models import JoinMode, MembershipStatus
 from tests.e2e.harness import World, assert_nothing_private_in_public, custom_ids, rows
 from tests.support.fake_discord import FakeDiscord
-from tests.support.fake_discord_state import VIEW_CHANNEL
+from tests.support.fake_discord.permissions import VIEW_CHANNEL
 
 pytestmark = pytest.mark.asyncio
 

@@ -8,7 +8,7 @@ import pytest
 
 from familybot.ui.privacy import DATA_FILENAME
 from tests.e2e.harness import World, custom_ids, eventually, rows
-from tests.support.fake_discord_state import VIEW_CHANNEL
+from tests.support.fake_discord.permissions import VIEW_CHANNEL
 
 pytestmark = pytest.mark.asyncio
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
 from tests.support.fake_discord import FakeDiscord
-from tests.support.fake_discord_state import VIEW_CHANNEL
+from tests.support.fake_discord.permissions import VIEW_CHANNEL
 from tests.support.fakes import FakeClock
 
 pytestmark = pytest.mark.asyncio

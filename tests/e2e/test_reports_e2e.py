@@ -13,9 +13,13 @@ import pytest
 
 from tests.e2e.harness import World, custom_ids, public_channel_posts, rows, text_of
 from tests.support.fake_discord import FakeDiscord
-from tests.support.fake_discord_interactions import EPHEMERAL
-from tests.support.fake_discord_state import DEFAULT_BOT_PERMISSIONS, VIEW_CHANNEL
-from tests.support.fake_discord_threads import CREATE_PRIVATE_THREADS, install
+from tests.support.fake_discord.interactions import EPHEMERAL
+from tests.support.fake_discord.permissions import (
+    CREATE_PRIVATE_THREADS,
+    DEFAULT_BOT_PERMISSIONS,
+    VIEW_CHANNEL,
+)
+from tests.support.fake_discord.threads import install
 from tests.support.fakes import FakeClock
 from tests.unit.test_reports_service import stored_bytes
 

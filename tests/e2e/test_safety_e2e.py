@@ -13,8 +13,9 @@ import pytest
 
 from tests.e2e.harness import World, eventually, rows, text_of
 from tests.support.fake_discord import FakeDiscord
-from tests.support.fake_discord_messages import user_says
-from tests.support.fake_discord_state import CHANNEL_DM, VIEW_CHANNEL
+from tests.support.fake_discord.channels import CHANNEL_DM
+from tests.support.fake_discord.messages import user_says
+from tests.support.fake_discord.permissions import VIEW_CHANNEL
 
 pytestmark = pytest.mark.asyncio
 

@@ -29,9 +29,13 @@ from familybot.checks import FACILITATOR_MARK
 from familybot.logging_setup import configure_logging
 from familybot.tree import GENERIC_ERROR, NOT_A_FACILITATOR, NOT_AN_ADMIN
 from tests.e2e.harness import World, privacy_violations, text_of
-from tests.support import fake_discord_moderation
-from tests.support.fake_discord import ChannelOpt, FakeDiscord, RoleOpt, UserOpt
-from tests.support.fake_discord_state import BAN_MEMBERS, DEFAULT_BOT_PERMISSIONS, KICK_MEMBERS
+from tests.support.fake_discord import ChannelOpt, FakeDiscord, RoleOpt, UserOpt, moderation
+from tests.support.fake_discord.permissions import (
+    BAN_MEMBERS,
+    DEFAULT_BOT_PERMISSIONS,
+    KICK_MEMBERS,
+    MODERATE_MEMBERS,
+)
 
 OPT = discord.AppCommandOptionType
 CALLBACK = r"/interactions/\d+/[^/]+/callback"
@@ -251,15 +255,12 @@ def check_body(body: Any, inputs: list[str], allowed_roles: set[int]) -> list[st
 
 @pytest.fixture
 async def fuzz_world(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[World]:
-    fake_discord_moderation.install(fake_discord)
+    moderation.install(fake_discord)
     w = World(fake=fake_discord, tmp=tmp_path)
     w.populate()
     g = fake_discord.guild(w.guild_id)
     g.roles[g.bot_role_id]["permissions"] = str(
-        DEFAULT_BOT_PERMISSIONS
-        | KICK_MEMBERS
-        | BAN_MEMBERS
-        | fake_discord_moderation.MODERATE_MEMBERS
+        DEFAULT_BOT_PERMISSIONS | KICK_MEMBERS | BAN_MEMBERS | MODERATE_MEMBERS
     )
     g.roles[g.bot_role_id]["position"] = 3
     await w.start_bot()

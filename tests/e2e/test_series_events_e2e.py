@@ -13,8 +13,8 @@ import pytest
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday  # type: ignore[import-untyped]
 
 from tests.e2e.harness import World, rows, text_of
-from tests.support.fake_discord_rest import RestMixin
-from tests.support.fake_discord_state import ApiError
+from tests.support.fake_discord.errors import ApiError
+from tests.support.fake_discord.scheduled_events import validate_recurrence
 
 EVENTS = r"/guilds/\d+/scheduled-events$"
 ONE_EVENT = r"/guilds/\d+/scheduled-events/\d+"
@@ -174,8 +174,8 @@ async def test_biweekly_and_monthly_nth_are_recurring_last_and_dst_zones_are_not
 def test_fake_discord_refuses_rules_discord_refuses(rule: dict[str, Any], field: str) -> None:
     start = datetime(2030, 1, 7, 13, tzinfo=UTC)
     with pytest.raises(ApiError) as refused:
-        RestMixin._validate_recurrence({"start": start.isoformat(), **rule}, start)
+        validate_recurrence({"start": start.isoformat(), **rule}, start)
     assert field in str(refused.value.errors)
-    RestMixin._validate_recurrence(
+    validate_recurrence(
         {"start": start.isoformat(), "frequency": 2, "interval": 2, "by_weekday": [0]}, start
     )

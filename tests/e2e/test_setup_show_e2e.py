@@ -12,7 +12,7 @@ import pytest
 from familybot.permissions import permissions_value
 from tests.e2e.harness import World, text_of
 from tests.support.fake_discord import FakeDiscord
-from tests.support.fake_discord_state import (
+from tests.support.fake_discord.permissions import (
     BAN_MEMBERS,
     DEFAULT_BOT_PERMISSIONS,
     EMBED_LINKS,

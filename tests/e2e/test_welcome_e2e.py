@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
-from tests.support.fake_discord_state import EMBED_LINKS, SEND_MESSAGES
+from tests.support.fake_discord.permissions import EMBED_LINKS, SEND_MESSAGES
 
 pytestmark = pytest.mark.asyncio
 

@@ -20,24 +20,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .fake_discord import FakeDiscord
-from .fake_discord_rest import Req
-from .fake_discord_state import (
+from .channels import CHANNEL_ANNOUNCEMENT, CHANNEL_TEXT, PRIVATE_THREAD, THREAD_TYPES
+from .common import JSON, now_iso
+from .errors import ApiError, missing_access, unknown
+from .permissions import (
+    CREATE_PRIVATE_THREADS,
     CREATE_PUBLIC_THREADS,
-    JSON,
+    MANAGE_THREADS,
     MENTION_EVERYONE,
     SEND_MESSAGES,
     SEND_MESSAGES_IN_THREADS,
     VIEW_CHANNEL,
-    ApiError,
-    now_iso,
-    unknown,
 )
+from .routing import Req
+from .server import FakeDiscord
 
-MANAGE_THREADS = 1 << 34
-CREATE_PRIVATE_THREADS = 1 << 36
-PUBLIC_THREAD, PRIVATE_THREAD = 11, 12
-THREAD_TYPES = {10, PUBLIC_THREAD, PRIVATE_THREAD}
 WRONG_CHANNEL_TYPE = ApiError(400, 50024, "Cannot execute action on this channel type")
 
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
@@ -80,11 +77,13 @@ def install(fake: FakeDiscord) -> None:
             raise WRONG_CHANNEL_TYPE
         body = req.body()
         kind = int(body.get("type") or PRIVATE_THREAD)
-        if parent["type"] != 0 and not (parent["type"] == 5 and kind != PRIVATE_THREAD):
+        if parent["type"] != CHANNEL_TEXT and not (
+            parent["type"] == CHANNEL_ANNOUNCEMENT and kind != PRIVATE_THREAD
+        ):
             raise WRONG_CHANNEL_TYPE
         gid = int(parent["guild_id"])
         needed = CREATE_PRIVATE_THREADS if kind == PRIVATE_THREAD else CREATE_PUBLIC_THREADS
-        fake._require(gid, needed, parent_id)
+        fake.require(gid, needed, parent_id)
         tid = fake.next_id()
         now = now_iso()
         payload: JSON = {
@@ -121,7 +120,7 @@ def install(fake: FakeDiscord) -> None:
         if channel["thread_metadata"]["archived"]:
             raise ApiError(400, 50083, "Thread is archived")
         if not permissions_in(int(channel["id"]), fake.bot_user_id) & VIEW_CHANNEL:
-            raise ApiError(403, 50001, "Missing Access")
+            raise missing_access()
 
     async def add_thread_member(req: Req) -> None:
         channel = thread(req)
@@ -175,7 +174,7 @@ def install(fake: FakeDiscord) -> None:
         channel = fake.channel(req.int_param("channel_id"))
         if not is_thread(channel):
             return await fake._delete_channel(req)
-        fake._require(int(channel["guild_id"]), MANAGE_THREADS, int(channel["parent_id"]))
+        fake.require(int(channel["guild_id"]), MANAGE_THREADS, int(channel["parent_id"]))
         tid = int(channel["id"])
         del fake.channels[tid]
         members.pop(tid, None)
