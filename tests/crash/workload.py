@@ -31,9 +31,8 @@ from familybot.db.repositories.reminders import ReminderRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.models import JoinMode, MembershipStatus
 from tests.support.fake_discord import FakeDiscord
-from tests.support.fake_discord.permissions import VIEW_CHANNEL
+from tests.support.fake_discord.permissions import MANAGE_GUILD, VIEW_CHANNEL
 
-MANAGE_GUILD = 1 << 5
 CHANNEL = "channel"
 
 

@@ -19,9 +19,7 @@ from familybot.db.connection import Database
 from tests.support.fake_discord import FakeDiscord, InteractionHandle, Recorded
 from tests.support.fake_discord.errors import ApiError
 from tests.support.fake_discord.interactions import EPHEMERAL
-from tests.support.fake_discord.permissions import VIEW_CHANNEL
-
-MANAGE_GUILD = 1 << 5
+from tests.support.fake_discord.permissions import MANAGE_GUILD, VIEW_CHANNEL
 
 
 @dataclass

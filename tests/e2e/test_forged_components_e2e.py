@@ -14,10 +14,10 @@ import pytest
 
 from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
 from tests.support.fake_discord import FakeDiscord
+from tests.support.fake_discord.permissions import MANAGE_GUILD
 
 pytestmark = pytest.mark.asyncio
 NY = ZoneInfo("America/New_York")
-MANAGE_GUILD = 1 << 5
 USER_SELECT = 5
 # What the presser is told (written out here, so the test reads what people read).
 GROUP_NOT_HERE = (

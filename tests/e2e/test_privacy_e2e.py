@@ -8,11 +8,10 @@ import pytest
 
 from familybot.ui.privacy import DATA_FILENAME
 from tests.e2e.harness import World, custom_ids, eventually, rows
+from tests.support.fake_discord.interactions import EPHEMERAL
 from tests.support.fake_discord.permissions import VIEW_CHANNEL
 
 pytestmark = pytest.mark.asyncio
-
-EPHEMERAL = 1 << 6
 
 
 async def alice_in_a_group(world: World) -> int:

@@ -25,10 +25,10 @@ from familybot.config import load_settings
 from familybot.sharding import shard_of
 from tests.e2e.harness import eventually, text_of
 from tests.support.fake_discord import FakeDiscord
+from tests.support.fake_discord.permissions import MANAGE_GUILD
 from tests.unit.test_sharding import guild_on
 
 NY = ZoneInfo("America/New_York")
-MANAGE_GUILD = 1 << 5
 SHARDS = 2
 
 
