@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -488,3 +489,25 @@ async def test_slash_without_synced_commands_infers_option_types(env: Env) -> No
     body = await handle.wait_response()
     assert body["data"]["content"] == "Tea:2:True:int"
     assert not handle.ephemeral
+
+
+def test_every_route_is_listed_once_and_specific_paths_win() -> None:
+    # Each resource module lists its own routes; together they must not shadow one another.
+    fake = FakeDiscord(validate_schema=False)
+    names = [r.name for r in fake.routes]
+    assert len(names) == len(set(names)) == 49
+    me = fake.match_route("GET", "/users/@me")
+    assert me is not None and me[0].template == "/users/@me"
+    other = fake.match_route("GET", "/users/42")
+    assert other is not None and other[0].template == "/users/{user_id}"
+    fake.add_route("GET", "/users/{user_id}", fake._get_me)
+    assert fake.match_route("GET", "/users/42")[0] is fake.routes[0]  # type: ignore[index]
+
+
+def test_the_fake_is_one_small_module_per_resource() -> None:
+    package = Path(inspect.getfile(FakeDiscord)).parent  # tests/support/fake_discord/
+    sizes = {p.name: len(p.read_text().splitlines()) for p in package.glob("*.py")}
+    assert {"guilds.py", "channels.py", "members.py", "roles.py", "messages.py"} <= set(sizes)
+    assert max(sizes.values()) <= 400, sizes
+    flat = sorted(p.name for p in package.parent.glob("fake_discord_*.py"))
+    assert flat == [], "the flat fake_discord_*.py modules are gone; import the package's"
