@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 
 PLANNER_JOB = "reminder-planner"
 DISPATCH_LEAD = timedelta(seconds=2)
-# Preparing (load, check, mark as sending) runs at several thousand reminders a second on a
-# loaded 2-core machine: a larger burst starts that much earlier, so all of it is ready.
-PREPARED_PER_SECOND = 4000
+# Preparing (load, check, mark as sending) runs at a few thousand reminders a second on a
+# 2-core machine, and at about a thousand when other work loads it: a larger burst starts
+# that much earlier, so all of it is ready at its instant.
+PREPARED_PER_SECOND = 1000
 MAX_LEAD = timedelta(minutes=1)
 
 

@@ -63,12 +63,17 @@ LATE_AFTER = timedelta(minutes=5)
 NONCE_MEMORY = timedelta(minutes=2)
 # Results are committed in chunks: one commit per chunk, not per reminder.
 CHUNK = 50
+RECORD_MAX = 1000
+RECORD_DELAY = 2.0  # seconds a commit may wait while sends are still being handed over
 # Rows loaded and prepared per page: a burst of any size is prepared page by page, each
 # page a short stretch of loop time between database reads that run off the loop.
 DISPATCH_BATCH = 500
 # Sends in flight at once (the sender paces them; a few overlap network round trips).
 SEND_WORKERS = 8
 PLAN_BATCH = 200
+# Long CPU-only loops (planning, checking, handing over) give the event loop a turn this
+# often, so no stretch holds it for long (issue 15: no stall over 50 ms).
+YIELD_EVERY = 25
 MAX_ATTEMPTS = 5
 
 CHANNEL_TARGET = "channel"
@@ -212,7 +217,9 @@ class Planner:
         all_planned: list[PlannedReminder] = []
         plans: list[tuple[int, datetime, datetime | None]] = []
         ended: list[int] = []
-        for series in batch:
+        for n, series in enumerate(batch, 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # recurrence maths is CPU work: let the loop run
             lo = max(series.planned_until, now - MISSED_LOOKBACK)
             owed = series.next_due is not None and series.next_due <= now
             if replan and not owed:
@@ -400,7 +407,9 @@ class Dispatcher:
         jobs: list[_Job] = []
         # Rule starts by (series, occurrence): a burst shares a few occurrences.
         starts: dict[tuple[int, str], datetime | None] = {}
-        for row in rows:
+        for n, row in enumerate(rows, 1):
+            if n % (4 * YIELD_EVERY) == 0:
+                await asyncio.sleep(0)  # a page is a few hundred checks: let the loop run
             series = series_map.get(row.series_id)
             group = group_map.get(series.group_id) if series else None
             if (
@@ -504,6 +513,7 @@ class Dispatcher:
         finished = False
 
         async def worker() -> None:
+            sent_here = 0
             while True:
                 if not jobs:
                     if not preparing():
@@ -516,14 +526,26 @@ class Dispatcher:
                 done.append((job, outcome, message_id))
                 if len(done) >= CHUNK:
                     ready.set()
+                sent_here += 1
+                if sent_here % YIELD_EVERY == 0:
+                    # A sender that answers at once never suspends: let the loop run.
+                    await asyncio.sleep(0)
 
         async def recorder() -> None:
             while True:
                 await ready.wait()
                 ready.clear()
                 while len(done) >= CHUNK or (finished and done):
-                    batch = done[:CHUNK]
-                    del done[:CHUNK]
+                    waited = 0.0
+                    while jobs and not finished and waited < RECORD_DELAY:
+                        # Still handing over: a commit now would slow the hand-over (its
+                        # thread takes the GIL), so let more be done first, up to a limit.
+                        await asyncio.sleep(0.05)
+                        waited += 0.05
+                    # All that is done, up to RECORD_MAX: paced sends make chunks of about
+                    # CHUNK, a burst to a quick sender a few large commits, not hundreds.
+                    batch = done[:RECORD_MAX]
+                    del done[:RECORD_MAX]
                     await self._record(batch, report)
                 if finished and not done:
                     return
