@@ -238,13 +238,14 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     db = await Database.open(Path(args.db))
     await migrate(db)
     n, span, gap = args.count, args.spread_seconds, 3
+    n_spread = args.spread_count or n
     # Timeline: bot burst, bot spread, then the heap's burst and spread, same shape.
     heap_shift = gap + span + gap
     total_span = 2 * heap_shift
     earliest = time.time() + args.margin
     start = quiet_start(earliest, total_span) if args.avoid_background else math.ceil(earliest)
     burst_at = start
-    spread = _spread(start + gap, n, span)
+    spread = _spread(start + gap, n_spread, span)
     planted = await plant_due_series(db, [burst_at] * n + spread, time.time())
     burst_ids = {p.series_id for p in planted[:n]}
     due_of = {p.series_id: p.due_at for p in planted}
@@ -378,6 +379,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--expect", type=int, default=0)
     parser.add_argument("--delivery-timeout", type=float, default=0.0)
     parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--spread-count", type=int, default=0, help="default: --count")
     parser.add_argument("--spread-seconds", type=int, default=60)
     parser.add_argument("--margin", type=float, default=8.0)
     parser.add_argument("--avoid-background", action="store_true")

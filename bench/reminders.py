@@ -1,6 +1,7 @@
 """Reminder benchmark: start-up, event-loop stalls, dispatch lateness and delivery rate.
 
-    python bench/reminders.py            # full: 1k / 10k / 100k sessions, 2,000 deliveries
+    python bench/reminders.py            # full: start-up at 10k / 100k / 1M sessions, a burst
+                                         # of 10,000, 2,000 deliveries with the CPU loaded
     python bench/reminders.py --quick    # CI smoke: 1k / 10k sessions, 300 deliveries
 
 Prints a table with the targets and writes it to bench/results.md. See bench/README.md.
@@ -14,6 +15,7 @@ import bisect
 import json
 import math
 import pstats
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,12 +31,15 @@ from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from tests.support.fake_discord import FakeDiscord
 
-READY_TARGET_S = 2.0
+READY_TARGET_S = 1.0
+FLAT_TARGET_S = 0.1  # ready at the largest size at most this much later than at the smallest
 RSS_TARGET_MB = 200.0
-STALL_TARGET_MS = 100.0
-LATENESS_RATIO_TARGET = 2.0
-RATE_TARGET = 45.0
-DISCORD_GLOBAL_LIMIT = 50
+STALL_TARGET_MS = 50.0
+LATENESS_RATIO_TARGET = 1.5
+PACE_TARGET = 45  # never more in any 1 s window of arrivals at the fake Discord
+# The fake answers 429 beyond this many requests in any rolling 1 s (Discord's is 50):
+# set to the bot's own ceiling, any second over it shows as a 429.
+DISCORD_GLOBAL_LIMIT = 45
 CHANNELS_PER_GUILD = 200
 
 
@@ -45,6 +50,8 @@ class Figures:
     stamps: dict[int, StampInfo] = field(default_factory=dict)
     lateness: dict[str, Any] = field(default_factory=dict)
     delivery: dict[str, Any] = field(default_factory=dict)
+    uptime_start: str = ""
+    uptime_end: str = ""
 
 
 CHILD_TIMEOUT_S = 600.0
@@ -101,22 +108,39 @@ async def bench_startup(sizes: tuple[int, ...], figures: Figures) -> None:
         await fake.stop()
 
 
-async def bench_lateness(n: int, spread: int, *, avoid: bool, profile: str) -> dict[str, Any]:
+async def bench_lateness(
+    n: int, spread: int, burst: int, spread_count: int, *, avoid: bool, profile: str
+) -> dict[str, Any]:
     base = await ensure_base(n)
     run_db = CACHE_DIR / f"lateness-{n}.db"
     await stamp(base, run_db, time.time())
-    args = ["--db", str(run_db), "--count", "2000", "--spread-seconds", str(spread)]
+    args = ["--db", str(run_db), "--count", str(burst), "--spread-count", str(spread_count)]
+    # The planner pass over the planted series must end before the burst's run starts.
+    args += ["--spread-seconds", str(spread), "--margin", str(10 + (burst + spread_count) / 400)]
     if avoid:
         args.append("--avoid-background")
     if profile:
         args += ["--profile", profile]
-    print(f"  dispatch lateness over {n:,} sessions (about {2 * spread + 25} s) ...", flush=True)
+    print(f"  dispatch lateness over {n:,} sessions (about {2 * spread + 40} s) ...", flush=True)
     return await run_child("lateness", *args)
 
 
-async def bench_delivery(count: int) -> dict[str, Any]:
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def cpu_burners(count: int) -> list[subprocess.Popen[bytes]]:
+    """`count` processes spinning on a core each: the CPU loaded while reminders go out."""
+    return [
+        subprocess.Popen([PYTHON, "-c", "while True: pass"], stdout=subprocess.DEVNULL)
+        for _ in range(count)
+    ]
+
+
+async def bench_delivery(count: int, cpu_load: int) -> dict[str, Any]:
     fake = FakeDiscord()
     await fake.start()
+    burners: list[subprocess.Popen[bytes]] = []
     try:
         owner = fake.add_user(name="owner")
         guilds: list[int] = []
@@ -139,7 +163,13 @@ async def bench_delivery(count: int) -> dict[str, Any]:
             )
         finally:
             await db.close()
-        print(f"  delivery of {count:,} reminders at Discord's 50/s ...", flush=True)
+        print(
+            f"  delivery of {count:,} reminders, fake Discord refusing over "
+            f"{DISCORD_GLOBAL_LIMIT} in any 1 s, {cpu_load} CPU burners ...",
+            flush=True,
+        )
+        burners = cpu_burners(cpu_load)
+        load_during = ""
         child = await run_child(
             "delivery",
             "--db",
@@ -148,6 +178,7 @@ async def bench_delivery(count: int) -> dict[str, Any]:
             str(count),
             *_fake_args(fake, guilds[0]),
         )
+        load_during = uptime()
         stamps = sorted(
             datetime.fromisoformat(m["timestamp"]).timestamp()
             for cid in channels
@@ -167,9 +198,14 @@ async def bench_delivery(count: int) -> dict[str, Any]:
             "rate_limited_429": fake.rate_limited_count,
             "other_errors": sum(1 for r in fake.requests if r.status >= 400 and r.status != 429),
             "schema_errors": len(fake.schema_errors),
+            "cpu_burners": cpu_load,
+            "uptime_during": load_during,
             "child": child,
         }
     finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
         await fake.stop()
 
 
@@ -184,6 +220,8 @@ def report(fig: Figures) -> str:
     lines: list[str] = []
     mode = "quick (CI smoke)" if fig.quick else "full"
     lines.append(f"Reminder benchmark, {mode} run, {time.strftime('%Y-%m-%d %H:%M UTC')}")
+    lines.append("")
+    lines.append(f"Load at the start: `{fig.uptime_start}`")
     lines.append("")
     lines.append("Start-up (fresh process -> on_ready, real FamilyBot against the fake Discord)")
     lines.append("")
@@ -211,7 +249,8 @@ def report(fig: Figures) -> str:
     lines.append("| case | scheduler | n | p50 ms | p99 ms | max ms |")
     lines.append("|---|---|---:|---:|---:|---:|")
     spread_label = f"spread over {fig.lateness['spread_seconds']} s"
-    for case, key in (("2,000 at one instant", "burst"), (spread_label, "spread")):
+    burst_label = f"{lat['bot_burst']['count']:,} at one instant"
+    for case, key in ((burst_label, "burst"), (spread_label, "spread")):
         for who, prefix in (("FamilyBot", "bot"), ("bare heap", "heap")):
             x = lat[f"{prefix}_{key}"]
             lines.append(
@@ -229,7 +268,8 @@ def report(fig: Figures) -> str:
     lines.append("")
     lines.append(
         "Delivery (real Dispatcher + DiscordIO.send_reminder -> fake Discord answering 429 "
-        f"beyond {DISCORD_GLOBAL_LIMIT} requests in any 1 s)"
+        f"beyond {DISCORD_GLOBAL_LIMIT} requests in any 1 s), with {d['cpu_burners']} processes "
+        f"spinning on the CPU; load then: `{d['uptime_during']}`"
     )
     lines.append("")
     lines.append(
@@ -251,18 +291,23 @@ def report(fig: Figures) -> str:
         "delivery": d["child"]["max_stall_total"],
     }
     worst_name, worst = max(stall_sources.items(), key=lambda kv: kv[1])
-    big = max(fig.startup)
+    big, small = max(fig.startup), min(fig.startup)
     big_r = fig.startup[big]
+    ready_big, ready_small = big_r["marks"]["ready"], fig.startup[small]["marks"]["ready"]
     lines.append("")
     lines.append("| target | measured | verdict |")
     lines.append("|---|---|---|")
-    sized = "" if big == 100_000 else f" (measured at {big:,}; 100k only in a full run)"
     lines.append(
-        f"| 100k sessions ready < {READY_TARGET_S:.0f} s{sized} | {big_r['marks']['ready']:.2f} s "
-        f"| {_verdict(big_r['marks']['ready'] < READY_TARGET_S)} |"
+        f"| {big:,} sessions ready < {READY_TARGET_S:.1f} s | {ready_big:.2f} s "
+        f"| {_verdict(ready_big < READY_TARGET_S)} |"
     )
     lines.append(
-        f"| 100k sessions peak RSS < {RSS_TARGET_MB:.0f} MB{sized} | {big_r['peak_rss_mb']:.0f} MB "
+        f"| ready flat from {small:,} to {big:,} (within {FLAT_TARGET_S:.1f} s) "
+        f"| {ready_small:.2f} -> {ready_big:.2f} s "
+        f"| {_verdict(ready_big - ready_small <= FLAT_TARGET_S)} |"
+    )
+    lines.append(
+        f"| {big:,} sessions peak RSS < {RSS_TARGET_MB:.0f} MB | {big_r['peak_rss_mb']:.0f} MB "
         f"| {_verdict(big_r['peak_rss_mb'] < RSS_TARGET_MB)} |"
     )
     lines.append(
@@ -270,14 +315,18 @@ def report(fig: Figures) -> str:
         f"| {_verdict(worst * 1000 <= STALL_TARGET_MS)} |"
     )
     lines.append(
-        f"| burst p99 <= {LATENESS_RATIO_TARGET:.0f}x heap p99 | {lat['bot_burst']['p99_ms']:.1f} ms "
-        f"vs {lat['heap_burst']['p99_ms']:.1f} ms ({ratio:.1f}x) "
+        f"| burst p99 <= {LATENESS_RATIO_TARGET:.1f}x heap p99 | {lat['bot_burst']['p99_ms']:.1f} ms "
+        f"vs {lat['heap_burst']['p99_ms']:.1f} ms ({ratio:.2f}x) "
         f"| {_verdict(ratio <= LATENESS_RATIO_TARGET)} |"
     )
+    paced = (
+        d["busiest_1s"] <= PACE_TARGET
+        and d["rate_limited_429"] == 0
+        and d["delivered"] == d["count"]
+    )
     lines.append(
-        f"| delivery >= {RATE_TARGET:.0f}/s, no 429 | {d['rate']:.1f}/s, "
-        f"{d['rate_limited_429']} x 429 "
-        f"| {_verdict(d['rate'] >= RATE_TARGET and d['rate_limited_429'] == 0 and d['delivered'] == d['count'])} |"
+        f"| never > {PACE_TARGET} in any 1 s, 0 x 429, CPU loaded | busiest {d['busiest_1s']}, "
+        f"{d['rate_limited_429']} x 429, {d['rate']:.1f}/s | {_verdict(paced)} |"
     )
     notes = []
     if not lat["planned_before_burst"]:
@@ -292,18 +341,29 @@ def report(fig: Figures) -> str:
 
 async def main_async(args: argparse.Namespace) -> Figures:
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    sizes = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
-    figures = Figures(quick=args.quick)
+    default = "1000,10000" if args.quick else "10000,100000,1000000"
+    sizes = tuple(int(x) for x in (args.sizes or default).split(","))
+    figures = Figures(quick=args.quick, uptime_start=uptime())
+    print(figures.uptime_start, flush=True)
     print("Preparing databases (cached under", CACHE_DIR, ") ...", flush=True)
     for n in sizes:
         await ensure_base(n)
     await bench_startup(sizes, figures)
     spread = 10 if args.quick else 60
+    lateness_size = args.lateness_size or (sizes[-1] if args.quick else 100_000)
     figures.lateness = await bench_lateness(
-        sizes[-1], spread, avoid=not args.quick, profile=args.profile
+        lateness_size,
+        spread,
+        args.burst or (1000 if args.quick else 10_000),
+        300 if args.quick else 2000,
+        avoid=not args.quick,
+        profile=args.profile,
     )
     figures.lateness["spread_seconds"] = spread
-    figures.delivery = await bench_delivery(300 if args.quick else 2000)
+    figures.delivery = await bench_delivery(
+        300 if args.quick else 2000, args.cpu_load if args.cpu_load >= 0 else 2
+    )
+    figures.uptime_end = uptime()
     return figures
 
 
@@ -314,11 +374,16 @@ def main() -> None:
         "--profile", default="", help="write a cProfile of the burst dispatch to this file"
     )
     parser.add_argument("--json", default="", help="also write the raw figures to this file")
+    parser.add_argument("--sizes", default="", help="start-up sizes, e.g. 10000,100000,1000000")
+    parser.add_argument("--burst", type=int, default=0, help="reminders due at one instant")
+    parser.add_argument("--lateness-size", type=int, default=0, help="sessions in that database")
+    parser.add_argument("--cpu-load", type=int, default=-1, help="CPU burners during delivery")
     args = parser.parse_args()
     started = time.perf_counter()
     figures = asyncio.run(main_async(args))
     text = report(figures)
-    text += f"\n(benchmark wall time {time.perf_counter() - started:.0f} s)\n"
+    text += f"\n(benchmark wall time {time.perf_counter() - started:.0f} s; load at the end: "
+    text += f"`{figures.uptime_end}`)\n"
     print()
     print(text)
     (Path(__file__).resolve().parent / "results.md").write_text(text, encoding="utf-8")

@@ -15,7 +15,7 @@ from familybot.discord_moderation import ModerationIO
 from familybot.discord_threads import ThreadsIO
 from familybot.errors import ChannelGone, DiscordActionFailed
 from familybot.models import Resource
-from familybot.ratelimit import PacedLimiter
+from familybot.ratelimit import SlidingWindowLimiter
 from familybot.services.ports import (
     Delivery,
     EventSpec,
@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 CANNOT_DM = 50007
 UNKNOWN_CHANNEL = 10003
 MISSING_ACCESS = 50001
-# Discord's global limit is 50 requests/s; reminders stay safely below it.
+# Discord's global limit is 50 requests/s; reminders stay below it: at most this many in
+# any 1 s window, each counted until 1 s after its answer (familybot/ratelimit.py).
 REMINDER_RATE = 45
 # Guild scheduled events: privacy "guild only", entity types, and the "100 events" error.
 EVENT_GUILD_ONLY = 2
@@ -104,7 +105,7 @@ def _failed(what: str, error: discord.HTTPException) -> DiscordActionFailed:
 class DiscordIO(ModerationIO, ThreadsIO):
     def __init__(self, client: discord.Client, *, reminder_rate: int = REMINDER_RATE) -> None:
         self._client = client
-        self._limiter = PacedLimiter(reminder_rate)
+        self._limiter = SlidingWindowLimiter(reminder_rate)
         self._dm_channels: dict[int, discord.DMChannel] = {}
 
     def _guild(self, guild_id: int) -> discord.Guild:
@@ -303,22 +304,22 @@ class DiscordIO(ModerationIO, ThreadsIO):
     async def _dm_channel(self, user_id: int) -> discord.DMChannel:
         channel = self._dm_channels.get(user_id)
         if channel is None:
-            await self._limiter.acquire()  # opening a DM channel is a request too
-            channel = await self._client.create_dm(discord.Object(user_id))
+            async with self._limiter.slot():  # opening a DM channel is a request too
+                channel = await self._client.create_dm(discord.Object(user_id))
             self._dm_channels[user_id] = channel
         return channel
 
     async def send_reminder(
         self, target: ReminderTarget, card: ReminderCard, nonce: str
     ) -> Delivery:
-        await self._limiter.acquire()
         try:
             destination = await self._messageable(target)
-            message = await destination.send(
-                embed=reminder_embed(card),
-                view=rsvp_view(card.series_id, card.occurrence_key, card.ledger_id),
-                nonce=nonce,
-            )
+            async with self._limiter.slot():
+                message = await destination.send(
+                    embed=reminder_embed(card),
+                    view=rsvp_view(card.series_id, card.occurrence_key, card.ledger_id),
+                    nonce=nonce,
+                )
         except discord.Forbidden as error:
             permanent = error.code in (CANNOT_DM, MISSING_ACCESS)
             log.warning(

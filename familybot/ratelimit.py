@@ -1,32 +1,85 @@
-"""Even pacing for bursts of sends (GCRA): one slot every 1/rate seconds, a small burst ahead.
+"""Pacing for bursts of sends: never more than `limit` requests in any `window` seconds.
 
-Discord allows 50 requests per second per bot across all routes. A sliding window that lets
-a whole second's worth go at once, then frees them all together a second later, lets two
-bursts land inside one of Discord's windows (requests arrive later than they were let go).
-Pacing them evenly keeps any one second at `rate + burst` at most, safely under the limit.
+Discord allows 50 requests per second per bot across all routes, counted when a request
+*arrives*. The bot only knows when it let a request go and when the answer came back; the
+arrival is somewhere in between (a loaded CPU or a slow network delays it by an unknown
+amount). A limiter that counts requests when it lets them go (a token bucket or GCRA
+stamped at acquire) cannot bound arrivals: requests let go evenly can arrive bunched.
+
+This one counts each request from the moment it is let go until `window` seconds after
+its answer came back. Suppose `limit + 1` requests arrived within one window [x - window, x],
+and take the one let go last, at s <= x. Every other one was let go before s and answered
+after it arrived, so no earlier than x - window >= s - window: at s it was still counted
+(in flight, or answered less than `window` ago), so `limit` were counted and the last one
+would have waited. Arrivals therefore never exceed `limit` in any window, whatever the
+delays. Requests are also spaced at least `window / limit` apart, so a burst goes out
+evenly instead of all at once.
+
 It uses the loop's monotonic clock, so tests that move wall-clock time do not affect it.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 
-class PacedLimiter:
-    def __init__(self, rate: float, burst: int = 2) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._interval = 1.0 / rate
-        self._tolerance = (burst - 1) * self._interval
-        self._next_at = 0.0  # the theoretical arrival time of the next request
-        self._lock = asyncio.Lock()
+class SlidingWindowLimiter:
+    def __init__(self, limit: int, window: float = 1.0) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("limit must be >= 1 and window > 0")
+        self.limit = limit
+        self.window = window
+        self._spacing = window / limit
+        self._answered: deque[float] = deque()  # answer times still within the window
+        self._in_flight = 0
+        self._last_start = float("-inf")
+        self._lock = asyncio.Lock()  # first come, first served
+        self._answer = asyncio.Event()
 
-    async def acquire(self) -> None:
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a slot for one request: enter before sending it, leave once it is answered."""
+        await self._acquire()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._answered.append(asyncio.get_running_loop().time())
+            self._answer.set()
+
+    def counted(self) -> int:
+        """Requests that still count against the window now (in flight or recently answered)."""
+        self._expire(asyncio.get_running_loop().time())
+        return self._in_flight + len(self._answered)
+
+    def _expire(self, now: float) -> None:
+        answered = self._answered
+        while answered and answered[0] + self.window <= now:
+            answered.popleft()
+
+    async def _acquire(self) -> None:
         loop = asyncio.get_running_loop()
         async with self._lock:
-            now = loop.time()
-            scheduled = max(self._next_at, now)
-            wait = scheduled - self._tolerance - now
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self._next_at = scheduled + self._interval
+            while True:
+                now = loop.time()
+                self._expire(now)
+                if self._in_flight + len(self._answered) >= self.limit:
+                    if self._answered:
+                        # The oldest answer leaves the window then (a little margin for
+                        # float rounding, so the next pass sees it gone).
+                        await asyncio.sleep(self._answered[0] + self.window - now + 1e-6)
+                    else:
+                        # All `limit` in flight: wait for an answer, then for it to age.
+                        self._answer.clear()
+                        await self._answer.wait()
+                    continue
+                gap = self._last_start + self._spacing - now
+                if gap > 0:
+                    await asyncio.sleep(gap)
+                    continue
+                self._in_flight += 1
+                self._last_start = now
+                return

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,11 +63,17 @@ LATE_AFTER = timedelta(minutes=5)
 NONCE_MEMORY = timedelta(minutes=2)
 # Results are committed in chunks: one commit per chunk, not per reminder.
 CHUNK = 50
-# Rows loaded and prepared per round; a burst up to this size is prepared in one go.
-DISPATCH_BATCH = 5000
+RECORD_MAX = 1000
+RECORD_DELAY = 2.0  # seconds a commit may wait while sends are still being handed over
+# Rows loaded and prepared per page: a burst of any size is prepared page by page, each
+# page a short stretch of loop time between database reads that run off the loop.
+DISPATCH_BATCH = 500
 # Sends in flight at once (the sender paces them; a few overlap network round trips).
 SEND_WORKERS = 8
 PLAN_BATCH = 200
+# Long CPU-only loops (planning, checking, handing over) give the event loop a turn this
+# often, so no stretch holds it for long (issue 15: no stall over 50 ms).
+YIELD_EVERY = 25
 MAX_ATTEMPTS = 5
 
 CHANNEL_TARGET = "channel"
@@ -211,7 +217,9 @@ class Planner:
         all_planned: list[PlannedReminder] = []
         plans: list[tuple[int, datetime, datetime | None]] = []
         ended: list[int] = []
-        for series in batch:
+        for n, series in enumerate(batch, 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # recurrence maths is CPU work: let the loop run
             lo = max(series.planned_until, now - MISSED_LOOKBACK)
             owed = series.next_due is not None and series.next_due <= now
             if replan and not owed:
@@ -312,31 +320,57 @@ class Dispatcher:
         self.shards = shards
         self._lock = asyncio.Lock()
         self.totals = DispatchReport()
+        # Waits for the due instant; a test with a fake clock replaces it.
+        self.sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
 
     async def dispatch(self, instant: datetime | None = None) -> DispatchReport:
         """Send every reminder due by `instant` (default: now). Safe to call any number of times.
 
         Called a little before `instant`, it does the database work first (load, check,
-        mark as sending, in one transaction), waits for the instant, and only then hands
-        the reminders to the sender, so a burst due at one second leaves on time.
+        mark as sending, a page at a time), waits for the instant, and only then hands the
+        reminders to the sender, so a burst due at one second leaves on time. Pages not
+        ready by the instant keep being prepared while the first ones are sent.
         """
         report = DispatchReport()
         async with self._lock:
-            while True:
-                now = self._clock.now()
-                at = max(now, instant) if instant is not None else now
-                rows = await self._reminders.due(at, DISPATCH_BATCH, self.shards)
-                if not rows:
-                    break
-                jobs = await self._triage(rows, at, report)
-                if jobs:
-                    await self._reminders.mark_sending([j.row.id for j in jobs], now)
+            now = self._clock.now()
+            at = max(now, instant) if instant is not None else now
+            jobs: deque[_Job] = deque()
+            added = asyncio.Event()
+            preparing = True
+
+            async def prepare() -> None:
+                nonlocal preparing
+                after: tuple[datetime, int] | None = None
+                try:
+                    while True:
+                        rows = await self._reminders.due(
+                            at, DISPATCH_BATCH, self.shards, after=after
+                        )
+                        if not rows:
+                            break
+                        after = (rows[-1].due_at, rows[-1].id)
+                        page = await self._triage(rows, at, report)
+                        if page:
+                            await self._reminders.mark_sending(
+                                [j.row.id for j in page], self._clock.now()
+                            )
+                            jobs.extend(page)
+                            added.set()
+                        if len(rows) < DISPATCH_BATCH:
+                            break
+                finally:
+                    preparing = False
+                    added.set()
+
+            preparation = asyncio.create_task(prepare())
+            try:
                 wait = (at - self._clock.now()).total_seconds()
                 if wait > 0:
-                    await asyncio.sleep(wait)
-                await self._send_all(jobs, at, report)
-                if len(rows) < DISPATCH_BATCH:
-                    break
+                    await self.sleep(wait)
+                await self._send_all(jobs, added, lambda: preparing, at, report)
+            finally:
+                await preparation  # its error (a locked database) reaches the caller
         for name in (
             "sent",
             "late",
@@ -373,7 +407,9 @@ class Dispatcher:
         jobs: list[_Job] = []
         # Rule starts by (series, occurrence): a burst shares a few occurrences.
         starts: dict[tuple[int, str], datetime | None] = {}
-        for row in rows:
+        for n, row in enumerate(rows, 1):
+            if n % (4 * YIELD_EVERY) == 0:
+                await asyncio.sleep(0)  # a page is a few hundred checks: let the loop run
             series = series_map.get(row.series_id)
             group = group_map.get(series.group_id) if series else None
             if (
@@ -457,40 +493,68 @@ class Dispatcher:
                 return False
         return (row.target, row.offset_minutes) in targets_for(group, subscribers)
 
-    async def _send_all(self, jobs: list[_Job], at: datetime, report: DispatchReport) -> None:
+    async def _send_all(
+        self,
+        jobs: deque[_Job],
+        added: asyncio.Event,
+        preparing: Callable[[], bool],
+        at: datetime,
+        report: DispatchReport,
+    ) -> None:
         """A few workers take reminders in due order; the sender paces them for Discord.
 
         Workers rather than one task per reminder: handing over costs one loop step per
         worker, not per reminder, and only a few sends are in flight at once. Workers never
         wait on the database: a recorder commits their results in chunks alongside them.
+        `jobs` may still be growing (`preparing()`); `added` is set whenever it grows.
         """
-        queue = deque(jobs)
         done: list[tuple[_Job, str, int | None]] = []
         ready = asyncio.Event()
         finished = False
 
         async def worker() -> None:
-            while queue:
-                job = queue.popleft()
+            sent_here = 0
+            while True:
+                if not jobs:
+                    if not preparing():
+                        return
+                    added.clear()
+                    await added.wait()
+                    continue
+                job = jobs.popleft()
                 outcome, message_id = await self._send_one(job, at)
                 done.append((job, outcome, message_id))
                 if len(done) >= CHUNK:
                     ready.set()
+                sent_here += 1
+                if sent_here % YIELD_EVERY == 0:
+                    # A sender that answers at once never suspends: let the loop run.
+                    await asyncio.sleep(0)
 
         async def recorder() -> None:
             while True:
                 await ready.wait()
                 ready.clear()
                 while len(done) >= CHUNK or (finished and done):
-                    batch = done[:CHUNK]
-                    del done[:CHUNK]
+                    waited = 0.0
+                    while jobs and not finished and waited < RECORD_DELAY:
+                        # Still handing over: a commit now would slow the hand-over (its
+                        # thread takes the GIL), so let more be done first, up to a limit.
+                        await asyncio.sleep(0.05)
+                        waited += 0.05
+                    # All that is done, up to RECORD_MAX: paced sends make chunks of about
+                    # CHUNK, a burst to a quick sender a few large commits, not hundreds.
+                    batch = done[:RECORD_MAX]
+                    del done[:RECORD_MAX]
                     await self._record(batch, report)
                 if finished and not done:
                     return
 
+        if not jobs and not preparing():
+            return
         recording = asyncio.create_task(recorder())
         try:
-            await asyncio.gather(*(worker() for _ in range(min(SEND_WORKERS, len(jobs)))))
+            await asyncio.gather(*(worker() for _ in range(SEND_WORKERS)))
         finally:
             finished = True
             ready.set()

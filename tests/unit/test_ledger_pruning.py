@@ -1,11 +1,14 @@
 """The reminder ledger stays the same size over a year of weekly sessions (issue 15).
 
 Real SQLite, the real planner, dispatcher and retention job, time moved by the FakeClock from
-one due instant (or daily retention run) to the next.
+one event to the next: a planner tick (every PLAN_INTERVAL, as the bot runs it), a due
+instant, or the daily retention run. Every reminder must go out at its due instant.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +21,9 @@ from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.errors import ConfigError
 from familybot.models import JoinMode, from_unix
 from familybot.services.container import Services, build_services
+from familybot.services.ports import Delivery, ReminderCard, ReminderTarget
 from familybot.services.recurrence import Repeat
+from familybot.services.reminders import PLAN_HORIZON, PLAN_INTERVAL
 from familybot.services.retention import RetentionService
 from tests.support.fakes import FakeClock, RecordingPort
 
@@ -33,8 +38,9 @@ async def ledger_rows(db: Database) -> int:
 
 async def a_year_of_weekly_sessions(
     services: Services, db: Database, clock: FakeClock, port: RecordingPort, keep_days: int
-) -> tuple[list[int], int]:
-    """Returns the ledger's size each week and the number of reminders sent."""
+) -> tuple[list[int], list[tuple[float, bool]]]:
+    """Returns the ledger's size each week and, per reminder sent, how many minutes before
+    its session it went out and whether it was a DM."""
     await services.groups.create(
         guild_id=GUILD,
         actor_id=FAC,
@@ -58,6 +64,17 @@ async def a_year_of_weekly_sessions(
         repeat=Repeat.WEEKLY,
         duration_minutes=90,
     )
+    # When each reminder went out, by the clock: (minutes before its session, DM or not).
+    sent_before: list[tuple[float, bool]] = []
+    send = port.send_reminder
+
+    async def timed_send(target: ReminderTarget, card: ReminderCard, nonce: str) -> Delivery:
+        lead = (card.start - clock.now()).total_seconds() / 60
+        sent_before.append((lead, target.user_id is not None))
+        assert not card.late
+        return await send(target, card, nonce)
+
+    port.send_reminder = timed_send  # type: ignore[method-assign]
     retention = RetentionService(
         services.privacy,
         PrivacyRepository(db),
@@ -70,12 +87,26 @@ async def a_year_of_weekly_sessions(
     next_retention = clock.now().replace(hour=3, minute=0) + timedelta(days=1)
     weekly: list[int] = []
     next_week = clock.now() + timedelta(days=7)
+    # The planner job runs at start-up and every PLAN_INTERVAL after, as in the bot. A tick
+    # at which no series owes a reminder within PLAN_HORIZON writes nothing, so the
+    # simulation moves straight to the first tick that will (the same ticks, fewer steps).
+    next_tick = clock.now()
     while clock.now() < end:
-        await services.planner.plan()
+        if clock.now() >= next_tick:
+            await services.planner.plan()
+            next_tick += PLAN_INTERVAL
+            owed = await db.fetchval(
+                "SELECT min(next_due) FROM session_series WHERE status = 'active'"
+            )
+            if owed is not None:
+                behind = from_unix(owed) - PLAN_HORIZON - next_tick
+                if behind > timedelta(0):
+                    next_tick += PLAN_INTERVAL * math.ceil(behind / PLAN_INTERVAL)
         due = await db.fetchval("SELECT min(due_at) FROM reminder_ledger WHERE state = 'pending'")
-        step: datetime = min(next_retention, from_unix(due) if due is not None else end, end)
-        clock.set(max(step, clock.now() + timedelta(seconds=1)))
-        await services.planner.plan()
+        step: datetime = min(next_tick, next_retention, end)
+        if due is not None:
+            step = min(step, from_unix(due))
+        clock.set(max(step, clock.now()))
         await services.dispatcher.dispatch()
         if clock.now() >= next_retention:
             await retention.run()
@@ -83,7 +114,7 @@ async def a_year_of_weekly_sessions(
         if clock.now() >= next_week:
             weekly.append(await ledger_rows(db))
             next_week += timedelta(days=7)
-    return weekly, sum(1 for c in port.calls if c[0] == "send_reminder")
+    return weekly, sent_before
 
 
 async def test_the_ledger_stays_flat_over_a_year_and_sends_the_same_reminders(
@@ -103,8 +134,13 @@ async def test_the_ledger_stays_flat_over_a_year_and_sends_the_same_reminders(
     finally:
         await other_db.close()
     assert len(weekly) == len(kept) == 52
-    # Pruning took nothing still needed: the same reminders went out, a year of them.
-    assert sent == kept_sent and sent >= 52, (sent, kept_sent)
+    # Every 24-hour and 1-hour reminder of the year went out at its due instant, to the
+    # channel and to the member with DMs on; none late, none skipped.
+    on_time = Counter((round(lead, 6), dm) for lead, dm in sent)
+    assert set(on_time) == {(1440, False), (1440, True), (60, False), (60, True)}, on_time
+    assert all(n >= 52 for n in on_time.values()), on_time
+    # Pruning took nothing still needed: the unpruned year sent exactly the same.
+    assert sent == kept_sent, (len(sent), len(kept_sent))
     # Unpruned, the ledger grows every week; pruned, it settles within the first month.
     assert kept[-1] > 5 * kept[3], kept
     settled = weekly[4:]

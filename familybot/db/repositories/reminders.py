@@ -88,42 +88,63 @@ class ReminderRepository:
             [_ledger_values(r) for r in reminders],
         )
 
-    async def due(self, now: datetime, limit: int, shards: ShardFilter = ALL) -> list[LedgerRow]:
+    async def due(
+        self,
+        now: datetime,
+        limit: int,
+        shards: ShardFilter = ALL,
+        *,
+        after: tuple[datetime, int] | None = None,
+    ) -> list[LedgerRow]:
         """Unsent rows due by `now`, of servers on this process's shards only: another
-        process sharing the database sends the rest, so none goes out twice."""
+        process sharing the database sends the rest, so none goes out twice.
+
+        In (due_at, id) order; `after` (the last row's due_at and id) reads the next page.
+        """
+        page = ""
+        page_params: tuple[object, ...] = ()
+        if after is not None:
+            page, page_params = "AND (l.due_at, l.id) > (?, ?) ", (to_unix(after[0]), after[1])
         if shards.owns_all:
             rows = await self._db.fetchall(
-                "SELECT * FROM reminder_ledger WHERE state IN ('pending', 'sending') "
-                "AND due_at <= ? ORDER BY due_at, id LIMIT ?",
-                (to_unix(now), limit),
+                "SELECT l.* FROM reminder_ledger l WHERE l.state IN ('pending', 'sending') "
+                f"AND l.due_at <= ? {page}ORDER BY l.due_at, l.id LIMIT ?",
+                (to_unix(now), *page_params, limit),
             )
         else:
             ours, shard_params = shards.sql("s.guild_id")
             rows = await self._db.fetchall(
                 "SELECT l.* FROM reminder_ledger l JOIN session_series s ON s.id = l.series_id "
-                f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? AND {ours} "
+                f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? {page}AND {ours} "
                 "ORDER BY l.due_at, l.id LIMIT ?",
-                (to_unix(now), *shard_params, limit),
+                (to_unix(now), *page_params, *shard_params, limit),
             )
         return [_ledger(r) for r in rows]
 
     async def pending_instants(self, until: datetime, shards: ShardFilter = ALL) -> list[datetime]:
+        return [instant for instant, _ in await self.pending_instant_counts(until, shards)]
+
+    async def pending_instant_counts(
+        self, until: datetime, shards: ShardFilter = ALL
+    ) -> list[tuple[datetime, int]]:
+        """Each instant with unsent reminders due by `until`, and how many fall due then."""
         if shards.owns_all:
             rows = await self._db.fetchall(
-                "SELECT DISTINCT due_at FROM reminder_ledger "
-                "WHERE state IN ('pending', 'sending') AND due_at <= ? ORDER BY due_at",
+                "SELECT due_at, count(*) AS n FROM reminder_ledger "
+                "WHERE state IN ('pending', 'sending') AND due_at <= ? "
+                "GROUP BY due_at ORDER BY due_at",
                 (to_unix(until),),
             )
         else:
             ours, shard_params = shards.sql("s.guild_id")
             rows = await self._db.fetchall(
-                "SELECT DISTINCT l.due_at FROM reminder_ledger l "
+                "SELECT l.due_at, count(*) AS n FROM reminder_ledger l "
                 "JOIN session_series s ON s.id = l.series_id "
                 f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? AND {ours} "
-                "ORDER BY l.due_at",
+                "GROUP BY l.due_at ORDER BY l.due_at",
                 (to_unix(until), *shard_params),
             )
-        return [from_unix(r["due_at"]) for r in rows]
+        return [(from_unix(r["due_at"]), int(r["n"])) for r in rows]
 
     async def get(self, ledger_id: int) -> LedgerRow | None:
         row = await self._db.fetchone("SELECT * FROM reminder_ledger WHERE id = ?", (ledger_id,))

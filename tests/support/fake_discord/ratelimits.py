@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,8 @@ class RateLimitsMixin:
         super().__init__()
         self.global_rate_limit: int | None = None
         self.rate_limit_window: float = 1.0
+        #: The global limit's clock (a test on virtual loop time sets the loop's).
+        self.rate_limit_clock: Callable[[], float] = time.monotonic
         self.rate_limited_count = 0
         self._accepted_at: collections.deque[float] = collections.deque()  # within the window
         self._failures: list[_Failure] = []
@@ -79,7 +82,7 @@ class RateLimitsMixin:
         if not self.global_rate_limit:
             return None
         # A rolling window: at most global_rate_limit requests in any rate_limit_window seconds.
-        now = time.monotonic()
+        now = self.rate_limit_clock()
         accepted = self._accepted_at
         while accepted and now - accepted[0] >= self.rate_limit_window:
             accepted.popleft()
