@@ -4,14 +4,10 @@ Recording entries is not rendering: it lives with the tree's wrapper (familybot.
 
 from __future__ import annotations
 
-import logging
-
 import discord
 
 from familybot.models.audit import AuditEntry, AuditResult, AuditTarget, TargetKind
 from familybot.ui.text import channel_mention, role_mention, ts, user_mention
-
-log = logging.getLogger(__name__)
 
 EMBED_LIMIT = 4096
 CALM = 0x5B8DB8

@@ -3,7 +3,6 @@ thread, the note for the alerts channel and the replies to the member. Display o
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import discord
@@ -17,8 +16,6 @@ from familybot.models.reports import (
 )
 from familybot.ui.components import PostedView
 from familybot.ui.text import channel_mention, defuse, role_mention, user_mention
-
-log = logging.getLogger(__name__)
 
 CATEGORY_LABELS: dict[str, str] = {
     ReportCategory.AT_RISK: "Someone may be at risk",

@@ -6,7 +6,6 @@ direction or zero-width characters) and cut to Discord's limits at word boundari
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from typing import Any
@@ -17,8 +16,6 @@ from familybot.models import Resource
 from familybot.models.resources import REASON_MAX, ReviewDecision
 from familybot.ui.components import PostedView
 from familybot.ui.text import ZERO_WIDTH_SPACE, clip, ts, user_mention
-
-log = logging.getLogger(__name__)
 
 LIBRARY = discord.Colour(0x57A773)
 EMBED_TOTAL = 6000

@@ -5,7 +5,6 @@ items in cogs/groups_components.py, which use the templates defined here."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import discord
@@ -15,8 +14,6 @@ from familybot.models.groups import Decision, GroupListPage, JoinOutcome, JoinRe
 from familybot.ui.components import PostedView
 from familybot.ui.embeds import guidelines_embed
 from familybot.ui.text import clip, defuse, user_mention
-
-log = logging.getLogger(__name__)
 
 
 def join_result_text(outcome: JoinOutcome) -> str:

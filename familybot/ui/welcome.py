@@ -10,7 +10,6 @@ everything they open is ephemeral, and nothing names a member.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +19,6 @@ from familybot.models.groups import GroupSummary
 from familybot.ui.components import PostedView
 from familybot.ui.embeds import CALM, group_list_embed
 from familybot.ui.text import channel_mention, clip
-
-log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
 
