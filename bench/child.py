@@ -147,7 +147,7 @@ class InstantPort:
     """A DiscordPort whose send_reminder records when it was called and returns at once."""
 
     def __init__(self) -> None:
-        from familybot.services.ports import Delivery
+        from familybot.models.reminders import Delivery
 
         self._delivery = Delivery
         self.calls: list[tuple[int, float]] = []  # (series id, wall time on entry)
@@ -228,9 +228,9 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     from familybot.clock import SystemClock
     from familybot.db.connection import Database
     from familybot.db.migrate import migrate
+    from familybot.models.reminders import ReminderCard, ReminderTarget
     from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
     from familybot.services.container import build_services
-    from familybot.services.ports import ReminderCard, ReminderTarget
 
     loop = asyncio.get_running_loop()
     watch = StallWatch()

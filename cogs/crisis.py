@@ -6,8 +6,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.crisis_lines import crisis_reply
 from familybot.bot import NO_RECORD, FamilyBot
-from familybot.ui.help_embeds import crisis_reply
 
 
 class Crisis(commands.Cog):

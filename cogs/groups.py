@@ -9,21 +9,22 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.autocomplete import facilitated_group_names, group_names, my_group_names
+from cogs.groups_components import GROUP_ITEMS, send_join_prompt
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator
 from familybot.discord_names import display_names
 from familybot.models import JoinMode
+from familybot.models.setup import Actor
 from familybot.services.attendance_csv import build_csv
 from familybot.services.facilitator_views import WEEKS_DEFAULT, WEEKS_MAX
 from familybot.services.sessions import parse_offsets
-from familybot.services.setup import Actor
 from familybot.services.stats_chart import ChartPoint, render_attendance_chart
-from familybot.ui.audit import AUDIT_ACTION
-from familybot.ui.autocomplete import facilitated_group_names, group_names, my_group_names
+from familybot.tree_audit import AUDIT_ACTION
 from familybot.ui.embeds import group_info_embed, group_list_embed, roster_embed
 from familybot.ui.facilitator import chart_alt_text, per_session_embed, stats_text
 from familybot.ui.text import channel_mention, shown, user_mention
-from familybot.ui.views import group_list_view, send_join_prompt
+from familybot.ui.views import group_list_view
 
 JOIN_MODES = [
     app_commands.Choice(name="open: anyone can join", value="open"),
@@ -56,6 +57,13 @@ class Groups(
 ):
     def __init__(self, bot: FamilyBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        # Its persistent buttons and menus: answered by custom_id, also after a restart.
+        self.bot.add_dynamic_items(*GROUP_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*GROUP_ITEMS)
 
     # --- anyone ---------------------------------------------------------------------------
     @app_commands.command(name="list", description="See the open support groups")

@@ -8,9 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.welcome_components import WELCOME_ITEMS, handle_search_submit
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of
-from familybot.ui.welcome import handle_search_submit, help_embed
+from familybot.ui.welcome import help_embed
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,13 @@ log = logging.getLogger(__name__)
 class Help(commands.Cog):
     def __init__(self, bot: FamilyBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        # Its persistent buttons and menus: answered by custom_id, also after a restart.
+        self.bot.add_dynamic_items(*WELCOME_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*WELCOME_ITEMS)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[FamilyBot]) -> None:

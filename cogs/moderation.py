@@ -10,10 +10,11 @@ from discord.ext import commands
 
 from familybot.bot import FamilyBot
 from familybot.checks import is_facilitator
-from familybot.db.repositories.audit import AuditResult
 from familybot.errors import UserFacingError
+from familybot.models.audit import AuditResult
+from familybot.models.moderation import CaseOutcome
 from familybot.services.durations import parse_duration
-from familybot.services.moderation import CaseOutcome, ModRequest
+from familybot.services.moderation import ModRequest
 from familybot.services.moderation_rules import (
     MAX_SLOWMODE_SECONDS,
     PURGE_MAX,
@@ -22,7 +23,7 @@ from familybot.services.moderation_rules import (
     BotSelf,
     Person,
 )
-from familybot.ui.audit import AUDIT_RESULT
+from familybot.tree_audit import AUDIT_RESULT
 from familybot.ui.moderation import action_name, case_embed, history_embed
 from familybot.ui.text import clip, defuse
 

@@ -8,11 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.autocomplete import timezones
+from cogs.my_components import ForgetConfirmView
 from familybot.bot import FamilyBot
 from familybot.services.sessions import describe_offsets
-from familybot.ui.autocomplete import timezones
 from familybot.ui.calendar import calendar_reply
-from familybot.ui.privacy import DATA_INTRO, FORGET_EXPLAINED, ForgetConfirmView, data_file
+from familybot.ui.privacy import DATA_INTRO, FORGET_EXPLAINED, data_file
 from familybot.ui.sessions import my_schedule_embed
 
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]

@@ -10,9 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.reports_components import REPORT_ITEMS
 from familybot.bot import FamilyBot
 from familybot.errors import UserFacingError
-from familybot.services.reports import QUESTION_MAX, AskRequest
+from familybot.models.reports import AskRequest
+from familybot.services.reports import QUESTION_MAX
 from familybot.ui.reports import OWN_MESSAGE, PROMPT, opened_text, report_prompt_view
 
 REPORT_MENU = "Report to facilitators"
@@ -31,8 +33,13 @@ class Reports(commands.Cog):
         )
         self.bot.tree.add_command(self.menu)
 
+    async def cog_load(self) -> None:
+        # Its persistent menu: answered by custom_id, also after a restart.
+        self.bot.add_dynamic_items(*REPORT_ITEMS)
+
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+        self.bot.remove_dynamic_items(*REPORT_ITEMS)
 
     async def report_message(
         self, interaction: discord.Interaction[FamilyBot], message: discord.Message

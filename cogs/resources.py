@@ -6,12 +6,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.resources_components import RESOURCE_ITEMS, handle_reject_submit
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_admin, is_facilitator
 from familybot.errors import UserFacingError
 from familybot.ui.resources import (
     fit,
-    handle_reject_submit,
     resource_list_embed,
     resource_search_embed,
     review_embed,
@@ -30,6 +30,13 @@ class Resources(
 ):
     def __init__(self, bot: FamilyBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        # Its persistent buttons and menus: answered by custom_id, also after a restart.
+        self.bot.add_dynamic_items(*RESOURCE_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*RESOURCE_ITEMS)
 
     async def resource_autocomplete(
         self, interaction: discord.Interaction[FamilyBot], current: str

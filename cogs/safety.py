@@ -12,8 +12,8 @@ import discord
 from discord.ext import commands
 
 from familybot.bot import FamilyBot
-from familybot.services.safety_watch import SeenMessage
-from familybot.services.setup import Actor
+from familybot.models.safety import SeenMessage
+from familybot.models.setup import Actor
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.autocomplete import group_names, seated_group_names, timezones
+from cogs.sessions_components import SESSION_ITEMS
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator, member_is_facilitator
 from familybot.services.recurrence import Repeat, discord_timestamp, from_utc
 from familybot.services.sessions import parse_rule_change
-from familybot.ui.autocomplete import group_names, seated_group_names, timezones
 from familybot.ui.facilitator import rsvp_embeds
 from familybot.ui.sessions import attendance_view, edit_reply, schedule_reply, upcoming_embed
 from familybot.ui.text import clip, shown, user_mention, when
@@ -37,6 +38,13 @@ class Sessions(
 ):
     def __init__(self, bot: FamilyBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        # Its persistent buttons and menus: answered by custom_id, also after a restart.
+        self.bot.add_dynamic_items(*SESSION_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*SESSION_ITEMS)
 
     # --- autocomplete -----------------------------------------------------------------------
 

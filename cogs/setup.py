@@ -10,16 +10,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.autocomplete import timezones
 from familybot.bot import FamilyBot
 from familybot.checks import is_admin
 from familybot.errors import UserFacingError
 from familybot.models import WelcomePanel
+from familybot.models.crisis import REGION_NAMES
 from familybot.services.audit import AUDIT_SHOW_DEFAULT, AUDIT_SHOW_MAX
 from familybot.services.automod import MASS_MENTION_THRESHOLD
-from familybot.services.crisis import REGION_NAMES
 from familybot.services.diagnostics import PANEL_CHANNEL, label
 from familybot.ui.audit import audit_embed
-from familybot.ui.autocomplete import timezones
 from familybot.ui.health import guild_facts, health_fields
 from familybot.ui.safety import automod_reply, needs_intent, safety_watch_reply
 from familybot.ui.text import channel_mention, clip, defuse, role_mention

@@ -20,13 +20,14 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from familybot.files import PRIVATE_FILE, make_private_dir
+from familybot.files import (
+    BACKUP_NAME_RE,
+    CHECKSUM_SUFFIX,
+    PRIVATE_FILE,
+    make_private_dir,
+)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-BACKUP_NAME_RE = re.compile(r"^familybot-\d{8}-\d{6}\.db(\.enc)?$")
-# A plain backup's checksum lives beside it as BACKUP.sha256, in `sha256sum` format, so the
-# backup stays an ordinary SQLite file and `sha256sum -c` can verify it too.
-CHECKSUM_SUFFIX = ".sha256"
 _CHECKSUM_RE = re.compile(r"^([0-9a-f]{64})\s")
 # Tables every FamilyBot schema has had since 0001: how an unmarked old backup is recognised.
 _FAMILYBOT_TABLES = ("guild_settings", "groups")
@@ -59,11 +60,6 @@ def new_key() -> str:
 def validate_key(key: str) -> None:
     """Raise ValueError when key is not a usable BACKUP_KEY."""
     Fernet(key.encode("ascii"))
-
-
-def is_backup_file(name: str) -> bool:
-    """A backup FamilyBot names by time, or its checksum file."""
-    return bool(BACKUP_NAME_RE.match(name.removesuffix(CHECKSUM_SUFFIX)))
 
 
 def checksum_path(backup: Path) -> Path:

@@ -34,12 +34,7 @@ from familybot.services.retention import RetentionService
 from familybot.services.safety import SafetyService, build_safety
 from familybot.sharding import ShardFilter
 from familybot.tree import FamilyTree
-from familybot.ui.audit import record_command
-from familybot.ui.reports import REPORT_ITEMS
-from familybot.ui.resources import RESOURCE_ITEMS
-from familybot.ui.sessions import SESSION_ITEMS
-from familybot.ui.views import PERSISTENT_ITEMS
-from familybot.ui.welcome import WELCOME_ITEMS
+from familybot.tree_audit import record_command
 
 log = logging.getLogger(__name__)
 
@@ -207,11 +202,9 @@ class FamilyBot(commands.AutoShardedBot):
             await self.services.crisis.warm()
         except Exception:  # /crisis then shows the default lines until a server changes them
             log.exception("could not load servers' crisis regions")
+        # Each cog registers its own persistent buttons and menus as it loads.
         for extension in COGS:
             await self.load_extension(extension)
-        self.add_dynamic_items(
-            *PERSISTENT_ITEMS, *SESSION_ITEMS, *RESOURCE_ITEMS, *REPORT_ITEMS, *WELCOME_ITEMS
-        )
         log.info("scheduled work for %s", self.shard_filter.describe())
         await self._start_feed()
         # Commands are global to the application: one process (shard 0's) syncs them.

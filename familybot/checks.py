@@ -1,4 +1,4 @@
-"""Runtime role checks for app commands and buttons."""
+"""Runtime role checks for app commands and buttons (buttons: see familybot.tree.guarded)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
-from familybot.services.setup import Actor
-from familybot.tree import NOT_A_FACILITATOR, NOT_AN_ADMIN, send_private
+from familybot.models.setup import Actor
 
 T = TypeVar("T")
+
+NOT_A_FACILITATOR = (
+    "Only facilitators can do that. If you think you should be able to, ask an admin."
+)
+NOT_AN_ADMIN = "Only server admins (with the Manage Server permission) can do that."
 
 # Marks set on command callbacks so the tree walk test can prove every guarded command is.
 FACILITATOR_MARK = "__familybot_requires__"
@@ -36,15 +40,6 @@ async def member_is_facilitator(interaction: discord.Interaction[Any]) -> bool:
     services = interaction.client.services
     result: bool = await services.setup.is_facilitator(interaction.guild_id, actor_of(interaction))
     return result
-
-
-async def refuse_unless_facilitator(interaction: discord.Interaction[Any]) -> bool:
-    """For buttons and menus (which have no app-command checks): tell a non-facilitator
-    kindly and privately, and return True so the caller stops there."""
-    if await member_is_facilitator(interaction):
-        return False
-    await send_private(interaction, NOT_A_FACILITATOR)
-    return True
 
 
 def is_facilitator() -> Callable[[T], T]:

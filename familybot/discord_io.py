@@ -15,15 +15,11 @@ from familybot.discord_moderation import ModerationIO
 from familybot.discord_threads import ThreadsIO
 from familybot.errors import ChannelGone, DiscordActionFailed
 from familybot.models import Resource
+from familybot.models.events import EventSpec
+from familybot.models.groups import GroupSpace
+from familybot.models.notices import Notice
+from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 from familybot.ratelimit import SlidingWindowLimiter
-from familybot.services.ports import (
-    Delivery,
-    EventSpec,
-    GroupSpace,
-    Notice,
-    ReminderCard,
-    ReminderTarget,
-)
 from familybot.ui.embeds import notice_embed
 from familybot.ui.resources import resource_embed
 from familybot.ui.sessions import reminder_embed, rsvp_view

@@ -13,7 +13,7 @@ import discord
 from discord.http import Route
 
 from familybot.errors import DiscordActionFailed
-from familybot.services.ports import ModLogEntry, PurgeResult
+from familybot.models.moderation import ModLogEntry, PurgeResult
 from familybot.ui.moderation import modlog_embed
 
 log = logging.getLogger(__name__)

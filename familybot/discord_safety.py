@@ -10,7 +10,7 @@ import logging
 
 import discord
 
-from familybot.services.safety_watch import CrisisDM, SafetyAlert
+from familybot.models.safety import CrisisDM, SafetyAlert
 from familybot.ui.safety import crisis_dm_embed, crisis_dm_text, safety_alert_embed
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Literal
 import discord
 
 from familybot.errors import DiscordActionFailed
-from familybot.services.ports import ContactAlert, PrivateContact, PrivateSpace
+from familybot.models.reports import ContactAlert, PrivateContact, PrivateSpace
 from familybot.ui.reports import alert_text, opening_text, question_text
 
 log = logging.getLogger(__name__)

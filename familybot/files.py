@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,10 +63,21 @@ def database_files(db_path: Path) -> list[Path]:
     return [db_path] + [db_path.with_name(db_path.name + s) for s in ("-wal", "-shm")]
 
 
+# How FamilyBot names its backups (familybot/backup.py makes them): here, beside the
+# database's own files, so the permission check below knows both without importing backup.
+BACKUP_NAME_RE = re.compile(r"^familybot-\d{8}-\d{6}\.db(\.enc)?$")
+# A plain backup's checksum lives beside it as BACKUP.sha256, in `sha256sum` format, so the
+# backup stays an ordinary SQLite file and `sha256sum -c` can verify it too.
+CHECKSUM_SUFFIX = ".sha256"
+
+
+def is_backup_file(name: str) -> bool:
+    """A backup FamilyBot names by time, or its checksum file."""
+    return bool(BACKUP_NAME_RE.match(name.removesuffix(CHECKSUM_SUFFIX)))
+
+
 def backup_files(folder: Path) -> list[Path]:
     """FamilyBot's backups (and their checksum files) in folder."""
-    from familybot.backup import is_backup_file
-
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and is_backup_file(p.name))

@@ -1,16 +1,27 @@
-"""The command tree's single error handler: kind ephemeral replies, ids-only logs."""
+"""The command tree's single error handler, and the one wrapper components share with it:
+refuse kindly, report errors (kind ephemeral replies, ids-only logs), record the audit."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from familybot.checks import (
+    FACILITATOR_MARK,
+    NOT_A_FACILITATOR,
+    actor_of,
+    member_is_facilitator,
+)
 from familybot.db.connection import DatabaseUnavailable
 from familybot.errors import UserFacingError
+from familybot.models.audit import AuditResult, AuditTarget
+from familybot.tree_audit import record_action, record_command, result_for
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +34,6 @@ DATABASE_ERROR = (
     "Sorry, I can't reach my records right now, so nothing was changed. Please try again in a "
     "few minutes. If you need help right now, `/crisis` always works."
 )
-NOT_A_FACILITATOR = (
-    "Only facilitators can do that. If you think you should be able to, ask an admin."
-)
-NOT_AN_ADMIN = "Only server admins (with the Manage Server permission) can do that."
 GUILD_ONLY = "That only works inside the server, not in direct messages."
 # A busy (locked) or full database: the transaction was rolled back, so nothing changed.
 DATABASE_BUSY = (
@@ -137,8 +144,6 @@ async def report_error(
 async def may_see_suggestions(interaction: discord.Interaction[Any]) -> bool:
     """Autocomplete offers only what the command itself would show: a facilitator or admin
     command suggests nothing to someone it would refuse, and nothing outside a server."""
-    from familybot.checks import FACILITATOR_MARK, actor_of, member_is_facilitator
-
     guard = getattr(getattr(interaction.command, "callback", None), FACILITATOR_MARK, None)
     if guard is None:
         return True
@@ -171,7 +176,75 @@ class FamilyTree(app_commands.CommandTree[Any]):
     ) -> None:
         command = interaction.command.qualified_name if interaction.command else "unknown"
         await report_error(interaction, error, f"command {command!r}")
-        # After the reply, so the audit write adds no wait. Imported here: ui imports us.
-        from familybot.ui.audit import record_command, result_for
-
+        # After the reply, so the audit write adds no wait.
         await record_command(interaction, interaction.command, result_for(error))
+
+
+@dataclass(frozen=True)
+class Audited:
+    """How a component's use goes in the audit log: its action name and target (ids)."""
+
+    action: str
+    target: AuditTarget | None
+
+
+Reply = Callable[[], Awaitable[None]]
+
+
+async def guarded(
+    interaction: discord.Interaction[Any],
+    where: str,
+    work: Callable[[], Awaitable[Reply | None]],
+    *,
+    audit: Audited | None = None,
+    facilitators_only: bool = False,
+) -> None:
+    """Run a button's, menu's or modal's work the way the tree runs a command.
+
+    A non-facilitator pressing a facilitator-only component is told kindly and privately
+    (and the refusal recorded); an error is reported to the person (ids-only log) and
+    recorded as refused or failed. `work` calls the service and returns the reply to send,
+    or None when it has already answered (e.g. opened a modal; nothing is recorded then).
+    The reply runs outside the error report, and the action is recorded as done even if
+    Discord loses the reply, since by then it has happened.
+    """
+    try:
+        if facilitators_only and not await member_is_facilitator(interaction):
+            await send_private(interaction, NOT_A_FACILITATOR)
+            await _record(interaction, audit, AuditResult.REFUSED)
+            return
+        reply = await work()
+    except Exception as error:
+        await report_error(interaction, error, where)
+        await _record(interaction, audit, result_for(error))
+        return
+    if reply is None:
+        return
+    try:
+        await reply()
+    finally:
+        await _record(interaction, audit, AuditResult.OK)
+
+
+async def _record(
+    interaction: discord.Interaction[Any], audit: Audited | None, result: AuditResult
+) -> None:
+    if audit is not None:
+        await record_action(interaction, audit.action, audit.target, result)
+
+
+def submitted_value(data: Any, field: str) -> str:
+    """One text input's value from a raw modal submit (any of Discord's layouts).
+
+    Modals are answered from the raw submit, not from a Modal object in memory: discord.py
+    only dispatches modals it still holds and drops the rest, e.g. after a restart."""
+    for row in data.get("components", []) or []:
+        for component in row.get("components", []) or []:
+            if component.get("custom_id") == field:
+                return str(component.get("value") or "")
+        if row.get("custom_id") == field:  # a label-wrapped input (newer layout)
+            return str(row.get("value") or "")
+        inner = row.get("component")
+        if isinstance(inner, dict) and inner.get("custom_id") == field:
+            return str(inner.get("value") or "")
+    return ""

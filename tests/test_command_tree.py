@@ -277,3 +277,60 @@ async def test_help_examples_name_real_commands_and_options(bot: FamilyBot) -> N
         assert options <= known, (entry.example, options - known)
         checked += 1
     assert checked >= 20
+
+
+async def test_every_drawn_component_is_answered_by_an_item_a_cog_registers(
+    bot: FamilyBot,
+) -> None:
+    """ui/ only draws persistent buttons and menus; each feature's cog registers the items
+    that answer them (by custom_id template, so old messages keep working). Every custom_id
+    drawn matches exactly one registered item, and what was drawn is not held in memory."""
+    from datetime import UTC, datetime
+
+    from familybot.models import Group, GroupStatus, JoinMode
+    from familybot.models.groups import GroupListPage, GroupSummary
+    from familybot.ui.reports import report_prompt_view
+    from familybot.ui.resources import review_view
+    from familybot.ui.sessions import attendance_view, rsvp_view
+    from familybot.ui.views import approval_view, consent_view, group_list_view
+    from familybot.ui.welcome import find_group_reply, panel_view
+
+    store = bot._connection._view_store  # discord.py keeps registered items here
+    registered = dict(store._dynamic_items)
+    group = Group(
+        id=7, guild_id=1, name="Parents", description="", focus="teens", capacity=None,
+        join_mode=JoinMode.OPEN, guidelines="Be kind", guidelines_version=2, role_id=None,
+        channel_id=None, status=GroupStatus.ACTIVE, created_by=3,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC), archived_at=None,
+    )  # fmt: skip
+    summary = GroupSummary(group, 0, None)
+    _, find_view = find_group_reply([summary])
+    assert find_view is not None
+    page_view = group_list_view(GroupListPage([summary], page=1, pages=3, total=25))
+    assert page_view is not None
+    views = [
+        consent_view(7, 2),
+        approval_view(7, 42),
+        page_view,
+        rsvp_view(5, "2026-01-06", 9),
+        rsvp_view(5, "2026-01-06"),
+        attendance_view(5, "2026-01-06", [42]),
+        review_view(11),
+        report_prompt_view(1, 2, 3),
+        panel_view(),
+        find_view,
+    ]
+    answered: set[type[Any]] = set()
+    for view in views:
+        assert not view.is_dispatchable()  # answered by the registered items, not kept
+        for child in view.children:
+            custom_id = getattr(child, "custom_id", None)
+            if custom_id is None or (getattr(child, "disabled", False) and ":at" in custom_id):
+                continue  # the "Page n of m" label answers nothing
+            matches = [cls for p, cls in registered.items() if p.fullmatch(custom_id)]
+            assert len(matches) == 1, custom_id
+            answered.add(matches[0])
+    assert answered == set(registered.values()) and len(answered) == 9
+    for ext in COGS:
+        await bot.unload_extension(ext)
+    assert store._dynamic_items == {}  # the cogs took them away again

@@ -11,14 +11,9 @@ import logging
 from typing import Any
 
 from familybot.clock import Clock
-from familybot.db.repositories.audit import (
-    AuditEntry,
-    AuditRepository,
-    AuditResult,
-    AuditTarget,
-    TargetKind,
-)
+from familybot.db.repositories.audit import AuditRepository
 from familybot.db.repositories.groups import GroupRepository
+from familybot.models.audit import AuditEntry, AuditResult, AuditTarget, TargetKind
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,12 @@ from enum import StrEnum
 from typing import Protocol
 
 from familybot.clock import Clock
-from familybot.db.repositories.moderation import Case, CaseStatus, ModerationRepository
-from familybot.services.moderation import AUTOMATIC, entry_for
-from familybot.services.ports import DiscordPort, Notice
-from familybot.services.safety_watch import SeenMessage
+from familybot.db.repositories.moderation import ModerationRepository
+from familybot.models.moderation import Case, CaseStatus, entry_for
+from familybot.models.notices import Notice
+from familybot.models.safety import SeenMessage
+from familybot.services.moderation import AUTOMATIC
+from familybot.services.ports import DiscordPort
 
 log = logging.getLogger(__name__)
 

@@ -59,8 +59,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
+from familybot.models.sessions import Occurrence
 from familybot.services.recurrence import (
-    Occurrence,
     Repeat,
     SeriesRule,
     monthly_byday,

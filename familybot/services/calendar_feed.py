@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from familybot.clock import Clock
 from familybot.db.repositories.calendar_feeds import CalendarFeedRepository
 from familybot.errors import UserFacingError
+from familybot.models.calendar import MyCalendar
 from familybot.services.calendar import restamp
 from familybot.services.retention import MemberPresence
 from familybot.services.sessions import SessionsService
@@ -52,23 +53,6 @@ PRESENCE_TTL = timedelta(minutes=10)  # how long Discord's answer about a member
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-@dataclass(frozen=True)
-class MyCalendar:
-    """What `/my calendar` shows: the file, and the live link's state."""
-
-    ics: bytes
-    series_count: int
-    titles: str
-    feed_on: bool
-    #: The new link (only right after it was made or renewed: it is never shown again).
-    url: str | None = None
-    token: str | None = None
-    #: An older link was revoked to make this one.
-    renewed: bool = False
-    #: When the member's existing (not shown) link was made.
-    link_since: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from importlib import resources
+
+from familybot.models.crisis import CrisisLine
 
 COLUMNS = ("region", "name", "contact", "channels", "hours", "notes", "source_url", "verified")
 # Regions a data row may name. INTL rows are shown to every server, whatever its region.
@@ -23,31 +24,12 @@ DEFAULT_REGION = "US"
 CHANNELS = frozenset({"call", "text", "chat"})
 STALE_AFTER_MONTHS = 6
 
-REGION_NAMES = {
-    "US": "United States",
-    "UK": "United Kingdom",
-    "IE": "Ireland",
-    "CA": "Canada",
-    "OTHER": "other countries",
-}
 
 _URL_SCHEME_RE = re.compile(r"\b([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 
 
 class CrisisDataError(Exception):
     """The crisis-lines file is malformed; the message names the line and the problem."""
-
-
-@dataclass(frozen=True)
-class CrisisLine:
-    region: str
-    name: str
-    contact: str
-    channels: tuple[str, ...] = ()
-    hours: str = ""
-    notes: str = ""
-    source_url: str = ""
-    verified: date | None = None  # None for a server's own local lines
 
 
 def insecure_url(text: str) -> str | None:

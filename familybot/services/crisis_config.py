@@ -14,7 +14,8 @@ from familybot.clock import Clock
 from familybot.db.repositories.crisis_lines import CrisisLineRepository, LocalCrisisLine
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import Conflict, NotFound, UserFacingError
-from familybot.services.crisis import SERVER_REGIONS, CrisisLine, insecure_url
+from familybot.models.crisis import CrisisLine
+from familybot.services.crisis import SERVER_REGIONS, insecure_url
 
 log = logging.getLogger(__name__)
 

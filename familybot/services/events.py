@@ -30,8 +30,10 @@ from familybot.db.repositories.sessions import SessionRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import DiscordActionFailed
 from familybot.models import Group, OccurrenceOverride, SessionSeries
-from familybot.services.ports import DiscordPort, EventRecurrence, EventSpec
-from familybot.services.recurrence import Occurrence, Repeat, monthly_byday, occurrences
+from familybot.models.events import EventRecurrence, EventSpec
+from familybot.models.sessions import Occurrence
+from familybot.services.ports import DiscordPort
+from familybot.services.recurrence import Repeat, monthly_byday, occurrences
 from familybot.services.reminders import (
     effective_occurrences,
     next_effective_start_after,

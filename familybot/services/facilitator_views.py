@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from familybot.clock import Clock
 from familybot.db.repositories.group_stats import GroupStatsRepository, SeriesHistory
@@ -22,11 +22,14 @@ from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.errors import NotAllowed, NotFound
 from familybot.models import Group, MembershipStatus, OccurrenceOverride, Rsvp, SessionSeries
+from familybot.models.facilitator_views import GroupStats, RsvpRoster, SessionFigures
+from familybot.models.sessions import Occurrence
+from familybot.models.setup import Actor
 from familybot.services.attendance_csv import ExportRow
-from familybot.services.recurrence import Occurrence, from_utc, occurrence_for_key
+from familybot.services.recurrence import from_utc, occurrence_for_key
 from familybot.services.reminders import effective_occurrences, rule_of
 from familybot.services.sessions import SessionsService
-from familybot.services.setup import Actor, SetupService
+from familybot.services.setup import SetupService
 
 log = logging.getLogger(__name__)
 
@@ -36,56 +39,6 @@ NOT_THIS_GROUP = (
     "Only this group's own facilitators can see that. If you should be one of them, one of "
     "its facilitators can add you with `/group add-facilitator`."
 )
-
-
-@dataclass(frozen=True)
-class RsvpRoster:
-    series: SessionSeries
-    group: Group
-    occurrence: Occurrence
-    going: list[int]
-    maybe: list[int]
-    cant: list[int]
-    unanswered: list[int]
-    # Replies from people who have since left the group (not listed).
-    former: int = 0
-
-
-@dataclass(frozen=True)
-class SessionFigures:
-    series_id: int
-    key: str
-    title: str
-    start_utc: datetime
-    day: date  # the local date in the series' zone
-    going: int
-    maybe: int
-    cant: int
-    attended: int
-
-
-@dataclass(frozen=True)
-class GroupStats:
-    group: Group
-    weeks: int
-    since: datetime
-    until: datetime
-    sessions: list[SessionFigures]
-    # Sessions with at least one person marked present; the average is over these only,
-    # so a session whose attendance nobody took doesn't count as an empty room.
-    recorded: int
-    attended_once: int
-    joined: int
-    retained: int
-    total_attendance: int = 0
-
-    @property
-    def average_attendance(self) -> float | None:
-        return self.total_attendance / self.recorded if self.recorded else None
-
-    @property
-    def retention(self) -> float | None:
-        return self.retained / self.joined if self.joined else None
 
 
 @dataclass(frozen=True)

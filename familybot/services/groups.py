@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from familybot.clock import Clock
@@ -23,7 +21,19 @@ from familybot.models import (
     Membership,
     MembershipStatus,
 )
-from familybot.services.ports import DiscordPort, GroupSpace, Notice
+from familybot.models.groups import (
+    Decision,
+    GroupListPage,
+    GroupSpace,
+    GroupSummary,
+    JoinOutcome,
+    JoinResult,
+    LeaveOutcome,
+    Roster,
+    RosterEntry,
+)
+from familybot.models.notices import Notice
+from familybot.services.ports import DiscordPort
 from familybot.services.recurrence import discord_timestamp
 
 log = logging.getLogger(__name__)
@@ -85,73 +95,6 @@ async def _no_attendance(_group_id: int) -> tuple[dict[int, int], int]:
 
 async def _no_change(_group_id: int) -> None:
     return None
-
-
-class JoinResult(StrEnum):
-    SEATED = "seated"
-    WAITLISTED = "waitlisted"
-    PENDING = "pending"
-
-
-@dataclass(frozen=True)
-class JoinOutcome:
-    result: JoinResult
-    group: Group
-    position: int | None = None
-    # Sent to the facilitators because of an earlier removal or denial, not the join mode.
-    reviewed: bool = False
-
-
-@dataclass(frozen=True)
-class GroupListPage:
-    summaries: list[GroupSummary]
-    page: int  # 0-based
-    pages: int
-    total: int
-
-
-@dataclass(frozen=True)
-class GroupSummary:
-    group: Group
-    seats_taken: int
-    next_session: datetime | None
-
-    @property
-    def seats_left(self) -> int | None:
-        if self.group.capacity is None:
-            return None
-        return max(0, self.group.capacity - self.seats_taken)
-
-
-@dataclass(frozen=True)
-class RosterEntry:
-    user_id: int
-    since: datetime | None
-    attended: int = 0
-    sessions: int = 0
-
-
-@dataclass(frozen=True)
-class Roster:
-    group: Group
-    members: list[RosterEntry]
-    waitlisted: list[RosterEntry]
-    pending: list[RosterEntry]
-    facilitator_ids: list[int]
-
-
-@dataclass(frozen=True)
-class LeaveOutcome:
-    group: Group
-    promoted_user_ids: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Decision:
-    group: Group
-    user_id: int
-    outcome: JoinOutcome | None  # None when denied
-    already_decided: bool = False
 
 
 def seat_limit(group: Group) -> int:

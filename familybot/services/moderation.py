@@ -14,14 +14,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from familybot.clock import Clock
-from familybot.db.repositories.moderation import (
-    Case,
-    CaseStatus,
-    ModerationRepository,
-    ReasonChange,
-)
+from familybot.db.repositories.moderation import ModerationRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import DiscordActionFailed, NotAllowed, NotFound, UserFacingError
+from familybot.models.moderation import (
+    Case,
+    CaseOutcome,
+    CaseStatus,
+    CaseView,
+    describe_duration,
+    entry_for,
+)
+from familybot.models.notices import Notice
 from familybot.services.moderation_rules import (
     BULK_DELETE_MAX_AGE,
     MAX_SLOWMODE_SECONDS,
@@ -32,10 +36,9 @@ from familybot.services.moderation_rules import (
     Person,
     check_tempban_length,
     check_timeout_length,
-    describe_duration,
     refusal,
 )
-from familybot.services.ports import DiscordPort, ModLogEntry, Notice
+from familybot.services.ports import DiscordPort
 from familybot.sharding import ALL, ShardFilter
 
 log = logging.getLogger(__name__)
@@ -65,38 +68,6 @@ class ModRequest:
     amount: int = 0  # purge
     purge_author_id: int | None = None  # purge: only this person's messages
     slowmode_seconds: int = 0
-
-
-@dataclass(frozen=True)
-class CaseOutcome:
-    case: Case
-    modlog_posted: bool
-    modlog_missing: bool
-    error: str | None = None  # Discord's refusal, when the case failed
-
-
-@dataclass(frozen=True)
-class CaseView:
-    case: Case
-    reason_history: list[ReasonChange]
-
-
-def entry_for(case: Case, heading: str | None = None) -> ModLogEntry:
-    return ModLogEntry(
-        number=case.number,
-        action=case.action,
-        actor_id=case.actor_id,
-        target_id=case.target_id,
-        channel_id=case.channel_id,
-        reason=case.reason,
-        status=case.status.value,
-        created_at=case.created_at,
-        detail=case.detail,
-        dm=case.dm,
-        duration_seconds=case.duration_seconds,
-        expires_at=case.expires_at,
-        heading=heading,
-    )
 
 
 def _dm_for(request: ModRequest, expires_at: datetime | None) -> Notice | None:

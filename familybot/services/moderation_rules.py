@@ -134,14 +134,3 @@ def check_tempban_length(length: timedelta) -> str | None:
     if length > MAX_TEMPBAN:
         return "A timed ban can last up to a year. For longer, leave the length empty."
     return None
-
-
-def describe_duration(seconds: int) -> str:
-    parts = []
-    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
-        n, seconds = divmod(seconds, size)
-        if n:
-            parts.append(f"{n} {unit}{'' if n == 1 else 's'}")
-    if seconds or not parts:
-        parts.append(f"{seconds} second{'' if seconds == 1 else 's'}")
-    return " ".join(parts[:2])

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from familybot.clock import Clock
 from familybot.db.repositories.privacy import PrivacyRepository
+from familybot.models.privacy import ForgetReport
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +55,6 @@ class GuildUserDataHolder(Protocol):
     """A holder that can also forget a person in one server only (after they left it)."""
 
     async def delete_user_guild_data(self, guild_id: int, user_id: int) -> int: ...
-
-
-@dataclass(frozen=True)
-class ForgetReport:
-    """Rows removed (or made anonymous) per holder."""
-
-    counts: dict[str, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
 
 
 class PrivacyService:

@@ -62,6 +62,8 @@ from dateutil.rrule import (  # type: ignore[import-untyped,unused-ignore]
     weekday,
 )
 
+from familybot.models.sessions import Occurrence
+
 __all__ = [
     "Occurrence",
     "Repeat",
@@ -134,19 +136,6 @@ class SeriesRule:
                 raise ValueError("monthly_week must be 1..4 or -1 (last)")
             if not monthly_week_of(self.first_local.date(), self.monthly_week):
                 raise ValueError("first_local is not on that week's weekday")
-
-
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    """One occurrence of a series.
-
-    ``key`` is the nominal local date (``YYYY-MM-DD``): stable across DST, used to
-    address a single occurrence. ``start_utc`` / ``end_utc`` are aware UTC instants.
-    """
-
-    key: str
-    start_utc: datetime
-    end_utc: datetime
 
 
 # --------------------------------------------------------------------------- time zones

@@ -38,9 +38,10 @@ from familybot.models import (
     SeriesStatus,
     SessionSeries,
 )
-from familybot.services.ports import DiscordPort, ReminderCard, ReminderTarget
+from familybot.models.reminders import ReminderCard, ReminderTarget
+from familybot.models.sessions import Occurrence
+from familybot.services.ports import DiscordPort
 from familybot.services.recurrence import (
-    Occurrence,
     Repeat,
     SeriesRule,
     next_occurrence,

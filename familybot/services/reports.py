@@ -9,9 +9,7 @@ No message text is ever stored, only ids, a category and times.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any
 
 from familybot.clock import Clock
@@ -19,7 +17,16 @@ from familybot.db.repositories.reports import ReportRepository, ReportRow
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import Conflict, NotAllowed, UserFacingError
 from familybot.models import to_unix
-from familybot.services.ports import ContactAlert, DiscordPort, PrivateContact, PrivateSpace
+from familybot.models.reports import (
+    AskRequest,
+    ContactAlert,
+    Opened,
+    PrivateContact,
+    ReportCategory,
+    ReportKind,
+    ReportRequest,
+)
+from familybot.services.ports import DiscordPort
 
 log = logging.getLogger(__name__)
 
@@ -38,49 +45,6 @@ TOO_MANY = (
     "please carry on in the ones already open: they see everything you add there. You can "
     "open a new one a little later. If you need help right now, `/crisis` always works."
 )
-
-
-class ReportKind(StrEnum):
-    REPORT = "report"
-    ASK = "ask"
-
-
-class ReportCategory(StrEnum):
-    AT_RISK = "at_risk"
-    UNKIND = "unkind"
-    SPAM = "spam"
-    OTHER = "other"
-
-
-@dataclass(frozen=True)
-class ReportRequest:
-    guild_id: int
-    channel_id: int  # where the reported message is (and where the menu was used)
-    reporter_id: int
-    message_id: int
-    author_id: int
-    category: ReportCategory
-
-
-@dataclass(frozen=True)
-class AskRequest:
-    guild_id: int
-    channel_id: int
-    member_id: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Opened:
-    number: int
-    kind: ReportKind
-    space: PrivateSpace
-    category: ReportCategory | None
-    alerted: bool  # False: no alerts channel, or the note could not be posted
-
-    @property
-    def at_risk(self) -> bool:
-        return self.category is ReportCategory.AT_RISK
 
 
 def space_name(kind: ReportKind, number: int) -> str:

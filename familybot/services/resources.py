@@ -22,9 +22,12 @@ from familybot.errors import (
     UserFacingError,
 )
 from familybot.models import Resource, ResourceStatus
-from familybot.services.ports import DiscordPort, Notice
+from familybot.models.notices import Notice
+from familybot.models.resources import REASON_MAX, ReviewDecision
+from familybot.models.setup import Actor
+from familybot.services.ports import DiscordPort
 from familybot.services.recurrence import discord_timestamp
-from familybot.services.setup import Actor, SetupService
+from familybot.services.setup import SetupService
 from familybot.services.urls import validate_url
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,6 @@ LIMITS: dict[str, int] = {
     "audience": 80,
 }
 REQUIRED = ("title", "url", "category", "description")
-REASON_MAX = 500
 REVIEW_MONTHS = 12
 SEARCH_LIMIT = 10
 # Typo tolerance applies to short queries only: long ones have enough words to match.
@@ -56,14 +58,6 @@ FACILITATORS_ONLY = (
 class Suggested:
     resource: Resource
     facilitators_told: bool
-
-
-@dataclass(frozen=True)
-class ReviewDecision:
-    resource: Resource
-    approved: bool
-    already_decided: bool = False
-    suggester_told: bool = False
 
 
 def clean_fields(raw: Mapping[str, object], *, allow_http: bool) -> NewResource:

@@ -15,8 +15,11 @@ from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.moderation import ModerationRepository
 from familybot.db.repositories.safety import SafetyRepository
+from familybot.models.crisis import CrisisLine
+from familybot.models.safety import SeenMessage
+from familybot.models.setup import Actor
 from familybot.services.automod import Automod, AutomodOutcome, AutomodPort
-from familybot.services.crisis import CrisisDirectory, CrisisLine
+from familybot.services.crisis import CrisisDirectory
 from familybot.services.crisis_config import CrisisConfigService
 from familybot.services.ports import DiscordPort
 from familybot.services.safety_watch import (
@@ -24,10 +27,9 @@ from familybot.services.safety_watch import (
     PhraseList,
     SafetyPort,
     SafetyWatch,
-    SeenMessage,
     WatchOutcome,
 )
-from familybot.services.setup import Actor, SetupService
+from familybot.services.setup import SetupService
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ from importlib import resources
 from typing import Protocol
 
 from familybot.clock import Clock
-from familybot.services.crisis import CrisisLine
+from familybot.models.crisis import CrisisLine
+from familybot.models.safety import CrisisDM, SafetyAlert, SeenMessage
 
 log = logging.getLogger(__name__)
 
@@ -190,32 +191,6 @@ class Detector(Protocol):
     def matches(self, text: str) -> bool: ...
 
 
-# --- what the watch sends ------------------------------------------------------------------
-@dataclass(frozen=True)
-class CrisisDM:
-    """The private message to the author: warm words, then the server's crisis lines."""
-
-    guild_name: str
-    region: str | None
-    lines: tuple[CrisisLine, ...]
-    facilitators_told: bool
-
-
-@dataclass(frozen=True)
-class SafetyAlert:
-    """The facilitators' alert: who and where (ids), a jump link; never the message text."""
-
-    guild_id: int
-    channel_id: int
-    message_id: int
-    author_id: int
-    dm_delivered: bool
-
-    @property
-    def jump_url(self) -> str:
-        return f"https://discord.com/channels/{self.guild_id}/{self.channel_id}/{self.message_id}"
-
-
 class SafetyPort(Protocol):
     async def send_crisis_dm(self, user_id: int, dm: CrisisDM) -> bool:
         """Send the private message; False when it could not be delivered (DMs closed)."""
@@ -224,20 +199,6 @@ class SafetyPort(Protocol):
     async def post_safety_alert(self, channel_id: int, alert: SafetyAlert) -> bool:
         """Post in the alerts channel; False when refused or when that channel is public."""
         ...
-
-
-@dataclass(frozen=True)
-class SeenMessage:
-    """One message in a server, as the watch and automod need it. Content is never stored."""
-
-    guild_id: int
-    guild_name: str
-    channel_id: int
-    message_id: int
-    author_id: int
-    content: str
-    mention_ids: frozenset[int] = frozenset()  # users and roles mentioned
-    mention_everyone: bool = False  # @everyone/@here that actually pinged
 
 
 class WatchResult(StrEnum):

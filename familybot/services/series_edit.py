@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from familybot.models import OccurrenceOverride
+from familybot.models.sessions import Occurrence
 from familybot.services.recurrence import (
-    Occurrence,
     Repeat,
     SeriesRule,
     monthly_byday,

@@ -25,12 +25,14 @@ from familybot.models import (
     SeriesStatus,
     SessionSeries,
 )
+from familybot.models.notices import Notice
+from familybot.models.sessions import EditOutcome, Occurrence, ScheduleOutcome, UpcomingOccurrence
+from familybot.models.setup import Actor
 from familybot.services.calendar import CalendarSeries, build_ics
 from familybot.services.durations import DurationError, parse_duration_list
 from familybot.services.groups import GroupsService
-from familybot.services.ports import DiscordPort, Notice
+from familybot.services.ports import DiscordPort
 from familybot.services.recurrence import (
-    Occurrence,
     Repeat,
     discord_timestamp,
     from_utc,
@@ -52,7 +54,7 @@ from familybot.services.series_rules import (
     parse_week,
     week_name,
 )
-from familybot.services.setup import Actor, SetupService
+from familybot.services.setup import SetupService
 from familybot.services.timezones import resolve_timezone
 
 log = logging.getLogger(__name__)
@@ -204,27 +206,6 @@ def _checked_until(text: str | None, repeat: Repeat, first_local: datetime) -> d
 
 
 @dataclass(frozen=True)
-class UpcomingOccurrence:
-    series: SessionSeries
-    group: Group
-    occurrence: Occurrence
-    counts: RsvpCounts
-    my_rsvp: Rsvp | None
-    moved: bool
-
-
-@dataclass(frozen=True)
-class ScheduleOutcome:
-    series: SessionSeries
-    group: Group
-    first: Occurrence
-    rule_words: str  # the rule in words (series_rules.describe_rule)
-    # The "last Thursday" trap: the first date is both the 4th and the last of its weekday
-    # and no week was given, so the series means the 4th; the reply says so.
-    fourth_or_last: bool = False
-
-
-@dataclass(frozen=True)
 class ChangeOutcome:
     series: SessionSeries
     group: Group
@@ -232,17 +213,6 @@ class ChangeOutcome:
     new_start: datetime | None
     told: int
     not_reached: int
-
-
-@dataclass(frozen=True)
-class EditOutcome:
-    series: SessionSeries  # the new series, from the next occurrence on
-    group: Group
-    rule_words: str
-    first: Occurrence | None
-    told: int
-    not_reached: int
-    dropped: int  # upcoming sessions that no longer take place under the new rule
 
 
 _WENT_OUT = frozenset(

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from familybot.clock import Clock
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import UserFacingError
 from familybot.models import GuildSettings
+from familybot.models.setup import Actor
 from familybot.services.timezones import resolve_timezone
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, as far as the rules care: ids and a few permission bits."""
-
-    user_id: int
-    role_ids: frozenset[int]
-    manage_guild: bool
-    administrator: bool = False
-
-    @property
-    def is_admin(self) -> bool:
-        return self.manage_guild or self.administrator
 
 
 class SetupService:

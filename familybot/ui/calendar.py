@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from familybot.services.calendar_feed import MyCalendar
+from familybot.models.calendar import MyCalendar
 
 FEED_OFF = (
     "This server's FamilyBot doesn't run live calendar links, so the file is a snapshot: "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import discord
 
-from familybot.services.groups import GroupSummary, Roster, RosterEntry
-from familybot.services.ports import Notice
+from familybot.models.groups import GroupSummary, Roster, RosterEntry
+from familybot.models.notices import Notice
 from familybot.ui.text import clip, defuse, ts, user_mention, when
 
 CALM = discord.Colour(0x5B8DB8)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import discord
 
-from familybot.services.facilitator_views import GroupStats, RsvpRoster
+from familybot.models.facilitator_views import GroupStats, RsvpRoster
 from familybot.ui.text import clip, shown, ts, user_mention
 
 CALM = discord.Colour(0x5B8DB8)

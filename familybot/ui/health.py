@@ -7,8 +7,8 @@ from typing import Any
 
 import discord
 
+from familybot.models.diagnostics import ChannelFacts, GuildFacts, Problem
 from familybot.permissions import PERMISSION_BITS
-from familybot.services.diagnostics import ChannelFacts, GuildFacts, Problem
 
 FIELD_LIMIT = 1024
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import discord
 
-from familybot.services.crisis import REGION_NAMES, CrisisLine
+from familybot.models.crisis import REGION_NAMES, CrisisLine
 from familybot.ui.text import clip, defuse
 
 TITLE_MAX = 256
@@ -41,15 +40,6 @@ def crisis_embed(lines: Sequence[CrisisLine], region: str | None) -> discord.Emb
         description=clip(description, DESCRIPTION_MAX),
         colour=CRISIS_COLOUR,
     ).set_footer(text=CRISIS_FOOTER)
-
-
-def crisis_reply(client: Any, guild_id: int | None) -> discord.Embed:
-    """What `/crisis` shows (and the start-here panel's Crisis lines): from memory only, so
-    it answers when the database is down, and nothing records who asked."""
-    known = client.services.crisis.cached(guild_id)
-    region = known.region if known else None
-    local = known.local_lines if known else ()
-    return crisis_embed(client.crisis_directory.lines_for(region, local), region)
 
 
 def faq_embed(question: str, answer: str) -> discord.Embed:

@@ -6,10 +6,7 @@ from datetime import datetime
 
 import discord
 
-from familybot.db.repositories.moderation import Case
-from familybot.services.moderation import CaseView
-from familybot.services.moderation_rules import describe_duration
-from familybot.services.ports import ModLogEntry
+from familybot.models.moderation import Case, CaseView, ModLogEntry, describe_duration, entry_for
 from familybot.ui.embeds import CALM, QUIET
 from familybot.ui.text import channel_mention, clip, defuse, ts, user_mention
 
@@ -107,22 +104,7 @@ def history_embed(target_id: int, cases: list[Case]) -> discord.Embed:
 
 def case_embed(view: CaseView) -> discord.Embed:
     case = view.case
-    embed = modlog_embed(
-        ModLogEntry(
-            number=case.number,
-            action=case.action,
-            actor_id=case.actor_id,
-            target_id=case.target_id,
-            channel_id=case.channel_id,
-            reason=case.reason,
-            status=case.status.value,
-            created_at=case.created_at,
-            detail=case.detail,
-            dm=case.dm,
-            duration_seconds=case.duration_seconds,
-            expires_at=case.expires_at,
-        )
-    )
+    embed = modlog_embed(entry_for(case))
     if view.reason_history:
         changes = [
             f"{ts(c.changed_at, 'd')} by {user_mention(c.changed_by)}: was “{clip(defuse(c.old_reason), 120)}”"

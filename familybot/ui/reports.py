@@ -3,20 +3,19 @@ thread, the note for the alerts channel and the replies to the member. Display o
 
 from __future__ import annotations
 
-import logging
-import re
 from typing import Any
 
 import discord
 
-from familybot.errors import UserFacingError
-from familybot.services.ports import ContactAlert, PrivateContact
-from familybot.services.reports import Opened, ReportCategory, ReportKind, ReportRequest
-from familybot.tree import message_for, report_error
-from familybot.ui.help_embeds import crisis_embed
+from familybot.models.reports import (
+    ContactAlert,
+    Opened,
+    PrivateContact,
+    ReportCategory,
+    ReportKind,
+)
+from familybot.ui.components import PostedView
 from familybot.ui.text import channel_mention, defuse, role_mention, user_mention
-
-log = logging.getLogger(__name__)
 
 CATEGORY_LABELS: dict[str, str] = {
     ReportCategory.AT_RISK: "Someone may be at risk",
@@ -120,106 +119,26 @@ def opened_text(opened: Opened) -> str:
     )
 
 
-def crisis_lines_embed(client: Any, guild_id: int | None) -> discord.Embed:
-    """The same lines /crisis shows for this server (from memory: no database needed)."""
-    known = client.services.crisis.cached(guild_id)
-    region = known.region if known else None
-    local = known.local_lines if known else ()
-    return crisis_embed(client.crisis_directory.lines_for(region, local), region)
+REPORT_TEMPLATE = r"fb:report:(?P<channel>\d+):(?P<message>\d+):(?P<author>\d+)"
 
 
-class ReportCategorySelect(
-    discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=r"fb:report:(?P<channel>\d+):(?P<message>\d+):(?P<author>\d+)",
-):
+def report_category_select(
+    channel_id: int, message_id: int, author_id: int
+) -> discord.ui.Select[Any]:
     """“What's wrong?” under the ephemeral prompt; the ids live in the custom_id, so it still
     works after a restart."""
-
-    def __init__(self, channel_id: int, message_id: int, author_id: int) -> None:
-        options = [
-            discord.SelectOption(
-                label=CATEGORY_LABELS[c], value=c.value, description=CATEGORY_HINTS[c]
-            )
-            for c in ReportCategory
-        ]
-        super().__init__(
-            discord.ui.Select(
-                placeholder="Choose what's wrong",
-                options=options,
-                custom_id=f"fb:report:{channel_id}:{message_id}:{author_id}",
-            )
-        )
-        self.channel_id = channel_id
-        self.message_id = message_id
-        self.author_id = author_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ReportCategorySelect:
-        return cls(int(match["channel"]), int(match["message"]), int(match["author"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        values = self.item.values
-        category = ReportCategory(values[0]) if values and values[0] in CATEGORY_LABELS else None
-        guild = interaction.guild
-        if category is None or guild is None:
-            await report_error(
-                interaction, UserFacingError("Please choose from the list."), "report select"
-            )
-            return
-        if guild.get_channel_or_thread(self.channel_id) is None:
-            gone = "I can't find that message's channel any more, so nothing was sent."
-            await report_error(interaction, UserFacingError(gone), "report select")
-            return
-        at_risk = category is ReportCategory.AT_RISK
-        try:
-            # Answer at once (and take the menu away so it can't be sent twice); opening the
-            # thread takes several calls to Discord.
-            await interaction.response.edit_message(content=OPENING, view=None)
-            opened = await interaction.client.services.reports.report(
-                ReportRequest(
-                    guild_id=guild.id,
-                    channel_id=self.channel_id,
-                    reporter_id=interaction.user.id,
-                    message_id=self.message_id,
-                    author_id=self.author_id,
-                    category=category,
-                )
-            )
-            text = opened_text(opened)
-        except Exception as error:
-            if not at_risk:
-                await report_error(interaction, error, "report select")
-                return
-            # Whatever went wrong, someone at risk still gets the crisis lines.
-            text, expected = message_for(error)
-            if not expected:
-                log.error("report failed guild=%d", guild.id, exc_info=error)
-        await send_result(interaction, text, at_risk)
-
-
-async def send_result(interaction: discord.Interaction[Any], text: str, at_risk: bool) -> None:
-    embeds = [crisis_lines_embed(interaction.client, interaction.guild_id)] if at_risk else []
-    if at_risk:
-        text = f"{text}\n\n{AT_RISK_NOTE}"
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, embeds=embeds, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, embeds=embeds, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("report reply not delivered interaction=%d", interaction.id)
+    options = [
+        discord.SelectOption(label=CATEGORY_LABELS[c], value=c.value, description=CATEGORY_HINTS[c])
+        for c in ReportCategory
+    ]
+    return discord.ui.Select(
+        placeholder="Choose what's wrong",
+        options=options,
+        custom_id=f"fb:report:{channel_id}:{message_id}:{author_id}",
+    )
 
 
 def report_prompt_view(channel_id: int, message_id: int, author_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(ReportCategorySelect(channel_id, message_id, author_id))
+    view = PostedView()
+    view.add_item(report_category_select(channel_id, message_id, author_id))
     return view
-
-
-REPORT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ReportCategorySelect,)

@@ -6,22 +6,16 @@ direction or zero-width characters) and cut to Discord's limits at word boundari
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from typing import Any
 
 import discord
 
-from familybot.checks import actor_of, refuse_unless_facilitator
-from familybot.db.repositories.audit import AuditResult, AuditTarget, TargetKind
 from familybot.models import Resource
-from familybot.services.resources import REASON_MAX, ReviewDecision
-from familybot.tree import report_error
-from familybot.ui.audit import record_action, result_for
+from familybot.models.resources import REASON_MAX, ReviewDecision
+from familybot.ui.components import PostedView
 from familybot.ui.text import ZERO_WIDTH_SPACE, clip, ts, user_mention
-
-log = logging.getLogger(__name__)
 
 LIBRARY = discord.Colour(0x57A773)
 EMBED_TOTAL = 6000
@@ -154,66 +148,25 @@ def decision_text(decision: ReviewDecision, actor_id: int) -> str:
     return f"“{title}”: not added, by {user_mention(actor_id)}.{told}"
 
 
-class ReviewButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"fb:res:(?P<id>\d+):(?P<action>approve|reject)",
-):
+REVIEW_TEMPLATE = r"fb:res:(?P<id>\d+):(?P<action>approve|reject)"
+
+
+def review_button(resource_id: int, action: str) -> discord.ui.Button[Any]:
     """Approve / Reject under a pending suggestion; Reject opens the reason modal."""
-
-    def __init__(self, resource_id: int, action: str) -> None:
-        approve = action == "approve"
-        super().__init__(
-            discord.ui.Button(
-                label="Approve" if approve else "Reject",
-                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.secondary,
-                custom_id=f"fb:res:{resource_id}:{action}",
-            )
-        )
-        self.resource_id = resource_id
-        self.approve = approve
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ReviewButton:
-        return cls(int(match["id"]), match["action"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        # Reject only opens the reason form; its submit is what gets recorded.
-        action = "button.resource-approve" if self.approve else "button.resource-reject"
-        target = AuditTarget(self.resource_id, TargetKind.RESOURCE)
-        try:
-            if await refuse_unless_facilitator(interaction):
-                await record_action(interaction, action, target, AuditResult.REFUSED)
-                return
-            if not self.approve:
-                await interaction.response.send_modal(RejectModal(self.resource_id))
-                return
-            assert interaction.guild_id is not None
-            decision = await interaction.client.services.resources.approve(
-                interaction.guild_id, self.resource_id, actor_of(interaction)
-            )
-        except Exception as error:
-            await report_error(interaction, error, "resource review button")
-            await record_action(interaction, action, target, result_for(error))
-            return
-        try:
-            await interaction.response.edit_message(
-                content=decision_text(decision, interaction.user.id), embed=None, view=None
-            )
-        finally:  # approved even if Discord loses the edit
-            await record_action(interaction, action, target, AuditResult.OK)
+    approve = action == "approve"
+    return discord.ui.Button(
+        label="Approve" if approve else "Reject",
+        style=discord.ButtonStyle.success if approve else discord.ButtonStyle.secondary,
+        custom_id=f"fb:res:{resource_id}:{action}",
+    )
 
 
 REJECT_MODAL_RE = re.compile(r"^fb:res-reject:(?P<id>\d+)$")
 
 
 class RejectModal(discord.ui.Modal):
-    """Asks for the reason. Its submit is handled by handle_reject_submit (see there)."""
+    """Asks for the reason. Its submit is answered by cogs/resources_components.py
+    (handle_reject_submit), also after a restart."""
 
     reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
         label="Why isn't it right for the library?",
@@ -230,65 +183,8 @@ class RejectModal(discord.ui.Modal):
         )
 
 
-def _submitted_value(data: Any, field: str) -> str:
-    for row in data.get("components", []) or []:
-        for component in row.get("components", []) or []:
-            if component.get("custom_id") == field:
-                return str(component.get("value") or "")
-        if row.get("custom_id") == field:  # a label-wrapped input (newer layout)
-            return str(row.get("value") or "")
-        inner = row.get("component")
-        if isinstance(inner, dict) and inner.get("custom_id") == field:
-            return str(inner.get("value") or "")
-    return ""
-
-
-async def handle_reject_submit(interaction: discord.Interaction[Any]) -> bool:
-    """Handle a reject-reason modal submit, whether or not this process opened the modal.
-
-    discord.py only dispatches modals it still holds in memory and discards the rest, so a
-    modal opened before a restart would be lost; reading the raw submit here always works.
-    RejectModal.on_submit is left as the no-op default so nothing answers twice.
-    """
-    if interaction.type is not discord.InteractionType.modal_submit:
-        return False
-    data: Any = interaction.data or {}
-    match = REJECT_MODAL_RE.match(str(data.get("custom_id", "")))
-    if match is None:
-        return False
-    action = "modal.resource-reject"
-    target = AuditTarget(int(match["id"]), TargetKind.RESOURCE)  # never the reason text
-    try:
-        if await refuse_unless_facilitator(interaction):
-            await record_action(interaction, action, target, AuditResult.REFUSED)
-            return True
-        assert interaction.guild_id is not None
-        decision = await interaction.client.services.resources.reject(
-            interaction.guild_id,
-            target.id,
-            actor_of(interaction),
-            _submitted_value(data, "reason"),
-        )
-    except Exception as error:
-        await report_error(interaction, error, "resource reject modal")
-        await record_action(interaction, action, target, result_for(error))
-        return True
-    text = decision_text(decision, interaction.user.id)
-    try:
-        if interaction.message is not None:
-            await interaction.response.edit_message(content=text, embed=None, view=None)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    finally:  # rejected even if Discord loses the reply
-        await record_action(interaction, action, target, AuditResult.OK)
-    return True
-
-
 def review_view(resource_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(ReviewButton(resource_id, "approve"))
-    view.add_item(ReviewButton(resource_id, "reject"))
+    view = PostedView()
+    view.add_item(review_button(resource_id, "approve"))
+    view.add_item(review_button(resource_id, "reject"))
     return view
-
-
-RESOURCE_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ReviewButton,)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import discord
 
-from familybot.services.safety_watch import CrisisDM, SafetyAlert
+from familybot.models.safety import CrisisDM, SafetyAlert
 from familybot.ui.help_embeds import crisis_embed
 from familybot.ui.text import channel_mention, clip, defuse, user_mention
 

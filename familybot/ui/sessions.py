@@ -1,19 +1,17 @@
-"""Reminder cards, RSVP buttons and the attendance picker. Counts only, never names."""
+"""Reminder cards, RSVP buttons and the attendance picker, as drawn. Counts only, never
+names. Presses are answered in cogs/sessions_components.py (same custom_id templates)."""
 
 from __future__ import annotations
 
-import re
+from datetime import datetime
 from typing import Any
 
 import discord
 
-from familybot.checks import refuse_unless_facilitator
-from familybot.db.repositories.audit import AuditResult, AuditTarget, TargetKind
 from familybot.models import Rsvp, RsvpCounts
-from familybot.services.ports import ReminderCard
-from familybot.services.sessions import EditOutcome, ScheduleOutcome, UpcomingOccurrence
-from familybot.tree import report_error
-from familybot.ui.audit import record_action, result_for
+from familybot.models.reminders import ReminderCard
+from familybot.models.sessions import EditOutcome, ScheduleOutcome, UpcomingOccurrence
+from familybot.ui.components import PostedView
 from familybot.ui.embeds import CALM
 from familybot.ui.text import channel_mention, clip, defuse, shown, ts, when
 
@@ -50,73 +48,44 @@ def reminder_embed(card: ReminderCard) -> discord.Embed:
     return embed
 
 
+RSVP_TEMPLATE = (
+    r"fb:rsvp:(?P<series>\d+):(?P<key>\d{4}-\d{2}-\d{2}):(?P<response>going|maybe|no)"
+    r"(?::(?P<ledger>\d+))?"
+)
+ATTENDANCE_TEMPLATE = r"fb:attend:(?P<series>\d+):(?P<key>\d{4}-\d{2}-\d{2})"
+
+
+def rsvp_button(
+    series_id: int, key: str, response: Rsvp, ledger_id: int | None
+) -> discord.ui.Button[Any]:
+    """Going / Maybe / Can't make it. The ledger id lets a restarted bot find what it sent."""
+    suffix = f":{ledger_id}" if ledger_id is not None else ""
+    return discord.ui.Button(
+        label=RSVP_LABELS[response],
+        style=RSVP_STYLES[response],
+        custom_id=f"fb:rsvp:{series_id}:{key}:{response.value}{suffix}",
+    )
+
+
 def rsvp_view(series_id: int, key: str, ledger_id: int | None = None) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+    view = PostedView()
     for response in Rsvp:
-        view.add_item(RsvpButton(series_id, key, response, ledger_id))
+        view.add_item(rsvp_button(series_id, key, response, ledger_id))
     return view
 
 
-class RsvpButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"fb:rsvp:(?P<series>\d+):(?P<key>\d{4}-\d{2}-\d{2}):(?P<response>going|maybe|no)(?::(?P<ledger>\d+))?",
-):
-    """Going / Maybe / Can't make it. The ledger id lets a restarted bot find what it sent."""
-
-    def __init__(self, series_id: int, key: str, response: Rsvp, ledger_id: int | None) -> None:
-        suffix = f":{ledger_id}" if ledger_id is not None else ""
-        super().__init__(
-            discord.ui.Button(
-                label=RSVP_LABELS[response],
-                style=RSVP_STYLES[response],
-                custom_id=f"fb:rsvp:{series_id}:{key}:{response.value}{suffix}",
-            )
-        )
-        self.series_id = series_id
-        self.key = key
-        self.response = response
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> RsvpButton:
-        ledger = int(match["ledger"]) if match["ledger"] else None
-        return cls(int(match["series"]), match["key"], Rsvp(match["response"]), ledger)
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            outcome = await interaction.client.services.sessions.rsvp(
-                self.series_id,
-                self.key,
-                interaction.user.id,
-                self.response,
-                guild_id=interaction.guild_id,
-            )
-        except Exception as error:
-            await report_error(interaction, error, "rsvp button")
-            return
-        thanks = {
-            Rsvp.GOING: "Thank you, you're down as **going**. See you there! 💙",
-            Rsvp.MAYBE: "Thank you, you're down as **maybe**. Come if you can.",
-            Rsvp.NO: "Thank you for letting the group know. You're down as **can't make it**; take care.",
-        }[self.response]
-        thanks += (
-            f"\nSession: {when(outcome.occurrence.start_utc)}. You can change your reply any time."
-        )
-        embed = _with_counts(interaction.message, outcome.counts)
-        if embed is None:
-            await interaction.response.send_message(thanks, ephemeral=True)
-            return
-        # Everyone sees the new numbers; only the person sees their own reply.
-        await interaction.response.edit_message(embed=embed)
-        await interaction.followup.send(thanks, ephemeral=True)
+def rsvp_thanks(response: Rsvp, start_utc: datetime) -> str:
+    """The private answer to an RSVP press."""
+    thanks = {
+        Rsvp.GOING: "Thank you, you're down as **going**. See you there! 💙",
+        Rsvp.MAYBE: "Thank you, you're down as **maybe**. Come if you can.",
+        Rsvp.NO: "Thank you for letting the group know. You're down as **can't make it**; take care.",
+    }[response]
+    return thanks + f"\nSession: {when(start_utc)}. You can change your reply any time."
 
 
-def _with_counts(message: discord.Message | None, counts: RsvpCounts) -> discord.Embed | None:
+def with_counts(message: discord.Message | None, counts: RsvpCounts) -> discord.Embed | None:
+    """The reminder card's embed with the new numbers, or None if it is not a card."""
     if message is None or not message.embeds:
         return None
     embed = message.embeds[0].copy()
@@ -132,63 +101,27 @@ def _with_counts(message: discord.Message | None, counts: RsvpCounts) -> discord
     return None
 
 
-class AttendanceSelect(
-    discord.ui.DynamicItem[discord.ui.UserSelect[Any]],
-    template=r"fb:attend:(?P<series>\d+):(?P<key>\d{4}-\d{2}-\d{2})",
-):
+def attendance_select(
+    series_id: int, key: str, present: list[int] | None = None
+) -> discord.ui.UserSelect[Any]:
     """Facilitators pick who attended one occurrence."""
+    return discord.ui.UserSelect(
+        custom_id=f"fb:attend:{series_id}:{key}",
+        placeholder="Choose who attended",
+        min_values=0,
+        max_values=25,
+        default_values=[discord.Object(uid, type=discord.User) for uid in (present or [])[:25]],
+    )
 
-    def __init__(self, series_id: int, key: str, present: list[int] | None = None) -> None:
-        select: discord.ui.UserSelect[Any] = discord.ui.UserSelect(
-            custom_id=f"fb:attend:{series_id}:{key}",
-            placeholder="Choose who attended",
-            min_values=0,
-            max_values=25,
-            default_values=[discord.Object(uid, type=discord.User) for uid in (present or [])[:25]],
-        )
-        super().__init__(select)
-        self.series_id = series_id
-        self.key = key
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> AttendanceSelect:
-        return cls(int(match["series"]), match["key"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        action, target = "select.attendance", AuditTarget(self.series_id, TargetKind.SESSION)
-        try:
-            if await refuse_unless_facilitator(interaction):
-                await record_action(interaction, action, target, AuditResult.REFUSED)
-                return
-            chosen = [u.id for u in self.item.values]
-            marked, ignored = await interaction.client.services.sessions.mark_attendance(
-                self.series_id, self.key, chosen, interaction.user.id, guild_id=interaction.guild_id
-            )
-        except Exception as error:
-            await report_error(interaction, error, "attendance select")
-            await record_action(interaction, action, target, result_for(error))
-            return
-        note = (
-            f" {ignored} chosen who aren't members of the group were left out." if ignored else ""
-        )
-        try:
-            await interaction.response.edit_message(
-                content=f"Attendance saved for {self.key}: {marked} present.{note} You can change it any time.",
-                view=None,
-            )
-        finally:  # saved even if Discord loses the edit
-            await record_action(interaction, action, target, AuditResult.OK)
+def attendance_saved_text(key: str, marked: int, ignored: int) -> str:
+    note = f" {ignored} chosen who aren't members of the group were left out." if ignored else ""
+    return f"Attendance saved for {key}: {marked} present.{note} You can change it any time."
 
 
 def attendance_view(series_id: int, key: str, present: list[int]) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(AttendanceSelect(series_id, key, present))
+    view = PostedView()
+    view.add_item(attendance_select(series_id, key, present))
     return view
 
 
@@ -227,9 +160,6 @@ def my_schedule_embed(items: list[UpcomingOccurrence], tz: str | None) -> discor
         text=f"Times show in your device's time zone{f' (you set {tz})' if tz else ''}."
     )
     return embed
-
-
-SESSION_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RsvpButton, AttendanceSelect)
 
 
 def schedule_reply(outcome: ScheduleOutcome) -> str:

@@ -3,30 +3,22 @@
 Every sentence people read here is a constant or a small function in this module, so a
 later message catalog can take them over in one place.
 
-The panel's buttons keep their state in the custom_id and are registered in setup_hook, so
-they work after a restart; everything they open is ephemeral, and nothing names a member.
+The panel's buttons keep their state in the custom_id and are answered by the items in
+cogs/welcome_components.py (registered by the help cog), so they work after a restart;
+everything they open is ephemeral, and nothing names a member.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import discord
 
-from familybot.errors import UserFacingError
-from familybot.services.groups import GroupSummary
-from familybot.tree import report_error
+from familybot.models.groups import GroupSummary
+from familybot.ui.components import PostedView
 from familybot.ui.embeds import CALM, group_list_embed
-from familybot.ui.help_embeds import crisis_reply
-from familybot.ui.resources import resource_search_embed
-from familybot.ui.sessions import my_schedule_embed
-from familybot.ui.text import channel_mention, clip, defuse
-from familybot.ui.views import send_join_prompt
-
-log = logging.getLogger(__name__)
+from familybot.ui.text import channel_mention, clip
 
 NONE = discord.AllowedMentions.none()
 
@@ -150,80 +142,22 @@ PANEL_BUTTONS: dict[str, tuple[str, discord.ButtonStyle, str]] = {
 }
 
 
-class PanelButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"fb:panel:(?P<action>find|mine|resources|crisis|how)",
-):
+PANEL_TEMPLATE = r"fb:panel:(?P<action>find|mine|resources|crisis|how)"
+GROUP_PICK_ID = "fb:panel:pick"
+SEARCH_MODAL_ID = "fb:panel:search"
+
+
+def panel_button(action: str) -> discord.ui.Button[Any]:
     """One of the panel's five buttons; anyone may press them, each answer is private."""
-
-    def __init__(self, action: str) -> None:
-        label, style, emoji = PANEL_BUTTONS[action]
-        super().__init__(
-            discord.ui.Button(label=label, style=style, emoji=emoji, custom_id=f"fb:panel:{action}")
-        )
-        self.action = action
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> PanelButton:
-        return cls(match["action"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        # Ids only, never at INFO: who opened what says nothing the logs need.
-        log.debug("panel button action=%s interaction=%d", self.action, interaction.id)
-        try:
-            if self.action == "crisis":  # from memory only: works with the database down
-                await interaction.response.send_message(
-                    embed=crisis_reply(interaction.client, interaction.guild_id),
-                    ephemeral=True,
-                    allowed_mentions=NONE,
-                )
-            elif self.action == "how":
-                await interaction.response.send_message(
-                    embed=how_embed(), ephemeral=True, allowed_mentions=NONE
-                )
-            elif self.action == "resources":
-                await interaction.response.send_modal(ResourceSearchModal())
-            elif self.action == "find":
-                await _find_group(interaction)
-            else:
-                await _my_sessions(interaction)
-        except Exception as error:
-            await report_error(interaction, error, "start-here panel")
+    label, style, emoji = PANEL_BUTTONS[action]
+    return discord.ui.Button(label=label, style=style, emoji=emoji, custom_id=f"fb:panel:{action}")
 
 
-def _guild_id(interaction: discord.Interaction[Any]) -> int:
-    if interaction.guild_id is None:
-        raise UserFacingError(GUILD_ONLY)
-    return interaction.guild_id
-
-
-async def _find_group(interaction: discord.Interaction[Any]) -> None:
-    summaries = await interaction.client.services.groups.list_groups(_guild_id(interaction))
-    embed = group_list_embed(summaries)
-    if not summaries:
-        await interaction.response.send_message(embed=embed, ephemeral=True)
-        return
-    embed.set_footer(text=FIND_FOOTER)
-    view = discord.ui.View(timeout=None)
-    view.add_item(GroupPick(summaries))
-    await interaction.response.send_message(
-        embed=embed, view=view, ephemeral=True, allowed_mentions=NONE
-    )
-
-
-async def _my_sessions(interaction: discord.Interaction[Any]) -> None:
-    sessions = interaction.client.services.sessions
-    items = await sessions.my_schedule(_guild_id(interaction), interaction.user.id)
-    tz = await sessions.prefs_timezone(interaction.user.id)
-    await interaction.response.send_message(
-        embed=my_schedule_embed(items, tz), ephemeral=True, allowed_mentions=NONE
-    )
+def panel_view() -> discord.ui.View:
+    view = PostedView()
+    for action in ("find", "mine", "resources", "crisis", "how"):
+        view.add_item(panel_button(action))
+    return view
 
 
 def how_embed() -> discord.Embed:
@@ -233,57 +167,39 @@ def how_embed() -> discord.Embed:
     return embed
 
 
-class GroupPick(
-    discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=r"fb:panel:pick",
-):
+def group_pick(summaries: list[GroupSummary] | None = None) -> discord.ui.Select[Any]:
     """The menu under Find a group; picking one starts the join as `/group join` does."""
-
-    def __init__(self, summaries: list[GroupSummary] | None = None) -> None:
-        options = [
-            discord.SelectOption(
-                label=clip(" ".join(s.group.name.split()), 100),
-                value=str(s.group.id),
-                description=clip(" ".join(s.group.focus.split()), 100) or None,
-            )
-            for s in (summaries or [])[:PICK_MAX]
-        ]
-        select: discord.ui.Select[Any] = discord.ui.Select(
-            custom_id="fb:panel:pick",
-            placeholder=FIND_PLACEHOLDER,
-            min_values=1,
-            max_values=1,
-            options=options or [discord.SelectOption(label="-", value="0")],
+    options = [
+        discord.SelectOption(
+            label=clip(" ".join(s.group.name.split()), 100),
+            value=str(s.group.id),
+            description=clip(" ".join(s.group.focus.split()), 100) or None,
         )
-        super().__init__(select)
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> GroupPick:
-        return cls()
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            values = self.item.values
-            group_id = int(values[0]) if values and values[0].isdigit() else 0
-            group = await interaction.client.services.groups.prepare_join_id(
-                interaction.guild_id, interaction.user.id, group_id
-            )
-            await send_join_prompt(interaction, group)
-        except Exception as error:
-            await report_error(interaction, error, "start-here group menu")
+        for s in (summaries or [])[:PICK_MAX]
+    ]
+    return discord.ui.Select(
+        custom_id=GROUP_PICK_ID,
+        placeholder=FIND_PLACEHOLDER,
+        min_values=1,
+        max_values=1,
+        options=options or [discord.SelectOption(label="-", value="0")],
+    )
 
 
-SEARCH_MODAL_ID = "fb:panel:search"
+def find_group_reply(summaries: list[GroupSummary]) -> tuple[discord.Embed, discord.ui.View | None]:
+    """Find a group: the open groups, and the menu to pick one (none when there are none)."""
+    embed = group_list_embed(summaries)
+    if not summaries:
+        return embed, None
+    embed.set_footer(text=FIND_FOOTER)
+    view = PostedView()
+    view.add_item(group_pick(summaries))
+    return embed, view
 
 
 class ResourceSearchModal(discord.ui.Modal):
-    """The search box; its submit is read by handle_search_submit (works across restarts)."""
+    """The search box; its submit is answered by cogs/welcome_components.py, from the raw
+    submit, so it works across restarts."""
 
     query: discord.ui.TextInput[Any] = discord.ui.TextInput(
         label=SEARCH_LABEL,
@@ -295,51 +211,6 @@ class ResourceSearchModal(discord.ui.Modal):
 
     def __init__(self) -> None:
         super().__init__(title=SEARCH_TITLE, custom_id=SEARCH_MODAL_ID, timeout=900)
-
-
-def _submitted(data: Any, field: str) -> str:
-    for row in data.get("components", []) or []:
-        for component in row.get("components", []) or []:
-            if component.get("custom_id") == field:
-                return str(component.get("value") or "")
-        inner = row.get("component")
-        if isinstance(inner, dict) and inner.get("custom_id") == field:
-            return str(inner.get("value") or "")
-    return ""
-
-
-async def handle_search_submit(interaction: discord.Interaction[Any]) -> bool:
-    """Answer the Resources search box, whether or not this process opened it (discord.py
-    drops modals it no longer holds, e.g. after a restart). Approved resources only, shown
-    as `/resource search` shows them."""
-    if interaction.type is not discord.InteractionType.modal_submit:
-        return False
-    data: Any = interaction.data or {}
-    if data.get("custom_id") != SEARCH_MODAL_ID:
-        return False
-    try:
-        query = " ".join(_submitted(data, "query").split())[:SEARCH_MAX]
-        found = await interaction.client.services.resources.search(_guild_id(interaction), query)
-        await interaction.response.send_message(
-            embed=resource_search_embed(found, defuse(query)),
-            ephemeral=True,
-            allowed_mentions=NONE,
-        )
-    except Exception as error:
-        from familybot.tree import report_error
-
-        await report_error(interaction, error, "start-here resource search")
-    return True
-
-
-def panel_view() -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    for action in ("find", "mine", "resources", "crisis", "how"):
-        view.add_item(PanelButton(action))
-    return view
-
-
-WELCOME_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (PanelButton, GroupPick)
 
 
 # --- /help --------------------------------------------------------------------------------

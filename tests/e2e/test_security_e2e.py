@@ -25,9 +25,9 @@ from discord import app_commands
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from familybot.checks import FACILITATOR_MARK
+from familybot.checks import FACILITATOR_MARK, NOT_A_FACILITATOR, NOT_AN_ADMIN
 from familybot.logging_setup import configure_logging
-from familybot.tree import GENERIC_ERROR, NOT_A_FACILITATOR, NOT_AN_ADMIN
+from familybot.tree import GENERIC_ERROR
 from tests.e2e.harness import World, privacy_violations, text_of
 from tests.support.fake_discord import ChannelOpt, FakeDiscord, RoleOpt, UserOpt, moderation
 from tests.support.fake_discord.permissions import (

@@ -347,7 +347,7 @@ async def test_list_schedule_calendar_and_attendance(world: World) -> None:
 
 async def test_reminder_burst_stays_under_discords_global_limit(world: World) -> None:
     from familybot.discord_io import DiscordIO
-    from familybot.services.ports import ReminderCard, ReminderTarget
+    from familybot.models.reminders import ReminderCard, ReminderTarget
 
     assert world.bot is not None
     world.fake.global_rate_limit = 45  # what the bot allows itself, counted on arrival

@@ -9,14 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from familybot.errors import ChannelGone, DiscordActionFailed
 from familybot.models import Resource
-from familybot.services.ports import (
-    Delivery,
-    EventSpec,
-    GroupSpace,
-    Notice,
-    ReminderCard,
-    ReminderTarget,
-)
+from familybot.models.events import EventSpec
+from familybot.models.groups import GroupSpace
+from familybot.models.notices import Notice
+from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 
 # How long the emulated Discord remembers a message nonce (`enforce_nonce`): a send with a
 # nonce seen within this window returns the first message and posts nothing new. Discord

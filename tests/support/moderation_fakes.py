@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from familybot.services.ports import ModLogEntry, PurgeResult
+from familybot.models.moderation import ModLogEntry, PurgeResult
 from tests.support.fakes import RecordingPort
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
 from familybot.models import JoinMode
+from familybot.models.safety import CrisisDM, SafetyAlert, SeenMessage
+from familybot.models.setup import Actor
 from familybot.services.crisis import CrisisDirectory
 from familybot.services.safety import SafetyService, build_safety
-from familybot.services.safety_watch import CrisisDM, PhraseList, SafetyAlert, SeenMessage
-from familybot.services.setup import Actor
+from familybot.services.safety_watch import PhraseList
 from tests.support.fakes import FakeClock
 from tests.support.moderation_fakes import ModerationPort
 

@@ -14,21 +14,18 @@ from discord import app_commands
 
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
-from familybot.db.repositories.audit import (
-    AuditEntry,
-    AuditRepository,
-    AuditResult,
-    AuditTarget,
-    TargetKind,
-)
+from familybot.db.repositories.audit import AuditRepository
 from familybot.db.repositories.groups import GroupRepository
 from familybot.errors import DiscordActionFailed, UserFacingError
 from familybot.models import GuildSettings
+from familybot.models.audit import AuditEntry, AuditResult, AuditTarget, TargetKind
+from familybot.models.diagnostics import ChannelFacts, GuildFacts
 from familybot.permissions import PERMISSION_BITS
 from familybot.services.audit import AuditService
 from familybot.services.container import Services
-from familybot.services.diagnostics import ChannelFacts, GuildFacts, diagnose
-from familybot.ui.audit import EMBED_LIMIT, audit_embed, result_for
+from familybot.services.diagnostics import diagnose
+from familybot.tree_audit import result_for
+from familybot.ui.audit import EMBED_LIMIT, audit_embed
 from tests.support.fakes import FakeClock
 
 GUILD, OTHER_GUILD, ADMIN, ALICE = 10, 20, 100, 200

@@ -18,7 +18,7 @@ INVITE = "come hang out at discord.gg/abc123 it's fun"
 
 
 def _msg(content: str, mentions: int = 0, everyone: bool = False) -> Violation | None:
-    from familybot.services.safety_watch import SeenMessage
+    from familybot.models.safety import SeenMessage
 
     return find_violation(
         SeenMessage(

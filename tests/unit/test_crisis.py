@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 
 from familybot.__main__ import check_crisis_lines
+from familybot.models.crisis import CrisisLine
 from familybot.services.crisis import (
     COLUMNS,
     CrisisDataError,
     CrisisDirectory,
-    CrisisLine,
     months_before,
     parse_crisis_lines,
     shipped_text,

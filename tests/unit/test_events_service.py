@@ -9,6 +9,8 @@ import pytest
 
 from familybot.db.connection import Database
 from familybot.models import JoinMode
+from familybot.models.events import EventSpec
+from familybot.models.notices import Notice
 from familybot.services.container import Services, build_services
 from familybot.services.events import (
     LOCATION,
@@ -17,7 +19,6 @@ from familybot.services.events import (
     mirror_group_changes,
     mirror_series_changes,
 )
-from familybot.services.ports import EventSpec, Notice
 from familybot.services.recurrence import Repeat
 from tests.support.fakes import FakeClock, RecordingPort
 

@@ -6,8 +6,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from familybot.models import Group, GroupStatus, JoinMode, SeriesStatus, SessionSeries
-from familybot.services.facilitator_views import GroupStats, RsvpRoster, SessionFigures
-from familybot.services.recurrence import Occurrence
+from familybot.models.facilitator_views import GroupStats, RsvpRoster, SessionFigures
+from familybot.models.sessions import Occurrence
 from familybot.ui.facilitator import chart_alt_text, per_session_embed, rsvp_embeds, stats_text
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)

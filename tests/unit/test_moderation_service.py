@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from familybot.db.connection import Database
-from familybot.db.repositories.moderation import CaseStatus
 from familybot.errors import NotAllowed, NotFound
+from familybot.models.moderation import CaseStatus
 from familybot.services.container import build_services
 from familybot.services.moderation import ModerationService, ModRequest
 from familybot.services.moderation_rules import Action, BotSelf, Person

@@ -21,8 +21,8 @@ from dateutil.rrule import (  # type: ignore[import-untyped,unused-ignore]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from familybot.models.sessions import Occurrence
 from familybot.services.recurrence import (
-    Occurrence,
     Repeat,
     SeriesRule,
     discord_timestamp,

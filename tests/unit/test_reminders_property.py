@@ -44,10 +44,10 @@ from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.errors import UserFacingError
 from familybot.models import JoinMode, from_unix
+from familybot.models.sessions import Occurrence
 from familybot.services import reminders as reminders_module
 from familybot.services.container import Services, build_services
 from familybot.services.recurrence import (
-    Occurrence,
     Repeat,
     SeriesRule,
     from_utc,

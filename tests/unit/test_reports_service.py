@@ -13,14 +13,16 @@ from familybot.db.connection import Database
 from familybot.db.repositories.reports import ReportRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import Conflict, DiscordActionFailed, NotAllowed, UserFacingError
-from familybot.services.ports import ContactAlert, PrivateContact, PrivateSpace
-from familybot.services.reports import (
+from familybot.models.reports import (
     AskRequest,
+    ContactAlert,
+    PrivateContact,
+    PrivateSpace,
     ReportCategory,
     ReportKind,
     ReportRequest,
-    ReportsService,
 )
+from familybot.services.reports import ReportsService
 from familybot.ui.reports import alert_text, opening_text, question_text
 from tests.support.fakes import FakeClock
 

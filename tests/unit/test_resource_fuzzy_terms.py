@@ -12,8 +12,8 @@ import asyncio
 
 import pytest
 
+from familybot.models.setup import Actor
 from familybot.services.container import Services
-from familybot.services.setup import Actor
 
 GUILD = 1
 FAC_ROLE = 5

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from familybot.db.connection import Database
 from familybot.models import Resource, ResourceStatus
+from familybot.models.setup import Actor
 from familybot.services.container import Services
 from familybot.services.linkcheck import check_links
 from familybot.services.netguard import AddressPolicy
-from familybot.services.setup import Actor
 from familybot.services.urls import URL_MAX, InvalidURL, validate_url
 from familybot.ui.resources import (
     inert,

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from familybot.models import OccurrenceOverride, SeriesStatus, SessionSeries
+from familybot.models.sessions import Occurrence
 from familybot.services.events import discord_expansion, discord_recurrence
-from familybot.services.recurrence import Occurrence, Repeat, SeriesRule, occurrences
+from familybot.services.recurrence import Repeat, SeriesRule, occurrences
 from familybot.services.series_edit import EditRefused, RuleChange, nth_weekday, plan_edit
 
 NY = "America/New_York"

@@ -3,45 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from familybot.db.connection import Database
 from familybot.models import from_unix, to_unix
-
-
-class AuditResult(StrEnum):
-    OK = "ok"
-    REFUSED = "refused"  # a check or a rule said no; nothing changed
-    FAILED = "failed"  # something broke (Discord, the database, a bug)
-
-
-class TargetKind(StrEnum):
-    USER = "user"
-    ROLE = "role"
-    CHANNEL = "channel"
-    GROUP = "group"
-    SESSION = "session"
-    RESOURCE = "resource"
-    CASE = "case"
-
-
-@dataclass(frozen=True)
-class AuditTarget:
-    id: int
-    kind: TargetKind
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    guild_id: int
-    actor_id: int
-    action: str
-    target: AuditTarget | None
-    result: AuditResult
-    created_at: datetime
+from familybot.models.audit import AuditEntry, AuditResult, AuditTarget, TargetKind
 
 
 def _row(row: sqlite3.Row) -> AuditEntry:

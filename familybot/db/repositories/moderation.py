@@ -5,43 +5,10 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from familybot.db.connection import Database
 from familybot.models import from_unix, to_unix
-
-
-class CaseStatus(StrEnum):
-    PENDING = "pending"
-    DONE = "done"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class Case:
-    id: int
-    guild_id: int
-    number: int
-    action: str
-    actor_id: int
-    target_id: int | None
-    channel_id: int | None
-    reason: str
-    duration_seconds: int | None
-    expires_at: datetime | None
-    created_at: datetime
-    status: CaseStatus
-    detail: str | None
-    dm: str | None  # 'sent', 'closed', or None when no DM was due
-    modlog_message_id: int | None
-
-
-@dataclass(frozen=True)
-class ReasonChange:
-    old_reason: str
-    new_reason: str
-    changed_by: int
-    changed_at: datetime
+from familybot.models.moderation import Case, CaseStatus, ReasonChange
 
 
 @dataclass(frozen=True)

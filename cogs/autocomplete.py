@@ -1,4 +1,6 @@
-"""Autocomplete callbacks shared by several commands (module-level, so any cog can use them)."""
+"""Autocomplete callbacks shared by several commands (module-level, so any cog can use them).
+
+They ask the services what to suggest, so they live with the cogs, not in ui/ (which renders)."""
 
 from __future__ import annotations
 

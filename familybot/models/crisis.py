@@ -1,0 +1,26 @@
+"""Crisis lines as shown: one line, and the names of the regions a server may choose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+REGION_NAMES = {
+    "US": "United States",
+    "UK": "United Kingdom",
+    "IE": "Ireland",
+    "CA": "Canada",
+    "OTHER": "other countries",
+}
+
+
+@dataclass(frozen=True)
+class CrisisLine:
+    region: str
+    name: str
+    contact: str
+    channels: tuple[str, ...] = ()
+    hours: str = ""
+    notes: str = ""
+    source_url: str = ""
+    verified: date | None = None  # None for a server's own local lines

@@ -1,0 +1,40 @@
+"""Reminders as delivered: the card (counts, never names), where it goes, how it went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ReminderCard:
+    """What a reminder shows: no names, only counts."""
+
+    ledger_id: int
+    series_id: int
+    occurrence_key: str
+    group_name: str
+    title: str
+    start: datetime
+    end: datetime
+    voice_channel_id: int | None
+    going: int
+    maybe: int
+    no: int
+    late: bool
+
+
+@dataclass(frozen=True)
+class ReminderTarget:
+    """Exactly one of the two: a group's channel, or a person's DMs."""
+
+    channel_id: int | None = None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    ok: bool
+    message_id: int | None = None
+    # True when trying again cannot help (DMs closed, channel gone): do not retry.
+    permanent: bool = False
