@@ -302,9 +302,16 @@ async def bench_groups(n: int, figs: Figures) -> None:
 
 async def bench_resources(n: int, figs: Figures) -> None:
     async def body(b: Bench) -> None:
+        # Rows written by plain SQL are queued for the trigram index (migration 0018): index
+        # their words before timing, as the bot does on its first typo search (not timed).
+        assert b.world.bot is not None
+        t0 = time.perf_counter()
+        await b.world.bot.services.resources._repo.index_new_terms()
+        print(f"  trigram index built in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         for label, query in (
             ("hit", "bereavement siblings"),
-            ("typo", "bereavment"),
+            ("typo, same stem", "bereavment"),
+            ("typo, fuzzy", "dimentia"),
             ("no match", "xylophone"),
         ):
 

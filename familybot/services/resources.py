@@ -7,7 +7,7 @@ import calendar
 import difflib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,6 +48,8 @@ SEARCH_LIMIT = 10
 # Typo tolerance applies to short queries only: long ones have enough words to match.
 FUZZY_MAX_TERMS = 3
 FUZZY_CUTOFF = 0.7
+# Up to this many candidate words are compared on the loop (a few ms); more go to a thread.
+FUZZY_INLINE_CANDIDATES = 300
 _TERM_RE = re.compile(r"\w+")
 FACILITATORS_ONLY = (
     "Only facilitators can do that. If you think you should be able to, ask an admin."
@@ -335,12 +337,40 @@ class ResourcesService:
         if not results and len(terms) > 1:
             results = await self._run(guild_id, groups, "OR", category)
         if not results and len(terms) <= FUZZY_MAX_TERMS:
-            vocabulary = await self._repo.vocabulary()
-            # CPU work over the whole index vocabulary: in a thread, not on the event loop.
-            close = await asyncio.to_thread(lambda: [_close_terms(t, vocabulary) for t in terms])
+            close = [await self._close_terms(t) for t in terms]
             fuzzy = [g + [f'"{v}"' for v in near] for g, near in zip(groups, close, strict=True)]
             results = await self._run(guild_id, fuzzy, "OR", category)
         return results
+
+    async def _close_terms(self, term: str) -> list[str]:
+        """The index words a small edit away from `term`, exactly as `_close_terms` finds them
+        over the whole vocabulary, but comparing only candidates from the trigram index.
+
+        Why that is the same answer (difflib's ratio is 2M/T, M matched characters in blocks
+        of common text, T both lengths): a word sharing no padded trigram with `term` has
+        blocks of at most 2 characters, none at the start of both words, and none of 2 at the
+        end of both, so at least one unmatched character per block and a ratio of at most 0.8.
+        That covers the prefix comparison (0.8 needed) and every word above 0.8; only when
+        fewer than 3 candidates are above 0.8 can words of 0.7-0.8 reach the top 3, and those
+        share a bigram with `term`, so the bigram candidates are added then."""
+        shortest, longest = close_term_lengths(term)
+        candidates = await self._repo.close_term_candidates(term, shortest, longest)
+        more: list[str] = []
+        if _above(term, candidates, 0.8) < 3:
+            low, high = close_term_lengths(term, prefixes=False)
+            more = await self._repo.close_term_candidates(term, low, high, bigrams=True)
+        while True:
+            if len(candidates) + len(more) <= FUZZY_INLINE_CANDIDATES:
+                close = _close_terms(term, candidates, more)
+            else:
+                # Many candidates (very common pieces): CPU work, in a thread, off the loop.
+                close = await asyncio.to_thread(_close_terms, term, candidates, more)
+            # A word the index no longer holds (its resources went) is not offered.
+            gone = set(await self._repo.drop_gone_terms(close))
+            if not gone:
+                return close
+            candidates = [c for c in candidates if c not in gone]
+            more = [c for c in more if c not in gone] if more else more
 
     async def _run(
         self, guild_id: int, groups: list[list[str]], joiner: str, category: str | None
@@ -394,9 +424,43 @@ def add_months(instant: datetime, months: int) -> datetime:
     return instant.replace(year=year, month=month, day=day)
 
 
-def _close_terms(term: str, vocabulary: list[str]) -> list[str]:
-    """Index terms within a small edit of `term` (the index holds porter stems)."""
-    found = difflib.get_close_matches(term, vocabulary, n=3, cutoff=FUZZY_CUTOFF)
+def close_term_lengths(term: str, *, prefixes: bool = True) -> tuple[int, int]:
+    """The shortest and longest word `_close_terms` can pick for `term`: difflib's ratio is
+    at most 2*min/(len(a)+len(b)), so a match at FUZZY_CUTOFF (0.7) is 7/13 to 13/7 times as
+    long; a stem matched against the typed word's prefix (`prefixes`) is 4 characters or more
+    and shorter than the typed word."""
+    n = len(term)
+    shortest = -(-7 * n // 13)
+    if prefixes and n > 4:
+        shortest = min(shortest, 4)
+    return shortest, 13 * n // 7
+
+
+def _above(term: str, words: list[str], ratio: float, enough: int = 3) -> int:
+    """How many of `words` (up to `enough`) are strictly more alike `term` than `ratio`."""
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(term)
+    found = 0
+    for word in words:
+        matcher.set_seq1(word)
+        if (
+            matcher.real_quick_ratio() > ratio
+            and matcher.quick_ratio() > ratio
+            and matcher.ratio() > ratio
+        ):
+            found += 1
+            if found >= enough:
+                break
+    return found
+
+
+def _close_terms(term: str, vocabulary: Sequence[str], more: Sequence[str] = ()) -> list[str]:
+    """Index terms within a small edit of `term` (the index holds porter stems), from
+    `vocabulary` in the index's order (the whole vocabulary, or a superset of the close
+    words such as the trigram index's candidates: the answer is the same). Words in `more`
+    are considered only as whole-word matches (the bigram candidates)."""
+    pool = list(dict.fromkeys([*vocabulary, *more])) if more else vocabulary
+    found = difflib.get_close_matches(term, pool, n=3, cutoff=FUZZY_CUTOFF)
     # A stem is shorter than the word: also compare the typed word cut to the stem's length.
     for word in vocabulary:
         if word not in found and len(word) >= 4 and len(term) > len(word):
