@@ -13,7 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from discord.ext import commands
 
-from familybot import __version__
+from familybot import __version__, i18n
 from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
@@ -24,6 +24,7 @@ from familybot.discord_privacy import DiscordPresence
 from familybot.discord_safety import SafetyIO
 from familybot.feed_server import FeedServer
 from familybot.files import tighten_install
+from familybot.i18n_discord import FamilyTranslator
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
 from familybot.services.container import Services, build_services
@@ -132,6 +133,8 @@ class FamilyBot(commands.AutoShardedBot):
         # Crisis lines first and from the shipped file alone: /crisis must work without the db.
         self.crisis_directory = CrisisDirectory.load()
         log.info("crisis lines loaded count=%d", len(self.crisis_directory))
+        # Message catalogs, parsed once (README "Languages": the cost is logged).
+        i18n.load_catalogs()
         # Database and backups readable by this user only (loose modes from older versions).
         tighten_install(self.settings.database_path, self.settings.backup_dir)
         self.db = await Database.open(self.settings.database_path)
@@ -149,6 +152,10 @@ class FamilyBot(commands.AutoShardedBot):
             if self.settings.calendar_feed_enabled
             else None,
         )
+        # Who reads which language: kept in memory so each interaction's lookup is a dict get.
+        await self.services.language.load()
+        # Command names and descriptions in the user's Discord language (Spanish for now).
+        await self.tree.set_translator(FamilyTranslator())
         # Safety watch and automod: opt-in per server, and they see text only with the intent.
         self.safety = build_safety(
             self.db,
