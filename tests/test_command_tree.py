@@ -60,6 +60,7 @@ ADMIN_COMMANDS = {
     "setup safety-watch",
     "setup automod",
     "setup welcome",
+    "setup language",
 }
 MEMBER_COMMANDS = {
     "group list",
@@ -73,6 +74,7 @@ MEMBER_COMMANDS = {
     "my calendar",
     "my data",
     "my forget",
+    "my language",
     "about",
     "faq ask",
     "crisis",

@@ -161,6 +161,15 @@ async def member_prefs(db: Database, u: int, g: int) -> None:
     )
 
 
+async def member_language(db: Database, u: int, g: int) -> None:
+    n = _next("member_language")
+    await db.execute(
+        "INSERT OR REPLACE INTO member_language (user_id, language, updated_at) "
+        "VALUES (?, 'es', ?)",
+        (u, NOW + 70_000 + n),
+    )
+
+
 async def dm_failures(db: Database, u: int, g: int) -> None:
     await db.execute(
         "INSERT INTO dm_failures (user_id, kind, created_at) VALUES (?, ?, ?)",
@@ -310,6 +319,8 @@ SEEDS: dict[str, Seed] = {
     "attendance": Seed(attendance, _m("Attended {n}")),
     "member_prefs": Seed(member_prefs, _m("Pacific/Chatham")),
     "dm_failures": Seed(dm_failures, _m("kind-{n}")),
+    # /my language: the choice and when it was made (no row means "auto").
+    "member_language": Seed(member_language, lambda n: from_unix(NOW + 70_000 + n).isoformat()),
     "reminder_ledger": Seed(reminder_ledger, _m("Reminded {n}")),
     "scheduled_event_mirror": Seed(scheduled_event_mirror, why="a group's next session"),
     "occurrence_links": Seed(
