@@ -7,6 +7,7 @@ from typing import Any
 
 import discord
 
+from familybot import i18n
 from familybot.services.crisis import REGION_NAMES, CrisisLine
 from familybot.ui.text import clip, defuse
 
@@ -49,7 +50,8 @@ def crisis_reply(client: Any, guild_id: int | None) -> discord.Embed:
     known = client.services.crisis.cached(guild_id)
     region = known.region if known else None
     local = known.local_lines if known else ()
-    return crisis_embed(client.crisis_directory.lines_for(region, local), region)
+    lines = client.crisis_directory.lines_for(region, local, i18n.current_language())
+    return crisis_embed(lines, region)
 
 
 def faq_embed(question: str, answer: str) -> discord.Embed:
