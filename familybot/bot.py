@@ -127,14 +127,17 @@ class FamilyBot(commands.AutoShardedBot):
         self._sync_commands = sync_commands
         self._completion_hooks: set[asyncio.Task[Any]] = set()
         self._upgrade_task: asyncio.Task[Any] | None = None
+        self._warm_dates: asyncio.Task[None] | None = None
         self.feed_server: FeedServer | None = None
 
     async def setup_hook(self) -> None:
         # Crisis lines first and from the shipped file alone: /crisis must work without the db.
         self.crisis_directory = CrisisDirectory.load()
         log.info("crisis lines loaded count=%d", len(self.crisis_directory))
-        # Message catalogs, parsed once (README "Languages": the cost is logged).
+        # Message catalogs, read once (README "Languages": the cost is logged); Babel's date
+        # names load in a worker meanwhile, so no interaction waits for them.
         i18n.load_catalogs()
+        self._warm_dates = asyncio.create_task(asyncio.to_thread(i18n.warm_dates))
         # Database and backups readable by this user only (loose modes from older versions).
         tighten_install(self.settings.database_path, self.settings.backup_dir)
         self.db = await Database.open(self.settings.database_path)
