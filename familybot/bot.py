@@ -128,6 +128,25 @@ class FamilyBot(commands.AutoShardedBot):
         self._completion_hooks: set[asyncio.Task[Any]] = set()
         self._upgrade_task: asyncio.Task[Any] | None = None
         self._warm_dates: asyncio.Task[None] | None = None
+        self._languages_per_interaction()
+
+    def _languages_per_interaction(self) -> None:
+        """Everything one interaction sets off (its command, button, select or form callback,
+        and `on_interaction` listeners) starts in that person's language: discord.py creates
+        those tasks while it parses INTERACTION_CREATE, and a task keeps the context it was
+        created in. So the language is set around the parse, from the raw payload (a dict
+        lookup), and reset after; no callback has to remember it."""
+        parsers: dict[str, Any] = self._connection.parsers
+        parse = parsers["INTERACTION_CREATE"]
+
+        def parse_in_language(data: Any) -> None:
+            token = i18n.activate(i18n.for_payload(data))
+            try:
+                parse(data)
+            finally:
+                i18n.reset(token)
+
+        parsers["INTERACTION_CREATE"] = parse_in_language
         self.feed_server: FeedServer | None = None
 
     async def setup_hook(self) -> None:

@@ -84,6 +84,10 @@ def activate(language: Language) -> Token[Language]:
     return _current.set(language)
 
 
+def reset(token: Token[Language]) -> None:
+    _current.reset(token)
+
+
 @contextmanager
 def using(language: Language) -> Iterator[None]:
     """Run a block (a scheduler job, a notice to a channel) in one language."""
@@ -277,6 +281,16 @@ def for_guild(guild_id: int | None) -> Language:
 def for_dm(user_id: int, guild_id: int | None) -> Language:
     """For a DM: the recipient's stored choice, else the server's language."""
     return preferences.for_dm(user_id, guild_id)
+
+
+def for_payload(data: Any) -> Language:
+    """for_interaction, from a raw INTERACTION_CREATE payload (before discord.py parses it)."""
+    user = (data.get("member") or {}).get("user") or data.get("user") or {}
+    try:
+        stored = preferences.users.get(int(user.get("id") or 0))
+    except (TypeError, ValueError):
+        stored = None
+    return stored if stored is not None else language_of_locale(data.get("locale"))
 
 
 def activate_for_interaction(interaction: InteractionLike) -> Language:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 import pytest
 
 from familybot import i18n
@@ -102,3 +103,35 @@ async def test_crisis_in_spanish_lists_spanish_speaking_lines_first(world: World
     # Nothing dropped: the same lines, in another order.
     for name in ("988", "Crisis Text Line", "SAMHSA", "NAMI", "findahelpline.com"):
         assert name in spanish
+
+
+class LanguageProbe(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"i18n-probe"):
+    """A button that answers with the language its callback runs in."""
+
+    def __init__(self) -> None:
+        super().__init__(discord.ui.Button(label="probe", custom_id="i18n-probe"))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: Any, match: Any, /
+    ) -> LanguageProbe:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_message(i18n.current_language(), ephemeral=True)
+
+
+async def test_buttons_run_in_the_pressers_language(world: World) -> None:
+    """Not only commands: a component's callback starts in the person's language too."""
+    assert world.bot is not None
+    world.bot.add_dynamic_items(LanguageProbe)
+    answers = []
+    for locale in ("es-419", "en-GB", "es-ES"):
+        h = await world.fake.click(world.guild_id, world.alice, "i18n-probe", locale=locale)
+        await h.wait_response()
+        answers.append(h.content)
+    assert answers == ["es", "en", "es"]
+    await world.bot.services.language.set_user_language(world.alice, "en")
+    h = await world.fake.click(world.guild_id, world.alice, "i18n-probe", locale="es-ES")
+    await h.wait_response()
+    assert h.content == "en"  # the stored /my language choice wins
