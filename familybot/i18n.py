@@ -2,9 +2,11 @@
 
 Every user-facing string goes through ``_``, ``ngettext``, ``pgettext`` or ``npgettext``
 (or ``lazy_gettext`` for module-level constants, translated when used). The language is
-a ContextVar set once per interaction (``FamilyTree.interaction_check`` and the component
-wrapper call :func:`activate_for_interaction`) or per job (:func:`using`), so the code
-between never passes a language around.
+a ContextVar set once per interaction (FamilyBot sets it around discord.py's parse of each
+INTERACTION_CREATE, so the command, button, select or form callback and the listeners all
+start in it; ``FamilyTree.interaction_check`` sets it again for commands) or per job
+(:func:`using`; the reminder dispatcher does), so the code between never passes a language
+around. A text built at import time must be lazy (:func:`lazy_gettext`).
 
 Catalogs: translators edit familybot/locales/<lang>/LC_MESSAGES/familybot.po (Babel keeps
 them); the compiled familybot.mo beside each is committed too and is what runs, read once
