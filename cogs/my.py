@@ -132,7 +132,7 @@ class My(commands.GroupCog, group_name="my", group_description="Your own schedul
             text = _(
                 "Done. I'll follow the language of your Discord app ({language}). You can "
                 "change it at any time with `/my language`."
-            ).format(language=i18n.LANGUAGE_NAMES[i18n.current_language()])
+            ).format(language=i18n.language_name(i18n.current_language()))
         else:
             text = _(
                 "Done. From now on I'll answer you in English, and send your direct messages "

@@ -320,7 +320,7 @@ class Setup(
             "Done. Reminders and notices in this server's channels will now be in "
             "{language}. Each person still gets their own replies in their Discord "
             "language, or in the one they pick with `/my language`."
-        ).format(language=i18n.LANGUAGE_NAMES[saved])
+        ).format(language=i18n.language_name(saved))
         await interaction.response.send_message(
             text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )

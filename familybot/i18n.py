@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 Language = Literal["en", "es"]
 LANGUAGES: Final[tuple[Language, ...]] = ("en", "es")
 DEFAULT_LANGUAGE: Final[Language] = "en"
-LANGUAGE_NAMES: Final[dict[str, str]] = {"en": "English", "es": "Español"}
 DOMAIN: Final = "familybot"
 
 # Discord's limits by where the text is shown (msgctxt, before any ":suffix").
@@ -67,7 +66,17 @@ LIMITS: Final[dict[str, int]] = {
     # Building blocks inside other strings (a date pattern, an ordinal): short by nature.
     "date-pattern": 60,
     "week-of-month": 32,
+    "language-name": 32,
 }
+
+
+def language_name(language: str) -> str:
+    """A language's name inside a sentence, in the current language ("Spanish" / "español")."""
+    names = {
+        "en": pgettext("language-name", "English"),
+        "es": pgettext("language-name", "Spanish"),
+    }
+    return names[language]
 
 
 def limit_for(context: str | None) -> int:

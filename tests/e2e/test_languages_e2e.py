@@ -51,7 +51,7 @@ async def test_sync_body_carries_spanish_names_within_the_schema(world: World) -
 async def test_my_language_follows_discord_then_the_stored_choice(world: World) -> None:
     h = await run_in(world, world.alice, "es-ES", "my", "language", choice="auto")
     assert h.ephemeral and h.data["allowed_mentions"]["parse"] == []
-    assert h.content.startswith("Listo. Usaré el idioma de su aplicación de Discord (Español).")
+    assert h.content.startswith("Listo. Usaré el idioma de su aplicación de Discord (español).")
     assert await rows(world, "SELECT * FROM member_language") == []
 
     h = await run_in(world, world.alice, "es-ES", "my", "language", choice="en")
@@ -82,7 +82,7 @@ async def test_setup_language_is_for_admins_and_answers_in_their_language(world:
     h = await run_in(world, world.admin, "es-419", "setup", "language", language="es")
     assert h.ephemeral
     assert (
-        "Los recordatorios y avisos en los canales de este servidor estarán ahora en Español"
+        "Los recordatorios y avisos en los canales de este servidor estarán ahora en español"
         in (h.content)
     )
     assert await rows(world, "SELECT language FROM guild_settings") == [{"language": "es"}]
