@@ -7,6 +7,7 @@ from typing import Any
 
 import discord
 
+from familybot import i18n
 from familybot.ui.help_embeds import crisis_embed
 
 
@@ -17,4 +18,5 @@ def crisis_reply(bot: Any, guild_id: int | None) -> discord.Embed:
     known = bot.services.crisis.cached(guild_id)
     region = known.region if known else None
     local = known.local_lines if known else ()
-    return crisis_embed(bot.crisis_directory.lines_for(region, local), region)
+    lines = bot.crisis_directory.lines_for(region, local, i18n.current_language())
+    return crisis_embed(lines, region)

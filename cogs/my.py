@@ -10,13 +10,20 @@ from discord.ext import commands
 
 from cogs.autocomplete import timezones
 from cogs.my_components import ForgetConfirmView
+from familybot import i18n
 from familybot.bot import FamilyBot
+from familybot.i18n import _
 from familybot.services.sessions import describe_offsets
 from familybot.ui.calendar import calendar_reply
 from familybot.ui.privacy import DATA_INTRO, FORGET_EXPLAINED, data_file
 from familybot.ui.sessions import my_schedule_embed
 
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
+LANGUAGE_CHOICES = [
+    app_commands.Choice(name="auto (your Discord language)", value="auto"),
+    app_commands.Choice(name="English", value="en"),
+    app_commands.Choice(name="Español", value="es"),
+]
 TITLE_CHOICES = [
     app_commands.Choice(name="neutral", value="neutral"),
     app_commands.Choice(name="full", value="full"),
@@ -107,6 +114,33 @@ class My(commands.GroupCog, group_name="my", group_description="Your own schedul
         # Embeds suppressed: Discord would otherwise fetch the private link for a preview.
         await interaction.response.send_message(
             calendar_reply(result), files=files, ephemeral=True, suppress_embeds=True
+        )
+
+    @app_commands.command(
+        name="language", description="Choose the language FamilyBot uses with you"
+    )
+    @app_commands.describe(choice="auto follows your Discord language; or pick one")
+    @app_commands.choices(choice=LANGUAGE_CHOICES)
+    async def language(
+        self, interaction: discord.Interaction[FamilyBot], choice: app_commands.Choice[str]
+    ) -> None:
+        saved = await self.bot.services.language.set_user_language(
+            interaction.user.id, choice.value
+        )
+        # The confirmation already speaks the new language.
+        i18n.activate_for_interaction(interaction)
+        if saved is None:
+            text = _(
+                "Done. I'll follow the language of your Discord app ({language}). You can "
+                "change it at any time with `/my language`."
+            ).format(language=i18n.language_name(i18n.current_language()))
+        else:
+            text = _(
+                "Done. From now on I'll answer you in English, and send your direct messages "
+                "in English too. You can change it at any time with `/my language`."
+            )
+        await interaction.response.send_message(
+            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
 
     @app_commands.command(name="data", description="Download everything FamilyBot stores about you")

@@ -11,9 +11,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.autocomplete import timezones
+from familybot import i18n
 from familybot.bot import FamilyBot
 from familybot.checks import is_admin
 from familybot.errors import UserFacingError
+from familybot.i18n import _
 from familybot.models import WelcomePanel
 from familybot.models.crisis import REGION_NAMES
 from familybot.services.audit import AUDIT_SHOW_DEFAULT, AUDIT_SHOW_MAX
@@ -37,6 +39,11 @@ from familybot.ui.welcome import (
 )
 
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
+
+LANGUAGES = [
+    app_commands.Choice(name="English", value="en"),
+    app_commands.Choice(name="Español", value="es"),
+]
 
 CRISIS_REGIONS = [
     app_commands.Choice(name="United States", value="US"),
@@ -294,6 +301,28 @@ class Setup(
         entries = await self.bot.services.audit.recent(interaction.guild_id, count, actor_id)
         await interaction.response.send_message(
             embed=audit_embed(entries, actor_id=actor_id), ephemeral=True
+        )
+
+    @app_commands.command(
+        name="language", description="The language of reminders and notices in this server"
+    )
+    @app_commands.describe(language="For messages to channels; each person can pick their own")
+    @app_commands.choices(language=LANGUAGES)
+    @is_admin()
+    async def language(
+        self, interaction: discord.Interaction[FamilyBot], language: app_commands.Choice[str]
+    ) -> None:
+        assert interaction.guild_id is not None
+        saved = await self.bot.services.language.set_guild_language(
+            interaction.guild_id, language.value
+        )
+        text = _(
+            "Done. Reminders and notices in this server's channels will now be in "
+            "{language}. Each person still gets their own replies in their Discord "
+            "language, or in the one they pick with `/my language`."
+        ).format(language=i18n.language_name(saved))
+        await interaction.response.send_message(
+            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
 
     @app_commands.command(

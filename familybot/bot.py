@@ -13,7 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from discord.ext import commands
 
-from familybot import __version__
+from familybot import __version__, i18n
 from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
@@ -24,6 +24,7 @@ from familybot.discord_privacy import DiscordPresence
 from familybot.discord_safety import SafetyIO
 from familybot.feed_server import FeedServer
 from familybot.files import tighten_install
+from familybot.i18n_discord import FamilyTranslator
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
 from familybot.services.container import Services, build_services
@@ -121,12 +122,36 @@ class FamilyBot(commands.AutoShardedBot):
         self._sync_commands = sync_commands
         self._completion_hooks: set[asyncio.Task[Any]] = set()
         self._upgrade_task: asyncio.Task[Any] | None = None
+        self._warm_dates: asyncio.Task[None] | None = None
+        self._languages_per_interaction()
+
+    def _languages_per_interaction(self) -> None:
+        """Everything one interaction sets off (its command, button, select or form callback,
+        and `on_interaction` listeners) starts in that person's language: discord.py creates
+        those tasks while it parses INTERACTION_CREATE, and a task keeps the context it was
+        created in. So the language is set around the parse, from the raw payload (a dict
+        lookup), and reset after; no callback has to remember it."""
+        parsers: dict[str, Any] = self._connection.parsers
+        parse = parsers["INTERACTION_CREATE"]
+
+        def parse_in_language(data: Any) -> None:
+            token = i18n.activate(i18n.for_payload(data))
+            try:
+                parse(data)
+            finally:
+                i18n.reset(token)
+
+        parsers["INTERACTION_CREATE"] = parse_in_language
         self.feed_server: FeedServer | None = None
 
     async def setup_hook(self) -> None:
         # Crisis lines first and from the shipped file alone: /crisis must work without the db.
         self.crisis_directory = CrisisDirectory.load()
         log.info("crisis lines loaded count=%d", len(self.crisis_directory))
+        # Message catalogs, read once (README "Languages": the cost is logged); Babel's date
+        # names load in a worker meanwhile, so no interaction waits for them.
+        i18n.load_catalogs()
+        self._warm_dates = asyncio.create_task(asyncio.to_thread(i18n.warm_dates))
         # Database and backups readable by this user only (loose modes from older versions).
         tighten_install(self.settings.database_path, self.settings.backup_dir)
         self.db = await Database.open(self.settings.database_path)
@@ -144,6 +169,10 @@ class FamilyBot(commands.AutoShardedBot):
             if self.settings.calendar_feed_enabled
             else None,
         )
+        # Who reads which language: kept in memory so each interaction's lookup is a dict get.
+        await self.services.language.load()
+        # Command names and descriptions in the user's Discord language (Spanish for now).
+        await self.tree.set_translator(FamilyTranslator())
         # Safety watch and automod: opt-in per server, and they see text only with the intent.
         self.safety = build_safety(
             self.db,

@@ -12,6 +12,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from familybot import i18n
 from familybot.checks import (
     FACILITATOR_MARK,
     NOT_A_FACILITATOR,
@@ -156,8 +157,11 @@ async def may_see_suggestions(interaction: discord.Interaction[Any]) -> bool:
 
 class FamilyTree(app_commands.CommandTree[Any]):
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        """Every autocomplete of a guarded command passes through here, so no callback can
-        forget the check."""
+        """Every command and autocomplete passes through here: the reply's language is set
+        once (a dict lookup, README "Languages"), and no autocomplete of a guarded command
+        can forget the check."""
+        # The command's task has its own context, so this holds for this interaction only.
+        i18n.activate_for_interaction(interaction)
         if interaction.type is not discord.InteractionType.autocomplete:
             return True
         try:

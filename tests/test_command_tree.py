@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -60,6 +61,7 @@ ADMIN_COMMANDS = {
     "setup safety-watch",
     "setup automod",
     "setup welcome",
+    "setup language",
 }
 MEMBER_COMMANDS = {
     "group list",
@@ -73,6 +75,7 @@ MEMBER_COMMANDS = {
     "my calendar",
     "my data",
     "my forget",
+    "my language",
     "about",
     "faq ask",
     "crisis",
@@ -334,3 +337,63 @@ async def test_every_drawn_component_is_answered_by_an_item_a_cog_registers(
     for ext in COGS:
         await bot.unload_extension(ext)
     assert store._dynamic_items == {}  # the cogs took them away again
+
+
+def _discord_name_ok(name: str) -> bool:
+    """Discord's rule for chat-input names: ^[-_\\p{L}\\p{N}]{1,32}$, lowercase where the
+    script has case."""
+    return (
+        1 <= len(name) <= 32
+        and all(ch in "-_" or unicodedata.category(ch)[0] in "LN" for ch in name)
+        and name == name.lower()
+    )
+
+
+def _check_localized(payload: dict[str, Any], locale: str, path: str) -> None:
+    """Every name and description of this command, its options and choices has a
+    translation for `locale` that Discord accepts, and names stay unique among siblings."""
+    name = payload["name_localizations"].get(locale)
+    assert name is not None, f"{path}: no {locale} name"
+    if payload.get("type", 1) == 1:
+        assert _discord_name_ok(name), f"{path}: {name!r}"
+        description = payload["description_localizations"].get(locale)
+        assert description and len(description) <= 100, f"{path}: {description!r}"
+    else:  # a context menu: spaces and capitals allowed
+        assert 1 <= len(name) <= 32, f"{path}: {name!r}"
+    children = payload.get("options") or []
+    names = [c["name_localizations"][locale] for c in children if c.get("name_localizations")]
+    assert len(names) == len(children), f"{path}: an option or subcommand lacks a {locale} name"
+    assert len(set(names)) == len(names), f"{path}: two {locale} names alike: {names}"
+    for child in children:
+        here = f"{path} {child['name']}"
+        if child["type"] in (1, 2):
+            _check_localized(child, locale, here)
+            continue
+        assert _discord_name_ok(child["name_localizations"][locale]), here
+        text = child["description_localizations"].get(locale)
+        assert text and 1 <= len(text) <= 100, f"{here}: {text!r}"
+        for choice in child.get("choices") or []:
+            shown = (choice.get("name_localizations") or {}).get(locale)
+            assert shown and 1 <= len(shown) <= 100, f"{here} choice {choice['name']!r}"
+
+
+async def test_every_command_string_has_a_valid_spanish_translation(bot: FamilyBot) -> None:
+    """The payloads the bot syncs, through the translator installed on the tree."""
+    from familybot.i18n_discord import FamilyTranslator
+
+    translator = FamilyTranslator()
+    await translator.load()
+    payloads = [
+        await c.get_translated_payload(bot.tree, translator) for c in bot.tree.get_commands()
+    ]
+    for locale in ("es-ES", "es-419"):
+        top = [p["name_localizations"][locale] for p in payloads if p.get("type", 1) == 1]
+        assert len(top) == len(set(top)), top
+        for payload in payloads:
+            _check_localized(payload, locale, payload["name"])
+        # Other locales fall back to the English names (no half translation shown).
+        assert all("pt-BR" not in p["name_localizations"] for p in payloads)
+    my = next(p for p in payloads if p["name"] == "my")
+    assert my["name_localizations"]["es-ES"] == "mi"
+    language = next(o for o in my["options"] if o["name"] == "language")
+    assert language["name_localizations"]["es-419"] == "idioma"

@@ -42,6 +42,7 @@ class GuildSettings:
     scheduled_events: bool = False  # mirror sessions in Discord's Events panel
     safety_watch: bool = False  # crisis phrases in group channels -> DM + alert (opt-in)
     automod: bool = False  # remove invite links and mass mentions in group channels (opt-in)
+    language: str = "en"  # for what goes to its channels (/setup language)
 
 
 @dataclass(frozen=True)

@@ -24,3 +24,9 @@ class CrisisLine:
     notes: str = ""
     source_url: str = ""
     verified: date | None = None  # None for a server's own local lines
+    languages: tuple[str, ...] = ()  # e.g. ("en", "es"); () when not recorded
+    languages_source: str = ""
+    languages_checked: date | None = None
+
+    def offers(self, language: str) -> bool:
+        return language in self.languages

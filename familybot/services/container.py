@@ -13,6 +13,7 @@ from familybot.db.repositories.events import EventMirrorRepository
 from familybot.db.repositories.faq import FaqRepository
 from familybot.db.repositories.group_stats import GroupStatsRepository
 from familybot.db.repositories.groups import GroupRepository
+from familybot.db.repositories.language import LanguageRepository
 from familybot.db.repositories.moderation import ModerationRepository
 from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.db.repositories.reminders import ReminderRepository
@@ -30,6 +31,7 @@ from familybot.services.facilitator_views import FacilitatorViewsService
 from familybot.services.faq import FaqService
 from familybot.services.group_access import GroupAccessUpgrade
 from familybot.services.groups import GroupsService
+from familybot.services.language import LanguageService
 from familybot.services.linkcheck import LinkChecker
 from familybot.services.moderation import ModerationService
 from familybot.services.ports import DiscordPort
@@ -69,8 +71,11 @@ class Services:
     facilitator_views: FacilitatorViewsService = field(init=False)
     # Where the start-here panel is (/setup welcome).
     welcome: WelcomeService = field(init=False)
+    # Who reads which language (/my language, /setup language).
+    language: LanguageService = field(init=False)
 
     def __post_init__(self) -> None:
+        self.language = LanguageService(LanguageRepository(self.db), self.clock)
         self.welcome = WelcomeService(WelcomePanelRepository(self.db), self.clock)
         self.facilitator_views = FacilitatorViewsService(
             GroupStatsRepository(self.db),
@@ -97,6 +102,7 @@ class Services:
             ("resources", self.resources),
             ("reports", self.reports),
             ("calendar", self.calendar_feed),
+            ("language", self.language),
             ("audit_log", KeptRecord(self.audit)),  # append-only: the server's record
         ]
 

@@ -15,6 +15,11 @@ from importlib import resources
 from familybot.models.crisis import CrisisLine
 
 COLUMNS = ("region", "name", "contact", "channels", "hours", "notes", "source_url", "verified")
+# Which languages a line answers in: filled ONLY from the organisation's own published
+# information, with that page and the day it was read; empty means "not recorded" (shown
+# as usual, never assumed). Optional, so a file with the eight columns above still loads.
+LANGUAGE_COLUMNS = ("languages", "languages_source", "languages_checked")
+LINE_LANGUAGES = frozenset({"en", "es", "fr"})
 # Regions a data row may name. INTL rows are shown to every server, whatever its region.
 DATA_REGIONS = ("US", "UK", "IE", "CA", "INTL")
 INTL = "INTL"
@@ -44,9 +49,10 @@ def _parse_row(row: dict[str, str | None], line: int, source: str) -> CrisisLine
     def fail(problem: str) -> CrisisDataError:
         return CrisisDataError(f"{source} line {line}: {problem}")
 
-    if None in row or any(row.get(c) is None for c in COLUMNS):
-        raise fail(f"expected {len(COLUMNS)} columns ({', '.join(COLUMNS)})")
-    values = {c: (row[c] or "").strip() for c in COLUMNS}
+    columns = COLUMNS + LANGUAGE_COLUMNS if LANGUAGE_COLUMNS[0] in row else COLUMNS
+    if None in row or any(row.get(c) is None for c in columns):
+        raise fail(f"expected {len(columns)} columns ({', '.join(columns)})")
+    values = {c: (row.get(c) or "").strip() for c in COLUMNS + LANGUAGE_COLUMNS}
     region = values["region"].upper()
     if region not in DATA_REGIONS:
         raise fail(f"region {values['region']!r} is not one of {', '.join(DATA_REGIONS)}")
@@ -68,6 +74,22 @@ def _parse_row(row: dict[str, str | None], line: int, source: str) -> CrisisLine
         verified = date.fromisoformat(values["verified"])
     except ValueError:
         raise fail(f"verified {values['verified']!r} is not a date like 2026-11-01") from None
+    languages = tuple(x.strip().lower() for x in values["languages"].split(";") if x.strip())
+    languages_checked = None
+    if languages:
+        if not set(languages) <= LINE_LANGUAGES:
+            raise fail(
+                f"languages {values['languages']!r} must be codes among "
+                f"{';'.join(sorted(LINE_LANGUAGES))}, separated by semicolons"
+            )
+        if not values["languages_source"].startswith("https://"):
+            raise fail("languages_source must be the https:// page that says so")
+        try:
+            languages_checked = date.fromisoformat(values["languages_checked"])
+        except ValueError:
+            raise fail("languages_checked must be the date the source was read") from None
+    elif values["languages_source"] or values["languages_checked"]:
+        raise fail("languages_source and languages_checked need languages")
     return CrisisLine(
         region=region,
         name=values["name"],
@@ -77,15 +99,18 @@ def _parse_row(row: dict[str, str | None], line: int, source: str) -> CrisisLine
         notes=values["notes"],
         source_url=values["source_url"],
         verified=verified,
+        languages=languages,
+        languages_source=values["languages_source"],
+        languages_checked=languages_checked,
     )
 
 
 def parse_crisis_lines(text: str, source: str = "crisis_lines.csv") -> list[CrisisLine]:
     """Every row validated; the first bad one stops loading with its line number."""
     reader = csv.DictReader(io.StringIO(text))
-    if tuple(reader.fieldnames or ()) != COLUMNS:
+    if tuple(reader.fieldnames or ()) not in (COLUMNS, COLUMNS + LANGUAGE_COLUMNS):
         raise CrisisDataError(
-            f"{source} line 1: the header must be {','.join(COLUMNS)}, "
+            f"{source} line 1: the header must be {','.join(COLUMNS + LANGUAGE_COLUMNS)}, "
             f"found {','.join(reader.fieldnames or ()) or 'nothing'}"
         )
     lines: list[CrisisLine] = []
@@ -131,13 +156,21 @@ class CrisisDirectory:
         return len(self.lines)
 
     def lines_for(
-        self, region: str | None, local_lines: Sequence[CrisisLine] = ()
+        self,
+        region: str | None,
+        local_lines: Sequence[CrisisLine] = (),
+        language: str | None = None,
     ) -> list[CrisisLine]:
-        """The region's national lines, then the server's own, then the international ones."""
+        """The region's national lines, then the server's own, then the international ones;
+        for a reader of another language than English, the lines the data records as
+        answering in it come first (in that same order), and nothing is dropped."""
         chosen = (region or DEFAULT_REGION).upper()
         national = [line for line in self.lines if line.region == chosen]
         international = [line for line in self.lines if line.region == INTL]
-        return [*national, *local_lines, *international]
+        ordered = [*national, *local_lines, *international]
+        if language is None or language == "en":
+            return ordered
+        return sorted(ordered, key=lambda line: not line.offers(language))
 
     def stale(self, today: date, months: int = STALE_AFTER_MONTHS) -> list[CrisisLine]:
         """Lines last verified more than `months` months before `today`."""

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
@@ -298,6 +299,8 @@ class _Job:
     row: LedgerRow
     target: ReminderTarget
     card: ReminderCard
+    # A group's channel reads the server's language; a DM, the person's own choice.
+    language: i18n.Language = i18n.DEFAULT_LANGUAGE
 
 
 class Dispatcher:
@@ -457,7 +460,12 @@ class Dispatcher:
                 no=c.no if c else 0,
                 late=now - row.due_at > LATE_AFTER,
             )
-            jobs.append(_Job(row, target, card))
+            language = (
+                i18n.for_dm(row.dm_user_id, series.guild_id)
+                if row.dm_user_id is not None
+                else i18n.for_guild(series.guild_id)
+            )
+            jobs.append(_Job(row, target, card, language))
         if cancel or skip:
             async with self._db.transaction():
                 await self._reminders.mark(cancel, LedgerState.CANCELLED)
@@ -612,7 +620,10 @@ class Dispatcher:
                 log.info("reminder recovered after an interrupted send ledger=%d", row.id)
                 return "recovered", found
         try:
-            delivery = await self._discord.send_reminder(job.target, job.card, nonce=f"fbr{row.id}")
+            with i18n.using(job.language):  # the card is rendered in the reader's language
+                delivery = await self._discord.send_reminder(
+                    job.target, job.card, nonce=f"fbr{row.id}"
+                )
         except Exception:
             log.exception("reminder send crashed ledger=%d", row.id)
             return "retry", None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from familybot import i18n
+from familybot.i18n import _, pgettext
 from familybot.services.recurrence import (
     Repeat,
     SeriesRule,
@@ -65,43 +67,49 @@ def fourth_is_last(day: date) -> bool:
 
 
 def format_day(day: date) -> str:
-    """Tuesday 2 March 2027 (English names, whatever the host's locale)."""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    """Tuesday 2 March 2027 / martes, 2 de marzo de 2027: CLDR's names (Babel) in the
+    current language, whatever the host's locale. The pattern itself is in the catalog."""
+    return i18n.format_date(day, pgettext("date-pattern", "EEEE d MMMM y"))
 
 
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+def _format_end(day: date) -> str:
+    return i18n.format_date(day, pgettext("date-pattern", "d MMMM y"))
+
+
+def _week_words(week: int) -> str:
+    """ "1st" … "last" in the current language (spelled out here so extraction finds them)."""
+    words = {
+        1: pgettext("week-of-month", "1st"),
+        2: pgettext("week-of-month", "2nd"),
+        3: pgettext("week-of-month", "3rd"),
+        4: pgettext("week-of-month", "4th"),
+        -1: pgettext("week-of-month", "last"),
+    }
+    return words[week]
 
 
 def describe_rule(rule: SeriesRule) -> str:
-    """The rule in words, e.g. "every month on the last Thursday at 19:30 (Europe/London),
-    until 30 June 2027" or "once, on Tuesday 2 March 2027 at 18:00 (America/New_York)"."""
+    """The rule in words, in the current language, e.g. "every month on the last Thursday
+    at 19:30 (Europe/London), until 30 June 2027" or "once, on Tuesday 2 March 2027 at
+    18:00 (America/New_York)"."""
     first = rule.first_local
-    at = f"at {first:%H:%M} ({rule.tz})"
-    weekday = _DAYS[first.weekday()]
+    places = {"time": f"{first:%H:%M}", "tz": rule.tz}
+    weekday = i18n.format_date(first.date(), "EEEE")
     if rule.repeat is Repeat.ONCE:
-        return f"once, on {format_day(first.date())} {at}"
+        return _("once, on {day} at {time} ({tz})").format(day=format_day(first.date()), **places)
     if rule.repeat is Repeat.WEEKLY:
-        words = f"every week on {weekday} {at}"
+        words = _("every week on {weekday} at {time} ({tz})").format(weekday=weekday, **places)
     elif rule.repeat is Repeat.BIWEEKLY:
-        words = f"every other week on {weekday} {at}"
+        words = _("every other week on {weekday} at {time} ({tz})").format(
+            weekday=weekday, **places
+        )
     else:
-        _, n = monthly_byday(first, rule.monthly_week)
-        words = f"every month on the {week_name(n)} {weekday} {at}"
+        _week, n = monthly_byday(first, rule.monthly_week)
+        words = _("every month on the {week} {weekday} at {time} ({tz})").format(
+            week=_week_words(n), weekday=weekday, **places
+        )
     if rule.until_local is not None:
-        end = rule.until_local.date()
-        words += f", until {end.day} {_MONTHS[end.month - 1]} {end.year}"
+        words = _("{rule}, until {day}").format(
+            rule=words, day=_format_end(rule.until_local.date())
+        )
     return words

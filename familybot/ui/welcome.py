@@ -253,6 +253,7 @@ MEMBER_SUPPORT_ENTRIES: tuple[HelpEntry, ...] = (
     HelpEntry(
         "Apps → Report to facilitators", "on a message (right-click or long-press) to report it"
     ),
+    HelpEntry("/my language choice:Español", "the language FamilyBot uses with you"),
     HelpEntry("/my data", "a copy of everything FamilyBot stores about you"),
     HelpEntry("/my forget", "delete what it stores about you (it asks first)"),
 )
@@ -285,6 +286,7 @@ ADMIN_ENTRIES: tuple[HelpEntry, ...] = (
     HelpEntry("/setup welcome channel:#start-here", "post or update the start-here panel"),
     HelpEntry("/setup crisis-region region:United States", "which crisis lines /crisis shows"),
     HelpEntry("/setup audit", "recent facilitator and admin actions"),
+    HelpEntry("/setup language language:Español", "the language of reminders and notices"),
 )
 
 FIELD_MAX = 1024

@@ -161,6 +161,15 @@ async def member_prefs(db: Database, u: int, g: int) -> None:
     )
 
 
+async def member_language(db: Database, u: int, g: int) -> None:
+    n = _next("member_language")
+    await db.execute(
+        "INSERT OR REPLACE INTO member_language (user_id, language, updated_at) "
+        "VALUES (?, 'es', ?)",
+        (u, NOW + 70_000 + n),
+    )
+
+
 async def dm_failures(db: Database, u: int, g: int) -> None:
     await db.execute(
         "INSERT INTO dm_failures (user_id, kind, created_at) VALUES (?, ?, ?)",
@@ -297,6 +306,7 @@ def _m(fmt: str) -> Callable[[int], str]:
 
 
 FTS = "maintained by triggers on resources"
+TERMS = "the typo index's words, kept from the search index's vocabulary: no person in it"
 SEEDS: dict[str, Seed] = {
     "guild_settings": Seed(guild_settings, why="the server's settings: no person in it"),
     "welcome_panels": Seed(welcome_panels, why="where the start-here panel is: no person in it"),
@@ -310,6 +320,8 @@ SEEDS: dict[str, Seed] = {
     "attendance": Seed(attendance, _m("Attended {n}")),
     "member_prefs": Seed(member_prefs, _m("Pacific/Chatham")),
     "dm_failures": Seed(dm_failures, _m("kind-{n}")),
+    # /my language: the choice and when it was made (no row means "auto").
+    "member_language": Seed(member_language, lambda n: from_unix(NOW + 70_000 + n).isoformat()),
     "reminder_ledger": Seed(reminder_ledger, _m("Reminded {n}")),
     "scheduled_event_mirror": Seed(scheduled_event_mirror, why="a group's next session"),
     "occurrence_links": Seed(
@@ -323,6 +335,9 @@ SEEDS: dict[str, Seed] = {
     "resources_fts_idx": Seed(None, why=FTS),
     "resources_fts_docsize": Seed(None, why=FTS),
     "resources_fts_config": Seed(None, why=FTS),
+    "resource_terms": Seed(None, why=TERMS),
+    "resource_term_grams": Seed(None, why=TERMS),
+    "resource_terms_todo": Seed(None, why=TERMS),
     "mod_cases": Seed(mod_cases, _m("Reason {n}")),
     "case_reason_history": Seed(case_reason_history, why="kept with its case"),
     "scheduled_unbans": Seed(scheduled_unbans, why="kept with its case"),
@@ -382,5 +397,5 @@ async def row_counts(db: Database) -> dict[str, int]:
     return {
         t: int(await db.fetchval(f'SELECT count(*) FROM "{t}"'))
         for t in await table_names(db)
-        if not t.startswith("resources_fts")
+        if not t.startswith(("resources_fts", "resource_term"))
     }

@@ -166,7 +166,7 @@ class PrivacyRepository:
                 )
             # Personal settings belong to no server: they go with the person's last server.
             for person in people:
-                for table in ("member_prefs", "dm_failures"):
+                for table in ("member_prefs", "member_language", "dm_failures"):
                     cursor = await self._db.execute(
                         f"DELETE FROM {table} WHERE user_id = ? AND user_id NOT IN "
                         f"(SELECT user_id FROM ({_USER_GUILDS_SQL}))",

@@ -34,6 +34,7 @@ def _row(row: sqlite3.Row) -> GuildSettings:
         scheduled_events=bool(row["scheduled_events"]),
         safety_watch=bool(row["safety_watch"]),
         automod=bool(row["automod"]),
+        language=row["language"],
     )
 
 

@@ -252,10 +252,11 @@ class InteractionsMixin(OptionsMixin, MessagesMixin):
         *,
         message_id: int | None = None,
         channel_id: int | None = None,
+        locale: str = "en-US",
     ) -> InteractionHandle:
         """Button press (component_type 2) on ``message_id`` (a stub message if unknown)."""
         return await self._component(
-            guild_id, user_id, custom_id, BUTTON, message_id, channel_id, None
+            guild_id, user_id, custom_id, BUTTON, message_id, channel_id, None, locale=locale
         )
 
     async def select(
@@ -283,6 +284,8 @@ class InteractionsMixin(OptionsMixin, MessagesMixin):
         message_id: int | None,
         channel_id: int | None,
         values: list[Any] | None,
+        *,
+        locale: str = "en-US",
     ) -> InteractionHandle:
         cid = channel_id if channel_id is not None else self.guild(guild_id).general_channel_id
         if message_id is not None and channel_id is None:
@@ -300,7 +303,9 @@ class InteractionsMixin(OptionsMixin, MessagesMixin):
             if resolved:
                 data["resolved"] = resolved
         return await self._inject(
-            self._base_interaction(MESSAGE_COMPONENT, guild_id, user_id, cid, data, message=message)
+            self._base_interaction(
+                MESSAGE_COMPONENT, guild_id, user_id, cid, data, message=message, locale=locale
+            )
         )
 
     async def submit_modal(

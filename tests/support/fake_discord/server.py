@@ -132,7 +132,10 @@ class FakeDiscord(InteractionResponsesMixin, GatewayMixin, ScheduledEventsMixin,
         self,
         client: discord.Client,
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        # Generous: the first start in a process validates the whole command sync against
+        # the spec (~3.5 s with its localizations on a loaded 2-core machine); it only bounds
+        # a hang.
+        timeout: float = 15.0,  # noqa: ASYNC109
         guild_ready_timeout: float = 0.05,
     ) -> AsyncIterator[discord.Client]:
         """Points discord.py at the fake, starts ``client`` and waits for ``on_ready``.
