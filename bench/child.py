@@ -229,8 +229,8 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     from familybot.db.connection import Database
     from familybot.db.migrate import migrate
     from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
-    from familybot.services.container import build_services
     from familybot.services.ports import ReminderCard, ReminderTarget
+    from familybot.wiring import build_services
 
     loop = asyncio.get_running_loop()
     watch = StallWatch()

@@ -78,9 +78,9 @@ async def figures_from_database(rounds: int) -> tuple[float, int]:
     from familybot.db.connection import Database
     from familybot.db.migrate import migrate
     from familybot.models import JoinMode, Rsvp
-    from familybot.services.container import build_services
     from familybot.services.recurrence import Repeat
     from familybot.services.setup import Actor
+    from familybot.wiring import build_services
     from tests.support.fakes import FakeClock, RecordingPort
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,7 +18,6 @@ from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
-from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.discord_io import DiscordIO
 from familybot.discord_privacy import DiscordPresence
 from familybot.discord_safety import SafetyIO
@@ -26,12 +25,10 @@ from familybot.feed_server import FeedServer
 from familybot.files import tighten_install
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
-from familybot.services.container import Services, build_services
 from familybot.services.crisis import CrisisDirectory
-from familybot.services.events import mirror_group_changes, mirror_series_changes
 from familybot.services.reminders import PLAN_INTERVAL
 from familybot.services.retention import RetentionService
-from familybot.services.safety import SafetyService, build_safety
+from familybot.services.safety import SafetyService
 from familybot.sharding import ShardFilter
 from familybot.tree import FamilyTree
 from familybot.ui.audit import record_command
@@ -40,6 +37,7 @@ from familybot.ui.resources import RESOURCE_ITEMS
 from familybot.ui.sessions import SESSION_ITEMS
 from familybot.ui.views import PERSISTENT_ITEMS
 from familybot.ui.welcome import WELCOME_ITEMS
+from familybot.wiring import Retention, SafetyParts, Services, build_services
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +136,11 @@ class FamilyBot(commands.AutoShardedBot):
         applied = await migrate(self.db)
         if applied:
             log.info("database migrated to version %d", applied[-1].number)
+        # Jobs run on this loop; the database is the truth, the scheduler only a cache.
+        self.scheduler = AsyncIOScheduler(event_loop=self.loop, job_defaults=JOB_DEFAULTS)
+        self.scheduler.start()
         discord_io = DiscordIO(self)
+        # Every service, once, with its event subscriptions (familybot/wiring.py).
         self.services = build_services(
             self.db,
             discord_io,
@@ -148,60 +150,36 @@ class FamilyBot(commands.AutoShardedBot):
             feed_base_url=self.settings.calendar_feed_base_url
             if self.settings.calendar_feed_enabled
             else None,
+            # Privacy: is this person still here, which servers remain.
+            presence=DiscordPresence(self),
+            scheduler=self.scheduler,
+            # Safety watch and automod: opt-in per server; they see text only with the intent.
+            safety=SafetyParts(SafetyIO(self), self.crisis_directory),
+            retention=Retention(
+                retention_days=self.settings.retention_days,
+                ledger_keep_days=self.settings.ledger_keep_days,
+                check_members=not self.settings.members_intent,
+            ),
         )
-        # Safety watch and automod: opt-in per server, and they see text only with the intent.
-        self.safety = build_safety(
-            self.db,
-            discord_io,
-            SafetyIO(self),
-            self.services.setup,
-            self.services.crisis,
-            self.crisis_directory,
-            self.clock,
-        )
-        # Jobs run on this loop; the database is the truth, the scheduler only a cache.
-        self.scheduler = AsyncIOScheduler(event_loop=self.loop, job_defaults=JOB_DEFAULTS)
-        self.scheduler.start()
-        self.reminder_scheduler = ReminderScheduler(
-            self.scheduler,
-            self.services.planner,
-            self.services.dispatcher,
-            self.services.reminders,
-            self.clock,
-        )
-        self.services.sessions.on_change = self.reminder_scheduler.series_changed
+        assert self.services.reminder_scheduler is not None
+        assert self.services.unban_scheduler is not None
+        assert self.services.safety is not None
+        self.reminder_scheduler = self.services.reminder_scheduler
+        self.unban_scheduler = self.services.unban_scheduler
+        self.safety = self.services.safety
+        self.retention = self.services.retention
         # Discord's Events panel (/setup events): synced in the background after each change,
         # and once per planner interval to roll on events whose session has started.
-        events = self.services.events
-        sessions, groups = self.services.sessions, self.services.groups
-        sessions.on_change = mirror_series_changes(sessions.on_change, events)
-        groups.on_group_changed = mirror_group_changes(groups.on_group_changed, events)
         self.scheduler.add_job(
-            events.sync_due,
+            self.services.events.sync_due,
             IntervalTrigger(seconds=PLAN_INTERVAL.total_seconds()),
             id="scheduled-events",
             replace_existing=True,
             **JOB_DEFAULTS,
         )
         await self.reminder_scheduler.start()
-        # Privacy: old RSVPs and attendance, and 30 days after a member or the bot left a server.
-        presence = DiscordPresence(self)
-        self.services.calendar_feed.presence = presence
-        self.retention = RetentionService(
-            self.services.privacy,
-            PrivacyRepository(self.db),
-            self.clock,
-            retention_days=self.settings.retention_days,
-            ledger_keep_days=self.settings.ledger_keep_days,
-            presence=presence,
-            check_members=not self.settings.members_intent,
-            shards=self.shard_filter,
-        )
         self._add_daily_jobs()
         # Timed bans: jobs rebuilt from the database; bans that ended while down are lifted now.
-        self.unban_scheduler = UnbanScheduler(
-            self.scheduler, self.services.moderation, self.clock, self.shard_filter
-        )
         await self.unban_scheduler.start()
         try:
             await self.services.crisis.warm()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -46,9 +46,6 @@ MAX_EVENTS = 100
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
 LOCATION = "Private group channel on this server"
-
-SeriesHook = Callable[[Sequence[int]], Awaitable[None]]
-GroupHook = Callable[[int], Awaitable[None]]
 
 
 class SyncResult(StrEnum):
@@ -404,23 +401,3 @@ class EventsService:
 
     async def mirrored(self, guild_id: int) -> list[EventMirror]:
         return await self._mirrors.for_guild(guild_id)
-
-
-def mirror_series_changes(hook: SeriesHook, events: EventsService) -> SeriesHook:
-    """Compose a sessions.on_change hook: the existing work first, then a background sync."""
-
-    async def changed(series_ids: Sequence[int]) -> None:
-        await hook(series_ids)
-        events.series_changed_soon(series_ids)
-
-    return changed
-
-
-def mirror_group_changes(hook: GroupHook, events: EventsService) -> GroupHook:
-    """Compose a groups.on_group_changed hook (archive, rename): then a background sync."""
-
-    async def changed(group_id: int) -> None:
-        await hook(group_id)
-        events.group_changed_soon(group_id)
-
-    return changed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -22,6 +22,7 @@ from familybot.db.repositories.moderation import (
 )
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import DiscordActionFailed, NotAllowed, NotFound, UserFacingError
+from familybot.events import EventBus, UnbansCancelled, UnbanScheduled
 from familybot.services.moderation_rules import (
     BULK_DELETE_MAX_AGE,
     MAX_SLOWMODE_SECONDS,
@@ -45,9 +46,6 @@ DEFAULT_REASON = "No reason given."
 MAX_DELETE_MESSAGE_SECONDS = 7 * 86400  # Discord's limit for a ban's message deletion
 AUTOMATIC = 0  # actor id for what FamilyBot does by itself
 UNBAN_RETRY = timedelta(minutes=10)
-
-UnbanHook = Callable[[int, datetime], Awaitable[None]]
-CancelHook = Callable[[Sequence[int]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -140,15 +138,16 @@ class ModerationService:
         settings: SettingsRepository,
         discord: DiscordPort,
         clock: Clock,
+        bus: EventBus,
     ) -> None:
         self._repo = repo
         self._settings = settings
         self._discord = discord
         self._clock = clock
         self._locks: dict[int, asyncio.Lock] = {}
-        # The bot widens these to keep the scheduler's timed-ban jobs in step with the rows.
-        self.on_unban_scheduled: UnbanHook | None = None
-        self.on_unbans_cancelled: CancelHook | None = None
+        # UnbanScheduled / UnbansCancelled keep the scheduler's timed-ban jobs in step with
+        # the rows (wiring.py).
+        self._bus = bus
 
     # --- the actions --------------------------------------------------------------------------
     def validate(self, request: ModRequest) -> None:
@@ -265,12 +264,11 @@ class ModerationService:
             return
         replaced = await self._repo.schedule_unban(case.id, case.guild_id, user_id, expires_at, now)
         await self._cancelled(replaced)
-        if self.on_unban_scheduled is not None:
-            await self.on_unban_scheduled(case.id, expires_at)
+        await self._bus.publish(UnbanScheduled(case.id, expires_at))
 
     async def _cancelled(self, case_ids: Sequence[int]) -> None:
-        if case_ids and self.on_unbans_cancelled is not None:
-            await self.on_unbans_cancelled(case_ids)
+        if case_ids:
+            await self._bus.publish(UnbansCancelled(tuple(case_ids)))
 
     async def _log(self, case: Case, heading: str | None = None) -> tuple[bool, bool]:
         """(posted, missing): the mod log is optional; the case is stored either way."""

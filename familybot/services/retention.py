@@ -73,7 +73,7 @@ class RetentionService:
         self._clock = clock
         self.retention_days = retention_days
         self.ledger_keep_days = ledger_keep_days
-        self.presence = presence  # set by the bot once its Discord client exists
+        self.presence = presence  # None: no Discord client to ask
         # False when the Server Members intent already reports every departure.
         self.check_members = check_members
         self._pace = pace_seconds

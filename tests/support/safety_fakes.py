@@ -8,7 +8,7 @@ from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
 from familybot.models import JoinMode
 from familybot.services.crisis import CrisisDirectory
-from familybot.services.safety import SafetyService, build_safety
+from familybot.services.safety import SafetyService
 from familybot.services.safety_watch import CrisisDM, PhraseList, SafetyAlert, SeenMessage
 from familybot.services.setup import Actor
 from tests.support.fakes import FakeClock
@@ -92,10 +92,18 @@ class SafetyWorld:
 async def safety_world(
     db: Database, clock: FakeClock, *, watch: bool = True, automod: bool = True
 ) -> SafetyWorld:
-    from familybot.services.container import build_services
+    from familybot.wiring import SafetyParts, build_services
 
     port = ModerationPort()
-    services = build_services(db, port, clock, "America/New_York")
+    io = RecordingSafetyIO()
+    services = build_services(
+        db,
+        port,
+        clock,
+        "America/New_York",
+        # The phrase list alone, even where the optional model is installed: deterministic.
+        safety=SafetyParts(io, CrisisDirectory.load(), phrases=PhraseList.load()),
+    )
     await GroupRepository(db).create(
         guild_id=GUILD,
         name="Parents Circle",
@@ -114,16 +122,6 @@ async def safety_world(
     await services.setup.set_modlog_channel(GUILD, MODLOG)
     await services.setup.set_safety_watch(GUILD, watch)
     await services.setup.set_automod(GUILD, automod)
-    io = RecordingSafetyIO()
-    service = build_safety(
-        db,
-        port,
-        io,
-        services.setup,
-        services.crisis,
-        CrisisDirectory.load(),
-        clock,
-        # The phrase list alone, even where the optional model is installed: deterministic.
-        phrases=PhraseList.load(),
-    )
+    service = services.safety
+    assert service is not None
     return SafetyWorld(db=db, service=service, io=io, port=port, clock=clock)

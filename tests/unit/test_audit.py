@@ -26,9 +26,9 @@ from familybot.errors import DiscordActionFailed, UserFacingError
 from familybot.models import GuildSettings
 from familybot.permissions import PERMISSION_BITS
 from familybot.services.audit import AuditService
-from familybot.services.container import Services
 from familybot.services.diagnostics import ChannelFacts, GuildFacts, diagnose
 from familybot.ui.audit import EMBED_LIMIT, audit_embed, result_for
+from familybot.wiring import Services
 from tests.support.fakes import FakeClock
 
 GUILD, OTHER_GUILD, ADMIN, ALICE = 10, 20, 100, 200

@@ -9,16 +9,14 @@ import pytest
 
 from familybot.db.connection import Database
 from familybot.models import JoinMode
-from familybot.services.container import Services, build_services
 from familybot.services.events import (
     LOCATION,
     MAX_EVENTS,
     SyncResult,
-    mirror_group_changes,
-    mirror_series_changes,
 )
 from familybot.services.ports import EventSpec, Notice
 from familybot.services.recurrence import Repeat
+from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1
@@ -52,13 +50,8 @@ def port() -> EventsPort:
 
 @pytest.fixture
 async def services(db: Database, port: EventsPort, clock: FakeClock) -> Services:
-    built = build_services(db, port, clock, TZ)
-    # Wired as the bot wires it (bot.py): existing hooks first, then the background sync.
-    built.sessions.on_change = mirror_series_changes(built.sessions.on_change, built.events)
-    built.groups.on_group_changed = mirror_group_changes(
-        built.groups.on_group_changed, built.events
-    )
-    return built
+    # Subscribed as the bot has it (wiring.py): re-planning first, then the background sync.
+    return build_services(db, port, clock, TZ)
 
 
 async def make_group(services: Services, name: str = "Parents Circle") -> int:

@@ -5,8 +5,8 @@ import pytest
 from familybot.db.connection import Database
 from familybot.errors import Conflict, DiscordActionFailed, NotAllowed, NotFound, UserFacingError
 from familybot.models import GroupStatus, JoinMode, MembershipStatus
-from familybot.services.container import Services
 from familybot.services.groups import JoinResult
+from familybot.wiring import Services
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1

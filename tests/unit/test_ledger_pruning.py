@@ -17,9 +17,9 @@ from familybot.db.migrate import migrate
 from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.errors import ConfigError
 from familybot.models import JoinMode, from_unix
-from familybot.services.container import Services, build_services
 from familybot.services.recurrence import Repeat
 from familybot.services.retention import RetentionService
+from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1

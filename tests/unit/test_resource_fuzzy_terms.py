@@ -12,8 +12,8 @@ import asyncio
 
 import pytest
 
-from familybot.services.container import Services
 from familybot.services.setup import Actor
+from familybot.wiring import Services
 
 GUILD = 1
 FAC_ROLE = 5

@@ -9,8 +9,8 @@ import pytest
 from familybot.db.connection import Database
 from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
 from familybot.models import to_unix
-from familybot.services.container import Services
 from familybot.services.setup import Actor
+from familybot.wiring import Services
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from familybot.db.connection import Database
 from familybot.models import Resource, ResourceStatus
-from familybot.services.container import Services
 from familybot.services.linkcheck import check_links
 from familybot.services.netguard import AddressPolicy
 from familybot.services.setup import Actor
@@ -25,6 +24,7 @@ from familybot.ui.resources import (
     resource_list_embed,
     review_embed,
 )
+from familybot.wiring import Services
 
 HOSTILE = [
     "@everyone",

@@ -10,11 +10,11 @@ import pytest
 from familybot.db.connection import Database
 from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
 from familybot.models import JoinMode, Rsvp
-from familybot.services.container import Services, build_services
 from familybot.services.ports import Delivery, Notice, ReminderCard, ReminderTarget
 from familybot.services.recurrence import Repeat
 from familybot.services.reminders import NONCE_MEMORY
 from familybot.services.sessions import parse_offsets
+from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1

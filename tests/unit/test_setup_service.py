@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from familybot.errors import UserFacingError
-from familybot.services.container import Services
 from familybot.services.setup import Actor
+from familybot.wiring import Services
 
 
 async def test_facilitator_rule(services: Services) -> None:
