@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator
-from familybot.discord_names import display_names
+from familybot.discord.names import display_names
 from familybot.models import JoinMode
 from familybot.services.attendance_csv import build_csv
 from familybot.services.facilitator_views import WEEKS_DEFAULT, WEEKS_MAX

@@ -18,9 +18,15 @@ from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
-from familybot.discord_io import DiscordIO
-from familybot.discord_privacy import DiscordPresence
-from familybot.discord_safety import SafetyIO
+from familybot.discord.groups import DiscordGroups
+from familybot.discord.moderation import DiscordModeration
+from familybot.discord.notices import DiscordNotices
+from familybot.discord.presence import DiscordPresence
+from familybot.discord.reminders import DiscordReminders
+from familybot.discord.reports import DiscordReports
+from familybot.discord.resources import DiscordResources
+from familybot.discord.safety import DiscordAutomod, DiscordSafetyWatch
+from familybot.discord.scheduled_events import DiscordScheduledEvents
 from familybot.feed_server import FeedServer
 from familybot.files import tighten_install
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
@@ -37,7 +43,7 @@ from familybot.ui.resources import RESOURCE_ITEMS
 from familybot.ui.sessions import SESSION_ITEMS
 from familybot.ui.views import PERSISTENT_ITEMS
 from familybot.ui.welcome import WELCOME_ITEMS
-from familybot.wiring import Retention, SafetyParts, Services, build_services
+from familybot.wiring import Adapters, Retention, SafetyParts, Services, build_services
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +87,20 @@ def build_intents(settings: Settings) -> discord.Intents:
         intents.guild_messages = True
         intents.message_content = True
     return intents
+
+
+def discord_adapters(client: discord.Client, notices: DiscordNotices) -> Adapters:
+    """One adapter per feature's port; they share `notices`: its DM channels and the pace
+    that keeps reminders under Discord's global limit."""
+    return Adapters(
+        groups=DiscordGroups(client, notices),
+        sessions=notices,
+        reminders=DiscordReminders(client, notices),
+        events=DiscordScheduledEvents(client),
+        moderation=DiscordModeration(client, notices),
+        resources=DiscordResources(client, notices),
+        reports=DiscordReports(client),
+    )
 
 
 def _shard_ids(settings: Settings) -> dict[str, Any]:
@@ -139,11 +159,11 @@ class FamilyBot(commands.AutoShardedBot):
         # Jobs run on this loop; the database is the truth, the scheduler only a cache.
         self.scheduler = AsyncIOScheduler(event_loop=self.loop, job_defaults=JOB_DEFAULTS)
         self.scheduler.start()
-        discord_io = DiscordIO(self)
+        notices = DiscordNotices(self)
         # Every service, once, with its event subscriptions (familybot/wiring.py).
         self.services = build_services(
             self.db,
-            discord_io,
+            discord_adapters(self, notices),
             self.clock,
             self.settings.default_timezone,
             shards=self.shard_filter,
@@ -154,7 +174,11 @@ class FamilyBot(commands.AutoShardedBot):
             presence=DiscordPresence(self),
             scheduler=self.scheduler,
             # Safety watch and automod: opt-in per server; they see text only with the intent.
-            safety=SafetyParts(SafetyIO(self), self.crisis_directory),
+            safety=SafetyParts(
+                DiscordSafetyWatch(self),
+                DiscordAutomod(self, notices),
+                self.crisis_directory,
+            ),
             retention=Retention(
                 retention_days=self.settings.retention_days,
                 ledger_keep_days=self.settings.ledger_keep_days,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -41,36 +42,66 @@ from familybot.events import (
 from familybot.scheduler.reminders import ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
 from familybot.services.audit import AuditService
-from familybot.services.automod import Automod
+from familybot.services.automod import Automod, AutomodPort
 from familybot.services.calendar_feed import CalendarFeedService
 from familybot.services.crisis import CrisisDirectory, CrisisLine
 from familybot.services.crisis_config import CrisisConfigService
 from familybot.services.diagnostics import DiagnosticsService
-from familybot.services.events import EventsService
+from familybot.services.events import EventsService, ScheduledEventsPort
 from familybot.services.facilitator_views import FacilitatorViewsService
 from familybot.services.faq import FaqService
 from familybot.services.group_access import GroupAccessUpgrade
-from familybot.services.groups import GroupsService
+from familybot.services.groups import GroupsPort, GroupsService
 from familybot.services.linkcheck import LinkChecker
-from familybot.services.moderation import ModerationService
-from familybot.services.ports import DiscordPort
+from familybot.services.moderation import ModerationPort, ModerationService
 from familybot.services.privacy import KeptRecord, PrivacyService, UserDataHolder
-from familybot.services.reminders import Dispatcher, Planner
-from familybot.services.reports import ReportsService
-from familybot.services.resources import ResourcesService
+from familybot.services.reminders import Dispatcher, Planner, ReminderPort
+from familybot.services.reports import ReportsPort, ReportsService
+from familybot.services.resources import ResourcesPort, ResourcesService
 from familybot.services.retention import (
     DEFAULT_LEDGER_KEEP_DAYS,
     DEFAULT_RETENTION_DAYS,
     MemberPresence,
     RetentionService,
 )
-from familybot.services.safety import SafetyIOPort, SafetyService
-from familybot.services.safety_watch import Detector, PhraseList, SafetyWatch
+from familybot.services.safety import SafetyService
+from familybot.services.safety_watch import Detector, PhraseList, SafetyPort, SafetyWatch
 from familybot.services.session_schedule import SessionSchedule
-from familybot.services.sessions import SessionsService
+from familybot.services.sessions import SessionsPort, SessionsService
 from familybot.services.setup import SetupService
 from familybot.services.welcome import WelcomeService
 from familybot.sharding import ALL, ShardFilter
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """Each feature's port to Discord (the bot's are in familybot/discord/)."""
+
+    groups: GroupsPort
+    sessions: SessionsPort
+    reminders: ReminderPort
+    events: ScheduledEventsPort
+    moderation: ModerationPort
+    resources: ResourcesPort
+    reports: ReportsPort
+
+    @classmethod
+    def of(cls, port: AllPorts) -> Adapters:
+        """One object serving every feature, as the tests' recording fakes do."""
+        return cls(port, port, port, port, port, port, port)
+
+
+class AllPorts(
+    GroupsPort,
+    SessionsPort,
+    ReminderPort,
+    ScheduledEventsPort,
+    ModerationPort,
+    ResourcesPort,
+    ReportsPort,
+    Protocol,
+):
+    """Every feature's port at once: only for fakes (the bot has one adapter per port)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +109,8 @@ class SafetyParts:
     """What the safety watch and automod need beyond the services (the bot has them all;
     tests of other features leave the watch out)."""
 
-    io: SafetyIOPort
+    watch: SafetyPort
+    automod: AutomodPort
     directory: CrisisDirectory
     phrases: Detector | None = None  # None: the shipped phrase list
 
@@ -169,7 +201,7 @@ def _user_data_holders(
 
 def build_services(
     db: Database,
-    discord: DiscordPort,
+    discord: Adapters | AllPorts,
     clock: Clock,
     default_timezone: str,
     *,
@@ -183,6 +215,7 @@ def build_services(
     """``feed_base_url``: the public address of the live calendar links, or None when the
     feed is off (README "Live calendar links"). ``presence`` asks Discord whether someone is
     still on a server; ``scheduler``, when given, gets the reminder and timed-ban jobs."""
+    ports = discord if isinstance(discord, Adapters) else Adapters.of(discord)
     bus = EventBus()
     settings_repo = SettingsRepository(db)
     group_repo = GroupRepository(db)
@@ -192,17 +225,30 @@ def build_services(
     setup = SetupService(settings_repo, clock, default_timezone)
     # Read by groups (next sessions, attendance) without depending on the sessions service.
     schedule = SessionSchedule(session_repo, clock)
-    groups = GroupsService(db, group_repo, settings_repo, discord, clock, bus, schedule)
+    groups = GroupsService(db, group_repo, settings_repo, ports.groups, clock, bus, schedule)
     planner = Planner(db, session_repo, group_repo, reminder_repo, clock, shards)
-    dispatcher = Dispatcher(db, session_repo, group_repo, reminder_repo, discord, clock, shards)
+    dispatcher = Dispatcher(
+        db, session_repo, group_repo, reminder_repo, ports.reminders, clock, shards
+    )
     sessions = SessionsService(
-        db, session_repo, group_repo, reminder_repo, groups, setup, discord, clock, bus, schedule
+        db,
+        session_repo,
+        group_repo,
+        reminder_repo,
+        groups,
+        setup,
+        ports.sessions,
+        clock,
+        bus,
+        schedule,
     )
     crisis = CrisisConfigService(settings_repo, CrisisLineRepository(db), clock)
-    moderation = ModerationService(ModerationRepository(db), settings_repo, discord, clock, bus)
+    moderation = ModerationService(
+        ModerationRepository(db), settings_repo, ports.moderation, clock, bus
+    )
     faq = FaqService(FaqRepository(db), clock)
-    resources = ResourcesService(resource_repo, settings_repo, setup, discord, clock)
-    reports = ReportsService(ReportRepository(db), settings_repo, discord, clock)
+    resources = ResourcesService(resource_repo, settings_repo, setup, ports.resources, clock)
+    reports = ReportsService(ReportRepository(db), settings_repo, ports.reports, clock)
     calendar_feed = CalendarFeedService(
         CalendarFeedRepository(db), sessions, clock, feed_base_url, presence
     )
@@ -230,7 +276,7 @@ def build_services(
             settings_repo,
             group_repo,
             session_repo,
-            discord,
+            ports.events,
             clock,
             shards=shards,
         ),
@@ -267,7 +313,7 @@ def build_services(
         )
         s.unban_scheduler = UnbanScheduler(scheduler, moderation, clock, shards)
     if safety is not None:
-        s.safety = _build_safety(db, discord, safety, setup, crisis, clock)
+        s.safety = _build_safety(db, safety, setup, crisis, clock)
     _subscribe(s)
     return s
 
@@ -297,7 +343,6 @@ def _subscribe(s: Services) -> None:
 
 def _build_safety(
     db: Database,
-    discord: DiscordPort,
     parts: SafetyParts,
     setup: SetupService,
     crisis: CrisisConfigService,
@@ -311,6 +356,6 @@ def _build_safety(
         region = known.region if known else None
         return region, directory.lines_for(region, known.local_lines if known else ())
 
-    watch = SafetyWatch(parts.phrases or PhraseList.load(), parts.io, crisis_lines_for, clock)
-    automod = Automod(ModerationRepository(db), discord, parts.io, clock)
+    watch = SafetyWatch(parts.phrases or PhraseList.load(), parts.watch, crisis_lines_for, clock)
+    automod = Automod(ModerationRepository(db), parts.automod, clock)
     return SafetyService(SafetyRepository(db), setup, watch, automod)

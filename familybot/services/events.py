@@ -21,7 +21,7 @@ from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from familybot.clock import Clock
 from familybot.db.repositories.events import EventMirror, EventMirrorRepository
@@ -30,7 +30,7 @@ from familybot.db.repositories.sessions import SessionRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import DiscordActionFailed
 from familybot.models import Group, OccurrenceOverride, SessionSeries
-from familybot.services.ports import DiscordPort, EventRecurrence, EventSpec
+from familybot.services.ports import EventRecurrence, EventSpec
 from familybot.services.recurrence import Occurrence, Repeat, monthly_byday, occurrences
 from familybot.services.reminders import (
     effective_occurrences,
@@ -195,6 +195,23 @@ class _Target:
     spec: EventSpec
 
 
+class ScheduledEventsPort(Protocol):
+    """Discord's Events panel, optional (/setup events)
+    (familybot/discord/scheduled_events.py)."""
+
+    async def create_scheduled_event(self, guild_id: int, spec: EventSpec) -> int:
+        """Create a guild scheduled event; returns its id."""
+        ...
+
+    async def edit_scheduled_event(self, guild_id: int, event_id: int, spec: EventSpec) -> bool:
+        """Make the event match `spec`; False when the event no longer exists on Discord."""
+        ...
+
+    async def delete_scheduled_event(self, guild_id: int, event_id: int) -> None:
+        """Delete the event; an event that is already gone counts as deleted."""
+        ...
+
+
 class EventsService:
     def __init__(
         self,
@@ -202,7 +219,7 @@ class EventsService:
         settings: SettingsRepository,
         groups: GroupRepository,
         sessions: SessionRepository,
-        discord: DiscordPort,
+        discord: ScheduledEventsPort,
         clock: Clock,
         *,
         limit: int = MAX_EVENTS,

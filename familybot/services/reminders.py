@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from familybot.clock import Clock
 from familybot.db.connection import Database
@@ -38,7 +39,7 @@ from familybot.models import (
     SeriesStatus,
     SessionSeries,
 )
-from familybot.services.ports import DiscordPort, ReminderCard, ReminderTarget
+from familybot.services.ports import Delivery, ReminderCard, ReminderTarget
 from familybot.services.recurrence import (
     Occurrence,
     Repeat,
@@ -291,6 +292,25 @@ class _Job:
     card: ReminderCard
 
 
+class ReminderPort(Protocol):
+    """Reminders sent, and found again after a crash (familybot/discord/reminders.py)."""
+
+    async def send_reminder(
+        self, target: ReminderTarget, card: ReminderCard, nonce: str
+    ) -> Delivery:
+        """Send one reminder. `nonce` is stable per reminder, so a retried send is not doubled."""
+        ...
+
+    async def find_reminder(
+        self, target: ReminderTarget, ledger_id: int, after: datetime
+    ) -> int | None:
+        """The id of a reminder message already sent for `ledger_id` after `after`, if any.
+
+        Raises when Discord cannot be asked: not knowing must not count as "not sent".
+        """
+        ...
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -298,7 +318,7 @@ class Dispatcher:
         sessions: SessionRepository,
         groups: GroupRepository,
         reminders: ReminderRepository,
-        discord: DiscordPort,
+        discord: ReminderPort,
         clock: Clock,
         shards: ShardFilter = ALL,
     ) -> None:

@@ -33,7 +33,7 @@ MEMBER_CHECK_PACE = 0.25
 
 
 class MemberPresence(Protocol):
-    """What the sweep asks Discord (implemented over discord.py in discord_privacy.py)."""
+    """What the sweep asks Discord (implemented over discord.py in familybot/discord/presence.py)."""
 
     async def is_member(self, guild_id: int, user_id: int) -> bool | None:
         """True/False when Discord says; None when it could not tell (try again tomorrow)."""

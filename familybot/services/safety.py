@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
 
 from familybot.db.repositories.safety import SafetyRepository
-from familybot.services.automod import Automod, AutomodOutcome, AutomodPort
+from familybot.services.automod import Automod, AutomodOutcome
 from familybot.services.safety_watch import (
-    SafetyPort,
     SafetyWatch,
     SeenMessage,
     WatchOutcome,
@@ -21,10 +19,6 @@ from familybot.services.safety_watch import (
 from familybot.services.setup import Actor, SetupService
 
 log = logging.getLogger(__name__)
-
-
-class SafetyIOPort(SafetyPort, AutomodPort, Protocol):
-    """Everything the two features ask of Discord beyond the shared DiscordPort."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from familybot.clock import Clock
 from familybot.db.connection import Database
@@ -29,7 +30,7 @@ from familybot.models import (
 from familybot.services.calendar import CalendarSeries, build_ics
 from familybot.services.durations import DurationError, parse_duration_list
 from familybot.services.groups import GroupsService
-from familybot.services.ports import DiscordPort, Notice
+from familybot.services.ports import Notice
 from familybot.services.recurrence import (
     Occurrence,
     Repeat,
@@ -264,6 +265,19 @@ class AttendanceSheet:
     present_ids: list[int]
 
 
+class SessionsPort(Protocol):
+    """What sessions ask of Discord: a notice in a group's channel, a private note
+    (familybot/discord/notices.py)."""
+
+    async def post_notice(self, channel_id: int, notice: Notice) -> bool:
+        """Post a short notice (no names) in a group's private channel."""
+        ...
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        """Send a private message; False when the person cannot receive DMs."""
+        ...
+
+
 class SessionsService:
     def __init__(
         self,
@@ -273,7 +287,7 @@ class SessionsService:
         reminders: ReminderRepository,
         groups: GroupsService,
         setup: SetupService,
-        discord: DiscordPort,
+        discord: SessionsPort,
         clock: Clock,
         bus: EventBus,
         schedule: SessionSchedule,

@@ -1,4 +1,4 @@
-"""A recording SafetyIO for unit tests of the safety watch and automod, plus a seeded world."""
+"""A recording SafetyPort and AutomodPort for unit tests of the safety watch and automod, plus a seeded world."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
 from familybot.models import JoinMode
 from familybot.services.crisis import CrisisDirectory
+from familybot.services.ports import ModLogEntry, Notice
 from familybot.services.safety import SafetyService
 from familybot.services.safety_watch import CrisisDM, PhraseList, SafetyAlert, SeenMessage
 from familybot.services.setup import Actor
@@ -49,6 +50,26 @@ class RecordingSafetyIO:
             return False
         self.deleted.append((channel_id, message_id, reason))
         return True
+
+
+@dataclass
+class RecordingAutomod:
+    """AutomodPort: messages removed through `io`, DMs and mod-log posts through `port`."""
+
+    io: RecordingSafetyIO
+    port: ModerationPort
+
+    def can_manage_messages(self, channel_id: int) -> bool:
+        return self.io.can_manage_messages(channel_id)
+
+    async def delete_message(self, channel_id: int, message_id: int, reason: str) -> bool:
+        return await self.io.delete_message(channel_id, message_id, reason)
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        return await self.port.send_dm(user_id, notice)
+
+    async def post_mod_log(self, channel_id: int, entry: ModLogEntry) -> int | None:
+        return await self.port.post_mod_log(channel_id, entry)
 
 
 @dataclass
@@ -102,7 +123,9 @@ async def safety_world(
         clock,
         "America/New_York",
         # The phrase list alone, even where the optional model is installed: deterministic.
-        safety=SafetyParts(io, CrisisDirectory.load(), phrases=PhraseList.load()),
+        safety=SafetyParts(
+            io, RecordingAutomod(io, port), CrisisDirectory.load(), phrases=PhraseList.load()
+        ),
     )
     await GroupRepository(db).create(
         guild_id=GUILD,
