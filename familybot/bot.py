@@ -173,6 +173,7 @@ class FamilyBot(commands.AutoShardedBot):
             # Privacy: is this person still here, which servers remain.
             presence=DiscordPresence(self),
             scheduler=self.scheduler,
+            events_panel=True,
             # Safety watch and automod: opt-in per server; they see text only with the intent.
             safety=SafetyParts(
                 DiscordSafetyWatch(self),

@@ -211,10 +211,13 @@ def build_services(
     scheduler: AsyncIOScheduler | None = None,
     safety: SafetyParts | None = None,
     retention: Retention = Retention(),
+    events_panel: bool = False,
 ) -> Services:
     """``feed_base_url``: the public address of the live calendar links, or None when the
     feed is off (README "Live calendar links"). ``presence`` asks Discord whether someone is
-    still on a server; ``scheduler``, when given, gets the reminder and timed-ban jobs."""
+    still on a server; ``scheduler``, when given, gets the reminder and timed-ban jobs.
+    ``events_panel``: keep Discord's Events panel in step with every change, in background
+    tasks (the bot does; tests of other features leave it out, so no sync outlives them)."""
     ports = discord if isinstance(discord, Adapters) else Adapters.of(discord)
     bus = EventBus()
     settings_repo = SettingsRepository(db)
@@ -314,11 +317,11 @@ def build_services(
         s.unban_scheduler = UnbanScheduler(scheduler, moderation, clock, shards)
     if safety is not None:
         s.safety = _build_safety(db, safety, setup, crisis, clock)
-    _subscribe(s)
+    _subscribe(s, events_panel=events_panel)
     return s
 
 
-def _subscribe(s: Services) -> None:
+def _subscribe(s: Services, *, events_panel: bool) -> None:
     """Every cross-feature reaction, in the order it runs."""
     bus = s.bus
     # A series' schedule, audience or offsets changed: re-plan its reminders (and, with a
@@ -329,11 +332,13 @@ def _subscribe(s: Services) -> None:
         bus.subscribe(SeriesChanged, lambda e: timers.series_changed(e.series_ids))
     else:
         bus.subscribe(SeriesChanged, lambda e: s.planner.replan_ids(e.series_ids))
-    bus.subscribe(SeriesChanged, lambda e: s.events.series_changed_soon(e.series_ids))
+    if events_panel:
+        bus.subscribe(SeriesChanged, lambda e: s.events.series_changed_soon(e.series_ids))
     # Who is seated, reminder times, name or status of a group changed: its series change
     # (SeriesChanged above), then the group's events are re-synced in the background.
     bus.subscribe(GroupChanged, lambda e: s.sessions.group_changed(e.group_id))
-    bus.subscribe(GroupChanged, lambda e: s.events.group_changed_soon(e.group_id))
+    if events_panel:
+        bus.subscribe(GroupChanged, lambda e: s.events.group_changed_soon(e.group_id))
     # Timed bans: the scheduler's jobs follow the scheduled_unbans rows.
     unbans = s.unban_scheduler
     if unbans is not None:

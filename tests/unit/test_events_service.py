@@ -51,7 +51,7 @@ def port() -> EventsPort:
 @pytest.fixture
 async def services(db: Database, port: EventsPort, clock: FakeClock) -> Services:
     # Subscribed as the bot has it (wiring.py): re-planning first, then the background sync.
-    return build_services(db, port, clock, TZ)
+    return build_services(db, port, clock, TZ, events_panel=True)
 
 
 async def make_group(services: Services, name: str = "Parents Circle") -> int:
@@ -368,7 +368,9 @@ async def test_first_periodic_run_after_a_restart_catches_up(
     port.fail.add("create_scheduled_event")
     await schedule(services)
     port.fail.clear()
-    restarted = build_services(db, port, clock, TZ)  # the in-memory retry list is gone
+    restarted = build_services(
+        db, port, clock, TZ, events_panel=True
+    )  # the in-memory retry list is gone
     assert await restarted.events.sync_due() == 1
     assert len(port.scheduled_events) == 1
     assert await restarted.events.sync_due() == 0
