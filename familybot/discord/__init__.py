@@ -1,8 +1,9 @@
 """Discord adapters: each implements exactly one feature's port over discord.py.
 
-The only place, besides cogs, ui, bot.py and tree.py, that imports discord. A port is a
-small Protocol beside its feature's service; an adapter raises DiscordActionFailed (with a
-kind message) where its port says Discord's refusal reaches the member.
+Services never import discord: a port is a small Protocol beside its feature's service, and
+the bot hands each service its adapter (bot.discord_adapters, wiring.build_services). An
+adapter raises DiscordActionFailed (with a kind message) where its port says Discord's
+refusal reaches the member.
 
   common.py            error codes, permission overwrites, the one refusal message
   notices.py           DMs and channel notices, shared by the others (SessionsPort)
