@@ -3,7 +3,7 @@
 * startup:  the real FamilyBot against the parent's fake Discord; time and peak RSS from
             process start to on_ready, and the longest event-loop stall until then.
 * delivery: the same, then waits until the dispatcher has sent `--expect` reminders
-            through the real DiscordIO (the parent's fake counts requests and 429s).
+            through the real DiscordReminders (the parent's fake counts requests and 429s).
 * lateness: no Discord: the real Planner, Dispatcher and ReminderScheduler on an
             AsyncIOScheduler over a stamped database, with a sender that returns at once;
             then a bare asyncio heap scheduler over the same due instants.
@@ -144,7 +144,7 @@ async def _wait_for_delivery(bot: Any, args: argparse.Namespace) -> dict[str, An
 
 
 class InstantPort:
-    """A DiscordPort whose send_reminder records when it was called and returns at once."""
+    """A ReminderPort whose send_reminder records when it was called and returns at once."""
 
     def __init__(self) -> None:
         from familybot.models.reminders import Delivery
@@ -230,7 +230,7 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     from familybot.db.migrate import migrate
     from familybot.models.reminders import ReminderCard, ReminderTarget
     from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
-    from familybot.services.container import build_services
+    from familybot.wiring import build_services
 
     loop = asyncio.get_running_loop()
     watch = StallWatch()

@@ -79,8 +79,8 @@ async def figures_from_database(rounds: int) -> tuple[float, int]:
     from familybot.db.migrate import migrate
     from familybot.models import JoinMode, Rsvp
     from familybot.models.setup import Actor
-    from familybot.services.container import build_services
     from familybot.services.recurrence import Repeat
+    from familybot.wiring import build_services
     from tests.support.fakes import FakeClock, RecordingPort
 
     with tempfile.TemporaryDirectory() as tmp:

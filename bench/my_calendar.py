@@ -46,9 +46,12 @@ if str(REPO_ROOT) not in sys.path:
 from familybot.db.connection import Database  # noqa: E402
 from familybot.db.migrate import migrate  # noqa: E402
 from familybot.services.calendar import CalendarSeries, build_ics  # noqa: E402
-from familybot.services.container import Services, build_services  # noqa: E402
-from familybot.services.ports import DiscordPort  # noqa: E402
 from familybot.services.recurrence import Repeat, SeriesRule  # noqa: E402
+from familybot.wiring import (  # noqa: E402
+    AllPorts,
+    Services,
+    build_services,
+)
 
 GUILD = 900_000_000_000_000_001
 MEMBER = 900_000_000_000_000_002
@@ -252,7 +255,7 @@ async def main(runs: int, profile: str | None) -> None:
         n_series = await build_data(db)
         services = build_services(
             db,
-            cast(DiscordPort, object()),
+            cast(AllPorts, object()),
             FixedClock(),
             "UTC",
             feed_base_url="https://calendar.example.org",

@@ -267,7 +267,7 @@ def report(fig: Figures) -> str:
     d = fig.delivery
     lines.append("")
     lines.append(
-        "Delivery (real Dispatcher + DiscordIO.send_reminder -> fake Discord answering 429 "
+        "Delivery (real Dispatcher + DiscordReminders.send_reminder -> fake Discord answering 429 "
         f"beyond {DISCORD_GLOBAL_LIMIT} requests in any 1 s), with {d['cpu_burners']} processes "
         f"spinning on the CPU; load then: `{d['uptime_during']}`"
     )

@@ -13,7 +13,7 @@ from cogs.autocomplete import facilitated_group_names, group_names, my_group_nam
 from cogs.groups_components import GROUP_ITEMS, send_join_prompt
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator
-from familybot.discord_names import display_names
+from familybot.discord.names import display_names
 from familybot.models import JoinMode
 from familybot.models.setup import Actor
 from familybot.services.attendance_csv import build_csv

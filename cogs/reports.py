@@ -1,7 +1,7 @@
 """Reports and private contact: the message menu “Report to facilitators” and /ask.
 
 Both open a private thread between the member and the facilitators (see
-familybot/discord_threads.py). Everything the member sees is ephemeral.
+familybot/discord/reports.py). Everything the member sees is ephemeral.
 """
 
 from __future__ import annotations

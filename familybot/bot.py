@@ -18,24 +18,28 @@ from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
-from familybot.db.repositories.privacy import PrivacyRepository
-from familybot.discord_io import DiscordIO
-from familybot.discord_privacy import DiscordPresence
-from familybot.discord_safety import SafetyIO
+from familybot.discord.groups import DiscordGroups
+from familybot.discord.moderation import DiscordModeration
+from familybot.discord.notices import DiscordNotices
+from familybot.discord.presence import DiscordPresence
+from familybot.discord.reminders import DiscordReminders
+from familybot.discord.reports import DiscordReports
+from familybot.discord.resources import DiscordResources
+from familybot.discord.safety import DiscordAutomod, DiscordSafetyWatch
+from familybot.discord.scheduled_events import DiscordScheduledEvents
 from familybot.feed_server import FeedServer
 from familybot.files import tighten_install
 from familybot.i18n_discord import FamilyTranslator
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
-from familybot.services.container import Services, build_services
 from familybot.services.crisis import CrisisDirectory
-from familybot.services.events import mirror_group_changes, mirror_series_changes
 from familybot.services.reminders import PLAN_INTERVAL
 from familybot.services.retention import RetentionService
-from familybot.services.safety import SafetyService, build_safety
+from familybot.services.safety import SafetyService
 from familybot.sharding import ShardFilter
 from familybot.tree import FamilyTree
 from familybot.tree_audit import record_command
+from familybot.wiring import Adapters, Retention, SafetyParts, Services, build_services
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,20 @@ def build_intents(settings: Settings) -> discord.Intents:
         intents.guild_messages = True
         intents.message_content = True
     return intents
+
+
+def discord_adapters(client: discord.Client, notices: DiscordNotices) -> Adapters:
+    """One adapter per feature's port; they share `notices`: its DM channels and the pace
+    that keeps reminders under Discord's global limit."""
+    return Adapters(
+        groups=DiscordGroups(client, notices),
+        sessions=notices,
+        reminders=DiscordReminders(client, notices),
+        events=DiscordScheduledEvents(client),
+        moderation=DiscordModeration(client, notices),
+        resources=DiscordResources(client, notices),
+        reports=DiscordReports(client),
+    )
 
 
 def _shard_ids(settings: Settings) -> dict[str, Any]:
@@ -158,74 +176,59 @@ class FamilyBot(commands.AutoShardedBot):
         applied = await migrate(self.db)
         if applied:
             log.info("database migrated to version %d", applied[-1].number)
-        discord_io = DiscordIO(self)
+        # Jobs run on this loop; the database is the truth, the scheduler only a cache.
+        self.scheduler = AsyncIOScheduler(event_loop=self.loop, job_defaults=JOB_DEFAULTS)
+        self.scheduler.start()
+        notices = DiscordNotices(self)
+        # Every service, once, with its event subscriptions (familybot/wiring.py).
         self.services = build_services(
             self.db,
-            discord_io,
+            discord_adapters(self, notices),
             self.clock,
             self.settings.default_timezone,
             shards=self.shard_filter,
             feed_base_url=self.settings.calendar_feed_base_url
             if self.settings.calendar_feed_enabled
             else None,
+            # Privacy: is this person still here, which servers remain.
+            presence=DiscordPresence(self),
+            scheduler=self.scheduler,
+            events_panel=True,
+            # Safety watch and automod: opt-in per server; they see text only with the intent.
+            safety=SafetyParts(
+                DiscordSafetyWatch(self),
+                DiscordAutomod(self, notices),
+                self.crisis_directory,
+            ),
+            retention=Retention(
+                retention_days=self.settings.retention_days,
+                ledger_keep_days=self.settings.ledger_keep_days,
+                check_members=not self.settings.members_intent,
+            ),
         )
         # Who reads which language: kept in memory so each interaction's lookup is a dict get.
         await self.services.language.load()
         # Command names and descriptions in the user's Discord language (Spanish for now).
         await self.tree.set_translator(FamilyTranslator())
-        # Safety watch and automod: opt-in per server, and they see text only with the intent.
-        self.safety = build_safety(
-            self.db,
-            discord_io,
-            SafetyIO(self),
-            self.services.setup,
-            self.services.crisis,
-            self.crisis_directory,
-            self.clock,
-        )
-        # Jobs run on this loop; the database is the truth, the scheduler only a cache.
-        self.scheduler = AsyncIOScheduler(event_loop=self.loop, job_defaults=JOB_DEFAULTS)
-        self.scheduler.start()
-        self.reminder_scheduler = ReminderScheduler(
-            self.scheduler,
-            self.services.planner,
-            self.services.dispatcher,
-            self.services.reminders,
-            self.clock,
-        )
-        self.services.sessions.on_change = self.reminder_scheduler.series_changed
+        assert self.services.reminder_scheduler is not None
+        assert self.services.unban_scheduler is not None
+        assert self.services.safety is not None
+        self.reminder_scheduler = self.services.reminder_scheduler
+        self.unban_scheduler = self.services.unban_scheduler
+        self.safety = self.services.safety
+        self.retention = self.services.retention
         # Discord's Events panel (/setup events): synced in the background after each change,
         # and once per planner interval to roll on events whose session has started.
-        events = self.services.events
-        sessions, groups = self.services.sessions, self.services.groups
-        sessions.on_change = mirror_series_changes(sessions.on_change, events)
-        groups.on_group_changed = mirror_group_changes(groups.on_group_changed, events)
         self.scheduler.add_job(
-            events.sync_due,
+            self.services.events.sync_due,
             IntervalTrigger(seconds=PLAN_INTERVAL.total_seconds()),
             id="scheduled-events",
             replace_existing=True,
             **JOB_DEFAULTS,
         )
         await self.reminder_scheduler.start()
-        # Privacy: old RSVPs and attendance, and 30 days after a member or the bot left a server.
-        presence = DiscordPresence(self)
-        self.services.calendar_feed.presence = presence
-        self.retention = RetentionService(
-            self.services.privacy,
-            PrivacyRepository(self.db),
-            self.clock,
-            retention_days=self.settings.retention_days,
-            ledger_keep_days=self.settings.ledger_keep_days,
-            presence=presence,
-            check_members=not self.settings.members_intent,
-            shards=self.shard_filter,
-        )
         self._add_daily_jobs()
         # Timed bans: jobs rebuilt from the database; bans that ended while down are lifted now.
-        self.unban_scheduler = UnbanScheduler(
-            self.scheduler, self.services.moderation, self.clock, self.shard_filter
-        )
         await self.unban_scheduler.start()
         try:
             await self.services.crisis.warm()

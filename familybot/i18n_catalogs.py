@@ -25,7 +25,7 @@ async def _offline_tree(folder: str) -> app_commands.CommandTree[Any]:
     from familybot.config import load_settings
     from familybot.db.connection import Database
     from familybot.db.migrate import migrate
-    from familybot.services.container import build_services
+    from familybot.wiring import build_services
 
     tmp = Path(folder)
     settings = load_settings(tmp / "none.env", environ={"DATABASE_PATH": str(tmp / "t.db")})

@@ -7,7 +7,7 @@ import pytest
 
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
-from familybot.services.container import Services, build_services
+from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 
 

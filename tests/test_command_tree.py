@@ -18,7 +18,7 @@ from familybot.checks import FACILITATOR_MARK
 from familybot.config import load_settings
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
-from familybot.services.container import build_services
+from familybot.wiring import build_services
 from tests.support.fakes import FakeClock, RecordingPort
 
 NAME_RE = re.compile(r"^[-_\w]{1,32}$")

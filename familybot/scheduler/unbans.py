@@ -41,8 +41,6 @@ class UnbanScheduler:
         self._clock = clock
 
     async def start(self) -> None:
-        self._moderation.on_unban_scheduled = self.schedule
-        self._moderation.on_unbans_cancelled = self.cancel
         now = self._clock.now()
         overdue = 0
         for case_id, due_at in await self._moderation.pending_unbans(self._shards):

@@ -15,11 +15,10 @@ from typing import Protocol
 
 from familybot.clock import Clock
 from familybot.db.repositories.moderation import ModerationRepository
-from familybot.models.moderation import Case, CaseStatus, entry_for
+from familybot.models.moderation import Case, CaseStatus, ModLogEntry, entry_for
 from familybot.models.notices import Notice
 from familybot.models.safety import SeenMessage
 from familybot.services.moderation import AUTOMATIC
-from familybot.services.ports import DiscordPort
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +68,23 @@ def note_for(violation: Violation, guild_name: str) -> Notice:
 
 
 class AutomodPort(Protocol):
+    """What automod asks of Discord: removing a message, the note to its author and the
+    mod-log entry (familybot/discord/safety.py)."""
+
     def can_manage_messages(self, channel_id: int) -> bool:
         """Whether the bot may remove others' messages in this channel."""
         ...
 
     async def delete_message(self, channel_id: int, message_id: int, reason: str) -> bool:
         """Remove the message; False when Discord refused or it was already gone."""
+        ...
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        """Send a private message; False when the person cannot receive DMs."""
+        ...
+
+    async def post_mod_log(self, channel_id: int, entry: ModLogEntry) -> int | None:
+        """Post a case to the mod-log channel; the message id, or None when it failed."""
         ...
 
 
@@ -89,13 +99,11 @@ class Automod:
     def __init__(
         self,
         repo: ModerationRepository,
-        discord: DiscordPort,
-        messages: AutomodPort,
+        discord: AutomodPort,
         clock: Clock,
     ) -> None:
         self._repo = repo
         self._discord = discord
-        self._messages = messages
         self._clock = clock
 
     async def consider(
@@ -105,7 +113,7 @@ class Automod:
         violation = find_violation(message)
         if violation is None:
             return None
-        if not self._messages.can_manage_messages(message.channel_id):
+        if not self._discord.can_manage_messages(message.channel_id):
             log.warning(
                 "automod cannot remove message guild=%d channel=%d reason=no-manage-messages",
                 message.guild_id,
@@ -124,7 +132,7 @@ class Automod:
             now=self._clock.now(),
         )
         audit = f"Case {case.number}: automod, {violation.value.lower()}"
-        removed = await self._messages.delete_message(message.channel_id, message.message_id, audit)
+        removed = await self._discord.delete_message(message.channel_id, message.message_id, audit)
         if removed:
             note = note_for(violation, message.guild_name)
             dm = "sent" if await self._discord.send_dm(message.author_id, note) else "closed"

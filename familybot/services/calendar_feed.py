@@ -69,6 +69,7 @@ class CalendarFeedService:
         sessions: SessionsService,
         clock: Clock,
         base_url: str | None = None,
+        presence: MemberPresence | None = None,
     ) -> None:
         self._repo = repo
         self._sessions = sessions
@@ -76,10 +77,10 @@ class CalendarFeedService:
         self._base_url = base_url.rstrip("/") if base_url else None
         # token hash -> (fingerprint of the contents, when first served): Last-Modified.
         self._stamps: OrderedDict[str, tuple[bytes, datetime]] = OrderedDict()
-        #: Asks Discord whether the member is still on the server (set by the bot once its
-        #: client exists). Without the members intent a departure is otherwise only noticed
+        #: Asks Discord whether the member is still on the server (None without a Discord
+        #: client, as in the command-line tools). Without the members intent a departure is otherwise only noticed
         #: by the daily sweep, and a removed member's link would show the schedule till then.
-        self.presence: MemberPresence | None = None
+        self.presence = presence
         self._present: OrderedDict[tuple[int, int], tuple[bool, datetime]] = OrderedDict()
 
     @property

@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from familybot.clock import Clock
 from familybot.db.repositories.events import EventMirror, EventMirrorRepository
@@ -32,7 +32,6 @@ from familybot.errors import DiscordActionFailed
 from familybot.models import Group, OccurrenceOverride, SessionSeries
 from familybot.models.events import EventRecurrence, EventSpec
 from familybot.models.sessions import Occurrence
-from familybot.services.ports import DiscordPort
 from familybot.services.recurrence import Repeat, monthly_byday, occurrences
 from familybot.services.reminders import (
     effective_occurrences,
@@ -48,9 +47,6 @@ MAX_EVENTS = 100
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
 LOCATION = "Private group channel on this server"
-
-SeriesHook = Callable[[Sequence[int]], Awaitable[None]]
-GroupHook = Callable[[int], Awaitable[None]]
 
 
 class SyncResult(StrEnum):
@@ -200,6 +196,23 @@ class _Target:
     spec: EventSpec
 
 
+class ScheduledEventsPort(Protocol):
+    """Discord's Events panel, optional (/setup events)
+    (familybot/discord/scheduled_events.py)."""
+
+    async def create_scheduled_event(self, guild_id: int, spec: EventSpec) -> int:
+        """Create a guild scheduled event; returns its id."""
+        ...
+
+    async def edit_scheduled_event(self, guild_id: int, event_id: int, spec: EventSpec) -> bool:
+        """Make the event match `spec`; False when the event no longer exists on Discord."""
+        ...
+
+    async def delete_scheduled_event(self, guild_id: int, event_id: int) -> None:
+        """Delete the event; an event that is already gone counts as deleted."""
+        ...
+
+
 class EventsService:
     def __init__(
         self,
@@ -207,7 +220,7 @@ class EventsService:
         settings: SettingsRepository,
         groups: GroupRepository,
         sessions: SessionRepository,
-        discord: DiscordPort,
+        discord: ScheduledEventsPort,
         clock: Clock,
         *,
         limit: int = MAX_EVENTS,
@@ -406,23 +419,3 @@ class EventsService:
 
     async def mirrored(self, guild_id: int) -> list[EventMirror]:
         return await self._mirrors.for_guild(guild_id)
-
-
-def mirror_series_changes(hook: SeriesHook, events: EventsService) -> SeriesHook:
-    """Compose a sessions.on_change hook: the existing work first, then a background sync."""
-
-    async def changed(series_ids: Sequence[int]) -> None:
-        await hook(series_ids)
-        events.series_changed_soon(series_ids)
-
-    return changed
-
-
-def mirror_group_changes(hook: GroupHook, events: EventsService) -> GroupHook:
-    """Compose a groups.on_group_changed hook (archive, rename): then a background sync."""
-
-    async def changed(group_id: int) -> None:
-        await hook(group_id)
-        events.group_changed_soon(group_id)
-
-    return changed

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import ChannelGone, Conflict, NotAllowed, NotFound, UserFacingError
+from familybot.events import EventBus, GroupChanged
 from familybot.models import (
     Group,
     GroupStatus,
@@ -33,7 +34,6 @@ from familybot.models.groups import (
     RosterEntry,
 )
 from familybot.models.notices import Notice
-from familybot.services.ports import DiscordPort
 from familybot.services.recurrence import discord_timestamp
 
 log = logging.getLogger(__name__)
@@ -76,25 +76,15 @@ DEFAULT_GUIDELINES = (
     "**You can leave at any time** with `/group leave`."
 )
 
-NextSessionLookup = Callable[[int], Awaitable[datetime | None]]
-NextSessionsLookup = Callable[[Sequence[int]], Awaitable[dict[int, datetime | None]]]
-AttendanceLookup = Callable[[int], Awaitable[tuple[dict[int, int], int]]]
 
+class SessionSchedulePort(Protocol):
+    """What groups read about their sessions (services/session_schedule.py implements it)."""
 
-async def _no_next_session(_group_id: int) -> datetime | None:
-    return None
+    async def next_session_start(self, group_id: int) -> datetime | None: ...
 
+    async def next_session_starts(self, group_ids: Sequence[int]) -> dict[int, datetime | None]: ...
 
-async def _no_next_sessions(_group_ids: Sequence[int]) -> dict[int, datetime | None]:
-    return {}
-
-
-async def _no_attendance(_group_id: int) -> tuple[dict[int, int], int]:
-    return {}, 0
-
-
-async def _no_change(_group_id: int) -> None:
-    return None
+    async def attendance_summary(self, group_id: int) -> tuple[dict[int, int], int]: ...
 
 
 def seat_limit(group: Group) -> int:
@@ -116,14 +106,80 @@ def _clean(text: str, limit: int, what: str, *, minimum: int = 1) -> str:
     return value
 
 
+class GroupsPort(Protocol):
+    """What groups ask of Discord: their private channels, who may see them, and notes to
+    people (familybot/discord/groups.py)."""
+
+    async def create_group_space(
+        self, guild_id: int, name: str, topic: str, facilitator_ids: Sequence[int]
+    ) -> GroupSpace:
+        """Create the group's private text channel, open to its facilitators and the bot."""
+        ...
+
+    async def delete_group_space(self, guild_id: int, space: GroupSpace) -> None:
+        """Undo create_group_space (used when storing the group fails)."""
+        ...
+
+    async def update_group_space(
+        self, guild_id: int, space: GroupSpace, name: str, topic: str
+    ) -> None: ...
+
+    async def archive_group_space(
+        self, guild_id: int, space: GroupSpace, reader_ids: Sequence[int]
+    ) -> None:
+        """Keep the channel readable to `reader_ids` (members and facilitators) but closed to
+        new messages."""
+        ...
+
+    async def grant_channel_access(
+        self, guild_id: int, channel_id: int, user_id: int, *, read_only: bool = False
+    ) -> None:
+        """Let one person see (and, unless read_only, post in) a group's channel."""
+        ...
+
+    async def revoke_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None:
+        """Take one person's access to a group's channel away (already gone counts as done)."""
+        ...
+
+    async def remove_member_role(self, guild_id: int, user_id: int, role_id: int) -> None:
+        """Take a group role from a member: only for groups made before per-person access,
+        until the upgrade (services/group_access.py) has removed their role."""
+        ...
+
+    async def delete_role(self, guild_id: int, role_id: int) -> bool:
+        """Delete a role; True when it is gone (also when it already was), False when Discord
+        refused (the caller tries again later)."""
+        ...
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        """Send a private message; False when the person cannot receive DMs."""
+        ...
+
+    async def post_join_request(
+        self,
+        guild_id: int,
+        channel_id: int,
+        group_id: int,
+        group_name: str,
+        user_id: int,
+        *,
+        removed_at: datetime | None = None,
+    ) -> None:
+        """Post an Approve / Deny request for facilitators in the (private) alerts channel;
+        `removed_at` says when a facilitator last removed them from this group."""
+        ...
+
+
 class GroupsService:
     def __init__(
         self,
         db: Database,
         groups: GroupRepository,
         settings: SettingsRepository,
-        discord: DiscordPort,
+        discord: GroupsPort,
         clock: Clock,
+        bus: EventBus,
+        schedule: SessionSchedulePort,
     ) -> None:
         self._db = db
         self._groups = groups
@@ -131,12 +187,11 @@ class GroupsService:
         self._discord = discord
         self._clock = clock
         self._locks: dict[int, asyncio.Lock] = {}
-        self.next_session_lookup: NextSessionLookup = _no_next_session
-        # The same for many groups at once, in a fixed number of queries (/group list).
-        self.next_sessions_lookup: NextSessionsLookup = _no_next_sessions
-        self.attendance_lookup: AttendanceLookup = _no_attendance
-        # Called when who is seated, or a group's reminder times, changed (re-plans reminders).
-        self.on_group_changed: Callable[[int], Awaitable[None]] = _no_change
+        # GroupChanged goes out when who is seated, a group's reminder times, its name or its
+        # status changed (wiring.py: reminders re-planned, the Events panel re-synced).
+        self._bus = bus
+        # Next sessions (one group, or many in a fixed number of queries) and attendance.
+        self._schedule = schedule
 
     def _lock(self, group_id: int) -> asyncio.Lock:
         # One lock per group: a button, a command and a job may touch the same seats.
@@ -201,7 +256,7 @@ class GroupsService:
             if seats_taken is not None
             else await self._groups.count(group.id, MembershipStatus.MEMBER)
         )
-        return GroupSummary(group, taken, await self.next_session_lookup(group.id))
+        return GroupSummary(group, taken, await self._schedule.next_session_start(group.id))
 
     async def list_groups(self, guild_id: int) -> list[GroupSummary]:
         return (await self.list_page(guild_id, 0, per_page=None)).summaries
@@ -219,7 +274,7 @@ class GroupsService:
         shown = await self._groups.list_active_page(guild_id, page * size, size) if total else []
         ids = [g.id for g in shown]
         counts = await self._groups.seat_counts_of(ids)
-        nexts = await self.next_sessions_lookup(ids) if shown else {}
+        nexts = await self._schedule.next_session_starts(ids) if shown else {}
         summaries = [GroupSummary(g, counts.get(g.id, 0), nexts.get(g.id)) for g in shown]
         return GroupListPage(summaries, page, pages, total)
 
@@ -326,7 +381,7 @@ class GroupsService:
                 )
             updated = await self._groups.update(group.id, **changes)
             promoted = await self._promote_waitlist(updated)
-        await self.on_group_changed(group.id)
+        await self._bus.publish(GroupChanged(group.id))
         return updated, promoted
 
     async def archive(self, guild_id: int, name: str) -> Group:
@@ -350,7 +405,7 @@ class GroupsService:
                 except UserFacingError:  # archived all the same; the next start tries again
                     log.warning("old group role not removed on archive group=%d", group.id)
         log.info("group archived guild=%d group=%d", guild_id, group.id)
-        await self.on_group_changed(group.id)
+        await self._bus.publish(GroupChanged(group.id))
         return archived
 
     async def add_facilitator(
@@ -378,7 +433,7 @@ class GroupsService:
 
     async def roster(self, guild_id: int, name: str) -> Roster:
         group = await self.get_active(guild_id, name)
-        attended, sessions = await self.attendance_lookup(group.id)
+        attended, sessions = await self._schedule.attendance_summary(group.id)
 
         def entries(rows: list[Membership], *, joined: bool) -> list[RosterEntry]:
             out = []
@@ -527,7 +582,7 @@ class GroupsService:
                 log.debug("join request group=%d user=%d", group.id, user_id)
                 return JoinOutcome(JoinResult.PENDING, group, reviewed=review is not None)
             outcome = await self._seat_or_waitlist(group, user_id, consent_version, now)
-        await self.on_group_changed(group.id)
+        await self._bus.publish(GroupChanged(group.id))
         return outcome
 
     async def _seat_or_waitlist(
@@ -589,7 +644,7 @@ class GroupsService:
                     await self._groups.mark_removed(group.id, user_id, self._clock.now())
             log.debug("membership ended group=%d user=%d removed=%s", group.id, user_id, removed)
             promoted = await self._promote_waitlist(group)
-        await self.on_group_changed(group.id)
+        await self._bus.publish(GroupChanged(group.id))
         return LeaveOutcome(group, promoted)
 
     async def _promote_waitlist(self, group: Group) -> list[int]:
@@ -669,7 +724,7 @@ class GroupsService:
                 "when a seat opens."
             )
         await self._discord.send_dm(user_id, Notice(f"About {group.name}", body))
-        await self.on_group_changed(group.id)
+        await self._bus.publish(GroupChanged(group.id))
         return Decision(group, user_id, outcome)
 
     # --- privacy (services/privacy.py calls these) -----------------------------------------
@@ -735,7 +790,7 @@ class GroupsService:
                     removed += 1
                 if group.is_active:
                     await self._promote_waitlist(group)
-            await self.on_group_changed(group.id)
+            await self._bus.publish(GroupChanged(group.id))
         for group, _place in await self._groups.facilitated_by(user_id):
             if guild_id is not None and group.guild_id != guild_id:
                 continue

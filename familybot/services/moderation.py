@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from familybot.clock import Clock
 from familybot.db.repositories.moderation import ModerationRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import DiscordActionFailed, NotAllowed, NotFound, UserFacingError
+from familybot.events import EventBus, UnbansCancelled, UnbanScheduled
 from familybot.models.moderation import (
     Case,
     CaseOutcome,
     CaseStatus,
     CaseView,
+    ModLogEntry,
+    PurgeResult,
     describe_duration,
     entry_for,
 )
@@ -38,7 +42,6 @@ from familybot.services.moderation_rules import (
     check_timeout_length,
     refusal,
 )
-from familybot.services.ports import DiscordPort
 from familybot.sharding import ALL, ShardFilter
 
 log = logging.getLogger(__name__)
@@ -48,9 +51,6 @@ DEFAULT_REASON = "No reason given."
 MAX_DELETE_MESSAGE_SECONDS = 7 * 86400  # Discord's limit for a ban's message deletion
 AUTOMATIC = 0  # actor id for what FamilyBot does by itself
 UNBAN_RETRY = timedelta(minutes=10)
-
-UnbanHook = Callable[[int, datetime], Awaitable[None]]
-CancelHook = Callable[[Sequence[int]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -104,22 +104,65 @@ def _dm_for(request: ModRequest, expires_at: datetime | None) -> Notice | None:
     return None
 
 
+class ModerationPort(Protocol):
+    """The /mod actions, the mod log and the note to the person
+    (familybot/discord/moderation.py)."""
+
+    async def timeout_member(
+        self, guild_id: int, user_id: int, until: datetime | None, reason: str
+    ) -> None:
+        """Set (or clear, with None) the member's communication_disabled_until."""
+        ...
+
+    async def kick_member(self, guild_id: int, user_id: int, reason: str) -> None: ...
+
+    async def ban_user(
+        self, guild_id: int, user_id: int, delete_message_seconds: int, reason: str
+    ) -> None: ...
+
+    async def unban_user(self, guild_id: int, user_id: int, reason: str) -> bool:
+        """Lift a ban; False when the person was not banned (nothing to lift)."""
+        ...
+
+    async def purge_messages(
+        self, channel_id: int, limit: int, author_id: int | None, newer_than: datetime, reason: str
+    ) -> PurgeResult:
+        """Bulk-delete up to `limit` recent messages (optionally one author's) newer than
+        `newer_than`; older ones are left alone and counted."""
+        ...
+
+    async def set_slowmode(self, channel_id: int, seconds: int, reason: str) -> None: ...
+
+    async def set_channel_locked(
+        self, guild_id: int, channel_id: int, locked: bool, reason: str
+    ) -> None: ...
+
+    async def post_mod_log(self, channel_id: int, entry: ModLogEntry) -> int | None:
+        """Post a case to the mod-log channel; the message id, or None when it failed."""
+        ...
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        """Send a private message; False when the person cannot receive DMs."""
+        ...
+
+
 class ModerationService:
     def __init__(
         self,
         repo: ModerationRepository,
         settings: SettingsRepository,
-        discord: DiscordPort,
+        discord: ModerationPort,
         clock: Clock,
+        bus: EventBus,
     ) -> None:
         self._repo = repo
         self._settings = settings
         self._discord = discord
         self._clock = clock
         self._locks: dict[int, asyncio.Lock] = {}
-        # The bot widens these to keep the scheduler's timed-ban jobs in step with the rows.
-        self.on_unban_scheduled: UnbanHook | None = None
-        self.on_unbans_cancelled: CancelHook | None = None
+        # UnbanScheduled / UnbansCancelled keep the scheduler's timed-ban jobs in step with
+        # the rows (wiring.py).
+        self._bus = bus
 
     # --- the actions --------------------------------------------------------------------------
     def validate(self, request: ModRequest) -> None:
@@ -236,12 +279,11 @@ class ModerationService:
             return
         replaced = await self._repo.schedule_unban(case.id, case.guild_id, user_id, expires_at, now)
         await self._cancelled(replaced)
-        if self.on_unban_scheduled is not None:
-            await self.on_unban_scheduled(case.id, expires_at)
+        await self._bus.publish(UnbanScheduled(case.id, expires_at))
 
     async def _cancelled(self, case_ids: Sequence[int]) -> None:
-        if case_ids and self.on_unbans_cancelled is not None:
-            await self.on_unbans_cancelled(case_ids)
+        if case_ids:
+            await self._bus.publish(UnbansCancelled(tuple(case_ids)))
 
     async def _log(self, case: Case, heading: str | None = None) -> tuple[bool, bool]:
         """(posted, missing): the mod log is optional; the case is stored either way."""

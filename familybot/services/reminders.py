@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from familybot import i18n
 from familybot.clock import Clock
@@ -39,9 +40,8 @@ from familybot.models import (
     SeriesStatus,
     SessionSeries,
 )
-from familybot.models.reminders import ReminderCard, ReminderTarget
+from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 from familybot.models.sessions import Occurrence
-from familybot.services.ports import DiscordPort
 from familybot.services.recurrence import (
     Repeat,
     SeriesRule,
@@ -303,6 +303,25 @@ class _Job:
     language: i18n.Language = i18n.DEFAULT_LANGUAGE
 
 
+class ReminderPort(Protocol):
+    """Reminders sent, and found again after a crash (familybot/discord/reminders.py)."""
+
+    async def send_reminder(
+        self, target: ReminderTarget, card: ReminderCard, nonce: str
+    ) -> Delivery:
+        """Send one reminder. `nonce` is stable per reminder, so a retried send is not doubled."""
+        ...
+
+    async def find_reminder(
+        self, target: ReminderTarget, ledger_id: int, after: datetime
+    ) -> int | None:
+        """The id of a reminder message already sent for `ledger_id` after `after`, if any.
+
+        Raises when Discord cannot be asked: not knowing must not count as "not sent".
+        """
+        ...
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -310,7 +329,7 @@ class Dispatcher:
         sessions: SessionRepository,
         groups: GroupRepository,
         reminders: ReminderRepository,
-        discord: DiscordPort,
+        discord: ReminderPort,
         clock: Clock,
         shards: ShardFilter = ALL,
     ) -> None:

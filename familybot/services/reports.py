@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from familybot.clock import Clock
 from familybot.db.repositories.reports import ReportRepository, ReportRow
@@ -22,11 +22,11 @@ from familybot.models.reports import (
     ContactAlert,
     Opened,
     PrivateContact,
+    PrivateSpace,
     ReportCategory,
     ReportKind,
     ReportRequest,
 )
-from familybot.services.ports import DiscordPort
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,27 @@ def space_name(kind: ReportKind, number: int) -> str:
     return f"private-report-{number}" if kind is ReportKind.REPORT else f"ask-{number}"
 
 
+class ReportsPort(Protocol):
+    """Private contact between one member and the facilitators
+    (familybot/discord/reports.py)."""
+
+    async def open_private_contact(self, contact: PrivateContact) -> PrivateSpace:
+        """Open a private thread under `contact.channel_id` (or, where Discord can't, a private
+        channel) holding only the member, the facilitator role and the bot, and post the
+        opening messages in it. Raises DiscordActionFailed with nothing left behind."""
+        ...
+
+    async def post_contact_alert(self, channel_id: int, alert: ContactAlert) -> bool:
+        """A short note with a link in the (private) alerts channel; False when refused."""
+        ...
+
+
 class ReportsService:
     def __init__(
         self,
         repo: ReportRepository,
         settings: SettingsRepository,
-        discord: DiscordPort,
+        discord: ReportsPort,
         clock: Clock,
         *,
         hourly_limit: int = HOURLY_LIMIT,

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from familybot.clock import Clock
 from familybot.db.repositories.resources import NewResource, ResourceRepository
@@ -25,7 +26,6 @@ from familybot.models import Resource, ResourceStatus
 from familybot.models.notices import Notice
 from familybot.models.resources import REASON_MAX, ReviewDecision
 from familybot.models.setup import Actor
-from familybot.services.ports import DiscordPort
 from familybot.services.recurrence import discord_timestamp
 from familybot.services.setup import SetupService
 from familybot.services.urls import validate_url
@@ -89,13 +89,29 @@ def _clean_reason(reason: str) -> str:
     return text
 
 
+class ResourcesPort(Protocol):
+    """The resource library's posts and notes (familybot/discord/resources.py)."""
+
+    async def post_resource(self, channel_id: int, resource: Resource) -> bool:
+        """Post a vetted resource's card to a channel (mentions off); False when refused."""
+        ...
+
+    async def post_notice(self, channel_id: int, notice: Notice) -> bool:
+        """Post a short notice (no names) in a group's private channel."""
+        ...
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        """Send a private message; False when the person cannot receive DMs."""
+        ...
+
+
 class ResourcesService:
     def __init__(
         self,
         repo: ResourceRepository,
         settings: SettingsRepository,
         setup: SetupService,
-        discord: DiscordPort,
+        discord: ResourcesPort,
         clock: Clock,
     ) -> None:
         self._repo = repo

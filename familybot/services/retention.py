@@ -33,7 +33,7 @@ MEMBER_CHECK_PACE = 0.25
 
 
 class MemberPresence(Protocol):
-    """What the sweep asks Discord (implemented over discord.py in discord_privacy.py)."""
+    """What the sweep asks Discord (implemented over discord.py in familybot/discord/presence.py)."""
 
     async def is_member(self, guild_id: int, user_id: int) -> bool | None:
         """True/False when Discord says; None when it could not tell (try again tomorrow)."""
@@ -73,7 +73,7 @@ class RetentionService:
         self._clock = clock
         self.retention_days = retention_days
         self.ledger_keep_days = ledger_keep_days
-        self.presence = presence  # set by the bot once its Discord client exists
+        self.presence = presence  # None: no Discord client to ask
         # False when the Server Members intent already reports every departure.
         self.check_members = check_members
         self._pace = pace_seconds

@@ -7,35 +7,19 @@ whether anything applies, with one database read, and never keeps the text.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from familybot.clock import Clock
-from familybot.db.connection import Database
-from familybot.db.repositories.moderation import ModerationRepository
 from familybot.db.repositories.safety import SafetyRepository
-from familybot.models.crisis import CrisisLine
 from familybot.models.safety import SeenMessage
 from familybot.models.setup import Actor
-from familybot.services.automod import Automod, AutomodOutcome, AutomodPort
-from familybot.services.crisis import CrisisDirectory
-from familybot.services.crisis_config import CrisisConfigService
-from familybot.services.ports import DiscordPort
+from familybot.services.automod import Automod, AutomodOutcome
 from familybot.services.safety_watch import (
-    Detector,
-    PhraseList,
-    SafetyPort,
     SafetyWatch,
     WatchOutcome,
 )
 from familybot.services.setup import SetupService
 
 log = logging.getLogger(__name__)
-
-
-class SafetyIOPort(SafetyPort, AutomodPort, Protocol):
-    """Everything the two features ask of Discord beyond the shared DiscordPort."""
 
 
 @dataclass(frozen=True)
@@ -69,24 +53,3 @@ class SafetyService:
         if scope.automod and not await self._setup.is_facilitator(message.guild_id, author):
             acted = await self.automod.consider(message, scope.modlog_channel_id)
         return MessageOutcome(watch=watched, automod=acted)
-
-
-def build_safety(
-    db: Database,
-    discord: DiscordPort,
-    io: SafetyIOPort,
-    setup: SetupService,
-    crisis: CrisisConfigService,
-    directory: CrisisDirectory,
-    clock: Clock,
-    phrases: Detector | None = None,
-) -> SafetyService:
-    def crisis_lines_for(guild_id: int) -> tuple[str | None, Sequence[CrisisLine]]:
-        # The same lines /crisis shows on this server, from memory (no database needed).
-        known = crisis.cached(guild_id)
-        region = known.region if known else None
-        return region, directory.lines_for(region, known.local_lines if known else ())
-
-    watch = SafetyWatch(phrases or PhraseList.load(), io, crisis_lines_for, clock)
-    automod = Automod(ModerationRepository(db), discord, io, clock)
-    return SafetyService(SafetyRepository(db), setup, watch, automod)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from familybot.clock import Clock
 from familybot.db.connection import Database
@@ -14,6 +15,7 @@ from familybot.db.repositories.reminders import PlannedReminder, ReminderReposit
 from familybot.db.repositories.session_privacy import SessionPrivacyRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
+from familybot.events import EventBus, SeriesChanged
 from familybot.models import (
     Group,
     LedgerRow,
@@ -31,7 +33,6 @@ from familybot.models.setup import Actor
 from familybot.services.calendar import CalendarSeries, build_ics
 from familybot.services.durations import DurationError, parse_duration_list
 from familybot.services.groups import GroupsService
-from familybot.services.ports import DiscordPort
 from familybot.services.recurrence import (
     Repeat,
     discord_timestamp,
@@ -44,7 +45,7 @@ from familybot.services.recurrence import (
     to_utc,
     validate_tz,
 )
-from familybot.services.reminders import effective_occurrences, next_effective_start_after, rule_of
+from familybot.services.reminders import effective_occurrences, rule_of
 from familybot.services.series_edit import RuleChange, old_start, partner_start, plan_edit
 from familybot.services.series_rules import (
     describe_rule,
@@ -54,6 +55,7 @@ from familybot.services.series_rules import (
     parse_week,
     week_name,
 )
+from familybot.services.session_schedule import SessionSchedule
 from familybot.services.setup import SetupService
 from familybot.services.timezones import resolve_timezone
 
@@ -75,12 +77,6 @@ NOT_YOUR_SESSION = (
     "`/my schedule` shows the sessions of your groups."
 )
 SESSION_NOT_HERE = "I couldn't find that session on this server, so nothing was saved."
-
-ChangeHook = Callable[[Sequence[int]], Awaitable[None]]
-
-
-async def _no_hook(_series_ids: Sequence[int]) -> None:
-    return None
 
 
 def parse_offsets(text: str) -> tuple[int, ...]:
@@ -238,6 +234,19 @@ class AttendanceSheet:
     present_ids: list[int]
 
 
+class SessionsPort(Protocol):
+    """What sessions ask of Discord: a notice in a group's channel, a private note
+    (familybot/discord/notices.py)."""
+
+    async def post_notice(self, channel_id: int, notice: Notice) -> bool:
+        """Post a short notice (no names) in a group's private channel."""
+        ...
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        """Send a private message; False when the person cannot receive DMs."""
+        ...
+
+
 class SessionsService:
     def __init__(
         self,
@@ -247,8 +256,10 @@ class SessionsService:
         reminders: ReminderRepository,
         groups: GroupsService,
         setup: SetupService,
-        discord: DiscordPort,
+        discord: SessionsPort,
         clock: Clock,
+        bus: EventBus,
+        schedule: SessionSchedule,
     ) -> None:
         self._db = db
         self._sessions = sessions
@@ -259,9 +270,10 @@ class SessionsService:
         self._discord = discord
         self._clock = clock
         self._privacy = SessionPrivacyRepository(db)
-        # Called with series ids whenever what is due may have changed (the bot re-plans
-        # reminders and refreshes its scheduler there).
-        self.on_change: ChangeHook = _no_hook
+        # SeriesChanged goes out whenever what is due may have changed (wiring.py: reminders
+        # are re-planned, the Events panel re-synced).
+        self._bus = bus
+        self._schedule = schedule
 
     # --- lookups ----------------------------------------------------------------------------
     async def resolve(self, guild_id: int, ref: str) -> tuple[SessionSeries, Group]:
@@ -405,7 +417,7 @@ class SessionsService:
         )
         first = effective_occurrences(series, {}, now, first_utc + timedelta(days=1))[0]
         log.info("series scheduled guild=%d group=%d series=%d", guild_id, group.id, series.id)
-        await self.on_change([series.id])
+        await self._changed([series.id])
         trap = repeat is Repeat.MONTHLY and week is None and fourth_is_last(first_local.date())
         return ScheduleOutcome(series, group, first, describe_rule(rule_of(series)), trap)
 
@@ -460,7 +472,7 @@ class SessionsService:
                 ),
             )
         log.info("session cancelled series=%d one=%s", series.id, occurrence is not None)
-        await self.on_change([series.id])
+        await self._changed([series.id])
         return ChangeOutcome(series, group, occurrence, None, told, missed)
 
     async def reschedule(
@@ -514,7 +526,7 @@ class SessionsService:
                 ),
             )
         log.info("session moved series=%d", series.id)
-        await self.on_change([series.id])
+        await self._changed([series.id])
         return ChangeOutcome(series, group, occurrence, new_start, told, missed)
 
     # --- editing a series' future ------------------------------------------------------------
@@ -701,7 +713,7 @@ class SessionsService:
                 Notice(f"Changed: {new.title}", f"From now on, **{new.title}** meets {words}."),
             )
         log.info("series edited guild=%d old=%d new=%d", guild_id, series.id, new.id)
-        await self.on_change([series.id, new.id])
+        await self._changed([series.id, new.id])
         return EditOutcome(new, group, words, first, told, missed, len(plan.unpaired))
 
     async def _hand_over_reminders(
@@ -824,20 +836,11 @@ class SessionsService:
         )
 
     async def next_session_start(self, group_id: int) -> datetime | None:
-        return (await self.next_session_starts([group_id])).get(group_id)
+        return await self._schedule.next_session_start(group_id)
 
     async def next_session_starts(self, group_ids: Sequence[int]) -> dict[int, datetime | None]:
         """Each group's next session (None when there is none), in two queries for all."""
-        now = self._clock.now()
-        series_list = await self._sessions.active_for_groups(group_ids)
-        overrides = await self._sessions.overrides([s.id for s in series_list])
-        out: dict[int, datetime | None] = dict.fromkeys(group_ids)
-        for s in series_list:
-            start = next_effective_start_after(s, overrides[s.id], now)
-            if start is not None:
-                current = out.get(s.group_id)
-                out[s.group_id] = start if current is None else min(current, start)
-        return out
+        return await self._schedule.next_session_starts(group_ids)
 
     # --- RSVP and attendance ----------------------------------------------------------------
     async def rsvp(
@@ -947,7 +950,7 @@ class SessionsService:
         return len(present), len(set(user_ids)) - len(present)
 
     async def attendance_summary(self, group_id: int) -> tuple[dict[int, int], int]:
-        return await self._sessions.attendance_summary(group_id)
+        return await self._schedule.attendance_summary(group_id)
 
     # --- personal settings --------------------------------------------------------------------
     async def set_my_timezone(self, user_id: int, tz: str) -> str:
@@ -966,7 +969,7 @@ class SessionsService:
         await self._reminders.set_dm(user_id, on, offsets, self._clock.now())
         groups = await self._groups_for(guild_id, user_id)
         series = await self._sessions.active_for_groups([g.id for g in groups])
-        await self.on_change([s.id for s in series])
+        await self._changed([s.id for s in series])
         return offsets
 
     async def calendar_for(
@@ -1018,7 +1021,10 @@ class SessionsService:
         """Offsets, membership or status of a group changed: re-plan its series."""
         series = await self._sessions.active_for_groups([group_id])
         if series:
-            await self.on_change([s.id for s in series])
+            await self._changed([s.id for s in series])
+
+    async def _changed(self, series_ids: Sequence[int]) -> None:
+        await self._bus.publish(SeriesChanged(tuple(series_ids)))
 
     async def take_dm_failure_notice(self, user_id: int) -> bool:
         """True once after DMs to this person failed; the caller tells them privately."""

@@ -346,13 +346,14 @@ async def test_list_schedule_calendar_and_attendance(world: World) -> None:
 
 
 async def test_reminder_burst_stays_under_discords_global_limit(world: World) -> None:
-    from familybot.discord_io import DiscordIO
+    from familybot.discord.notices import DiscordNotices
+    from familybot.discord.reminders import DiscordReminders
     from familybot.models.reminders import ReminderCard, ReminderTarget
 
     assert world.bot is not None
     world.fake.global_rate_limit = 45  # what the bot allows itself, counted on arrival
     start = datetime.now(UTC) + timedelta(days=1)
-    io = DiscordIO(world.bot)
+    io = DiscordReminders(world.bot, DiscordNotices(world.bot))
     cards = [
         ReminderCard(
             ledger_id=i,

@@ -62,7 +62,7 @@ class FakeClock:
 
 @dataclass
 class RecordingPort:
-    """Implements DiscordPort; records every call, can be told to fail or to refuse DMs."""
+    """Implements every feature's port (wiring.AllPorts); records every call, can be told to fail or to refuse DMs."""
 
     calls: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
     dms: list[tuple[int, Notice]] = field(default_factory=list)

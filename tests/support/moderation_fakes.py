@@ -1,4 +1,4 @@
-"""RecordingPort plus the moderation methods of DiscordPort (see discord_moderation.py)."""
+"""RecordingPort plus the methods of ModerationPort (see familybot/discord/moderation.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A recording SafetyIO for unit tests of the safety watch and automod, plus a seeded world."""
+"""A recording SafetyPort and AutomodPort for unit tests of the safety watch and automod, plus a seeded world."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
 from familybot.models import JoinMode
+from familybot.models.moderation import ModLogEntry
+from familybot.models.notices import Notice
 from familybot.models.safety import CrisisDM, SafetyAlert, SeenMessage
 from familybot.models.setup import Actor
 from familybot.services.crisis import CrisisDirectory
-from familybot.services.safety import SafetyService, build_safety
+from familybot.services.safety import SafetyService
 from familybot.services.safety_watch import PhraseList
 from tests.support.fakes import FakeClock
 from tests.support.moderation_fakes import ModerationPort
@@ -50,6 +52,26 @@ class RecordingSafetyIO:
             return False
         self.deleted.append((channel_id, message_id, reason))
         return True
+
+
+@dataclass
+class RecordingAutomod:
+    """AutomodPort: messages removed through `io`, DMs and mod-log posts through `port`."""
+
+    io: RecordingSafetyIO
+    port: ModerationPort
+
+    def can_manage_messages(self, channel_id: int) -> bool:
+        return self.io.can_manage_messages(channel_id)
+
+    async def delete_message(self, channel_id: int, message_id: int, reason: str) -> bool:
+        return await self.io.delete_message(channel_id, message_id, reason)
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        return await self.port.send_dm(user_id, notice)
+
+    async def post_mod_log(self, channel_id: int, entry: ModLogEntry) -> int | None:
+        return await self.port.post_mod_log(channel_id, entry)
 
 
 @dataclass
@@ -93,10 +115,20 @@ class SafetyWorld:
 async def safety_world(
     db: Database, clock: FakeClock, *, watch: bool = True, automod: bool = True
 ) -> SafetyWorld:
-    from familybot.services.container import build_services
+    from familybot.wiring import SafetyParts, build_services
 
     port = ModerationPort()
-    services = build_services(db, port, clock, "America/New_York")
+    io = RecordingSafetyIO()
+    services = build_services(
+        db,
+        port,
+        clock,
+        "America/New_York",
+        # The phrase list alone, even where the optional model is installed: deterministic.
+        safety=SafetyParts(
+            io, RecordingAutomod(io, port), CrisisDirectory.load(), phrases=PhraseList.load()
+        ),
+    )
     await GroupRepository(db).create(
         guild_id=GUILD,
         name="Parents Circle",
@@ -115,16 +147,6 @@ async def safety_world(
     await services.setup.set_modlog_channel(GUILD, MODLOG)
     await services.setup.set_safety_watch(GUILD, watch)
     await services.setup.set_automod(GUILD, automod)
-    io = RecordingSafetyIO()
-    service = build_safety(
-        db,
-        port,
-        io,
-        services.setup,
-        services.crisis,
-        CrisisDirectory.load(),
-        clock,
-        # The phrase list alone, even where the optional model is installed: deterministic.
-        phrases=PhraseList.load(),
-    )
+    service = services.safety
+    assert service is not None
     return SafetyWorld(db=db, service=service, io=io, port=port, clock=clock)

@@ -22,10 +22,10 @@ from familybot.models.audit import AuditEntry, AuditResult, AuditTarget, TargetK
 from familybot.models.diagnostics import ChannelFacts, GuildFacts
 from familybot.permissions import PERMISSION_BITS
 from familybot.services.audit import AuditService
-from familybot.services.container import Services
 from familybot.services.diagnostics import diagnose
 from familybot.tree_audit import result_for
 from familybot.ui.audit import EMBED_LIMIT, audit_embed
+from familybot.wiring import Services
 from tests.support.fakes import FakeClock
 
 GUILD, OTHER_GUILD, ADMIN, ALICE = 10, 20, 100, 200

@@ -23,8 +23,8 @@ from familybot.feed_server import FeedServer, FeedServerError
 from familybot.models import JoinMode
 from familybot.services.calendar import CalendarSeries
 from familybot.services.calendar_feed import FeedResponse, hash_token
-from familybot.services.container import Services, build_services
 from familybot.services.recurrence import Repeat, SeriesRule
+from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 from tests.unit.test_calendar_clients import (
     Reader,

@@ -11,15 +11,13 @@ from familybot.db.connection import Database
 from familybot.models import JoinMode
 from familybot.models.events import EventSpec
 from familybot.models.notices import Notice
-from familybot.services.container import Services, build_services
 from familybot.services.events import (
     LOCATION,
     MAX_EVENTS,
     SyncResult,
-    mirror_group_changes,
-    mirror_series_changes,
 )
 from familybot.services.recurrence import Repeat
+from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1
@@ -53,13 +51,8 @@ def port() -> EventsPort:
 
 @pytest.fixture
 async def services(db: Database, port: EventsPort, clock: FakeClock) -> Services:
-    built = build_services(db, port, clock, TZ)
-    # Wired as the bot wires it (bot.py): existing hooks first, then the background sync.
-    built.sessions.on_change = mirror_series_changes(built.sessions.on_change, built.events)
-    built.groups.on_group_changed = mirror_group_changes(
-        built.groups.on_group_changed, built.events
-    )
-    return built
+    # Subscribed as the bot has it (wiring.py): re-planning first, then the background sync.
+    return build_services(db, port, clock, TZ, events_panel=True)
 
 
 async def make_group(services: Services, name: str = "Parents Circle") -> int:
@@ -376,7 +369,9 @@ async def test_first_periodic_run_after_a_restart_catches_up(
     port.fail.add("create_scheduled_event")
     await schedule(services)
     port.fail.clear()
-    restarted = build_services(db, port, clock, TZ)  # the in-memory retry list is gone
+    restarted = build_services(
+        db, port, clock, TZ, events_panel=True
+    )  # the in-memory retry list is gone
     assert await restarted.events.sync_due() == 1
     assert len(port.scheduled_events) == 1
     assert await restarted.events.sync_due() == 0

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from familybot.errors import Conflict, NotFound, UserFacingError
-from familybot.services.container import Services
 from familybot.ui.help_embeds import EMBED_TOTAL_MAX, faq_embed
+from familybot.wiring import Services
 
 GUILD = 1
 FAC = 10

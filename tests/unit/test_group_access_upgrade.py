@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
 from familybot.models import GroupStatus, JoinMode, MembershipStatus
-from familybot.services.container import Services
+from familybot.wiring import Services
 from tests.support.fakes import RecordingPort
 
 GUILD = 1

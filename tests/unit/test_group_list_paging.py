@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from familybot.db.connection import Database
 from familybot.models import JoinMode
-from familybot.services.container import Services
+from familybot.wiring import Services
 from tests.support.fakes import FakeClock
 
 GUILD = 1

@@ -6,7 +6,7 @@ from familybot.db.connection import Database
 from familybot.errors import Conflict, DiscordActionFailed, NotAllowed, NotFound, UserFacingError
 from familybot.models import GroupStatus, JoinMode, MembershipStatus
 from familybot.models.groups import JoinResult
-from familybot.services.container import Services
+from familybot.wiring import Services
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1

@@ -20,11 +20,11 @@ from familybot.db.migrate import migrate
 from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.errors import ConfigError
 from familybot.models import JoinMode, from_unix
-from familybot.services.container import Services, build_services
-from familybot.services.ports import Delivery, ReminderCard, ReminderTarget
+from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 from familybot.services.recurrence import Repeat
 from familybot.services.reminders import PLAN_HORIZON, PLAN_INTERVAL
 from familybot.services.retention import RetentionService
+from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1

@@ -8,10 +8,11 @@ import pytest
 
 from familybot.db.connection import Database
 from familybot.errors import NotAllowed, NotFound
+from familybot.events import UnbanScheduled
 from familybot.models.moderation import CaseStatus
-from familybot.services.container import build_services
 from familybot.services.moderation import ModerationService, ModRequest
 from familybot.services.moderation_rules import Action, BotSelf, Person
+from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock
 from tests.support.moderation_fakes import ModerationPort
 
@@ -29,10 +30,15 @@ def mport() -> ModerationPort:
 
 
 @pytest.fixture
-async def mod(db: Database, mport: ModerationPort, clock: FakeClock) -> ModerationService:
+async def mod_services(db: Database, mport: ModerationPort, clock: FakeClock) -> Services:
     services = build_services(db, mport, clock, "UTC")
     await services.setup.set_modlog_channel(GUILD, MODLOG)
-    return services.moderation
+    return services
+
+
+@pytest.fixture
+def mod(mod_services: Services) -> ModerationService:
+    return mod_services.moderation
 
 
 def req(action: Action, target: Person | None = ALICE, **extra: object) -> ModRequest:
@@ -138,14 +144,14 @@ async def test_purge_slowmode_and_lock_are_cases_about_a_channel(
 
 
 async def test_timed_ban_is_lifted_once_when_due(
-    mod: ModerationService, mport: ModerationPort, clock: FakeClock
+    mod: ModerationService, mod_services: Services, mport: ModerationPort, clock: FakeClock
 ) -> None:
     scheduled: list[tuple[int, object]] = []
 
-    async def on_scheduled(case_id: int, due: object) -> None:
-        scheduled.append((case_id, due))
+    async def on_scheduled(event: UnbanScheduled) -> None:
+        scheduled.append((event.case_id, event.due_at))
 
-    mod.on_unban_scheduled = on_scheduled
+    mod_services.bus.subscribe(UnbanScheduled, on_scheduled)
     out = await mod.act(req(Action.BAN, length=timedelta(days=3)))
     assert scheduled == [(out.case.id, clock.now() + timedelta(days=3))]
     assert await mod.lift_timed_ban(out.case.id) == clock.now() + timedelta(days=3)  # not yet

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 from familybot.db.connection import Database
-from familybot.services.container import Services
+from familybot.wiring import Services
 from tests.unit import privacy_seed as seed
 from tests.unit.test_privacy import KEPT_AFTER_FORGET
 

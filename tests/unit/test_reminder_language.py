@@ -10,8 +10,8 @@ from pathlib import Path
 from familybot import i18n
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
-from familybot.services.container import build_services
-from familybot.services.ports import Delivery, ReminderCard, ReminderTarget
+from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
+from familybot.wiring import build_services
 from tests.support.fakes import FakeClock
 from tests.unit.test_sessions_service import ReminderPort
 from tests.unit.test_sharding import make_group_with_weekly_session

@@ -46,7 +46,6 @@ from familybot.errors import UserFacingError
 from familybot.models import JoinMode, from_unix
 from familybot.models.sessions import Occurrence
 from familybot.services import reminders as reminders_module
-from familybot.services.container import Services, build_services
 from familybot.services.recurrence import (
     Repeat,
     SeriesRule,
@@ -56,6 +55,7 @@ from familybot.services.recurrence import (
     reminder_instants,
     to_utc,
 )
+from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, ProcessKilled, RecordingPort, where
 
 GUILD = 1

@@ -32,7 +32,7 @@ ALICE, BOB, CAROL = 101, 102, 103
 
 @dataclass
 class ThreadsPort:
-    """The two DiscordPort methods reports use: records calls, can refuse."""
+    """The two methods of ReportsPort: records calls, can refuse."""
 
     opened: list[PrivateContact] = field(default_factory=list)
     alerts: list[tuple[int, ContactAlert]] = field(default_factory=list)

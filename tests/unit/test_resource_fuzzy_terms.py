@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 
 from familybot.models.setup import Actor
-from familybot.services.container import Services
+from familybot.wiring import Services
 
 GUILD = 1
 FAC_ROLE = 5

@@ -10,7 +10,7 @@ from familybot.db.connection import Database
 from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
 from familybot.models import to_unix
 from familybot.models.setup import Actor
-from familybot.services.container import Services
+from familybot.wiring import Services
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from familybot.db.connection import Database
 from familybot.models import Resource, ResourceStatus
 from familybot.models.setup import Actor
-from familybot.services.container import Services
 from familybot.services.linkcheck import check_links
 from familybot.services.netguard import AddressPolicy
 from familybot.services.urls import URL_MAX, InvalidURL, validate_url
@@ -25,6 +24,7 @@ from familybot.ui.resources import (
     resource_list_embed,
     review_embed,
 )
+from familybot.wiring import Services
 
 HOSTILE = [
     "@everyone",

@@ -12,10 +12,10 @@ from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
 from familybot.models import JoinMode, Rsvp
 from familybot.models.notices import Notice
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
-from familybot.services.container import Services, build_services
 from familybot.services.recurrence import Repeat
 from familybot.services.reminders import NONCE_MEMORY
 from familybot.services.sessions import parse_offsets
+from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1

@@ -4,7 +4,7 @@ import pytest
 
 from familybot.errors import UserFacingError
 from familybot.models.setup import Actor
-from familybot.services.container import Services
+from familybot.wiring import Services
 
 
 async def test_facilitator_rule(services: Services) -> None:

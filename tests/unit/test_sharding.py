@@ -15,9 +15,9 @@ from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.errors import ConfigError
 from familybot.models import JoinMode
-from familybot.services.container import Services, build_services
 from familybot.services.recurrence import Repeat
 from familybot.sharding import ALL, ShardFilter, shard_of
+from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock
 from tests.unit.test_sessions_service import ReminderPort
 

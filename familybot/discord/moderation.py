@@ -1,8 +1,4 @@
-"""The moderation half of DiscordIO (/mod): Discord calls for cases and the mod log.
-
-Kept apart from discord_io.py so each file stays readable in one sitting; DiscordIO mixes
-it in, so services still see one DiscordPort.
-"""
+"""Moderation (/mod): Discord calls for cases, and the mod log (automod posts there too)."""
 
 from __future__ import annotations
 
@@ -12,30 +8,42 @@ from datetime import datetime
 import discord
 from discord.http import Route
 
+from familybot.discord.common import ROLE_OVERWRITE, UNKNOWN_BAN, refused
+from familybot.discord.notices import DiscordNotices
 from familybot.errors import DiscordActionFailed
 from familybot.models.moderation import ModLogEntry, PurgeResult
+from familybot.models.notices import Notice
 from familybot.ui.moderation import modlog_embed
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_BAN = 10026
-
 
 def _refused(what: str, error: discord.HTTPException) -> DiscordActionFailed:
-    log.warning("discord refused %s status=%s code=%s", what, error.status, error.code)
-    if isinstance(error, discord.Forbidden):
-        return DiscordActionFailed(
-            f"Discord didn't let me {what}. I may be missing a permission, or my role may be "
-            "too low. The case is recorded as failed; an admin can check my role."
-        )
-    return DiscordActionFailed(
-        f"Discord had a problem when I tried to {what}. The case is recorded as failed; "
-        "please try again in a moment."
+    return refused(
+        what,
+        error,
+        missing="a permission, or my role may be too low",
+        outcome="The case is recorded as failed",
+        check="an admin can check my role",
     )
 
 
-class ModerationIO:
-    _client: discord.Client
+async def post_mod_log(client: discord.Client, channel_id: int, entry: ModLogEntry) -> int | None:
+    """Post a case to the mod-log channel; the message id, or None when it failed."""
+    try:
+        message = await client.get_partial_messageable(channel_id).send(embed=modlog_embed(entry))
+    except discord.HTTPException as error:
+        log.warning("mod-log not posted channel=%d status=%s", channel_id, error.status)
+        return None
+    return message.id
+
+
+class DiscordModeration:
+    """Implements ModerationPort (services/moderation.py)."""
+
+    def __init__(self, client: discord.Client, notices: DiscordNotices) -> None:
+        self._client = client
+        self._notices = notices
 
     async def timeout_member(
         self, guild_id: int, user_id: int, until: datetime | None, reason: str
@@ -135,18 +143,14 @@ class ModerationIO:
                 guild_id,
                 allow=str(allow.value),
                 deny=str(deny.value),
-                type=0,
+                type=ROLE_OVERWRITE,
                 reason=reason,
             )
         except discord.HTTPException as error:
             raise _refused("lock the channel" if locked else "unlock the channel", error) from error
 
     async def post_mod_log(self, channel_id: int, entry: ModLogEntry) -> int | None:
-        try:
-            message = await self._client.get_partial_messageable(channel_id).send(
-                embed=modlog_embed(entry)
-            )
-        except discord.HTTPException as error:
-            log.warning("mod-log not posted channel=%d status=%s", channel_id, error.status)
-            return None
-        return message.id
+        return await post_mod_log(self._client, channel_id, entry)
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        return await self._notices.send_dm(user_id, notice)

@@ -6,13 +6,14 @@ import logging
 
 import discord
 
-log = logging.getLogger(__name__)
+from familybot.discord.common import UNKNOWN_MEMBER, UNKNOWN_USER
 
-UNKNOWN_MEMBER = 10007
-UNKNOWN_USER = 10013
+log = logging.getLogger(__name__)
 
 
 class DiscordPresence:
+    """Implements MemberPresence (services/retention.py)."""
+
     def __init__(self, client: discord.Client) -> None:
         self._client = client
 

@@ -1,4 +1,4 @@
-"""The reports half of DiscordIO: private threads (or private channels) between one member
+"""Reports and /ask: private threads (or private channels) between one member
 and the facilitators, for the message menu "Report to facilitators" and /ask.
 
 Discord shows a private thread only to the people added to it and to those with Manage
@@ -15,6 +15,14 @@ from typing import Literal
 
 import discord
 
+from familybot.discord.common import (
+    BOT_ACCESS,
+    MEMBER_ACCESS,
+    NO_ACCESS,
+    SERVER_UNSEEN,
+    Overwrites,
+    delete_channel,
+)
 from familybot.errors import DiscordActionFailed
 from familybot.models.reports import ContactAlert, PrivateContact, PrivateSpace
 from familybot.ui.reports import alert_text, opening_text, question_text
@@ -26,17 +34,6 @@ WEEK_MINUTES: Literal[10080] = (
     10080  # a quiet thread stays in the list for a week before it auto-archives
 )
 
-CONTACT_ACCESS = discord.PermissionOverwrite(
-    view_channel=True, send_messages=True, read_message_history=True
-)
-BOT_CONTACT_ACCESS = discord.PermissionOverwrite(
-    view_channel=True,
-    send_messages=True,
-    embed_links=True,
-    read_message_history=True,
-    manage_channels=True,
-)
-NO_ACCESS = discord.PermissionOverwrite(view_channel=False)
 NO_ROLE = (
     "The facilitator role set up for this server no longer exists, so I couldn't bring the "
     "facilitators in. Nothing was opened; please ask an admin to run `/setup facilitator-role`."
@@ -64,15 +61,16 @@ def thread_possible(
     return can_ping and parent.permissions_for(role).view_channel
 
 
-class ThreadsIO:
-    _client: discord.Client
+class DiscordReports:
+    """Implements ReportsPort (services/reports.py)."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
 
     async def open_private_contact(self, contact: PrivateContact) -> PrivateSpace:
         guild = self._client.get_guild(contact.guild_id)
         if guild is None:
-            raise DiscordActionFailed(
-                "I can't see this server right now. Nothing was sent; please try again soon."
-            )
+            raise DiscordActionFailed(f"{SERVER_UNSEEN} Nothing was sent; please try again soon.")
         role = guild.get_role(contact.facilitator_role_id)
         if role is None:
             raise DiscordActionFailed(NO_ROLE)
@@ -126,7 +124,7 @@ class ThreadsIO:
             await thread.add_user(discord.Object(contact.member_id))
             await self._post_opening(thread, role, contact, is_thread=True)
         except discord.HTTPException:
-            await self._remove(thread.id, "thread")
+            await delete_channel(self._client, thread.id, "thread")
             raise
         return PrivateSpace(channel_id=thread.id, is_thread=True)
 
@@ -142,13 +140,11 @@ class ThreadsIO:
         if not (mine.manage_channels and mine.manage_roles):
             log.warning("private channel not possible guild=%d (permissions)", guild.id)
             raise DiscordActionFailed(CANNOT_OPEN)
-        overwrites: dict[
-            discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite
-        ] = {
-            guild.default_role: discord.PermissionOverwrite(view_channel=False),
-            role: CONTACT_ACCESS,
-            discord.Object(contact.member_id, type=discord.Member): CONTACT_ACCESS,
-            guild.me: BOT_CONTACT_ACCESS,
+        overwrites: Overwrites = {
+            guild.default_role: NO_ACCESS,
+            role: MEMBER_ACCESS,
+            discord.Object(contact.member_id, type=discord.Member): MEMBER_ACCESS,
+            guild.me: BOT_ACCESS,
         }
         if shut_out is not None:
             # A member's own overwrite wins over their roles' (Administrators still see all).
@@ -163,7 +159,7 @@ class ThreadsIO:
         try:
             await self._post_opening(channel, role, contact, is_thread=False)
         except discord.HTTPException as error:
-            await self._remove(channel.id, "channel")
+            await delete_channel(self._client, channel.id, "channel")
             raise DiscordActionFailed(CANNOT_OPEN) from error
         return PrivateSpace(channel_id=channel.id, is_thread=False)
 
@@ -186,14 +182,6 @@ class ThreadsIO:
         if contact.question:
             await space.send(
                 question_text(contact), allowed_mentions=discord.AllowedMentions.none()
-            )
-
-    async def _remove(self, channel_id: int, what: str) -> None:
-        try:
-            await self._client.http.delete_channel(channel_id, reason="FamilyBot: undo")
-        except discord.HTTPException as error:
-            log.warning(
-                "could not remove half-opened %s=%d status=%s", what, channel_id, error.status
             )
 
     async def post_contact_alert(self, channel_id: int, alert: ContactAlert) -> bool:

@@ -1,4 +1,4 @@
-"""SafetyIO: what the safety watch and automod ask of Discord, over discord.py.
+"""What the safety watch and automod ask of Discord, over discord.py.
 
 Safety alerts are refused, not posted, if the alerts channel has become visible to everyone:
 the watch must never name anyone where the whole server can read it.
@@ -10,19 +10,24 @@ import logging
 
 import discord
 
+from familybot.discord.common import CANNOT_DM
+from familybot.discord.moderation import post_mod_log
+from familybot.discord.notices import DiscordNotices
+from familybot.models.moderation import ModLogEntry
+from familybot.models.notices import Notice
 from familybot.models.safety import CrisisDM, SafetyAlert
 from familybot.ui.safety import crisis_dm_embed, crisis_dm_text, safety_alert_embed
 
 log = logging.getLogger(__name__)
-
-CANNOT_DM = 50007
 
 
 def _is_private(channel: discord.abc.GuildChannel) -> bool:
     return not channel.permissions_for(channel.guild.default_role).view_channel
 
 
-class SafetyIO:
+class DiscordSafetyWatch:
+    """Implements SafetyPort (services/safety_watch.py)."""
+
     def __init__(self, client: discord.Client) -> None:
         self._client = client
 
@@ -60,6 +65,14 @@ class SafetyIO:
             return False
         return True
 
+
+class DiscordAutomod:
+    """Implements AutomodPort (services/automod.py)."""
+
+    def __init__(self, client: discord.Client, notices: DiscordNotices) -> None:
+        self._client = client
+        self._notices = notices
+
     def can_manage_messages(self, channel_id: int) -> bool:
         channel = self._client.get_channel(channel_id)
         if not isinstance(channel, discord.abc.GuildChannel):
@@ -76,3 +89,9 @@ class SafetyIO:
             log.warning("automod delete refused channel=%d status=%s", channel_id, error.status)
             return False
         return True
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        return await self._notices.send_dm(user_id, notice)
+
+    async def post_mod_log(self, channel_id: int, entry: ModLogEntry) -> int | None:
+        return await post_mod_log(self._client, channel_id, entry)

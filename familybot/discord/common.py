@@ -1,0 +1,70 @@
+"""What every adapter shares: Discord's error codes, the access overwrites, one refusal."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import discord
+
+from familybot.errors import DiscordActionFailed
+
+log = logging.getLogger(__name__)
+
+# Discord's JSON error codes.
+UNKNOWN_CHANNEL = 10003
+UNKNOWN_MEMBER = 10007
+UNKNOWN_USER = 10013
+UNKNOWN_BAN = 10026
+MISSING_ACCESS = 50001
+CANNOT_DM = 50007
+TOO_MANY_ROLES = 30005
+TOO_MANY_CHANNELS = 30013
+TOO_MANY_EVENTS = 30038
+
+# Who may see a private channel: set per person (or the facilitator role), never @everyone.
+MEMBER_ACCESS = discord.PermissionOverwrite(
+    view_channel=True, send_messages=True, read_message_history=True
+)
+READ_ONLY_ACCESS = discord.PermissionOverwrite(
+    view_channel=True, read_message_history=True, send_messages=False
+)
+NO_ACCESS = discord.PermissionOverwrite(view_channel=False)
+BOT_ACCESS = discord.PermissionOverwrite(
+    view_channel=True,
+    send_messages=True,
+    embed_links=True,
+    read_message_history=True,
+    manage_channels=True,
+)
+MEMBER_OVERWRITE: Literal[1] = 1  # a permission overwrite for one member (0 is for a role)
+ROLE_OVERWRITE: Literal[0] = 0
+
+Overwrites = dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite]
+
+SERVER_UNSEEN = "I can't see this server right now."
+
+
+def refused(
+    what: str, error: discord.HTTPException, *, missing: str, outcome: str, check: str
+) -> DiscordActionFailed:
+    """Discord said no: log the status and code, and tell the member what happened.
+
+    ``missing``: which permission may lack; ``outcome``: what became of their request;
+    ``check``: who can look into it."""
+    log.warning("discord refused %s status=%s code=%s", what, error.status, error.code)
+    if isinstance(error, discord.Forbidden):
+        return DiscordActionFailed(
+            f"Discord didn't let me {what}. I may be missing {missing}. {outcome}; {check}."
+        )
+    return DiscordActionFailed(
+        f"Discord had a problem when I tried to {what}. {outcome}; please try again in a moment."
+    )
+
+
+async def delete_channel(client: discord.Client, channel_id: int, what: str) -> None:
+    """Undo a channel or thread made a moment ago (the rest of the step failed)."""
+    try:
+        await client.http.delete_channel(channel_id, reason="FamilyBot: undo")
+    except discord.HTTPException as error:
+        log.warning("could not remove half-made %s=%d status=%s", what, channel_id, error.status)

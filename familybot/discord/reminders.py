@@ -1,0 +1,77 @@
+"""Reminders: sent paced under Discord's global limit, and found again after a crash."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import discord
+
+from familybot.discord.common import CANNOT_DM, MISSING_ACCESS
+from familybot.discord.notices import DiscordNotices
+from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
+from familybot.ui.sessions import reminder_embed, rsvp_view
+
+log = logging.getLogger(__name__)
+
+
+class DiscordReminders:
+    """Implements ReminderPort (services/reminders.py). Shares the DM channels and the pace
+    with `notices`: opening a DM channel is a request too."""
+
+    def __init__(self, client: discord.Client, notices: DiscordNotices) -> None:
+        self._client = client
+        self._notices = notices
+
+    async def _messageable(self, target: ReminderTarget) -> discord.abc.Messageable:
+        if target.channel_id is not None:
+            return self._client.get_partial_messageable(target.channel_id)
+        assert target.user_id is not None
+        return await self._notices.dm_channel(target.user_id)
+
+    async def send_reminder(
+        self, target: ReminderTarget, card: ReminderCard, nonce: str
+    ) -> Delivery:
+        try:
+            destination = await self._messageable(target)
+            async with self._notices.limiter.slot():
+                message = await destination.send(
+                    embed=reminder_embed(card),
+                    view=rsvp_view(card.series_id, card.occurrence_key, card.ledger_id),
+                    nonce=nonce,
+                )
+        except discord.Forbidden as error:
+            permanent = error.code in (CANNOT_DM, MISSING_ACCESS)
+            log.warning(
+                "reminder refused ledger=%d code=%s target=%s",
+                card.ledger_id,
+                error.code,
+                "dm" if target.user_id else "channel",
+            )
+            return Delivery(ok=False, permanent=permanent)
+        except discord.NotFound:
+            log.warning("reminder target gone ledger=%d", card.ledger_id)
+            return Delivery(ok=False, permanent=True)
+        except discord.HTTPException as error:
+            log.warning("reminder send failed ledger=%d status=%s", card.ledger_id, error.status)
+            return Delivery(ok=False)
+        return Delivery(ok=True, message_id=message.id)
+
+    async def find_reminder(
+        self, target: ReminderTarget, ledger_id: int, after: datetime
+    ) -> int | None:
+        marker = f":{ledger_id}"
+        me = self._client.user
+        try:
+            destination = await self._messageable(target)
+            async for message in destination.history(after=after, limit=100, oldest_first=True):
+                if me is not None and message.author.id != me.id:
+                    continue
+                for row in message.components:
+                    for child in getattr(row, "children", []):
+                        if str(getattr(child, "custom_id", "") or "").endswith(marker):
+                            return message.id
+        except discord.HTTPException as error:
+            log.warning("could not look for reminder ledger=%d status=%s", ledger_id, error.status)
+            raise
+        return None

@@ -1,0 +1,38 @@
+"""The resource library's posts (/resource share) and its notes to people and channels."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from familybot.discord.notices import DiscordNotices
+from familybot.models import Resource
+from familybot.models.notices import Notice
+from familybot.ui.resources import resource_embed
+
+log = logging.getLogger(__name__)
+
+
+class DiscordResources:
+    """Implements ResourcesPort (services/resources.py)."""
+
+    def __init__(self, client: discord.Client, notices: DiscordNotices) -> None:
+        self._client = client
+        self._notices = notices
+
+    async def post_resource(self, channel_id: int, resource: Resource) -> bool:
+        try:
+            await self._client.get_partial_messageable(channel_id).send(
+                embed=resource_embed(resource), allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.HTTPException as error:
+            log.warning("resource not posted channel=%d status=%s", channel_id, error.status)
+            return False
+        return True
+
+    async def post_notice(self, channel_id: int, notice: Notice) -> bool:
+        return await self._notices.post_notice(channel_id, notice)
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        return await self._notices.send_dm(user_id, notice)
