@@ -19,9 +19,9 @@ from familybot.services.automod import Automod, AutomodOutcome, AutomodPort
 from familybot.services.crisis import CrisisDirectory, CrisisLine
 from familybot.services.crisis_config import CrisisConfigService
 from familybot.services.ports import DiscordPort
+from familybot.services.safety_model import bot_detector
 from familybot.services.safety_watch import (
     Detector,
-    PhraseList,
     SafetyPort,
     SafetyWatch,
     SeenMessage,
@@ -85,6 +85,7 @@ def build_safety(
         region = known.region if known else None
         return region, directory.lines_for(region, known.local_lines if known else ())
 
-    watch = SafetyWatch(phrases or PhraseList.load(), io, crisis_lines_for, clock)
+    # The matcher, or the matcher or the classifier when the safety-model extra is installed.
+    watch = SafetyWatch(phrases or bot_detector(), io, crisis_lines_for, clock)
     automod = Automod(ModerationRepository(db), discord, io, clock)
     return SafetyService(SafetyRepository(db), setup, watch, automod)
