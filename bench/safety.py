@@ -1,7 +1,7 @@
-"""Safety watch detectors side by side: held-out precision/recall, latency and memory.
+"""Safety watch detectors side by side: held-out 4 precision/recall, latency and memory.
 
     python bench/safety.py            # figures for the matcher and, when installed, the model
-    python bench/safety.py --train    # refit the classifier's weights on tuning.tsv ONLY
+    python bench/safety.py --train    # refit the classifier's weights on the training sets
 
 The classifier needs `pip install 'familybot[safety-model]'`; without it only the matcher is
 measured and one line says why. Latency is per message, one message at a time as the bot
@@ -51,39 +51,98 @@ def latency_ms(matches: Callable[[str], bool], texts: list[str]) -> tuple[float,
     return statistics.median(times), times[int(len(times) * 0.99) - 1]
 
 
-def train() -> None:
-    """Fit a logistic regression on the tuning set's embeddings; pick C and the threshold by
-    5-fold cross-validation inside the tuning set. The held-out set is not read."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+# What the classifier is trained on (fourth round): the tuning set, held-out sets 1-3 (retired
+# as held-out: their texts may now be read) and the chatter negatives. Held-out 4 never.
+TRAINING_SETS = ("tuning", "heldout", "heldout2", "heldout3", "chatter")
+# The cross-validation folds: one per labelled set, so each fold is scored on messages written
+# in another round (closer to a fresh set than shuffled folds); chatter is dealt round-robin.
+FOLD_SETS = ("tuning", "heldout", "heldout2", "heldout3")
+# The classifier's threshold: the lowest at which its own cross-validated precision reaches
+# this, so that each alarm it adds to the matcher's is as trustworthy as the target asks.
+CLASSIFIER_PRECISION = 0.90
 
-    tuning = load("tuning")
+
+def _embeddings(
+    encoder: object, name: str, texts: list[str], cache: Path | None
+) -> list[list[float]]:
+    """The set's embeddings, from a cache file when its texts have not changed."""
+    import hashlib
+
+    key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+    path = cache / f"{name}-{key}.json" if cache else None
+    if not texts:
+        return []
+    if path is not None and path.exists():
+        cached: list[list[float]] = json.loads(path.read_text())
+        return cached
+    vectors = safety_model.embed(encoder, texts)
+    if path is not None:
+        path.write_text(json.dumps(vectors))
+    return vectors
+
+
+def train(cache: Path | None = None) -> None:
+    """Fit a logistic regression on the training sets' embeddings; pick C and the threshold by
+    cross-validation over the sets (see FOLD_SETS). Held-out 4 is not read."""
+    from sklearn.linear_model import LogisticRegression
+
     encoder = safety_model.load_encoder(threads=None)
-    x = safety_model.embed(encoder, [e.text for e in tuning])
-    y = [int(e.at_risk) for e in tuning]
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=17)
-    best: tuple[float, float, float] | None = None  # (f1, C, threshold)
-    for c in (0.3, 1.0, 3.0, 10.0, 30.0):
-        model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-        proba = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
-        for step in range(20, 81, 2):
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+    x: list[list[float]] = []
+    y: list[int] = []
+    fold: list[int] = []
+    # Each message's extra pieces (its sentences; safety_model.pieces): the model is fitted on
+    # whole messages, and scored as the bot scores, by the highest over the pieces.
+    extra: list[list[list[float]]] = []
+    for name in TRAINING_SETS:
+        examples = load(name)
+        x += _embeddings(encoder, name, [e.text for e in examples], cache)
+        y += [int(e.at_risk) for e in examples]
+        split = [safety_model.pieces(e.text)[1:] for e in examples]
+        flat = _embeddings(encoder, f"{name}-pieces", [p for ps in split for p in ps], cache)
+        at = 0
+        for ps in split:
+            extra.append(flat[at : at + len(ps)])
+            at += len(ps)
+        if name in FOLD_SETS:
+            fold += [FOLD_SETS.index(name)] * len(examples)
+        else:
+            fold += [i % len(FOLD_SETS) for i in range(len(examples))]
+    best: tuple[float, float, float, float] | None = None  # (recall, C, threshold, precision)
+    for c in (1.0, 3.0, 10.0, 30.0):
+        proba = [0.0] * len(y)
+        for k in range(len(FOLD_SETS)):
+            train_at = [i for i, f in enumerate(fold) if f != k]
+            test_at = [i for i, f in enumerate(fold) if f == k]
+            model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+            model.fit([x[i] for i in train_at], [y[i] for i in train_at])
+            for i in test_at:
+                rows = [x[i], *extra[i]]
+                proba[i] = float(max(model.predict_proba(rows)[:, 1]))
+        for step in range(50, 96):
             threshold = step / 100
             tp = sum(1 for p, t in zip(proba, y, strict=True) if p >= threshold and t)
             fp = sum(1 for p, t in zip(proba, y, strict=True) if p >= threshold and not t)
-            fn = sum(1 for p, t in zip(proba, y, strict=True) if p < threshold and t)
-            f1 = 2 * tp / (2 * tp + fp + fn)
-            if best is None or f1 > best[0]:
-                best = (f1, c, threshold)
-    assert best is not None
-    f1, c, threshold = best
+            precision = tp / (tp + fp) if tp + fp else 0.0
+            if precision >= CLASSIFIER_PRECISION:
+                recall = tp / sum(y)
+                if best is None or recall > best[0]:
+                    best = (recall, c, threshold, precision)
+                break
+    assert best is not None, "no threshold reaches the precision asked for"
+    recall, c, threshold, precision = best
     model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit(x, y)
     WEIGHTS_PATH.write_text(
         json.dumps(
             {
                 "about": "Logistic regression on all-MiniLM-L6-v2 sentence embeddings "
                 "(normalised), fitted by bench/safety.py --train on tests/data/safety/"
-                f"tuning.tsv only ({len(y)} messages). C={c}, threshold by 5-fold CV F1 "
-                f"on the tuning set ({f1:.3f}).",
+                f"{{{','.join(TRAINING_SETS)}}}.tsv ({len(y)} messages, {sum(y)} at risk). "
+                f"C={c}; a message scores the highest over it and its sentences; threshold: "
+                "the lowest whose cross-validated precision (one fold per "
+                f"set) reaches {CLASSIFIER_PRECISION} (precision {precision:.3f}, recall "
+                f"{recall:.3f} there).",
                 "threshold": threshold,
                 "intercept": round(float(model.intercept_[0]), 6),
                 "coef": [round(float(w), 6) for w in model.coef_[0]],
@@ -94,29 +153,32 @@ def train() -> None:
         encoding="utf-8",
     )
     print(
-        f"wrote {WEIGHTS_PATH.relative_to(REPO_ROOT)}: C={c} threshold={threshold} cv F1={f1:.3f}"
+        f"wrote {WEIGHTS_PATH.relative_to(REPO_ROOT)}: C={c} threshold={threshold} "
+        f"cv precision={precision:.3f} recall={recall:.3f}"
     )
 
 
 def bench() -> None:
-    heldout, heldout2, heldout3 = load("heldout"), load("heldout2"), load("heldout3")
-    tuning, ordinary = load("tuning"), load("ordinary")
-    texts = [e.text for e in heldout + heldout2 + heldout3]
+    training = {name: load(name) for name in TRAINING_SETS}
+    heldout4 = load("heldout4")
+    ordinary = load("ordinary")
+    texts = [e.text for e in heldout4]
+    # Long and adversarial messages (4,000 characters): what must never stall the bot.
+    floods = [
+        ("if " * 1333)[:4000],
+        "😂" * 4000,
+        ("a " * 2000)[:4000],
+        " ".join(str(n) for n in range(1100))[:4000],
+    ]
     rows: list[str] = []
     perf: list[str] = []
 
     def add(detector: Detector) -> None:
-        sets = (
-            ("held-out 1", heldout),
-            ("held-out 2", heldout2),
-            ("held-out 3", heldout3),
-            ("held-out 1+2", heldout + heldout2),
-            ("held-out, all three", heldout + heldout2 + heldout3),
-            ("tuning", tuning),
-        )
-        for name, examples in sets:
+        p, r, n = figures(detector, heldout4)
+        rows.append(f"| {detector.name} | **held-out 4** | {p:.3f} | {r:.3f} | {n} |")
+        for name, examples in training.items():
             p, r, n = figures(detector, examples)
-            rows.append(f"| {detector.name} | {name} | {p:.3f} | {r:.3f} | {n} |")
+            rows.append(f"| {detector.name} | {name} (training) | {p:.3f} | {r:.3f} | {n} |")
         fired = sum(1 for e in ordinary if detector.matches(e.text))
         rows.append(
             f"| {detector.name} | ordinary chatter: fires on | {fired} | of | {len(ordinary)} |"
@@ -129,8 +191,10 @@ def bench() -> None:
     load_s = time.perf_counter() - start
     add(matcher)
     p50, p99 = latency_ms(matcher.matches, texts)
+    _, flood_max = latency_ms(matcher.matches, floods)
     perf.append(
-        f"| matcher | {load_s:.3f} | {p50:.3f} | {p99:.3f} | {rss_mb() - before:.0f} | {rss_mb():.0f} |"
+        f"| matcher | {load_s:.3f} | {p50:.3f} | {p99:.3f} | {flood_max:.0f} | "
+        f"{rss_mb() - before:.0f} | {rss_mb():.0f} |"
     )
 
     why_not = safety_model.missing()
@@ -144,16 +208,20 @@ def bench() -> None:
         add(classifier)
         add(safety_model.Either(matcher, classifier))
         p50, p99 = latency_ms(classifier.matches, texts)
+        _, flood_max = latency_ms(classifier.matches, floods)
         perf.append(
             f"| classifier (1 thread) | {load_s:.2f} | {p50:.1f} | {p99:.1f} | "
-            f"{rss_mb() - before:.0f} | {rss_mb():.0f} |"
+            f"{flood_max:.0f} | {rss_mb() - before:.0f} | {rss_mb():.0f} |"
         )
     print("| detector | set | precision | recall | n |")
     print("|---|---|---:|---:|---:|")
     print("\n".join(rows))
     print()
-    print("| detector | load s | p50 ms/message | p99 ms/message | RSS added MB | RSS total MB |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| detector | load s | p50 ms/message | p99 ms/message | slowest 4,000-char flood ms "
+        "| RSS added MB | RSS total MB |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     print("\n".join(perf))
     if why_not is not None:
         print(f"\nclassifier skipped: {why_not}")
@@ -162,8 +230,10 @@ def bench() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="store_true", help="refit the classifier's weights")
-    if parser.parse_args().train:
-        train()
+    parser.add_argument("--cache", type=Path, help="--train: keep embeddings in this folder")
+    args = parser.parse_args()
+    if args.train:
+        train(args.cache)
     else:
         bench()
 

@@ -68,7 +68,8 @@ from familybot.services.retention import (
     RetentionService,
 )
 from familybot.services.safety import SafetyService
-from familybot.services.safety_watch import Detector, PhraseList, SafetyPort, SafetyWatch
+from familybot.services.safety_model import bot_detector
+from familybot.services.safety_watch import Detector, SafetyPort, SafetyWatch
 from familybot.services.session_schedule import SessionSchedule
 from familybot.services.sessions import SessionsPort, SessionsService
 from familybot.services.setup import SetupService
@@ -380,6 +381,7 @@ def _build_safety(
         region = known.region if known else None
         return region, directory.lines_for(region, known.local_lines if known else ())
 
-    watch = SafetyWatch(parts.phrases or PhraseList.load(), parts.watch, crisis_lines_for, clock)
+    # The matcher, or the matcher or the classifier when the safety-model extra is installed.
+    watch = SafetyWatch(parts.phrases or bot_detector(), parts.watch, crisis_lines_for, clock)
     automod = Automod(ModerationRepository(db), parts.automod, clock)
     return SafetyService(SafetyRepository(db), setup, watch, automod)

@@ -7,6 +7,7 @@ never does: reply in the channel, delete, punish, or store the message or who ma
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -36,6 +37,15 @@ QUIET_SENTENCE_PREFIX = "quiet-sentence:"
 # A quiet-before pattern looks at this many words just before a match, in the same clause.
 BEFORE_WORDS = 4
 CLAUSE_MARK = " | "
+# Work caps, so that a 4,000-character flood ("if if if ...", a wall of emoji) costs about as
+# much as ordinary text of that length: a sentence is read in windows of at most WINDOW_WORDS
+# words (overlapping by OVERLAP_WORDS, longer than any pattern), each clause at most
+# CLAUSE_CHARS characters, and a window seen before in the same message is not read again.
+WINDOW_WORDS = 60
+OVERLAP_WORDS = 20
+CLAUSE_CHARS = 400
+# The most characters one message is read for; Discord's own limit is 4,000.
+MAX_CHARS = 4000
 
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _LAUGHING = re.compile(r"[😂🤣😆😹💀]")
@@ -95,7 +105,7 @@ class PhraseList:
     """The rule-based matcher: crisis patterns, minus what negation, idiom and context quiet."""
 
     cores: tuple[Core, ...]
-    aliases: tuple[tuple[re.Pattern[str], str], ...] = ()
+    aliases: tuple[tuple[re.Pattern[str], str, str], ...] = ()  # (pattern, meant, its first word)
     quiet_before: tuple[re.Pattern[str], ...] = ()
     quiet_sentence: tuple[re.Pattern[str], ...] = ()
 
@@ -106,7 +116,7 @@ class PhraseList:
     @classmethod
     def parse(cls, text: str) -> PhraseList:
         cores: list[Core] = []
-        aliases: list[tuple[re.Pattern[str], str]] = []
+        aliases: list[tuple[re.Pattern[str], str, str]] = []
         before: list[re.Pattern[str]] = []
         sentence: list[re.Pattern[str]] = []
         for number, raw in enumerate(text.splitlines(), start=1):
@@ -117,7 +127,8 @@ class PhraseList:
                 spoken, sep, meant = line[len(ALIAS_PREFIX) :].partition("=>")
                 if not sep or not normalise(spoken) or not normalise(meant):
                     raise PhraseListError(f"{PHRASES_FILE} line {number}: alias needs a => b")
-                aliases.append((_compile(_words_pattern(spoken), number), normalise(meant)))
+                first = normalise(spoken).split(" ")[0]
+                aliases.append((_compile(_words_pattern(spoken), number), normalise(meant), first))
             elif line.startswith(QUIET_BEFORE_PREFIX):
                 before.append(_compile(line[len(QUIET_BEFORE_PREFIX) :].strip(), number))
             elif line.startswith(QUIET_SENTENCE_PREFIX):
@@ -143,20 +154,27 @@ class PhraseList:
         return len(self.cores)
 
     def sentences(self, text: str) -> list[Sentence]:
-        """The message cut into sentences and clauses, normalised, aliases applied."""
-        parts = _SENTENCES.split(text)
+        """The message cut into sentences and clauses, normalised, aliases applied. A long
+        sentence comes back as overlapping windows of at most WINDOW_WORDS words; a window
+        already returned for this message is not returned again."""
+        parts = _SENTENCES.split(text[:MAX_CHARS])
         out = []
+        seen: set[Sentence] = set()
         for i in range(0, len(parts), 2):
             ender = parts[i + 1] if i + 1 < len(parts) else ""
             clauses = []
             for raw in _CLAUSES.split(parts[i]):
-                clause = normalise(raw)
-                for pattern, meant in self.aliases:
-                    clause = pattern.sub(meant, clause)
-                if clause:
-                    clauses.append(clause)
-            if clauses:
-                out.append(Sentence(tuple(clauses), "?" in ender))
+                for clause in _chunks(normalise(raw)):
+                    for pattern, meant, first in self.aliases:
+                        if first in clause:  # a plain substring test first: much cheaper
+                            clause = pattern.sub(meant, clause)
+                    if clause:
+                        clauses.append(clause)
+            for window in _windows(clauses):
+                sentence = Sentence(window, "?" in ender)
+                if sentence not in seen:
+                    seen.add(sentence)
+                    out.append(sentence)
         return out
 
     def first_match(self, text: str) -> int | None:
@@ -169,7 +187,9 @@ class PhraseList:
                 if core.topic and sentence.question:
                     continue
                 for found in core.pattern.finditer(text):
-                    clause = text[: found.start()].rsplit("|", 1)[-1]
+                    # The words just before the match, in its clause (a bounded look back).
+                    start = found.start()
+                    clause = text[max(0, start - 120) : start].rsplit("|", 1)[-1]
                     before = " ".join(clause.split()[-BEFORE_WORDS:])
                     if not any(q.search(before) for q in self.quiet_before):
                         return core.line
@@ -180,6 +200,42 @@ class PhraseList:
         a negation just before it, a general "if someone...", a past time, a quote or a
         training in the same sentence (the quiet lines of the list)."""
         return self.first_match(text) is not None
+
+
+def _chunks(clause: str) -> list[str]:
+    """A clause longer than CLAUSE_CHARS cut at word boundaries (a run-on without commas)."""
+    if len(clause) <= CLAUSE_CHARS:
+        return [clause]
+    words = clause.split(" ")
+    step = WINDOW_WORDS - OVERLAP_WORDS
+    return [
+        " ".join(words[i : i + WINDOW_WORDS])[:CLAUSE_CHARS] for i in range(0, len(words), step)
+    ]
+
+
+def _windows(clauses: list[str]) -> list[tuple[str, ...]]:
+    """A sentence's clauses in windows of at most WINDOW_WORDS words, overlapping by about
+    OVERLAP_WORDS, so that no one regex search reads more than a few hundred characters."""
+    sizes = [clause.count(" ") + 1 for clause in clauses]
+    if sum(sizes) <= WINDOW_WORDS:
+        return [tuple(clauses)] if clauses else []
+    out: list[tuple[str, ...]] = []
+    start = 0
+    while start < len(clauses):
+        end, words = start, 0
+        while end < len(clauses) and (end == start or words + sizes[end] <= WINDOW_WORDS):
+            words += sizes[end]
+            end += 1
+        out.append(tuple(clauses[start:end]))
+        if end >= len(clauses):
+            break
+        # Step back over trailing clauses worth about OVERLAP_WORDS, always moving on.
+        back, kept = end, 0
+        while back - 1 > start and kept + sizes[back - 1] <= OVERLAP_WORDS:
+            back -= 1
+            kept += sizes[back]
+        start = back
+    return out
 
 
 class Detector(Protocol):
@@ -258,8 +314,9 @@ class SafetyWatch:
         self.cooldown = Cooldown(clock, cooldown)
 
     async def consider(self, message: SeenMessage, alerts_channel_id: int | None) -> WatchOutcome:
-        """For a message already known to be in a watched group channel."""
-        if not self.phrases.matches(message.content):
+        """For a message already known to be in a watched group channel. The reading runs in
+        a worker thread: a long message (or the classifier) never holds up the event loop."""
+        if not await asyncio.to_thread(self.phrases.matches, message.content):
             return WatchOutcome(WatchResult.NO_MATCH)
         if not self.cooldown.ready(message.guild_id, message.author_id):
             log.info("safety watch cooling down guild=%d", message.guild_id)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from familybot.db.connection import Database
@@ -9,6 +14,7 @@ from familybot.services import safety_model
 from familybot.services.safety import MessageOutcome
 from familybot.services.safety_watch import (
     COOLDOWN,
+    WINDOW_WORDS,
     Detector,
     PhraseList,
     PhraseListError,
@@ -30,24 +36,38 @@ AT_RISK = "I don't want to be here anymore"
 # The issue's target for the default detector, on the held-out set.
 TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
-HELD_OUT_1 = load("heldout")
-HELD_OUT_2 = load("heldout2")
-HELD_OUT_3 = load("heldout3")
-HELD_OUT = HELD_OUT_1 + HELD_OUT_2 + HELD_OUT_3
-TUNING = load("tuning")
+# The held-out set of this round: written by another hand from the guidance, never read by
+# whoever tuned the matcher or trained the classifier, measured at most twice (README).
+HELD_OUT_4 = load("heldout4")
+# Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
+# in the fourth round (their headers say so): their figures are training figures now.
+TRAINING = {
+    "tuning set": load("tuning"),
+    "set 1 (retired held-out)": load("heldout"),
+    "set 2 (retired held-out)": load("heldout2"),
+    "set 3 (retired held-out)": load("heldout3"),
+    "chatter negatives": load("chatter"),
+}
 ORDINARY = load("ordinary")
-# Measured, below the target: a floor so that it gets no worse (see the matcher's test).
-# Recall on all three held-out sets: 0.796 before the third tuning round (0.630 on set 3
-# alone), 0.864 after it (0.760 on set 3). Below the target, so the floor sits just under it.
-MATCHER_RECALL_FLOOR = 0.86
+# Floors on held-out 4 for each detector. NO detector meets the target (0.90 / 0.90): each
+# floor is the figure measured (second and last measurement, README), rounded down, so that a
+# change that makes a detector worse fails. Measured precision / recall:
+#   matcher 0.913 / 0.522; classifier 0.878 / 0.753; matcher or classifier 0.858 / 0.863
+#   (the bot's detector with the extra installed; the matcher alone without it).
+MATCHER_PRECISION_FLOOR = 0.91
+MATCHER_RECALL_FLOOR = 0.52
+CLASSIFIER_PRECISION_FLOOR = 0.87
+CLASSIFIER_RECALL_FLOOR = 0.75
+EITHER_PRECISION_FLOOR = 0.85
+EITHER_RECALL_FLOOR = 0.86
 
 
 def _report(
     detector: Detector, name: str, examples: tuple[Example, ...], *, held_out: bool = True
 ) -> tuple[float, float]:
     """Print a detector's figures on one set. For a held-out set only counts are printed (per
-    category, never a message): whoever tunes the matcher must not see which held-out
-    messages it misses. The tuning set's misses and false alarms are printed in full."""
+    category, never a message): whoever tunes a detector must not see which held-out messages
+    it misses. A training set's misses and false alarms are printed in full."""
     precision, recall, false_pos, false_neg = score(
         detector, [(e.text, e.at_risk) for e in examples]
     )
@@ -76,25 +96,26 @@ def _wrong_per_category(
     return [(key, (wrong[key], total)) for key, total in sizes(examples).items()]
 
 
+def _training_figures(detector: Detector) -> None:
+    for name, examples in TRAINING.items():
+        _report(detector, name, examples, held_out=False)
+
+
 def test_matcher_held_out_figures() -> None:
-    """The default install's detector. Precision meets the issue's target; recall does not
-    (0.864 on the three held-out sets, 0.760 on set 3, when this was written): the floor below
-    catches a change that makes it worse, and the README says the shortfall plainly."""
+    """The light install's detector (and half of the extra's): its held-out 4 figures."""
     matcher = PhraseList.load()
-    _report(matcher, "tuning set", TUNING, held_out=False)
-    _report(matcher, "held-out set 1", HELD_OUT_1)
-    _report(matcher, "held-out set 2", HELD_OUT_2)
-    _report(matcher, "held-out set 3", HELD_OUT_3)
-    precision, recall = _report(matcher, "all held-out sets", HELD_OUT)
-    assert precision >= TARGET_PRECISION
+    _training_figures(matcher)
+    precision, recall = _report(matcher, "HELD-OUT SET 4", HELD_OUT_4)
+    if recall < TARGET_RECALL or precision < TARGET_PRECISION:
+        print(f"matcher below the target {TARGET_PRECISION} / {TARGET_RECALL} on held-out 4")
+    assert precision >= MATCHER_PRECISION_FLOOR
     assert recall >= MATCHER_RECALL_FLOOR
-    if recall < TARGET_RECALL:
-        print(f"matcher recall {recall:.3f} is below the target {TARGET_RECALL}")
 
 
 def test_labelled_sets_are_big_split_and_cover_every_category() -> None:
-    assert len(HELD_OUT) >= 400 and len(HELD_OUT_1) >= 200 and len(HELD_OUT_3) >= 200
-    for examples in (HELD_OUT_1, HELD_OUT_2, HELD_OUT_3, TUNING):
+    training = [e for examples in TRAINING.values() for e in examples]
+    assert len(HELD_OUT_4) >= 200 and len(training) >= 1800
+    for examples in (HELD_OUT_4, *list(TRAINING.values())[:4]):
         share = sum(e.at_risk for e in examples) / len(examples)
         assert 0.4 <= share <= 0.6
         counts = sizes(examples)
@@ -105,11 +126,15 @@ def test_labelled_sets_are_big_split_and_cover_every_category() -> None:
             for category in names:
                 assert counts[(label, category)] >= 5, (label, category)
         assert {e.person for e in examples if e.at_risk} >= {"self", "other"}
-    # Not one held-out message was also used for tuning (nor twice within a set).
-    held = [normalise(e.text) for e in HELD_OUT]
-    tuned = [normalise(e.text) for e in TUNING]
-    assert len(set(held)) == len(held) and len(set(tuned)) == len(tuned)
-    assert not set(held) & set(tuned)
+    assert all(not e.at_risk for e in TRAINING["chatter negatives"] + ORDINARY)
+    # Not one held-out message was also used for training (nor twice within the set). Counts
+    # only in the failure message: a held-out text is never printed.
+    held = [normalise(e.text) for e in HELD_OUT_4 + ORDINARY]
+    trained = {normalise(e.text) for e in training}
+    repeated = len(held) - len(set(held))
+    assert repeated == 0, f"{repeated} held-out messages appear twice"
+    overlap = len(set(held) & trained)
+    assert overlap == 0, f"{overlap} held-out messages are also training messages"
 
 
 CATEGORIES = {
@@ -215,12 +240,11 @@ def test_a_bad_pattern_names_its_line() -> None:
 
 # --- the optional classifier ----------------------------------------------------------------
 MISSING = safety_model.missing()
-EITHER_PRECISION_FLOOR = 0.89
 
 
 def _fires_on(detector: Detector, examples: tuple[Example, ...]) -> float:
     fired = [e.text for e in examples if detector.matches(e.text)]
-    # Never used to tune either: a count only, like the held-out sets.
+    # Never used to tune or train either: a count only, like the held-out set.
     print(f"\n{detector.name} on ordinary chatter: fires on {len(fired)} of {len(examples)}")
     return len(fired) / len(examples)
 
@@ -231,24 +255,33 @@ def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
 
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 def test_classifier_held_out_figures() -> None:
-    """The optional classifier, measured side by side; the bot does not use it."""
+    """The extra's detectors, measured side by side with the matcher on held-out 4: the
+    classifier alone, and the matcher or the classifier (what the bot uses with the extra)."""
     classifier = safety_model.shared_classifier()
     either = safety_model.Either(PhraseList.load(), classifier)
-    _report(classifier, "tuning set", TUNING, held_out=False)
-    _report(classifier, "held-out set 1", HELD_OUT_1)
-    _report(classifier, "held-out set 2", HELD_OUT_2)
-    _report(classifier, "held-out set 3", HELD_OUT_3)
-    precision, recall = _report(classifier, "held-out sets 1 and 2", HELD_OUT_1 + HELD_OUT_2)
-    e_precision, e_recall = _report(either, "held-out sets 1 and 2", HELD_OUT_1 + HELD_OUT_2)
-    _report(classifier, "all held-out sets", HELD_OUT)
-    _report(either, "all held-out sets", HELD_OUT)
-    ordinary = _fires_on(classifier, ORDINARY)
-    # Floors at the figures measured when written (below both targets for the classifier
-    # alone; the list or the classifier meets the recall target at precision 0.8996), and
-    # the reason the bot keeps the list alone: the classifier fires on ordinary chatter.
-    assert precision >= 0.89 and recall >= 0.79
-    assert e_recall >= TARGET_RECALL and e_precision >= 0.89
-    assert ordinary > 0.05
+    _training_figures(classifier)
+    _training_figures(either)
+    precision, recall = _report(classifier, "HELD-OUT SET 4", HELD_OUT_4)
+    e_precision, e_recall = _report(either, "HELD-OUT SET 4", HELD_OUT_4)
+    _fires_on(classifier, ORDINARY)
+    _fires_on(either, ORDINARY)
+    assert precision >= CLASSIFIER_PRECISION_FLOOR and recall >= CLASSIFIER_RECALL_FLOOR
+    assert e_precision >= EITHER_PRECISION_FLOOR and e_recall >= EITHER_RECALL_FLOOR
+
+
+def test_classifier_pieces_are_the_message_and_its_sentences() -> None:
+    assert safety_model.pieces("just one sentence here") == ["just one sentence here"]
+    text = "Good group today. Honestly I want to die. See you Thursday!"
+    assert safety_model.pieces(text) == [
+        text,
+        "Good group today.",
+        "Honestly I want to die.",
+        "See you Thursday!",
+    ]
+    long = " ".join(f"Sentence {n}." for n in range(100))
+    parts = safety_model.pieces(long)
+    assert parts[0] == long and len(parts) <= 1 + safety_model.MAX_PIECES
+    assert " ".join(parts[1:]) == long  # runs of whole sentences, nothing dropped
 
 
 def test_classifier_weights_ship_and_score_without_the_model() -> None:
@@ -338,3 +371,112 @@ async def test_ordinary_messages_do_nothing(db: Database, clock: FakeClock) -> N
     assert isinstance(outcome, MessageOutcome) and outcome.watch is not None
     assert outcome.watch.result is WatchResult.NO_MATCH
     assert not w.io.dms and not w.io.alerts and len(w.service.watch.cooldown) == 0
+
+
+# --- never a stall: long and adversarial messages -------------------------------------------
+ADVERSARIAL = (
+    "if " * 1333,
+    "😂" * 4000,
+    "a " * 2000,
+    "I want to " * 400,
+    " ".join(str(n) for n in range(1100)),  # 4,000 characters of distinct words
+    "word, " * 666,
+)
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:8]))
+def test_matcher_reads_a_long_message_in_small_bounded_windows(text: str) -> None:
+    """No regex ever reads more than one window of a sentence: the cost is linear in the
+    message's length, and a repeated flood is read about once."""
+    matcher = PhraseList.load()
+    windows = matcher.sentences(text)
+    longest = max(len(s.text) for s in windows)
+    assert longest <= WINDOW_WORDS * 12, longest
+    distinct_words = len(set(normalise(text).split()))
+    if distinct_words < 5:
+        assert len(windows) <= 4  # a flood of one word is not read 60 times over
+
+
+def test_a_long_sentence_is_still_read_to_its_end() -> None:
+    """The windows overlap: a crisis phrase late in a run-on sentence, or across a window's
+    edge, is still found."""
+    filler = " ".join(["and then we talked about the weekend plans with the kids"] * 30)
+    matcher = PhraseList.load()
+    assert matcher.matches(f"{filler} and honestly i want to kill myself")
+    for cut in range(50, 70):
+        words = filler.split()[:cut]
+        assert matcher.matches(" ".join([*words, "i", "want", "to", "kill", "myself"]))
+    assert not matcher.matches(filler)
+
+
+async def _worst_stall(work: Callable[[], Awaitable[object]]) -> float:
+    """The longest the event loop was late for a 2 ms timer while `work` ran, in seconds."""
+    loop = asyncio.get_running_loop()
+    done = False
+    worst = 0.0
+
+    async def heartbeat() -> None:
+        nonlocal worst
+        while not done:
+            before = loop.time()
+            await asyncio.sleep(0.002)
+            worst = max(worst, loop.time() - before - 0.002)
+
+    beat = asyncio.create_task(heartbeat())
+    await asyncio.sleep(0)
+    await work()
+    done = True
+    await beat
+    return worst
+
+
+def _busy(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        sum(range(200))
+
+
+async def test_the_event_loop_never_stalls_while_the_watch_reads(
+    db: Database, clock: FakeClock
+) -> None:
+    """While the watch reads six 4,000-character adversarial messages, the event loop still
+    answers its timers: the target is no stall over 50 ms. Any work in a Python thread costs
+    the loop a little (the interpreter lock changes hands every few ms, later on a busy
+    machine), so the same heartbeat is measured beside plain Python work in a thread for as
+    long: on a machine too loaded for 50 ms, the watch must do no worse than that."""
+    w = await _world(db, clock)
+
+    async def watch() -> None:
+        for text in ADVERSARIAL:
+            outcome = await w.send(text[:4000], author=7)
+            assert isinstance(outcome, MessageOutcome) and outcome.watch is not None
+
+    start = time.perf_counter()
+    stall = await _worst_stall(watch)
+    took = time.perf_counter() - start
+    control = await _worst_stall(lambda: asyncio.to_thread(_busy, took))
+    print(
+        f"\nreading took {took * 1000:.0f} ms; worst event-loop stall {stall * 1000:.1f} ms "
+        f"(plain Python work in a thread: {control * 1000:.1f} ms)"
+    )
+    assert stall < max(0.050, 1.5 * control)
+
+
+async def test_the_watch_reads_in_a_worker_thread(db: Database, clock: FakeClock) -> None:
+    """The detector (matcher or classifier) never runs on the event loop's thread."""
+    w = await _world(db, clock)
+    matcher = PhraseList.load()
+    threads: list[threading.Thread] = []
+
+    class Recording:
+        name = "recording"
+
+        def matches(self, text: str) -> bool:
+            threads.append(threading.current_thread())
+            return matcher.matches(text)
+
+    w.service.watch.phrases = Recording()
+    outcome = await w.send(AT_RISK, author=42)
+    assert isinstance(outcome, MessageOutcome) and outcome.watch is not None
+    assert outcome.watch.result is WatchResult.ALERTED
+    assert threads and threading.main_thread() not in threads
