@@ -14,6 +14,7 @@ from cogs.groups_components import GROUP_ITEMS, send_join_prompt
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator
 from familybot.discord.names import display_names
+from familybot.i18n import _, lazy_gettext, ngettext
 from familybot.models import JoinMode
 from familybot.models.setup import Actor
 from familybot.services.attendance_csv import build_csv
@@ -34,7 +35,7 @@ STATS_FORMATS = [
     app_commands.Choice(name="chart: a picture with the figures in text", value="chart"),
     app_commands.Choice(name="csv: attendance file for program reporting", value="csv"),
 ]
-CSV_INTRO = (
+CSV_INTRO = lazy_gettext(
     "Here is the attendance for **{name}** ({rows} rows: one per member per session). "
     "It contains personal data: please store it securely, share it only with the people "
     "who need it for reporting, and delete it when you're done. Only you can see this."
@@ -106,7 +107,9 @@ class Groups(
             interaction.guild_id, interaction.user.id, name
         )
         await interaction.response.send_message(
-            f"You've left **{shown(outcome.group.name)}**. Take care, and you're welcome back any time. 💙",
+            _("You've left **{group}**. Take care, and you're welcome back any time. 💙").format(
+                group=shown(outcome.group.name)
+            ),
             ephemeral=True,
         )
 
@@ -144,15 +147,16 @@ class Groups(
             capacity=capacity,
             join_mode=JoinMode(join_mode.value),
         )
-        where = (
-            f" Its private channel is {channel_mention(group.channel_id)}."
-            if group.channel_id
-            else ""
-        )
-        await interaction.followup.send(
-            f"Created **{shown(group.name)}**.{where} Families can join with `/group join`.",
-            ephemeral=True,
-        )
+        if group.channel_id:
+            text = _(
+                "Created **{group}**. Its private channel is {channel}. Families can join with "
+                "`/group join`."
+            ).format(group=shown(group.name), channel=channel_mention(group.channel_id))
+        else:
+            text = _("Created **{group}**. Families can join with `/group join`.").format(
+                group=shown(group.name)
+            )
+        await interaction.followup.send(text, ephemeral=True)
 
     @app_commands.command(
         name="members", description="See a group's roster, waitlist and attendance"
@@ -204,8 +208,9 @@ class Groups(
         stats = await views.stats(interaction.guild_id, actor_of(interaction), name, weeks)
         if not stats.sessions:
             await interaction.followup.send(
-                stats_text(stats) + "\nNo sessions took place in this period, so there's no "
-                "chart yet.",
+                stats_text(stats)
+                + "\n"
+                + _("No sessions took place in this period, so there's no chart yet."),
                 ephemeral=True,
                 allowed_mentions=none,
             )
@@ -263,14 +268,14 @@ class Groups(
             guidelines=guidelines,
             reminder_offsets=parse_offsets(reminders) if reminders else None,
         )
-        extra = (
-            f" {len(promoted)} from the waitlist got a seat and were told by DM."
-            if promoted
-            else ""
-        )
-        await interaction.followup.send(
-            f"Saved the changes to **{shown(group.name)}**.{extra}", ephemeral=True
-        )
+        text = _("Saved the changes to **{group}**.").format(group=shown(group.name))
+        if promoted:
+            text += " " + ngettext(
+                "{n} from the waitlist got a seat and was told by DM.",
+                "{n} from the waitlist got a seat and were told by DM.",
+                len(promoted),
+            ).format(n=len(promoted))
+        await interaction.followup.send(text, ephemeral=True)
 
     @app_commands.command(
         name="remove", description="Remove a member from a group (or its waitlist)"
@@ -285,14 +290,12 @@ class Groups(
         outcome = await self.bot.services.groups.remove_member(
             interaction.guild_id, name, member.id
         )
-        extra = (
-            " The next person on the waitlist got the seat." if outcome.promoted_user_ids else ""
+        text = _("Removed {member} from **{group}**; they were told privately.").format(
+            member=user_mention(member.id), group=shown(outcome.group.name)
         )
-        await interaction.response.send_message(
-            f"Removed {user_mention(member.id)} from **{shown(outcome.group.name)}**; they were told "
-            f"privately.{extra}",
-            ephemeral=True,
-        )
+        if outcome.promoted_user_ids:
+            text += " " + _("The next person on the waitlist got the seat.")
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="add-facilitator", description="Add a facilitator to a group")
     @app_commands.describe(member="A member with the facilitator role", name="The group's name")
@@ -309,7 +312,9 @@ class Groups(
             interaction.guild_id, name, member.id, actor_of(interaction).user_id, target_ok
         )
         await interaction.response.send_message(
-            f"{user_mention(member.id)} now facilitates **{shown(group.name)}** and can see its channel.",
+            _("{member} now facilitates **{group}** and can see its channel.").format(
+                member=user_mention(member.id), group=shown(group.name)
+            ),
             ephemeral=True,
         )
 
@@ -324,8 +329,10 @@ class Groups(
         await interaction.response.defer(ephemeral=True, thinking=True)
         group = await self.bot.services.groups.archive(interaction.guild_id, name)
         await interaction.followup.send(
-            f"Archived **{shown(group.name)}**. Its members can still read the channel; nobody can "
-            "post or join any more.",
+            _(
+                "Archived **{group}**. Its members can still read the channel; nobody can "
+                "post or join any more."
+            ).format(group=shown(group.name)),
             ephemeral=True,
         )
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import discord
 
+from familybot import i18n
 from familybot.models import Group
 from familybot.models.audit import AuditTarget, TargetKind
 from familybot.tree import Audited, Reply, guarded
@@ -89,7 +90,9 @@ class ApprovalButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=AP
             )
 
             async def reply() -> None:
-                text = decision_text(decision, self.user_id, interaction.user.id)
+                # The request sits in the alerts channel: it speaks the server's language.
+                with i18n.using(i18n.for_guild(interaction.guild_id)):
+                    text = decision_text(decision, self.user_id, interaction.user.id)
                 await interaction.response.edit_message(content=text, view=None)
 
             return reply

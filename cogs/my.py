@@ -52,8 +52,10 @@ class My(commands.GroupCog, group_name="my", group_description="Your own schedul
     async def timezone(self, interaction: discord.Interaction[FamilyBot], tz: str) -> None:
         saved = await self.bot.services.sessions.set_my_timezone(interaction.user.id, tz)
         await interaction.response.send_message(
-            f"Saved: your time zone is **{saved}**. Session times always show in your own "
-            "local time in Discord.",
+            _(
+                "Saved: your time zone is **{tz}**. Session times always show in your own "
+                "local time in Discord."
+            ).format(tz=saved),
             ephemeral=True,
         )
 
@@ -75,15 +77,15 @@ class My(commands.GroupCog, group_name="my", group_description="Your own schedul
             interaction.guild_id, interaction.user.id, on, offsets
         )
         if not on:
-            text = "Done: no reminders by DM. You'll still see them in your group's channel."
+            text = _("Done: no reminders by DM. You'll still see them in your group's channel.")
         elif saved:
-            text = (
-                f"Done: I'll DM you {describe_offsets(saved)} before each of your groups' sessions."
+            text = _("Done: I'll DM you {offsets} before each of your groups' sessions.").format(
+                offsets=describe_offsets(saved)
             )
         else:
-            text = "Done: I'll DM you reminders at your groups' usual times."
+            text = _("Done: I'll DM you reminders at your groups' usual times.")
         if on:
-            text += " If your DMs are closed for this server, I'll let you know here."
+            text += " " + _("If your DMs are closed for this server, I'll let you know here.")
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(
@@ -147,7 +149,7 @@ class My(commands.GroupCog, group_name="my", group_description="Your own schedul
     async def data(self, interaction: discord.Interaction[FamilyBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         exported = await self.bot.services.privacy.export_user(interaction.user.id)
-        await interaction.followup.send(DATA_INTRO, file=data_file(exported), ephemeral=True)
+        await interaction.followup.send(str(DATA_INTRO), file=data_file(exported), ephemeral=True)
 
     @app_commands.command(
         name="forget", description="Delete what FamilyBot stores about you (asks first)"
@@ -155,7 +157,7 @@ class My(commands.GroupCog, group_name="my", group_description="Your own schedul
     async def forget(self, interaction: discord.Interaction[FamilyBot]) -> None:
         user_id = interaction.user.id
         view = ForgetConfirmView(user_id, lambda: self.bot.services.privacy.forget_user(user_id))
-        await interaction.response.send_message(FORGET_EXPLAINED, view=view, ephemeral=True)
+        await interaction.response.send_message(str(FORGET_EXPLAINED), view=view, ephemeral=True)
         view.message = await interaction.original_response()
 
 

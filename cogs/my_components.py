@@ -9,6 +9,7 @@ from typing import Any
 
 import discord
 
+from familybot.i18n import pgettext
 from familybot.models.privacy import ForgetReport
 from familybot.ui.privacy import (
     CANCELLED,
@@ -31,10 +32,13 @@ class ForgetConfirmView(discord.ui.View):
         self._forget = forget
         self.message: discord.InteractionMessage | None = None
         self.report: ForgetReport | None = None
+        # Labelled per view, so the buttons speak the reader's language.
+        self.confirm.label = pgettext("button", "Yes, forget me")
+        self.cancel.label = pgettext("button", "Cancel")
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id != self._requester_id:
-            await interaction.response.send_message(ONLY_YOU, ephemeral=True)
+            await interaction.response.send_message(str(ONLY_YOU), ephemeral=True)
             return False
         return True
 
@@ -47,7 +51,7 @@ class ForgetConfirmView(discord.ui.View):
         try:
             self.report = await self._forget()
         except Exception:
-            await interaction.edit_original_response(content=FAILED, view=None)
+            await interaction.edit_original_response(content=str(FAILED), view=None)
             raise
         await interaction.edit_original_response(content=forget_done(self.report), view=None)
 
@@ -56,10 +60,10 @@ class ForgetConfirmView(discord.ui.View):
         self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]
     ) -> None:
         self.stop()
-        await interaction.response.edit_message(content=CANCELLED, view=None)
+        await interaction.response.edit_message(content=str(CANCELLED), view=None)
 
     async def on_timeout(self) -> None:
         if self.message is not None:
             # The ephemeral message may be gone already; nothing was deleted either way.
             with contextlib.suppress(discord.HTTPException):
-                await self.message.edit(content=TIMED_OUT, view=None)
+                await self.message.edit(content=str(TIMED_OUT), view=None)

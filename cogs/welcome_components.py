@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 def _guild_id(interaction: discord.Interaction[Any]) -> int:
     if interaction.guild_id is None:
-        raise UserFacingError(GUILD_ONLY)
+        raise UserFacingError(str(GUILD_ONLY))
     return interaction.guild_id
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import discord
 
+from familybot.i18n import lazy_pgettext, pgettext
 from familybot.models.crisis import REGION_NAMES, CrisisLine
 from familybot.ui.text import clip, defuse
 
@@ -16,13 +17,26 @@ EMBED_TOTAL_MAX = 6000
 CRISIS_COLOUR = 0xC0392B
 FAQ_COLOUR = 0x5B8DB8
 
-CRISIS_FOOTER = (
-    "You are not alone. Nobody is told that you asked for these, and nothing is recorded."
+CRISIS_FOOTER = lazy_pgettext(
+    "embed-footer",
+    "You are not alone. Nobody is told that you asked for these, and nothing is recorded.",
 )
-FAQ_FOOTER = (
+FAQ_FOOTER = lazy_pgettext(
+    "embed-footer",
     "Written by this server's facilitators. FamilyBot doesn't give medical advice; "
-    "if you need help right now, use /crisis."
+    "if you need help right now, use /crisis.",
 )
+
+
+# The regions' names in a title, in the reader's language (models.crisis.REGION_NAMES is
+# the English reference list).
+_REGIONS = {
+    "US": lazy_pgettext("embed-title:region", "United States"),
+    "UK": lazy_pgettext("embed-title:region", "United Kingdom"),
+    "IE": lazy_pgettext("embed-title:region", "Ireland"),
+    "CA": lazy_pgettext("embed-title:region", "Canada"),
+    "OTHER": lazy_pgettext("embed-title:region", "other countries"),
+}
 
 
 def _line_text(line: CrisisLine) -> str:
@@ -33,20 +47,23 @@ def _line_text(line: CrisisLine) -> str:
 
 
 def crisis_embed(lines: Sequence[CrisisLine], region: str | None) -> discord.Embed:
-    where = REGION_NAMES.get((region or "US").upper(), "your region")
+    code = (region or "US").upper()
+    where = str(_REGIONS[code]) if code in _REGIONS else None
+    where = where or REGION_NAMES.get(code) or pgettext("embed-title", "your region")
     description = "\n\n".join(_line_text(line) for line in lines)
     return discord.Embed(
-        title=f"Crisis lines: {where}",
+        title=pgettext("embed-title", "Crisis lines: {region}").format(region=where),
         description=clip(description, DESCRIPTION_MAX),
         colour=CRISIS_COLOUR,
-    ).set_footer(text=CRISIS_FOOTER)
+    ).set_footer(text=str(CRISIS_FOOTER))
 
 
 def faq_embed(question: str, answer: str) -> discord.Embed:
     """Facilitator-written text, made inert and kept within every embed limit."""
     title = clip(defuse(" ".join(question.split())), TITLE_MAX)
-    budget = EMBED_TOTAL_MAX - len(title) - len(FAQ_FOOTER)
+    footer = str(FAQ_FOOTER)
+    budget = EMBED_TOTAL_MAX - len(title) - len(footer)
     description = clip(defuse(answer.strip()), min(DESCRIPTION_MAX, budget))
     return discord.Embed(title=title, description=description, colour=FAQ_COLOUR).set_footer(
-        text=FAQ_FOOTER
+        text=footer
     )

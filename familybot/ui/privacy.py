@@ -8,17 +8,18 @@ from typing import Any
 
 import discord
 
+from familybot.i18n import _, lazy_gettext, ngettext
 from familybot.models.privacy import ForgetReport
 
 DATA_FILENAME = "familybot-my-data.json"
 CONFIRM_SECONDS = 180
 
-DATA_INTRO = (
+DATA_INTRO = lazy_gettext(
     "Here is everything FamilyBot stores about you, in every server this FamilyBot serves, "
     "as a JSON file (only you can see this). `/my forget` deletes it."
 )
 
-FORGET_EXPLAINED = (
+FORGET_EXPLAINED = lazy_gettext(
     "**Forget me: are you sure?**\n"
     "This deletes what FamilyBot stores about you, in every server this FamilyBot serves:\n"
     "• your places in groups, waitlists and join requests, with your consent records. "
@@ -34,22 +35,37 @@ FORGET_EXPLAINED = (
     "This can't be undone."
 )
 
-CANCELLED = "Nothing was deleted. Your groups and settings are just as they were."
-TIMED_OUT = "This request timed out, so nothing was deleted. Run `/my forget` again any time."
-ONLY_YOU = "Only the person who asked can answer this."
-FAILED = (
+CANCELLED = lazy_gettext("Nothing was deleted. Your groups and settings are just as they were.")
+TIMED_OUT = lazy_gettext(
+    "This request timed out, so nothing was deleted. Run `/my forget` again any time."
+)
+ONLY_YOU = lazy_gettext("Only the person who asked can answer this.")
+FAILED = lazy_gettext(
     "Something went wrong part-way, so some of your data may still be here. Please run "
     "`/my forget` again, or ask a facilitator for help."
 )
 
-# How each holder's part reads in the summary.
-_LABELS = {
-    "groups": "group places and roles",
-    "sessions": "RSVPs, attendance and reminder settings",
-    "moderation": "private notes",
-    "resources": "suggestions",
-    "departures": "departure records",
-}
+
+# How each holder's part reads in the summary, with its count.
+def _label(kind: str, n: int) -> str:
+    if kind == "groups":
+        text = ngettext("{n} group place or role", "{n} group places and roles", n)
+    elif kind == "sessions":
+        text = ngettext(
+            "{n} RSVP, attendance or reminder setting",
+            "{n} RSVPs, attendance and reminder settings",
+            n,
+        )
+    elif kind == "moderation":
+        text = ngettext("{n} private note", "{n} private notes", n)
+    elif kind == "resources":
+        text = ngettext("{n} suggestion", "{n} suggestions", n)
+    else:
+        text = ngettext("{n} departure record", "{n} departure records", n)
+    return text.format(n=n)
+
+
+_LABELS = frozenset({"groups", "sessions", "moderation", "resources", "departures"})
 
 
 def data_file(data: dict[str, Any]) -> discord.File:
@@ -58,12 +74,14 @@ def data_file(data: dict[str, Any]) -> discord.File:
 
 
 def forget_done(report: ForgetReport) -> str:
-    parts = [f"{n} {_LABELS[k]}" for k, n in report.counts.items() if n and k in _LABELS]
+    parts = [_label(k, n) for k, n in report.counts.items() if n and k in _LABELS]
     others = sum(n for k, n in report.counts.items() if k not in _LABELS)
     if others:
-        parts.append(f"{others} other records")
+        parts.append(ngettext("{n} other record", "{n} other records", others).format(n=others))
     detail = f" ({', '.join(parts)})" if parts else ""
-    return (
-        f"Done. FamilyBot has forgotten you: {report.total} records removed or made anonymous"
-        f"{detail}. Take care of yourself. 💙 `/crisis` is always here if you need it."
-    )
+    done = ngettext(
+        "Done. FamilyBot has forgotten you: {n} record removed or made anonymous{detail}.",
+        "Done. FamilyBot has forgotten you: {n} records removed or made anonymous{detail}.",
+        report.total,
+    ).format(n=report.total, detail=detail)
+    return done + " " + _("Take care of yourself. 💙 `/crisis` is always here if you need it.")

@@ -9,6 +9,7 @@ from typing import Any
 
 import discord
 
+from familybot.i18n import _, pgettext
 from familybot.models import Group, JoinMode
 from familybot.models.groups import Decision, GroupListPage, JoinOutcome, JoinResult
 from familybot.ui.components import PostedView
@@ -19,26 +20,26 @@ from familybot.ui.text import clip, defuse, user_mention
 def join_result_text(outcome: JoinOutcome) -> str:
     name = clip(defuse(outcome.group.name), 100)
     if outcome.result is JoinResult.SEATED:
-        channel = (
-            f" Your group's private channel is <#{outcome.group.channel_id}>."
-            if outcome.group.channel_id
-            else ""
-        )
-        return f"Thank you. You're now a member of **{name}**. Welcome! 💙{channel}"
+        text = _("Thank you. You're now a member of **{group}**. Welcome! 💙").format(group=name)
+        if outcome.group.channel_id:
+            text += " " + _("Your group's private channel is {channel}.").format(
+                channel=f"<#{outcome.group.channel_id}>"
+            )
+        return text
     if outcome.result is JoinResult.WAITLISTED:
-        return (
-            f"Thank you. **{name}** is full right now, so you're on the waitlist: number "
-            f"{outcome.position} in line. I'll message you as soon as a seat opens."
-        )
+        return _(
+            "Thank you. **{group}** is full right now, so you're on the waitlist: number "
+            "{position} in line. I'll message you as soon as a seat opens."
+        ).format(group=name, position=outcome.position)
     if outcome.reviewed or outcome.group.join_mode is JoinMode.OPEN:
-        return (
-            f"Thank you. Your request to join **{name}** is with the facilitators now. "
+        return _(
+            "Thank you. Your request to join **{group}** is with the facilitators now. "
             "I'll message you when they've looked at it."
-        )
-    return (
-        f"Thank you. **{name}** asks facilitators to welcome each new member, so your request "
+        ).format(group=name)
+    return _(
+        "Thank you. **{group}** asks facilitators to welcome each new member, so your request "
         "is with them now. I'll message you when they've looked at it."
-    )
+    ).format(group=name)
 
 
 CONSENT_TEMPLATE = r"fb:consent:(?P<group>\d+):(?P<version>\d+)"
@@ -49,7 +50,7 @@ GROUP_LIST_TEMPLATE = r"fb:grouplist:(?P<way>prev|next):(?P<page>\d+)"
 def consent_button(group_id: int, version: int) -> discord.ui.Button[Any]:
     """“I agree” under a group's guidelines; consent is recorded only when pressed."""
     return discord.ui.Button(
-        label="I agree",
+        label=pgettext("button", "I agree"),
         style=discord.ButtonStyle.success,
         custom_id=f"fb:consent:{group_id}:{version}",
     )
@@ -59,7 +60,7 @@ def approval_button(group_id: int, user_id: int, action: str) -> discord.ui.Butt
     """Approve / Deny on a join request in the facilitators' alerts channel."""
     approve = action == "approve"
     return discord.ui.Button(
-        label="Approve" if approve else "Deny",
+        label=pgettext("button", "Approve") if approve else pgettext("button", "Deny"),
         style=discord.ButtonStyle.success if approve else discord.ButtonStyle.secondary,
         custom_id=f"fb:approval:{group_id}:{user_id}:{action}",
     )
@@ -69,7 +70,7 @@ def group_list_button(way: str, page: int, *, disabled: bool = False) -> discord
     """Previous / Next under a page of /group list; the page to show is in the custom_id,
     the server is the one it is pressed in (nobody sees another server's groups)."""
     return discord.ui.Button(
-        label="Previous" if way == "prev" else "Next",
+        label=pgettext("button", "Previous") if way == "prev" else pgettext("button", "Next"),
         style=discord.ButtonStyle.secondary,
         custom_id=f"fb:grouplist:{way}:{page}",
         disabled=disabled,
@@ -82,15 +83,23 @@ def decision_text(decision: Decision, user_id: int, actor_id: int) -> str:
     who = user_mention(user_id)
     actor = user_mention(actor_id)
     if decision.already_decided:
-        return f"This request from {who} for **{name}** was already handled."
+        return _("This request from {member} for **{group}** was already handled.").format(
+            member=who, group=name
+        )
     if decision.outcome is None:
-        return f"Request from {who} to join **{name}**: declined by {actor}. They were told kindly by DM."
+        return _(
+            "Request from {member} to join **{group}**: declined by {facilitator}. They were "
+            "told kindly by DM."
+        ).format(member=who, group=name, facilitator=actor)
     if decision.outcome.result is JoinResult.SEATED:
-        return f"Request from {who} to join **{name}**: approved by {actor}. They're now a member."
-    return (
-        f"Request from {who} to join **{name}**: approved by {actor}. The group is full, "
-        f"so they're number {decision.outcome.position} on the waitlist."
-    )
+        return _(
+            "Request from {member} to join **{group}**: approved by {facilitator}. They're now "
+            "a member."
+        ).format(member=who, group=name, facilitator=actor)
+    return _(
+        "Request from {member} to join **{group}**: approved by {facilitator}. The group is "
+        "full, so they're number {position} on the waitlist."
+    ).format(member=who, group=name, facilitator=actor, position=decision.outcome.position)
 
 
 def group_list_view(page: GroupListPage) -> discord.ui.View | None:
@@ -102,7 +111,9 @@ def group_list_view(page: GroupListPage) -> discord.ui.View | None:
     view.add_item(group_list_button("prev", max(0, page.page - 1), disabled=first))
     view.add_item(
         discord.ui.Button(
-            label=f"Page {page.page + 1} of {page.pages}",
+            label=pgettext("button", "Page {page} of {pages}").format(
+                page=page.page + 1, pages=page.pages
+            ),
             style=discord.ButtonStyle.secondary,
             custom_id="fb:grouplist:at",
             disabled=True,
