@@ -38,6 +38,35 @@ PLACEHOLDERS: dict[str, str] = {
         "cada mes, el último miércoles a las 23:59 (America/Argentina/ComodRivadavia), "
         "hasta el 30 de septiembre de 2027"
     ),
+    # Groups, /my, the start-here panel, /help, /about (l10na).
+    "group": "Círculo de madres y padres de adolescentes en tratam",  # names are 2-50
+    "name": "Círculo de madres y padres de adolescentes en tratamiento ambulatorio intensivo, martes…",
+    "channel": "<#123456789012345678901>",
+    "old": "<#123456789012345678901>",
+    "member": "<@123456789012345678901>",
+    "facilitator": "<@123456789012345678901>",
+    "permissions": "**Ver canal**, **Enviar mensajes**, **Insertar enlaces**, **Leer el historial**",
+    "position": "1000",
+    "n": "1000000",
+    "count": "1000/1000",
+    "page": "1000",
+    "pages": "1000",
+    "version": "1000000",
+    "rows": "1000000",
+    "attended": "1000",
+    "sessions": "1000",
+    "days": "100000",
+    "hours": "23",
+    "minutes": "59",
+    "when": "<t:1893456000:F> (<t:1893456000:R>)",
+    "offsets": "1 semana, 6 días, 23 horas y 59 minutos, 2 días, 1 hora y 30 minutos",
+    "region": "Estados Unidos de América",
+    "menu": "Avisar a los facilitadores",
+    "detail": (
+        " (1000000 lugares y roles en grupos, 1000000 respuestas, asistencias y ajustes de "
+        "recordatorios, 1000000 notas privadas, 1000000 sugerencias, 1000000 registros de "
+        "salida, 1000000 registros más)"
+    ),
 }
 _PERCENT = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 
