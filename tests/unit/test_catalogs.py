@@ -38,6 +38,46 @@ PLACEHOLDERS: dict[str, str] = {
         "cada mes, el último miércoles a las 23:59 (America/Argentina/ComodRivadavia), "
         "hasta el 30 de septiembre de 2027"
     ),
+    # Sessions, resources, FAQ, facilitator views (l10nb).
+    "when": "<t:1790000000:F> (<t:1790000000:R>)",
+    "end": "<t:1790000000:t>",
+    "since": "<t:1790000000:D>",
+    "until": "<t:1790000000:D>",
+    "date": "2027-09-30",
+    "first": "2027-09-30",
+    "last": "2027-09-30",
+    "group": "G" * 100,
+    "title": "T" * 150,  # a resource title (150); session titles are 100
+    "question": "Q" * 100,
+    "query": "Q" * 100,
+    "category": "C" * 50,
+    "name": "Can't make it (100000), continuado",
+    "reply": "no puedo ir",
+    "channel": "<#12345678901234567890>",
+    "who": "<@12345678901234567890>",
+    "members": "<@12345678901234567890>, <@12345678901234567891>",
+    "percent": "100 %",
+    "average": "1000.5",
+    **{
+        n: "100000"
+        for n in [
+            "n",
+            "going",
+            "maybe",
+            "no",
+            "unanswered",
+            "minutes",
+            "marked",
+            "ignored",
+            "retained",
+            "joined",
+            "attended",
+            "replies_min",
+            "replies_max",
+            "came_min",
+            "came_max",
+        ]
+    },
 }
 _PERCENT = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 
