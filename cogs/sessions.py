@@ -98,7 +98,7 @@ class Sessions(
         days = [today + timedelta(days=n) for n in range(25)]
         return [
             app_commands.Choice(
-                name=f"{d.isoformat()} ({i18n.format_skeleton(d, 'EEEE')})", value=d.isoformat()
+                name=f"{d.isoformat()} ({i18n.format_date(d, 'EEEE')})", value=d.isoformat()
             )
             for d in days
             if d.isoformat().startswith(current.strip())

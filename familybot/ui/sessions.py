@@ -219,7 +219,7 @@ def schedule_reply(outcome: ScheduleOutcome) -> str:
         when=when(outcome.first.start_utc),
     )
     if outcome.fourth_or_last:
-        day = i18n.format_skeleton(outcome.series.first_local, "EEEE")
+        day = i18n.format_date(outcome.series.first_local, "EEEE")
         text += "\n\n" + _(
             "Note: that date is both the 4th and the last {weekday} of its month, so the "
             "series meets on the **4th {weekday}**. If you meant the last {weekday} of each "
