@@ -225,3 +225,15 @@ async def test_resources_and_faq_in_spanish(world: World) -> None:
     )
     text = assert_no_english(*h.all_bodies())
     assert "Listo. Quité «¿Cuándo son las reuniones?» de las preguntas frecuentes." in text
+
+
+async def test_crisis_line_notes_in_spanish_names_and_numbers_unchanged(world: World) -> None:
+    english = text_of((await slash(world, world.alice, "en-US", "crisis")).callback)
+    spanish = text_of((await slash(world, world.alice, "es-419", "crisis")).callback)
+    assert "Free support by text from a trained volunteer crisis counselor." in english
+    assert "Free support by text" not in spanish
+    assert "Apoyo gratuito por mensaje de texto" in spanish
+    assert "(24 horas, todos los días)" in spanish and "(24/7)" not in spanish
+    # Names and contacts are data: the same characters in both languages.
+    for data in ("988 Suicide & Crisis Lifeline", "Text HOME to 741741", "Crisis Text Line"):
+        assert data in english and data in spanish
