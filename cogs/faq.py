@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from familybot.bot import FamilyBot
 from familybot.checks import is_facilitator
+from familybot.i18n import _
 from familybot.services.faq import ANSWER_MAX, QUESTION_MAX
 from familybot.ui.help_embeds import faq_embed
 from familybot.ui.text import clip, defuse
@@ -54,7 +55,9 @@ class Faq(
             interaction.guild_id, interaction.user.id, question, answer
         )
         await interaction.response.send_message(
-            f"Done. Anyone can now read the answer with `/faq ask` “{clip(defuse(entry.question), 100)}”.",
+            _("Done. Anyone can now read the answer with `/faq ask` “{question}”.").format(
+                question=clip(defuse(entry.question), 100)
+            ),
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
@@ -67,7 +70,9 @@ class Faq(
         assert interaction.guild_id is not None
         entry = await self.bot.services.faq.remove(interaction.guild_id, topic)
         await interaction.response.send_message(
-            f"Done. I removed “{clip(defuse(entry.question), 100)}” from the FAQ.",
+            _("Done. I removed “{question}” from the FAQ.").format(
+                question=clip(defuse(entry.question), 100)
+            ),
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )

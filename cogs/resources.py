@@ -7,9 +7,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.resources_components import RESOURCE_ITEMS, handle_reject_submit
+from familybot import i18n
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_admin, is_facilitator
 from familybot.errors import UserFacingError
+from familybot.i18n import _
 from familybot.ui.resources import (
     fit,
     resource_list_embed,
@@ -105,8 +107,10 @@ class Resources(
             },
         )
         await interaction.followup.send(
-            f"Thank you for suggesting **{fit(title, 150)}**. A facilitator will look at it, "
-            "and I'll let you know by DM when they have.",
+            _(
+                "Thank you for suggesting **{title}**. A facilitator will look at it, "
+                "and I'll let you know by DM when they have."
+            ).format(title=fit(title, 150)),
             ephemeral=True,
         )
 
@@ -135,9 +139,13 @@ class Resources(
     ) -> None:
         assert interaction.guild_id is not None
         found = await self.bot.services.resources.list_resources(interaction.guild_id, category)
-        heading = f"Resources: {category}" if category else "Resource library"
+        heading = (
+            i18n.pgettext("embed-title", "Resources: {category}").format(category=category)
+            if category
+            else i18n.pgettext("embed-title", "Resource library")
+        )
         embed = resource_list_embed(
-            found, heading, "There are no resources here yet. You can suggest one!"
+            found, heading, _("There are no resources here yet. You can suggest one!")
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -163,13 +171,19 @@ class Resources(
             target = channel.id
         if not allowed:
             raise UserFacingError(
-                "You can't post in that channel yourself, so I won't post there for you. "
-                "Please pick a channel you can write in."
+                _(
+                    "You can't post in that channel yourself, so I won't post there for you. "
+                    "Please pick a channel you can write in."
+                )
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        shared = await self.bot.services.resources.share(interaction.guild_id, resource, target)
+        # The card goes to a channel: in the server's language, not the sharer's.
+        with i18n.using(i18n.for_guild(interaction.guild_id)):
+            shared = await self.bot.services.resources.share(interaction.guild_id, resource, target)
         await interaction.followup.send(
-            f"Shared **{fit(shared.title, 150)}** in {channel_mention(target)}.",
+            _("Shared **{title}** in {channel}.").format(
+                title=fit(shared.title, 150), channel=channel_mention(target)
+            ),
             ephemeral=True,
             allowed_mentions=NONE,
         )
@@ -184,7 +198,7 @@ class Resources(
         )
         if item is None:
             await interaction.response.send_message(
-                "Nothing is waiting for review. Thank you for keeping the library tidy!",
+                _("Nothing is waiting for review. Thank you for keeping the library tidy!"),
                 ephemeral=True,
             )
             return
@@ -230,8 +244,9 @@ class Resources(
             },
         )
         await interaction.response.send_message(
-            f"Added **{fit(added.title, 150)}** to the library. It's due for review again in "
-            "12 months.",
+            _("Added **{title}** to the library. It's due for review again in 12 months.").format(
+                title=fit(added.title, 150)
+            ),
             ephemeral=True,
         )
 
@@ -250,7 +265,9 @@ class Resources(
             interaction.guild_id, actor_of(interaction), resource, reason
         )
         await interaction.response.send_message(
-            f"Retired **{fit(retired.title, 150)}**. Families won't see it any more.",
+            _("Retired **{title}**. Families won't see it any more.").format(
+                title=fit(retired.title, 150)
+            ),
             ephemeral=True,
         )
 
@@ -273,14 +290,16 @@ class Resources(
         checked = await self.bot.services.resources.mark_reviewed(
             interaction.guild_id, actor_of(interaction), resource, note
         )
-        next_review = (
-            f" Its next review is due {ts(checked.review_due_at, 'D')}."
-            if checked.review_due_at
-            else ""
-        )
+        text = _(
+            "Thank you: **{title}** is marked as checked by you today, and it's off the "
+            "review list."
+        ).format(title=fit(checked.title, 150))
+        if checked.review_due_at:
+            text += " " + _("Its next review is due {when}.").format(
+                when=ts(checked.review_due_at, "D")
+            )
         await interaction.response.send_message(
-            f"Thank you: **{fit(checked.title, 150)}** is marked as checked by you today, and "
-            f"it's off the review list.{next_review}",
+            text,
             ephemeral=True,
             allowed_mentions=NONE,
         )
@@ -294,9 +313,9 @@ class Resources(
             interaction.guild_id, actor_of(interaction), enabled
         )
         text = (
-            "Plain http:// links can now be suggested. https:// is still safer for families."
+            _("Plain http:// links can now be suggested. https:// is still safer for families.")
             if enabled
-            else "Only https:// links can be suggested now."
+            else _("Only https:// links can be suggested now.")
         )
         await interaction.response.send_message(text, ephemeral=True)
 

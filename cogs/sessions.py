@@ -10,8 +10,10 @@ from discord.ext import commands
 
 from cogs.autocomplete import group_names, seated_group_names, timezones
 from cogs.sessions_components import SESSION_ITEMS
+from familybot import i18n
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator, member_is_facilitator
+from familybot.i18n import _, ngettext, pgettext
 from familybot.services.recurrence import Repeat, discord_timestamp, from_utc
 from familybot.services.sessions import parse_rule_change
 from familybot.ui.facilitator import rsvp_embeds
@@ -95,7 +97,9 @@ class Sessions(
         today = from_utc(self.bot.clock.now(), tz).date()
         days = [today + timedelta(days=n) for n in range(25)]
         return [
-            app_commands.Choice(name=f"{d.isoformat()} ({d.strftime('%A')})", value=d.isoformat())
+            app_commands.Choice(
+                name=f"{d.isoformat()} ({i18n.format_date(d, 'EEEE')})", value=d.isoformat()
+            )
             for d in days
             if d.isoformat().startswith(current.strip())
         ]
@@ -173,13 +177,17 @@ class Sessions(
             date_text=date,
             reason=reason,
         )
-        what = (
-            f"the session on {discord_timestamp(outcome.occurrence.start_utc, 'D')}"
-            if outcome.occurrence
-            else "the whole series"
-        )
+        if outcome.occurrence:
+            done = _("Cancelled the session on {day} of **{title}**.").format(
+                day=discord_timestamp(outcome.occurrence.start_utc, "D"),
+                title=shown(outcome.series.title),
+            )
+        else:
+            done = _("Cancelled the whole series of **{title}**.").format(
+                title=shown(outcome.series.title)
+            )
         await interaction.followup.send(
-            f"Cancelled {what} of **{shown(outcome.series.title)}**. {_told(outcome.told, outcome.not_reached)}",
+            done + " " + _told(outcome.told, outcome.not_reached),
             ephemeral=True,
         )
 
@@ -215,8 +223,11 @@ class Sessions(
         )
         assert outcome.new_start is not None
         await interaction.followup.send(
-            f"Moved **{shown(outcome.series.title)}** to {when(outcome.new_start)}. "
-            f"{_told(outcome.told, outcome.not_reached)}",
+            _("Moved **{title}** to {when}.").format(
+                title=shown(outcome.series.title), when=when(outcome.new_start)
+            )
+            + " "
+            + _told(outcome.told, outcome.not_reached),
             ephemeral=True,
         )
 
@@ -299,12 +310,19 @@ class Sessions(
         sheet = await self.bot.services.sessions.attendance_sheet(
             interaction.guild_id, session, date
         )
-        members = ", ".join(user_mention(u) for u in sheet.member_ids) or "no members yet"
+        members = ", ".join(user_mention(u) for u in sheet.member_ids) or _("no members yet")
         await interaction.response.send_message(
             clip(
-                f"Attendance for **{shown(sheet.series.title)}** on "
-                f"{discord_timestamp(sheet.occurrence.start_utc, 'D')} ({len(sheet.present_ids)} marked so far).\n"
-                f"Members of {shown(sheet.group.name)}: {members}\nChoose everyone who attended:",
+                _(
+                    "Attendance for **{title}** on {day} ({marked} marked so far).\n"
+                    "Members of {group}: {members}\nChoose everyone who attended:"
+                ).format(
+                    title=shown(sheet.series.title),
+                    day=discord_timestamp(sheet.occurrence.start_utc, "D"),
+                    marked=len(sheet.present_ids),
+                    group=shown(sheet.group.name),
+                    members=members,
+                ),
                 2000,
             ),
             view=attendance_view(sheet.series.id, sheet.occurrence.key, sheet.present_ids),
@@ -354,9 +372,9 @@ class Sessions(
         )
         await interaction.response.send_message(
             embed=upcoming_embed(
-                "Upcoming sessions",
+                pgettext("embed-title", "Upcoming sessions"),
                 items,
-                empty="No upcoming sessions in the next four weeks.",
+                empty=_("No upcoming sessions in the next four weeks."),
                 show_mine=True,
             ),
             ephemeral=True,
@@ -367,14 +385,24 @@ def _told(told: int, missed: int) -> str:
     parts = []
     if told:
         parts.append(
-            f"{told} member{'s' if told != 1 else ''} who planned to come {'were' if told != 1 else 'was'} told by DM."
+            ngettext(
+                "{n} member who planned to come was told by DM.",
+                "{n} members who planned to come were told by DM.",
+                told,
+            ).format(n=told)
         )
     if missed:
         parts.append(
-            f"{missed} couldn't be reached by DM; they'll be told privately next time they use the bot."
+            ngettext(
+                "{n} couldn't be reached by DM; they'll be told privately next time they use "
+                "the bot.",
+                "{n} couldn't be reached by DM; they'll be told privately next time they use "
+                "the bot.",
+                missed,
+            ).format(n=missed)
         )
     if not told and not missed:
-        parts.append("Nobody had said they were coming yet.")
+        parts.append(_("Nobody had said they were coming yet."))
     return " ".join(parts)
 
 

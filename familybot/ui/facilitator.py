@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import discord
 
+from familybot import i18n
+from familybot.i18n import _, ngettext, pgettext
 from familybot.models.facilitator_views import GroupStats, RsvpRoster
 from familybot.ui.text import clip, shown, ts, user_mention
 
@@ -38,29 +40,35 @@ def _chunks(ids: Sequence[int]) -> list[str]:
 
 def rsvp_embeds(roster: RsvpRoster) -> list[discord.Embed]:
     """One or more embeds (each within Discord's limits; send one per message)."""
-    title = clip(f"Replies: {roster.series.title}", 256)
+    title = clip(pgettext("embed-title", "Replies: {title}").format(title=roster.series.title), 256)
     start = roster.occurrence.start_utc
-    summary = (
-        f"**{shown(roster.group.name)}** · {ts(start, 'F')} ({ts(start, 'R')})\n"
-        f"Going {len(roster.going)} · Maybe {len(roster.maybe)} · "
-        f"Can't make it {len(roster.cant)} · Not answered {len(roster.unanswered)}"
+    summary = f"**{shown(roster.group.name)}** · {ts(start, 'F')} ({ts(start, 'R')})\n" + _(
+        "Going {going} · Maybe {maybe} · Can't make it {no} · Not answered {unanswered}"
+    ).format(
+        going=len(roster.going),
+        maybe=len(roster.maybe),
+        no=len(roster.cant),
+        unanswered=len(roster.unanswered),
     )
     if roster.former:
-        summary += (
-            f"\n{roster.former} repl{'ies' if roster.former != 1 else 'y'} from people who "
-            "have since left the group aren't listed."
-        )
-    summary += "\nOnly you can see this."
+        summary += "\n" + ngettext(
+            "{n} reply from someone who has since left the group isn't listed.",
+            "{n} replies from people who have since left the group aren't listed.",
+            roster.former,
+        ).format(n=roster.former)
+    summary += "\n" + _("Only you can see this.")
     fields: list[tuple[str, str]] = []
     for label, ids in (
-        ("Going", roster.going),
-        ("Maybe", roster.maybe),
-        ("Can't make it", roster.cant),
-        ("Not answered yet", roster.unanswered),
+        (pgettext("embed-field-name", "Going ({n})"), roster.going),
+        (pgettext("embed-field-name", "Maybe ({n})"), roster.maybe),
+        (pgettext("embed-field-name", "Can't make it ({n})"), roster.cant),
+        (pgettext("embed-field-name", "Not answered yet ({n})"), roster.unanswered),
     ):
-        chunks = _chunks(ids) or ["Nobody"]
+        chunks = _chunks(ids) or [pgettext("embed-field", "Nobody")]
         for n, chunk in enumerate(chunks):
-            name = f"{label} ({len(ids)})" + (", continued" if n else "")
+            name = label.format(n=len(ids))
+            if n:
+                name = pgettext("embed-field-name", "{name}, continued").format(name=name)
             fields.append((name, chunk))
     embeds = [discord.Embed(title=title, description=summary, colour=CALM)]
     for name, value in fields:
@@ -68,7 +76,10 @@ def rsvp_embeds(roster: RsvpRoster) -> list[discord.Embed]:
         if len(embed.fields) >= FIELDS_MAX or len(embed) + len(name) + len(value) > (
             EMBED_TOTAL_MAX
         ):
-            embed = discord.Embed(title=clip(f"{title} (continued)", 256), colour=CALM)
+            embed = discord.Embed(
+                title=clip(pgettext("embed-title", "{title} (continued)").format(title=title), 256),
+                colour=CALM,
+            )
             embeds.append(embed)
         embed.add_field(name=name, value=value, inline=False)
     return embeds
@@ -78,32 +89,59 @@ def _number(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _percent(value: float) -> str:
+    """75% / 75 % (Babel's CLDR data for the current language)."""
+    from babel.numbers import format_percent
+
+    return str(format_percent(value, locale=i18n.current_language()))
+
+
 def stats_text(stats: GroupStats) -> str:
     """The figures, in words: the message around the chart (or the CSV)."""
-    period = f"{ts(stats.since, 'D')} to {ts(stats.until, 'D')}"
     lines = [
-        f"**{shown(stats.group.name)}**: the last {stats.weeks} week"
-        f"{'s' if stats.weeks != 1 else ''} ({period}). Only you can see this.",
-        f"• Sessions held: {len(stats.sessions)}",
+        ngettext(
+            "**{group}**: the last {n} week ({since} to {until}). Only you can see this.",
+            "**{group}**: the last {n} weeks ({since} to {until}). Only you can see this.",
+            stats.weeks,
+        ).format(
+            group=shown(stats.group.name),
+            n=stats.weeks,
+            since=ts(stats.since, "D"),
+            until=ts(stats.until, "D"),
+        ),
+        _("• Sessions held: {n}").format(n=len(stats.sessions)),
     ]
     average = stats.average_attendance
     if average is None:
-        lines.append("• Average attendance: no attendance taken yet (`/session attendance`)")
+        lines.append(_("• Average attendance: no attendance taken yet (`/session attendance`)"))
     else:
         lines.append(
-            f"• Average attendance: {_number(average)} per session (over the {stats.recorded} "
-            f"session{'s' if stats.recorded != 1 else ''} with attendance taken)"
+            ngettext(
+                "• Average attendance: {average} per session (over the {n} session with "
+                "attendance taken)",
+                "• Average attendance: {average} per session (over the {n} sessions with "
+                "attendance taken)",
+                stats.recorded,
+            ).format(average=_number(average), n=stats.recorded)
         )
-    lines.append(f"• Members who attended at least once: {stats.attended_once}")
+    lines.append(_("• Members who attended at least once: {n}").format(n=stats.attended_once))
     if stats.retention is None:
-        lines.append("• Retention: nobody joined in this period")
+        lines.append(_("• Retention: nobody joined in this period"))
     else:
         lines.append(
-            f"• Retention: {stats.retained} of the {stats.joined} who joined in this period "
-            f"are still members ({stats.retention:.0%})"
+            _(
+                "• Retention: {retained} of the {joined} who joined in this period are still "
+                "members ({percent})"
+            ).format(
+                retained=stats.retained,
+                joined=stats.joined,
+                percent=_percent(stats.retention),
+            )
         )
     capacity = stats.group.capacity
-    lines.append(f"• Seats: {capacity}" if capacity is not None else "• Seats: no limit")
+    lines.append(
+        _("• Seats: {n}").format(n=capacity) if capacity is not None else _("• Seats: no limit")
+    )
     return clip("\n".join(lines), MESSAGE_MAX)
 
 
@@ -111,35 +149,51 @@ def chart_alt_text(stats: GroupStats) -> str:
     """The image's description (Discord's alt text), without the group's name."""
     s = stats.sessions
     if not s:
-        return "No sessions in this period."
+        return _("No sessions in this period.")
     replies = [x.going + x.maybe for x in s]
     came = [x.attended for x in s]
-    seats = (
-        f" A dashed line marks the {stats.group.capacity} seats."
-        if stats.group.capacity is not None
-        else ""
+    text = ngettext(
+        "Bar chart of {n} session from {first} to {last}: for each, Going and Maybe replies "
+        "stacked ({replies_min} to {replies_max}) beside the number who attended "
+        "({came_min} to {came_max}).",
+        "Bar chart of {n} sessions from {first} to {last}: for each, Going and Maybe replies "
+        "stacked ({replies_min} to {replies_max}) beside the number who attended "
+        "({came_min} to {came_max}).",
+        len(s),
+    ).format(
+        n=len(s),
+        first=s[0].day.isoformat(),
+        last=s[-1].day.isoformat(),
+        replies_min=min(replies),
+        replies_max=max(replies),
+        came_min=min(came),
+        came_max=max(came),
     )
-    text = (
-        f"Bar chart of {len(s)} sessions from {s[0].day.isoformat()} to {s[-1].day.isoformat()}: "
-        f"for each, Going and Maybe replies stacked ({min(replies)} to {max(replies)}) beside "
-        f"the number who attended ({min(came)} to {max(came)}).{seats}"
-    )
+    if stats.group.capacity is not None:
+        text += " " + _("A dashed line marks the {n} seats.").format(n=stats.group.capacity)
     return clip(text, ALT_TEXT_MAX)
 
 
 def per_session_embed(stats: GroupStats) -> discord.Embed:
     """The chart as text: one line per session, newest last (a text alternative)."""
     lines = [
-        f"{x.day.strftime('%b %d, %Y')}: going {x.going}, maybe {x.maybe}, attended {x.attended}"
+        _("{date}: going {going}, maybe {maybe}, attended {attended}").format(
+            date=i18n.format_date(x.day, "medium"),
+            going=x.going,
+            maybe=x.maybe,
+            attended=x.attended,
+        )
         for x in stats.sessions
     ]
     body = ""
     for n, line in enumerate(lines):
-        more = f"\n…and {len(lines) - n} more."
+        more = "\n" + _("…and {n} more.").format(n=len(lines) - n)
         if len(body) + len(line) + 1 + len(more) > TABLE_MAX:
             body += more
             break
         body = f"{body}\n{line}" if body else line
     return discord.Embed(
-        title="Per session (the chart as text)", description=body or "No sessions.", colour=CALM
+        title=pgettext("embed-title", "Per session (the chart as text)"),
+        description=body or _("No sessions."),
+        colour=CALM,
     )

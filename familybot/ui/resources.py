@@ -12,6 +12,8 @@ from typing import Any
 
 import discord
 
+from familybot import i18n
+from familybot.i18n import _, npgettext, pgettext
 from familybot.models import Resource
 from familybot.models.resources import REASON_MAX, ReviewDecision
 from familybot.ui.components import PostedView
@@ -63,18 +65,26 @@ def resource_embed(resource: Resource) -> discord.Embed:
         description=fit(resource.description, CARD_DESCRIPTION_MAX),
         colour=LIBRARY,
     )
-    embed.add_field(name="Link", value=clip(defuse_url(resource.url), 600), inline=False)
-    embed.add_field(name="Category", value=fit(resource.category, CARD_FIELD_MAX))
+    embed.add_field(
+        name=pgettext("embed-field-name", "Link"),
+        value=clip(defuse_url(resource.url), 600),
+        inline=False,
+    )
+    embed.add_field(
+        name=pgettext("embed-field-name", "Category"), value=fit(resource.category, CARD_FIELD_MAX)
+    )
     for name, value in (
-        ("Region", resource.region),
-        ("Language", resource.language),
-        ("For", resource.audience),
+        (pgettext("embed-field-name", "Region"), resource.region),
+        (pgettext("embed-field-name", "Language"), resource.language),
+        (pgettext("embed-field-name", "For"), resource.audience),
     ):
         if value:
             embed.add_field(name=name, value=fit(value, CARD_FIELD_MAX))
     if resource.vetted_at is not None:
         embed.set_footer(
-            text=f"Vetted by this server's facilitators on {resource.vetted_at:%d %b %Y}"
+            text=pgettext("embed-footer", "Vetted by this server's facilitators on {day}").format(
+                day=i18n.format_date(resource.vetted_at, "medium")
+            )
         )
     return embed
 
@@ -98,15 +108,22 @@ def resource_list_embed(
         line = _list_line(resource)
         lines.append(f"{index}. {line}" if numbered else line)
     if len(resources) > LIST_MAX:
-        lines.append(f"…and {len(resources) - LIST_MAX} more. Narrow it with a category.")
+        lines.append(
+            _("…and {n} more. Narrow it with a category.").format(n=len(resources) - LIST_MAX)
+        )
     body = ""
     for line in lines:  # whole entries only, so a cut never splits a link
         if len(body) + len(line) + 2 > DESCRIPTION_MAX - 40:
-            body += "\n\n…and more. Try a narrower search."
+            body += "\n\n" + _("…and more. Try a narrower search.")
             break
         body = f"{body}\n\n{line}" if body else line
     embed.description = body
-    embed.set_footer(text="Share one with /resource share. Every item was vetted by a facilitator.")
+    embed.set_footer(
+        text=pgettext(
+            "embed-footer",
+            "Share one with /resource share. Every item was vetted by a facilitator.",
+        )
+    )
     return embed
 
 
@@ -114,38 +131,52 @@ def resource_search_embed(found: list[Resource], query: str) -> discord.Embed:
     """`/resource search` (and the start-here panel's Resources search box)."""
     return resource_list_embed(
         found,
-        f"Resources for “{query}”",
-        "Nothing in the library matches that yet. Try other words, or `/resource list`.",
+        pgettext("embed-title", "Resources for “{query}”").format(query=query),
+        _("Nothing in the library matches that yet. Try other words, or `/resource list`."),
         numbered=True,
     )
 
 
 def review_embed(resource: Resource, pending: int) -> discord.Embed:
     embed = resource_embed(resource)
-    embed.title = fit(f"For review: {resource.title}", TITLE_MAX)
-    who = user_mention(resource.suggested_by) if resource.suggested_by else "someone"
+    embed.title = fit(
+        pgettext("embed-title", "For review: {title}").format(title=resource.title), TITLE_MAX
+    )
+    who = user_mention(resource.suggested_by) if resource.suggested_by else _("someone")
     embed.add_field(
-        name="Suggested",
-        value=f"by {who}, {ts(resource.suggested_at, 'R')}",
+        name=pgettext("embed-field-name", "Suggested"),
+        value=pgettext("embed-field", "by {who}, {when}").format(
+            who=who, when=ts(resource.suggested_at, "R")
+        ),
         inline=False,
     )
-    embed.set_footer(text=f"{pending} suggestion{'s' if pending != 1 else ''} waiting in all.")
+    embed.set_footer(
+        text=npgettext(
+            "embed-footer",
+            "{n} suggestion waiting in all.",
+            "{n} suggestions waiting in all.",
+            pending,
+        ).format(n=pending)
+    )
     return embed
 
 
 def decision_text(decision: ReviewDecision, actor_id: int) -> str:
     title = fit(decision.resource.title, 150)
     if decision.already_decided:
-        state = "added to the library" if decision.approved else "not added"
-        return f"“{title}” was already handled ({state})."
+        if decision.approved:
+            return _("“{title}” was already handled (added to the library).").format(title=title)
+        return _("“{title}” was already handled (not added).").format(title=title)
     told = (
-        " The person who suggested it was told by DM."
+        _("The person who suggested it was told by DM.")
         if decision.suggester_told
-        else " I couldn't tell the person who suggested it by DM."
+        else _("I couldn't tell the person who suggested it by DM.")
     )
     if decision.approved:
-        return f"“{title}”: approved by {user_mention(actor_id)} and added to the library.{told}"
-    return f"“{title}”: not added, by {user_mention(actor_id)}.{told}"
+        text = _("“{title}”: approved by {who} and added to the library.")
+    else:
+        text = _("“{title}”: not added, by {who}.")
+    return text.format(title=title, who=user_mention(actor_id)) + " " + told
 
 
 REVIEW_TEMPLATE = r"fb:res:(?P<id>\d+):(?P<action>approve|reject)"
@@ -155,7 +186,7 @@ def review_button(resource_id: int, action: str) -> discord.ui.Button[Any]:
     """Approve / Reject under a pending suggestion; Reject opens the reason modal."""
     approve = action == "approve"
     return discord.ui.Button(
-        label="Approve" if approve else "Reject",
+        label=pgettext("button", "Approve") if approve else pgettext("button", "Reject"),
         style=discord.ButtonStyle.success if approve else discord.ButtonStyle.secondary,
         custom_id=f"fb:res:{resource_id}:{action}",
     )
@@ -168,19 +199,24 @@ class RejectModal(discord.ui.Modal):
     """Asks for the reason. Its submit is answered by cogs/resources_components.py
     (handle_reject_submit), also after a restart."""
 
-    reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Why isn't it right for the library?",
-        style=discord.TextStyle.paragraph,
-        custom_id="reason",
-        min_length=1,
-        max_length=REASON_MAX,
-        placeholder="The person who suggested it will see this reason.",
-    )
-
     def __init__(self, resource_id: int) -> None:
         super().__init__(
-            title="Reject this suggestion", custom_id=f"fb:res-reject:{resource_id}", timeout=900
+            title=pgettext("modal-title", "Reject this suggestion"),
+            custom_id=f"fb:res-reject:{resource_id}",
+            timeout=900,
         )
+        # Built per opening, so the labels are in the reader's language.
+        self.reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=pgettext("modal-label", "Why isn't it right for the library?"),
+            style=discord.TextStyle.paragraph,
+            custom_id="reason",
+            min_length=1,
+            max_length=REASON_MAX,
+            placeholder=pgettext(
+                "modal-placeholder", "The person who suggested it will see this reason."
+            ),
+        )
+        self.add_item(self.reason)
 
 
 def review_view(resource_id: int) -> discord.ui.View:

@@ -8,6 +8,8 @@ from typing import Any
 
 import discord
 
+from familybot import i18n
+from familybot.i18n import _, lazy_pgettext, ngettext, pgettext
 from familybot.models import Rsvp, RsvpCounts
 from familybot.models.reminders import ReminderCard
 from familybot.models.sessions import EditOutcome, ScheduleOutcome, UpcomingOccurrence
@@ -15,8 +17,12 @@ from familybot.ui.components import PostedView
 from familybot.ui.embeds import CALM
 from familybot.ui.text import channel_mention, clip, defuse, shown, ts, when
 
-REPLIES_FIELD = "Replies"
-RSVP_LABELS = {Rsvp.GOING: "Going", Rsvp.MAYBE: "Maybe", Rsvp.NO: "Can't make it"}
+REPLIES_FIELD = lazy_pgettext("embed-field-name", "Replies")
+RSVP_LABELS = {
+    Rsvp.GOING: lazy_pgettext("button", "Going"),
+    Rsvp.MAYBE: lazy_pgettext("button", "Maybe"),
+    Rsvp.NO: lazy_pgettext("button", "Can't make it"),
+}
 RSVP_STYLES = {
     Rsvp.GOING: discord.ButtonStyle.success,
     Rsvp.MAYBE: discord.ButtonStyle.primary,
@@ -25,26 +31,44 @@ RSVP_STYLES = {
 
 
 def counts_text(going: int, maybe: int, no: int) -> str:
-    return f"Going: {going} · Maybe: {maybe} · Can't make it: {no}"
+    return _("Going: {going} · Maybe: {maybe} · Can't make it: {no}").format(
+        going=going, maybe=maybe, no=no
+    )
 
 
 def reminder_embed(card: ReminderCard) -> discord.Embed:
     minutes = int((card.end - card.start).total_seconds() // 60)
-    lines = [f"**{clip(defuse(card.group_name), 100)}** meets {when(card.start)}."]
-    lines.append(f"It runs for {minutes} minutes, until {ts(card.end, 't')}.")
+    lines = [
+        _("**{group}** meets {when}.").format(
+            group=clip(defuse(card.group_name), 100), when=when(card.start)
+        )
+    ]
+    lines.append(
+        ngettext(
+            "It runs for {minutes} minute, until {end}.",
+            "It runs for {minutes} minutes, until {end}.",
+            minutes,
+        ).format(minutes=minutes, end=ts(card.end, "t"))
+    )
     if card.voice_channel_id:
-        lines.append(f"Join in {channel_mention(card.voice_channel_id)}.")
+        lines.append(_("Join in {channel}.").format(channel=channel_mention(card.voice_channel_id)))
     if card.late:
-        lines.append("_This reminder is late: I was offline when it was due. Sorry about that._")
+        lines.append(_("_This reminder is late: I was offline when it was due. Sorry about that._"))
     embed = discord.Embed(
-        title=clip(f"Reminder: {defuse(card.title)}", 256),
+        title=clip(
+            pgettext("embed-title", "Reminder: {title}").format(title=defuse(card.title)), 256
+        ),
         description="\n".join(lines),
         colour=CALM,
     )
     embed.add_field(
-        name=REPLIES_FIELD, value=counts_text(card.going, card.maybe, card.no), inline=False
+        name=str(REPLIES_FIELD), value=counts_text(card.going, card.maybe, card.no), inline=False
     )
-    embed.set_footer(text="Let the group know if you're coming. Only the numbers are shown.")
+    embed.set_footer(
+        text=pgettext(
+            "embed-footer", "Let the group know if you're coming. Only the numbers are shown."
+        )
+    )
     return embed
 
 
@@ -61,7 +85,7 @@ def rsvp_button(
     """Going / Maybe / Can't make it. The ledger id lets a restarted bot find what it sent."""
     suffix = f":{ledger_id}" if ledger_id is not None else ""
     return discord.ui.Button(
-        label=RSVP_LABELS[response],
+        label=str(RSVP_LABELS[response]),
         style=RSVP_STYLES[response],
         custom_id=f"fb:rsvp:{series_id}:{key}:{response.value}{suffix}",
     )
@@ -77,27 +101,37 @@ def rsvp_view(series_id: int, key: str, ledger_id: int | None = None) -> discord
 def rsvp_thanks(response: Rsvp, start_utc: datetime) -> str:
     """The private answer to an RSVP press."""
     thanks = {
-        Rsvp.GOING: "Thank you, you're down as **going**. See you there! 💙",
-        Rsvp.MAYBE: "Thank you, you're down as **maybe**. Come if you can.",
-        Rsvp.NO: "Thank you for letting the group know. You're down as **can't make it**; take care.",
+        Rsvp.GOING: _("Thank you, you're down as **going**. See you there! 💙"),
+        Rsvp.MAYBE: _("Thank you, you're down as **maybe**. Come if you can."),
+        Rsvp.NO: _(
+            "Thank you for letting the group know. You're down as **can't make it**; take care."
+        ),
     }[response]
-    return thanks + f"\nSession: {when(start_utc)}. You can change your reply any time."
+    return (
+        thanks
+        + "\n"
+        + _("Session: {when}. You can change your reply any time.").format(when=when(start_utc))
+    )
 
 
 def with_counts(message: discord.Message | None, counts: RsvpCounts) -> discord.Embed | None:
-    """The reminder card's embed with the new numbers, or None if it is not a card."""
+    """The reminder card's embed with the new numbers, or None if it is not a card. The
+    numbers are written in the card's own language (everyone reads them), whoever pressed."""
     if message is None or not message.embeds:
         return None
     embed = message.embeds[0].copy()
     for index, f in enumerate(embed.fields):
-        if f.name == REPLIES_FIELD:
-            embed.set_field_at(
-                index,
-                name=REPLIES_FIELD,
-                value=counts_text(counts.going, counts.maybe, counts.no),
-                inline=False,
-            )
-            return embed
+        for language in i18n.LANGUAGES:
+            with i18n.using(language):
+                if f.name != str(REPLIES_FIELD):
+                    continue
+                embed.set_field_at(
+                    index,
+                    name=str(REPLIES_FIELD),
+                    value=counts_text(counts.going, counts.maybe, counts.no),
+                    inline=False,
+                )
+                return embed
     return None
 
 
@@ -107,7 +141,7 @@ def attendance_select(
     """Facilitators pick who attended one occurrence."""
     return discord.ui.UserSelect(
         custom_id=f"fb:attend:{series_id}:{key}",
-        placeholder="Choose who attended",
+        placeholder=pgettext("select-placeholder", "Choose who attended"),
         min_values=0,
         max_values=25,
         default_values=[discord.Object(uid, type=discord.User) for uid in (present or [])[:25]],
@@ -115,8 +149,14 @@ def attendance_select(
 
 
 def attendance_saved_text(key: str, marked: int, ignored: int) -> str:
-    note = f" {ignored} chosen who aren't members of the group were left out." if ignored else ""
-    return f"Attendance saved for {key}: {marked} present.{note} You can change it any time."
+    text = _("Attendance saved for {date}: {marked} present.").format(date=key, marked=marked)
+    if ignored:
+        text += " " + ngettext(
+            "{ignored} person chosen who isn't a member of the group was left out.",
+            "{ignored} people chosen who aren't members of the group were left out.",
+            ignored,
+        ).format(ignored=ignored)
+    return text + " " + _("You can change it any time.")
 
 
 def attendance_view(series_id: int, key: str, present: list[int]) -> discord.ui.View:
@@ -140,9 +180,9 @@ def upcoming_embed(
             f"{when(occ.start_utc)} · {counts_text(item.counts.going, item.counts.maybe, item.counts.no)}"
         )
         if item.moved:
-            line += " · _moved_"
+            line += " · _" + _("moved") + "_"
         if show_mine and item.my_rsvp is not None:
-            line += f" · you: {RSVP_LABELS[item.my_rsvp].lower()}"
+            line += " · " + _("you: {reply}").format(reply=str(RSVP_LABELS[item.my_rsvp]).lower())
         lines.append(line)
     embed.description = clip("\n\n".join(lines), 4096)
     return embed
@@ -151,46 +191,55 @@ def upcoming_embed(
 def my_schedule_embed(items: list[UpcomingOccurrence], tz: str | None) -> discord.Embed:
     """`/my schedule` (and the start-here panel's My sessions)."""
     embed = upcoming_embed(
-        "Your sessions",
+        pgettext("embed-title", "Your sessions"),
         items,
-        empty="Nothing in the next two weeks. `/group list` shows groups you could join.",
+        empty=_("Nothing in the next two weeks. `/group list` shows groups you could join."),
         show_mine=True,
     )
-    embed.set_footer(
-        text=f"Times show in your device's time zone{f' (you set {tz})' if tz else ''}."
+    footer = (
+        pgettext("embed-footer", "Times show in your device's time zone (you set {tz}).").format(
+            tz=tz
+        )
+        if tz
+        else pgettext("embed-footer", "Times show in your device's time zone.")
     )
+    embed.set_footer(text=footer)
     return embed
 
 
 def schedule_reply(outcome: ScheduleOutcome) -> str:
     """`/session schedule`'s confirmation: the rule in words, the first session, the trap."""
-    text = (
-        f"Scheduled **{shown(outcome.series.title)}** for **{shown(outcome.group.name)}**: "
-        f"{outcome.rule_words}. First session: {when(outcome.first.start_utc)}. "
+    text = _(
+        "Scheduled **{title}** for **{group}**: {rule}. First session: {when}. "
         "Members will be reminded before each one."
+    ).format(
+        title=shown(outcome.series.title),
+        group=shown(outcome.group.name),
+        rule=outcome.rule_words,
+        when=when(outcome.first.start_utc),
     )
     if outcome.fourth_or_last:
-        day = outcome.series.first_local.strftime("%A")
-        text += (
-            f"\n\nNote: that date is both the 4th and the last {day} of its month, so the "
-            f"series meets on the **4th {day}**. If you meant the last {day} of each month, "
-            "change it with `/session edit` and `week: last` (or schedule again with "
+        day = i18n.format_date(outcome.series.first_local, "EEEE")
+        text += "\n\n" + _(
+            "Note: that date is both the 4th and the last {weekday} of its month, so the "
+            "series meets on the **4th {weekday}**. If you meant the last {weekday} of each "
+            "month, change it with `/session edit` and `week: last` (or schedule again with "
             "`week: last`)."
-        )
+        ).format(weekday=day)
     return text
 
 
 def edit_reply(outcome: EditOutcome) -> str:
     """`/session edit`'s confirmation: the new rule in words and the next session."""
-    text = (
-        f"Changed **{shown(outcome.series.title)}** ({shown(outcome.group.name)}). From now on "
-        f"it meets {outcome.rule_words}."
+    text = _("Changed **{title}** ({group}). From now on it meets {rule}.").format(
+        title=shown(outcome.series.title), group=shown(outcome.group.name), rule=outcome.rule_words
     )
     if outcome.first is not None:
-        text += f" Next session: {when(outcome.first.start_utc)}."
+        text += " " + _("Next session: {when}.").format(when=when(outcome.first.start_utc))
     if outcome.dropped:
-        text += (
-            f" {outcome.dropped} upcoming session{'s' if outcome.dropped != 1 else ''} of the old "
-            "plan no longer take place."
-        )
-    return text + " Past sessions and their attendance stay as they were."
+        text += " " + ngettext(
+            "{n} upcoming session of the old plan no longer takes place.",
+            "{n} upcoming sessions of the old plan no longer take place.",
+            outcome.dropped,
+        ).format(n=outcome.dropped)
+    return text + " " + _("Past sessions and their attendance stay as they were.")

@@ -39,7 +39,6 @@ PLACEHOLDERS: dict[str, str] = {
         "hasta el 30 de septiembre de 2027"
     ),
     # Groups, /my, the start-here panel, /help, /about (l10na).
-    "group": "Círculo de madres y padres de adolescentes en tratam",  # names are 2-50
     "name": "Círculo de madres y padres de adolescentes en tratamiento ambulatorio intensivo, martes…",
     "channel": "<#123456789012345678901>",
     "old": "<#123456789012345678901>",
@@ -53,11 +52,9 @@ PLACEHOLDERS: dict[str, str] = {
     "pages": "1000",
     "version": "1000000",
     "rows": "1000000",
-    "attended": "1000",
     "sessions": "1000",
     "days": "100000",
     "hours": "23",
-    "minutes": "59",
     "when": "<t:1893456000:F> (<t:1893456000:R>)",
     "offsets": "1 semana, 6 días, 23 horas y 59 minutos, 2 días, 1 hora y 30 minutos",
     "region": "Estados Unidos de América",
@@ -67,6 +64,42 @@ PLACEHOLDERS: dict[str, str] = {
         "recordatorios, 1000000 notas privadas, 1000000 sugerencias, 1000000 registros de "
         "salida, 1000000 registros más)"
     ),
+    # Sessions, resources, FAQ, facilitator views (l10nb).
+    "end": "<t:1790000000:t>",
+    "since": "<t:1790000000:D>",
+    "until": "<t:1790000000:D>",
+    "date": "2027-09-30",
+    "first": "2027-09-30",
+    "last": "2027-09-30",
+    "group": "G" * 100,
+    "title": "T" * 150,  # a resource title (150); session titles are 100
+    "question": "Q" * 100,
+    "query": "Q" * 100,
+    "category": "C" * 50,
+    "reply": "no puedo ir",
+    "who": "<@12345678901234567890>",
+    "members": "<@12345678901234567890>, <@12345678901234567891>",
+    "percent": "100 %",
+    "average": "1000.5",
+    **{
+        n: "100000"
+        for n in [
+            "going",
+            "maybe",
+            "no",
+            "unanswered",
+            "minutes",
+            "marked",
+            "ignored",
+            "retained",
+            "joined",
+            "attended",
+            "replies_min",
+            "replies_max",
+            "came_min",
+            "came_max",
+        ]
+    },
 }
 _PERCENT = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 
