@@ -12,8 +12,8 @@ from cogs.autocomplete import group_names, seated_group_names, timezones
 from cogs.sessions_components import SESSION_ITEMS
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator, member_is_facilitator
-from familybot.services.recurrence import Repeat, discord_timestamp, from_utc
-from familybot.services.sessions import parse_rule_change
+from familybot.services.sessions.recurrence import Repeat, discord_timestamp, from_utc
+from familybot.services.sessions.service import parse_rule_change
 from familybot.ui.facilitator import rsvp_embeds
 from familybot.ui.sessions import attendance_view, edit_reply, schedule_reply, upcoming_embed
 from familybot.ui.text import clip, shown, user_mention, when

@@ -52,7 +52,7 @@ async def _run(
     from familybot.bot import FamilyBot
     from familybot.connect_retry import NETWORK_ERRORS, retry_delays, retry_message
     from familybot.db.connection import DatabaseUnavailable
-    from familybot.services.crisis import CrisisDataError
+    from familybot.services.crisis.service import CrisisDataError
 
     clock = clock or SystemClock()
     loop = asyncio.get_running_loop()
@@ -170,7 +170,11 @@ async def _check_database(settings: Settings) -> tuple[bool, list[str]]:
 
 def check_crisis_lines(today: date, text: str | None = None) -> tuple[bool, list[str]]:
     """The shipped crisis lines: all well-formed, and a warning for each not verified lately."""
-    from familybot.services.crisis import STALE_AFTER_MONTHS, CrisisDataError, CrisisDirectory
+    from familybot.services.crisis.service import (
+        STALE_AFTER_MONTHS,
+        CrisisDataError,
+        CrisisDirectory,
+    )
 
     try:
         directory = CrisisDirectory.load(text)
@@ -288,7 +292,7 @@ def cmd_resources_import(settings: Settings, path: Path, guild: int | None, dry_
         from familybot.db.connection import Database, DatabaseUnavailable
         from familybot.db.migrate import migrate
         from familybot.db.repositories.resources import ResourceRepository
-        from familybot.services.resource_import import (
+        from familybot.services.resources.importer import (
             ImportFileError,
             import_resources,
             read_rows,

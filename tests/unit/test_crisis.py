@@ -8,7 +8,7 @@ import pytest
 
 from familybot.__main__ import check_crisis_lines
 from familybot.models.crisis import CrisisLine
-from familybot.services.crisis import (
+from familybot.services.crisis.service import (
     COLUMNS,
     CrisisDataError,
     CrisisDirectory,
