@@ -8,7 +8,7 @@ written) and `next_due` (the first one after it), the ledger holds the last 7 da
 reminders as sent and those due in the next 25 minutes as pending (the last planner pass
 was 5 minutes ago, with its 30-minute horizon).
 
-Stamping uses the bot's own recurrence rules (`familybot.services.recurrence.occurrences`,
+Stamping uses the bot's own recurrence rules (`familybot.services.sessions.recurrence.occurrences`,
 what the planner expands series with) once per distinct (zone, weekday, local time), and a
 sample of series is checked against the planner's `next_effective_start_after`.
 """
@@ -26,8 +26,8 @@ from bench.common import CACHE_DIR, PLANTED_OFFSET_MINUTES, naive_utc, utc
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.models import SeriesStatus, SessionSeries
-from familybot.services.recurrence import Repeat, SeriesRule, occurrences
-from familybot.services.reminders import next_effective_start_after
+from familybot.services.reminders.service import next_effective_start_after
+from familybot.services.sessions.recurrence import Repeat, SeriesRule, occurrences
 
 BASE_VERSION = 3
 SERIES_PER_GROUP = 20

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from familybot.services.stats_chart import (
+from familybot.services.groups.stats_chart import (
     DPI,
     HEIGHT_PX,
     WIDTH_PX,
@@ -79,7 +79,7 @@ async def figures_from_database(rounds: int) -> tuple[float, int]:
     from familybot.db.migrate import migrate
     from familybot.models import JoinMode, Rsvp
     from familybot.models.setup import Actor
-    from familybot.services.recurrence import Repeat
+    from familybot.services.sessions.recurrence import Repeat
     from familybot.wiring import build_services
     from tests.support.fakes import FakeClock, RecordingPort
 

@@ -45,8 +45,8 @@ if str(REPO_ROOT) not in sys.path:
 
 from familybot.db.connection import Database  # noqa: E402
 from familybot.db.migrate import migrate  # noqa: E402
-from familybot.services.calendar import CalendarSeries, build_ics  # noqa: E402
-from familybot.services.recurrence import Repeat, SeriesRule  # noqa: E402
+from familybot.services.sessions.calendar import CalendarSeries, build_ics  # noqa: E402
+from familybot.services.sessions.recurrence import Repeat, SeriesRule  # noqa: E402
 from familybot.wiring import (  # noqa: E402
     AllPorts,
     Services,
@@ -127,7 +127,7 @@ async def build_data(db: Database) -> int:
 
 async def _overrides(db: Database, series_id: int, first: datetime, repeat: str, ts: int) -> None:
     """A cancelled date and a moved one, a few weeks after now, on the series' own dates."""
-    from familybot.services.recurrence import occurrences
+    from familybot.services.sessions.recurrence import occurrences
 
     rule = SeriesRule("UTC", first, Repeat(repeat), 60)
     later = [o.key for o in occurrences(rule, NOW, NOW.replace(year=NOW.year + 1))][:6]
@@ -148,7 +148,7 @@ async def _overrides(db: Database, series_id: int, first: datetime, repeat: str,
 
 def clear_caches() -> None:
     """Forget the serialized zones and series, as after a restart (where the build keeps any)."""
-    from familybot.services import calendar
+    from familybot.services.sessions import calendar
 
     for name in ("_series_block", "_zone_definition"):
         cache = getattr(calendar, name, None)

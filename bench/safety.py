@@ -22,8 +22,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from familybot.services import safety_model  # noqa: E402
-from familybot.services.safety_watch import Detector, PhraseList, score  # noqa: E402
+from familybot.services.safety import model as safety_model  # noqa: E402
+from familybot.services.safety.watch import Detector, PhraseList, score  # noqa: E402
 from tests.data.safety import Example, load  # noqa: E402
 
 WEIGHTS_PATH = REPO_ROOT / "familybot" / "data" / safety_model.WEIGHTS_FILE

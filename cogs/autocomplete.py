@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 
 from familybot.checks import actor_of, member_is_facilitator
-from familybot.services.timezones import suggest_timezones
+from familybot.services.setup.timezones import suggest_timezones
 
 
 def timezone_choices(current: str) -> list[app_commands.Choice[str]]:

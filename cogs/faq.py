@@ -9,7 +9,7 @@ from discord.ext import commands
 from familybot.bot import FamilyBot
 from familybot.checks import is_facilitator
 from familybot.i18n import _
-from familybot.services.faq import ANSWER_MAX, QUESTION_MAX
+from familybot.services.crisis.faq import ANSWER_MAX, QUESTION_MAX
 from familybot.ui.help_embeds import faq_embed
 from familybot.ui.text import clip, defuse
 

@@ -13,9 +13,8 @@ from familybot.checks import is_facilitator
 from familybot.errors import UserFacingError
 from familybot.models.audit import AuditResult
 from familybot.models.moderation import CaseOutcome
-from familybot.services.durations import parse_duration
-from familybot.services.moderation import ModRequest
-from familybot.services.moderation_rules import (
+from familybot.services.moderation.durations import parse_duration
+from familybot.services.moderation.rules import (
     MAX_SLOWMODE_SECONDS,
     PURGE_MAX,
     REASON_MAX,
@@ -23,6 +22,7 @@ from familybot.services.moderation_rules import (
     BotSelf,
     Person,
 )
+from familybot.services.moderation.service import ModRequest
 from familybot.tree_audit import AUDIT_RESULT
 from familybot.ui.moderation import action_name, case_embed, history_embed
 from familybot.ui.text import clip, defuse

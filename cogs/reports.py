@@ -14,7 +14,7 @@ from cogs.reports_components import REPORT_ITEMS
 from familybot.bot import FamilyBot
 from familybot.errors import UserFacingError
 from familybot.models.reports import AskRequest
-from familybot.services.reports import QUESTION_MAX
+from familybot.services.reports.service import QUESTION_MAX
 from familybot.ui.reports import OWN_MESSAGE, PROMPT, opened_text, report_prompt_view
 
 REPORT_MENU = "Report to facilitators"

@@ -14,8 +14,8 @@ from familybot import i18n
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator, member_is_facilitator
 from familybot.i18n import _, ngettext, pgettext
-from familybot.services.recurrence import Repeat, discord_timestamp, from_utc
-from familybot.services.sessions import parse_rule_change
+from familybot.services.sessions.recurrence import Repeat, discord_timestamp, from_utc
+from familybot.services.sessions.service import parse_rule_change
 from familybot.ui.facilitator import rsvp_embeds
 from familybot.ui.sessions import attendance_view, edit_reply, schedule_reply, upcoming_embed
 from familybot.ui.text import clip, shown, user_mention, when

@@ -18,9 +18,9 @@ from familybot.errors import UserFacingError
 from familybot.i18n import _
 from familybot.models import WelcomePanel
 from familybot.models.crisis import REGION_NAMES
-from familybot.services.audit import AUDIT_SHOW_DEFAULT, AUDIT_SHOW_MAX
-from familybot.services.automod import MASS_MENTION_THRESHOLD
-from familybot.services.diagnostics import PANEL_CHANNEL, label
+from familybot.services.audit.service import AUDIT_SHOW_DEFAULT, AUDIT_SHOW_MAX
+from familybot.services.moderation.automod import MASS_MENTION_THRESHOLD
+from familybot.services.setup.diagnostics import PANEL_CHANNEL, label
 from familybot.ui.audit import audit_embed
 from familybot.ui.health import guild_facts, health_fields
 from familybot.ui.safety import automod_reply, needs_intent, safety_watch_reply

@@ -32,10 +32,10 @@ from familybot.files import tighten_install
 from familybot.i18n_discord import FamilyTranslator
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
-from familybot.services.crisis import CrisisDirectory
-from familybot.services.reminders import PLAN_INTERVAL
-from familybot.services.retention import RetentionService
-from familybot.services.safety import SafetyService
+from familybot.services.crisis.service import CrisisDirectory
+from familybot.services.privacy.retention import RetentionService
+from familybot.services.reminders.service import PLAN_INTERVAL
+from familybot.services.safety.service import SafetyService
 from familybot.sharding import ShardFilter
 from familybot.tree import FamilyTree
 from familybot.tree_audit import record_command

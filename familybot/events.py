@@ -2,7 +2,7 @@
 
 A service publishes what happened (a series moved, a group changed, a timed ban was set);
 what that sets off in other features is subscribed in one place, familybot/wiring.py.
-Not to be confused with familybot/services/events.py, which mirrors sessions into
+Not to be confused with familybot/services/sessions/scheduled_events.py, which mirrors sessions into
 Discord's Events panel (it is one of the subscribers).
 
 Events carry ids only: never names, text or who is in which group.

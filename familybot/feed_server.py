@@ -1,7 +1,7 @@
 """The live calendar feed: a small HTTP server in the bot's process (aiohttp's web server).
 
 It answers one thing: ``GET`` or ``HEAD /calendar/<token>.ics`` with that member's calendar
-(services/calendar_feed.py). Everything else is a bare 404 (405 for another method on a
+(services/sessions/calendar_feed.py). Everything else is a bare 404 (405 for another method on a
 feed path): no other routes, no listings, no Server header, no access log (a request line
 holds the token), and nothing that names the software. Plain HTTP on purpose: it is meant
 to sit behind a reverse proxy that does TLS (README "Live calendar links").
@@ -26,7 +26,7 @@ from typing import Protocol
 from aiohttp import web
 
 from familybot.errors import ConfigError
-from familybot.services.calendar_feed import TOKEN_RE, FeedResponse
+from familybot.services.sessions.calendar_feed import TOKEN_RE, FeedResponse
 
 log = logging.getLogger(__name__)
 

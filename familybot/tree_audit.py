@@ -13,7 +13,7 @@ from discord import app_commands
 from familybot.checks import FACILITATOR_MARK
 from familybot.errors import DiscordActionFailed, UserFacingError
 from familybot.models.audit import AuditResult, AuditTarget, TargetKind
-from familybot.services.audit import AuditService
+from familybot.services.audit.service import AuditService
 
 log = logging.getLogger(__name__)
 

@@ -43,37 +43,37 @@ from familybot.events import (
 from familybot.models.crisis import CrisisLine
 from familybot.scheduler.reminders import ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
-from familybot.services.audit import AuditService
-from familybot.services.automod import Automod, AutomodPort
-from familybot.services.calendar_feed import CalendarFeedService
-from familybot.services.crisis import CrisisDirectory
-from familybot.services.crisis_config import CrisisConfigService
-from familybot.services.diagnostics import DiagnosticsService
-from familybot.services.events import EventsService, ScheduledEventsPort
-from familybot.services.facilitator_views import FacilitatorViewsService
-from familybot.services.faq import FaqService
-from familybot.services.group_access import GroupAccessUpgrade
-from familybot.services.groups import GroupsPort, GroupsService
-from familybot.services.language import LanguageService
-from familybot.services.linkcheck import LinkChecker
-from familybot.services.moderation import ModerationPort, ModerationService
-from familybot.services.privacy import KeptRecord, PrivacyService, UserDataHolder
-from familybot.services.reminders import Dispatcher, Planner, ReminderPort
-from familybot.services.reports import ReportsPort, ReportsService
-from familybot.services.resources import ResourcesPort, ResourcesService
-from familybot.services.retention import (
+from familybot.services.audit.service import AuditService
+from familybot.services.crisis.config import CrisisConfigService
+from familybot.services.crisis.faq import FaqService
+from familybot.services.crisis.service import CrisisDirectory
+from familybot.services.groups.facilitator_views import FacilitatorViewsService
+from familybot.services.groups.group_access import GroupAccessUpgrade
+from familybot.services.groups.service import GroupsPort, GroupsService
+from familybot.services.moderation.automod import Automod, AutomodPort
+from familybot.services.moderation.service import ModerationPort, ModerationService
+from familybot.services.privacy.retention import (
     DEFAULT_LEDGER_KEEP_DAYS,
     DEFAULT_RETENTION_DAYS,
     MemberPresence,
     RetentionService,
 )
-from familybot.services.safety import SafetyService
-from familybot.services.safety_model import bot_detector
-from familybot.services.safety_watch import Detector, SafetyPort, SafetyWatch
-from familybot.services.session_schedule import SessionSchedule
-from familybot.services.sessions import SessionsPort, SessionsService
-from familybot.services.setup import SetupService
-from familybot.services.welcome import WelcomeService
+from familybot.services.privacy.service import KeptRecord, PrivacyService, UserDataHolder
+from familybot.services.reminders.service import Dispatcher, Planner, ReminderPort
+from familybot.services.reports.service import ReportsPort, ReportsService
+from familybot.services.resources.linkcheck import LinkChecker
+from familybot.services.resources.service import ResourcesPort, ResourcesService
+from familybot.services.safety.model import bot_detector
+from familybot.services.safety.service import SafetyService
+from familybot.services.safety.watch import Detector, SafetyPort, SafetyWatch
+from familybot.services.sessions.calendar_feed import CalendarFeedService
+from familybot.services.sessions.scheduled_events import EventsService, ScheduledEventsPort
+from familybot.services.sessions.service import SessionsPort, SessionsService
+from familybot.services.sessions.session_schedule import SessionSchedule
+from familybot.services.setup.diagnostics import DiagnosticsService
+from familybot.services.setup.language import LanguageService
+from familybot.services.setup.service import SetupService
+from familybot.services.setup.welcome import WelcomeService
 from familybot.sharding import ALL, ShardFilter
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from familybot import __main__ as cli
+from familybot.cli import check as cli_check
+from familybot.cli import run as cli_run
 from familybot.config import load_settings
 from familybot.db.connection import Database
 from familybot.permissions import permissions_value
@@ -110,8 +111,8 @@ def test_migrate_then_check(tmp_path: Path) -> None:
 
 
 def test_application_id_from_token() -> None:
-    assert cli.application_id_from_token(GOOD_TOKEN) == 1100000000000000001
-    assert cli.application_id_from_token("!!!.x.y") is None
+    assert cli_check.application_id_from_token(GOOD_TOKEN) == 1100000000000000001
+    assert cli_check.application_id_from_token("!!!.x.y") is None
 
 
 async def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
@@ -124,7 +125,7 @@ async def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
             tmp_path / "none.env",
             environ={"DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(tmp_path / "fb.db")},
         )
-        run = asyncio.create_task(cli._run(settings, fake.token))
+        run = asyncio.create_task(cli_run._run(settings, fake.token))
         await fake.wait_until_identified(timeout=10)
         os.kill(os.getpid(), signal.SIGTERM)
         assert await asyncio.wait_for(run, 10) == 0

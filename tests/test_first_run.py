@@ -30,7 +30,9 @@ from pathlib import Path
 import discord
 import pytest
 
-from familybot import __main__ as cli
+from familybot import cli
+from familybot.cli import main as cli_main
+from familybot.cli import run as cli_run
 from familybot.config import load_settings
 from familybot.logging_setup import NEVER_DEBUG, configure_logging
 from tests.support.fake_discord import FakeDiscord, point_discord_py_at
@@ -97,7 +99,7 @@ async def test_run_without_network_logs_one_line_per_try_and_backs_off(
             await until(lambda: "received SIGINT" in log_lines.getvalue(), "SIGINT handled")
 
     code = await asyncio.wait_for(
-        cli._run(settings, GOOD_TOKEN, clock=clock, sleep=fake_sleep), timeout=60
+        cli_run._run(settings, GOOD_TOKEN, clock=clock, sleep=fake_sleep), timeout=60
     )
     assert code == 0
     assert waits == [5, 10, 20, 40, 80, 160, 300, 300, 300]
@@ -134,7 +136,7 @@ async def test_ctrl_c_during_the_wait_stops_at_once(
         tmp_path / "none.env",
         environ={"DISCORD_TOKEN": GOOD_TOKEN, "DATABASE_PATH": str(tmp_path / "fb.db")},
     )
-    run = asyncio.create_task(cli._run(settings, GOOD_TOKEN))  # the real 5 s wait
+    run = asyncio.create_task(cli_run._run(settings, GOOD_TOKEN))  # the real 5 s wait
     await until(lambda: "trying again in 5 s" in log_lines.getvalue(), "first retry line")
     os.kill(os.getpid(), signal.SIGTERM)
     # Well before the 5 s were up.
@@ -158,7 +160,9 @@ async def test_invalid_token_still_stops_at_once_without_retrying(
             tmp_path / "none.env",
             environ={"DISCORD_TOKEN": GOOD_TOKEN, "DATABASE_PATH": str(tmp_path / "fb.db")},
         )
-        code = await asyncio.wait_for(cli._run(settings, GOOD_TOKEN, sleep=fake_sleep), timeout=20)
+        code = await asyncio.wait_for(
+            cli_run._run(settings, GOOD_TOKEN, sleep=fake_sleep), timeout=20
+        )
     finally:
         undo()
         await fake.stop()
@@ -268,7 +272,7 @@ def subcommand_parsers(
 
 
 def test_every_subcommand_help_has_a_description() -> None:
-    found = dict(subcommand_parsers(cli.build_parser()))
+    found = dict(subcommand_parsers(cli_main.build_parser()))
     assert {"run", "check", "migrate", "backup", "restore", "resources import"} <= set(found)
     for name, parser in found.items():
         assert parser.description and len(parser.description) > 40, name

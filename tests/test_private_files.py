@@ -191,7 +191,7 @@ async def test_bot_start_tightens_an_existing_database(tmp_path: Path) -> None:
     import asyncio
     import signal
 
-    from familybot import __main__ as cli
+    from familybot.cli import run as cli_run
     from familybot.config import load_settings
     from tests.support.fake_discord import FakeDiscord, point_discord_py_at
 
@@ -209,7 +209,7 @@ async def test_bot_start_tightens_an_existing_database(tmp_path: Path) -> None:
                 "BACKUP_DIR": str(backups),
             },
         )
-        run = asyncio.create_task(cli._run(settings, fake.token))
+        run = asyncio.create_task(cli_run._run(settings, fake.token))
         try:
             await fake.wait_until_identified(timeout=10)
             # While the bot runs: everything it owns is private, the -wal and -shm included.

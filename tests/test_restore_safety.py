@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from familybot import __main__ as cli
 from familybot.backup import BackupError, create_backup, new_key, prune_backups, restore_backup
+from familybot.cli import main as cli_main
 from familybot.db.migrate import APPLICATION_ID
 from tests.test_backup import count, make_db
 from tests.test_cli import familybot
@@ -156,13 +156,13 @@ def test_two_restores_in_the_same_second_keep_both_copies(
     backup = create_backup(tmp_path / "source.db", tmp_path / "b.db").path
     make_db(tmp_path / "live.db", rows=7)
     with time_machine.travel("2026-03-04 05:06:07.250 +0000", tick=False):
-        assert cli.main(["restore", str(backup)]) == 0
+        assert cli_main.main(["restore", str(backup)]) == 0
         # Someone adds data to the restored database, then restores again in the same second.
         conn = sqlite3.connect(tmp_path / "live.db")
         conn.execute("INSERT INTO notes (body) VALUES ('written after the first restore')")
         conn.commit()
         conn.close()
-        assert cli.main(["restore", str(backup)]) == 0
+        assert cli_main.main(["restore", str(backup)]) == 0
     out = capsys.readouterr().out
     first = tmp_path / "live.db.before-restore-20260304-050607"
     second = tmp_path / "live.db.before-restore-20260304-050607-2"

@@ -69,7 +69,7 @@ def _failed(what: str, error: discord.HTTPException) -> DiscordActionFailed:
 
 
 class DiscordGroups:
-    """Implements GroupsPort (services/groups.py)."""
+    """Implements GroupsPort (services/groups/service.py)."""
 
     def __init__(self, client: discord.Client, notices: DiscordNotices) -> None:
         self._client = client

@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 
 class DiscordPresence:
-    """Implements MemberPresence (services/retention.py)."""
+    """Implements MemberPresence (services/privacy/retention.py)."""
 
     def __init__(self, client: discord.Client) -> None:
         self._client = client

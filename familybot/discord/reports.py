@@ -62,7 +62,7 @@ def thread_possible(
 
 
 class DiscordReports:
-    """Implements ReportsPort (services/reports.py)."""
+    """Implements ReportsPort (services/reports/service.py)."""
 
     def __init__(self, client: discord.Client) -> None:
         self._client = client

@@ -26,7 +26,7 @@ def _is_private(channel: discord.abc.GuildChannel) -> bool:
 
 
 class DiscordSafetyWatch:
-    """Implements SafetyPort (services/safety_watch.py)."""
+    """Implements SafetyPort (services/safety/watch.py)."""
 
     def __init__(self, client: discord.Client) -> None:
         self._client = client
@@ -67,7 +67,7 @@ class DiscordSafetyWatch:
 
 
 class DiscordAutomod:
-    """Implements AutomodPort (services/automod.py)."""
+    """Implements AutomodPort (services/moderation/automod.py)."""
 
     def __init__(self, client: discord.Client, notices: DiscordNotices) -> None:
         self._client = client

@@ -74,7 +74,7 @@ def _failed(what: str, guild_id: int, error: discord.HTTPException) -> DiscordAc
 
 
 class DiscordScheduledEvents:
-    """Implements ScheduledEventsPort (services/events.py)."""
+    """Implements ScheduledEventsPort (services/sessions/scheduled_events.py)."""
 
     def __init__(self, client: discord.Client) -> None:
         self._client = client

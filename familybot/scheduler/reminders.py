@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from familybot.clock import Clock
 from familybot.db.repositories.reminders import ReminderRepository
 from familybot.models import from_unix
-from familybot.services.reminders import PLAN_HORIZON, PLAN_INTERVAL, Dispatcher, Planner
+from familybot.services.reminders.service import PLAN_HORIZON, PLAN_INTERVAL, Dispatcher, Planner
 
 log = logging.getLogger(__name__)
 

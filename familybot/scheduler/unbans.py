@@ -15,7 +15,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from familybot.clock import Clock
 from familybot.scheduler.reminders import JOB_DEFAULTS
-from familybot.services.moderation import ModerationService
+from familybot.services.moderation.service import ModerationService
 from familybot.sharding import ALL, ShardFilter
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Reads what `/setup show` checks from discord.py's cache: permissions, roles, channels
-and the gateway's intents. The rules themselves are in familybot/services/diagnostics.py."""
+and the gateway's intents. The rules themselves are in familybot/services/setup/diagnostics.py."""
 
 from __future__ import annotations
 

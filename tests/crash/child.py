@@ -31,7 +31,7 @@ import yarl
 from familybot.bot import FamilyBot
 from familybot.config import Settings, load_settings
 from familybot.logging_setup import configure_logging
-from familybot.services import reminders
+from familybot.services.reminders import service as reminders
 
 
 async def run(settings: Settings) -> int:

@@ -143,7 +143,7 @@ async def test_a_failing_audit_write_never_breaks_the_command(
     )
     conn.commit()
     conn.close()
-    with caplog.at_level(logging.ERROR, logger="familybot.services.audit"):
+    with caplog.at_level(logging.ERROR, logger="familybot.services.audit.service"):
         h = await world.run(world.admin, "setup", "timezone", tz="Europe/London")
         assert h.ephemeral and "Europe/London" in h.content
         await eventually(lambda: caplog.records)

@@ -16,7 +16,7 @@ import time_machine
 
 from familybot.checks import NOT_A_FACILITATOR
 from familybot.models import Rsvp
-from familybot.services.facilitator_views import NOT_THIS_GROUP
+from familybot.services.groups.facilitator_views import NOT_THIS_GROUP
 from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
 
 NY = ZoneInfo("America/New_York")

@@ -11,9 +11,9 @@ from familybot.models.moderation import ModLogEntry
 from familybot.models.notices import Notice
 from familybot.models.safety import CrisisDM, SafetyAlert, SeenMessage
 from familybot.models.setup import Actor
-from familybot.services.crisis import CrisisDirectory
-from familybot.services.safety import SafetyService
-from familybot.services.safety_watch import PhraseList
+from familybot.services.crisis.service import CrisisDirectory
+from familybot.services.safety.service import SafetyService
+from familybot.services.safety.watch import PhraseList
 from tests.support.fakes import FakeClock
 from tests.support.moderation_fakes import ModerationPort
 

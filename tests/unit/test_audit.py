@@ -1,5 +1,5 @@
 """The audit log: append-only in the database itself, best-effort recording, and the
-/setup show rules (familybot/services/diagnostics.py) over plain facts."""
+/setup show rules (familybot/services/setup/diagnostics.py) over plain facts."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from familybot.models import GuildSettings
 from familybot.models.audit import AuditEntry, AuditResult, AuditTarget, TargetKind
 from familybot.models.diagnostics import ChannelFacts, GuildFacts
 from familybot.permissions import PERMISSION_BITS
-from familybot.services.audit import AuditService
-from familybot.services.diagnostics import diagnose
+from familybot.services.audit.service import AuditService
+from familybot.services.setup.diagnostics import diagnose
 from familybot.tree_audit import result_for
 from familybot.ui.audit import EMBED_LIMIT, audit_embed
 from familybot.wiring import Services
@@ -127,7 +127,7 @@ async def test_a_failed_write_is_logged_with_ids_and_never_raises(
     await migrate(db)
     audit = AuditService(AuditRepository(db), GroupRepository(db), clock)
     await db.close()  # every write now fails
-    with caplog.at_level(logging.ERROR, logger="familybot.services.audit"):
+    with caplog.at_level(logging.ERROR, logger="familybot.services.audit.service"):
         ok = await audit.record(
             GUILD, ADMIN, "mod.ban", AuditTarget(ALICE, TargetKind.USER), AuditResult.OK
         )

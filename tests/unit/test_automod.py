@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from familybot.db.connection import Database
-from familybot.services.automod import (
+from familybot.services.moderation.automod import (
     MASS_MENTION_THRESHOLD,
     Violation,
     find_violation,
 )
-from familybot.services.safety import MessageOutcome
+from familybot.services.safety.service import MessageOutcome
 from tests.support.fakes import FakeClock
 from tests.support.safety_fakes import FAC_ROLE, GROUP_CHANNEL, MODLOG, SafetyWorld, safety_world
 

@@ -1,4 +1,4 @@
-"""Tests for familybot.services.calendar: the .ics feed builder.
+"""Tests for familybot.services.sessions.calendar: the .ics feed builder.
 
 The central check is equivalence: the feed is parsed back with ``icalendar`` and
 expanded the way a calendar app does it (RRULE via dateutil, EXDATE, RECURRENCE-ID
@@ -21,15 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
-from familybot.services.calendar import (
+from familybot.services.sessions.calendar import (
     GROUP_NAME_MAX,
     PRODID,
     TITLE_MAX,
     CalendarSeries,
     clean_text,
 )
-from familybot.services.calendar import build_ics as _build_ics
-from familybot.services.recurrence import (
+from familybot.services.sessions.calendar import build_ics as _build_ics
+from familybot.services.sessions.recurrence import (
     Repeat,
     SeriesRule,
     monthly_byday,

@@ -29,8 +29,8 @@ import pytest
 import vobject
 from dateutil import tz  # type: ignore[import-untyped,unused-ignore]
 
-from familybot.services.calendar import CalendarSeries, build_ics
-from familybot.services.recurrence import Repeat, SeriesRule, occurrences
+from familybot.services.sessions.calendar import CalendarSeries, build_ics
+from familybot.services.sessions.recurrence import Repeat, SeriesRule, occurrences
 
 Instant = tuple[datetime, datetime]
 ICALJS_DIR = Path(__file__).resolve().parents[1] / "support" / "icaljs"

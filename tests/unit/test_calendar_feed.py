@@ -21,9 +21,9 @@ from multidict import CIMultiDict
 from familybot.db.connection import Database
 from familybot.feed_server import FeedServer, FeedServerError
 from familybot.models import JoinMode
-from familybot.services.calendar import CalendarSeries
-from familybot.services.calendar_feed import FeedResponse, hash_token
-from familybot.services.recurrence import Repeat, SeriesRule
+from familybot.services.sessions.calendar import CalendarSeries
+from familybot.services.sessions.calendar_feed import FeedResponse, hash_token
+from familybot.services.sessions.recurrence import Repeat, SeriesRule
 from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 from tests.unit.test_calendar_clients import (

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from familybot.services import calendar
-from familybot.services.calendar import CalendarSeries, at_a_change, build_ics, restamp
-from familybot.services.recurrence import Repeat, SeriesRule, occurrences
+from familybot.services.sessions import calendar
+from familybot.services.sessions.calendar import CalendarSeries, at_a_change, build_ics, restamp
+from familybot.services.sessions.recurrence import Repeat, SeriesRule, occurrences
 
 ZONES = [
     "America/New_York",

@@ -285,7 +285,7 @@ def test_language_choice_order() -> None:
 def test_dates_follow_the_current_language() -> None:
     from datetime import date
 
-    from familybot.services.series_rules import format_day
+    from familybot.services.sessions.series_rules import format_day
 
     assert format_day(date(2027, 3, 2)) == "Tuesday 2 March 2027"
     with i18n.using("es"):

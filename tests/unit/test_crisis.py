@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from familybot.__main__ import check_crisis_lines
+from familybot.cli.check import check_crisis_lines
 from familybot.models.crisis import CrisisLine
-from familybot.services.crisis import (
+from familybot.services.crisis.service import (
     COLUMNS,
     CrisisDataError,
     CrisisDirectory,

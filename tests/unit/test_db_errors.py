@@ -24,7 +24,7 @@ from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.models import JoinMode, from_unix
 from familybot.scheduler.reminders import DISPATCH_RETRY, ReminderScheduler, due_job_id
-from familybot.services.recurrence import Repeat
+from familybot.services.sessions.recurrence import Repeat
 from familybot.tree import DATABASE_BUSY, GENERIC_ERROR, database_error_kind, report_error
 from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort

@@ -13,9 +13,9 @@ from familybot.events import EventBus, GroupChanged, SeriesChanged, UnbanSchedul
 from familybot.models import JoinMode
 from familybot.scheduler.reminders import JOB_DEFAULTS
 from familybot.scheduler.unbans import unban_job_id
-from familybot.services.moderation import ModRequest
-from familybot.services.moderation_rules import Action, BotSelf, Person
-from familybot.services.recurrence import Repeat
+from familybot.services.moderation.rules import Action, BotSelf, Person
+from familybot.services.moderation.service import ModRequest
+from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 from tests.support.moderation_fakes import ModerationPort

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 
 from familybot.errors import UserFacingError
-from familybot.services.durations import (
+from familybot.services.moderation.durations import (
     ACCEPTED_FORMS,
     DurationError,
     parse_duration,
     parse_duration_list,
 )
-from familybot.services.sessions import parse_offsets
+from familybot.services.sessions.service import parse_offsets
 
 FORMS = {
     "90m": timedelta(minutes=90),

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import vobject  # type: ignore[import-untyped,unused-ignore]
 
 from familybot.models import JoinMode, Rsvp
-from familybot.services.recurrence import Repeat
-from familybot.services.series_edit import RuleChange
-from familybot.services.sessions import parse_rule_change
+from familybot.services.sessions.recurrence import Repeat
+from familybot.services.sessions.series_edit import RuleChange
+from familybot.services.sessions.service import parse_rule_change
 from familybot.wiring import Services
 from tests.support.fakes import FakeClock, RecordingPort
 from tests.unit.test_calendar_clients import read_with_vobject

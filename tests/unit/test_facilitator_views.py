@@ -17,10 +17,15 @@ from familybot.db.connection import Database
 from familybot.errors import NotAllowed
 from familybot.models import JoinMode, Rsvp
 from familybot.models.setup import Actor
-from familybot.services.attendance_csv import PERSONAL_DATA_NOTICE, ExportRow, build_csv
-from familybot.services.facilitator_views import NOT_THIS_GROUP
-from familybot.services.recurrence import Repeat
-from familybot.services.stats_chart import HEIGHT_PX, WIDTH_PX, ChartPoint, render_attendance_chart
+from familybot.services.groups.attendance_csv import PERSONAL_DATA_NOTICE, ExportRow, build_csv
+from familybot.services.groups.facilitator_views import NOT_THIS_GROUP
+from familybot.services.groups.stats_chart import (
+    HEIGHT_PX,
+    WIDTH_PX,
+    ChartPoint,
+    render_attendance_chart,
+)
+from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services
 from tests.support.fakes import FakeClock
 

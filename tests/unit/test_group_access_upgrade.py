@@ -1,4 +1,4 @@
-"""The upgrade from group roles to per-member channel access (services/group_access.py),
+"""The upgrade from group roles to per-member channel access (services/groups/group_access.py),
 against a real SQLite database and the recording Discord port."""
 
 from __future__ import annotations

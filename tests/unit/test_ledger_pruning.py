@@ -21,9 +21,9 @@ from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.errors import ConfigError
 from familybot.models import JoinMode, from_unix
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
-from familybot.services.recurrence import Repeat
-from familybot.services.reminders import PLAN_HORIZON, PLAN_INTERVAL
-from familybot.services.retention import RetentionService
+from familybot.services.privacy.retention import RetentionService
+from familybot.services.reminders.service import PLAN_HORIZON, PLAN_INTERVAL
+from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 

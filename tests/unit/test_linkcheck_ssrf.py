@@ -19,9 +19,9 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from familybot.db.connection import Database
 from familybot.models.setup import Actor
-from familybot.services.linkcheck import Outcome, guarded_session, probe_links
-from familybot.services.netguard import ALLOWED_PORTS, STRICT, AddressPolicy
-from familybot.services.urls import InvalidURL, validate_url
+from familybot.services.resources.linkcheck import Outcome, guarded_session, probe_links
+from familybot.services.resources.netguard import ALLOWED_PORTS, STRICT, AddressPolicy
+from familybot.services.resources.urls import InvalidURL, validate_url
 from familybot.wiring import Services
 
 PUBLIC = "PUBLIC"  # stands for the public test server's (ip, port)

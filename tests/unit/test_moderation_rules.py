@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from familybot.services.durations import parse_duration
-from familybot.services.moderation_rules import (
+from familybot.services.moderation.durations import parse_duration
+from familybot.services.moderation.rules import (
     ADMINISTRATOR,
     BOT_NEEDS,
     MEMBER_ACTIONS,

@@ -10,8 +10,8 @@ from familybot.db.connection import Database
 from familybot.errors import NotAllowed, NotFound
 from familybot.events import UnbanScheduled
 from familybot.models.moderation import CaseStatus
-from familybot.services.moderation import ModerationService, ModRequest
-from familybot.services.moderation_rules import Action, BotSelf, Person
+from familybot.services.moderation.rules import Action, BotSelf, Person
+from familybot.services.moderation.service import ModerationService, ModRequest
 from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock
 from tests.support.moderation_fakes import ModerationPort

@@ -6,7 +6,7 @@ import json
 
 from familybot.db.connection import Database
 from familybot.models import to_unix
-from familybot.services.groups import GroupsService
+from familybot.services.groups.service import GroupsService
 from familybot.wiring import Services
 from tests.support.fakes import FakeClock, RecordingPort
 from tests.unit import privacy_seed as seed

@@ -1,4 +1,4 @@
-"""Tests for familybot.services.recurrence (pure: explicit instants, no clock)."""
+"""Tests for familybot.services.sessions.recurrence (pure: explicit instants, no clock)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from familybot.models.sessions import Occurrence
-from familybot.services.recurrence import (
+from familybot.services.sessions.recurrence import (
     Repeat,
     SeriesRule,
     discord_timestamp,

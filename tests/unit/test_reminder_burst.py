@@ -18,8 +18,8 @@ import pytest
 from familybot.db.connection import Database
 from familybot.models import JoinMode, from_unix, to_unix
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
-from familybot.services import reminders as reminders_module
-from familybot.services.recurrence import Repeat
+from familybot.services.reminders import service as reminders_module
+from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services
 from tests.support.fakes import FakeClock, RecordingPort
 

@@ -7,7 +7,7 @@ a RecordingPort that emulates Discord: a send carrying a nonce Discord still rem
 looks through what reached Discord, like the channel history the bot searches.
 
 The machine keeps its own model of what is wanted (series, cancelled and moved occurrences,
-offsets, who takes DM reminders), computed with `familybot.services.recurrence` only, and
+offsets, who takes DM reminders), computed with `familybot.services.sessions.recurrence` only, and
 checks every message that reaches "Discord" against it:
 
 1. no (series, occurrence key, start, offset, target) reaches Discord more than once;
@@ -45,8 +45,8 @@ from familybot.db.migrate import migrate
 from familybot.errors import UserFacingError
 from familybot.models import JoinMode, from_unix
 from familybot.models.sessions import Occurrence
-from familybot.services import reminders as reminders_module
-from familybot.services.recurrence import (
+from familybot.services.reminders import service as reminders_module
+from familybot.services.sessions.recurrence import (
     Repeat,
     SeriesRule,
     from_utc,

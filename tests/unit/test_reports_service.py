@@ -22,7 +22,7 @@ from familybot.models.reports import (
     ReportKind,
     ReportRequest,
 )
-from familybot.services.reports import ReportsService
+from familybot.services.reports.service import ReportsService
 from familybot.ui.reports import alert_text, opening_text, question_text
 from tests.support.fakes import FakeClock
 

@@ -88,7 +88,7 @@ def test_import_needs_a_guild_and_a_known_format(tmp_path: Path) -> None:
 
 
 def test_unknown_columns_and_duplicates_are_reported() -> None:
-    from familybot.services.resource_import import validate_rows
+    from familybot.services.resources.importer import validate_rows
 
     rows: list[dict[str, object]] = [
         {"title": "A", "url": "https://example.org/", "category": "C", "description": "D"},

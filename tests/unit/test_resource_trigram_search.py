@@ -20,8 +20,8 @@ from familybot.db.connection import Database
 from familybot.db.migrate import available_migrations, migrate
 from familybot.db.repositories.resources import NewResource, ResourceRepository
 from familybot.models import Resource, ResourceStatus
-from familybot.services import resources as resources_module
-from familybot.services.resources import FUZZY_MAX_TERMS, ResourcesService, _close_terms
+from familybot.services.resources import service as resources_module
+from familybot.services.resources.service import FUZZY_MAX_TERMS, ResourcesService, _close_terms
 from familybot.wiring import build_services
 from tests.support.fakes import FakeClock, RecordingPort
 

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from familybot.db.connection import Database
 from familybot.models import Resource, ResourceStatus
 from familybot.models.setup import Actor
-from familybot.services.linkcheck import check_links
-from familybot.services.netguard import AddressPolicy
-from familybot.services.urls import URL_MAX, InvalidURL, validate_url
+from familybot.services.resources.linkcheck import check_links
+from familybot.services.resources.netguard import AddressPolicy
+from familybot.services.resources.urls import URL_MAX, InvalidURL, validate_url
 from familybot.ui.resources import (
     inert,
     resource_embed,

@@ -14,7 +14,7 @@ from familybot.db.connection import Database
 from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.errors import ConfigError
 from familybot.models import to_unix
-from familybot.services.retention import RetentionService
+from familybot.services.privacy.retention import RetentionService
 from familybot.sharding import ShardFilter, shard_of
 from familybot.wiring import Services
 from tests.support.fakes import FakeClock

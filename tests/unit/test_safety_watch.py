@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from familybot.db.connection import Database
-from familybot.services import safety_model
-from familybot.services.safety import MessageOutcome
-from familybot.services.safety_watch import (
+from familybot.services.safety import model as safety_model
+from familybot.services.safety.service import MessageOutcome
+from familybot.services.safety.watch import (
     COOLDOWN,
     WINDOW_WORDS,
     Detector,

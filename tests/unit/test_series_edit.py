@@ -9,9 +9,9 @@ import pytest
 
 from familybot.models import OccurrenceOverride, SeriesStatus, SessionSeries
 from familybot.models.sessions import Occurrence
-from familybot.services.events import discord_expansion, discord_recurrence
-from familybot.services.recurrence import Repeat, SeriesRule, occurrences
-from familybot.services.series_edit import EditRefused, RuleChange, nth_weekday, plan_edit
+from familybot.services.sessions.recurrence import Repeat, SeriesRule, occurrences
+from familybot.services.sessions.scheduled_events import discord_expansion, discord_recurrence
+from familybot.services.sessions.series_edit import EditRefused, RuleChange, nth_weekday, plan_edit
 
 NY = "America/New_York"
 # Tuesday 2 March 2027, 18:00 New York, weekly.

@@ -6,14 +6,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from familybot.services.recurrence import (
+from familybot.services.sessions.recurrence import (
     Repeat,
     SeriesRule,
     monthly_week_of,
     next_occurrence,
     occurrences,
 )
-from familybot.services.series_rules import (
+from familybot.services.sessions.series_rules import (
     describe_rule,
     fourth_is_last,
     parse_until,

@@ -12,9 +12,9 @@ from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
 from familybot.models import JoinMode, Rsvp
 from familybot.models.notices import Notice
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
-from familybot.services.recurrence import Repeat
-from familybot.services.reminders import NONCE_MEMORY
-from familybot.services.sessions import parse_offsets
+from familybot.services.reminders.service import NONCE_MEMORY
+from familybot.services.sessions.recurrence import Repeat
+from familybot.services.sessions.service import parse_offsets
 from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 

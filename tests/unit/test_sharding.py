@@ -15,7 +15,7 @@ from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.errors import ConfigError
 from familybot.models import JoinMode
-from familybot.services.recurrence import Repeat
+from familybot.services.sessions.recurrence import Repeat
 from familybot.sharding import ALL, ShardFilter, shard_of
 from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from familybot.services.timezones import resolve_timezone, suggest_timezones
+from familybot.services.setup.timezones import resolve_timezone, suggest_timezones
 
 WINTER = datetime(2026, 1, 15, 12, tzinfo=UTC)
 SUMMER = datetime(2026, 7, 15, 12, tzinfo=UTC)

@@ -210,7 +210,7 @@ class SessionRepository:
             await self.cancel(sid, "group archived", now)
         return ids
 
-    # --- edits (a series split at the edit; see services/series_edit.py) --------------------
+    # --- edits (a series split at the edit; see services/sessions/series_edit.py) --------------------
     async def end_at(self, series_id: int, until_local: datetime) -> None:
         """The old half of an edited series keeps occurrences up to `until_local`, and ends."""
         await self._db.execute(

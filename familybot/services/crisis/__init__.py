@@ -1,0 +1,1 @@
+"""Crisis: crisis lines, their configuration and the FAQ."""

@@ -1,0 +1,1 @@
+"""Groups: joining with consent, seats and waitlists, facilitator views and stats."""

@@ -1,0 +1,1 @@
+"""Moderation: cases, timed bans, the rules that apply them and automod."""

@@ -1,0 +1,1 @@
+"""Privacy: export and forget a member, and data retention."""

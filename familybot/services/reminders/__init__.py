@@ -1,0 +1,1 @@
+"""Reminders: the reminder ledger, planning and sending."""

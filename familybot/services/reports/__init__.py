@@ -1,0 +1,1 @@
+"""Reports: members reporting a message or person to facilitators."""

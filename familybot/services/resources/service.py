@@ -1,0 +1,500 @@
+"""The vetted resource library: suggest -> review (approve / reject) -> search, share, retire."""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import difflib
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from familybot.clock import Clock
+from familybot.db.repositories.resources import NewResource, ResourceRepository
+from familybot.db.repositories.settings import SettingsRepository
+from familybot.errors import (
+    Conflict,
+    DiscordActionFailed,
+    NotAllowed,
+    NotFound,
+    UserFacingError,
+)
+from familybot.models import Resource, ResourceStatus
+from familybot.models.notices import Notice
+from familybot.models.resources import REASON_MAX, ReviewDecision
+from familybot.models.setup import Actor
+from familybot.services.resources.urls import validate_url
+from familybot.services.sessions.recurrence import discord_timestamp
+from familybot.services.setup.service import SetupService
+
+log = logging.getLogger(__name__)
+
+# Field limits (characters), chosen so a resource card stays well inside Discord's embed limits.
+LIMITS: dict[str, int] = {
+    "title": 150,
+    "url": 512,
+    "category": 50,
+    "description": 1000,
+    "region": 60,
+    "language": 40,
+    "audience": 80,
+}
+REQUIRED = ("title", "url", "category", "description")
+REVIEW_MONTHS = 12
+SEARCH_LIMIT = 10
+# Typo tolerance applies to short queries only: long ones have enough words to match.
+FUZZY_MAX_TERMS = 3
+FUZZY_CUTOFF = 0.7
+# Up to this many candidate words are compared on the loop (a few ms); more go to a thread.
+FUZZY_INLINE_CANDIDATES = 300
+_TERM_RE = re.compile(r"\w+")
+FACILITATORS_ONLY = (
+    "Only facilitators can do that. If you think you should be able to, ask an admin."
+)
+
+
+@dataclass(frozen=True)
+class Suggested:
+    resource: Resource
+    facilitators_told: bool
+
+
+def clean_fields(raw: Mapping[str, object], *, allow_http: bool) -> NewResource:
+    """Validate and tidy one resource's fields; raises UserFacingError naming the problem."""
+    values: dict[str, str] = {}
+    for name, limit in LIMITS.items():
+        value = raw.get(name)
+        text = "" if value is None else str(value)
+        text = " ".join(text.split()) if name != "description" else text.strip()
+        if name in REQUIRED and not text:
+            raise UserFacingError(f"The {name} can't be empty.")
+        if len(text) > limit and name != "url":
+            raise UserFacingError(
+                f"The {name} is {len(text)} characters long; please keep it to {limit} or fewer."
+            )
+        values[name] = text
+    values["url"] = validate_url(values["url"], allow_http=allow_http)
+    return NewResource(**values)
+
+
+def _clean_reason(reason: str) -> str:
+    text = reason.strip()
+    if not text:
+        raise UserFacingError("Please give a short reason.")
+    if len(text) > REASON_MAX:
+        raise UserFacingError(f"Please keep the reason to {REASON_MAX} characters or fewer.")
+    return text
+
+
+class ResourcesPort(Protocol):
+    """The resource library's posts and notes (familybot/discord/resources.py)."""
+
+    async def post_resource(self, channel_id: int, resource: Resource) -> bool:
+        """Post a vetted resource's card to a channel (mentions off); False when refused."""
+        ...
+
+    async def post_notice(self, channel_id: int, notice: Notice) -> bool:
+        """Post a short notice (no names) in a group's private channel."""
+        ...
+
+    async def send_dm(self, user_id: int, notice: Notice) -> bool:
+        """Send a private message; False when the person cannot receive DMs."""
+        ...
+
+
+class ResourcesService:
+    def __init__(
+        self,
+        repo: ResourceRepository,
+        settings: SettingsRepository,
+        setup: SetupService,
+        discord: ResourcesPort,
+        clock: Clock,
+    ) -> None:
+        self._repo = repo
+        self._settings = settings
+        self._setup = setup
+        self._discord = discord
+        self._clock = clock
+
+    async def _require_facilitator(self, guild_id: int, actor: Actor) -> None:
+        if not await self._setup.is_facilitator(guild_id, actor):
+            raise NotAllowed(FACILITATORS_ONLY)
+
+    def _review_due(self, now: datetime) -> datetime:
+        return add_months(now, REVIEW_MONTHS)
+
+    async def allow_http(self, guild_id: int) -> bool:
+        return await self._repo.allow_http(guild_id)
+
+    async def set_allow_http(self, guild_id: int, actor: Actor, allow: bool) -> None:
+        if not actor.is_admin:
+            raise NotAllowed("Only server admins (with the Manage Server permission) can do that.")
+        await self._repo.set_allow_http(guild_id, allow)
+
+    # --- the vetting workflow ---------------------------------------------------------------
+    async def suggest(self, guild_id: int, user_id: int, fields: Mapping[str, object]) -> Suggested:
+        item = clean_fields(fields, allow_http=await self._repo.allow_http(guild_id))
+        resource = await self._repo.create(
+            guild_id,
+            item,
+            status=ResourceStatus.PENDING,
+            suggested_by=user_id,
+            now=self._clock.now(),
+        )
+        log.info("resource suggested guild=%d resource=%d", guild_id, resource.id)
+        alerts = (await self._settings.get(guild_id)).alerts_channel_id
+        told = False
+        if alerts is not None:
+            told = await self._discord.post_notice(
+                alerts,
+                Notice(
+                    title="A resource is waiting for review",
+                    body=f"“{item.title}” ({item.category}) was suggested for the library. "
+                    "A facilitator can look at it with `/resource review`.",
+                ),
+            )
+        return Suggested(resource, told)
+
+    async def add(self, guild_id: int, actor: Actor, fields: Mapping[str, object]) -> Resource:
+        await self._require_facilitator(guild_id, actor)
+        item = clean_fields(fields, allow_http=await self._repo.allow_http(guild_id))
+        now = self._clock.now()
+        resource = await self._repo.create(
+            guild_id,
+            item,
+            status=ResourceStatus.APPROVED,
+            suggested_by=actor.user_id,
+            vetted_by=actor.user_id,
+            now=now,
+            review_due_at=self._review_due(now),
+        )
+        log.info("resource added guild=%d resource=%d", guild_id, resource.id)
+        return resource
+
+    async def next_pending(self, guild_id: int, actor: Actor) -> tuple[Resource | None, int]:
+        """The oldest pending suggestion, and how many are pending in all."""
+        await self._require_facilitator(guild_id, actor)
+        return await self._repo.next_pending(guild_id), await self._repo.count_pending(guild_id)
+
+    async def _pending(self, guild_id: int, resource_id: int) -> Resource:
+        resource = await self._repo.get(resource_id)
+        if resource is None or resource.guild_id != guild_id:
+            raise NotFound("That suggestion no longer exists.")
+        return resource
+
+    async def approve(self, guild_id: int, resource_id: int, actor: Actor) -> ReviewDecision:
+        await self._require_facilitator(guild_id, actor)
+        resource = await self._pending(guild_id, resource_id)
+        now = self._clock.now()
+        changed = await self._repo.decide(
+            resource_id,
+            from_status=ResourceStatus.PENDING,
+            to_status=ResourceStatus.APPROVED,
+            actor_id=actor.user_id,
+            now=now,
+            review_due_at=self._review_due(now),
+        )
+        updated = await self._pending(guild_id, resource_id)
+        if not changed:
+            return ReviewDecision(updated, updated.status is ResourceStatus.APPROVED, True)
+        log.info("resource approved guild=%d resource=%d", guild_id, resource_id)
+        told = await self._tell_suggester(
+            resource,
+            Notice(
+                title="Your suggestion was added",
+                body=f"Thank you! “{resource.title}” is now in the server's resource library, "
+                "where families can find it with `/resource search`.",
+            ),
+        )
+        return ReviewDecision(updated, True, suggester_told=told)
+
+    async def reject(
+        self, guild_id: int, resource_id: int, actor: Actor, reason: str
+    ) -> ReviewDecision:
+        await self._require_facilitator(guild_id, actor)
+        reason = _clean_reason(reason)
+        resource = await self._pending(guild_id, resource_id)
+        changed = await self._repo.decide(
+            resource_id,
+            from_status=ResourceStatus.PENDING,
+            to_status=ResourceStatus.REJECTED,
+            actor_id=actor.user_id,
+            now=self._clock.now(),
+            reason=reason,
+        )
+        updated = await self._pending(guild_id, resource_id)
+        if not changed:
+            return ReviewDecision(updated, updated.status is ResourceStatus.APPROVED, True)
+        log.info("resource rejected guild=%d resource=%d", guild_id, resource_id)
+        told = await self._tell_suggester(
+            resource,
+            Notice(
+                title="About your resource suggestion",
+                body=f"Thank you for suggesting “{resource.title}”. The facilitators looked at "
+                f"it and decided not to add it to the library this time.\n\nTheir reason: {reason}",
+            ),
+        )
+        return ReviewDecision(updated, False, suggester_told=told)
+
+    async def _tell_suggester(self, resource: Resource, notice: Notice) -> bool:
+        if resource.suggested_by is None:
+            return False
+        return await self._discord.send_dm(resource.suggested_by, notice)
+
+    async def retire(self, guild_id: int, actor: Actor, ref: str, reason: str) -> Resource:
+        await self._require_facilitator(guild_id, actor)
+        reason = _clean_reason(reason)
+        resource = await self.find_approved(guild_id, ref)
+        if not await self._repo.decide(
+            resource.id,
+            from_status=ResourceStatus.APPROVED,
+            to_status=ResourceStatus.RETIRED,
+            actor_id=actor.user_id,
+            now=self._clock.now(),
+            reason=reason,
+        ):
+            raise Conflict("That resource was already retired.")
+        log.info("resource retired guild=%d resource=%d", guild_id, resource.id)
+        return resource
+
+    # --- re-review (the weekly digest's to-do list) --------------------------------------------
+    async def due_for_review(self, guild_id: int, typed: str = "") -> list[Resource]:
+        """What the review digest lists for this server (autocomplete for /resource reviewed)."""
+        return await self._repo.due_for_review_in(guild_id, self._clock.now(), typed[:150])
+
+    async def mark_reviewed(
+        self, guild_id: int, actor: Actor, ref: str, note: str | None = None
+    ) -> Resource:
+        """A facilitator checked a due (or broken-link) resource again: they become its
+        vetter, today its vetting date, and its next review is REVIEW_MONTHS away."""
+        await self._require_facilitator(guild_id, actor)
+        text = (note or "").strip() or None
+        if text is not None and len(text) > REASON_MAX:
+            raise UserFacingError(f"Please keep the note to {REASON_MAX} characters or fewer.")
+        resource = await self.find_approved(guild_id, ref)
+        now = self._clock.now()
+        due_at = resource.review_due_at
+        if resource.flagged_at is None and due_at is not None and due_at > now:
+            raise Conflict(
+                f"“{resource.title}” isn't due for review yet (next review: "
+                f"{discord_timestamp(due_at, 'D')}), so nothing was changed. "
+                "The list shows the ones that are due."
+            )
+        if not await self._repo.mark_reviewed(
+            resource.id,
+            actor_id=actor.user_id,
+            now=now,
+            review_due_at=self._review_due(now),
+            note=text,
+        ):
+            raise Conflict("That resource was retired meanwhile, so nothing was changed.")
+        log.info("resource re-reviewed guild=%d resource=%d", guild_id, resource.id)
+        updated = await self._repo.get(resource.id)
+        assert updated is not None
+        return updated
+
+    # --- finding things (approved only) -------------------------------------------------------
+    async def find_approved(self, guild_id: int, ref: str) -> Resource:
+        """A resource by autocomplete value (its id) or by exact title; approved ones only."""
+        ref = ref.strip()
+        if ref.isdigit():
+            resource = await self._repo.get(int(ref))
+            if (
+                resource is not None
+                and resource.guild_id == guild_id
+                and resource.status is ResourceStatus.APPROVED
+            ):
+                return resource
+        else:
+            key = " ".join(ref.split()).casefold()
+            for resource in await self._repo.titles_like(
+                guild_id, ref[:150], [ResourceStatus.APPROVED]
+            ):
+                if " ".join(resource.title.split()).casefold() == key:
+                    return resource
+        raise NotFound(
+            "I couldn't find that resource in the library. Please pick one from the list, or "
+            "try `/resource search`."
+        )
+
+    async def share(self, guild_id: int, ref: str, channel_id: int) -> Resource:
+        resource = await self.find_approved(guild_id, ref)
+        if not await self._discord.post_resource(channel_id, resource):
+            raise DiscordActionFailed(
+                "Discord didn't let me post in that channel. I may be missing the Send Messages "
+                "or Embed Links permission there; an admin can check with `/setup show`."
+            )
+        log.info("resource shared guild=%d resource=%d", guild_id, resource.id)
+        return resource
+
+    async def autocomplete(self, guild_id: int, typed: str) -> list[Resource]:
+        return await self._repo.titles_like(guild_id, typed[:150], [ResourceStatus.APPROVED])
+
+    async def categories(self, guild_id: int, typed: str = "") -> list[str]:
+        key = typed.casefold().strip()
+        return [c for c in await self._repo.categories(guild_id) if key in c.casefold()][:25]
+
+    async def list_resources(self, guild_id: int, category: str | None = None) -> list[Resource]:
+        return await self._repo.list_approved(guild_id, category or None)
+
+    async def search(
+        self, guild_id: int, query: str, category: str | None = None
+    ) -> list[Resource]:
+        terms = [t.casefold() for t in _TERM_RE.findall(query)][:8]
+        if not terms:
+            raise UserFacingError("Please type a word or two to search for.")
+        # Quoted terms are always safe FTS5 syntax: \w+ contains no quotes or operators.
+        groups = [[f'"{t}"', f'"{t}"*'] for t in terms]
+        results = await self._run(guild_id, groups, "AND", category)
+        if not results and len(terms) > 1:
+            results = await self._run(guild_id, groups, "OR", category)
+        if not results and len(terms) <= FUZZY_MAX_TERMS:
+            close = [await self._close_terms(t) for t in terms]
+            fuzzy = [g + [f'"{v}"' for v in near] for g, near in zip(groups, close, strict=True)]
+            results = await self._run(guild_id, fuzzy, "OR", category)
+        return results
+
+    async def _close_terms(self, term: str) -> list[str]:
+        """The index words a small edit away from `term`, exactly as `_close_terms` finds them
+        over the whole vocabulary, but comparing only candidates from the trigram index.
+
+        Why that is the same answer (difflib's ratio is 2M/T, M matched characters in blocks
+        of common text, T both lengths): a word sharing no padded trigram with `term` has
+        blocks of at most 2 characters, none at the start of both words, and none of 2 at the
+        end of both, so at least one unmatched character per block and a ratio of at most 0.8.
+        That covers the prefix comparison (0.8 needed) and every word above 0.8; only when
+        fewer than 3 candidates are above 0.8 can words of 0.7-0.8 reach the top 3, and those
+        share a bigram with `term`, so the bigram candidates are added then."""
+        shortest, longest = close_term_lengths(term)
+        candidates = await self._repo.close_term_candidates(term, shortest, longest)
+        more: list[str] = []
+        if _above(term, candidates, 0.8) < 3:
+            low, high = close_term_lengths(term, prefixes=False)
+            more = await self._repo.close_term_candidates(term, low, high, bigrams=True)
+        while True:
+            if len(candidates) + len(more) <= FUZZY_INLINE_CANDIDATES:
+                close = _close_terms(term, candidates, more)
+            else:
+                # Many candidates (very common pieces): CPU work, in a thread, off the loop.
+                close = await asyncio.to_thread(_close_terms, term, candidates, more)
+            # A word the index no longer holds (its resources went) is not offered.
+            gone = set(await self._repo.drop_gone_terms(close))
+            if not gone:
+                return close
+            candidates = [c for c in candidates if c not in gone]
+            more = [c for c in more if c not in gone] if more else more
+
+    async def _run(
+        self, guild_id: int, groups: list[list[str]], joiner: str, category: str | None
+    ) -> list[Resource]:
+        match = f" {joiner} ".join("(" + " OR ".join(g) + ")" for g in groups)
+        return await self._repo.search(guild_id, match, category or None, SEARCH_LIMIT)
+
+    # --- upkeep ---------------------------------------------------------------------------------
+    async def post_review_digest(self) -> int:
+        """Post each server's resources due for review to its alerts channel. Returns posts."""
+        due = await self._repo.due_for_review(self._clock.now())
+        by_guild: dict[int, list[Resource]] = {}
+        for resource in due:
+            by_guild.setdefault(resource.guild_id, []).append(resource)
+        posted = 0
+        for guild_id, items in by_guild.items():
+            alerts = (await self._settings.get(guild_id)).alerts_channel_id
+            if alerts is None:
+                log.info("resource review digest skipped guild=%d reason=no-alerts", guild_id)
+                continue
+            if await self._discord.post_notice(alerts, review_digest_notice(items)):
+                posted += 1
+        return posted
+
+    # --- privacy ----------------------------------------------------------------------------------
+    async def export_user_data(self, user_id: int) -> list[dict[str, object]]:
+        return [
+            {
+                "title": r.title,
+                "url": r.url,
+                "status": r.status.value,
+                "suggested_by_you": r.suggested_by == user_id,
+                "vetted_by_you": r.vetted_by == user_id,
+                "suggested_at": r.suggested_at.isoformat(),
+            }
+            for r in await self._repo.by_suggester(user_id)
+        ]
+
+    async def delete_user_data(self, user_id: int) -> int:
+        return await self._repo.forget_user(user_id)
+
+    async def delete_user_guild_data(self, guild_id: int, user_id: int) -> int:
+        return await self._repo.forget_user(user_id, guild_id)
+
+
+def add_months(instant: datetime, months: int) -> datetime:
+    """The same day `months` later (the month's last day when it is shorter)."""
+    month0 = instant.month - 1 + months
+    year, month = instant.year + month0 // 12, month0 % 12 + 1
+    day = min(instant.day, calendar.monthrange(year, month)[1])
+    return instant.replace(year=year, month=month, day=day)
+
+
+def close_term_lengths(term: str, *, prefixes: bool = True) -> tuple[int, int]:
+    """The shortest and longest word `_close_terms` can pick for `term`: difflib's ratio is
+    at most 2*min/(len(a)+len(b)), so a match at FUZZY_CUTOFF (0.7) is 7/13 to 13/7 times as
+    long; a stem matched against the typed word's prefix (`prefixes`) is 4 characters or more
+    and shorter than the typed word."""
+    n = len(term)
+    shortest = -(-7 * n // 13)
+    if prefixes and n > 4:
+        shortest = min(shortest, 4)
+    return shortest, 13 * n // 7
+
+
+def _above(term: str, words: list[str], ratio: float, enough: int = 3) -> int:
+    """How many of `words` (up to `enough`) are strictly more alike `term` than `ratio`."""
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(term)
+    found = 0
+    for word in words:
+        matcher.set_seq1(word)
+        if (
+            matcher.real_quick_ratio() > ratio
+            and matcher.quick_ratio() > ratio
+            and matcher.ratio() > ratio
+        ):
+            found += 1
+            if found >= enough:
+                break
+    return found
+
+
+def _close_terms(term: str, vocabulary: Sequence[str], more: Sequence[str] = ()) -> list[str]:
+    """Index terms within a small edit of `term` (the index holds porter stems), from
+    `vocabulary` in the index's order (the whole vocabulary, or a superset of the close
+    words such as the trigram index's candidates: the answer is the same). Words in `more`
+    are considered only as whole-word matches (the bigram candidates)."""
+    pool = list(dict.fromkeys([*vocabulary, *more])) if more else vocabulary
+    found = difflib.get_close_matches(term, pool, n=3, cutoff=FUZZY_CUTOFF)
+    # A stem is shorter than the word: also compare the typed word cut to the stem's length.
+    for word in vocabulary:
+        if word not in found and len(word) >= 4 and len(term) > len(word):
+            ratio = difflib.SequenceMatcher(None, term[: len(word)], word).ratio()
+            if ratio >= 0.8:
+                found.append(word)
+    return [w for w in found if w.isalnum()][:5]
+
+
+def review_digest_notice(items: list[Resource]) -> Notice:
+    lines = []
+    for r in items[:30]:
+        why = "its link keeps failing" if r.flagged_at else "its yearly review is due"
+        lines.append(f"• {r.title} ({r.category}): {why}")
+    if len(items) > 30:
+        lines.append(f"…and {len(items) - 30} more.")
+    return Notice(
+        title=f"{len(items)} resource{'s' if len(items) != 1 else ''} to look at again",
+        body="\n".join(lines)
+        + "\n\nPlease check they are still right for families; `/resource retire` removes one.",
+    )

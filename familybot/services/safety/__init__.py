@@ -1,0 +1,1 @@
+"""Safety: the safety watch, its phrase model and the alerts it raises."""

@@ -1,0 +1,1 @@
+"""Sessions: one-off and recurring sessions, series edits, the Events mirror and calendars."""

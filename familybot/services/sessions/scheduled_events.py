@@ -1,0 +1,421 @@
+"""Discord's Events panel: each group's next session mirrored as a guild scheduled event.
+
+Optional per server (`/setup events on|off`). A group has at most one mirrored event, for
+its next session, so a server stays far below Discord's limit of 100 scheduled events.
+
+Mirroring is best effort and never blocks a command: changes are synced in the background
+after the command's own work; Discord's refusals are logged with ids and retried on the
+next sync (the periodic job also re-syncs groups whose mirrored session has started, so the
+event rolls on to the next session).
+
+Privacy: the Events panel is visible to the whole server. An event says that a group meets
+and when (already public through `/group list`), never who belongs to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Coroutine, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from familybot.clock import Clock
+from familybot.db.repositories.events import EventMirror, EventMirrorRepository
+from familybot.db.repositories.groups import GroupRepository
+from familybot.db.repositories.sessions import SessionRepository
+from familybot.db.repositories.settings import SettingsRepository
+from familybot.errors import DiscordActionFailed
+from familybot.models import Group, OccurrenceOverride, SessionSeries
+from familybot.models.events import EventRecurrence, EventSpec
+from familybot.models.sessions import Occurrence
+from familybot.services.reminders.service import (
+    effective_occurrences,
+    next_effective_start_after,
+    rule_of,
+)
+from familybot.services.sessions.recurrence import Repeat, monthly_byday, occurrences
+from familybot.sharding import ALL, ShardFilter
+
+log = logging.getLogger(__name__)
+
+# Discord allows 100 scheduled (or active) events per server.
+MAX_EVENTS = 100
+NAME_MAX = 100
+DESCRIPTION_MAX = 1000
+LOCATION = "Private group channel on this server"
+
+
+class SyncResult(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    NONE = "none"  # nothing to show and nothing shown
+    SKIPPED = "skipped"  # the server is at Discord's limit
+    FAILED = "failed"  # Discord refused; tried again on the next sync
+
+
+@dataclass
+class GuildSync:
+    shown: int = 0  # groups whose next session is in the Events panel afterwards
+    removed: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def add(self, result: SyncResult) -> None:
+        if result in (SyncResult.CREATED, SyncResult.UPDATED, SyncResult.UNCHANGED):
+            self.shown += 1
+        elif result is SyncResult.DELETED:
+            self.removed += 1
+        elif result is SyncResult.SKIPPED:
+            self.skipped += 1
+        elif result is SyncResult.FAILED:
+            self.failed += 1
+
+
+# How far ahead a recurring event must show exactly the sessions the bot means.
+RECURRENCE_CHECK = timedelta(days=370)
+
+
+def discord_recurrence(
+    series: SessionSeries,
+    overrides: dict[str, OccurrenceOverride],
+    first: Occurrence,
+) -> EventRecurrence | None:
+    """The Discord recurrence rule that shows this series truthfully from ``first`` on, or
+    None when Discord can't express it (then the Events panel shows the next session only).
+
+    Discord accepts weekly on one day (every week or every other week) and monthly on the
+    nth (1-4) weekday; an application can't set an end (`end`/`count`), and Discord repeats
+    an event at a fixed UTC time. So: no `until`, no "last <weekday>", no cancelled or moved
+    occurrence still ahead, and over the next year Discord's expansion (fixed UTC steps)
+    must land on exactly the bot's occurrences: a zone that changes its clocks within that
+    year (most of Europe and North America) is mirrored one session at a time.
+    """
+    rule = rule_of(series)
+    if rule.repeat is Repeat.ONCE or rule.until_local is not None:
+        return None
+    if any(
+        key >= first.key or (o.new_start is not None and o.new_start >= first.start_utc)
+        for key, o in overrides.items()
+    ):
+        return None  # a cancel or move still ahead: Discord's exceptions can't be trusted
+    start = first.start_utc.astimezone(UTC)
+    if rule.repeat is Repeat.MONTHLY:
+        _, local_n = monthly_byday(rule.first_local, rule.monthly_week)
+        n = (start.day - 1) // 7 + 1
+        if local_n == -1 or n > 4:
+            return None
+        recurrence = EventRecurrence(monthly=True, interval=1, weekday=start.weekday(), n=n)
+    else:
+        interval = 2 if rule.repeat is Repeat.BIWEEKLY else 1
+        recurrence = EventRecurrence(monthly=False, interval=interval, weekday=start.weekday())
+    wanted = [o.start_utc for o in occurrences(rule, start, start + RECURRENCE_CHECK)]
+    if wanted != discord_expansion(recurrence, start, start + RECURRENCE_CHECK):
+        return None
+    return recurrence
+
+
+def discord_expansion(rule: EventRecurrence, start: datetime, end: datetime) -> list[datetime]:
+    """The instants Discord shows for ``rule`` from ``start`` (UTC, fixed time of day)."""
+    found: list[datetime] = []
+    if not rule.monthly:
+        step = timedelta(days=7 * rule.interval)
+        at = start
+        while at < end:
+            found.append(at)
+            at += step
+        return found
+    year, month = start.year, start.month
+    while True:
+        first = start.replace(year=year, month=month, day=1)
+        day = first + timedelta(days=(rule.weekday - first.weekday()) % 7)
+        day += timedelta(days=7 * ((rule.n or 1) - 1))
+        if day >= end:
+            return found
+        if day.month == month and day >= start:
+            found.append(day)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def event_spec(
+    group: Group,
+    series: SessionSeries,
+    occurrence: Occurrence,
+    recurrence: EventRecurrence | None = None,
+) -> EventSpec:
+    """What the Events panel shows: the group, the session and its time; never any names."""
+    description = (
+        f"A session of {group.name}. Members: see the group's private channel. "
+        "Not a member yet? Join with /group join. "
+        "(Marking yourself Interested here is visible to others on this server.)"
+    )
+    voice = series.voice_channel_id
+    return EventSpec(
+        name=f"{group.name}: {series.title}"[:NAME_MAX],
+        description=description[:DESCRIPTION_MAX],
+        start=occurrence.start_utc,
+        end=occurrence.end_utc,
+        channel_id=voice,
+        location=None if voice else LOCATION,
+        recurrence=recurrence,
+    )
+
+
+def fingerprint(spec: EventSpec) -> str:
+    """Of what was sent. A recurring event's start rolls on by itself after each session,
+    so its fingerprint holds the rule and the time of day, not the date."""
+    rec = spec.recurrence
+    start: object = int(spec.start.timestamp())
+    end: object = int(spec.end.timestamp())
+    if rec is not None:
+        start = (spec.start.astimezone(UTC).time().isoformat(), rec)
+        end = int((spec.end - spec.start).total_seconds())
+    text = "\x1f".join(
+        str(part)
+        for part in (
+            spec.name,
+            spec.description,
+            start,
+            end,
+            spec.channel_id,
+            spec.location,
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class _Target:
+    series: SessionSeries
+    occurrence: Occurrence
+    spec: EventSpec
+
+
+class ScheduledEventsPort(Protocol):
+    """Discord's Events panel, optional (/setup events)
+    (familybot/discord/scheduled_events.py)."""
+
+    async def create_scheduled_event(self, guild_id: int, spec: EventSpec) -> int:
+        """Create a guild scheduled event; returns its id."""
+        ...
+
+    async def edit_scheduled_event(self, guild_id: int, event_id: int, spec: EventSpec) -> bool:
+        """Make the event match `spec`; False when the event no longer exists on Discord."""
+        ...
+
+    async def delete_scheduled_event(self, guild_id: int, event_id: int) -> None:
+        """Delete the event; an event that is already gone counts as deleted."""
+        ...
+
+
+class EventsService:
+    def __init__(
+        self,
+        mirrors: EventMirrorRepository,
+        settings: SettingsRepository,
+        groups: GroupRepository,
+        sessions: SessionRepository,
+        discord: ScheduledEventsPort,
+        clock: Clock,
+        *,
+        limit: int = MAX_EVENTS,
+        shards: ShardFilter = ALL,
+    ) -> None:
+        # The periodic sync touches only servers on this process's shards (see sharding.py).
+        self.shards = shards
+        self._mirrors = mirrors
+        self._settings = settings
+        self._groups = groups
+        self._sessions = sessions
+        self._discord = discord
+        self._clock = clock
+        self.limit = limit
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._retry: set[int] = set()
+        self._swept = False  # sync_due reconciles everything once after a start
+
+    # --- settings ------------------------------------------------------------------------
+    async def enabled(self, guild_id: int) -> bool:
+        return (await self._settings.get(guild_id)).scheduled_events
+
+    async def set_enabled(self, guild_id: int, on: bool) -> GuildSync:
+        """Turn mirroring on (every group's next session is added) or off (all removed)."""
+        await self._settings.set(guild_id, "scheduled_events", int(on), self._clock.now())
+        log.info("scheduled events guild=%d on=%s", guild_id, on)
+        return await self.sync_guild(guild_id)
+
+    # --- syncing -------------------------------------------------------------------------
+    async def sync_guild(self, guild_id: int) -> GuildSync:
+        group_ids = {g.id for g in await self._groups.list_active(guild_id)}
+        group_ids |= {m.group_id for m in await self._mirrors.for_guild(guild_id)}
+        report = GuildSync()
+        for group_id in sorted(group_ids):
+            report.add(await self.sync_group(group_id))
+        return report
+
+    async def sync_series(self, series_ids: Sequence[int]) -> None:
+        found = await self._sessions.get_many(list(series_ids))
+        for group_id in sorted({s.group_id for s in found.values()}):
+            await self.sync_group(group_id)
+
+    async def sync_due(self) -> int:
+        """Periodic: roll on events whose session has started; retry earlier failures.
+
+        The first run after a start reconciles every server that has mirroring on, so
+        changes missed while the bot was down (or failures before a restart) are caught up.
+        """
+        stale = await self._mirrors.stale_group_ids(self._clock.now(), self.shards)
+        group_ids = set(stale) | self._retry
+        if not self._swept:
+            self._swept = True
+            for guild_id in await self._mirrors.enabled_guild_ids(self.shards):
+                group_ids |= {g.id for g in await self._groups.list_active(guild_id)}
+        for group_id in sorted(group_ids):
+            await self.sync_group(group_id)
+        return len(group_ids)
+
+    async def sync_group(self, group_id: int) -> SyncResult:
+        """Make the group's mirrored event match its next session. Never raises."""
+        lock = self._locks.setdefault(group_id, asyncio.Lock())
+        async with lock:
+            try:
+                result = await self._sync(group_id)
+            except DiscordActionFailed:
+                log.warning("scheduled event sync failed group=%d; will retry", group_id)
+                result = SyncResult.FAILED
+            except Exception:
+                log.exception("scheduled event sync error group=%d; will retry", group_id)
+                result = SyncResult.FAILED
+        if result is SyncResult.FAILED:
+            self._retry.add(group_id)
+        else:
+            self._retry.discard(group_id)
+        return result
+
+    async def _sync(self, group_id: int) -> SyncResult:
+        group = await self._groups.get(group_id)
+        mirror = await self._mirrors.get(group_id)
+        if group is None:
+            return SyncResult.NONE  # the mirror row went with it (ON DELETE CASCADE)
+        target: _Target | None = None
+        if group.is_active and await self.enabled(group.guild_id):
+            target = await self._next(group)
+        if target is None:
+            if mirror is None:
+                return SyncResult.NONE
+            await self._discord.delete_scheduled_event(mirror.guild_id, mirror.event_id)
+            await self._mirrors.delete(group_id)
+            log.info("scheduled event deleted group=%d event=%d", group_id, mirror.event_id)
+            return SyncResult.DELETED
+        stamp = fingerprint(target.spec)
+        recurring = target.spec.recurrence is not None
+        if mirror is not None and mirror.fingerprint == stamp and mirror.recurring == recurring:
+            if recurring and mirror.start != target.occurrence.start_utc:
+                # Discord rolls a recurring event on by itself; note the next session so
+                # the periodic sync looks again after it.
+                await self._save(group, mirror.event_id, target, stamp)
+            return SyncResult.UNCHANGED
+        now = self._clock.now()
+        same_kind = mirror is not None and mirror.recurring == recurring
+        if mirror is not None and same_kind and (mirror.start > now or recurring):
+            if await self._discord.edit_scheduled_event(
+                group.guild_id, mirror.event_id, target.spec
+            ):
+                await self._save(group, mirror.event_id, target, stamp)
+                log.info("scheduled event updated group=%d event=%d", group_id, mirror.event_id)
+                return SyncResult.UPDATED
+            log.info("scheduled event gone group=%d event=%d", group_id, mirror.event_id)
+            await self._mirrors.delete(group_id)
+        elif mirror is not None:
+            # Its session has started: replace it rather than move it (Discord won't move an
+            # event that is under way), which also starts the Interested list afresh.
+            await self._discord.delete_scheduled_event(mirror.guild_id, mirror.event_id)
+            await self._mirrors.delete(group_id)
+        if await self._mirrors.count_for_guild(group.guild_id) >= self.limit:
+            log.warning(
+                "scheduled events at limit guild=%d; group=%d not mirrored",
+                group.guild_id,
+                group_id,
+            )
+            return SyncResult.SKIPPED
+        event_id = await self._discord.create_scheduled_event(group.guild_id, target.spec)
+        await self._save(group, event_id, target, stamp)
+        log.info("scheduled event created group=%d event=%d", group_id, event_id)
+        return SyncResult.CREATED
+
+    async def _save(self, group: Group, event_id: int, target: _Target, stamp: str) -> None:
+        await self._mirrors.save(
+            group_id=group.id,
+            guild_id=group.guild_id,
+            event_id=event_id,
+            series_id=target.series.id,
+            occurrence_key=target.occurrence.key,
+            start=target.occurrence.start_utc,
+            fingerprint=stamp,
+            now=self._clock.now(),
+            recurring=target.spec.recurrence is not None,
+        )
+
+    async def _next(self, group: Group) -> _Target | None:
+        """The group's next session over all its active series, after cancels and moves."""
+        now = self._clock.now()
+        series_list = await self._sessions.active_for_groups([group.id])
+        overrides = await self._sessions.overrides([s.id for s in series_list])
+        best: tuple[datetime, SessionSeries] | None = None
+        for series in series_list:
+            start = next_effective_start_after(series, overrides[series.id], now)
+            if start is not None and (best is None or start < best[0]):
+                best = (start, series)
+        if best is None:
+            return None
+        start, series = best
+        found = effective_occurrences(
+            series, overrides[series.id], start, start + timedelta(seconds=1)
+        )
+        duration = timedelta(minutes=series.duration_minutes)
+        occurrence = found[0] if found else Occurrence("", start, start + duration)
+        # One recurring event when the group has one series and Discord can say it truly;
+        # with two series the panel shows the group's next session (one event per group).
+        recurrence = None
+        if len(series_list) == 1 and found:
+            recurrence = discord_recurrence(series, overrides[series.id], occurrence)
+        return _Target(series, occurrence, event_spec(group, series, occurrence, recurrence))
+
+    # --- background work -----------------------------------------------------------------
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("scheduled event background sync failed")
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def series_changed_soon(self, series_ids: Iterable[int]) -> None:
+        self._spawn(self.sync_series(list(series_ids)))
+
+    def group_changed_soon(self, group_id: int) -> None:
+        self._spawn(self.sync_group(group_id))
+
+    async def settle(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Wait for background syncs (tests, and a clean shutdown); cancel any left after."""
+        deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+        while self._tasks:
+            left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+            if left is not None and left <= 0:
+                for task in list(self._tasks):
+                    task.cancel()
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+                return
+            await asyncio.wait(list(self._tasks), timeout=left)
+
+    async def mirrored(self, guild_id: int) -> list[EventMirror]:
+        return await self._mirrors.for_guild(guild_id)

@@ -1,0 +1,1 @@
+"""Setup: server settings, the welcome panel, diagnostics, languages and time zones."""
