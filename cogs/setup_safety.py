@@ -13,6 +13,7 @@ from discord.ext import commands
 from familybot.bot import FamilyBot
 from familybot.checks import is_admin
 from familybot.errors import UserFacingError
+from familybot.i18n import _
 from familybot.services.automod import MASS_MENTION_THRESHOLD
 from familybot.ui.safety import automod_reply, needs_intent, safety_watch_reply
 from familybot.ui.text import clip, defuse
@@ -46,7 +47,7 @@ class SetupSafety(commands.Cog):
         assert interaction.guild_id is not None
         on = state.value == "on"
         if on and not self.bot.settings.message_content_intent:
-            raise UserFacingError(needs_intent("The safety watch"))  # audit: refused
+            raise UserFacingError(needs_intent("safety-watch"))  # audit: refused
         saved = await self.bot.services.setup.set_safety_watch(interaction.guild_id, on)
         await interaction.response.send_message(
             safety_watch_reply(on, saved.alerts_channel_id is not None), ephemeral=True
@@ -64,7 +65,7 @@ class SetupSafety(commands.Cog):
         assert interaction.guild is not None
         on = state.value == "on"
         if on and not self.bot.settings.message_content_intent:
-            raise UserFacingError(needs_intent("Automod"))  # audit: refused
+            raise UserFacingError(needs_intent("automod"))  # audit: refused
         saved = await self.bot.services.setup.set_automod(interaction.guild.id, on)
         text = automod_reply(
             on,
@@ -86,8 +87,10 @@ class SetupSafety(commands.Cog):
         assert interaction.guild_id is not None
         await self.bot.services.crisis.set_region(interaction.guild_id, region.value)
         await interaction.response.send_message(
-            f"Done. `/crisis` now shows the lines for **{region.name}**, plus the international "
-            "ones and any local lines you add with `/setup crisis-line`.",
+            _(
+                "Done. `/crisis` now shows the lines for **{region}**, plus the international "
+                "ones and any local lines you add with `/setup crisis-line`."
+            ).format(region=region.name),
             ephemeral=True,
         )
 
@@ -112,8 +115,10 @@ class SetupSafety(commands.Cog):
             interaction.guild_id, interaction.user.id, name, contact, hours
         )
         await interaction.response.send_message(
-            f"Done. `/crisis` now includes **{clip(defuse(name), 80)}**. Please check the number "
-            "works, and remove the line with `/setup crisis-line-remove` if it ever changes.",
+            _(
+                "Done. `/crisis` now includes **{name}**. Please check the number works, and "
+                "remove the line with `/setup crisis-line-remove` if it ever changes."
+            ).format(name=clip(defuse(name), 80)),
             ephemeral=True,
         )
 
@@ -128,7 +133,8 @@ class SetupSafety(commands.Cog):
         assert interaction.guild_id is not None
         await self.bot.services.crisis.remove_line(interaction.guild_id, name)
         await interaction.response.send_message(
-            f"Done. `/crisis` no longer shows **{clip(defuse(name), 80)}**.", ephemeral=True
+            _("Done. `/crisis` no longer shows **{name}**.").format(name=clip(defuse(name), 80)),
+            ephemeral=True,
         )
 
     @crisis_line_remove.autocomplete("name")

@@ -34,6 +34,26 @@ PLACEHOLDERS: dict[str, str] = {
     "time": "23:59",
     "tz": "America/Argentina/ComodRivadavia",  # the longest IANA name
     "day": "miércoles 30 de septiembre de 2027",
+    # Mentions, links and counts (Discord snowflakes have up to 20 digits).
+    "member": "<@12345678901234567890>",
+    "author": "<@12345678901234567890>",
+    "role": "<@&12345678901234567890>",
+    "channel": "<#12345678901234567890>",
+    "link": "https://discord.com/channels/12345678901234567890/12345678901234567890/12345678901234567890",
+    "number": "123456",
+    "seconds": "86400",
+    "threshold": "100",
+    "name": "N" * 80,  # a local crisis line's name (/setup crisis-line: 1-80)
+    "region": "Other (international lines only)",
+    "category": "Alguien puede estar en peligro",  # the longest report category label
+    "dm": (  # the safety alert's longest sentence about the DM, in Spanish
+        "**No pude enviarle las líneas de crisis**: tiene cerrados los mensajes directos. "
+        "No se publicó nada en el canal."
+    ),
+    "privacy": (  # the report thread's privacy sentence, in Spanish
+        "Solo esta persona, los facilitadores y FamilyBot pueden ver este canal. "
+        "Por favor, respondan aquí."
+    ),
     "rule": (  # describe_rule's longest output, in Spanish
         "cada mes, el último miércoles a las 23:59 (America/Argentina/ComodRivadavia), "
         "hasta el 30 de septiembre de 2027"
