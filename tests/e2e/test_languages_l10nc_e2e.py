@@ -194,3 +194,23 @@ async def test_setup_safety_replies_in_spanish(rw: World) -> None:
     assert h.content == "Listo. `/crisis` ya no muestra **Línea local**."
     seen += bodies_of(h)
     assert english_in(seen) == []
+
+
+async def test_moderation_replies_in_the_facilitators_language(rw: World) -> None:
+    h = await run_in(
+        rw, rw.facilitator, "es-419", "mod", "warn", member=rw.alice, reason="Mensajes hirientes"
+    )
+    assert h.ephemeral
+    reply = "\n".join(strings(h.responses[-1]["body"]))
+    assert reply.startswith("Listo: caso #1 (advertencia).")
+    seen = bodies_of(h)
+    h = await run_in(rw, rw.facilitator, "es-ES", "mod", "history", member=rw.alice)
+    shown = "\n".join(strings(h.responses[-1]["body"]))
+    assert "Historial de moderación" in shown and "**#1** Advertencia" in shown
+    assert "Use /mod case con un número para ver el registro completo." in shown
+    seen += bodies_of(h)
+    h = await run_in(rw, rw.facilitator, "es-ES", "mod", "case", number=1)
+    shown = "\n".join(strings(h.responses[-1]["body"]))
+    assert "Caso #1 · Advertencia" in shown and "Motivo" in shown and "Resultado" in shown
+    seen += bodies_of(h)
+    assert english_in(seen) == []

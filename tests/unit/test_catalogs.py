@@ -54,6 +54,13 @@ PLACEHOLDERS: dict[str, str] = {
         "Solo esta persona, los facilitadores y FamilyBot pueden ver este canal. "
         "Por favor, respondan aquí."
     ),
+    "reason": "R" * 300,  # a moderation reason as the reply clips it
+    "error": "E" * 300,  # a service's kind explanation of why Discord refused
+    "action": "quitado por la moderación automática",  # a case's action name, Spanish
+    "id": "12345678901234567890",
+    "n": "1000",
+    "length": "52 semanas 6 días",
+    "until": "<t:99999999999:F>",
     "rule": (  # describe_rule's longest output, in Spanish
         "cada mes, el último miércoles a las 23:59 (America/Argentina/ComodRivadavia), "
         "hasta el 30 de septiembre de 2027"
