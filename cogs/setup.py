@@ -16,7 +16,7 @@ from familybot import i18n
 from familybot.bot import FamilyBot
 from familybot.checks import is_admin
 from familybot.errors import UserFacingError
-from familybot.i18n import _
+from familybot.i18n import _, ngettext
 from familybot.models import WelcomePanel
 from familybot.models.crisis import REGION_NAMES
 from familybot.services.audit import AUDIT_SHOW_DEFAULT, AUDIT_SHOW_MAX
@@ -41,10 +41,6 @@ LANGUAGES = [
     app_commands.Choice(name="English", value="en"),
     app_commands.Choice(name="Español", value="es"),
 ]
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 async def _place_panel(
@@ -122,13 +118,14 @@ class Setup(
         assert interaction.guild_id is not None
         if role.is_default():
             await interaction.response.send_message(
-                "That's the @everyone role; please pick a role only facilitators have.",
+                _("That's the @everyone role; please pick a role only facilitators have."),
                 ephemeral=True,
             )
             return
         await self.bot.services.setup.set_facilitator_role(interaction.guild_id, role.id)
         await interaction.response.send_message(
-            f"Done. Members with {role_mention(role.id)} are now facilitators.", ephemeral=True
+            _("Done. Members with {role} are now facilitators.").format(role=role_mention(role.id)),
+            ephemeral=True,
         )
 
     async def _set_private_channel(
@@ -143,10 +140,12 @@ class Setup(
         """Store a facilitators-only channel; refuse one that everyone can see."""
         assert interaction.guild_id is not None
         if not _is_private(channel):  # raised, so the audit log records a refusal
-            raise UserFacingError(f"That channel is visible to everyone. {refusal}")
+            raise UserFacingError(
+                _("That channel is visible to everyone. {refusal}").format(refusal=refusal)
+            )
         await save(interaction.guild_id, channel.id)
         await interaction.response.send_message(
-            f"Done. {done.format(channel=channel_mention(channel.id))}", ephemeral=True
+            done.format(channel=channel_mention(channel.id)), ephemeral=True
         )
 
     @app_commands.command(
@@ -161,8 +160,10 @@ class Setup(
             interaction,
             channel,
             self.bot.services.setup.set_modlog_channel,
-            refusal="The mod log should be private to facilitators; please pick a private channel.",
-            done="Moderation actions will be logged in {channel}.",
+            refusal=_(
+                "The mod log should be private to facilitators; please pick a private channel."
+            ),
+            done=_("Done. Moderation actions will be logged in {channel}."),
         )
 
     @app_commands.command(
@@ -177,9 +178,11 @@ class Setup(
             interaction,
             channel,
             self.bot.services.setup.set_alerts_channel,
-            refusal="Alerts name the people involved, so they need a private channel only "
-            "facilitators can see; please pick one.",
-            done="Join requests and alerts will go to {channel}.",
+            refusal=_(
+                "Alerts name the people involved, so they need a private channel only "
+                "facilitators can see; please pick one."
+            ),
+            done=_("Done. Join requests and alerts will go to {channel}."),
         )
 
     @app_commands.command(
@@ -192,7 +195,9 @@ class Setup(
         assert interaction.guild_id is not None
         saved = await self.bot.services.setup.set_timezone(interaction.guild_id, tz)
         await interaction.response.send_message(
-            f"Done. New sessions will use **{saved.timezone}** unless a facilitator picks another.",
+            _("Done. New sessions will use **{tz}** unless a facilitator picks another.").format(
+                tz=saved.timezone
+            ),
             ephemeral=True,
         )
 
@@ -334,27 +339,39 @@ class Setup(
         on = state.value == "on"
         report = await self.bot.services.events.set_enabled(interaction.guild_id, on)
         if on:
-            text = (
+            text = ngettext(
                 "Done. The next session of each group that has one is now in the Events panel "
-                f"({_count(report.shown, 'group')}), and I'll keep it up to date when sessions "
-                "are cancelled or moved. Everyone on the server can see that panel: it shows "
-                "that a group meets and when, never who is in it."
-            )
+                "({count} group), and I'll keep it up to date when sessions are cancelled or "
+                "moved. Everyone on the server can see that panel: it shows that a group meets "
+                "and when, never who is in it.",
+                "Done. The next session of each group that has one is now in the Events panel "
+                "({count} groups), and I'll keep it up to date when sessions are cancelled or "
+                "moved. Everyone on the server can see that panel: it shows that a group meets "
+                "and when, never who is in it.",
+                report.shown,
+            ).format(count=report.shown)
         else:
-            text = (
-                "Done. I removed the sessions I had added to the Events panel "
-                f"({_count(report.removed, 'event')})."
-            )
+            text = ngettext(
+                "Done. I removed the sessions I had added to the Events panel ({count} event).",
+                "Done. I removed the sessions I had added to the Events panel ({count} events).",
+                report.removed,
+            ).format(count=report.removed)
         if report.failed:
-            text += (
-                f"\n{_count(report.failed, 'group')} couldn't be updated: I may be missing the "
-                "**Manage Events** permission. I'll keep trying."
-            )
+            text += "\n" + ngettext(
+                "{count} group couldn't be updated: I may be missing the **Manage Events** "
+                "permission. I'll keep trying.",
+                "{count} groups couldn't be updated: I may be missing the **Manage Events** "
+                "permission. I'll keep trying.",
+                report.failed,
+            ).format(count=report.failed)
         if report.skipped:
-            text += (
-                f"\n{_count(report.skipped, 'group')} couldn't be added: the server has reached "
-                "Discord's limit of 100 events."
-            )
+            text += "\n" + ngettext(
+                "{count} group couldn't be added: the server has reached Discord's limit of "
+                "100 events.",
+                "{count} groups couldn't be added: the server has reached Discord's limit of "
+                "100 events.",
+                report.skipped,
+            ).format(count=report.skipped)
         await interaction.followup.send(text, ephemeral=True)
 
 

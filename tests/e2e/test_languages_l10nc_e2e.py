@@ -190,6 +190,13 @@ async def test_setup_safety_replies_in_spanish(rw: World) -> None:
     )
     assert h.content.startswith("Listo. `/crisis` ahora incluye **Línea local**.")
     seen += bodies_of(h)
+    h = await run_in(rw, rw.admin, "es-419", "setup", "timezone", tz="America/Mexico_City")
+    assert h.content.startswith("Listo. Las sesiones nuevas usarán **America/Mexico_City**")
+    seen += bodies_of(h)
+    general = rw.fake.guild(rw.guild_id).general_channel_id
+    h = await run_in(rw, rw.admin, "es-ES", "setup", "modlog", channel=general)
+    assert h.content.startswith("Ese canal lo ve todo el mundo. El registro de moderación")
+    seen += bodies_of(h)
     h = await run_in(rw, rw.admin, "es-ES", "setup", "crisis-line-remove", name="Línea local")
     assert h.content == "Listo. `/crisis` ya no muestra **Línea local**."
     seen += bodies_of(h)

@@ -54,6 +54,11 @@ PLACEHOLDERS: dict[str, str] = {
         "Solo esta persona, los facilitadores y FamilyBot pueden ver este canal. "
         "Por favor, respondan aquí."
     ),
+    "count": "1000",
+    "refusal": (  # /setup alerts' refusal, in Spanish
+        "Los avisos nombran a las personas involucradas, así que necesitan un canal privado "
+        "que solo vean los facilitadores; por favor, elija uno."
+    ),
     "reason": "R" * 300,  # a moderation reason as the reply clips it
     "error": "E" * 300,  # a service's kind explanation of why Discord refused
     "action": "quitado por la moderación automática",  # a case's action name, Spanish
