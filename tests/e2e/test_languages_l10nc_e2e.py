@@ -200,6 +200,12 @@ async def test_setup_safety_replies_in_spanish(rw: World) -> None:
     h = await run_in(rw, rw.admin, "es-ES", "setup", "crisis-line-remove", name="Línea local")
     assert h.content == "Listo. `/crisis` ya no muestra **Línea local**."
     seen += bodies_of(h)
+    h = await run_in(rw, rw.admin, "es-419", "setup", "audit")
+    shown = "\n".join(strings(h.responses[-1]["body"]))
+    assert "Acciones recientes de facilitadores y administradores" in shown
+    assert "**rechazado**" in shown  # the modlog refusal above
+    assert "Solo identificadores:" in shown
+    seen += bodies_of(h)
     assert english_in(seen) == []
 
 
