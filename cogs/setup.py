@@ -16,7 +16,7 @@ from familybot import i18n
 from familybot.bot import FamilyBot
 from familybot.checks import is_admin
 from familybot.errors import UserFacingError
-from familybot.i18n import _, ngettext
+from familybot.i18n import _, ngettext, pgettext
 from familybot.models import WelcomePanel
 from familybot.models.crisis import REGION_NAMES
 from familybot.services.audit import AUDIT_SHOW_DEFAULT, AUDIT_SHOW_MAX
@@ -209,45 +209,53 @@ class Setup(
         assert interaction.guild is not None
         guild = interaction.guild
         settings = await self.bot.services.setup.get(guild.id)
-        tz = settings.timezone or f"{self.bot.settings.default_timezone} (the bot's default)"
+        not_set = _("not set")
+        tz = settings.timezone or _("{tz} (the bot's default)").format(
+            tz=self.bot.settings.default_timezone
+        )
+        region = REGION_NAMES.get(settings.crisis_region or "US", "United States")
         lines = [
-            "**Facilitator role:** "
-            + (
-                role_mention(settings.facilitator_role_id)
+            _("**Facilitator role:** {value}").format(
+                value=role_mention(settings.facilitator_role_id)
                 if settings.facilitator_role_id
-                else "not set"
+                else not_set
             ),
-            "**Mod log:** "
-            + (
-                channel_mention(settings.modlog_channel_id)
+            _("**Mod log:** {value}").format(
+                value=channel_mention(settings.modlog_channel_id)
                 if settings.modlog_channel_id
-                else "not set"
+                else not_set
             ),
-            "**Alerts:** "
-            + (
-                channel_mention(settings.alerts_channel_id)
+            _("**Alerts:** {value}").format(
+                value=channel_mention(settings.alerts_channel_id)
                 if settings.alerts_channel_id
-                else "not set"
+                else not_set
             ),
-            f"**Time zone:** {tz}",
-            "**Crisis lines:** "
-            + REGION_NAMES.get(settings.crisis_region or "US", "United States")
-            + ("" if settings.crisis_region else " (the default)"),
-            "**Message content:** "
-            + ("on" if self.bot.settings.message_content_intent else "off")
-            + " (MESSAGE_CONTENT_INTENT)",
+            _("**Time zone:** {value}").format(value=tz),
+            (
+                _("**Crisis lines:** {value}").format(value=region)
+                if settings.crisis_region
+                else _("**Crisis lines:** {value} (the default)").format(value=region)
+            ),
+            (
+                _("**Message content:** on (MESSAGE_CONTENT_INTENT)")
+                if self.bot.settings.message_content_intent
+                else _("**Message content:** off (MESSAGE_CONTENT_INTENT)")
+            ),
         ]
         panel = await self.bot.services.welcome.panel(guild.id)
         lines.append(
-            "**Start-here panel:** "
-            + (channel_mention(panel.channel_id) if panel else PANEL_NOT_POSTED)
+            _("**Start-here panel:** {value}").format(
+                value=channel_mention(panel.channel_id) if panel else PANEL_NOT_POSTED
+            )
         )
         facts = guild_facts(guild, self.bot, self.bot.settings.message_content_intent)
         problems = await self.bot.services.diagnostics.report(
             guild.id, facts, panel, await _panel_found(guild, panel)
         )
         embed = discord.Embed(
-            title="FamilyBot settings", description="\n".join(lines), colour=0x5B8DB8
+            title=pgettext("embed-title", "FamilyBot settings"),
+            description="\n".join(lines),
+            colour=0x5B8DB8,
         )
         for name, value in health_fields(problems):
             embed.add_field(name=name, value=value, inline=False)

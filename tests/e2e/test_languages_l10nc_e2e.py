@@ -200,6 +200,14 @@ async def test_setup_safety_replies_in_spanish(rw: World) -> None:
     h = await run_in(rw, rw.admin, "es-ES", "setup", "crisis-line-remove", name="Línea local")
     assert h.content == "Listo. `/crisis` ya no muestra **Línea local**."
     seen += bodies_of(h)
+    h = await run_in(rw, rw.admin, "es-ES", "setup", "show")
+    shown = "\n".join(strings(h.responses[-1]["body"]))
+    assert "Ajustes de FamilyBot" in shown and "**Zona horaria:** America/Mexico_City" in shown
+    assert (
+        f"**Avisos:** <#{rw.alerts_channel}>" in shown
+        and "**Registro de moderación:** sin configurar" in shown
+    )
+    seen += bodies_of(h)
     h = await run_in(rw, rw.admin, "es-419", "setup", "audit")
     shown = "\n".join(strings(h.responses[-1]["body"]))
     assert "Acciones recientes de facilitadores y administradores" in shown

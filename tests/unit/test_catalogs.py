@@ -55,6 +55,7 @@ PLACEHOLDERS: dict[str, str] = {
         "Por favor, respondan aquí."
     ),
     "count": "1000",
+    "value": "America/Argentina/ComodRivadavia (la predeterminada del bot)",  # /setup show
     "refusal": (  # /setup alerts' refusal, in Spanish
         "Los avisos nombran a las personas involucradas, así que necesitan un canal privado "
         "que solo vean los facilitadores; por favor, elija uno."
