@@ -11,6 +11,7 @@ from discord.ext import commands
 from familybot.bot import FamilyBot
 from familybot.checks import is_facilitator
 from familybot.errors import UserFacingError
+from familybot.i18n import _
 from familybot.models.audit import AuditResult
 from familybot.models.moderation import CaseOutcome
 from familybot.services.moderation.durations import parse_duration
@@ -69,24 +70,32 @@ def render(outcome: CaseOutcome) -> str:
     case = outcome.case
     name = action_name(case.action).lower()
     if outcome.error:
-        lines = [f"Case #{case.number} ({name}) is recorded as **failed**. {outcome.error}"]
-    else:
         lines = [
-            f"Done: case #{case.number} ({name})." + (f" {case.detail}" if case.detail else "")
+            _("Case #{number} ({action}) is recorded as **failed**. {error}").format(
+                number=case.number, action=name, error=outcome.error
+            )
         ]
+    else:
+        done = _("Done: case #{number} ({action}).").format(number=case.number, action=name)
+        lines = [done + (f" {case.detail}" if case.detail else "")]
     if case.dm == "sent":
-        lines.append("They were told by DM, with the reason.")
+        lines.append(_("They were told by DM, with the reason."))
     elif case.dm == "closed":
         lines.append(
-            "I couldn't tell them by DM (their direct messages are closed); that's noted on the case."
+            _(
+                "I couldn't tell them by DM (their direct messages are closed); that's noted on "
+                "the case."
+            )
         )
     if outcome.modlog_missing:
         lines.append(
-            "The mod log isn't set up, so the case is stored but not posted. An admin can "
-            "choose a channel with `/setup modlog`."
+            _(
+                "The mod log isn't set up, so the case is stored but not posted. An admin can "
+                "choose a channel with `/setup modlog`."
+            )
         )
     elif not outcome.modlog_posted:
-        lines.append("I couldn't post it to the mod log, but the case is stored.")
+        lines.append(_("I couldn't post it to the mod log, but the case is stored."))
     return "\n".join(lines)
 
 
@@ -147,7 +156,7 @@ class Moderation(
     ) -> discord.TextChannel:
         chosen = channel or interaction.channel
         if not isinstance(chosen, discord.TextChannel):
-            raise UserFacingError("Please run this in a text channel, or choose one.")
+            raise UserFacingError(_("Please run this in a text channel, or choose one."))
         return chosen
 
     # --- member actions -----------------------------------------------------------------------
@@ -382,7 +391,9 @@ class Moderation(
         case, posted, missing = await self.bot.services.moderation.change_reason(
             interaction.guild_id, number, reason, interaction.user.id
         )
-        text = f"Case #{case.number} now reads: “{clip(defuse(case.reason), 300)}”. The earlier reason is kept."
+        text = _("Case #{number} now reads: “{reason}”. The earlier reason is kept.").format(
+            number=case.number, reason=clip(defuse(case.reason), 300)
+        )
         if missing:
             text += " (The mod log isn't set up, so this is stored only.)"
         elif not posted:

@@ -13,6 +13,7 @@ from discord.ext import commands
 from cogs.reports_components import REPORT_ITEMS
 from familybot.bot import FamilyBot
 from familybot.errors import UserFacingError
+from familybot.i18n import _
 from familybot.models.reports import AskRequest
 from familybot.services.reports.service import QUESTION_MAX
 from familybot.ui.reports import OWN_MESSAGE, PROMPT, opened_text, report_prompt_view
@@ -48,11 +49,11 @@ class Reports(commands.Cog):
         if interaction.guild_id is None:
             raise app_commands.NoPrivateMessage()
         if message.author.id == interaction.user.id:
-            await interaction.response.send_message(OWN_MESSAGE, ephemeral=True)
+            await interaction.response.send_message(str(OWN_MESSAGE), ephemeral=True)
             return
         await self.bot.services.reports.precheck(interaction.guild_id, interaction.user.id)
         await interaction.response.send_message(
-            PROMPT,
+            str(PROMPT),
             view=report_prompt_view(message.channel.id, message.id, message.author.id),
             ephemeral=True,
         )
@@ -70,7 +71,7 @@ class Reports(commands.Cog):
         """Open a private thread with the facilitators, with your message in it."""
         assert interaction.guild_id is not None and interaction.channel_id is not None
         if not message.strip():
-            raise UserFacingError("Please write a few words for the facilitators.")
+            raise UserFacingError(_("Please write a few words for the facilitators."))
         service = self.bot.services.reports
         await service.precheck(interaction.guild_id, interaction.user.id)
         await interaction.response.defer(ephemeral=True, thinking=True)

@@ -13,6 +13,7 @@ import discord
 
 from cogs.crisis_lines import crisis_reply
 from familybot.errors import UserFacingError
+from familybot.i18n import _
 from familybot.models.reports import ReportCategory, ReportRequest
 from familybot.tree import message_for, report_error
 from familybot.ui.reports import (
@@ -56,18 +57,18 @@ class ReportCategorySelect(
         guild = interaction.guild
         if category is None or guild is None:
             await report_error(
-                interaction, UserFacingError("Please choose from the list."), "report select"
+                interaction, UserFacingError(_("Please choose from the list.")), "report select"
             )
             return
         if guild.get_channel_or_thread(self.channel_id) is None:
-            gone = "I can't find that message's channel any more, so nothing was sent."
+            gone = _("I can't find that message's channel any more, so nothing was sent.")
             await report_error(interaction, UserFacingError(gone), "report select")
             return
         at_risk = category is ReportCategory.AT_RISK
         try:
             # Answer at once (and take the menu away so it can't be sent twice); opening the
             # thread takes several calls to Discord.
-            await interaction.response.edit_message(content=OPENING, view=None)
+            await interaction.response.edit_message(content=str(OPENING), view=None)
             opened = await interaction.client.services.reports.report(
                 ReportRequest(
                     guild_id=guild.id,
@@ -93,7 +94,7 @@ class ReportCategorySelect(
 async def send_result(interaction: discord.Interaction[Any], text: str, at_risk: bool) -> None:
     embeds = [crisis_reply(interaction.client, interaction.guild_id)] if at_risk else []
     if at_risk:
-        text = f"{text}\n\n{AT_RISK_NOTE}"
+        text = f"{text}\n\n{AT_RISK_NOTE!s}"
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, embeds=embeds, ephemeral=True)

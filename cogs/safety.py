@@ -11,6 +11,7 @@ import logging
 import discord
 from discord.ext import commands
 
+from familybot import i18n
 from familybot.bot import FamilyBot
 from familybot.models.safety import SeenMessage
 from familybot.models.setup import Actor
@@ -58,8 +59,13 @@ class Safety(commands.Cog):
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
+        # What goes to the author privately (the crisis lines under the safety watch's
+        # English words, automod's note) follows the DM rule: their /my language, else the
+        # server's. Channel posts (alerts, mod log) set the server's language themselves.
+        language = i18n.for_dm(message.author.id, message.guild.id)
         try:
-            await self.bot.safety.on_message(seen(message), author_of(message))
+            with i18n.using(language):
+                await self.bot.safety.on_message(seen(message), author_of(message))
         except Exception:
             # Ids only: never the text, never who wrote it.
             log.exception(

@@ -11,20 +11,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.autocomplete import timezones
+from cogs.setup_safety import SetupSafety
 from familybot import i18n
 from familybot.bot import FamilyBot
 from familybot.checks import is_admin
 from familybot.errors import UserFacingError
-from familybot.i18n import _
+from familybot.i18n import _, ngettext, pgettext
 from familybot.models import WelcomePanel
 from familybot.models.crisis import REGION_NAMES
 from familybot.services.audit.service import AUDIT_SHOW_DEFAULT, AUDIT_SHOW_MAX
-from familybot.services.moderation.automod import MASS_MENTION_THRESHOLD
 from familybot.services.setup.diagnostics import PANEL_CHANNEL, label
 from familybot.ui.audit import audit_embed
 from familybot.ui.health import guild_facts, health_fields
-from familybot.ui.safety import automod_reply, needs_intent, safety_watch_reply
-from familybot.ui.text import channel_mention, clip, defuse, role_mention
+from familybot.ui.text import channel_mention, role_mention
 from familybot.ui.welcome import (
     PANEL_NOT_POSTED,
     WELCOME_MOVED,
@@ -38,24 +37,10 @@ from familybot.ui.welcome import (
     welcome_reply,
 )
 
-ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
-
 LANGUAGES = [
     app_commands.Choice(name="English", value="en"),
     app_commands.Choice(name="Español", value="es"),
 ]
-
-CRISIS_REGIONS = [
-    app_commands.Choice(name="United States", value="US"),
-    app_commands.Choice(name="United Kingdom", value="UK"),
-    app_commands.Choice(name="Ireland", value="IE"),
-    app_commands.Choice(name="Canada", value="CA"),
-    app_commands.Choice(name="Other (international lines only)", value="OTHER"),
-]
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 async def _place_panel(
@@ -113,6 +98,7 @@ def _is_private(channel: discord.abc.GuildChannel) -> bool:
 @app_commands.default_permissions(manage_guild=True)
 class Setup(
     commands.GroupCog,
+    SetupSafety,
     group_name="setup",
     group_description="Set FamilyBot up for this server (admins)",
 ):
@@ -132,13 +118,14 @@ class Setup(
         assert interaction.guild_id is not None
         if role.is_default():
             await interaction.response.send_message(
-                "That's the @everyone role; please pick a role only facilitators have.",
+                _("That's the @everyone role; please pick a role only facilitators have."),
                 ephemeral=True,
             )
             return
         await self.bot.services.setup.set_facilitator_role(interaction.guild_id, role.id)
         await interaction.response.send_message(
-            f"Done. Members with {role_mention(role.id)} are now facilitators.", ephemeral=True
+            _("Done. Members with {role} are now facilitators.").format(role=role_mention(role.id)),
+            ephemeral=True,
         )
 
     async def _set_private_channel(
@@ -153,10 +140,12 @@ class Setup(
         """Store a facilitators-only channel; refuse one that everyone can see."""
         assert interaction.guild_id is not None
         if not _is_private(channel):  # raised, so the audit log records a refusal
-            raise UserFacingError(f"That channel is visible to everyone. {refusal}")
+            raise UserFacingError(
+                _("That channel is visible to everyone. {refusal}").format(refusal=refusal)
+            )
         await save(interaction.guild_id, channel.id)
         await interaction.response.send_message(
-            f"Done. {done.format(channel=channel_mention(channel.id))}", ephemeral=True
+            done.format(channel=channel_mention(channel.id)), ephemeral=True
         )
 
     @app_commands.command(
@@ -171,8 +160,10 @@ class Setup(
             interaction,
             channel,
             self.bot.services.setup.set_modlog_channel,
-            refusal="The mod log should be private to facilitators; please pick a private channel.",
-            done="Moderation actions will be logged in {channel}.",
+            refusal=_(
+                "The mod log should be private to facilitators; please pick a private channel."
+            ),
+            done=_("Done. Moderation actions will be logged in {channel}."),
         )
 
     @app_commands.command(
@@ -187,9 +178,11 @@ class Setup(
             interaction,
             channel,
             self.bot.services.setup.set_alerts_channel,
-            refusal="Alerts name the people involved, so they need a private channel only "
-            "facilitators can see; please pick one.",
-            done="Join requests and alerts will go to {channel}.",
+            refusal=_(
+                "Alerts name the people involved, so they need a private channel only "
+                "facilitators can see; please pick one."
+            ),
+            done=_("Done. Join requests and alerts will go to {channel}."),
         )
 
     @app_commands.command(
@@ -202,7 +195,9 @@ class Setup(
         assert interaction.guild_id is not None
         saved = await self.bot.services.setup.set_timezone(interaction.guild_id, tz)
         await interaction.response.send_message(
-            f"Done. New sessions will use **{saved.timezone}** unless a facilitator picks another.",
+            _("Done. New sessions will use **{tz}** unless a facilitator picks another.").format(
+                tz=saved.timezone
+            ),
             ephemeral=True,
         )
 
@@ -214,45 +209,53 @@ class Setup(
         assert interaction.guild is not None
         guild = interaction.guild
         settings = await self.bot.services.setup.get(guild.id)
-        tz = settings.timezone or f"{self.bot.settings.default_timezone} (the bot's default)"
+        not_set = _("not set")
+        tz = settings.timezone or _("{tz} (the bot's default)").format(
+            tz=self.bot.settings.default_timezone
+        )
+        region = REGION_NAMES.get(settings.crisis_region or "US", "United States")
         lines = [
-            "**Facilitator role:** "
-            + (
-                role_mention(settings.facilitator_role_id)
+            _("**Facilitator role:** {value}").format(
+                value=role_mention(settings.facilitator_role_id)
                 if settings.facilitator_role_id
-                else "not set"
+                else not_set
             ),
-            "**Mod log:** "
-            + (
-                channel_mention(settings.modlog_channel_id)
+            _("**Mod log:** {value}").format(
+                value=channel_mention(settings.modlog_channel_id)
                 if settings.modlog_channel_id
-                else "not set"
+                else not_set
             ),
-            "**Alerts:** "
-            + (
-                channel_mention(settings.alerts_channel_id)
+            _("**Alerts:** {value}").format(
+                value=channel_mention(settings.alerts_channel_id)
                 if settings.alerts_channel_id
-                else "not set"
+                else not_set
             ),
-            f"**Time zone:** {tz}",
-            "**Crisis lines:** "
-            + REGION_NAMES.get(settings.crisis_region or "US", "United States")
-            + ("" if settings.crisis_region else " (the default)"),
-            "**Message content:** "
-            + ("on" if self.bot.settings.message_content_intent else "off")
-            + " (MESSAGE_CONTENT_INTENT)",
+            _("**Time zone:** {value}").format(value=tz),
+            (
+                _("**Crisis lines:** {value}").format(value=region)
+                if settings.crisis_region
+                else _("**Crisis lines:** {value} (the default)").format(value=region)
+            ),
+            (
+                _("**Message content:** on (MESSAGE_CONTENT_INTENT)")
+                if self.bot.settings.message_content_intent
+                else _("**Message content:** off (MESSAGE_CONTENT_INTENT)")
+            ),
         ]
         panel = await self.bot.services.welcome.panel(guild.id)
         lines.append(
-            "**Start-here panel:** "
-            + (channel_mention(panel.channel_id) if panel else PANEL_NOT_POSTED)
+            _("**Start-here panel:** {value}").format(
+                value=channel_mention(panel.channel_id) if panel else PANEL_NOT_POSTED
+            )
         )
         facts = guild_facts(guild, self.bot, self.bot.settings.message_content_intent)
         problems = await self.bot.services.diagnostics.report(
             guild.id, facts, panel, await _panel_found(guild, panel)
         )
         embed = discord.Embed(
-            title="FamilyBot settings", description="\n".join(lines), colour=0x5B8DB8
+            title=pgettext("embed-title", "FamilyBot settings"),
+            description="\n".join(lines),
+            colour=0x5B8DB8,
         )
         for name, value in health_fields(problems):
             embed.add_field(name=name, value=value, inline=False)
@@ -344,137 +347,40 @@ class Setup(
         on = state.value == "on"
         report = await self.bot.services.events.set_enabled(interaction.guild_id, on)
         if on:
-            text = (
+            text = ngettext(
                 "Done. The next session of each group that has one is now in the Events panel "
-                f"({_count(report.shown, 'group')}), and I'll keep it up to date when sessions "
-                "are cancelled or moved. Everyone on the server can see that panel: it shows "
-                "that a group meets and when, never who is in it."
-            )
+                "({count} group), and I'll keep it up to date when sessions are cancelled or "
+                "moved. Everyone on the server can see that panel: it shows that a group meets "
+                "and when, never who is in it.",
+                "Done. The next session of each group that has one is now in the Events panel "
+                "({count} groups), and I'll keep it up to date when sessions are cancelled or "
+                "moved. Everyone on the server can see that panel: it shows that a group meets "
+                "and when, never who is in it.",
+                report.shown,
+            ).format(count=report.shown)
         else:
-            text = (
-                "Done. I removed the sessions I had added to the Events panel "
-                f"({_count(report.removed, 'event')})."
-            )
+            text = ngettext(
+                "Done. I removed the sessions I had added to the Events panel ({count} event).",
+                "Done. I removed the sessions I had added to the Events panel ({count} events).",
+                report.removed,
+            ).format(count=report.removed)
         if report.failed:
-            text += (
-                f"\n{_count(report.failed, 'group')} couldn't be updated: I may be missing the "
-                "**Manage Events** permission. I'll keep trying."
-            )
+            text += "\n" + ngettext(
+                "{count} group couldn't be updated: I may be missing the **Manage Events** "
+                "permission. I'll keep trying.",
+                "{count} groups couldn't be updated: I may be missing the **Manage Events** "
+                "permission. I'll keep trying.",
+                report.failed,
+            ).format(count=report.failed)
         if report.skipped:
-            text += (
-                f"\n{_count(report.skipped, 'group')} couldn't be added: the server has reached "
-                "Discord's limit of 100 events."
-            )
+            text += "\n" + ngettext(
+                "{count} group couldn't be added: the server has reached Discord's limit of "
+                "100 events.",
+                "{count} groups couldn't be added: the server has reached Discord's limit of "
+                "100 events.",
+                report.skipped,
+            ).format(count=report.skipped)
         await interaction.followup.send(text, ephemeral=True)
-
-    @app_commands.command(
-        name="safety-watch",
-        description="Privately send crisis lines when a group message sounds like a crisis",
-    )
-    @app_commands.describe(state="on: watch group channels for crisis language; off: stop")
-    @app_commands.choices(state=ON_OFF)
-    @is_admin()
-    async def safety_watch(
-        self, interaction: discord.Interaction[FamilyBot], state: app_commands.Choice[str]
-    ) -> None:
-        assert interaction.guild_id is not None
-        on = state.value == "on"
-        if on and not self.bot.settings.message_content_intent:
-            raise UserFacingError(needs_intent("The safety watch"))  # audit: refused
-        saved = await self.bot.services.setup.set_safety_watch(interaction.guild_id, on)
-        await interaction.response.send_message(
-            safety_watch_reply(on, saved.alerts_channel_id is not None), ephemeral=True
-        )
-
-    @app_commands.command(
-        name="automod", description="Remove invite links and mass mentions in group channels"
-    )
-    @app_commands.describe(state="on: remove them, with a private note and a case; off: stop")
-    @app_commands.choices(state=ON_OFF)
-    @is_admin()
-    async def automod(
-        self, interaction: discord.Interaction[FamilyBot], state: app_commands.Choice[str]
-    ) -> None:
-        assert interaction.guild is not None
-        on = state.value == "on"
-        if on and not self.bot.settings.message_content_intent:
-            raise UserFacingError(needs_intent("Automod"))  # audit: refused
-        saved = await self.bot.services.setup.set_automod(interaction.guild.id, on)
-        text = automod_reply(
-            on,
-            MASS_MENTION_THRESHOLD,
-            interaction.guild.me.guild_permissions.manage_messages,
-            saved.modlog_channel_id is not None,
-        )
-        await interaction.response.send_message(text, ephemeral=True)
-
-    @app_commands.command(
-        name="crisis-region", description="Choose which country's crisis lines /crisis shows"
-    )
-    @app_commands.describe(region="Where most of your members live")
-    @app_commands.choices(region=CRISIS_REGIONS)
-    @is_admin()
-    async def crisis_region(
-        self, interaction: discord.Interaction[FamilyBot], region: app_commands.Choice[str]
-    ) -> None:
-        assert interaction.guild_id is not None
-        await self.bot.services.crisis.set_region(interaction.guild_id, region.value)
-        await interaction.response.send_message(
-            f"Done. `/crisis` now shows the lines for **{region.name}**, plus the international "
-            "ones and any local lines you add with `/setup crisis-line`.",
-            ephemeral=True,
-        )
-
-    @app_commands.command(
-        name="crisis-line", description="Add a local crisis line that /crisis shows on this server"
-    )
-    @app_commands.describe(
-        name="The line's name, e.g. County Mobile Crisis Team",
-        contact="How to reach it: a phone number, or an https:// link",
-        hours="When it answers, e.g. 24/7",
-    )
-    @is_admin()
-    async def crisis_line(
-        self,
-        interaction: discord.Interaction[FamilyBot],
-        name: app_commands.Range[str, 1, 80],
-        contact: app_commands.Range[str, 1, 200],
-        hours: app_commands.Range[str, 1, 80] | None = None,
-    ) -> None:
-        assert interaction.guild_id is not None
-        await self.bot.services.crisis.add_line(
-            interaction.guild_id, interaction.user.id, name, contact, hours
-        )
-        await interaction.response.send_message(
-            f"Done. `/crisis` now includes **{clip(defuse(name), 80)}**. Please check the number "
-            "works, and remove the line with `/setup crisis-line-remove` if it ever changes.",
-            ephemeral=True,
-        )
-
-    @app_commands.command(
-        name="crisis-line-remove", description="Remove a local crisis line you added"
-    )
-    @app_commands.describe(name="The local line's name")
-    @is_admin()
-    async def crisis_line_remove(
-        self, interaction: discord.Interaction[FamilyBot], name: str
-    ) -> None:
-        assert interaction.guild_id is not None
-        await self.bot.services.crisis.remove_line(interaction.guild_id, name)
-        await interaction.response.send_message(
-            f"Done. `/crisis` no longer shows **{clip(defuse(name), 80)}**.", ephemeral=True
-        )
-
-    @crisis_line_remove.autocomplete("name")
-    async def crisis_line_autocomplete(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        typed = current.casefold()
-        names = self.bot.services.crisis.local_names(interaction.guild_id)
-        matches = [n for n in names if typed in n.casefold()]
-        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in matches[:25]]
 
 
 async def setup(bot: FamilyBot) -> None:

@@ -8,14 +8,15 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
+from familybot.i18n import lazy_gettext
 from familybot.models.setup import Actor
 
 T = TypeVar("T")
 
-NOT_A_FACILITATOR = (
+NOT_A_FACILITATOR = lazy_gettext(
     "Only facilitators can do that. If you think you should be able to, ask an admin."
 )
-NOT_AN_ADMIN = "Only server admins (with the Manage Server permission) can do that."
+NOT_AN_ADMIN = lazy_gettext("Only server admins (with the Manage Server permission) can do that.")
 
 # Marks set on command callbacks so the tree walk test can prove every guarded command is.
 FACILITATOR_MARK = "__familybot_requires__"
@@ -45,7 +46,7 @@ async def member_is_facilitator(interaction: discord.Interaction[Any]) -> bool:
 def is_facilitator() -> Callable[[T], T]:
     async def predicate(interaction: discord.Interaction[Any]) -> bool:
         if not await member_is_facilitator(interaction):
-            raise app_commands.CheckFailure(NOT_A_FACILITATOR)
+            raise app_commands.CheckFailure(str(NOT_A_FACILITATOR))
         return True
 
     def decorator(func: T) -> T:
@@ -60,7 +61,7 @@ def is_admin() -> Callable[[T], T]:
         if interaction.guild_id is None:
             raise app_commands.NoPrivateMessage()
         if not actor_of(interaction).is_admin:
-            raise app_commands.CheckFailure(NOT_AN_ADMIN)
+            raise app_commands.CheckFailure(str(NOT_AN_ADMIN))
         return True
 
     def decorator(func: T) -> T:

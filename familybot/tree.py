@@ -21,23 +21,24 @@ from familybot.checks import (
 )
 from familybot.db.connection import DatabaseUnavailable
 from familybot.errors import UserFacingError
+from familybot.i18n import _, lazy_gettext, ngettext
 from familybot.models.audit import AuditResult, AuditTarget
 from familybot.tree_audit import record_action, record_command, result_for
 
 log = logging.getLogger(__name__)
 
-GENERIC_ERROR = (
+GENERIC_ERROR = lazy_gettext(
     "Sorry, something went wrong on my side and nothing was changed. Please try again in a "
     "moment; if it keeps happening, let a facilitator know. If you need help right now, "
     "`/crisis` always works."
 )
-DATABASE_ERROR = (
+DATABASE_ERROR = lazy_gettext(
     "Sorry, I can't reach my records right now, so nothing was changed. Please try again in a "
     "few minutes. If you need help right now, `/crisis` always works."
 )
-GUILD_ONLY = "That only works inside the server, not in direct messages."
+GUILD_ONLY = lazy_gettext("That only works inside the server, not in direct messages.")
 # A busy (locked) or full database: the transaction was rolled back, so nothing changed.
-DATABASE_BUSY = (
+DATABASE_BUSY = lazy_gettext(
     "I couldn't save that just now — nothing was changed. Please try again in a minute. "
     "If you need help right now, `/crisis` always works."
 )
@@ -71,7 +72,7 @@ def database_error_kind(error: BaseException) -> str | None:
 def message_for(error: BaseException) -> tuple[str, bool]:
     """The text to show for an error, and whether it was expected (not worth a traceback)."""
     if database_error_kind(error) is not None:
-        return DATABASE_BUSY, True  # report_error logs its own one line for these
+        return str(DATABASE_BUSY), True  # report_error logs its own one line for these
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
         inner = error.__cause__ if isinstance(error, app_commands.TransformerError) else None
         error = (
@@ -82,25 +83,32 @@ def message_for(error: BaseException) -> tuple[str, bool]:
     if isinstance(error, UserFacingError):
         return error.message, True
     if isinstance(error, app_commands.NoPrivateMessage):
-        return GUILD_ONLY, True
+        return str(GUILD_ONLY), True
     if isinstance(error, app_commands.CheckFailure):
         text = str(error)
         return (
-            text if text and not text.startswith("The check functions") else NOT_A_FACILITATOR
+            text if text and not text.startswith("The check functions") else str(NOT_A_FACILITATOR)
         ), True
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Please wait {error.retry_after:.0f} seconds before trying that again.", True
+        seconds = round(error.retry_after)
+        return ngettext(
+            "Please wait {seconds} second before trying that again.",
+            "Please wait {seconds} seconds before trying that again.",
+            seconds,
+        ).format(seconds=seconds), True
     if isinstance(error, app_commands.TransformerError):
-        return "I couldn't understand one of the options. Please pick it from the list.", True
+        return _("I couldn't understand one of the options. Please pick it from the list."), True
     if isinstance(error, DatabaseUnavailable):
-        return DATABASE_ERROR, False
+        return str(DATABASE_ERROR), False
     if isinstance(error, discord.Forbidden):
         return (
-            "Discord didn't let me do that: I may be missing a permission. An admin can "
-            "check with `/setup show`. Nothing was changed.",
+            _(
+                "Discord didn't let me do that: I may be missing a permission. An admin can "
+                "check with `/setup show`. Nothing was changed."
+            ),
             False,
         )
-    return GENERIC_ERROR, False
+    return str(GENERIC_ERROR), False
 
 
 async def send_private(interaction: discord.Interaction[Any], text: str) -> None:
@@ -214,7 +222,7 @@ async def guarded(
     """
     try:
         if facilitators_only and not await member_is_facilitator(interaction):
-            await send_private(interaction, NOT_A_FACILITATOR)
+            await send_private(interaction, str(NOT_A_FACILITATOR))
             await _record(interaction, audit, AuditResult.REFUSED)
             return
         reply = await work()

@@ -7,6 +7,7 @@ from typing import Any
 
 import discord
 
+from familybot.i18n import pgettext
 from familybot.models.diagnostics import ChannelFacts, GuildFacts, Problem
 from familybot.permissions import PERMISSION_BITS
 
@@ -48,7 +49,12 @@ def guild_facts(guild: discord.Guild, client: Any, message_content_wanted: bool)
 def health_fields(problems: list[Problem]) -> list[tuple[str, str]]:
     """(name, value) embed fields listing the problems, split to Discord's 1024-char limit."""
     if not problems:
-        return [("Health", "Everything looks good. 💙")]
+        return [
+            (
+                pgettext("embed-field-name", "Health"),
+                pgettext("embed-field", "Everything looks good. 💙"),
+            )
+        ]
     fields: list[tuple[str, str]] = []
     current: list[str] = []
     size = 0
@@ -61,5 +67,6 @@ def health_fields(problems: list[Problem]) -> list[tuple[str, str]]:
         size += len(line) + 1
     fields.append(("\u200b", "\n".join(current)))
     # Discord allows 25 fields; the first is named so the section reads as one.
-    fields[0] = (f"Needs attention ({len(problems)})", fields[0][1])
+    title = pgettext("embed-field-name", "Needs attention ({count})").format(count=len(problems))
+    fields[0] = (title, fields[0][1])
     return fields[:20]

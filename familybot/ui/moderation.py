@@ -6,36 +6,75 @@ from datetime import datetime
 
 import discord
 
-from familybot.models.moderation import Case, CaseView, ModLogEntry, describe_duration, entry_for
+from familybot.i18n import LazyString, _, lazy_pgettext, ngettext, pgettext
+from familybot.models.moderation import Case, CaseView, ModLogEntry, entry_for
 from familybot.ui.embeds import CALM, QUIET
 from familybot.ui.text import channel_mention, clip, defuse, ts, user_mention
 
 FAILED = discord.Colour(0xC9A227)
 
-ACTION_NAMES = {
-    "warn": "Warning",
-    "note": "Note",
-    "timeout": "Timeout",
-    "untimeout": "Timeout removed",
-    "kick": "Kick",
-    "ban": "Ban",
-    "unban": "Unban",
-    "purge": "Purge",
-    "slowmode": "Slowmode",
-    "lock": "Channel locked",
-    "unlock": "Channel unlocked",
-    "automod": "Removed by automod",
+# Translated when shown, in the reader's language (the case title and field values).
+ACTION_NAMES: dict[str, LazyString] = {
+    "warn": lazy_pgettext("embed-field", "Warning"),
+    "note": lazy_pgettext("embed-field", "Note"),
+    "timeout": lazy_pgettext("embed-field", "Timeout"),
+    "untimeout": lazy_pgettext("embed-field", "Timeout removed"),
+    "kick": lazy_pgettext("embed-field", "Kick"),
+    "ban": lazy_pgettext("embed-field", "Ban"),
+    "unban": lazy_pgettext("embed-field", "Unban"),
+    "purge": lazy_pgettext("embed-field", "Purge"),
+    "slowmode": lazy_pgettext("embed-field", "Slowmode"),
+    "lock": lazy_pgettext("embed-field", "Channel locked"),
+    "unlock": lazy_pgettext("embed-field", "Channel unlocked"),
+    "automod": lazy_pgettext("embed-field", "Removed by automod"),
 }
-STATUS_NAMES = {"done": "Done", "failed": "Failed: Discord refused", "pending": "In progress"}
-DM_NAMES = {"sent": "Told by DM", "closed": "Couldn't be told: their DMs are closed"}
+STATUS_NAMES: dict[str, LazyString] = {
+    "done": lazy_pgettext("embed-field", "Done"),
+    "failed": lazy_pgettext("embed-field", "Failed: Discord refused"),
+    "pending": lazy_pgettext("embed-field", "In progress"),
+}
+DM_NAMES: dict[str, LazyString] = {
+    "sent": lazy_pgettext("embed-field", "Told by DM"),
+    "closed": lazy_pgettext("embed-field", "Couldn't be told: their DMs are closed"),
+}
 
 
 def action_name(action: str) -> str:
-    return ACTION_NAMES.get(action, action)
+    found = ACTION_NAMES.get(action)
+    return str(found) if found is not None else action
+
+
+def _status(status: str) -> str:
+    found = STATUS_NAMES.get(status)
+    return str(found) if found is not None else status
+
+
+def _unit(size: int, n: int) -> str:
+    if size == 604800:
+        return ngettext("{n} week", "{n} weeks", n).format(n=n)
+    if size == 86400:
+        return ngettext("{n} day", "{n} days", n).format(n=n)
+    if size == 3600:
+        return ngettext("{n} hour", "{n} hours", n).format(n=n)
+    return ngettext("{n} minute", "{n} minutes", n).format(n=n)
+
+
+def describe_duration(seconds: int) -> str:
+    """The two largest units, in the current language: "2 days 3 hours", "2 días 3 horas"."""
+    parts = []
+    for size in (604800, 86400, 3600, 60):
+        n, seconds = divmod(seconds, size)
+        if n:
+            parts.append(_unit(size, n))
+    if seconds or not parts:
+        parts.append(ngettext("{n} second", "{n} seconds", seconds).format(n=seconds))
+    return " ".join(parts[:2])
 
 
 def _actor(actor_id: int) -> str:
-    return "FamilyBot (automatic)" if actor_id == 0 else f"{user_mention(actor_id)} ({actor_id})"
+    if actor_id == 0:
+        return pgettext("embed-field", "FamilyBot (automatic)")
+    return f"{user_mention(actor_id)} ({actor_id})"
 
 
 def _subject(target_id: int | None, channel_id: int | None) -> str:
@@ -51,12 +90,14 @@ def _length(seconds: int | None, expires_at: datetime | None) -> str | None:
         return None
     text = describe_duration(seconds)
     if expires_at is not None:
-        text += f", until {ts(expires_at, 'F')}"
+        text = _("{length}, until {until}").format(length=text, until=ts(expires_at, "F"))
     return text
 
 
 def modlog_embed(entry: ModLogEntry) -> discord.Embed:
-    title = f"Case #{entry.number} · {action_name(entry.action)}"
+    title = pgettext("embed-title", "Case #{number} · {action}").format(
+        number=entry.number, action=action_name(entry.action)
+    )
     if entry.heading:
         title += f" · {entry.heading}"
     embed = discord.Embed(
@@ -65,18 +106,29 @@ def modlog_embed(entry: ModLogEntry) -> discord.Embed:
         timestamp=entry.created_at,
     )
     embed.add_field(
-        name="Member" if entry.target_id else "Channel",
+        name=pgettext("embed-field-name", "Member")
+        if entry.target_id
+        else pgettext("embed-field-name", "Channel"),
         value=_subject(entry.target_id, entry.channel_id),
     )
-    embed.add_field(name="By", value=_actor(entry.actor_id))
-    embed.add_field(name="Result", value=STATUS_NAMES.get(entry.status, entry.status))
+    embed.add_field(name=pgettext("embed-field-name", "By"), value=_actor(entry.actor_id))
+    embed.add_field(name=pgettext("embed-field-name", "Result"), value=_status(entry.status))
     length = _length(entry.duration_seconds, entry.expires_at)
     if length:
-        embed.add_field(name="Length", value=length, inline=False)
-    embed.add_field(name="Reason", value=clip(defuse(entry.reason), 1024), inline=False)
-    notes = [n for n in (entry.detail, DM_NAMES.get(entry.dm or "")) if n]
+        embed.add_field(name=pgettext("embed-field-name", "Length"), value=length, inline=False)
+    embed.add_field(
+        name=pgettext("embed-field-name", "Reason"),
+        value=clip(defuse(entry.reason), 1024),
+        inline=False,
+    )
+    told = DM_NAMES.get(entry.dm or "")
+    notes = [n for n in (entry.detail, str(told) if told is not None else None) if n]
     if notes:
-        embed.add_field(name="Notes", value=clip(" ".join(notes), 1024), inline=False)
+        embed.add_field(
+            name=pgettext("embed-field-name", "Notes"),
+            value=clip(" ".join(notes), 1024),
+            inline=False,
+        )
     return embed
 
 
@@ -86,19 +138,24 @@ def _case_line(case: Case) -> str:
     if length:
         line += f" · {length}"
     if case.status.value != "done":
-        line += f" · {STATUS_NAMES[case.status.value]}"
+        line += f" · {_status(case.status.value)}"
     return f"{line}\n{clip(defuse(case.reason), 150)}"
 
 
 def history_embed(target_id: int, cases: list[Case]) -> discord.Embed:
-    embed = discord.Embed(title="Moderation history", colour=QUIET)
+    embed = discord.Embed(title=pgettext("embed-title", "Moderation history"), colour=QUIET)
     if not cases:
-        embed.description = f"No cases for {user_mention(target_id)}."
+        embed.description = _("No cases for {member}.").format(member=user_mention(target_id))
         return embed
-    lines = [f"Cases for {user_mention(target_id)} ({target_id}), newest first:", ""]
+    heading = _("Cases for {member} ({id}), newest first:").format(
+        member=user_mention(target_id), id=target_id
+    )
+    lines = [heading, ""]
     lines += [_case_line(c) for c in cases]
     embed.description = clip("\n".join(lines), 4096)
-    embed.set_footer(text="Use /mod case with a number for the full record.")
+    embed.set_footer(
+        text=pgettext("embed-footer", "Use /mod case with a number for the full record.")
+    )
     return embed
 
 
@@ -107,8 +164,16 @@ def case_embed(view: CaseView) -> discord.Embed:
     embed = modlog_embed(entry_for(case))
     if view.reason_history:
         changes = [
-            f"{ts(c.changed_at, 'd')} by {user_mention(c.changed_by)}: was “{clip(defuse(c.old_reason), 120)}”"
+            _("{day} by {member}: was “{reason}”").format(
+                day=ts(c.changed_at, "d"),
+                member=user_mention(c.changed_by),
+                reason=clip(defuse(c.old_reason), 120),
+            )
             for c in view.reason_history
         ]
-        embed.add_field(name="Earlier reasons", value=clip("\n".join(changes), 1024), inline=False)
+        embed.add_field(
+            name=pgettext("embed-field-name", "Earlier reasons"),
+            value=clip("\n".join(changes), 1024),
+            inline=False,
+        )
     return embed

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import discord
 
+from familybot import i18n
+from familybot.i18n import _, pgettext
 from familybot.models.safety import CrisisDM, SafetyAlert
 from familybot.ui.help_embeds import crisis_embed
 from familybot.ui.text import channel_mention, clip, defuse, user_mention
@@ -16,6 +18,9 @@ ALERT_COLOUR = 0xC0392B
 
 
 def crisis_dm_text(dm: CrisisDM) -> str:
+    """English only, as the safety watch is (README "Languages"): its words to someone who
+    may be at risk are not translated until a reviewed Spanish text exists. The crisis lines
+    embed under it (crisis_dm_embed) follows the DM language rule; cogs/safety.py sets it."""
     where = clip(defuse(dm.guild_name), 100)
     told = (
         "I've also let the facilitators know privately, so someone may gently check in with you. "
@@ -40,49 +45,74 @@ def crisis_dm_embed(dm: CrisisDM) -> discord.Embed:
 
 
 def safety_alert_embed(alert: SafetyAlert) -> discord.Embed:
+    """For the facilitators' alerts channel: in the server's language."""
+    with i18n.using(i18n.for_guild(alert.guild_id)):
+        return _safety_alert_embed(alert)
+
+
+def _safety_alert_embed(alert: SafetyAlert) -> discord.Embed:
     dm = (
-        "I sent them the crisis lines privately."
+        _("I sent them the crisis lines privately.")
         if alert.dm_delivered
-        else "**I couldn't send them the crisis lines**: their direct messages are closed. "
-        "Nothing was posted in the channel."
+        else _(
+            "**I couldn't send them the crisis lines**: their direct messages are closed. "
+            "Nothing was posted in the channel."
+        )
+    )
+    description = _(
+        "A message from {member} in {channel} matched crisis language. "
+        "[Jump to the message]({link})\n\n"
+        "{dm}\n\n"
+        "FamilyBot didn't reply in the channel or act on the message. A gentle, private "
+        "check-in from a facilitator may help. This alert isn't a diagnosis; the person "
+        "may be talking about someone else or about the past."
+    ).format(
+        member=user_mention(alert.author_id),
+        channel=channel_mention(alert.channel_id),
+        link=alert.jump_url,
+        dm=dm,
     )
     return discord.Embed(
-        title="Safety watch: someone may need support",
-        description=(
-            f"A message from {user_mention(alert.author_id)} in "
-            f"{channel_mention(alert.channel_id)} matched crisis language. "
-            f"[Jump to the message]({alert.jump_url})\n\n"
-            f"{dm}\n\n"
-            "FamilyBot didn't reply in the channel or act on the message. A gentle, private "
-            "check-in from a facilitator may help. This alert isn't a diagnosis; the person "
-            "may be talking about someone else or about the past."
-        ),
+        title=pgettext("embed-title", "Safety watch: someone may need support"),
+        description=description,
         colour=ALERT_COLOUR,
     )
 
 
 # --- /setup safety-watch and /setup automod replies ----------------------------------------
 def needs_intent(feature: str) -> str:
-    return (
-        f"{feature} reads messages in group channels, so it needs Discord's **Message Content "
-        "intent**, which is off for this bot. Whoever hosts FamilyBot can turn it on: in the "
-        "Discord Developer Portal, open the application, go to **Bot** and switch on **Message "
-        "Content Intent**; then set `MESSAGE_CONTENT_INTENT=true` in the bot's `.env` and "
-        "restart it. Nothing was changed."
+    """``feature``: "safety-watch" or "automod"."""
+    how = _(
+        "Whoever hosts FamilyBot can turn it on: in the Discord Developer Portal, open the "
+        "application, go to **Bot** and switch on **Message Content Intent**; then set "
+        "`MESSAGE_CONTENT_INTENT=true` in the bot's `.env` and restart it. Nothing was changed."
     )
+    if feature == "automod":
+        first = _(
+            "Automod reads messages in group channels, so it needs Discord's **Message Content "
+            "intent**, which is off for this bot."
+        )
+    else:
+        first = _(
+            "The safety watch reads messages in group channels, so it needs Discord's **Message "
+            "Content intent**, which is off for this bot."
+        )
+    return f"{first} {how}"
 
 
 def safety_watch_reply(on: bool, has_alerts_channel: bool) -> str:
     if not on:
-        return "Done. The safety watch is off."
-    text = (
+        return _("Done. The safety watch is off.")
+    text = _(
         "Done. The safety watch is on. When a message in a group channel sounds like someone "
         "may be in crisis, I'll privately send its author the crisis lines and let the "
         "facilitators know in the alerts channel, with a link. I never reply in the channel, "
         "remove the message or keep what it said."
     )
     if not has_alerts_channel:
-        text += "\nPlease set an alerts channel with `/setup alerts` so facilitators see alerts."
+        text += "\n" + _(
+            "Please set an alerts channel with `/setup alerts` so facilitators see alerts."
+        )
     return text
 
 
@@ -90,14 +120,16 @@ def automod_reply(
     on: bool, threshold: int, can_manage_messages: bool, has_modlog_channel: bool
 ) -> str:
     if not on:
-        return "Done. Automod is off."
-    text = (
+        return _("Done. Automod is off.")
+    text = _(
         "Done. Automod is on. In group channels I'll remove invite links to other servers and "
-        f"messages that mention {threshold} or more people or roles (or ping everyone), tell "
+        "messages that mention {threshold} or more people or roles (or ping everyone), tell "
         "the author privately and kindly why, and record a case. Facilitators are exempt."
-    )
+    ).format(threshold=threshold)
     if not can_manage_messages:
-        text += "\nI'm missing the **Manage Messages** permission, so I can't remove anything yet."
+        text += "\n" + _(
+            "I'm missing the **Manage Messages** permission, so I can't remove anything yet."
+        )
     if not has_modlog_channel:
-        text += "\nSet a mod log with `/setup modlog` to see these cases as they happen."
+        text += "\n" + _("Set a mod log with `/setup modlog` to see these cases as they happen.")
     return text

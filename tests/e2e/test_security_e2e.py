@@ -337,7 +337,7 @@ async def test_fuzzed_text_through_every_command(fuzz_world: World) -> None:
                 problems.append(f"/{name}: {problem}")
         for body in h.all_bodies():
             text = text_of(body) if isinstance(body, dict) else ""
-            if GENERIC_ERROR in text:
+            if str(GENERIC_ERROR) in text:
                 problems.append(f"/{name} crashed with {options!r}"[:300])
             if re.search(r"sqlite|OperationalError|IntegrityError|syntax error", text, re.I):
                 problems.append(f"/{name} showed a database error: {text[:200]}")

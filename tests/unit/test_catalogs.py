@@ -34,6 +34,33 @@ PLACEHOLDERS: dict[str, str] = {
     "time": "23:59",
     "tz": "America/Argentina/ComodRivadavia",  # the longest IANA name
     "day": "miércoles 30 de septiembre de 2027",
+    # Mentions, links and counts (Discord snowflakes have up to 20 digits).
+    "author": "<@12345678901234567890>",
+    "role": "<@&12345678901234567890>",
+    "link": "https://discord.com/channels/12345678901234567890/12345678901234567890/12345678901234567890",
+    "number": "123456",
+    "seconds": "86400",
+    "threshold": "100",
+    "region": "Other (international lines only)",
+    "dm": (  # the safety alert's longest sentence about the DM, in Spanish
+        "**No pude enviarle las líneas de crisis**: tiene cerrados los mensajes directos. "
+        "No se publicó nada en el canal."
+    ),
+    "privacy": (  # the report thread's privacy sentence, in Spanish
+        "Solo esta persona, los facilitadores y FamilyBot pueden ver este canal. "
+        "Por favor, respondan aquí."
+    ),
+    "value": "America/Argentina/ComodRivadavia (la predeterminada del bot)",  # /setup show
+    "refusal": (  # /setup alerts' refusal, in Spanish
+        "Los avisos nombran a las personas involucradas, así que necesitan un canal privado "
+        "que solo vean los facilitadores; por favor, elija uno."
+    ),
+    "reason": "R" * 300,  # a moderation reason as the reply clips it
+    "error": "E" * 300,  # a service's kind explanation of why Discord refused
+    "action": "quitado por la moderación automática",  # a case's action name, Spanish
+    "id": "12345678901234567890",
+    "length": "52 semanas 6 días",
+    "until": "<t:99999999999:F>",
     "rule": (  # describe_rule's longest output, in Spanish
         "cada mes, el último miércoles a las 23:59 (America/Argentina/ComodRivadavia), "
         "hasta el 30 de septiembre de 2027"
@@ -57,7 +84,6 @@ PLACEHOLDERS: dict[str, str] = {
     "hours": "23",
     "when": "<t:1893456000:F> (<t:1893456000:R>)",
     "offsets": "1 semana, 6 días, 23 horas y 59 minutos, 2 días, 1 hora y 30 minutos",
-    "region": "Estados Unidos de América",
     "menu": "Avisar a los facilitadores",
     "detail": (
         " (1000000 lugares y roles en grupos, 1000000 respuestas, asistencias y ajustes de "
@@ -67,7 +93,6 @@ PLACEHOLDERS: dict[str, str] = {
     # Sessions, resources, FAQ, facilitator views (l10nb).
     "end": "<t:1790000000:t>",
     "since": "<t:1790000000:D>",
-    "until": "<t:1790000000:D>",
     "date": "2027-09-30",
     "first": "2027-09-30",
     "last": "2027-09-30",

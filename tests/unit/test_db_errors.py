@@ -118,7 +118,7 @@ async def test_locked_write_is_refused_kindly_and_logged_once(
     await report_error(interaction, raised.value, "command 'faq add'")  # type: ignore[arg-type]
 
     assert interaction.response.sent == [(DATABASE_BUSY, True)]
-    assert "nothing was changed" in DATABASE_BUSY and "try again" in DATABASE_BUSY
+    assert "nothing was changed" in str(DATABASE_BUSY) and "try again" in str(DATABASE_BUSY)
     lines = [r for r in caplog.records if r.name == "familybot.tree"]
     assert len(lines) == 1
     line = lines[0].getMessage()
