@@ -134,7 +134,7 @@ class FamilyBot(commands.AutoShardedBot):
         log.info("crisis lines loaded count=%d", len(self.crisis_directory))
         # Database and backups readable by this user only (loose modes from older versions).
         tighten_install(self.settings.database_path, self.settings.backup_dir)
-        self.db = await Database.open(self.settings.database_path)
+        self.db = await Database.connect(self.settings.database_target)
         applied = await migrate(self.db)
         if applied:
             log.info("database migrated to version %d", applied[-1].number)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import from_unix, to_unix
 
 
@@ -44,7 +43,7 @@ class AuditEntry:
     created_at: datetime
 
 
-def _row(row: sqlite3.Row) -> AuditEntry:
+def _row(row: Row) -> AuditEntry:
     target = (
         AuditTarget(row["target_id"], TargetKind(row["target_kind"]))
         if row["target_id"] is not None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import Resource, ResourceStatus, from_unix, to_unix
 
 
@@ -20,7 +19,7 @@ def _opt(value: int | None) -> datetime | None:
     return from_unix(value) if value is not None else None
 
 
-def _resource(row: sqlite3.Row) -> Resource:
+def _resource(row: Row) -> Resource:
     return Resource(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -172,22 +171,16 @@ class ResourceRepository:
     async def search(
         self, guild_id: int, match: str, category: str | None, limit: int
     ) -> list[Resource]:
-        """Approved resources matching an FTS5 expression, best first (bm25, title weighted)."""
-        sql = (
-            "SELECT r.* FROM resources_fts JOIN resources r ON r.id = resources_fts.rowid "
-            "WHERE resources_fts MATCH ? AND r.guild_id = ? AND r.status = 'approved'"
+        """Approved resources matching an FTS5 expression, best first (bm25, title weighted;
+        on PostgreSQL its full-text ranking with the same weights)."""
+        sql, params = self._db.dialect.resource_search(
+            match, guild_id, category_key(category) if category else None, limit
         )
-        params: list[Any] = [match, guild_id]
-        if category:
-            sql += " AND r.category_key = ?"
-            params.append(category_key(category))
-        sql += " ORDER BY bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0), r.id LIMIT ?"
-        params.append(limit)
         rows = await self._db.fetchall(sql, params)
         return [_resource(r) for r in rows]
 
     async def vocabulary(self) -> list[str]:
-        rows = await self._db.fetchall("SELECT term FROM resources_vocab")
+        rows = await self._db.fetchall(self._db.dialect.resource_vocabulary())
         return [r["term"] for r in rows]
 
     async def titles_like(
