@@ -307,6 +307,10 @@ class FamilyBot(commands.AutoShardedBot):
         from familybot.backup import scheduled_backup
 
         settings = self.settings
+        if settings.database_url:
+            # The backup file format is SQLite's; PostgreSQL is backed up with pg_dump.
+            log.warning("scheduled backup skipped reason=postgresql (use pg_dump)")
+            return
         try:
             result = await asyncio.to_thread(
                 scheduled_backup,

@@ -104,3 +104,36 @@ async def test_a_transaction_is_all_or_nothing_on_both(db: Database) -> None:
             assert await db.fetchval("SELECT count(*) FROM audit_purge_allowed") == 1
             raise RuntimeError("boom")
     assert await db.fetchval("SELECT count(*) FROM audit_purge_allowed") == 0
+
+
+def test_database_url_selects_postgresql_and_bad_values_are_explained(tmp_path: Path) -> None:
+    from familybot.config import load_settings
+    from familybot.errors import ConfigError
+
+    plain = load_settings(tmp_path / "none.env", environ={})
+    assert plain.database_url is None and plain.database_target == plain.database_path
+    url = "postgresql://fb:secret@db.example.org:5432/familybot"
+    settings = load_settings(tmp_path / "none.env", environ={"DATABASE_URL": url})
+    assert settings.database_target == url
+    with pytest.raises(ConfigError, match="PostgreSQL address"):
+        load_settings(tmp_path / "none.env", environ={"DATABASE_URL": "mysql://x/y"})
+
+
+async def test_check_reports_the_backend_and_its_version(tmp_path: Path) -> None:
+    from familybot.__main__ import _check_database
+    from familybot.config import load_settings
+
+    name = await backends.SERVER.fresh_database()
+    try:
+        settings = load_settings(
+            tmp_path / "none.env", environ={"DATABASE_URL": backends.url_for(name)}
+        )
+        ok, lines = await _check_database(settings)
+    finally:
+        await backends.SERVER.drop(name)
+    text = "\n".join(lines)
+    assert ok, text
+    assert "Backend: PostgreSQL 1" in text
+    latest = available_migrations("postgresql")[-1].number
+    assert f"Schema version {latest} (current)" in text
+    assert "pg_trgm is missing" not in text  # the local server has it (postgresql-contrib)
