@@ -290,7 +290,7 @@ async def report_numbers(db: Database, u: int, g: int) -> None:
 async def calendar_feeds(db: Database, u: int, g: int) -> None:
     n = _next("calendar_feeds")
     await db.execute(
-        "INSERT OR REPLACE INTO calendar_feeds (guild_id, user_id, titles, token_hash,"
+        "INSERT INTO calendar_feeds (guild_id, user_id, titles, token_hash,"
         " link_created_at, updated_at) VALUES (?, ?, 'full', ?, ?, ?) ON CONFLICT (guild_id, "
         "user_id) DO UPDATE SET titles = 'full', token_hash = excluded.token_hash, "
         "link_created_at = excluded.link_created_at, updated_at = excluded.updated_at",
