@@ -110,7 +110,8 @@ async def _run(
             )
             return EXIT_CONFIG
         except DatabaseUnavailable as exc:
-            print(f"{exc} Check DATABASE_PATH in your .env.", file=sys.stderr)
+            where = "DATABASE_URL" if settings.database_url else "DATABASE_PATH"
+            print(f"{exc} Check {where} in your .env.", file=sys.stderr)
             return EXIT_CONFIG
         except CrisisDataError as exc:
             print(f"The crisis-lines file is malformed: {exc}", file=sys.stderr)
@@ -143,20 +144,36 @@ async def _check_database(settings: Settings) -> tuple[bool, list[str]]:
     from familybot.db.migrate import available_migrations, current_version
 
     lines: list[str] = []
-    exists = settings.database_path.exists()
+    exists = settings.database_url is not None or settings.database_path.exists()
     try:
-        db = await Database.open(settings.database_path)
+        db = await Database.connect(settings.database_target)
     except DatabaseUnavailable as exc:
         return False, [f"✗ Database: {exc}"]
+    missing: list[str] = []
     try:
-        integrity = await db.fetchval("PRAGMA integrity_check")
+        server = await db.server_version()
+        pg = db.as_postgres()
+        if pg is not None:
+            integrity = "ok"  # the server keeps its own pages consistent
+            missing = await pg.missing_extensions()
+        else:
+            integrity = await db.fetchval("PRAGMA integrity_check")
         version = await current_version(db)
+    except DatabaseUnavailable as exc:
+        return False, [f"✗ Database: {exc}"]
     finally:
         await db.close()
-    latest = available_migrations()[-1].number
+    latest = available_migrations(db.dialect.name)[-1].number
     ok = integrity == "ok" and version <= latest
-    where = settings.database_path if exists else f"{settings.database_path} (new, created now)"
+    where = db.path if exists else f"{db.path} (new, created now)"
     lines.append(f"{'✓' if integrity == 'ok' else '✗'} Database: {where}, integrity {integrity}")
+    lines.append(f"  Backend: {server}.")
+    for name in missing:
+        lines.append(
+            f"  ⚠ PostgreSQL extension {name} is missing: resource search is less forgiving "
+            f"of typos. Ask the database owner to run CREATE EXTENSION {name}; in the "
+            "FamilyBot database (needs the postgresql-contrib package on the server)."
+        )
     if version < latest:
         lines.append(
             f"  Schema version {version} of {latest}: it is upgraded when the bot starts (or run `familybot migrate`)."
@@ -254,7 +271,7 @@ def cmd_migrate(settings: Settings) -> int:
         for found in tighten_install(settings.database_path, settings.backup_dir):
             print(f"made {found.path} private (mode {found.mode:04o} -> {found.wanted:04o})")
         try:
-            db = await Database.open(settings.database_path)
+            db = await Database.connect(settings.database_target)
         except DatabaseUnavailable as exc:
             print(str(exc), file=sys.stderr)
             return EXIT_CONFIG
@@ -268,7 +285,7 @@ def cmd_migrate(settings: Settings) -> int:
             await db.close()
         for m in applied:
             print(f"applied {m.number:04d}_{m.name}")
-        print(f"Database {settings.database_path} is at schema version {version}.")
+        print(f"Database {db.path} is at schema version {version}.")
         return 0
 
     return asyncio.run(go())
@@ -301,7 +318,7 @@ def cmd_resources_import(settings: Settings, path: Path, guild: int | None, dry_
             print("Nothing was imported.", file=sys.stderr)
             return 1
         try:
-            db = await Database.open(settings.database_path)
+            db = await Database.connect(settings.database_target)
         except DatabaseUnavailable as exc:
             print(str(exc), file=sys.stderr)
             return EXIT_CONFIG

@@ -1,4 +1,9 @@
-"""One aiosqlite connection with the pragmas we rely on, and explicit transactions."""
+"""The database: SQLite (one aiosqlite connection) or PostgreSQL (an asyncpg pool).
+
+Both give repositories the same calls (fetchall, fetchone, fetchval, execute, executemany,
+transaction) with the same meaning; what differs between the two lives here and in
+familybot/db/dialect.py, nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,19 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosqlite
 
+from familybot.db.dialect import SQLITE, Dialect
 from familybot.files import create_private_file, make_private_dir
+
+if TYPE_CHECKING:
+    from familybot.db.postgres import PostgresDatabase
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +46,115 @@ BUSY_TIMEOUT_MS = 2000
 APPLICATION_ID = 0x46424F54
 
 
+class Row(Protocol):
+    """A result row: sqlite3.Row and asyncpg.Record both index by position and by name."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a write reports: rows changed (-1 when unknown) and the new row's id."""
+
+    rowcount: int
+    lastrowid: int | None = None
+
+
 class DatabaseUnavailable(Exception):
-    """The database file cannot be opened or used (missing folder, locked, disk full)."""
+    """The database cannot be opened or used (missing folder, locked, disk full, down).
+
+    `kind` is 'locked' or 'full' (or 'down' on PostgreSQL) when a retry later can fix it.
+    """
+
+    def __init__(self, message: str = "", *, kind: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class NotFamilyBotDatabase(DatabaseUnavailable):
     """The database file belongs to another program (its application_id is not ours)."""
 
 
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
 class Database:
+    """What repositories talk to. `Database.open(path)` opens SQLite; `Database.connect(url
+    or path)` opens whichever the DATABASE_URL / DATABASE_PATH names."""
+
+    dialect: Dialect = SQLITE
+    path: Path | str  # where it is, for messages (a PostgreSQL URL without its password)
+
+    @classmethod
+    async def open(cls, path: Path, *, busy_timeout_ms: int | None = None) -> Database:
+        return await SqliteDatabase.open_file(path, busy_timeout_ms=busy_timeout_ms)
+
+    @classmethod
+    async def connect(cls, target: str | Path) -> Database:
+        if is_postgres_url(target):
+            from familybot.db.postgres import PostgresDatabase
+
+            return await PostgresDatabase.open_url(str(target))
+        return await SqliteDatabase.open_file(Path(target))
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect.name == "postgresql"
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, params: Params = ()) -> Result:
+        """Run one write; inside transaction() it joins it, otherwise it commits alone."""
+        raise NotImplementedError
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractAsyncContextManager[Database]:
+        """An async context: one serialised transaction, rolled back on any error.
+
+        Re-entrant per task: writes inside it join it."""
+        raise NotImplementedError
+
+    # --- schema: bookkeeping and introspection (migrate, privacy purge, check) --------------
+    async def schema_version(self) -> int:
+        raise NotImplementedError
+
+    async def application_id(self) -> int:
+        """FamilyBot's APPLICATION_ID, 0 for a new database, else another program's."""
+        raise NotImplementedError
+
+    async def tables(self) -> dict[str, set[str]]:
+        """Every ordinary table (search indexes excluded) and its columns."""
+        raise NotImplementedError
+
+    async def foreign_keys(self, table: str) -> list[tuple[str, str, str]]:
+        """(parent table, column, parent column) for each foreign key of `table`."""
+        raise NotImplementedError
+
+    async def server_version(self) -> str:
+        raise NotImplementedError
+
+    def as_postgres(self) -> PostgresDatabase | None:
+        return None
+
+
+class SqliteDatabase(Database):
     """A thin async wrapper: every write runs inside one serialised transaction.
 
     There is one connection per process, so concurrent coroutines share it; the write
@@ -57,7 +167,7 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path, *, busy_timeout_ms: int | None = None) -> Database:
+    async def open_file(cls, path: Path, *, busy_timeout_ms: int | None = None) -> SqliteDatabase:
         if busy_timeout_ms is None:
             busy_timeout_ms = BUSY_TIMEOUT_MS
         if str(path) != ":memory:":
@@ -102,28 +212,24 @@ class Database:
     def connection(self) -> aiosqlite.Connection:
         return self._conn
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         rows = await self._conn.execute_fetchall(sql, params)
         return list(rows)
 
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self._conn.execute_fetchall(sql, params)
         for row in rows:
             return row
         return None
 
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-    async def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+    async def execute(self, sql: str, params: Params = ()) -> Result:
         """Run one write; inside transaction() it joins it, otherwise it commits alone."""
         if _in_transaction.get():
             cursor = await self._conn.execute(sql, params)
-            return cursor._cursor  # the plain sqlite3 cursor: rowcount and lastrowid
+            return Result(cursor.rowcount, cursor.lastrowid)
         async with self.transaction():
             cursor = await self._conn.execute(sql, params)
-            return cursor._cursor
+            return Result(cursor.rowcount, cursor.lastrowid)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         if _in_transaction.get():
@@ -153,3 +259,27 @@ class Database:
                 await self._conn.execute("COMMIT")
             finally:
                 _in_transaction.reset(token)
+
+    async def schema_version(self) -> int:
+        return int(await self.fetchval("PRAGMA user_version"))
+
+    async def application_id(self) -> int:
+        return int(await self.fetchval("PRAGMA application_id"))
+
+    async def tables(self) -> dict[str, set[str]]:
+        rows = await self.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'"
+        )
+        out: dict[str, set[str]] = {}
+        for r in rows:
+            cols = await self.fetchall(f'PRAGMA table_info("{r["name"]}")')
+            out[str(r["name"])] = {str(c["name"]) for c in cols}
+        return out
+
+    async def foreign_keys(self, table: str) -> list[tuple[str, str, str]]:
+        rows = await self.fetchall(f'PRAGMA foreign_key_list("{table}")')
+        return [(str(r["table"]), str(r["from"]), str(r["to"] or "id")) for r in rows]
+
+    async def server_version(self) -> str:
+        return f"SQLite {sqlite3.sqlite_version}"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import (
     Group,
     GroupFacilitator,
@@ -25,7 +24,7 @@ def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _group(row: sqlite3.Row) -> Group:
+def _group(row: Row) -> Group:
     return Group(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -46,7 +45,7 @@ def _group(row: sqlite3.Row) -> Group:
     )
 
 
-def _membership(row: sqlite3.Row) -> Membership:
+def _membership(row: Row) -> Membership:
     return Membership(
         id=row["id"],
         group_id=row["group_id"],
@@ -59,7 +58,7 @@ def _membership(row: sqlite3.Row) -> Membership:
     )
 
 
-def _join_review(row: sqlite3.Row) -> JoinReview:
+def _join_review(row: Row) -> JoinReview:
     return JoinReview(
         group_id=row["group_id"],
         user_id=row["user_id"],
@@ -216,10 +215,10 @@ class GroupRepository:
             status_filter += f" AND id IN ({','.join('?' * len(group_ids)) or 'NULL'})"
             params += list(group_ids)
         rows = await self._db.fetchall(
-            f"SELECT DISTINCT name FROM groups WHERE guild_id = ? {status_filter} "
-            "AND name_key LIKE ? ESCAPE '\\' ORDER BY (instr(name_key, ?) = 1) DESC, name_key "
-            "LIMIT ?",
-            (*params, pattern, name_key(prefix), limit),
+            "SELECT DISTINCT name, name_key, instr(name_key, ?) = 1 AS prefixed FROM groups "
+            f"WHERE guild_id = ? {status_filter} AND name_key LIKE ? ESCAPE '\\' "
+            "ORDER BY prefixed DESC, name_key LIMIT ?",
+            (name_key(prefix), *params, pattern, limit),
         )
         return [r["name"] for r in rows]
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import Resource, ResourceStatus, from_unix, to_unix
 
 # resources_fts's tokenizer (migration 0006); the trigram index tokenizes new text with it.
@@ -51,7 +50,7 @@ def _opt(value: int | None) -> datetime | None:
     return from_unix(value) if value is not None else None
 
 
-def _resource(row: sqlite3.Row) -> Resource:
+def _resource(row: Row) -> Resource:
     return Resource(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -204,23 +203,16 @@ class ResourceRepository:
     async def search(
         self, guild_id: int, match: str, category: str | None, limit: int
     ) -> list[Resource]:
-        """Approved resources matching an FTS5 expression, best first (bm25, title weighted)."""
-        sql = (
-            "SELECT r.* FROM resources_fts JOIN resources r ON r.id = resources_fts.rowid "
-            "WHERE resources_fts MATCH ? AND r.guild_id = ? AND r.status = 'approved'"
+        """Approved resources matching an FTS5 expression, best first (bm25, title weighted;
+        on PostgreSQL its full-text ranking with the same weights)."""
+        sql, params = self._db.dialect.resource_search(
+            match, guild_id, category_key(category) if category else None, limit
         )
-        params: list[Any] = [match, guild_id]
-        if category:
-            sql += " AND r.category_key = ?"
-            params.append(category_key(category))
-        sql += " ORDER BY bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0), r.id LIMIT ?"
-        params.append(limit)
         rows = await self._db.fetchall(sql, params)
         return [_resource(r) for r in rows]
 
     async def vocabulary(self) -> list[str]:
-        """Every word of the search index (porter stems), in the index's order."""
-        rows = await self._db.fetchall("SELECT term FROM resources_vocab")
+        rows = await self._db.fetchall(self._db.dialect.resource_vocabulary())
         return [r["term"] for r in rows]
 
     # --- trigram index of the search words (SQLite; PostgreSQL would use pg_trgm) ------------
@@ -231,7 +223,17 @@ class ResourceRepository:
         (padded as pg_trgm pads, plus the end trigram of each of `term`'s prefixes), or with
         `bigrams`, an (unpadded) bigram. Trigram candidates come in the index's order (as
         resources_vocab lists them), bigram candidates in no order.
-        May include words the search index no longer holds: see drop_gone_terms."""
+        May include words the search index no longer holds: see drop_gone_terms.
+
+        On PostgreSQL the index's words come from ts_stat: every word of the right length is
+        a candidate (a superset of those sharing a gram, so the same answer as the full scan)."""
+        if self._db.is_postgres:
+            rows = await self._db.fetchall(
+                self._db.dialect.resource_vocabulary()
+                + " WHERE length(word) BETWEEN ? AND ? ORDER BY word",
+                (shortest, longest),
+            )
+            return [r["term"] for r in rows]
         await self.index_new_terms()
         grams = sorted(query_bigrams(term) if bigrams else query_trigrams(term))
         if not grams:
@@ -256,7 +258,7 @@ class ResourceRepository:
     async def drop_gone_terms(self, words: Sequence[str]) -> list[str]:
         """Which of `words` the search index no longer holds (their last resource went or
         changed); they leave the trigram index. A look-up per word, not a scan."""
-        if not words:
+        if not words or self._db.is_postgres:  # ts_stat always holds what is indexed now
             return []
         marks = ",".join("?" * len(words))
         rows = await self._db.fetchall(
@@ -282,7 +284,9 @@ class ResourceRepository:
 
         The words come from the search index's own tokenizer: the queued resources are
         tokenized in a scratch contentless FTS5 table with the same settings. Returns how
-        many resources were read."""
+        many resources were read. Nothing to do on PostgreSQL (ts_stat reads the index)."""
+        if self._db.is_postgres:
+            return 0
         done = 0
         while await self._db.fetchval("SELECT 1 FROM resource_terms_todo LIMIT 1"):
             async with self._db.transaction():

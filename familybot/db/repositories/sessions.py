@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import (
     OccurrenceOverride,
     Rsvp,
@@ -19,7 +18,7 @@ from familybot.models import (
 from familybot.sharding import ALL, ShardFilter
 
 
-def _series(row: sqlite3.Row) -> SessionSeries:
+def _series(row: Row) -> SessionSeries:
     return SessionSeries(
         id=row["id"],
         group_id=row["group_id"],
@@ -40,7 +39,7 @@ def _series(row: sqlite3.Row) -> SessionSeries:
     )
 
 
-def _override(row: sqlite3.Row) -> OccurrenceOverride:
+def _override(row: Row) -> OccurrenceOverride:
     return OccurrenceOverride(
         series_id=row["series_id"],
         occurrence_key=row["occurrence_key"],
@@ -230,8 +229,9 @@ class SessionRepository:
             (new_id, new_key, old_id, old_key),
         )
         await self._db.execute(
-            "INSERT OR REPLACE INTO occurrence_links (old_series_id, old_key, new_series_id, "
-            "new_key) VALUES (?, ?, ?, ?)",
+            "INSERT INTO occurrence_links (old_series_id, old_key, new_series_id, new_key) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (old_series_id, old_key) DO UPDATE SET "
+            "new_series_id = excluded.new_series_id, new_key = excluded.new_key",
             (old_id, old_key, new_id, new_key),
         )
 
@@ -394,7 +394,7 @@ class SessionRepository:
         total = int(
             await self._db.fetchval(
                 "SELECT count(*) FROM (SELECT DISTINCT a.series_id, a.occurrence_key FROM attendance a "
-                "JOIN session_series s ON s.id = a.series_id WHERE s.group_id = ?)",
+                "JOIN session_series s ON s.id = a.series_id WHERE s.group_id = ?) AS taken",
                 (group_id,),
             )
         )
