@@ -140,7 +140,7 @@ def cmd_run(settings: Settings) -> int:
 
 
 async def _check_database(settings: Settings) -> tuple[bool, list[str]]:
-    from familybot.db.connection import Database, DatabaseUnavailable
+    from familybot.db.connection import Database, DatabaseUnavailable, PostgresDatabase
     from familybot.db.migrate import available_migrations, current_version
 
     lines: list[str] = []
@@ -152,7 +152,7 @@ async def _check_database(settings: Settings) -> tuple[bool, list[str]]:
     missing: list[str] = []
     try:
         server = await db.server_version()
-        pg = db.as_postgres()
+        pg = db if isinstance(db, PostgresDatabase) else None
         if pg is not None:
             integrity = "ok"  # the server keeps its own pages consistent
             missing = await pg.missing_extensions()

@@ -21,18 +21,19 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from familybot.db.connection import (
+from familybot.db.base import (
     APPLICATION_ID,
     Database,
     DatabaseUnavailable,
     Params,
     Result,
     Row,
+    register_backend,
 )
 from familybot.db.dialect import (
     POSTGRES,
@@ -135,9 +136,6 @@ class PostgresDatabase(Database):
         db = cls(pool, url)
         await db.refresh_schema()
         return db
-
-    def as_postgres(self) -> PostgresDatabase:
-        return self
 
     async def close(self) -> None:
         await self._pool.close()
@@ -318,3 +316,10 @@ class PostgresDatabase(Database):
                 )
                 missing.append(name)
         return missing
+
+
+async def _open(target: Any, busy_timeout_ms: int | None) -> Database:
+    return await PostgresDatabase.open_url(str(target))
+
+
+register_backend("postgresql", _open)
