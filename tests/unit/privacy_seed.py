@@ -166,8 +166,9 @@ async def member_prefs(db: Database, u: int, g: int) -> None:
 async def member_language(db: Database, u: int, g: int) -> None:
     n = _next("member_language")
     await db.execute(
-        "INSERT OR REPLACE INTO member_language (user_id, language, updated_at) "
-        "VALUES (?, 'es', ?)",
+        "INSERT INTO member_language (user_id, language, updated_at) VALUES (?, 'es', ?) "
+        "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, "
+        "updated_at = excluded.updated_at",
         (u, NOW + 70_000 + n),
     )
 
