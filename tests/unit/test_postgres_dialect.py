@@ -143,3 +143,33 @@ async def test_check_reports_the_backend_and_its_version(tmp_path: Path) -> None
     latest = available_migrations("postgresql")[-1].number
     assert f"Schema version {latest} (current)" in text
     assert "pg_trgm is missing" not in text  # the local server has it (postgresql-contrib)
+
+
+async def test_the_shared_test_database_is_put_back_as_migrated_between_tests() -> None:
+    """tests/support/backends.py: what one PostgreSQL variant writes, the next never sees;
+    the migrations' own rows come back and ids start again where they started."""
+    if "postgres" not in backends.backends():
+        pytest.skip("PostgreSQL variants not selected (FAMILYBOT_TEST_BACKENDS)")
+    name = await backends.SERVER.clean_database()
+    db = await Database.connect(backends.url_for(name))
+    try:
+        install = await db.fetchval("SELECT install_id FROM install_identity WHERE id = 1")
+        first = await db.execute(
+            "INSERT INTO audit_log (guild_id, actor_id, action, result, created_at) "
+            "VALUES (1, 2, 'probe', 'ok', 0)"
+        )
+        await db.execute("DELETE FROM install_identity")
+    finally:
+        await db.close()
+    name = await backends.SERVER.clean_database()
+    db = await Database.connect(backends.url_for(name))
+    try:
+        assert await db.fetchval("SELECT count(*) FROM audit_log") == 0
+        assert await db.fetchval("SELECT install_id FROM install_identity WHERE id = 1") == install
+        again = await db.execute(
+            "INSERT INTO audit_log (guild_id, actor_id, action, result, created_at) "
+            "VALUES (1, 2, 'probe', 'ok', 0)"
+        )
+        assert again.lastrowid == first.lastrowid
+    finally:
+        await db.close()
