@@ -172,7 +172,7 @@ class FamilyBot(commands.AutoShardedBot):
         self._warm_dates = asyncio.create_task(asyncio.to_thread(i18n.warm_dates))
         # Database and backups readable by this user only (loose modes from older versions).
         tighten_install(self.settings.database_path, self.settings.backup_dir)
-        self.db = await Database.open(self.settings.database_path)
+        self.db = await Database.connect(self.settings.database_target)
         applied = await migrate(self.db)
         if applied:
             log.info("database migrated to version %d", applied[-1].number)
@@ -332,6 +332,10 @@ class FamilyBot(commands.AutoShardedBot):
         from familybot.backup import scheduled_backup
 
         settings = self.settings
+        if settings.database_url:
+            # The backup file format is SQLite's; PostgreSQL is backed up with pg_dump.
+            log.warning("scheduled backup skipped reason=postgresql (use pg_dump)")
+            return
         try:
             result = await asyncio.to_thread(
                 scheduled_backup,

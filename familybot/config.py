@@ -58,6 +58,13 @@ class Settings:
     calendar_feed_host: str = "127.0.0.1"
     calendar_feed_port: int = 8765
     calendar_feed_base_url: str | None = None  # required when enabled
+    # PostgreSQL instead of the SQLite file at database_path (README "Scale-out").
+    database_url: str | None = None
+
+    @property
+    def database_target(self) -> Path | str:
+        """What Database.connect opens: the PostgreSQL URL if set, else the SQLite file."""
+        return self.database_url or self.database_path
 
     def require_token(self) -> str:
         """Return the token, or raise ConfigError explaining how to get one."""
@@ -105,6 +112,18 @@ def _parse_base_url(raw: str) -> str:
     if problem:
         raise ConfigError(f"CALENDAR_FEED_BASE_URL {problem}, not {raw!r}.")
     return raw.rstrip("/")
+
+
+def _parse_database_url(raw: str) -> str:
+    """DATABASE_URL: a postgresql:// address (user, password, host, port, database name)."""
+    parts = urlsplit(raw)
+    if parts.scheme not in {"postgresql", "postgres"} or not parts.path.strip("/"):
+        raise ConfigError(
+            "DATABASE_URL should be a PostgreSQL address such as "
+            "postgresql://familybot:password@db.example.org:5432/familybot, "
+            "or be left empty to use the SQLite file at DATABASE_PATH."
+        )
+    return raw
 
 
 def _parse_int(name: str, raw: str, low: int, high: int, meaning: str) -> int:
@@ -248,6 +267,8 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
             "public https address of the feed (e.g. https://calendar.example.org)."
         )
 
+    database_url = _parse_database_url(get("DATABASE_URL")) if get("DATABASE_URL") else None
+
     return Settings(
         discord_token=token,
         database_path=Path(get("DATABASE_PATH", "data/familybot.db") or "data/familybot.db"),
@@ -271,4 +292,5 @@ def load_settings(env_file: Path | None = None, environ: dict[str, str] | None =
         calendar_feed_host=feed_host,
         calendar_feed_port=feed_port,
         calendar_feed_base_url=feed_base_url,
+        database_url=database_url,
     )

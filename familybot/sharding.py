@@ -69,7 +69,7 @@ class ShardFilter:
         exactly as it would without sharding.
         """
         if self.owns_all:
-            return "1", ()
+            return "1 = 1", ()
         ids = tuple(sorted(self.ids))
         marks = ",".join("?" * len(ids))
         return f"(({column} >> {SNOWFLAKE_TIMESTAMP_SHIFT}) % ?) IN ({marks})", (self.count, *ids)

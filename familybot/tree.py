@@ -54,8 +54,10 @@ def _unwrap(error: BaseException) -> BaseException:
 
 
 def database_error_kind(error: BaseException) -> str | None:
-    """'locked' or 'full' for the SQLite errors a retry later can fix, else None."""
+    """'locked' or 'full' for the database errors a retry later can fix, else None."""
     error = _unwrap(error)
+    if isinstance(error, DatabaseUnavailable) and error.kind is not None:
+        return "locked" if error.kind == "down" else error.kind  # PostgreSQL's, see db/postgres
     if isinstance(error, DatabaseUnavailable) and isinstance(error.__cause__, sqlite3.Error):
         error = error.__cause__
     if not isinstance(error, sqlite3.OperationalError):

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.wiring import Services, build_services
+from tests.support import backends
 from tests.support.fakes import FakeClock, RecordingPort
 
 
@@ -21,12 +23,48 @@ def port() -> RecordingPort:
     return RecordingPort()
 
 
+@pytest.fixture(params=backends.backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend this variant runs on: "sqlite" or "postgres" (tests/support/backends.py)."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+async def db(tmp_path: Path, backend: str) -> AsyncIterator[Database]:
+    if backend == "postgres":
+        name = await backends.SERVER.clean_database()
+        database = await Database.connect(backends.url_for(name))
+        try:
+            yield database
+        finally:
+            await database.close()
+        return
     database = await Database.open(tmp_path / "familybot.db")
     await migrate(database)
     yield database
     await database.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked sqlite_only (it reads SQLite's own machinery: PRAGMAs, query plans,
+    the file) runs on SQLite alone: its PostgreSQL variant is not collected."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_pg = params is not None and params.params.get("backend") == "postgres"
+        (drop if on_pg and item.get_closest_marker("sqlite_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    backends.SERVER.drop_template()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if backends.SERVER.problem:
+        terminalreporter.write_line(backends.SERVER.problem)
 
 
 @pytest.fixture

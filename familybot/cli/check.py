@@ -24,24 +24,40 @@ def application_id_from_token(token: str) -> int | None:
 
 
 async def _check_database(settings: Settings) -> tuple[bool, list[str]]:
-    from familybot.db.connection import Database, DatabaseUnavailable
+    from familybot.db.connection import Database, DatabaseUnavailable, PostgresDatabase
     from familybot.db.migrate import available_migrations, current_version
 
     lines: list[str] = []
-    exists = settings.database_path.exists()
+    exists = settings.database_url is not None or settings.database_path.exists()
     try:
-        db = await Database.open(settings.database_path)
+        db = await Database.connect(settings.database_target)
     except DatabaseUnavailable as exc:
         return False, [f"✗ Database: {exc}"]
+    missing: list[str] = []
     try:
-        integrity = await db.fetchval("PRAGMA integrity_check")
+        server = await db.server_version()
+        pg = db if isinstance(db, PostgresDatabase) else None
+        if pg is not None:
+            integrity = "ok"  # the server keeps its own pages consistent
+            missing = await pg.missing_extensions()
+        else:
+            integrity = await db.fetchval("PRAGMA integrity_check")
         version = await current_version(db)
+    except DatabaseUnavailable as exc:
+        return False, [f"✗ Database: {exc}"]
     finally:
         await db.close()
-    latest = available_migrations()[-1].number
+    latest = available_migrations(db.dialect.name)[-1].number
     ok = integrity == "ok" and version <= latest
-    where = settings.database_path if exists else f"{settings.database_path} (new, created now)"
+    where = db.path if exists else f"{db.path} (new, created now)"
     lines.append(f"{'✓' if integrity == 'ok' else '✗'} Database: {where}, integrity {integrity}")
+    lines.append(f"  Backend: {server}.")
+    for name in missing:
+        lines.append(
+            f"  ⚠ PostgreSQL extension {name} is missing: resource search is less forgiving "
+            f"of typos. Ask the database owner to run CREATE EXTENSION {name}; in the "
+            "FamilyBot database (needs the postgresql-contrib package on the server)."
+        )
     if version < latest:
         lines.append(
             f"  Schema version {version} of {latest}: it is upgraded when the bot starts (or run `familybot migrate`)."

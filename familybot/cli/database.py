@@ -20,7 +20,7 @@ def cmd_migrate(settings: Settings) -> int:
         for found in tighten_install(settings.database_path, settings.backup_dir):
             print(f"made {found.path} private (mode {found.mode:04o} -> {found.wanted:04o})")
         try:
-            db = await Database.open(settings.database_path)
+            db = await Database.connect(settings.database_target)
         except DatabaseUnavailable as exc:
             print(str(exc), file=sys.stderr)
             return EXIT_CONFIG
@@ -34,7 +34,7 @@ def cmd_migrate(settings: Settings) -> int:
             await db.close()
         for m in applied:
             print(f"applied {m.number:04d}_{m.name}")
-        print(f"Database {settings.database_path} is at schema version {version}.")
+        print(f"Database {db.path} is at schema version {version}.")
         return 0
 
     return asyncio.run(go())

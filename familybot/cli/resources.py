@@ -37,7 +37,7 @@ def cmd_resources_import(settings: Settings, path: Path, guild: int | None, dry_
             print("Nothing was imported.", file=sys.stderr)
             return 1
         try:
-            db = await Database.open(settings.database_path)
+            db = await Database.connect(settings.database_target)
         except DatabaseUnavailable as exc:
             print(str(exc), file=sys.stderr)
             return EXIT_CONFIG

@@ -91,7 +91,8 @@ async def _run(
             )
             return EXIT_CONFIG
         except DatabaseUnavailable as exc:
-            print(f"{exc} Check DATABASE_PATH in your .env.", file=sys.stderr)
+            where = "DATABASE_URL" if settings.database_url else "DATABASE_PATH"
+            print(f"{exc} Check {where} in your .env.", file=sys.stderr)
             return EXIT_CONFIG
         except CrisisDataError as exc:
             print(f"The crisis-lines file is malformed: {exc}", file=sys.stderr)

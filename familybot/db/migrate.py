@@ -1,4 +1,8 @@
-"""Numbered SQL migrations tracked in PRAGMA user_version, each in one transaction."""
+"""Numbered SQL migrations, each in one transaction.
+
+SQLite's are in migrations/ and tracked in PRAGMA user_version; PostgreSQL's are in
+migrations/postgres/ with the same numbers and names, tracked in the schema_version table.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,12 @@ from dataclasses import dataclass
 from importlib import resources
 
 from familybot.db.connection import APPLICATION_ID as APPLICATION_ID  # re-exported
-from familybot.db.connection import Database, NotFamilyBotDatabase
+from familybot.db.connection import (
+    Database,
+    NotFamilyBotDatabase,
+    PostgresDatabase,
+    SqliteDatabase,
+)
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +31,10 @@ class Migration:
     sql: str
 
 
-def available_migrations() -> list[Migration]:
+def available_migrations(dialect: str = "sqlite") -> list[Migration]:
     folder = resources.files("familybot.db") / "migrations"
+    if dialect == "postgresql":
+        folder = folder / "postgres"
     found: list[Migration] = []
     for entry in folder.iterdir():
         match = _NAME_RE.match(entry.name)
@@ -37,25 +48,37 @@ def available_migrations() -> list[Migration]:
 
 
 async def current_version(db: Database) -> int:
-    return int(await db.fetchval("PRAGMA user_version"))
+    return await db.schema_version()
 
 
 async def mark_as_familybot(db: Database) -> None:
     """Give the database FamilyBot's application_id; refuse another program's database."""
-    found = int(await db.fetchval("PRAGMA application_id"))
+    found = await db.application_id()
     if found == APPLICATION_ID:
         return
+    if found == -1:
+        raise NotFamilyBotDatabase(
+            f"The database at {db.path} already holds another program's tables, so "
+            "FamilyBot leaves it alone. Give FamilyBot an empty database of its own."
+        )
     if found != 0:
         raise NotFamilyBotDatabase(
             f"The database at {db.path} belongs to another program (application_id "
             f"{found:#x}, not FamilyBot's), so FamilyBot leaves it alone."
         )
-    await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    pg = db if isinstance(db, PostgresDatabase) else None
+    if pg is not None:
+        await pg.mark_as_familybot()
+    else:
+        await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     log.info("database marked as familybot application_id=%#x", APPLICATION_ID)
 
 
 async def migrate(db: Database) -> list[Migration]:
     """Apply every migration newer than the database; return the ones applied."""
+    pg = db if isinstance(db, PostgresDatabase) else None
+    if pg is not None:
+        return await _migrate_postgres(pg)
     await mark_as_familybot(db)
     version = await current_version(db)
     migrations = available_migrations()
@@ -66,6 +89,7 @@ async def migrate(db: Database) -> list[Migration]:
             f"knows ({latest}). Upgrade FamilyBot or restore a matching backup."
         )
     applied: list[Migration] = []
+    assert isinstance(db, SqliteDatabase)
     conn = db.connection
     for migration in migrations:
         if migration.number <= version:
@@ -84,3 +108,44 @@ async def migrate(db: Database) -> list[Migration]:
         log.info("migration applied number=%d name=%s", migration.number, migration.name)
         applied.append(migration)
     return applied
+
+
+async def _migrate_postgres(db: PostgresDatabase) -> list[Migration]:
+    """The same steps on PostgreSQL; the write lock keeps two processes from both migrating."""
+    missing = await db.ensure_extensions()
+    applied: list[Migration] = []
+    async with db.transaction():
+        await mark_as_familybot(db)
+        version = await current_version(db)
+    migrations = available_migrations("postgresql")
+    latest = migrations[-1].number if migrations else 0
+    if version > latest:
+        raise RuntimeError(
+            f"The database is at schema version {version}, newer than this FamilyBot "
+            f"knows ({latest}). Upgrade FamilyBot or restore a matching backup."
+        )
+    for migration in migrations:
+        if migration.number <= version:
+            continue
+        try:
+            async with db.transaction():
+                # Another process may have applied it while this one waited for the lock.
+                if await current_version(db) >= migration.number:
+                    continue
+                sql = migration.sql
+                if "pg_trgm" in missing:
+                    sql = _without_trigram(sql)
+                await db.run_script(sql)
+                await db.set_schema_version(migration.number)
+        except Exception:
+            log.error("migration failed number=%d name=%s", migration.number, migration.name)
+            raise
+        log.info("migration applied number=%d name=%s", migration.number, migration.name)
+        applied.append(migration)
+    await db.refresh_schema()
+    return applied
+
+
+def _without_trigram(sql: str) -> str:
+    """Drop the statements marked `-- needs pg_trgm` (the server lacks the extension)."""
+    return "\n".join(line for line in sql.splitlines() if "-- needs pg_trgm" not in line)

@@ -19,6 +19,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from familybot.clock import Clock
+from familybot.db.connection import DatabaseUnavailable
 from familybot.db.repositories.reminders import ReminderRepository
 from familybot.models import from_unix
 from familybot.services.reminders.service import PLAN_HORIZON, PLAN_INTERVAL, Dispatcher, Planner
@@ -116,7 +117,7 @@ class ReminderScheduler:
         self._running.add(due_unix)
         try:
             await self._dispatcher.dispatch(from_unix(due_unix))
-        except sqlite3.OperationalError as error:
+        except (sqlite3.OperationalError, DatabaseUnavailable) as error:
             retry_at = self._clock.now() + DISPATCH_RETRY
             log.warning(
                 "reminder run met a database error, retrying due=%d in=%ds error=%s",

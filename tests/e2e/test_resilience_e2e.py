@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from familybot.db import connection as connection_module
+from familybot.db import sqlite as connection_module
 from familybot.tree import DATABASE_BUSY
 from tests.e2e.harness import World, eventually, text_of
 from tests.e2e.test_sessions_e2e import (

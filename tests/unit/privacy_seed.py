@@ -155,8 +155,10 @@ async def attendance(db: Database, u: int, g: int) -> None:
 async def member_prefs(db: Database, u: int, g: int) -> None:
     _next("member_prefs")
     await db.execute(
-        "INSERT OR REPLACE INTO member_prefs (user_id, timezone, dm_reminders, updated_at) "
-        "VALUES (?, 'Pacific/Chatham', 1, ?)",
+        "INSERT INTO member_prefs (user_id, timezone, dm_reminders, updated_at) "
+        "VALUES (?, 'Pacific/Chatham', 1, ?) ON CONFLICT (user_id) DO UPDATE SET "
+        "timezone = excluded.timezone, dm_reminders = 1, dm_offsets = NULL, "
+        "updated_at = excluded.updated_at",
         (u, NOW),
     )
 
@@ -164,8 +166,9 @@ async def member_prefs(db: Database, u: int, g: int) -> None:
 async def member_language(db: Database, u: int, g: int) -> None:
     n = _next("member_language")
     await db.execute(
-        "INSERT OR REPLACE INTO member_language (user_id, language, updated_at) "
-        "VALUES (?, 'es', ?)",
+        "INSERT INTO member_language (user_id, language, updated_at) VALUES (?, 'es', ?) "
+        "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, "
+        "updated_at = excluded.updated_at",
         (u, NOW + 70_000 + n),
     )
 
@@ -288,15 +291,19 @@ async def reports(db: Database, u: int, g: int) -> None:
 
 async def report_numbers(db: Database, u: int, g: int) -> None:
     await db.execute(
-        "INSERT OR REPLACE INTO report_numbers (guild_id, last_number) VALUES (?, 99)", (g,)
+        "INSERT INTO report_numbers (guild_id, last_number) VALUES (?, 99) "
+        "ON CONFLICT (guild_id) DO UPDATE SET last_number = 99",
+        (g,),
     )
 
 
 async def calendar_feeds(db: Database, u: int, g: int) -> None:
     n = _next("calendar_feeds")
     await db.execute(
-        "INSERT OR REPLACE INTO calendar_feeds (guild_id, user_id, titles, token_hash,"
-        " link_created_at, updated_at) VALUES (?, ?, 'full', ?, ?, ?)",
+        "INSERT INTO calendar_feeds (guild_id, user_id, titles, token_hash,"
+        " link_created_at, updated_at) VALUES (?, ?, 'full', ?, ?, ?) ON CONFLICT (guild_id, "
+        "user_id) DO UPDATE SET titles = 'full', token_hash = excluded.token_hash, "
+        "link_created_at = excluded.link_created_at, updated_at = excluded.updated_at",
         (g, u, f"{n:064x}", NOW + n, NOW),
     )
 
@@ -354,11 +361,7 @@ SEEDS: dict[str, Seed] = {
 
 
 async def table_names(db: Database) -> list[str]:
-    rows = await db.fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
-    )
-    return [str(r["name"]) for r in rows]
+    return sorted(await db.tables())
 
 
 async def check_every_table_seeded(db: Database) -> None:

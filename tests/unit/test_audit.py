@@ -37,7 +37,7 @@ INSERT = (
 
 
 async def raw(db: Database, sql: str, params: tuple[object, ...] = ()) -> None:
-    await db.connection.execute(sql, params)
+    await db.execute(sql, params)
 
 
 async def test_rows_can_be_added_but_never_changed(db: Database) -> None:

@@ -10,6 +10,7 @@ from familybot.db.migrate import available_migrations, current_version, migrate
 from familybot.db.repositories.sessions import SessionRepository
 
 
+@pytest.mark.sqlite_only
 async def test_pragmas_are_set(db: Database) -> None:
     assert (await db.fetchval("PRAGMA journal_mode")).lower() == "wal"
     assert await db.fetchval("PRAGMA synchronous") == 2  # FULL
@@ -36,6 +37,7 @@ async def test_migrations_survive_reopen(tmp_path: Path) -> None:
     await second.close()
 
 
+@pytest.mark.sqlite_only
 async def test_newer_database_is_refused(db: Database) -> None:
     await db.connection.execute("PRAGMA user_version = 999")
     with pytest.raises(RuntimeError, match="newer than this FamilyBot"):

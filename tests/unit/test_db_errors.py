@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from familybot.db import connection as connection_module
+from familybot.db import sqlite as connection_module
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.models import JoinMode, from_unix

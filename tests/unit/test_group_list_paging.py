@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from familybot.db.connection import Database
 from familybot.models import JoinMode
 from familybot.wiring import Services
@@ -57,6 +59,7 @@ async def selects_during(db: Database, coro: object) -> tuple[int, object]:
     return sum(1 for s in seen if s.lstrip().upper().startswith("SELECT")), result
 
 
+@pytest.mark.sqlite_only
 async def test_list_costs_the_same_queries_for_3_or_30_groups(
     services: Services, db: Database, clock: FakeClock
 ) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from familybot.db.connection import Database
 from familybot.wiring import Services
 from tests.unit import privacy_seed as seed
@@ -18,6 +20,9 @@ TARGET = 900_000_000_000_000_001
 OTHER = 900_000_000_000_000_002
 GUILD = 800_000_000_000_000_001
 GUILD2 = 800_000_000_000_000_002
+# SQLite's planner and trace callback: the PostgreSQL variant is not collected.
+pytestmark = pytest.mark.sqlite_only
+
 NOT_QUERIES = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "--")
 
 

@@ -268,7 +268,8 @@ async def test_server_data_is_purged_30_days_after_the_bot_is_removed(
         assert await seed.rows_mentioning(db, person) == {}
     assert await seed.row_counts(db) == kept  # the other server is untouched
     assert await db.fetchval("SELECT count(*) FROM audit_purge_allowed") == 0
-    assert await db.fetchall("PRAGMA foreign_key_check") == []
+    if not db.is_postgres:  # PostgreSQL refuses a dangling foreign key when it is made
+        assert await db.fetchall("PRAGMA foreign_key_check") == []
 
 
 async def test_bot_added_back_within_30_days_cancels_the_purge(

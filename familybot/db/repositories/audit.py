@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import from_unix, to_unix
 from familybot.models.audit import AuditEntry, AuditResult, AuditTarget, TargetKind
 
 
-def _row(row: sqlite3.Row) -> AuditEntry:
+def _row(row: Row) -> AuditEntry:
     target = (
         AuditTarget(row["target_id"], TargetKind(row["target_kind"]))
         if row["target_id"] is not None

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import to_unix
 
 
@@ -20,7 +19,7 @@ class LocalCrisisLine:
     added_by: int
 
 
-def _row(row: sqlite3.Row) -> LocalCrisisLine:
+def _row(row: Row) -> LocalCrisisLine:
     return LocalCrisisLine(
         id=row["id"],
         guild_id=row["guild_id"],

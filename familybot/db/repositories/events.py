@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import from_unix, to_unix
 from familybot.sharding import ALL, ShardFilter
 
@@ -24,7 +23,7 @@ class EventMirror:
     recurring: bool = False  # one Discord event repeating for the whole series
 
 
-def _mirror(row: sqlite3.Row) -> EventMirror:
+def _mirror(row: Row) -> EventMirror:
     return EventMirror(
         group_id=row["group_id"],
         guild_id=row["guild_id"],

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import from_unix, to_unix
 
 
@@ -20,7 +19,7 @@ class FaqEntry:
     created_at: datetime
 
 
-def _row(row: sqlite3.Row) -> FaqEntry:
+def _row(row: Row) -> FaqEntry:
     return FaqEntry(
         id=row["id"],
         guild_id=row["guild_id"],

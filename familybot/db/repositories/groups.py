@@ -1,13 +1,17 @@
-"""groups, group_facilitators and memberships."""
+"""groups and group_facilitators; memberships and join reviews come from memberships.py."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from familybot.db.connection import Database
+from familybot.db.connection import Row
+from familybot.db.repositories.memberships import (
+    MembershipRepository,
+    join_review_of_row,
+    membership_of_row,
+)
 from familybot.models import (
     Group,
     GroupFacilitator,
@@ -25,7 +29,7 @@ def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _group(row: sqlite3.Row) -> Group:
+def _group(row: Row) -> Group:
     return Group(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -46,32 +50,7 @@ def _group(row: sqlite3.Row) -> Group:
     )
 
 
-def _membership(row: sqlite3.Row) -> Membership:
-    return Membership(
-        id=row["id"],
-        group_id=row["group_id"],
-        user_id=row["user_id"],
-        status=MembershipStatus(row["status"]),
-        consent_version=row["consent_version"],
-        consented_at=from_unix(row["consented_at"]),
-        requested_at=from_unix(row["requested_at"]),
-        joined_at=from_unix(row["joined_at"]) if row["joined_at"] is not None else None,
-    )
-
-
-def _join_review(row: sqlite3.Row) -> JoinReview:
-    return JoinReview(
-        group_id=row["group_id"],
-        user_id=row["user_id"],
-        removed_at=from_unix(row["removed_at"]) if row["removed_at"] is not None else None,
-        denied_at=from_unix(row["denied_at"]) if row["denied_at"] is not None else None,
-    )
-
-
-class GroupRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class GroupRepository(MembershipRepository):
     # --- groups -------------------------------------------------------------------------
     async def create(
         self,
@@ -216,10 +195,10 @@ class GroupRepository:
             status_filter += f" AND id IN ({','.join('?' * len(group_ids)) or 'NULL'})"
             params += list(group_ids)
         rows = await self._db.fetchall(
-            f"SELECT DISTINCT name FROM groups WHERE guild_id = ? {status_filter} "
-            "AND name_key LIKE ? ESCAPE '\\' ORDER BY (instr(name_key, ?) = 1) DESC, name_key "
-            "LIMIT ?",
-            (*params, pattern, name_key(prefix), limit),
+            "SELECT DISTINCT name, name_key, instr(name_key, ?) = 1 AS prefixed FROM groups "
+            f"WHERE guild_id = ? {status_filter} AND name_key LIKE ? ESCAPE '\\' "
+            "ORDER BY prefixed DESC, name_key LIMIT ?",
+            (name_key(prefix), *params, pattern, limit),
         )
         return [r["name"] for r in rows]
 
@@ -279,130 +258,6 @@ class GroupRepository:
             for r in rows
         ]
 
-    # --- memberships ----------------------------------------------------------------------
-    async def membership(self, group_id: int, user_id: int) -> Membership | None:
-        row = await self._db.fetchone(
-            "SELECT * FROM memberships WHERE group_id = ? AND user_id = ?", (group_id, user_id)
-        )
-        return _membership(row) if row else None
-
-    async def add_membership(
-        self,
-        group_id: int,
-        user_id: int,
-        status: MembershipStatus,
-        consent_version: int,
-        now: datetime,
-    ) -> Membership:
-        await self._db.execute(
-            "INSERT INTO memberships (group_id, user_id, status, consent_version, consented_at, "
-            "requested_at, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                group_id,
-                user_id,
-                status.value,
-                consent_version,
-                to_unix(now),
-                to_unix(now),
-                to_unix(now) if status is MembershipStatus.MEMBER else None,
-            ),
-        )
-        membership = await self.membership(group_id, user_id)
-        assert membership is not None
-        return membership
-
-    async def set_status(
-        self, group_id: int, user_id: int, status: MembershipStatus, now: datetime
-    ) -> None:
-        await self._db.execute(
-            "UPDATE memberships SET status = ?, "
-            "joined_at = CASE WHEN ? = 'member' THEN ? ELSE joined_at END "
-            "WHERE group_id = ? AND user_id = ?",
-            (status.value, status.value, to_unix(now), group_id, user_id),
-        )
-
-    async def delete_membership(self, group_id: int, user_id: int) -> bool:
-        cursor = await self._db.execute(
-            "DELETE FROM memberships WHERE group_id = ? AND user_id = ?", (group_id, user_id)
-        )
-        return cursor.rowcount == 1
-
-    async def count(self, group_id: int, status: MembershipStatus) -> int:
-        return int(
-            await self._db.fetchval(
-                "SELECT count(*) FROM memberships WHERE group_id = ? AND status = ?",
-                (group_id, status.value),
-            )
-        )
-
-    async def seat_counts(self, guild_id: int) -> dict[int, int]:
-        rows = await self._db.fetchall(
-            "SELECT m.group_id, count(*) AS n FROM memberships m JOIN groups g ON g.id = m.group_id "
-            "WHERE g.guild_id = ? AND g.status = 'active' AND m.status = 'member' "
-            "GROUP BY m.group_id",
-            (guild_id,),
-        )
-        return {r["group_id"]: r["n"] for r in rows}
-
-    async def waitlist_position(self, group_id: int, user_id: int) -> int | None:
-        value = await self._db.fetchval(
-            "SELECT count(*) FROM memberships w JOIN memberships me "
-            "ON me.group_id = w.group_id AND me.user_id = ? "
-            "WHERE w.group_id = ? AND w.status = 'waitlisted' AND me.status = 'waitlisted' "
-            "AND w.id <= me.id",
-            (user_id, group_id),
-        )
-        return int(value) if value else None
-
-    async def first_waitlisted(self, group_id: int) -> Membership | None:
-        row = await self._db.fetchone(
-            "SELECT * FROM memberships WHERE group_id = ? AND status = 'waitlisted' "
-            "ORDER BY id LIMIT 1",
-            (group_id,),
-        )
-        return _membership(row) if row else None
-
-    async def list_by_status(self, group_id: int, status: MembershipStatus) -> list[Membership]:
-        rows = await self._db.fetchall(
-            "SELECT * FROM memberships WHERE group_id = ? AND status = ? ORDER BY id",
-            (group_id, status.value),
-        )
-        return [_membership(r) for r in rows]
-
-    async def memberships_of_user(self, guild_id: int, user_id: int) -> list[Membership]:
-        rows = await self._db.fetchall(
-            "SELECT m.* FROM memberships m JOIN groups g ON g.id = m.group_id "
-            "WHERE g.guild_id = ? AND m.user_id = ? ORDER BY m.id",
-            (guild_id, user_id),
-        )
-        return [_membership(r) for r in rows]
-
-    # --- join reviews (removed or denied: the next join goes to the facilitators) ----------
-    async def join_review(self, group_id: int, user_id: int) -> JoinReview | None:
-        row = await self._db.fetchone(
-            "SELECT * FROM join_reviews WHERE group_id = ? AND user_id = ?", (group_id, user_id)
-        )
-        return _join_review(row) if row else None
-
-    async def mark_removed(self, group_id: int, user_id: int, now: datetime) -> None:
-        await self._db.execute(
-            "INSERT INTO join_reviews (group_id, user_id, removed_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (group_id, user_id) DO UPDATE SET removed_at = excluded.removed_at",
-            (group_id, user_id, to_unix(now)),
-        )
-
-    async def mark_denied(self, group_id: int, user_id: int, now: datetime) -> None:
-        await self._db.execute(
-            "INSERT INTO join_reviews (group_id, user_id, denied_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (group_id, user_id) DO UPDATE SET denied_at = excluded.denied_at",
-            (group_id, user_id, to_unix(now)),
-        )
-
-    async def clear_join_review(self, group_id: int, user_id: int) -> None:
-        await self._db.execute(
-            "DELETE FROM join_reviews WHERE group_id = ? AND user_id = ?", (group_id, user_id)
-        )
-
     async def join_reviews_for_privacy(
         self, user_id: int, guild_id: int | None = None
     ) -> list[tuple[JoinReview, Group]]:
@@ -411,7 +266,7 @@ class GroupRepository:
             "WHERE r.user_id = ? AND (? IS NULL OR g.guild_id = ?) ORDER BY r.group_id",
             (user_id, guild_id, guild_id),
         )
-        reviews = [_join_review(r) for r in rows]
+        reviews = [join_review_of_row(r) for r in rows]
         groups = await self.get_many([r.group_id for r in reviews])
         return [(r, groups[r.group_id]) for r in reviews]
 
@@ -425,7 +280,7 @@ class GroupRepository:
             "WHERE m.user_id = ? AND (? IS NULL OR g.guild_id = ?) ORDER BY m.id",
             (user_id, guild_id, guild_id),
         )
-        memberships = [_membership(r) for r in rows]
+        memberships = [membership_of_row(r) for r in rows]
         groups = await self.get_many([m.group_id for m in memberships])
         return [(m, groups[m.group_id]) for m in memberships]
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import from_unix, to_unix
 from familybot.models.moderation import Case, CaseStatus, ReasonChange
 
@@ -20,7 +19,7 @@ class ScheduledUnban:
     attempts: int
 
 
-def _case(row: sqlite3.Row) -> Case:
+def _case(row: Row) -> Case:
     return Case(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -40,7 +39,7 @@ def _case(row: sqlite3.Row) -> Case:
     )
 
 
-def _unban(row: sqlite3.Row) -> ScheduledUnban:
+def _unban(row: Row) -> ScheduledUnban:
     return ScheduledUnban(
         case_id=row["case_id"],
         guild_id=row["guild_id"],

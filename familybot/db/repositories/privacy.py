@@ -84,7 +84,7 @@ class PrivacyRepository:
     async def users_to_check(self, guild_id: int, limit: int) -> list[int]:
         """People with data in this server not already known to have left."""
         rows = await self._db.fetchall(
-            f"SELECT DISTINCT user_id FROM ({_USER_GUILDS_SQL}) WHERE guild_id = ? AND user_id "
+            f"SELECT DISTINCT user_id FROM ({_USER_GUILDS_SQL}) AS ug WHERE guild_id = ? AND user_id "
             "NOT IN (SELECT user_id FROM member_departures WHERE guild_id = ?) "
             "ORDER BY user_id LIMIT ?",
             (guild_id, guild_id, limit),
@@ -93,7 +93,8 @@ class PrivacyRepository:
 
     async def guilds_of_user(self, user_id: int) -> set[int]:
         rows = await self._db.fetchall(
-            f"SELECT DISTINCT guild_id FROM ({_USER_GUILDS_SQL}) WHERE user_id = ?", (user_id,)
+            f"SELECT DISTINCT guild_id FROM ({_USER_GUILDS_SQL}) AS ug WHERE user_id = ?",
+            (user_id,),
         )
         return {int(r["guild_id"]) for r in rows}
 
@@ -135,7 +136,8 @@ class PrivacyRepository:
         removed = 0
         async with self._db.transaction():
             people = await self._db.fetchall(
-                f"SELECT DISTINCT user_id FROM ({_USER_GUILDS_SQL}) WHERE guild_id = ?", (guild_id,)
+                f"SELECT DISTINCT user_id FROM ({_USER_GUILDS_SQL}) AS ug WHERE guild_id = ?",
+                (guild_id,),
             )
             tables = await self._tables()
             with_guild = {t for t, cols in tables.items() if "guild_id" in cols}
@@ -169,7 +171,7 @@ class PrivacyRepository:
                 for table in ("member_prefs", "member_language", "dm_failures"):
                     cursor = await self._db.execute(
                         f"DELETE FROM {table} WHERE user_id = ? AND user_id NOT IN "
-                        f"(SELECT user_id FROM ({_USER_GUILDS_SQL}))",
+                        f"(SELECT user_id FROM ({_USER_GUILDS_SQL}) AS ug)",
                         (int(person["user_id"]),),
                     )
                     removed += max(cursor.rowcount, 0)
@@ -177,19 +179,10 @@ class PrivacyRepository:
         return removed
 
     async def _tables(self) -> dict[str, set[str]]:
-        rows = await self._db.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'"
-        )
-        out: dict[str, set[str]] = {}
-        for r in rows:
-            cols = await self._db.fetchall(f'PRAGMA table_info("{r["name"]}")')
-            out[str(r["name"])] = {str(c["name"]) for c in cols}
-        return out
+        return await self._db.tables()
 
     async def _foreign_keys(self, table: str) -> list[tuple[str, str, str]]:
-        rows = await self._db.fetchall(f'PRAGMA foreign_key_list("{table}")')
-        return [(str(r["table"]), str(r["from"]), str(r["to"] or "id")) for r in rows]
+        return await self._db.foreign_keys(table)
 
     async def _children_first(self, tables: set[str]) -> list[str]:
         """Order tables so one that references another comes before it."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import LedgerRow, LedgerState, MemberPrefs, from_unix, to_unix
 from familybot.sharding import ALL, ShardFilter
 
@@ -22,7 +21,7 @@ def format_offsets(offsets: Sequence[int]) -> str:
     return ",".join(str(int(o)) for o in sorted(set(offsets), reverse=True))
 
 
-def _ledger(row: sqlite3.Row) -> LedgerRow:
+def _ledger(row: Row) -> LedgerRow:
     return LedgerRow(
         id=row["id"],
         series_id=row["series_id"],
@@ -84,7 +83,7 @@ class ReminderRepository:
             "INSERT INTO reminder_ledger (series_id, occurrence_key, occurrence_start, "
             "offset_minutes, target, due_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (series_id, occurrence_key, occurrence_start, offset_minutes, target) "
-            "DO UPDATE SET state = 'pending' WHERE state = 'cancelled'",
+            "DO UPDATE SET state = 'pending' WHERE reminder_ledger.state = 'cancelled'",
             [_ledger_values(r) for r in reminders],
         )
 

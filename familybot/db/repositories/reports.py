@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import from_unix, to_unix
 
 
@@ -26,7 +25,7 @@ class ReportRow:
     created_at: datetime
 
 
-def _row(row: sqlite3.Row) -> ReportRow:
+def _row(row: Row) -> ReportRow:
     return ReportRow(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -76,7 +75,7 @@ class ReportRepository:
                 return None
             await self._db.execute(
                 "INSERT INTO report_numbers (guild_id, last_number) VALUES (?, 1) "
-                "ON CONFLICT (guild_id) DO UPDATE SET last_number = last_number + 1",
+                "ON CONFLICT (guild_id) DO UPDATE SET last_number = report_numbers.last_number + 1",
                 (guild_id,),
             )
             number = int(

@@ -1,16 +1,14 @@
-"""session_series, occurrence_overrides, rsvps and attendance."""
+"""session_series and occurrence_overrides; rsvps and attendance come from rsvps.py."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from familybot.db.connection import Database
+from familybot.db.connection import Row
+from familybot.db.repositories.rsvps import RsvpRepository, marks
 from familybot.models import (
     OccurrenceOverride,
-    Rsvp,
-    RsvpCounts,
     SeriesStatus,
     SessionSeries,
     from_unix,
@@ -19,7 +17,7 @@ from familybot.models import (
 from familybot.sharding import ALL, ShardFilter
 
 
-def _series(row: sqlite3.Row) -> SessionSeries:
+def _series(row: Row) -> SessionSeries:
     return SessionSeries(
         id=row["id"],
         group_id=row["group_id"],
@@ -40,7 +38,7 @@ def _series(row: sqlite3.Row) -> SessionSeries:
     )
 
 
-def _override(row: sqlite3.Row) -> OccurrenceOverride:
+def _override(row: Row) -> OccurrenceOverride:
     return OccurrenceOverride(
         series_id=row["series_id"],
         occurrence_key=row["occurrence_key"],
@@ -50,14 +48,7 @@ def _override(row: sqlite3.Row) -> OccurrenceOverride:
     )
 
 
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
-
-
-class SessionRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class SessionRepository(RsvpRepository):
     async def install_id(self) -> str:
         """This install's random id (made once by a migration): part of calendar UIDs."""
         return str(await self._db.fetchval("SELECT install_id FROM install_identity WHERE id = 1"))
@@ -114,7 +105,7 @@ class SessionRepository:
         if not series_ids:
             return {}
         rows = await self._db.fetchall(
-            f"SELECT * FROM session_series WHERE id IN ({_marks(len(series_ids))})",
+            f"SELECT * FROM session_series WHERE id IN ({marks(len(series_ids))})",
             tuple(series_ids),
         )
         return {r["id"]: _series(r) for r in rows}
@@ -124,7 +115,7 @@ class SessionRepository:
             return []
         rows = await self._db.fetchall(
             f"SELECT * FROM session_series WHERE status = 'active' "
-            f"AND group_id IN ({_marks(len(group_ids))}) ORDER BY id",
+            f"AND group_id IN ({marks(len(group_ids))}) ORDER BY id",
             tuple(group_ids),
         )
         return [_series(r) for r in rows]
@@ -135,7 +126,7 @@ class SessionRepository:
         if not group_ids:
             return []
         rows = await self._db.fetchall(
-            f"SELECT * FROM session_series s WHERE group_id IN ({_marks(len(group_ids))}) "
+            f"SELECT * FROM session_series s WHERE group_id IN ({marks(len(group_ids))}) "
             "AND (status = 'active' OR (status = 'ended' AND EXISTS (SELECT 1 FROM "
             "session_series n WHERE n.previous_series_id = s.id))) ORDER BY id",
             tuple(group_ids),
@@ -230,8 +221,9 @@ class SessionRepository:
             (new_id, new_key, old_id, old_key),
         )
         await self._db.execute(
-            "INSERT OR REPLACE INTO occurrence_links (old_series_id, old_key, new_series_id, "
-            "new_key) VALUES (?, ?, ?, ?)",
+            "INSERT INTO occurrence_links (old_series_id, old_key, new_series_id, new_key) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (old_series_id, old_key) DO UPDATE SET "
+            "new_series_id = excluded.new_series_id, new_key = excluded.new_key",
             (old_id, old_key, new_id, new_key),
         )
 
@@ -285,122 +277,9 @@ class SessionRepository:
         if not series_ids:
             return out
         rows = await self._db.fetchall(
-            f"SELECT * FROM occurrence_overrides WHERE series_id IN ({_marks(len(series_ids))})",
+            f"SELECT * FROM occurrence_overrides WHERE series_id IN ({marks(len(series_ids))})",
             tuple(series_ids),
         )
         for r in rows:
             out[r["series_id"]][r["occurrence_key"]] = _override(r)
         return out
-
-    # --- rsvps ----------------------------------------------------------------------------
-    async def set_rsvp(
-        self, series_id: int, key: str, user_id: int, response: Rsvp, now: datetime
-    ) -> None:
-        await self._db.execute(
-            "INSERT INTO rsvps (series_id, occurrence_key, user_id, response, updated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (series_id, occurrence_key, user_id) "
-            "DO UPDATE SET response = excluded.response, updated_at = excluded.updated_at",
-            (series_id, key, user_id, response.value, to_unix(now)),
-        )
-
-    async def rsvp_of(self, series_id: int, key: str, user_id: int) -> Rsvp | None:
-        value = await self._db.fetchval(
-            "SELECT response FROM rsvps WHERE series_id = ? AND occurrence_key = ? AND user_id = ?",
-            (series_id, key, user_id),
-        )
-        return Rsvp(value) if value else None
-
-    async def rsvp_counts(
-        self, pairs: Sequence[tuple[int, str]]
-    ) -> dict[tuple[int, str], RsvpCounts]:
-        out: dict[tuple[int, str], RsvpCounts] = {}
-        if not pairs:
-            return out
-        series_ids = sorted({sid for sid, _ in pairs})
-        keys = sorted({key for _, key in pairs})
-        # Only the occurrences asked about, not a series' whole history of replies.
-        rows = await self._db.fetchall(
-            "SELECT series_id, occurrence_key, response, count(*) AS n FROM rsvps "
-            f"WHERE series_id IN ({_marks(len(series_ids))}) "
-            f"AND occurrence_key IN ({_marks(len(keys))}) "
-            "GROUP BY series_id, occurrence_key, response",
-            (*series_ids, *keys),
-        )
-        tallies: dict[tuple[int, str], dict[str, int]] = {}
-        for r in rows:
-            tallies.setdefault((r["series_id"], r["occurrence_key"]), {})[r["response"]] = r["n"]
-        for pair in pairs:
-            t = tallies.get(pair, {})
-            out[pair] = RsvpCounts(t.get("going", 0), t.get("maybe", 0), t.get("no", 0))
-        return out
-
-    async def responders(
-        self, series_id: int, key: str | None, responses: Sequence[Rsvp]
-    ) -> list[tuple[str, int]]:
-        """(occurrence key, user id) of people who answered one of `responses` and are still
-        seated in the series' group: someone removed or gone is never told about its sessions."""
-        params: list[object] = [series_id, *[r.value for r in responses]]
-        key_filter = ""
-        if key is not None:
-            key_filter = "AND r.occurrence_key = ?"
-            params.append(key)
-        rows = await self._db.fetchall(
-            "SELECT r.occurrence_key, r.user_id FROM rsvps r "
-            "JOIN session_series s ON s.id = r.series_id "
-            "JOIN memberships m ON m.group_id = s.group_id AND m.user_id = r.user_id "
-            f"WHERE r.series_id = ? AND m.status = 'member' "
-            f"AND r.response IN ({_marks(len(responses))}) {key_filter} "
-            "ORDER BY r.occurrence_key, r.user_id",
-            tuple(params),
-        )
-        return [(r["occurrence_key"], r["user_id"]) for r in rows]
-
-    async def rsvps_of_user(
-        self, user_id: int, series_ids: Sequence[int]
-    ) -> dict[tuple[int, str], Rsvp]:
-        if not series_ids:
-            return {}
-        rows = await self._db.fetchall(
-            f"SELECT series_id, occurrence_key, response FROM rsvps WHERE user_id = ? "
-            f"AND series_id IN ({_marks(len(series_ids))})",
-            (user_id, *series_ids),
-        )
-        return {(r["series_id"], r["occurrence_key"]): Rsvp(r["response"]) for r in rows}
-
-    # --- attendance -----------------------------------------------------------------------
-    async def set_attendance(
-        self, series_id: int, key: str, user_ids: Sequence[int], by: int, now: datetime
-    ) -> None:
-        async with self._db.transaction():
-            await self._db.execute(
-                "DELETE FROM attendance WHERE series_id = ? AND occurrence_key = ?",
-                (series_id, key),
-            )
-            await self._db.executemany(
-                "INSERT INTO attendance (series_id, occurrence_key, user_id, marked_by, marked_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(series_id, key, uid, by, to_unix(now)) for uid in user_ids],
-            )
-
-    async def attendees(self, series_id: int, key: str) -> list[int]:
-        rows = await self._db.fetchall(
-            "SELECT user_id FROM attendance WHERE series_id = ? AND occurrence_key = ? ORDER BY user_id",
-            (series_id, key),
-        )
-        return [r["user_id"] for r in rows]
-
-    async def attendance_summary(self, group_id: int) -> tuple[dict[int, int], int]:
-        """(user id -> sessions attended, number of sessions with attendance taken)."""
-        total = int(
-            await self._db.fetchval(
-                "SELECT count(*) FROM (SELECT DISTINCT a.series_id, a.occurrence_key FROM attendance a "
-                "JOIN session_series s ON s.id = a.series_id WHERE s.group_id = ?)",
-                (group_id,),
-            )
-        )
-        rows = await self._db.fetchall(
-            "SELECT a.user_id, count(*) AS n FROM attendance a JOIN session_series s ON s.id = a.series_id "
-            "WHERE s.group_id = ? GROUP BY a.user_id",
-            (group_id,),
-        )
-        return {r["user_id"]: r["n"] for r in rows}, total

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, Row
 from familybot.models import GuildSettings, to_unix
 
 _COLUMNS = frozenset(
@@ -23,7 +22,7 @@ _COLUMNS = frozenset(
 )
 
 
-def _row(row: sqlite3.Row) -> GuildSettings:
+def _row(row: Row) -> GuildSettings:
     return GuildSettings(
         guild_id=row["guild_id"],
         facilitator_role_id=row["facilitator_role_id"],

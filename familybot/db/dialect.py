@@ -1,0 +1,235 @@
+"""Every difference between SQLite and PostgreSQL, in one place.
+
+Repositories write one SQL text, in the SQLite spelling they always had (`?` placeholders,
+`:name` parameters, `INSERT OR IGNORE`, `instr`, `COLLATE NOCASE`, SQLite's case-blind
+LIKE). The PostgreSQL dialect rewrites that text once per statement (cached) into what
+PostgreSQL means by the same thing. Where a statement truly differs (full-text search,
+schema introspection), the dialect gives the statement, not the repository.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+# A write lock shared by every FamilyBot process on one PostgreSQL database: taken by each
+# transaction (pg_advisory_xact_lock), so transactions are serialised exactly as SQLite's
+# BEGIN IMMEDIATE serialises them. "FBOTwrit" as a signed 64-bit number.
+WRITE_LOCK_KEY = 0x46424F5477726974
+
+
+@dataclass(frozen=True)
+class Translated:
+    sql: str
+    names: tuple[str, ...] | None  # for :name parameters, the order they bind in
+    count: int  # how many positional placeholders
+    insert_table: str | None  # INSERT INTO <table> (for lastrowid)
+    # Parameters PostgreSQL cannot type from their place ("? IS NULL"): typed per call.
+    untyped: tuple[int, ...] = ()
+
+
+# Strings, quoted identifiers and comments pass through untouched; the rest is scanned.
+_TOKEN_RE = re.compile(
+    r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\?|(?<!:):([A-Za-z_][A-Za-z0-9_]*)""",
+    re.S,
+)
+_INSERT_OR_IGNORE_RE = re.compile(r"\bINSERT\s+OR\s+IGNORE\s+INTO\b", re.I)
+_INSERT_TABLE_RE = re.compile(r"^\s*INSERT\s+INTO\s+\"?([A-Za-z_][A-Za-z0-9_]*)", re.I)
+_RETURNING_RE = re.compile(r"\bRETURNING\b", re.I)
+_ON_CONFLICT_RE = re.compile(r"\bON\s+CONFLICT\b", re.I)
+_INSTR_RE = re.compile(r"\binstr\s*\(", re.I)
+_NOCASE_RE = re.compile(
+    r"((?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*)\s+COLLATE\s+NOCASE", re.I
+)
+_LIKE_RE = re.compile(r"\bLIKE\b", re.I)
+# SQLite takes an integer as a condition (CASE WHEN ? THEN); PostgreSQL wants a boolean.
+_WHEN_PARAM_RE = re.compile(r"\bWHEN\s+(\$\d+)\s+THEN\b", re.I)
+
+
+def _pg_words(part: str) -> str:
+    part = _INSTR_RE.sub("strpos(", part)
+    part = _NOCASE_RE.sub(r"lower(\1)", part)
+    # SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same promise.
+    return _LIKE_RE.sub("ILIKE", part)
+
+
+@lru_cache(maxsize=2048)
+def translate_postgres(sql: str) -> Translated:
+    """SQLite-spelled SQL -> PostgreSQL: placeholders, upserts, functions, LIKE."""
+    ignore = bool(_INSERT_OR_IGNORE_RE.search(sql))
+    if ignore:
+        sql = _INSERT_OR_IGNORE_RE.sub("INSERT INTO", sql, count=1)
+    out: list[str] = []
+    names: list[str] = []
+    count = 0
+    last = 0
+    for m in _TOKEN_RE.finditer(sql):
+        token = m.group(0)
+        # What lies between tokens holds no string literal, identifier or comment.
+        out.append(_pg_words(sql[last : m.start()]))
+        if token == "?":
+            count += 1
+            out.append(f"${count}")
+        elif m.group(1):
+            name = m.group(1)
+            if name not in names:
+                names.append(name)
+            out.append(f"${names.index(name) + 1}")
+        else:
+            out.append(token)  # a string, a quoted identifier or a comment: as written
+        last = m.end()
+    out.append(_pg_words(sql[last:]))
+    text = "".join(out).rstrip().rstrip(";")
+    text = _WHEN_PARAM_RE.sub(r"WHEN \1::bigint <> 0 THEN", text)
+    if ignore and not _ON_CONFLICT_RE.search(text):
+        returning = _RETURNING_RE.search(text)
+        if returning:
+            text = text[: returning.start()] + "ON CONFLICT DO NOTHING " + text[returning.start() :]
+        else:
+            text += " ON CONFLICT DO NOTHING"
+    if names and count:
+        raise ValueError("a statement mixes ? and :name placeholders")
+    table = _INSERT_TABLE_RE.match(text)
+    untyped = tuple(int(m.group(1)) for m in _UNTYPED_RE.finditer(text))
+    return Translated(
+        text,
+        tuple(names) if names else None,
+        count,
+        table.group(1).lower() if table else None,
+        untyped,
+    )
+
+
+_UNTYPED_RE = re.compile(r"\$(\d+)(?=\s+IS\s+(?:NOT\s+)?NULL\b)", re.I)
+
+
+def _pg_type(value: Any) -> str:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, float):
+        return "double precision"
+    return "bigint"  # ints, and NULL (whose type does not change what IS NULL says)
+
+
+@lru_cache(maxsize=2048)
+def _typed_sql(sql: str, types: tuple[tuple[int, str], ...]) -> str:
+    by_number = dict(types)
+    return _UNTYPED_RE.sub(lambda m: f"${m.group(1)}::{by_number[int(m.group(1))]}", sql)
+
+
+def postgres_sql(translated: Translated, args: Sequence[Any]) -> str:
+    """The statement text for these arguments (casts where PostgreSQL cannot infer a type)."""
+    if not translated.untyped:
+        return translated.sql
+    types = tuple((n, _pg_type(args[n - 1])) for n in sorted(set(translated.untyped)))
+    return _typed_sql(translated.sql, types)
+
+
+def postgres_args(translated: Translated, params: Sequence[Any] | Mapping[str, Any]) -> list[Any]:
+    """Parameters in $n order; booleans as 0/1 (FamilyBot's flags are integer columns)."""
+    if translated.names is not None:
+        if not isinstance(params, Mapping):
+            raise TypeError("named parameters need a mapping")
+        values: Iterable[Any] = (params[n] for n in translated.names)
+    else:
+        if isinstance(params, Mapping):
+            raise TypeError("? placeholders need a sequence")
+        values = params
+    return [int(v) if isinstance(v, bool) else v for v in values]
+
+
+def rowcount_from_status(status: str) -> int:
+    """asyncpg's command tag ("UPDATE 3", "INSERT 0 1") -> rows affected (-1 when none)."""
+    parts = status.split()
+    if parts and parts[-1].isdigit() and parts[0] in {"INSERT", "UPDATE", "DELETE", "MERGE"}:
+        return int(parts[-1])
+    return -1
+
+
+# --- full-text search ---------------------------------------------------------------------------
+
+# The FTS5 expressions the resource search builds: ("word" OR "word"* OR "near") AND (...)
+_FTS_TOKEN_RE = re.compile(r'"([^"]*)"(\*)?|\(|\)|\bAND\b|\bOR\b')
+
+
+def fts5_to_tsquery(match: str) -> str:
+    """Turn the resource search's FTS5 expression into a to_tsquery() text.
+
+    Terms are \\w+ (the service quotes them), so each becomes one quoted lexeme; a trailing
+    * is a prefix match (:*), AND/OR become & and |.
+    """
+    out: list[str] = []
+    for m in _FTS_TOKEN_RE.finditer(match):
+        token = m.group(0)
+        if m.group(1) is not None:
+            word = re.sub(r"[^\w]", "", m.group(1))
+            if not word:
+                continue
+            out.append(f"'{word}'" + (":*" if m.group(2) else ""))
+        elif token == "AND":
+            out.append("&")
+        elif token == "OR":
+            out.append("|")
+        else:
+            out.append(token)
+    return " ".join(out)
+
+
+# Weights as today's bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0): title A, category B,
+# description C, audience and region D (ts_rank's defaults 1.0, 0.4, 0.2, 0.1 keep the order).
+POSTGRES_RESOURCE_SEARCH = (
+    "SELECT r.* FROM resources r, to_tsquery('english', $1) q "
+    "WHERE r.search_vector @@ q AND r.guild_id = $2 AND r.status = 'approved'{category} "
+    "ORDER BY ts_rank(r.search_vector, q) DESC, r.id LIMIT {limit}"
+)
+SQLITE_RESOURCE_SEARCH = (
+    "SELECT r.* FROM resources_fts JOIN resources r ON r.id = resources_fts.rowid "
+    "WHERE resources_fts MATCH ? AND r.guild_id = ? AND r.status = 'approved'{category} "
+    "ORDER BY bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0), r.id LIMIT {limit}"
+)
+
+
+class Dialect:
+    name = "sqlite"
+
+    def resource_search(
+        self, match: str, guild_id: int, category_key: str | None, limit: int
+    ) -> tuple[str, list[Any]]:
+        """The statement for an approved-resource search, best match first."""
+        params: list[Any] = [match, guild_id]
+        category = ""
+        if category_key is not None:
+            category = " AND r.category_key = ?"
+            params.append(category_key)
+        params.append(limit)
+        return SQLITE_RESOURCE_SEARCH.format(category=category, limit="?"), params
+
+    def resource_vocabulary(self) -> str:
+        """The index's terms (stems), for typo-tolerant matching."""
+        return "SELECT term FROM resources_vocab"
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+
+    def resource_search(
+        self, match: str, guild_id: int, category_key: str | None, limit: int
+    ) -> tuple[str, list[Any]]:
+        params: list[Any] = [fts5_to_tsquery(match), guild_id]
+        category = ""
+        if category_key is not None:
+            category = " AND r.category_key = ?"
+            params.append(category_key)
+        params.append(limit)
+        sql = POSTGRES_RESOURCE_SEARCH.replace("$1", "?").replace("$2", "?")
+        return sql.format(category=category, limit="?"), params
+
+    def resource_vocabulary(self) -> str:
+        return "SELECT word AS term FROM ts_stat('SELECT search_vector FROM resources')"
+
+
+SQLITE = Dialect()
+POSTGRES = PostgresDialect()

@@ -1,0 +1,325 @@
+"""PostgreSQL through an asyncpg pool, with the same calls and meaning as the SQLite database.
+
+- SQL is written once, SQLite-spelled; familybot.db.dialect rewrites it for PostgreSQL.
+- transaction() is one serialised transaction, as SQLite's BEGIN IMMEDIATE: it takes a
+  transaction-level advisory lock shared by every FamilyBot process on the database, so a
+  read-then-write inside it (the next case number, a ledger claim) never races another
+  process. A statement outside transaction() commits alone, under the same lock.
+- Errors: connection loss, a server starting or shutting down, a full disk, a deadlock
+  become DatabaseUnavailable with a kind (as SQLite's "locked" and "full"); a constraint
+  or trigger refusal becomes IntegrityError, a sqlite3.IntegrityError, so callers catch one
+  class on both backends.
+- Bookkeeping: the schema version and FamilyBot's application id live in the
+  schema_version table (SQLite keeps them in PRAGMA user_version and application_id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from familybot.db.base import (
+    APPLICATION_ID,
+    Database,
+    DatabaseUnavailable,
+    Params,
+    Result,
+    Row,
+    register_backend,
+)
+from familybot.db.dialect import (
+    POSTGRES,
+    WRITE_LOCK_KEY,
+    postgres_args,
+    postgres_sql,
+    rowcount_from_status,
+    translate_postgres,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Extensions FamilyBot uses when the server has them (search works without, less typo-proof).
+EXTENSIONS = ("pg_trgm",)
+
+SCHEMA_TABLE = "schema_version"
+
+# How long to wait for a connection when opening (a server that is down answers at once).
+CONNECT_TIMEOUT_S = 5.0
+
+
+class IntegrityError(sqlite3.IntegrityError):
+    """A constraint or trigger refused a change (the same class callers catch on SQLite)."""
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ""
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+_DOWN = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+_LOCKED = (
+    asyncpg.DeadlockDetectedError,
+    asyncpg.LockNotAvailableError,
+    asyncpg.SerializationError,
+    asyncpg.QueryCanceledError,
+)
+
+
+def map_error(exc: BaseException, where: str) -> BaseException | None:
+    """The FamilyBot error for an asyncpg/OS error, or None to let it pass as it is."""
+    if isinstance(exc, asyncpg.DiskFullError):
+        return DatabaseUnavailable(f"The database server's disk is full ({where}).", kind="full")
+    if isinstance(exc, _LOCKED):
+        return DatabaseUnavailable(f"The database is busy ({where}).", kind="locked")
+    if isinstance(exc, _DOWN):
+        return DatabaseUnavailable(
+            f"The database at {where} cannot be reached: {exc.__class__.__name__}.", kind="down"
+        )
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError | asyncpg.RaiseError):
+        return IntegrityError(str(exc))
+    return None
+
+
+class PostgresDatabase(Database):
+    dialect = POSTGRES
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self._pool = pool
+        self.url = url
+        self.path = redact(url)
+        # The connection of the transaction the current task is in, if any.
+        self._tx: ContextVar[asyncpg.Connection | None] = ContextVar(
+            f"familybot_pg_tx_{id(self)}", default=None
+        )
+        # Tables whose id is generated: an INSERT into one returns the id (lastrowid).
+        self._identity_tables: set[str] = set()
+
+    @classmethod
+    async def open_url(cls, url: str, *, max_size: int = 10) -> PostgresDatabase:
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=max_size, timeout=CONNECT_TIMEOUT_S
+            )
+        except Exception as exc:
+            mapped = map_error(exc, redact(url))
+            if isinstance(mapped, DatabaseUnavailable) or isinstance(exc, asyncpg.PostgresError):
+                raise DatabaseUnavailable(
+                    f"Cannot open the PostgreSQL database at {redact(url)}: {exc}.", kind="down"
+                ) from exc
+            raise
+        db = cls(pool, url)
+        await db.refresh_schema()
+        return db
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def refresh_schema(self) -> None:
+        rows = await self.fetchall(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND column_name = 'id' AND is_identity = 'YES'"
+        )
+        self._identity_tables = {str(r[0]) for r in rows}
+
+    async def _run(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        try:
+            conn = self._tx.get()
+            if conn is not None:
+                return await fn(conn)
+            async with self._pool.acquire() as acquired:
+                return await fn(acquired)
+        except Exception as exc:
+            mapped = map_error(exc, str(self.path))
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        t = translate_postgres(sql)
+        args = postgres_args(t, params)
+        text = postgres_sql(t, args)
+        rows: list[Row] = await self._run(lambda c: c.fetch(text, *args))
+        return rows
+
+    async def execute(self, sql: str, params: Params = ()) -> Result:
+        if self._tx.get() is None:
+            async with self.transaction():
+                return await self.execute(sql, params)
+        t = translate_postgres(sql)
+        args = postgres_args(t, params)
+        text = postgres_sql(t, args)
+        if t.insert_table in self._identity_tables and "returning" not in text.lower():
+            rows = await self._run(lambda c: c.fetch(text + " RETURNING id", *args))
+            return Result(len(rows), int(rows[0][0]) if rows else None)
+        status: str = await self._run(lambda c: c.execute(text, *args))
+        return Result(rowcount_from_status(status))
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        if self._tx.get() is None:
+            async with self.transaction():
+                await self.executemany(sql, rows)
+            return
+        t = translate_postgres(sql)
+        batch = [postgres_args(t, p) for p in rows]
+        if batch:
+            text = postgres_sql(t, batch[0])
+            await self._run(lambda c: c.executemany(text, batch))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        if self._tx.get() is not None:
+            yield self
+            return
+        try:
+            conn_cm = self._pool.acquire()
+            conn = await conn_cm.__aenter__()
+        except Exception as exc:
+            mapped = map_error(exc, str(self.path))
+            if mapped is None:
+                raise
+            raise mapped from exc
+        token = self._tx.set(conn)
+        try:
+            tx = conn.transaction()
+            await self._run(lambda c: tx.start())
+            try:
+                await self._run(
+                    lambda c: c.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
+                )
+                yield self
+            except BaseException:
+                if not conn.is_closed():
+                    try:
+                        await tx.rollback()
+                    except Exception:  # the connection broke: the server rolls it back
+                        log.warning("rollback failed; the server discards the transaction")
+                raise
+            await self._run(lambda c: tx.commit())
+        finally:
+            self._tx.reset(token)
+            await conn_cm.__aexit__(None, None, None)
+
+    async def run_script(self, sql: str) -> None:
+        """Several statements at once (a migration), inside the current transaction."""
+        await self._run(lambda c: c.execute(sql))
+
+    # --- schema ---------------------------------------------------------------------------------
+    async def _has_table(self, name: str) -> bool:
+        found = await self.fetchval(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_name = ?",
+            (name,),
+        )
+        return int(found) > 0
+
+    async def schema_version(self) -> int:
+        if not await self._has_table(SCHEMA_TABLE):
+            return 0
+        return int(await self.fetchval(f"SELECT coalesce(max(version), 0) FROM {SCHEMA_TABLE}"))
+
+    async def application_id(self) -> int:
+        if await self._has_table(SCHEMA_TABLE):
+            return int(await self.fetchval(f"SELECT max(application_id) FROM {SCHEMA_TABLE}"))
+        others = await self.fetchval(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+        return 0 if int(others) == 0 else -1  # -1: tables of another program, no marker
+
+    async def mark_as_familybot(self) -> None:
+        await self.execute(
+            f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} (application_id BIGINT NOT NULL, "
+            "version INTEGER NOT NULL)"
+        )
+        if await self.fetchval(f"SELECT count(*) FROM {SCHEMA_TABLE}") == 0:
+            await self.execute(
+                f"INSERT INTO {SCHEMA_TABLE} (application_id, version) VALUES (?, 0)",
+                (APPLICATION_ID,),
+            )
+
+    async def set_schema_version(self, version: int) -> None:
+        await self.execute(f"UPDATE {SCHEMA_TABLE} SET version = ?", (version,))
+
+    async def tables(self) -> dict[str, set[str]]:
+        rows = await self.fetchall(
+            "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+            "JOIN information_schema.tables t ON t.table_schema = c.table_schema "
+            "AND t.table_name = c.table_name WHERE c.table_schema = current_schema() "
+            "AND t.table_type = 'BASE TABLE' AND c.table_name <> ?",
+            (SCHEMA_TABLE,),
+        )
+        out: dict[str, set[str]] = {}
+        for r in rows:
+            out.setdefault(str(r[0]), set()).add(str(r[1]))
+        return out
+
+    async def foreign_keys(self, table: str) -> list[tuple[str, str, str]]:
+        rows = await self.fetchall(
+            "SELECT pt.relname, a.attname, pa.attname FROM pg_constraint k "
+            "JOIN pg_class t ON t.oid = k.conrelid JOIN pg_class pt ON pt.oid = k.confrelid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(col, pcol) "
+            "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.col "
+            "JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = u.pcol "
+            "WHERE k.contype = 'f' AND t.relname = ? AND n.nspname = current_schema()",
+            (table,),
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def server_version(self) -> str:
+        return f"PostgreSQL {await self.fetchval('SHOW server_version')}"
+
+    async def missing_extensions(self) -> list[str]:
+        rows = await self.fetchall("SELECT extname FROM pg_extension")
+        have = {str(r[0]) for r in rows}
+        return [e for e in EXTENSIONS if e not in have]
+
+    async def ensure_extensions(self) -> list[str]:
+        """Create the extensions FamilyBot uses; return the ones that could not be made."""
+        missing: list[str] = []
+        for name in await self.missing_extensions():
+            try:
+                async with self.transaction():
+                    await self.run_script(f"CREATE EXTENSION IF NOT EXISTS {name}")
+            except (asyncpg.PostgresError, IntegrityError) as exc:
+                log.warning(
+                    "PostgreSQL extension %s could not be created (%s): typo-tolerant search "
+                    "is weaker; ask the database owner to run CREATE EXTENSION %s",
+                    name,
+                    exc.__class__.__name__,
+                    name,
+                )
+                missing.append(name)
+        return missing
+
+
+async def _open(target: Any, busy_timeout_ms: int | None) -> Database:
+    return await PostgresDatabase.open_url(str(target))
+
+
+register_backend("postgresql", _open)

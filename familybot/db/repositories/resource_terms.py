@@ -1,0 +1,160 @@
+"""The trigram index of the search words (SQLite, migration 0018), for typo-tolerant
+/resource search; on PostgreSQL the words come from ts_stat instead.
+
+ResourceRepository (resources.py) has these calls too: it is built on ResourceTermIndex."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from familybot.db.connection import Database
+
+# resources_fts's tokenizer (migration 0006); the trigram index tokenizes new text with it.
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+# Trigrams and bigrams of the words just tokenized into the scratch table, exactly as
+# migration 0018 made them for the words already in the library.
+_GRAMS_OF_SCRATCH_TERMS = (
+    "INSERT OR IGNORE INTO resource_term_grams (gram, term_id) "
+    "WITH RECURSIVE piece (term_id, padded, i) AS ("
+    " SELECT t.id, '  ' || t.term || ' ', 1 FROM temp.resource_tok_vocab v"
+    " CROSS JOIN resource_terms t ON t.term = v.term"  # vocab first: its look-ups are slow
+    " UNION ALL SELECT term_id, padded, i + 1 FROM piece WHERE i + 3 <= length(padded)"
+    ") SELECT substr(padded, i, 3), term_id FROM piece"
+    " UNION ALL SELECT substr(padded, i + 2, 2), term_id FROM piece WHERE i + 3 < length(padded)"
+)
+
+
+def trigrams(word: str) -> set[str]:
+    """A word's trigrams, padded as pg_trgm pads: two spaces before, one after."""
+    padded = f"  {word} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def query_trigrams(term: str) -> set[str]:
+    """What a typed word is looked up by: its own trigrams, and the end trigram of each of
+    its prefixes (a word that is a typo of a prefix of `term` ends like that prefix)."""
+    return trigrams(term) | {f"{term[k - 2 : k]} " for k in range(2, len(term))}
+
+
+def query_bigrams(term: str) -> set[str]:
+    return {term[i : i + 2] for i in range(len(term) - 1)}
+
+
+class ResourceTermIndex:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def close_term_candidates(
+        self, term: str, shortest: int, longest: int, *, bigrams: bool = False
+    ) -> list[str]:
+        """Index words `shortest`..`longest` characters long that share a trigram with `term`
+        (padded as pg_trgm pads, plus the end trigram of each of `term`'s prefixes), or with
+        `bigrams`, an (unpadded) bigram. Trigram candidates come in the index's order (as
+        resources_vocab lists them), bigram candidates in no order.
+        May include words the search index no longer holds: see drop_gone_terms.
+
+        On PostgreSQL the index's words come from ts_stat: every word of the right length is
+        a candidate (a superset of those sharing a gram, so the same answer as the full scan)."""
+        if self._db.is_postgres:
+            rows = await self._db.fetchall(
+                self._db.dialect.resource_vocabulary()
+                + " WHERE length(word) BETWEEN ? AND ? ORDER BY word",
+                (shortest, longest),
+            )
+            return [r["term"] for r in rows]
+        await self.index_new_terms()
+        grams = sorted(query_bigrams(term) if bigrams else query_trigrams(term))
+        if not grams:
+            return []
+        marks = ",".join("?" * len(grams))
+        found = (
+            "SELECT t.term FROM (SELECT DISTINCT term_id FROM resource_term_grams "
+            f"WHERE gram IN ({marks})) g JOIN resource_terms t ON t.id = g.term_id "
+            "WHERE t.length BETWEEN ? AND ?"
+        )
+        params = (*grams, shortest, longest)
+        if bigrams:
+            # Possibly very many words, in no particular order: one string (a word never holds
+            # a space), split in C, so the event loop does not build a row per word.
+            joined = await self._db.fetchval(
+                f"SELECT group_concat(term, ' ') FROM ({found})", params
+            )
+            return joined.split(" ") if joined else []
+        rows = await self._db.fetchall(found + " ORDER BY t.term", params)
+        return [r["term"] for r in rows]
+
+    async def drop_gone_terms(self, words: Sequence[str]) -> list[str]:
+        """Which of `words` the search index no longer holds (their last resource went or
+        changed); they leave the trigram index. A look-up per word, not a scan."""
+        if not words or self._db.is_postgres:  # ts_stat always holds what is indexed now
+            return []
+        marks = ",".join("?" * len(words))
+        rows = await self._db.fetchall(
+            f"SELECT term FROM resources_vocab WHERE term IN ({marks})", list(words)
+        )
+        gone = sorted(set(words) - {r["term"] for r in rows})
+        if gone:
+            async with self._db.transaction():
+                for word in gone:
+                    term_id = await self._db.fetchval(
+                        "SELECT id FROM resource_terms WHERE term = ?", (word,)
+                    )
+                    grams = sorted(trigrams(word) | query_bigrams(word))
+                    await self._db.executemany(
+                        "DELETE FROM resource_term_grams WHERE gram = ? AND term_id = ?",
+                        [(g, term_id) for g in grams],
+                    )
+                    await self._db.execute("DELETE FROM resource_terms WHERE id = ?", (term_id,))
+        return gone
+
+    async def index_new_terms(self, batch: int = 500) -> int:
+        """Add the words of resources written since the last call to the trigram index.
+
+        The words come from the search index's own tokenizer: the queued resources are
+        tokenized in a scratch contentless FTS5 table with the same settings. Returns how
+        many resources were read. Nothing to do on PostgreSQL (ts_stat reads the index)."""
+        if self._db.is_postgres:
+            return 0
+        done = 0
+        while await self._db.fetchval("SELECT 1 FROM resource_terms_todo LIMIT 1"):
+            async with self._db.transaction():
+                await self._scratch_tokenizer()
+                ids = [
+                    r[0]
+                    for r in await self._db.fetchall(
+                        "SELECT resource_id FROM resource_terms_todo ORDER BY resource_id LIMIT ?",
+                        (batch,),
+                    )
+                ]
+                marks = ",".join("?" * len(ids))
+                await self._db.execute(
+                    "INSERT INTO temp.resource_tok (rowid, title, description, category, "
+                    "audience, region) SELECT id, title, description, category, audience, "
+                    f"region FROM resources WHERE id IN ({marks})",
+                    ids,
+                )
+                await self._db.execute(
+                    "INSERT OR IGNORE INTO resource_terms (term, length) "
+                    "SELECT term, length(term) FROM temp.resource_tok_vocab"
+                )
+                await self._db.execute(_GRAMS_OF_SCRATCH_TERMS)
+                await self._db.execute(
+                    "INSERT INTO temp.resource_tok (resource_tok) VALUES ('delete-all')"
+                )
+                await self._db.execute(
+                    f"DELETE FROM resource_terms_todo WHERE resource_id IN ({marks})", ids
+                )
+            done += len(ids)
+        return done
+
+    async def _scratch_tokenizer(self) -> None:
+        await self._db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.resource_tok USING fts5 ("
+            "title, description, category, audience, region, content = '', "
+            f"tokenize = '{FTS_TOKENIZER}')"
+        )
+        await self._db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.resource_tok_vocab "
+            "USING fts5vocab (temp, resource_tok, 'row')"
+        )
