@@ -47,3 +47,42 @@ async def test_forget_removes_every_membership_even_if_a_replan_fails(
         await services.groups.delete_user_data(ALICE)
     left = await db.fetchall("SELECT group_id FROM memberships WHERE user_id = ?", (ALICE,))
     assert [dict(r) for r in left] == []
+
+
+async def test_typo_search_after_forgotten_suggestions_equals_the_full_scan(
+    db: Database, port: RecordingPort, clock: FakeClock
+) -> None:
+    """Words of forgotten suggestions stay in the trigram table; they must not stop the
+    bigram fallback that finds a live word 0.7-0.8 alike (the full scan finds it)."""
+    from familybot.db.repositories.resources import NewResource
+    from familybot.models import ResourceStatus
+    from familybot.services.resources import _close_terms
+
+    services = build_services(db, port, clock, "America/New_York")
+    repo = services.resources._repo
+
+    def item(title: str, n: int) -> NewResource:
+        return NewResource(
+            title=title, url=f"https://example.org/{n}", category="Guides", description=""
+        )
+
+    live = await repo.create(
+        GUILD,
+        item("Umlstld", 1),
+        status=ResourceStatus.APPROVED,
+        suggested_by=None,
+        now=clock.now(),
+    )
+    for n, word in enumerate(("Rumplestax", "Rumplestaq", "Rumplestav"), start=2):
+        await repo.create(
+            GUILD,
+            item(word, n),
+            status=ResourceStatus.PENDING,
+            suggested_by=ALICE,
+            now=clock.now(),
+        )
+    await repo.forget_user(ALICE)
+    vocabulary = await repo.vocabulary()
+    assert _close_terms("rumplestad", vocabulary) == ["umlstld"]  # the full scan's answer
+    assert await services.resources._close_terms("rumplestad") == ["umlstld"]
+    assert [r.id for r in await services.resources.search(GUILD, "rumplestad")] == [live.id]
