@@ -86,3 +86,26 @@ async def test_typo_search_after_forgotten_suggestions_equals_the_full_scan(
     assert _close_terms("rumplestad", vocabulary) == ["umlstld"]  # the full scan's answer
     assert await services.resources._close_terms("rumplestad") == ["umlstld"]
     assert [r.id for r in await services.resources.search(GUILD, "rumplestad")] == [live.id]
+
+
+class _BrokenClassifier:
+    name = "classifier"
+
+    def matches(self, text: str) -> bool:
+        raise MemoryError("model out of memory")  # any failure inside the worker thread
+
+
+async def test_a_failing_classifier_does_not_switch_automod_off_for_the_message(
+    db: Database, clock: FakeClock
+) -> None:
+    from familybot.services.safety_model import Either
+    from familybot.services.safety_watch import PhraseList
+    from tests.support.safety_fakes import safety_world
+
+    w = await safety_world(db, clock)
+    w.service.watch.phrases = Either(PhraseList.load(), _BrokenClassifier())
+    # An invite link the matcher does not flag: the classifier is asked, and fails.
+    with contextlib.suppress(Exception):
+        await w.send("join us at discord.gg/abcdef for more", author=42)
+    # The server's automod still removes the invite.
+    assert len(w.io.deleted) == 1
