@@ -88,3 +88,22 @@ async def test_series_change_notice_in_group_channel_speaks_the_servers_language
     assert "From now on" in shown
     # The group's channel reads the server's language (English), whole sentences included.
     assert "every week on" in shown, shown
+
+
+async def test_start_here_panel_speaks_the_servers_language_not_the_admins(
+    world: World,
+) -> None:
+    from tests.e2e.harness import text_of
+    from tests.e2e.test_welcome_e2e import start_here
+
+    await world.configure()
+    cid = await start_here(world)
+    h = await world.fake.slash(
+        world.guild_id, world.admin, "setup", "welcome", options={"channel": cid}, locale="es-ES"
+    )
+    await h.wait_response()
+    english = await eventually(lambda: world.fake.messages_in(cid))
+    panel = english[-1]
+    # The server never chose Spanish (README: a message to a channel speaks /setup language).
+    assert "Bienvenido/a" not in text_of(panel), text_of(panel)[:80]
+    assert text_of(panel).startswith("Start here"), text_of(panel)[:80]
