@@ -279,7 +279,9 @@ class Setup(
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._welcome_locks[guild.id]:
             old = await self.bot.services.welcome.panel(guild.id)
-            template, message_id = await _place_panel(guild, channel, old)
+            # A public channel's panel: in the server's language, not the admin's.
+            with i18n.using(i18n.for_guild(guild.id)):
+                template, message_id = await _place_panel(guild, channel, old)
             await self.bot.services.welcome.panel_posted(guild.id, channel.id, message_id)
         await interaction.followup.send(
             welcome_reply(template, channel.id, old.channel_id if old else None), ephemeral=True

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import discord
 
+from familybot import i18n
 from familybot.discord.common import (
     BOT_ACCESS,
     MEMBER_ACCESS,
@@ -217,6 +218,10 @@ class DiscordGroups:
                 "Nothing was changed; please let a facilitator know."
             )
         name = discord.utils.escape_markdown(group_name)
+        # The alerts channel reads the server's language, not the requester's (whose press
+        # this runs in).
+        with i18n.using(i18n.for_guild(guild_id)):
+            view = approval_view(group_id, user_id)
         try:
             await channel.send(
                 f"{user_mention(user_id)} would like to join **{name}** "
@@ -227,7 +232,7 @@ class DiscordGroups:
                     if removed_at is not None
                     else ""
                 ),
-                view=approval_view(group_id, user_id),
+                view=view,
             )
         except discord.HTTPException as error:
             raise _failed("send your request to the facilitators", error) from error

@@ -39,7 +39,9 @@ class DiscordNotices:
     async def send_dm(self, user_id: int, notice: Notice) -> bool:
         try:
             channel = await self.dm_channel(user_id)
-            await channel.send(embed=notice_embed(notice))
+            # Paced with reminders: a notice sent during a burst counts against the same limit.
+            async with self.limiter.slot():
+                await channel.send(embed=notice_embed(notice))
         except discord.Forbidden as error:
             if error.code == CANNOT_DM:
                 log.info("dm not delivered user=%d reason=closed", user_id)
@@ -53,7 +55,10 @@ class DiscordNotices:
 
     async def post_notice(self, channel_id: int, notice: Notice) -> bool:
         try:
-            await self._client.get_partial_messageable(channel_id).send(embed=notice_embed(notice))
+            async with self.limiter.slot():
+                await self._client.get_partial_messageable(channel_id).send(
+                    embed=notice_embed(notice)
+                )
         except discord.HTTPException as error:
             log.warning("notice not posted channel=%d status=%s", channel_id, error.status)
             return False

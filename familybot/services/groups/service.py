@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -779,6 +780,7 @@ class GroupsService:
         """Leave every group as /group leave would (channel closed to them, waitlist moves on),
         then drop facilitator places and their access; groups they created stay."""
         removed = 0
+        changed: list[int] = []
         for membership, group in await self._groups.memberships_for_privacy(user_id, guild_id):
             async with self._lock(group.id):
                 if membership.status is MembershipStatus.MEMBER:
@@ -790,7 +792,7 @@ class GroupsService:
                     removed += 1
                 if group.is_active:
                     await self._promote_waitlist(group)
-            await self._bus.publish(GroupChanged(group.id))
+            changed.append(group.id)
         for group, _place in await self._groups.facilitated_by(user_id):
             if guild_id is not None and group.guild_id != guild_id:
                 continue
@@ -800,7 +802,13 @@ class GroupsService:
                 log.warning("forget: facilitator access not removed group=%d", group.id)
         # A removal or denial record stays, like a moderation case: the server's record, so
         # forgetting can't undo a facilitator's decision (it goes with the server's purge).
-        return removed + await self._groups.forget_roles(user_id, guild_id)
+        removed += await self._groups.forget_roles(user_id, guild_id)
+        # Only once everything is forgotten: a re-plan that fails (the bus logs it, ids only)
+        # must not leave this person's later groups, or the other holders' data, behind.
+        for group_id in changed:
+            with contextlib.suppress(Exception):
+                await self._bus.publish(GroupChanged(group_id))
+        return removed
 
     # --- channel access: one member overwrite per person, never a role ------------------------
     async def _reader_ids(self, group: Group) -> list[int]:

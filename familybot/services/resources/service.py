@@ -372,10 +372,13 @@ class ResourcesService:
         shortest, longest = close_term_lengths(term)
         candidates = await self._repo.close_term_candidates(term, shortest, longest)
         more: list[str] = []
-        if _above(term, candidates, 0.8) < 3:
-            low, high = close_term_lengths(term, prefixes=False)
-            more = await self._repo.close_term_candidates(term, low, high, bigrams=True)
+        have_more = False
         while True:
+            # Checked again after gone words are dropped: they may have been the 3 above 0.8.
+            if not have_more and _above(term, candidates, 0.8) < 3:
+                low, high = close_term_lengths(term, prefixes=False)
+                more = await self._repo.close_term_candidates(term, low, high, bigrams=True)
+                have_more = True
             if len(candidates) + len(more) <= FUZZY_INLINE_CANDIDATES:
                 close = _close_terms(term, candidates, more)
             else:

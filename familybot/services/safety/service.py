@@ -47,7 +47,14 @@ class SafetyService:
             return MessageOutcome()
         watched = None
         if scope.safety_watch:
-            watched = await self.watch.consider(message, scope.alerts_channel_id)
+            try:
+                watched = await self.watch.consider(message, scope.alerts_channel_id)
+            except Exception:
+                # A failing detector (e.g. the classifier in its thread) must not also switch
+                # automod off for this message. Ids only: never the text or its author.
+                log.exception(
+                    "safety watch failed guild=%d channel=%d", message.guild_id, message.channel_id
+                )
         acted = None
         # Facilitators (and admins) share links and ping their groups as part of the job.
         if scope.automod and not await self._setup.is_facilitator(message.guild_id, author):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
@@ -683,9 +684,12 @@ class SessionsService:
         told = missed = 0
         for user_id, lines in sorted(per_user.items()):
             shown_lines = lines[:5] + ([f"…and {len(lines) - 5} more"] if len(lines) > 5 else [])
+            # A DM reads its recipient's language, not the facilitator's who edited.
+            with i18n.using(i18n.for_dm(user_id, guild_id)):
+                their_words = describe_rule(rule_of(new))
             notice = Notice(
                 f"{group.name}: session changed",
-                f"**{new.title}** has changed. From now on it meets {words}.\n"
+                f"**{new.title}** has changed. From now on it meets {their_words}.\n"
                 "The session(s) you said you'd come to:\n"
                 + "\n".join(shown_lines)
                 + "\nYour reply still stands; you can change it from the next reminder.",
@@ -708,9 +712,14 @@ class SessionsService:
             None,
         )
         if group.channel_id:
+            # The group's channel reads the server's language.
+            with i18n.using(i18n.for_guild(guild_id)):
+                channel_words = describe_rule(rule_of(new))
             await self._discord.post_notice(
                 group.channel_id,
-                Notice(f"Changed: {new.title}", f"From now on, **{new.title}** meets {words}."),
+                Notice(
+                    f"Changed: {new.title}", f"From now on, **{new.title}** meets {channel_words}."
+                ),
             )
         log.info("series edited guild=%d old=%d new=%d", guild_id, series.id, new.id)
         await self._changed([series.id, new.id])
