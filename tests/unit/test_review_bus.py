@@ -98,8 +98,8 @@ class _BrokenClassifier:
 async def test_a_failing_classifier_does_not_switch_automod_off_for_the_message(
     db: Database, clock: FakeClock
 ) -> None:
-    from familybot.services.safety_model import Either
-    from familybot.services.safety_watch import PhraseList
+    from familybot.services.safety.model import Either
+    from familybot.services.safety.watch import PhraseList
     from tests.support.safety_fakes import safety_world
 
     w = await safety_world(db, clock)
