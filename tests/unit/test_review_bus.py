@@ -56,7 +56,7 @@ async def test_typo_search_after_forgotten_suggestions_equals_the_full_scan(
     bigram fallback that finds a live word 0.7-0.8 alike (the full scan finds it)."""
     from familybot.db.repositories.resources import NewResource
     from familybot.models import ResourceStatus
-    from familybot.services.resources import _close_terms
+    from familybot.services.resources.service import _close_terms
 
     services = build_services(db, port, clock, "America/New_York")
     repo = services.resources._repo
