@@ -13,7 +13,6 @@ from familybot.checks import is_facilitator
 from familybot.errors import UserFacingError
 from familybot.i18n import _
 from familybot.models.audit import AuditResult
-from familybot.models.moderation import CaseOutcome
 from familybot.services.moderation.durations import parse_duration
 from familybot.services.moderation.rules import (
     MAX_SLOWMODE_SECONDS,
@@ -25,7 +24,7 @@ from familybot.services.moderation.rules import (
 )
 from familybot.services.moderation.service import ModRequest
 from familybot.tree_audit import AUDIT_RESULT
-from familybot.ui.moderation import action_name, case_embed, history_embed
+from familybot.ui.moderation import case_embed, case_reply, history_embed
 from familybot.ui.text import clip, defuse
 
 DELETE_WINDOWS = [
@@ -66,39 +65,6 @@ def length_of(text: str | None) -> timedelta | None:
         raise UserFacingError(str(error)) from error
 
 
-def render(outcome: CaseOutcome) -> str:
-    case = outcome.case
-    name = action_name(case.action).lower()
-    if outcome.error:
-        lines = [
-            _("Case #{number} ({action}) is recorded as **failed**. {error}").format(
-                number=case.number, action=name, error=outcome.error
-            )
-        ]
-    else:
-        done = _("Done: case #{number} ({action}).").format(number=case.number, action=name)
-        lines = [done + (f" {case.detail}" if case.detail else "")]
-    if case.dm == "sent":
-        lines.append(_("They were told by DM, with the reason."))
-    elif case.dm == "closed":
-        lines.append(
-            _(
-                "I couldn't tell them by DM (their direct messages are closed); that's noted on "
-                "the case."
-            )
-        )
-    if outcome.modlog_missing:
-        lines.append(
-            _(
-                "The mod log isn't set up, so the case is stored but not posted. An admin can "
-                "choose a channel with `/setup modlog`."
-            )
-        )
-    elif not outcome.modlog_posted:
-        lines.append(_("I couldn't post it to the mod log, but the case is stored."))
-    return "\n".join(lines)
-
-
 @app_commands.guild_only()
 @app_commands.default_permissions(moderate_members=True)
 class Moderation(
@@ -132,7 +98,7 @@ class Moderation(
         outcome = await service.act(request)
         if outcome.error:  # the case is stored as failed: the audit log says so too
             interaction.extras[AUDIT_RESULT] = AuditResult.FAILED
-        await interaction.followup.send(render(outcome), ephemeral=True)
+        await interaction.followup.send(case_reply(outcome), ephemeral=True)
 
     def _on_member(
         self,

@@ -7,7 +7,7 @@ from datetime import datetime
 import discord
 
 from familybot.i18n import LazyString, _, lazy_pgettext, ngettext, pgettext
-from familybot.models.moderation import Case, CaseView, ModLogEntry, entry_for
+from familybot.models.moderation import Case, CaseOutcome, CaseView, ModLogEntry, entry_for
 from familybot.ui.embeds import CALM, QUIET
 from familybot.ui.text import channel_mention, clip, defuse, ts, user_mention
 
@@ -177,3 +177,37 @@ def case_embed(view: CaseView) -> discord.Embed:
             inline=False,
         )
     return embed
+
+
+def case_reply(outcome: CaseOutcome) -> str:
+    """The private reply to the facilitator who ran a /mod action."""
+    case = outcome.case
+    name = action_name(case.action).lower()
+    if outcome.error:
+        lines = [
+            _("Case #{number} ({action}) is recorded as **failed**. {error}").format(
+                number=case.number, action=name, error=outcome.error
+            )
+        ]
+    else:
+        done = _("Done: case #{number} ({action}).").format(number=case.number, action=name)
+        lines = [done + (f" {case.detail}" if case.detail else "")]
+    if case.dm == "sent":
+        lines.append(_("They were told by DM, with the reason."))
+    elif case.dm == "closed":
+        lines.append(
+            _(
+                "I couldn't tell them by DM (their direct messages are closed); that's noted on "
+                "the case."
+            )
+        )
+    if outcome.modlog_missing:
+        lines.append(
+            _(
+                "The mod log isn't set up, so the case is stored but not posted. An admin can "
+                "choose a channel with `/setup modlog`."
+            )
+        )
+    elif not outcome.modlog_posted:
+        lines.append(_("I couldn't post it to the mod log, but the case is stored."))
+    return "\n".join(lines)
