@@ -34,6 +34,7 @@ from familybot.services.groups.service import GroupsService
 from familybot.services.moderation.durations import DurationError, parse_duration_list
 from familybot.services.reminders.service import effective_occurrences, rule_of
 from familybot.services.sessions.calendar import CalendarSeries, build_ics
+from familybot.services.sessions.local_input import parse_local_date, parse_local_time
 from familybot.services.sessions.recurrence import (
     Repeat,
     discord_timestamp,
@@ -41,8 +42,6 @@ from familybot.services.sessions.recurrence import (
     monthly_byday,
     monthly_week_of,
     occurrence_for_key,
-    parse_local_date,
-    parse_local_time,
     to_utc,
     validate_tz,
 )
