@@ -11,12 +11,9 @@ from familybot.db.connection import Database
 from familybot.models import JoinMode
 from familybot.models.events import EventSpec
 from familybot.models.notices import Notice
+from familybot.services.sessions.event_specs import LOCATION
 from familybot.services.sessions.recurrence import Repeat
-from familybot.services.sessions.scheduled_events import (
-    LOCATION,
-    MAX_EVENTS,
-    SyncResult,
-)
+from familybot.services.sessions.scheduled_events import MAX_EVENTS, SyncResult
 from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 

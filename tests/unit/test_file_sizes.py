@@ -21,7 +21,6 @@ BEING_SPLIT_ELSEWHERE = {
 NOT_YET_SPLIT = {
     "familybot/services/sessions/service.py",
     "familybot/services/sessions/calendar.py",
-    "familybot/services/sessions/scheduled_events.py",
     "familybot/services/groups/service.py",
     "familybot/services/reminders/service.py",
     "familybot/services/resources/service.py",
