@@ -19,8 +19,8 @@ from cogs.sessions_components import SESSION_ITEMS
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator, member_is_facilitator
 from familybot.i18n import _, ngettext, pgettext
+from familybot.services.sessions.options import parse_rule_change
 from familybot.services.sessions.recurrence import Repeat, discord_timestamp
-from familybot.services.sessions.service import parse_rule_change
 from familybot.ui.facilitator import rsvp_embeds
 from familybot.ui.sessions import attendance_view, edit_reply, schedule_reply, upcoming_embed
 from familybot.ui.text import clip, shown, user_mention, when
@@ -119,7 +119,7 @@ class Sessions(
     ) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await self.bot.services.sessions.cancel(
+        outcome = await self.bot.services.sessions.changes.cancel(
             guild_id=interaction.guild_id,
             actor_id=interaction.user.id,
             ref=session,
@@ -162,7 +162,7 @@ class Sessions(
     ) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await self.bot.services.sessions.reschedule(
+        outcome = await self.bot.services.sessions.changes.reschedule(
             guild_id=interaction.guild_id,
             actor_id=interaction.user.id,
             ref=session,
@@ -224,7 +224,7 @@ class Sessions(
             week_text=week.value if week else None,
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await self.bot.services.sessions.edit(
+        outcome = await self.bot.services.sessions.editor.edit(
             guild_id=interaction.guild_id,
             actor=actor_of(interaction),
             ref=session,
@@ -246,7 +246,7 @@ class Sessions(
         self, interaction: discord.Interaction[FamilyBot], session: str, date: str
     ) -> None:
         assert interaction.guild_id is not None
-        sheet = await self.bot.services.sessions.attendance_sheet(
+        sheet = await self.bot.services.sessions.attendance.attendance_sheet(
             interaction.guild_id, session, date
         )
         members = ", ".join(user_mention(u) for u in sheet.member_ids) or _("no members yet")

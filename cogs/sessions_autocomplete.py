@@ -30,7 +30,7 @@ async def editable_sessions(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    found = await interaction.client.services.sessions.autocomplete_editable(
+    found = await interaction.client.services.sessions.editor.autocomplete_editable(
         interaction.guild_id, actor_of(interaction), current
     )
     return [app_commands.Choice(name=label, value=value) for label, value in found]
