@@ -127,7 +127,7 @@ async def figures_from_database(rounds: int) -> tuple[float, int]:
                         for uid in range(100, 100 + MEMBERS)
                     ],
                 )
-                await services.sessions.mark_attendance(
+                await services.sessions.attendance.mark_attendance(
                     series.id,
                     key,
                     [u for u in range(100, 100 + MEMBERS) if (u + week) % 3],

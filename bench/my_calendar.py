@@ -148,12 +148,10 @@ async def _overrides(db: Database, series_id: int, first: datetime, repeat: str,
 
 def clear_caches() -> None:
     """Forget the serialized zones and series, as after a restart (where the build keeps any)."""
-    from familybot.services.sessions import calendar
+    from familybot.services.sessions import calendar, calendar_zones
 
-    for name in ("_series_block", "_zone_definition"):
-        cache = getattr(calendar, name, None)
-        if cache is not None:
-            cache.cache_clear()
+    calendar._series_block.cache_clear()
+    calendar_zones.zone_definition.cache_clear()
 
 
 def one_series() -> list[CalendarSeries]:

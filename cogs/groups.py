@@ -20,7 +20,7 @@ from familybot.models.setup import Actor
 from familybot.services.groups.attendance_csv import build_csv
 from familybot.services.groups.facilitator_views import WEEKS_DEFAULT, WEEKS_MAX
 from familybot.services.groups.stats_chart import ChartPoint, render_attendance_chart
-from familybot.services.sessions.service import parse_offsets
+from familybot.services.sessions.options import parse_offsets
 from familybot.tree_audit import AUDIT_ACTION
 from familybot.ui.embeds import group_info_embed, group_list_embed, roster_embed
 from familybot.ui.facilitator import chart_alt_text, per_session_embed, stats_text

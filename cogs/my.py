@@ -13,7 +13,7 @@ from cogs.my_components import ForgetConfirmView
 from familybot import i18n
 from familybot.bot import FamilyBot
 from familybot.i18n import _
-from familybot.services.sessions.service import describe_offsets
+from familybot.services.sessions.options import describe_offsets
 from familybot.ui.calendar import calendar_reply
 from familybot.ui.privacy import DATA_INTRO, FORGET_EXPLAINED, data_file
 from familybot.ui.sessions import my_schedule_embed

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from cogs.autocomplete import group_names, seated_group_names, timezones
+from cogs.sessions_autocomplete import (
+    editable_sessions,
+    next_days,
+    past_dates,
+    recent_and_upcoming_dates,
+    session_autocomplete,
+    upcoming_dates,
+)
 from cogs.sessions_components import SESSION_ITEMS
-from familybot import i18n
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of, is_facilitator, member_is_facilitator
 from familybot.i18n import _, ngettext, pgettext
-from familybot.services.sessions.recurrence import Repeat, discord_timestamp, from_utc
-from familybot.services.sessions.service import parse_rule_change
+from familybot.services.sessions.options import parse_rule_change
+from familybot.services.sessions.recurrence import Repeat, discord_timestamp
 from familybot.ui.facilitator import rsvp_embeds
 from familybot.ui.sessions import attendance_view, edit_reply, schedule_reply, upcoming_embed
 from familybot.ui.text import clip, shown, user_mention, when
@@ -47,62 +52,6 @@ class Sessions(
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*SESSION_ITEMS)
-
-    # --- autocomplete -----------------------------------------------------------------------
-
-    async def session_autocomplete(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        found = await self.bot.services.sessions.autocomplete(interaction.guild_id, current)
-        return [app_commands.Choice(name=label, value=value) for label, value in found]
-
-    async def _dates(
-        self, interaction: discord.Interaction[FamilyBot], current: str, *, past: bool
-    ) -> list[app_commands.Choice[str]]:
-        ref = str(getattr(interaction.namespace, "session", "") or "")
-        if interaction.guild_id is None or not ref:
-            return []
-        keys = await self.bot.services.sessions.occurrence_dates(
-            interaction.guild_id, ref, past=past
-        )
-        return [
-            app_commands.Choice(name=k, value=k) for k in keys if k.startswith(current.strip())
-        ][:25]
-
-    async def upcoming_dates(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self._dates(interaction, current, past=False)
-
-    async def past_dates(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self._dates(interaction, current, past=True)
-
-    async def recent_and_upcoming_dates(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        upcoming = await self._dates(interaction, current, past=False)
-        past = await self._dates(interaction, current, past=True)
-        seen = {c.value for c in upcoming[:13]}
-        return upcoming[:13] + [c for c in past if c.value not in seen][:12]
-
-    async def next_days(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        assert interaction.guild_id is not None
-        tz = await self.bot.services.setup.timezone_for(interaction.guild_id)
-        today = from_utc(self.bot.clock.now(), tz).date()
-        days = [today + timedelta(days=n) for n in range(25)]
-        return [
-            app_commands.Choice(
-                name=f"{d.isoformat()} ({i18n.format_date(d, 'EEEE')})", value=d.isoformat()
-            )
-            for d in days
-            if d.isoformat().startswith(current.strip())
-        ]
 
     # --- facilitators ---------------------------------------------------------------------
     @app_commands.command(name="schedule", description="Schedule a session or a repeating series")
@@ -170,7 +119,7 @@ class Sessions(
     ) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await self.bot.services.sessions.cancel(
+        outcome = await self.bot.services.sessions.changes.cancel(
             guild_id=interaction.guild_id,
             actor_id=interaction.user.id,
             ref=session,
@@ -213,7 +162,7 @@ class Sessions(
     ) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await self.bot.services.sessions.reschedule(
+        outcome = await self.bot.services.sessions.changes.reschedule(
             guild_id=interaction.guild_id,
             actor_id=interaction.user.id,
             ref=session,
@@ -230,16 +179,6 @@ class Sessions(
             + _told(outcome.told, outcome.not_reached),
             ephemeral=True,
         )
-
-    async def editable_sessions(
-        self, interaction: discord.Interaction[FamilyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        found = await self.bot.services.sessions.autocomplete_editable(
-            interaction.guild_id, actor_of(interaction), current
-        )
-        return [app_commands.Choice(name=label, value=value) for label, value in found]
 
     @app_commands.command(
         name="edit", description="Change a series from its next session on (past ones stay)"
@@ -285,7 +224,7 @@ class Sessions(
             week_text=week.value if week else None,
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await self.bot.services.sessions.edit(
+        outcome = await self.bot.services.sessions.editor.edit(
             guild_id=interaction.guild_id,
             actor=actor_of(interaction),
             ref=session,
@@ -307,7 +246,7 @@ class Sessions(
         self, interaction: discord.Interaction[FamilyBot], session: str, date: str
     ) -> None:
         assert interaction.guild_id is not None
-        sheet = await self.bot.services.sessions.attendance_sheet(
+        sheet = await self.bot.services.sessions.attendance.attendance_sheet(
             interaction.guild_id, session, date
         )
         members = ", ".join(user_mention(u) for u in sheet.member_ids) or _("no members yet")

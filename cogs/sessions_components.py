@@ -46,7 +46,7 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=RSVP_T
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         async def work() -> Reply:
-            outcome = await interaction.client.services.sessions.rsvp(
+            outcome = await interaction.client.services.sessions.attendance.rsvp(
                 self.series_id,
                 self.key,
                 interaction.user.id,
@@ -92,7 +92,7 @@ class AttendanceSelect(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         async def work() -> Reply:
             chosen = [u.id for u in self.item.values]
-            marked, ignored = await interaction.client.services.sessions.mark_attendance(
+            marked, ignored = await interaction.client.services.sessions.attendance.mark_attendance(
                 self.series_id, self.key, chosen, interaction.user.id, guild_id=interaction.guild_id
             )
 

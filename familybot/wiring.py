@@ -67,8 +67,9 @@ from familybot.services.safety.model import bot_detector
 from familybot.services.safety.service import SafetyService
 from familybot.services.safety.watch import Detector, SafetyPort, SafetyWatch
 from familybot.services.sessions.calendar_feed import CalendarFeedService
+from familybot.services.sessions.ports import SessionsPort
 from familybot.services.sessions.scheduled_events import EventsService, ScheduledEventsPort
-from familybot.services.sessions.service import SessionsPort, SessionsService
+from familybot.services.sessions.service import SessionsService
 from familybot.services.sessions.session_schedule import SessionSchedule
 from familybot.services.setup.diagnostics import DiagnosticsService
 from familybot.services.setup.language import LanguageService

@@ -21,7 +21,7 @@ REMINDER_RATE = 45
 
 
 class DiscordNotices:
-    """Implements SessionsPort (services/sessions/service.py)."""
+    """Implements SessionsPort (services/sessions/ports.py)."""
 
     def __init__(self, client: discord.Client, *, rate: int = REMINDER_RATE) -> None:
         self._client = client

@@ -52,3 +52,31 @@ class EditOutcome:
     told: int
     not_reached: int
     dropped: int  # upcoming sessions that no longer take place under the new rule
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    series: SessionSeries
+    group: Group
+    occurrence: Occurrence | None  # None: the whole series
+    new_start: datetime | None
+    told: int
+    not_reached: int
+
+
+@dataclass(frozen=True)
+class RsvpOutcome:
+    series: SessionSeries
+    group: Group
+    occurrence: Occurrence
+    response: Rsvp
+    counts: RsvpCounts
+
+
+@dataclass(frozen=True)
+class AttendanceSheet:
+    series: SessionSeries
+    group: Group
+    occurrence: Occurrence
+    member_ids: list[int]
+    present_ids: list[int]

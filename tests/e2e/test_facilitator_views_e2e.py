@@ -70,15 +70,21 @@ async def history(world: World) -> tuple[int, list[str]]:
         assert world.bot is not None
         sessions = world.bot.services.sessions
         # Replies and attendance as members and facilitators made them over the weeks.
-        await sessions.rsvp(sid, keys[0], world.alice, Rsvp.GOING, guild_id=world.guild_id)
-        await sessions.rsvp(sid, keys[0], world.bob, Rsvp.MAYBE, guild_id=world.guild_id)
-        await sessions.rsvp(sid, keys[1], world.alice, Rsvp.GOING, guild_id=world.guild_id)
-        await sessions.rsvp(sid, keys[5], world.alice, Rsvp.GOING, guild_id=world.guild_id)
-        await sessions.rsvp(sid, keys[5], world.bob, Rsvp.NO, guild_id=world.guild_id)
-        await sessions.mark_attendance(
+        await sessions.attendance.rsvp(
+            sid, keys[0], world.alice, Rsvp.GOING, guild_id=world.guild_id
+        )
+        await sessions.attendance.rsvp(sid, keys[0], world.bob, Rsvp.MAYBE, guild_id=world.guild_id)
+        await sessions.attendance.rsvp(
+            sid, keys[1], world.alice, Rsvp.GOING, guild_id=world.guild_id
+        )
+        await sessions.attendance.rsvp(
+            sid, keys[5], world.alice, Rsvp.GOING, guild_id=world.guild_id
+        )
+        await sessions.attendance.rsvp(sid, keys[5], world.bob, Rsvp.NO, guild_id=world.guild_id)
+        await sessions.attendance.mark_attendance(
             sid, keys[0], [world.alice, world.bob], world.facilitator, guild_id=world.guild_id
         )
-        await sessions.mark_attendance(
+        await sessions.attendance.mark_attendance(
             sid, keys[1], [world.alice], world.facilitator, guild_id=world.guild_id
         )
     return sid, keys

@@ -26,9 +26,9 @@ from familybot.services.sessions.calendar import (
     PRODID,
     TITLE_MAX,
     CalendarSeries,
-    clean_text,
 )
 from familybot.services.sessions.calendar import build_ics as _build_ics
+from familybot.services.sessions.calendar_text import clean_text
 from familybot.services.sessions.recurrence import (
     Repeat,
     SeriesRule,

@@ -165,10 +165,10 @@ async def test_the_feed_is_the_members_calendar_and_follows_a_cancel_and_a_move(
 
     # After the first fetch: one date cancelled, another moved.
     clock.advance(hours=1)
-    await services.sessions.cancel(
+    await services.sessions.changes.cancel(
         guild_id=GUILD, actor_id=FAC, ref=str(series_id), date_text="2026-12-08"
     )
-    await services.sessions.reschedule(
+    await services.sessions.changes.reschedule(
         guild_id=GUILD,
         actor_id=FAC,
         ref=str(series_id),

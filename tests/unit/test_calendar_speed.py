@@ -1,7 +1,7 @@
 """What makes `/my calendar` and the feed fast must not change a byte of what they write.
 
 * The DST-edge scan looks only where a session can start near a change
-  (``_may_start_between``); here it is compared with expanding the rule around every
+  (``calendar_zones._may_start_between``); here it is compared with expanding the rule around every
   change of a decade, as it used to, over random series in zones with ordinary, half-hour
   and southern-hemisphere changes.
 * Zone definitions and series' events are kept serialized between builds: a second build,
@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from familybot.services.sessions import calendar
-from familybot.services.sessions.calendar import CalendarSeries, at_a_change, build_ics, restamp
+from familybot.services.sessions import calendar, calendar_zones
+from familybot.services.sessions.calendar import CalendarSeries, build_ics, restamp
+from familybot.services.sessions.calendar_zones import at_a_change
 from familybot.services.sessions.recurrence import Repeat, SeriesRule, occurrences
 
 ZONES = [
@@ -63,15 +64,15 @@ def rules(draw: st.DrawFn) -> SeriesRule:
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rule=rules())
 def test_edge_scan_finds_what_expanding_around_every_change_finds(rule: SeriesRule) -> None:
-    _ics, changes = calendar._zone_definition(rule.tz, date(2023, 1, 1), date(2034, 1, 1))
-    assert calendar._edge_occurrences(rule, changes) == naive_edges(rule, changes.instants)
+    _ics, changes = calendar_zones.zone_definition(rule.tz, date(2023, 1, 1), date(2034, 1, 1))
+    assert calendar_zones.edge_occurrences(rule, changes) == naive_edges(rule, changes.instants)
 
 
 def test_the_edge_scan_is_not_vacuous() -> None:
     """A Sunday 02:30 New York series has a session in the spring gap every year (2024-2033)."""
     rule = SeriesRule("America/New_York", datetime(2024, 1, 7, 2, 30), Repeat.WEEKLY, 60)
-    _ics, changes = calendar._zone_definition(rule.tz, date(2023, 1, 1), date(2034, 1, 1))
-    found = calendar._edge_occurrences(rule, changes)
+    _ics, changes = calendar_zones.zone_definition(rule.tz, date(2023, 1, 1), date(2034, 1, 1))
+    found = calendar_zones.edge_occurrences(rule, changes)
     assert len(found) == 10 and found == naive_edges(rule, changes.instants)
 
 
@@ -82,7 +83,7 @@ def series(n: int, tz: str, cancelled: tuple[str, ...] = ()) -> CalendarSeries:
 
 def cold(items: list[CalendarSeries], **kwargs: object) -> bytes:
     calendar._series_block.cache_clear()
-    calendar._zone_definition.cache_clear()
+    calendar_zones.zone_definition.cache_clear()
     return build_ics(items, calendar_name="c", now=NOW, install_id="i", **kwargs)  # type: ignore[arg-type]
 
 

@@ -13,7 +13,7 @@ from familybot.services.moderation.durations import (
     parse_duration,
     parse_duration_list,
 )
-from familybot.services.sessions.service import parse_offsets
+from familybot.services.sessions.options import parse_offsets
 
 FORMS = {
     "90m": timedelta(minutes=90),

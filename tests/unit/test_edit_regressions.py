@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import vobject  # type: ignore[import-untyped,unused-ignore]
 
 from familybot.models import JoinMode, Rsvp
+from familybot.services.sessions.options import parse_rule_change
 from familybot.services.sessions.recurrence import Repeat
 from familybot.services.sessions.series_edit import RuleChange
-from familybot.services.sessions.service import parse_rule_change
 from familybot.wiring import Services
 from tests.support.fakes import FakeClock, RecordingPort
 from tests.unit.test_calendar_clients import read_with_vobject
@@ -59,15 +59,15 @@ async def test_a_removed_member_is_not_told_the_new_times(
     services: Services, clock: FakeClock, port: RecordingPort
 ) -> None:
     sid = await weekly_group(services, clock)
-    await services.sessions.rsvp(sid, "2026-09-10", ALICE, Rsvp.GOING, guild_id=GUILD)
+    await services.sessions.attendance.rsvp(sid, "2026-09-10", ALICE, Rsvp.GOING, guild_id=GUILD)
     await services.groups.remove_member(GUILD, GROUP, ALICE)
     port.dms.clear()
-    out = await services.sessions.edit(
+    out = await services.sessions.editor.edit(
         guild_id=GUILD, actor=actor(FAC), ref=str(sid), change=new_time("19:30")
     )
     assert [n for user, n in port.dms if user == ALICE] == []
     # Nor when the series they had said Going to is cancelled.
-    await services.sessions.cancel(
+    await services.sessions.changes.cancel(
         guild_id=GUILD, actor_id=FAC, ref=str(out.series.id), date_text=None
     )
     assert [n for user, n in port.dms if user == ALICE] == []
@@ -78,7 +78,7 @@ async def test_a_past_date_moved_ahead_stays_in_calendars_and_out_of_stats(
 ) -> None:
     sid = await weekly_group(services, clock)
     clock.set(at("2026-10-27"))
-    await services.sessions.reschedule(
+    await services.sessions.changes.reschedule(
         guild_id=GUILD,
         actor_id=FAC,
         ref=str(sid),
@@ -87,7 +87,7 @@ async def test_a_past_date_moved_ahead_stays_in_calendars_and_out_of_stats(
         new_time_text="18:00",
     )
     clock.set(at("2026-11-06"))
-    await services.sessions.edit(
+    await services.sessions.editor.edit(
         guild_id=GUILD, actor=actor(FAC), ref=str(sid), change=new_time("19:30")
     )
     moved = datetime(2026, 11, 20, 23, tzinfo=UTC)  # 18:00 in New York
@@ -102,7 +102,7 @@ async def test_a_past_date_moved_ahead_stays_in_calendars_and_out_of_stats(
 
 async def test_rsvps_of_a_date_from_before_an_edit(services: Services, clock: FakeClock) -> None:
     sid = await story(services, clock)  # now 2026-11-06; Alice said Going for 2026-11-05
-    out = await services.sessions.edit(
+    out = await services.sessions.editor.edit(
         guild_id=GUILD, actor=actor(FAC), ref=str(sid), change=new_time("19:00")
     )
     roster = await services.facilitator_views.rsvps(

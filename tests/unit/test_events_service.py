@@ -11,12 +11,9 @@ from familybot.db.connection import Database
 from familybot.models import JoinMode
 from familybot.models.events import EventSpec
 from familybot.models.notices import Notice
+from familybot.services.sessions.event_specs import LOCATION
 from familybot.services.sessions.recurrence import Repeat
-from familybot.services.sessions.scheduled_events import (
-    LOCATION,
-    MAX_EVENTS,
-    SyncResult,
-)
+from familybot.services.sessions.scheduled_events import MAX_EVENTS, SyncResult
 from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 
@@ -152,7 +149,7 @@ async def test_cancelled_next_session_skips_to_the_one_after(
     await turn_on(services)
     series_id = await schedule(services)
     event_id, _, _ = port.only_event()
-    await services.sessions.cancel(
+    await services.sessions.changes.cancel(
         guild_id=GUILD, actor_id=FAC, ref=str(series_id), date_text="2026-12-01"
     )
     await services.events.settle()
@@ -168,7 +165,7 @@ async def test_moved_occurrence_becomes_the_next_one(services: Services, port: E
     await turn_on(services)
     series_id = await schedule(services)
     # The second session is brought forward to before the first one.
-    await services.sessions.reschedule(
+    await services.sessions.changes.reschedule(
         guild_id=GUILD,
         actor_id=FAC,
         ref=str(series_id),
@@ -182,7 +179,7 @@ async def test_moved_occurrence_becomes_the_next_one(services: Services, port: E
     (mirror,) = await services.events.mirrored(GUILD)
     assert mirror.occurrence_key == "2026-12-08"  # the moved occurrence keeps its key
     # Moving the next session later hands the slot to the following one.
-    await services.sessions.reschedule(
+    await services.sessions.changes.reschedule(
         guild_id=GUILD,
         actor_id=FAC,
         ref=str(series_id),
@@ -202,7 +199,7 @@ async def test_cancelling_the_series_deletes_the_event(
     await make_group(services)
     await turn_on(services)
     series_id = await schedule(services)
-    await services.sessions.cancel(guild_id=GUILD, actor_id=FAC, ref=str(series_id))
+    await services.sessions.changes.cancel(guild_id=GUILD, actor_id=FAC, ref=str(series_id))
     await services.events.settle()
     assert port.event_calls()[-1] == "delete_scheduled_event"
     assert port.scheduled_events == {}
@@ -295,7 +292,7 @@ async def test_event_deleted_on_discord_is_created_again(
     await turn_on(services)
     series_id = await schedule(services)
     port.scheduled_events.clear()  # someone deleted it in Discord
-    await services.sessions.cancel(
+    await services.sessions.changes.cancel(
         guild_id=GUILD, actor_id=FAC, ref=str(series_id), date_text="2026-12-01"
     )
     await services.events.settle()

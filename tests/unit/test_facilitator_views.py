@@ -79,8 +79,10 @@ async def story(services: Services, clock: FakeClock) -> int:
     )
     sid = outcome.series.id
     ref = str(sid)
-    await services.sessions.cancel(guild_id=GUILD, actor_id=FAC, ref=ref, date_text="2026-09-17")
-    await services.sessions.reschedule(
+    await services.sessions.changes.cancel(
+        guild_id=GUILD, actor_id=FAC, ref=ref, date_text="2026-09-17"
+    )
+    await services.sessions.changes.reschedule(
         guild_id=GUILD,
         actor_id=FAC,
         ref=ref,
@@ -91,10 +93,12 @@ async def story(services: Services, clock: FakeClock) -> int:
 
     async def mark(key: str, *people: int) -> None:
         clock.set(at(key, 23) + timedelta(hours=1))  # after the session (18:00 in New York)
-        await services.sessions.mark_attendance(sid, key, list(people), FAC, guild_id=GUILD)
+        await services.sessions.attendance.mark_attendance(
+            sid, key, list(people), FAC, guild_id=GUILD
+        )
 
     async def reply(key: str, user: int, response: Rsvp) -> None:
-        await services.sessions.rsvp(sid, key, user, response, guild_id=GUILD)
+        await services.sessions.attendance.rsvp(sid, key, user, response, guild_id=GUILD)
 
     # Before the period (8 weeks back from 2026-11-06 is 2026-09-11).
     await mark("2026-09-03", ALICE, BOB)

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from familybot.models.sessions import Occurrence
+from familybot.services.sessions.local_input import parse_local_date, parse_local_time
 from familybot.services.sessions.recurrence import (
     Repeat,
     SeriesRule,
@@ -30,8 +31,6 @@ from familybot.services.sessions.recurrence import (
     next_occurrence,
     occurrence_for_key,
     occurrences,
-    parse_local_date,
-    parse_local_time,
     reminder_instants,
     to_utc,
     validate_tz,

@@ -433,13 +433,15 @@ class ReminderMachine(RuleBasedStateMachine):
         if not upcoming:
             return
         if whole:
-            self.run(self.services.sessions.cancel(guild_id=GUILD, actor_id=FAC, ref=str(s.id)))
+            self.run(
+                self.services.sessions.changes.cancel(guild_id=GUILD, actor_id=FAC, ref=str(s.id))
+            )
             s.active = False
         else:
             key, _ = data.draw(st.sampled_from(upcoming[:5]), label="occurrence")
             assert key in listed, f"{key} missing from occurrence_dates {listed}"
             self.run(
-                self.services.sessions.cancel(
+                self.services.sessions.changes.cancel(
                     guild_id=GUILD, actor_id=FAC, ref=str(s.id), date_text=key
                 )
             )
@@ -457,7 +459,7 @@ class ReminderMachine(RuleBasedStateMachine):
         key, start = data.draw(st.sampled_from(upcoming[:5]), label="occurrence")
         new_day: date = from_utc(self.now, s.rule.tz).date() + timedelta(days=days)
         new_start = to_utc(datetime.combine(new_day, time.fromisoformat(at)), s.rule.tz)
-        call = self.services.sessions.reschedule(
+        call = self.services.sessions.changes.reschedule(
             guild_id=GUILD,
             actor_id=FAC,
             ref=str(s.id),
@@ -659,7 +661,7 @@ async def test_one_off_session_can_be_cancelled_after_its_last_reminder_is_plann
     clock.set(start - timedelta(minutes=80))  # the 1h reminder is due within the horizon
     await services.planner.plan()
     assert await services.sessions.occurrence_dates(GUILD, str(series_id)) == ["2026-11-29"]
-    await services.sessions.cancel(guild_id=GUILD, actor_id=FAC, ref=str(series_id))
+    await services.sessions.changes.cancel(guild_id=GUILD, actor_id=FAC, ref=str(series_id))
     clock.set(start - timedelta(minutes=60))
     await services.dispatcher.dispatch()
     assert [m.card.start for m in port.reminders] == []  # nothing after the cancellation

@@ -9,8 +9,8 @@ import pytest
 
 from familybot.models import OccurrenceOverride, SeriesStatus, SessionSeries
 from familybot.models.sessions import Occurrence
+from familybot.services.sessions.event_specs import discord_expansion, discord_recurrence
 from familybot.services.sessions.recurrence import Repeat, SeriesRule, occurrences
-from familybot.services.sessions.scheduled_events import discord_expansion, discord_recurrence
 from familybot.services.sessions.series_edit import EditRefused, RuleChange, nth_weekday, plan_edit
 
 NY = "America/New_York"

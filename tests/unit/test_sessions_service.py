@@ -13,8 +13,8 @@ from familybot.models import JoinMode, Rsvp
 from familybot.models.notices import Notice
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 from familybot.services.reminders.service import NONCE_MEMORY
+from familybot.services.sessions.options import parse_offsets
 from familybot.services.sessions.recurrence import Repeat
-from familybot.services.sessions.service import parse_offsets
 from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort
 
@@ -266,9 +266,9 @@ async def test_cancel_one_occurrence_and_tell_going_and_maybe(
     services: Services, group: int, clock: FakeClock, port: ReminderPort
 ) -> None:
     sid = await weekly(services)
-    await services.sessions.rsvp(sid, "2026-12-08", ALICE, Rsvp.GOING, guild_id=GUILD)
-    await services.sessions.rsvp(sid, "2026-12-08", BOB, Rsvp.NO, guild_id=GUILD)
-    outcome = await services.sessions.cancel(
+    await services.sessions.attendance.rsvp(sid, "2026-12-08", ALICE, Rsvp.GOING, guild_id=GUILD)
+    await services.sessions.attendance.rsvp(sid, "2026-12-08", BOB, Rsvp.NO, guild_id=GUILD)
+    outcome = await services.sessions.changes.cancel(
         guild_id=GUILD, actor_id=FAC, ref=str(sid), date_text="2026-12-08", reason="Holiday"
     )
     assert outcome.told == 1
@@ -280,7 +280,7 @@ async def test_cancel_one_occurrence_and_tell_going_and_maybe(
     keys = {c.occurrence_key for c in port.to_channel()}
     assert keys == {"2026-12-01", "2026-12-15"}
     with pytest.raises(NotFound):
-        await services.sessions.cancel(
+        await services.sessions.changes.cancel(
             guild_id=GUILD, actor_id=FAC, ref=str(sid), date_text="2026-12-09"
         )
 
@@ -291,7 +291,7 @@ async def test_cancel_after_planning_cancels_pending_rows(
     sid = await weekly(services)
     clock.set(at("2026-11-30T22:55:00"))
     await services.planner.plan()  # the 24h reminder is now in the ledger
-    await services.sessions.cancel(
+    await services.sessions.changes.cancel(
         guild_id=GUILD, actor_id=FAC, ref=str(sid), date_text="2026-12-01"
     )
     await run(services, clock, at("2026-12-02T00:00:00"))
@@ -302,21 +302,23 @@ async def test_cancel_series_stops_everything(
     services: Services, group: int, clock: FakeClock, port: ReminderPort
 ) -> None:
     sid = await weekly(services)
-    await services.sessions.rsvp(sid, "2026-12-15", BOB, Rsvp.MAYBE, guild_id=GUILD)
-    await services.sessions.cancel(guild_id=GUILD, actor_id=FAC, ref="weekly check", reason=None)
+    await services.sessions.attendance.rsvp(sid, "2026-12-15", BOB, Rsvp.MAYBE, guild_id=GUILD)
+    await services.sessions.changes.cancel(
+        guild_id=GUILD, actor_id=FAC, ref="weekly check", reason=None
+    )
     assert [u for u, _ in port.dms] == [BOB]
     await run(services, clock, at("2026-12-20T00:00:00"))
     assert port.sent == []
     with pytest.raises(NotFound):
-        await services.sessions.cancel(guild_id=GUILD, actor_id=FAC, ref=str(sid))
+        await services.sessions.changes.cancel(guild_id=GUILD, actor_id=FAC, ref=str(sid))
 
 
 async def test_reschedule_moves_reminders(
     services: Services, group: int, clock: FakeClock, port: ReminderPort
 ) -> None:
     sid = await weekly(services)
-    await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.GOING, guild_id=GUILD)
-    outcome = await services.sessions.reschedule(
+    await services.sessions.attendance.rsvp(sid, "2026-12-01", ALICE, Rsvp.GOING, guild_id=GUILD)
+    outcome = await services.sessions.changes.reschedule(
         guild_id=GUILD,
         actor_id=FAC,
         ref=str(sid),
@@ -334,7 +336,7 @@ async def test_reschedule_moves_reminders(
     # The moved one can be addressed by its new date too.
     sheet_date = "2026-12-02"
     clock.set(at("2026-12-03T01:00:00"))
-    sheet = await services.sessions.attendance_sheet(GUILD, str(sid), sheet_date)
+    sheet = await services.sessions.attendance.attendance_sheet(GUILD, str(sid), sheet_date)
     assert sheet.occurrence.key == "2026-12-01"
 
 
@@ -344,7 +346,7 @@ async def test_reschedule_after_planning_replans(
     sid = await weekly(services)
     clock.set(at("2026-11-30T22:55:00"))
     await services.planner.plan()
-    await services.sessions.reschedule(
+    await services.sessions.changes.reschedule(
         guild_id=GUILD,
         actor_id=FAC,
         ref=str(sid),
@@ -358,17 +360,25 @@ async def test_reschedule_after_planning_replans(
 
 async def test_rsvp_rules(services: Services, group: int, clock: FakeClock) -> None:
     sid = await weekly(services)
-    outcome = await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.GOING, guild_id=GUILD)
+    outcome = await services.sessions.attendance.rsvp(
+        sid, "2026-12-01", ALICE, Rsvp.GOING, guild_id=GUILD
+    )
     assert (outcome.counts.going, outcome.counts.maybe) == (1, 0)
-    outcome = await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.MAYBE, guild_id=GUILD)
+    outcome = await services.sessions.attendance.rsvp(
+        sid, "2026-12-01", ALICE, Rsvp.MAYBE, guild_id=GUILD
+    )
     assert (outcome.counts.going, outcome.counts.maybe) == (0, 1)
     with pytest.raises(NotAllowed, match="Only the group's members"):
-        await services.sessions.rsvp(sid, "2026-12-01", CAROL, Rsvp.GOING, guild_id=GUILD)
+        await services.sessions.attendance.rsvp(
+            sid, "2026-12-01", CAROL, Rsvp.GOING, guild_id=GUILD
+        )
     with pytest.raises(NotFound):
-        await services.sessions.rsvp(sid, "2026-12-02", ALICE, Rsvp.GOING, guild_id=GUILD)
+        await services.sessions.attendance.rsvp(
+            sid, "2026-12-02", ALICE, Rsvp.GOING, guild_id=GUILD
+        )
     clock.set(at("2026-12-02T01:00:00"))
     with pytest.raises(Conflict, match="over"):
-        await services.sessions.rsvp(sid, "2026-12-01", ALICE, Rsvp.NO, guild_id=GUILD)
+        await services.sessions.attendance.rsvp(sid, "2026-12-01", ALICE, Rsvp.NO, guild_id=GUILD)
 
 
 async def test_dm_reminders_custom_offsets_and_closed_dms(
@@ -498,11 +508,11 @@ async def test_crash_then_quick_restart_relies_on_nonce(
 async def test_attendance(services: Services, group: int, clock: FakeClock) -> None:
     sid = await weekly(services)
     with pytest.raises(Conflict, match="once the session has started"):
-        await services.sessions.attendance_sheet(GUILD, str(sid), "2026-12-01")
+        await services.sessions.attendance.attendance_sheet(GUILD, str(sid), "2026-12-01")
     clock.set(at("2026-12-01T23:30:00"))
-    sheet = await services.sessions.attendance_sheet(GUILD, "Weekly", "2026-12-01")
+    sheet = await services.sessions.attendance.attendance_sheet(GUILD, "Weekly", "2026-12-01")
     assert sorted(sheet.member_ids) == [ALICE, BOB]
-    marked, ignored = await services.sessions.mark_attendance(
+    marked, ignored = await services.sessions.attendance.mark_attendance(
         sid, "2026-12-01", [ALICE, CAROL], FAC, guild_id=GUILD
     )
     assert (marked, ignored) == (1, 1)
@@ -525,7 +535,7 @@ async def test_list_for_members_only(services: Services, group: int) -> None:
 
 async def test_calendar_has_rule_and_exdate(services: Services, group: int) -> None:
     sid = await weekly(services)
-    await services.sessions.cancel(
+    await services.sessions.changes.cancel(
         guild_id=GUILD, actor_id=FAC, ref=str(sid), date_text="2026-12-08"
     )
     data, count = await services.sessions.calendar_for(GUILD, ALICE)

@@ -93,7 +93,7 @@ class FacilitatorViewsService:
         series, group = await self._sessions.resolve(guild_id, ref)
         await self.require_group_facilitator(guild_id, actor, group)
         if date_text and date_text.strip():
-            series, occurrence = await self._sessions.occurrence_on(series, date_text)
+            series, occurrence = await self._sessions.attendance.occurrence_on(series, date_text)
         else:
             overrides = (await self._sessions_repo.overrides([series.id]))[series.id]
             now = self._clock.now()

@@ -41,31 +41,35 @@ rule are ignored (a stale row must not break the whole feed). If a key is both
 cancelled and moved, the cancellation wins. A series whose ``until_local`` is before
 its first occurrence has no occurrences and is left out.
 
-User-supplied text is cleaned before icalendar escapes it: control characters (and
-line/paragraph separators, surrogates and bidi overrides) become spaces, whitespace
-runs collapse, and lengths are capped (title 200, group name 100, location 200,
-calendar name 200 characters).
+User-supplied text is cleaned (calendar_text.py) and lengths capped (title 200, group
+name 100, location 200, calendar name 200 characters); time zones: calendar_zones.py.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vRecur
+from icalendar import Calendar, Event, vRecur
 
-from familybot.models.sessions import Occurrence
+from familybot.services.sessions.calendar_text import clean_text
+from familybot.services.sessions.calendar_zones import (
+    ZoneChanges,
+    as_written,
+    edge_occurrences,
+    last_nominal_start,
+    local_start,
+    timezone_span,
+    zone_definition,
+)
 from familybot.services.sessions.recurrence import (
     Repeat,
     SeriesRule,
     monthly_byday,
     occurrence_for_key,
-    occurrences,
     to_utc,
 )
 
@@ -77,7 +81,6 @@ __all__ = [
     "TITLE_MAX",
     "CalendarSeries",
     "build_ics",
-    "clean_text",
     "restamp",
 ]
 
@@ -90,10 +93,6 @@ CALENDAR_NAME_MAX = 200
 NEUTRAL_SUMMARY = "Support group session"
 
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-# Bidi embeddings/overrides/isolates: invisible, and can make text read differently.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_REMOVED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -114,64 +113,9 @@ class CalendarSeries:
     series_cancelled: bool = False
 
 
-@dataclass(frozen=True)
-class _ZoneChanges:
-    """When a VTIMEZONE's offset changes (UTC instants), and its smallest/largest offset."""
-
-    instants: tuple[datetime, ...]
-    min_offset: timedelta
-    max_offset: timedelta
-
-
-def clean_text(text: str, max_len: int) -> str:
-    """Make user text safe to put in a calendar property.
-
-    Control characters (including CR/LF/TAB), line/paragraph separators, lone
-    surrogates and bidi controls become spaces; whitespace runs collapse to one space;
-    the result is stripped and cut to ``max_len`` characters (ending in "…" if cut).
-    RFC 5545 escaping of ``\\ ; ,`` is left to icalendar.
-    """
-    chars = [
-        " " if ch in _BIDI_CONTROLS or unicodedata.category(ch) in _REMOVED_CATEGORIES else ch
-        for ch in text
-    ]
-    cleaned = _SPACES.sub(" ", "".join(chars)).strip()
-    if len(cleaned) > max_len:
-        cleaned = cleaned[: max_len - 1].rstrip() + "…"
-    return cleaned
-
-
 def _require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime")
-
-
-def _local(naive: datetime, zone: ZoneInfo) -> datetime:
-    """A nominal local wall time as an aware datetime (``fold=0``, like recurrence)."""
-    return naive.replace(tzinfo=zone, fold=0)
-
-
-def _as_written(instant: datetime, zone: ZoneInfo) -> datetime:
-    """``instant`` as it should be written: local time in ``zone`` if that round-trips.
-
-    A TZID-qualified local time cannot say "the second 01:30" of an autumn DST change
-    (readers take the first), so such an instant is written in UTC instead.
-    """
-    local = instant.astimezone(zone)
-    if local.replace(fold=0).astimezone(UTC) == instant.astimezone(UTC):
-        return local.replace(fold=0)
-    return instant.astimezone(UTC)
-
-
-def _last_nominal_start(rule: SeriesRule) -> datetime | None:
-    """The latest nominal local start ``until_local`` allows (``<= until_local``)."""
-    until = rule.until_local
-    if until is None:
-        return None
-    last = datetime.combine(until.date(), rule.first_local.time())
-    if last > until:
-        last -= timedelta(days=1)
-    return last
 
 
 def _rrule(rule: SeriesRule) -> vRecur | None:
@@ -186,7 +130,7 @@ def _rrule(rule: SeriesRule) -> vRecur | None:
         recur["FREQ"] = "WEEKLY"
         if rule.repeat is Repeat.BIWEEKLY:
             recur["INTERVAL"] = 2
-    last = _last_nominal_start(rule)
+    last = last_nominal_start(rule)
     if last is not None:
         # RFC 5545 3.3.10: with a TZID DTSTART, UNTIL MUST be in UTC. The last allowed
         # nominal start converted like any occurrence keeps the inclusive semantics.
@@ -235,10 +179,10 @@ def _series_events(
     domain: str,
     install_id: str,
     neutral: bool,
-    changes: _ZoneChanges | None,
+    changes: ZoneChanges | None,
 ) -> list[Event]:
     rule = item.rule
-    last = _last_nominal_start(rule)
+    last = last_nominal_start(rule)
     if last is not None and last < rule.first_local:
         return []  # until_local is before the first occurrence: nothing to show
 
@@ -264,7 +208,7 @@ def _series_events(
         )
 
     def nominal_start(key: str) -> datetime:
-        return _local(datetime.combine(date.fromisoformat(key), rule.first_local.time()), zone)
+        return local_start(datetime.combine(date.fromisoformat(key), rule.first_local.time()), zone)
 
     master = new_event()
     recur = _rrule(rule)
@@ -274,13 +218,13 @@ def _series_events(
         if cancelled:
             status_cancelled = True
         if moved:
-            master.add("DTSTART", _as_written(moved_to[moved[0]], zone))
+            master.add("DTSTART", as_written(moved_to[moved[0]], zone))
             master.add("SEQUENCE", 1)
         else:
-            master.add("DTSTART", _local(rule.first_local, zone))
+            master.add("DTSTART", local_start(rule.first_local, zone))
         master.add("DURATION", duration)
     else:
-        master.add("DTSTART", _local(rule.first_local, zone))
+        master.add("DTSTART", local_start(rule.first_local, zone))
         master.add("DURATION", duration)
         master.add("RRULE", recur)
         for key in cancelled:
@@ -293,14 +237,14 @@ def _series_events(
         for key in moved:
             override = new_event()
             override.add("RECURRENCE-ID", nominal_start(key))
-            override.add("DTSTART", _as_written(moved_to[key], zone))
+            override.add("DTSTART", as_written(moved_to[key], zone))
             override.add("DURATION", duration)
             override.add("SEQUENCE", 1)
             if item.series_cancelled:
                 override.add("STATUS", "CANCELLED")
             events.append(override)
         handled = cancelled_set | set(moved)
-        for key, start in _edge_occurrences(rule, changes):
+        for key, start in edge_occurrences(rule, changes):
             if key in handled:
                 continue
             # Pinned in UTC: readers disagree on local times at a DST change.
@@ -312,177 +256,6 @@ def _series_events(
                 override.add("STATUS", "CANCELLED")
             events.append(override)
     return events
-
-
-def _edge_occurrences(rule: SeriesRule, changes: _ZoneChanges | None) -> list[tuple[str, datetime]]:
-    """Occurrences that start in a DST gap or repeated hour, or span a change.
-
-    RFC 5545 says how to read such local times, but clients differ: ical.js takes the
-    offset after a gap and the second of two repeated hours, dateutil the other way, and
-    both add a DURATION on the wall clock. Each of these occurrences therefore gets an
-    override (same UID and RECURRENCE-ID) whose DTSTART is the UTC instant the bot means,
-    which every reader takes as it is. Only instants near the zone's changes are
-    examined, and the rule is expanded only where :func:`_may_start_between` finds a
-    possible session date (expanding it around each of a decade of changes was most of
-    the cost of a feed).
-    """
-    if changes is None:
-        return []
-    zone = ZoneInfo(rule.tz)
-    length = timedelta(minutes=rule.duration_minutes)
-    near = timedelta(hours=3)
-    found: dict[str, datetime] = {}
-    for change in changes.instants:
-        lo, hi = change - length - near, change + near
-        if not _may_start_between(rule, lo + changes.min_offset, hi + changes.max_offset):
-            continue
-        for occ in occurrences(rule, lo, hi):
-            if at_a_change(rule, zone, occ, change):
-                found[occ.key] = occ.start_utc
-    return sorted(found.items())
-
-
-def at_a_change(rule: SeriesRule, zone: ZoneInfo, occ: Occurrence, change: datetime) -> bool:
-    """Whether ``occ`` starts in a gap or a repeated hour, or runs across ``change``."""
-    nominal = datetime.combine(date.fromisoformat(occ.key), rule.first_local.time())
-    first = nominal.replace(tzinfo=zone, fold=0)
-    in_gap = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != nominal
-    repeated = nominal.replace(tzinfo=zone, fold=1).utcoffset() != first.utcoffset()
-    return in_gap or repeated or occ.start_utc < change < occ.end_utc
-
-
-def _may_start_between(rule: SeriesRule, lo: datetime, hi: datetime) -> bool:
-    """False only if no nominal local start of ``rule`` lies in ``[lo, hi)`` (wall times,
-    read from UTC instants shifted by the zone's smallest and largest offsets, so every
-    session starting in the UTC window is inside).
-
-    Date arithmetic only, no expansion: the nominal starts are ``first_local``'s time on
-    the rule's dates (same weekday; biweekly keeps the week parity; monthly the nth or
-    last weekday; ``until`` inclusive), as in :mod:`~familybot.services.sessions.recurrence`, whose
-    ``occurrences`` then decides. Tests compare this with expanding around every change.
-    """
-    at = rule.first_local.time()
-    wall_lo, wall_hi = lo.replace(tzinfo=None), hi.replace(tzinfo=None)
-    day = wall_lo.date() if wall_lo.time() <= at else wall_lo.date() + timedelta(days=1)
-    first = rule.first_local.date()
-    last = _last_nominal_start(rule)
-    while datetime.combine(day, at) < wall_hi:
-        if day >= first and (last is None or day <= last.date()) and _on_rule(rule, day):
-            return True
-        day += timedelta(days=1)
-    return False
-
-
-def _on_rule(rule: SeriesRule, day: date) -> bool:
-    """Whether ``day`` (not before the first date) is one of the rule's dates."""
-    offset = (day - rule.first_local.date()).days
-    if rule.repeat is Repeat.ONCE:
-        return offset == 0
-    if rule.repeat is Repeat.WEEKLY:
-        return offset % 7 == 0
-    if rule.repeat is Repeat.BIWEEKLY:
-        return offset % 14 == 0
-    weekday, nth = monthly_byday(rule.first_local)
-    if day.weekday() != weekday:
-        return False
-    if nth == -1:
-        return (day + timedelta(days=7)).month != day.month
-    return (day.day - 1) // 7 + 1 == nth
-
-
-def _zone_changes(component: Timezone) -> _ZoneChanges:
-    """The UTC instants at which the offsets in a VTIMEZONE change, and its offset range."""
-    found: list[datetime] = []
-    offsets: set[timedelta] = set()
-    for sub in component.subcomponents:
-        if not isinstance(sub, TimezoneStandard | TimezoneDaylight):
-            continue
-        offsets |= {sub.TZOFFSETFROM, sub.TZOFFSETTO}
-        if sub.TZOFFSETFROM == sub.TZOFFSETTO:
-            continue
-        for onset in [sub.DTSTART] + [start for start, _ in sub.rdates]:
-            found.append((onset - sub.TZOFFSETFROM).replace(tzinfo=UTC))
-    return _ZoneChanges(
-        tuple(sorted(found)),
-        min(offsets, default=timedelta(0)),
-        max(offsets, default=timedelta(0)),
-    )
-
-
-def _timezone_span(items: Sequence[CalendarSeries], now: datetime) -> dict[str, tuple[date, date]]:
-    """For each zone used: a date range its VTIMEZONE must cover (with a margin)."""
-    spans: dict[str, tuple[date, date]] = {}
-    for item in items:
-        rule = item.rule
-        dates = [rule.first_local.date(), now.date()]
-        dates += [moved.date() for moved in item.moved.values()]
-        if rule.until_local is not None:
-            dates.append(rule.until_local.date())
-        lo, hi = min(dates), max(dates)
-        if rule.tz in spans:
-            lo, hi = min(lo, spans[rule.tz][0]), max(hi, spans[rule.tz][1])
-        spans[rule.tz] = (lo, hi)
-    # From the start of the year before the earliest date to ten years past the latest
-    # (open-ended series keep going; apps use their own tz data for IANA TZIDs anyway).
-    return {
-        tz: (date(lo.year - 1, 1, 1), date(min(hi.year + 10, 9998), 1, 1))
-        for tz, (lo, hi) in spans.items()
-    }
-
-
-@lru_cache(maxsize=256)
-def _zone_definition(tz: str, first: date, last: date) -> tuple[bytes, _ZoneChanges]:
-    """The VTIMEZONE for ``tz`` over ``[first, last)`` (serialized) and its changes.
-
-    Generating a decade of onsets from the tz database is a large share of a feed's cost
-    and depends only on these arguments (``last`` moves only once a year): made once.
-    """
-    component = _vtimezone(tz, first, last)
-    ics: bytes = component.to_ical()
-    return ics, _zone_changes(component)
-
-
-def _vtimezone(tz: str, first: date, last: date) -> Timezone:
-    """The VTIMEZONE for ``tz`` covering ``[first, last)``.
-
-    ``Timezone.from_tzid`` (icalendar 7) writes a spring-forward onset as the first
-    wall time *after* the gap (03:00 for New York), but RFC 5545 3.6.5 reads an onset
-    in the local time in force before it (TZOFFSETFROM): 02:00, as in the RFC's own
-    examples. Left alone, an app that trusts the VTIMEZONE would show the hour after
-    each change with the old offset. So onsets that move clocks forward are shifted
-    back by the size of the jump; fall-back onsets are already right.
-    """
-    component = Timezone.from_tzid(tz, first_date=first, last_date=last)
-    for sub in component.subcomponents:
-        if not isinstance(sub, TimezoneStandard | TimezoneDaylight):
-            continue
-        jump = sub.TZOFFSETTO - sub.TZOFFSETFROM
-        if jump <= timedelta(0):
-            continue
-        onsets = [sub.DTSTART] + [start for start, _ in sub.rdates]
-        sub.pop("DTSTART")
-        sub.pop("RDATE", None)
-        sub.DTSTART = onsets[0] - jump
-        for onset in onsets[1:]:
-            sub.add("RDATE", onset - jump)
-    _one_rdate_per_line(component)
-    return component
-
-
-def _one_rdate_per_line(component: Timezone) -> None:
-    """Write each onset as its own RDATE property.
-
-    RFC 5545 allows ``RDATE:a,b,c``, but Mozilla's ical.js (Thunderbird) and vobject +
-    dateutil read only the first value of such a list, and then show every session after
-    the second year's DST change an hour off. One value per line reads the same everywhere.
-    """
-    for sub in component.subcomponents:
-        if not isinstance(sub, TimezoneStandard | TimezoneDaylight):
-            continue
-        onsets = [start for start, _ in sub.rdates]
-        sub.pop("RDATE", None)
-        for onset in onsets:
-            sub.add("RDATE", onset)
 
 
 def build_ics(
@@ -534,10 +307,10 @@ def build_ics(
 
     ordered = sorted(series, key=lambda item: item.series_id)
     zones: list[bytes] = []
-    changes: dict[str, _ZoneChanges] = {}
-    for tz, (first, last) in sorted(_timezone_span(ordered, now).items()):
+    changes: dict[str, ZoneChanges] = {}
+    for tz, (first, last) in sorted(timezone_span(ordered, now).items()):
         if tz != "UTC":
-            ics, changes[tz] = _zone_definition(tz, first, last)
+            ics, changes[tz] = zone_definition(tz, first, last)
             zones.append(ics)
     events = b"".join(
         _series_block(_freeze(item), domain, install_id, neutral, changes.get(item.rule.tz))
@@ -600,7 +373,7 @@ def _series_block(
     domain: str,
     install_id: str,
     neutral: bool,
-    changes: _ZoneChanges | None,
+    changes: ZoneChanges | None,
 ) -> bytes:
     """One series' VEVENTs, serialized, with the placeholder DTSTAMP."""
     events = _series_events(

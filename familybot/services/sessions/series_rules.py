@@ -11,12 +11,12 @@ from datetime import date, datetime, time
 
 from familybot import i18n
 from familybot.i18n import _, pgettext
+from familybot.services.sessions.local_input import parse_local_date
 from familybot.services.sessions.recurrence import (
     Repeat,
     SeriesRule,
     is_last_weekday,
     monthly_byday,
-    parse_local_date,
 )
 
 __all__ = [
