@@ -49,7 +49,8 @@ from familybot.services.crisis.faq import FaqService
 from familybot.services.crisis.service import CrisisDirectory
 from familybot.services.groups.facilitator_views import FacilitatorViewsService
 from familybot.services.groups.group_access import GroupAccessUpgrade
-from familybot.services.groups.service import GroupsPort, GroupsService
+from familybot.services.groups.ports import GroupsPort
+from familybot.services.groups.service import GroupsService
 from familybot.services.moderation.automod import Automod, AutomodPort
 from familybot.services.moderation.service import ModerationPort, ModerationService
 from familybot.services.privacy.retention import (
