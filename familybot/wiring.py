@@ -60,7 +60,9 @@ from familybot.services.privacy.retention import (
     RetentionService,
 )
 from familybot.services.privacy.service import KeptRecord, PrivacyService, UserDataHolder
-from familybot.services.reminders.service import Dispatcher, Planner, ReminderPort
+from familybot.services.reminders.planner import Planner
+from familybot.services.reminders.ports import ReminderPort
+from familybot.services.reminders.service import Dispatcher
 from familybot.services.reports.service import ReportsPort, ReportsService
 from familybot.services.resources.linkcheck import LinkChecker
 from familybot.services.resources.service import ResourcesPort, ResourcesService

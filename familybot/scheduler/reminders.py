@@ -21,7 +21,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from familybot.clock import Clock
 from familybot.db.repositories.reminders import ReminderRepository
 from familybot.models import from_unix
-from familybot.services.reminders.service import PLAN_HORIZON, PLAN_INTERVAL, Dispatcher, Planner
+from familybot.services.reminders.planner import PLAN_HORIZON, PLAN_INTERVAL, Planner
+from familybot.services.reminders.service import Dispatcher
 
 log = logging.getLogger(__name__)
 

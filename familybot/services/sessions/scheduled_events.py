@@ -32,7 +32,7 @@ from familybot.errors import DiscordActionFailed
 from familybot.models import Group, OccurrenceOverride, SessionSeries
 from familybot.models.events import EventRecurrence, EventSpec
 from familybot.models.sessions import Occurrence
-from familybot.services.reminders.service import (
+from familybot.services.reminders.rules import (
     effective_occurrences,
     next_effective_start_after,
     rule_of,

@@ -32,7 +32,7 @@ from familybot.models.sessions import EditOutcome, Occurrence, ScheduleOutcome, 
 from familybot.models.setup import Actor
 from familybot.services.groups.service import GroupsService
 from familybot.services.moderation.durations import DurationError, parse_duration_list
-from familybot.services.reminders.service import effective_occurrences, rule_of
+from familybot.services.reminders.rules import effective_occurrences, rule_of
 from familybot.services.sessions.calendar import CalendarSeries, build_ics
 from familybot.services.sessions.recurrence import (
     Repeat,
