@@ -65,7 +65,8 @@ from familybot.services.reminders.ports import ReminderPort
 from familybot.services.reminders.service import Dispatcher
 from familybot.services.reports.service import ReportsPort, ReportsService
 from familybot.services.resources.linkcheck import LinkChecker
-from familybot.services.resources.service import ResourcesPort, ResourcesService
+from familybot.services.resources.ports import ResourcesPort
+from familybot.services.resources.service import ResourcesService
 from familybot.services.safety.model import bot_detector
 from familybot.services.safety.service import SafetyService
 from familybot.services.safety.watch import Detector, SafetyPort, SafetyWatch
