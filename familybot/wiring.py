@@ -52,7 +52,8 @@ from familybot.services.groups.group_access import GroupAccessUpgrade
 from familybot.services.groups.ports import GroupsPort
 from familybot.services.groups.service import GroupsService
 from familybot.services.moderation.automod import Automod, AutomodPort
-from familybot.services.moderation.service import ModerationPort, ModerationService
+from familybot.services.moderation.ports import ModerationPort
+from familybot.services.moderation.service import ModerationService
 from familybot.services.privacy.retention import (
     DEFAULT_LEDGER_KEEP_DAYS,
     DEFAULT_RETENTION_DAYS,

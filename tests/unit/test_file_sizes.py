@@ -23,7 +23,6 @@ NOT_YET_SPLIT = {
     "familybot/services/sessions/calendar.py",
     "familybot/services/sessions/scheduled_events.py",
     "familybot/services/sessions/recurrence.py",
-    "familybot/services/moderation/service.py",
 }
 
 
