@@ -26,7 +26,7 @@ from bench.common import CACHE_DIR, PLANTED_OFFSET_MINUTES, naive_utc, utc
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.models import SeriesStatus, SessionSeries
-from familybot.services.reminders.service import next_effective_start_after
+from familybot.services.reminders.rules import next_effective_start_after
 from familybot.services.sessions.recurrence import Repeat, SeriesRule, occurrences
 
 BASE_VERSION = 3

@@ -31,7 +31,7 @@ from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.reminders import ReminderRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.models import from_unix
-from familybot.services.reminders.service import PLAN_BATCH, PLAN_HORIZON, Planner
+from familybot.services.reminders.planner import PLAN_BATCH, PLAN_HORIZON, Planner
 from familybot.sharding import ALL, ShardFilter
 
 RUNS = 50

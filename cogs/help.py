@@ -11,7 +11,7 @@ from discord.ext import commands
 from cogs.welcome_components import WELCOME_ITEMS, handle_search_submit
 from familybot.bot import FamilyBot
 from familybot.checks import actor_of
-from familybot.ui.welcome import help_embed
+from familybot.ui.help import help_embed
 
 log = logging.getLogger(__name__)
 

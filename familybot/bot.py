@@ -34,7 +34,7 @@ from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
 from familybot.services.crisis.service import CrisisDirectory
 from familybot.services.privacy.retention import RetentionService
-from familybot.services.reminders.service import PLAN_INTERVAL
+from familybot.services.reminders.planner import PLAN_INTERVAL
 from familybot.services.safety.service import SafetyService
 from familybot.sharding import ShardFilter
 from familybot.tree import FamilyTree

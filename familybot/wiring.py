@@ -49,9 +49,11 @@ from familybot.services.crisis.faq import FaqService
 from familybot.services.crisis.service import CrisisDirectory
 from familybot.services.groups.facilitator_views import FacilitatorViewsService
 from familybot.services.groups.group_access import GroupAccessUpgrade
-from familybot.services.groups.service import GroupsPort, GroupsService
+from familybot.services.groups.ports import GroupsPort
+from familybot.services.groups.service import GroupsService
 from familybot.services.moderation.automod import Automod, AutomodPort
-from familybot.services.moderation.service import ModerationPort, ModerationService
+from familybot.services.moderation.ports import ModerationPort
+from familybot.services.moderation.service import ModerationService
 from familybot.services.privacy.retention import (
     DEFAULT_LEDGER_KEEP_DAYS,
     DEFAULT_RETENTION_DAYS,
@@ -59,10 +61,13 @@ from familybot.services.privacy.retention import (
     RetentionService,
 )
 from familybot.services.privacy.service import KeptRecord, PrivacyService, UserDataHolder
-from familybot.services.reminders.service import Dispatcher, Planner, ReminderPort
+from familybot.services.reminders.planner import Planner
+from familybot.services.reminders.ports import ReminderPort
+from familybot.services.reminders.service import Dispatcher
 from familybot.services.reports.service import ReportsPort, ReportsService
 from familybot.services.resources.linkcheck import LinkChecker
-from familybot.services.resources.service import ResourcesPort, ResourcesService
+from familybot.services.resources.ports import ResourcesPort
+from familybot.services.resources.service import ResourcesService
 from familybot.services.safety.model import bot_detector
 from familybot.services.safety.service import SafetyService
 from familybot.services.safety.watch import Detector, SafetyPort, SafetyWatch

@@ -251,7 +251,7 @@ async def test_context_menus_are_for_everyone_in_a_server(bot: FamilyBot) -> Non
 
 async def test_help_examples_name_real_commands_and_options(bot: FamilyBot) -> None:
     """Every `/help` example is a command that exists, with options it really has."""
-    from familybot.ui.welcome import (
+    from familybot.ui.help import (
         ADMIN_ENTRIES,
         FACILITATOR_ENTRIES,
         FACILITATOR_SESSION_ENTRIES,

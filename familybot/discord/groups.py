@@ -70,7 +70,7 @@ def _failed(what: str, error: discord.HTTPException) -> DiscordActionFailed:
 
 
 class DiscordGroups:
-    """Implements GroupsPort (services/groups/service.py)."""
+    """Implements GroupsPort (services/groups/ports.py)."""
 
     def __init__(self, client: discord.Client, notices: DiscordNotices) -> None:
         self._client = client

@@ -39,7 +39,7 @@ async def post_mod_log(client: discord.Client, channel_id: int, entry: ModLogEnt
 
 
 class DiscordModeration:
-    """Implements ModerationPort (services/moderation/service.py)."""
+    """Implements ModerationPort (services/moderation/ports.py)."""
 
     def __init__(self, client: discord.Client, notices: DiscordNotices) -> None:
         self._client = client

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 class DiscordReminders:
-    """Implements ReminderPort (services/reminders/service.py). Shares the DM channels and the pace
+    """Implements ReminderPort (services/reminders/ports.py). Shares the DM channels and the pace
     with `notices`: opening a DM channel is a request too."""
 
     def __init__(self, client: discord.Client, notices: DiscordNotices) -> None:

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 class DiscordResources:
-    """Implements ResourcesPort (services/resources/service.py)."""
+    """Implements ResourcesPort (services/resources/ports.py)."""
 
     def __init__(self, client: discord.Client, notices: DiscordNotices) -> None:
         self._client = client

@@ -38,3 +38,16 @@ class Delivery:
     message_id: int | None = None
     # True when trying again cannot help (DMs closed, channel gone): do not retry.
     permanent: bool = False
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch run did (services/reminders/service.py)."""
+
+    sent: int = 0
+    late: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    undeliverable: int = 0
+    retried: int = 0
+    recovered: int = 0

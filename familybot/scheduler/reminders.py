@@ -22,7 +22,8 @@ from familybot.clock import Clock
 from familybot.db.connection import DatabaseUnavailable
 from familybot.db.repositories.reminders import ReminderRepository
 from familybot.models import from_unix
-from familybot.services.reminders.service import PLAN_HORIZON, PLAN_INTERVAL, Dispatcher, Planner
+from familybot.services.reminders.planner import PLAN_HORIZON, PLAN_INTERVAL, Planner
+from familybot.services.reminders.service import Dispatcher
 
 log = logging.getLogger(__name__)
 

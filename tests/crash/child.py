@@ -31,7 +31,7 @@ import yarl
 from familybot.bot import FamilyBot
 from familybot.config import Settings, load_settings
 from familybot.logging_setup import configure_logging
-from familybot.services.reminders import service as reminders
+from familybot.services.reminders import sender as reminder_sender
 
 
 async def run(settings: Settings) -> int:
@@ -60,7 +60,7 @@ def main() -> int:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["CRASH_GATEWAY_URL"])
     memory = os.environ.get("CRASH_NONCE_MEMORY_S")
     if memory:
-        reminders.NONCE_MEMORY = timedelta(seconds=float(memory))
+        reminder_sender.NONCE_MEMORY = timedelta(seconds=float(memory))
     settings = load_settings(Path(os.devnull), environ=dict(os.environ))
     configure_logging(settings.log_level)
     return asyncio.run(run(settings))

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from familybot.services.reminders.service import PLAN_HORIZON
+from familybot.services.reminders.planner import PLAN_HORIZON
 from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
 from tests.e2e.test_sessions_e2e import (
     at,

@@ -16,7 +16,7 @@ from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 
 # How long the emulated Discord remembers a message nonce (`enforce_nonce`): a send with a
 # nonce seen within this window returns the first message and posts nothing new. Discord
-# documents "a few minutes"; the bot assumes 2 (reminders.NONCE_MEMORY), so does the fake.
+# documents "a few minutes"; the bot assumes 2 (services/reminders/sender.py, NONCE_MEMORY), so does the fake.
 NONCE_WINDOW = timedelta(minutes=2)
 
 

@@ -368,7 +368,7 @@ async def test_statuses_enum_roundtrip(services: Services) -> None:
 async def test_capacity_above_what_fits_on_a_channel_is_refused_kindly(
     services: Services, port: RecordingPort, db: Database
 ) -> None:
-    from familybot.services.groups.service import (
+    from familybot.services.groups.rules import (
         CAPACITY_MAX,
         CHANNEL_OVERWRITES_MAX,
         FACILITATORS_MAX,
@@ -392,7 +392,7 @@ async def test_capacity_above_what_fits_on_a_channel_is_refused_kindly(
 async def test_no_limit_still_seats_only_as_many_as_fit_on_the_channel(
     services: Services, port: RecordingPort, db: Database
 ) -> None:
-    from familybot.services.groups.service import CAPACITY_MAX
+    from familybot.services.groups.rules import CAPACITY_MAX
 
     gid = await make_group(services, capacity=None)
     for user in range(1000, 1000 + CAPACITY_MAX + 2):
@@ -407,7 +407,7 @@ async def test_no_limit_still_seats_only_as_many_as_fit_on_the_channel(
 async def test_a_group_has_at_most_ten_facilitators(
     services: Services, port: RecordingPort
 ) -> None:
-    from familybot.services.groups.service import FACILITATORS_MAX
+    from familybot.services.groups.rules import FACILITATORS_MAX
 
     await make_group(services)
     for user in range(2000, 2000 + FACILITATORS_MAX - 1):  # FAC is the first

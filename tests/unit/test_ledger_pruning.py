@@ -22,7 +22,7 @@ from familybot.errors import ConfigError
 from familybot.models import JoinMode, from_unix
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 from familybot.services.privacy.retention import RetentionService
-from familybot.services.reminders.service import PLAN_HORIZON, PLAN_INTERVAL
+from familybot.services.reminders.planner import PLAN_HORIZON, PLAN_INTERVAL
 from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services, build_services
 from tests.support.fakes import FakeClock, RecordingPort

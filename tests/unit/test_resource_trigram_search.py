@@ -20,8 +20,8 @@ from familybot.db.connection import Database
 from familybot.db.migrate import available_migrations, migrate
 from familybot.db.repositories.resources import NewResource, ResourceRepository
 from familybot.models import Resource, ResourceStatus
-from familybot.services.resources import service as resources_module
-from familybot.services.resources.service import FUZZY_MAX_TERMS, ResourcesService, _close_terms
+from familybot.services.resources.fuzzy import FUZZY_MAX_TERMS, TERM_RE, close_terms
+from familybot.services.resources.service import ResourcesService
 from familybot.wiring import build_services
 from tests.support.fakes import FakeClock, RecordingPort
 
@@ -76,14 +76,14 @@ def _typo(rng: random.Random, word: str) -> str:
 
 async def _old_search(service: ResourcesService, repo: ResourceRepository, query: str) -> list[int]:
     """Before migration 0018: the typed words compared with every word of the index."""
-    terms = [t.casefold() for t in resources_module._TERM_RE.findall(query)][:8]
+    terms = [t.casefold() for t in TERM_RE.findall(query)][:8]
     groups = [[f'"{t}"', f'"{t}"*'] for t in terms]
     results = await service._run(GUILD, groups, "AND", None)
     if not results and len(terms) > 1:
         results = await service._run(GUILD, groups, "OR", None)
     if not results and len(terms) <= FUZZY_MAX_TERMS:
         vocabulary = await repo.vocabulary()
-        close = [_close_terms(t, vocabulary) for t in terms]
+        close = [close_terms(t, vocabulary) for t in terms]
         fuzzy = [g + [f'"{v}"' for v in near] for g, near in zip(groups, close, strict=True)]
         results = await service._run(GUILD, fuzzy, "OR", None)
     return [r.id for r in results]
@@ -154,7 +154,7 @@ async def test_typo_results_equal_the_full_scan_on_a_generated_library(
 
         found_any = 0
         for word in typed:
-            old = _close_terms(word, vocabulary)
+            old = close_terms(word, vocabulary)
             assert await service._close_terms(word) == old, word
             found_any += bool(old)
         assert found_any > 300  # most typos are near some word: the comparison is not empty

@@ -10,7 +10,7 @@ from familybot.db.connection import Database
 from familybot.errors import NotAllowed, NotFound, UserFacingError
 from familybot.models import ResourceStatus
 from familybot.models.setup import Actor
-from familybot.services.resources.service import add_months
+from familybot.services.resources.rules import add_months
 from familybot.services.resources.urls import InvalidURL
 from familybot.wiring import Services
 from tests.support.fakes import FakeClock, RecordingPort

@@ -56,7 +56,7 @@ async def test_typo_search_after_forgotten_suggestions_equals_the_full_scan(
     bigram fallback that finds a live word 0.7-0.8 alike (the full scan finds it)."""
     from familybot.db.repositories.resources import NewResource
     from familybot.models import ResourceStatus
-    from familybot.services.resources.service import _close_terms
+    from familybot.services.resources.fuzzy import close_terms
 
     services = build_services(db, port, clock, "America/New_York")
     repo = services.resources._repo
@@ -83,7 +83,7 @@ async def test_typo_search_after_forgotten_suggestions_equals_the_full_scan(
         )
     await repo.forget_user(ALICE)
     vocabulary = await repo.vocabulary()
-    assert _close_terms("rumplestad", vocabulary) == ["umlstld"]  # the full scan's answer
+    assert close_terms("rumplestad", vocabulary) == ["umlstld"]  # the full scan's answer
     assert await services.resources._close_terms("rumplestad") == ["umlstld"]
     assert [r.id for r in await services.resources.search(GUILD, "rumplestad")] == [live.id]
 

@@ -12,7 +12,7 @@ from familybot.errors import Conflict, NotAllowed, NotFound, UserFacingError
 from familybot.models import JoinMode, Rsvp
 from familybot.models.notices import Notice
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
-from familybot.services.reminders.service import NONCE_MEMORY
+from familybot.services.reminders.sender import NONCE_MEMORY
 from familybot.services.sessions.options import parse_offsets
 from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services, build_services

@@ -6,9 +6,9 @@ import itertools
 
 import discord
 
+from familybot.ui.help import help_embed
 from familybot.ui.welcome import (
     PANEL_BUTTONS,
-    help_embed,
     how_embed,
     panel_embed,
     panel_view,

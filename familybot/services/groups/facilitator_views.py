@@ -26,7 +26,7 @@ from familybot.models.facilitator_views import GroupStats, RsvpRoster, SessionFi
 from familybot.models.sessions import Occurrence
 from familybot.models.setup import Actor
 from familybot.services.groups.attendance_csv import ExportRow
-from familybot.services.reminders.service import effective_occurrences, rule_of
+from familybot.services.reminders.rules import effective_occurrences, rule_of
 from familybot.services.sessions.recurrence import from_utc, occurrence_for_key
 from familybot.services.sessions.service import SessionsService
 from familybot.services.setup.service import SetupService

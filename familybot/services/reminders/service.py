@@ -21,16 +21,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.connection import Database
 from familybot.db.repositories.groups import GroupRepository
-from familybot.db.repositories.reminders import PlannedReminder, ReminderRepository
+from familybot.db.repositories.reminders import ReminderRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.models import (
     Group,
@@ -40,29 +38,23 @@ from familybot.models import (
     SeriesStatus,
     SessionSeries,
 )
-from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
-from familybot.models.sessions import Occurrence
+from familybot.models.reminders import DispatchReport, ReminderCard, ReminderTarget
+from familybot.services.reminders.ports import ReminderPort
+from familybot.services.reminders.rules import (
+    YIELD_EVERY,
+    rule_of,
+    targets_for,
+)
+from familybot.services.reminders.sender import ReminderJob, send_one
 from familybot.services.sessions.recurrence import (
-    Repeat,
-    SeriesRule,
-    next_occurrence,
     occurrence_for_key,
-    occurrences,
 )
 from familybot.sharding import ALL, ShardFilter
 
 log = logging.getLogger(__name__)
 
-# Reminders due within this window are written to the ledger ahead of time.
-PLAN_HORIZON = timedelta(minutes=30)
-# How often the planner tops the ledger up (well inside the horizon).
-PLAN_INTERVAL = timedelta(minutes=10)
-# After downtime, reminders are reconstructed this far back (then sent late or skipped).
-MISSED_LOOKBACK = timedelta(days=7)
 # A reminder sent more than this after its due instant says it is late.
 LATE_AFTER = timedelta(minutes=5)
-# Discord remembers a nonce for "a few minutes": within this, resending is safe as is.
-NONCE_MEMORY = timedelta(minutes=2)
 # Results are committed in chunks: one commit per chunk, not per reminder.
 CHUNK = 50
 RECORD_MAX = 1000
@@ -72,254 +64,7 @@ RECORD_DELAY = 2.0  # seconds a commit may wait while sends are still being hand
 DISPATCH_BATCH = 500
 # Sends in flight at once (the sender paces them; a few overlap network round trips).
 SEND_WORKERS = 8
-PLAN_BATCH = 200
-# Long CPU-only loops (planning, checking, handing over) give the event loop a turn this
-# often, so no stretch holds it for long (issue 15: no stall over 50 ms).
-YIELD_EVERY = 25
 MAX_ATTEMPTS = 5
-
-CHANNEL_TARGET = "channel"
-
-
-def dm_target(user_id: int) -> str:
-    return f"dm:{user_id}"
-
-
-def rule_of(series: SessionSeries) -> SeriesRule:
-    return SeriesRule(
-        tz=series.tz,
-        first_local=series.first_local,
-        repeat=Repeat(series.repeat),
-        duration_minutes=series.duration_minutes,
-        until_local=series.until_local,
-        monthly_week=series.monthly_week,
-    )
-
-
-def effective_occurrences(
-    series: SessionSeries,
-    overrides: dict[str, OccurrenceOverride],
-    start: datetime,
-    end: datetime,
-) -> list[Occurrence]:
-    """Occurrences starting in [start, end) after cancellations and moves."""
-    rule = rule_of(series)
-    duration = timedelta(minutes=series.duration_minutes)
-    found = [o for o in occurrences(rule, start, end) if o.key not in overrides]
-    for key, override in overrides.items():
-        moved_here = override.new_start is not None and start <= override.new_start < end
-        if override.status == "moved" and override.new_start is not None and moved_here:
-            found.append(Occurrence(key, override.new_start, override.new_start + duration))
-    found.sort(key=lambda o: o.start_utc)
-    return found
-
-
-def next_effective_start_after(
-    series: SessionSeries, overrides: dict[str, OccurrenceOverride], after: datetime
-) -> datetime | None:
-    """The first effective occurrence start strictly after `after`."""
-    rule = rule_of(series)
-    candidate: datetime | None = None
-    cursor = after
-    for _ in range(60):  # skip over up to 60 cancelled/moved occurrences in a row
-        occ = next_occurrence(rule, cursor)
-        if occ is None:
-            break
-        if occ.key not in overrides:
-            candidate = occ.start_utc
-            break
-        cursor = occ.start_utc
-    for override in overrides.values():
-        moved = override.new_start if override.status == "moved" else None
-        if moved is not None and moved > after and (candidate is None or moved < candidate):
-            candidate = moved
-    return candidate
-
-
-@dataclass
-class PlanContext:
-    groups: dict[int, Group]
-    subscribers: dict[int, list[tuple[int, tuple[int, ...] | None]]]
-    overrides: dict[int, dict[str, OccurrenceOverride]]
-
-
-def targets_for(
-    group: Group, subscribers: list[tuple[int, tuple[int, ...] | None]]
-) -> list[tuple[str, int]]:
-    """(target, offset) pairs: the group's channel at the group's offsets, DMs at each person's."""
-    pairs = [(CHANNEL_TARGET, off) for off in group.reminder_offsets]
-    for user_id, personal in subscribers:
-        pairs += [(dm_target(user_id), off) for off in (personal or group.reminder_offsets)]
-    return pairs
-
-
-class Planner:
-    def __init__(
-        self,
-        db: Database,
-        sessions: SessionRepository,
-        groups: GroupRepository,
-        reminders: ReminderRepository,
-        clock: Clock,
-        shards: ShardFilter = ALL,
-    ) -> None:
-        self._db = db
-        self._sessions = sessions
-        self._groups = groups
-        self._reminders = reminders
-        self._clock = clock
-        # Several processes may share the database: each plans only its shards' servers.
-        self.shards = shards
-        self._lock = asyncio.Lock()
-
-    async def _context(self, batch: Sequence[SessionSeries]) -> PlanContext:
-        group_ids = sorted({s.group_id for s in batch})
-        return PlanContext(
-            groups=await self._groups.get_many(group_ids),
-            subscribers=await self._reminders.dm_subscribers(group_ids),
-            overrides=await self._sessions.overrides([s.id for s in batch]),
-        )
-
-    def _plan_one(
-        self, series: SessionSeries, ctx: PlanContext, lo: datetime, hi: datetime
-    ) -> tuple[list[PlannedReminder], datetime | None]:
-        """Reminders of `series` due in (lo, hi], and the first one due after hi."""
-        group = ctx.groups.get(series.group_id)
-        if group is None or not group.is_active:
-            return [], None
-        pairs = targets_for(group, ctx.subscribers.get(series.group_id, []))
-        if not pairs:
-            return [], None
-        offsets = sorted({off for _, off in pairs})
-        overrides = ctx.overrides.get(series.id, {})
-        window_start = lo + timedelta(minutes=offsets[0])
-        window_end = hi + timedelta(minutes=offsets[-1], seconds=1)
-        planned: list[PlannedReminder] = []
-        for occ in effective_occurrences(series, overrides, window_start, window_end):
-            for target, off in pairs:
-                due = occ.start_utc - timedelta(minutes=off)
-                if lo < due <= hi:
-                    planned.append(
-                        PlannedReminder(series.id, occ.key, occ.start_utc, off, target, due)
-                    )
-        next_due: datetime | None = None
-        for off in offsets:
-            start = next_effective_start_after(series, overrides, hi + timedelta(minutes=off))
-            if start is not None:
-                due = start - timedelta(minutes=off)
-                if next_due is None or due < next_due:
-                    next_due = due
-        return planned, next_due
-
-    async def _plan_batch(
-        self, batch: Sequence[SessionSeries], now: datetime, *, replan: bool
-    ) -> int:
-        ctx = await self._context(batch)
-        hi = now + PLAN_HORIZON
-        all_planned: list[PlannedReminder] = []
-        plans: list[tuple[int, datetime, datetime | None]] = []
-        ended: list[int] = []
-        for n, series in enumerate(batch, 1):
-            if n % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # recurrence maths is CPU work: let the loop run
-            lo = max(series.planned_until, now - MISSED_LOOKBACK)
-            owed = series.next_due is not None and series.next_due <= now
-            if replan and not owed:
-                # A change (new schedule, audience or offsets) applies from now on: a reminder
-                # time that passed before someone opted in is not sent to them late. A series
-                # still owed reminders from downtime keeps its catch-up window.
-                lo = now
-            until = max(hi, series.planned_until)
-            planned, next_due = self._plan_one(series, ctx, lo, until)
-            all_planned += planned
-            plans.append((series.id, until, next_due))
-            if next_due is None and series.repeat == "once":
-                # A one-off stays active (cancellable, movable) until it has started; look
-                # at it again once it has, and mark it ended then.
-                upcoming = next_effective_start_after(series, ctx.overrides.get(series.id, {}), now)
-                if upcoming is None:
-                    ended.append(series.id)
-                else:
-                    plans[-1] = (series.id, until, upcoming + PLAN_HORIZON)
-        async with self._db.transaction():
-            await self._reminders.plan(all_planned)
-            await self._sessions.set_plans(plans)
-            if ended:
-                await self._sessions.end_series(ended)
-        return len(all_planned)
-
-    async def plan(self, now: datetime | None = None) -> int:
-        """Top the ledger up with every reminder due before now + horizon."""
-        now = now or self._clock.now()
-        total = 0
-        async with self._lock:
-            while True:
-                batch = await self._sessions.due_for_planning(
-                    now + PLAN_HORIZON, PLAN_BATCH, self.shards
-                )
-                if not batch:
-                    break
-                total += await self._plan_batch(batch, now, replan=False)
-                await asyncio.sleep(0)  # let the gateway breathe between batches
-        if total:
-            log.info("planner wrote reminders count=%d", total)
-        return total
-
-    async def replan_ids(self, series_ids: Sequence[int]) -> None:
-        await self.replan(series_ids)
-
-    async def replan(self, series_ids: Sequence[int], now: datetime | None = None) -> int:
-        """Plan again from now for series whose schedule, audience or offsets changed."""
-        now = now or self._clock.now()
-        async with self._lock:
-            found = await self._sessions.get_many(list(series_ids))
-            batch = [
-                s
-                for s in found.values()
-                if s.status is SeriesStatus.ACTIVE and self.shards.owns(s.guild_id)
-            ]
-            if not batch:
-                return 0
-            return await self._plan_batch(batch, now, replan=True)
-
-
-@dataclass
-class DispatchReport:
-    sent: int = 0
-    late: int = 0
-    skipped: int = 0
-    cancelled: int = 0
-    undeliverable: int = 0
-    retried: int = 0
-    recovered: int = 0
-
-
-@dataclass(frozen=True)
-class _Job:
-    row: LedgerRow
-    target: ReminderTarget
-    card: ReminderCard
-    # A group's channel reads the server's language; a DM, the person's own choice.
-    language: i18n.Language = i18n.DEFAULT_LANGUAGE
-
-
-class ReminderPort(Protocol):
-    """Reminders sent, and found again after a crash (familybot/discord/reminders.py)."""
-
-    async def send_reminder(
-        self, target: ReminderTarget, card: ReminderCard, nonce: str
-    ) -> Delivery:
-        """Send one reminder. `nonce` is stable per reminder, so a retried send is not doubled."""
-        ...
-
-    async def find_reminder(
-        self, target: ReminderTarget, ledger_id: int, after: datetime
-    ) -> int | None:
-        """The id of a reminder message already sent for `ledger_id` after `after`, if any.
-
-        Raises when Discord cannot be asked: not knowing must not count as "not sent".
-        """
-        ...
 
 
 class Dispatcher:
@@ -358,7 +103,7 @@ class Dispatcher:
         async with self._lock:
             now = self._clock.now()
             at = max(now, instant) if instant is not None else now
-            jobs: deque[_Job] = deque()
+            jobs: deque[ReminderJob] = deque()
             added = asyncio.Event()
             preparing = True
 
@@ -417,7 +162,7 @@ class Dispatcher:
 
     async def _triage(
         self, rows: list[LedgerRow], now: datetime, report: DispatchReport
-    ) -> list[_Job]:
+    ) -> list[ReminderJob]:
         series_map = await self._sessions.get_many(sorted({r.series_id for r in rows}))
         group_map = await self._groups.get_many(sorted({s.group_id for s in series_map.values()}))
         overrides = await self._sessions.overrides(sorted(series_map))
@@ -427,7 +172,7 @@ class Dispatcher:
         )
         cancel: list[int] = []
         skip: list[int] = []
-        jobs: list[_Job] = []
+        jobs: list[ReminderJob] = []
         # Rule starts by (series, occurrence): a burst shares a few occurrences.
         starts: dict[tuple[int, str], datetime | None] = {}
         for n, row in enumerate(rows, 1):
@@ -484,7 +229,7 @@ class Dispatcher:
                 if row.dm_user_id is not None
                 else i18n.for_guild(series.guild_id)
             )
-            jobs.append(_Job(row, target, card, language))
+            jobs.append(ReminderJob(row, target, card, language))
         if cancel or skip:
             async with self._db.transaction():
                 await self._reminders.mark(cancel, LedgerState.CANCELLED)
@@ -523,7 +268,7 @@ class Dispatcher:
 
     async def _send_all(
         self,
-        jobs: deque[_Job],
+        jobs: deque[ReminderJob],
         added: asyncio.Event,
         preparing: Callable[[], bool],
         at: datetime,
@@ -536,7 +281,7 @@ class Dispatcher:
         wait on the database: a recorder commits their results in chunks alongside them.
         `jobs` may still be growing (`preparing()`); `added` is set whenever it grows.
         """
-        done: list[tuple[_Job, str, int | None]] = []
+        done: list[tuple[ReminderJob, str, int | None]] = []
         ready = asyncio.Event()
         finished = False
 
@@ -550,7 +295,7 @@ class Dispatcher:
                     await added.wait()
                     continue
                 job = jobs.popleft()
-                outcome, message_id = await self._send_one(job, at)
+                outcome, message_id = await send_one(self._discord, job, at)
                 done.append((job, outcome, message_id))
                 if len(done) >= CHUNK:
                     ready.set()
@@ -589,10 +334,10 @@ class Dispatcher:
             await recording
 
     async def _record(
-        self, results: list[tuple[_Job, str, int | None]], report: DispatchReport
+        self, results: list[tuple[ReminderJob, str, int | None]], report: DispatchReport
     ) -> None:
         sent: list[tuple[int, int | None, bool]] = []
-        undeliverable: list[_Job] = []
+        undeliverable: list[ReminderJob] = []
         failed: list[int] = []
         for job, outcome, message_id in results:
             if outcome in ("sent", "recovered"):
@@ -618,34 +363,3 @@ class Dispatcher:
                 await self._reminders.record_dm_failure(user_id, "reminder", done_at)
         for ledger_id in failed:
             log.error("reminder failed after %d attempts ledger=%d", MAX_ATTEMPTS, ledger_id)
-
-    async def _send_one(self, job: _Job, now: datetime) -> tuple[str, int | None]:
-        row = job.row
-        # An earlier attempt may have reached Discord (the process died, or the send failed
-        # ambiguously). Any message it made is at least as old as the first attempt. Within
-        # Discord's nonce memory of that, a resend is answered with the first message; later,
-        # look for the message before sending again.
-        first = row.first_attempt_at or row.attempt_at
-        if row.state is LedgerState.SENDING and first is not None and now - first > NONCE_MEMORY:
-            try:
-                found = await self._discord.find_reminder(
-                    job.target, row.id, first - timedelta(seconds=5)
-                )
-            except Exception:
-                # Not knowing is not "not sent": try again later rather than risk a double.
-                log.warning("could not look for an interrupted reminder ledger=%d", row.id)
-                return "retry", None
-            if found is not None:
-                log.info("reminder recovered after an interrupted send ledger=%d", row.id)
-                return "recovered", found
-        try:
-            with i18n.using(job.language):  # the card is rendered in the reader's language
-                delivery = await self._discord.send_reminder(
-                    job.target, job.card, nonce=f"fbr{row.id}"
-                )
-        except Exception:
-            log.exception("reminder send crashed ledger=%d", row.id)
-            return "retry", None
-        if delivery.ok:
-            return "sent", delivery.message_id
-        return ("undeliverable" if delivery.permanent else "retry"), None

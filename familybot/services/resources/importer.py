@@ -24,7 +24,7 @@ from familybot.db.connection import Database
 from familybot.db.repositories.resources import NewResource, ResourceRepository
 from familybot.errors import UserFacingError
 from familybot.models import ResourceStatus
-from familybot.services.resources.service import LIMITS, REVIEW_MONTHS, add_months, clean_fields
+from familybot.services.resources.rules import LIMITS, REVIEW_MONTHS, add_months, clean_fields
 
 MAX_ROWS = 5000
 MAX_FILE_BYTES = 5_000_000

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import calendar
-import difflib
 import logging
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from familybot.clock import Clock
-from familybot.db.repositories.resources import NewResource, ResourceRepository
+from familybot.db.repositories.resources import ResourceRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import (
     Conflict,
@@ -26,31 +22,28 @@ from familybot.models import Resource, ResourceStatus
 from familybot.models.notices import Notice
 from familybot.models.resources import REASON_MAX, ReviewDecision
 from familybot.models.setup import Actor
-from familybot.services.resources.urls import validate_url
+from familybot.services.resources.fuzzy import (
+    FUZZY_INLINE_CANDIDATES,
+    FUZZY_MAX_TERMS,
+    TERM_RE,
+    above,
+    close_term_lengths,
+    close_terms,
+)
+from familybot.services.resources.ports import ResourcesPort
+from familybot.services.resources.rules import (
+    REVIEW_MONTHS,
+    add_months,
+    clean_fields,
+    clean_reason,
+    review_digest_notice,
+)
 from familybot.services.sessions.recurrence import discord_timestamp
 from familybot.services.setup.service import SetupService
 
 log = logging.getLogger(__name__)
 
-# Field limits (characters), chosen so a resource card stays well inside Discord's embed limits.
-LIMITS: dict[str, int] = {
-    "title": 150,
-    "url": 512,
-    "category": 50,
-    "description": 1000,
-    "region": 60,
-    "language": 40,
-    "audience": 80,
-}
-REQUIRED = ("title", "url", "category", "description")
-REVIEW_MONTHS = 12
 SEARCH_LIMIT = 10
-# Typo tolerance applies to short queries only: long ones have enough words to match.
-FUZZY_MAX_TERMS = 3
-FUZZY_CUTOFF = 0.7
-# Up to this many candidate words are compared on the loop (a few ms); more go to a thread.
-FUZZY_INLINE_CANDIDATES = 300
-_TERM_RE = re.compile(r"\w+")
 FACILITATORS_ONLY = (
     "Only facilitators can do that. If you think you should be able to, ask an admin."
 )
@@ -60,49 +53,6 @@ FACILITATORS_ONLY = (
 class Suggested:
     resource: Resource
     facilitators_told: bool
-
-
-def clean_fields(raw: Mapping[str, object], *, allow_http: bool) -> NewResource:
-    """Validate and tidy one resource's fields; raises UserFacingError naming the problem."""
-    values: dict[str, str] = {}
-    for name, limit in LIMITS.items():
-        value = raw.get(name)
-        text = "" if value is None else str(value)
-        text = " ".join(text.split()) if name != "description" else text.strip()
-        if name in REQUIRED and not text:
-            raise UserFacingError(f"The {name} can't be empty.")
-        if len(text) > limit and name != "url":
-            raise UserFacingError(
-                f"The {name} is {len(text)} characters long; please keep it to {limit} or fewer."
-            )
-        values[name] = text
-    values["url"] = validate_url(values["url"], allow_http=allow_http)
-    return NewResource(**values)
-
-
-def _clean_reason(reason: str) -> str:
-    text = reason.strip()
-    if not text:
-        raise UserFacingError("Please give a short reason.")
-    if len(text) > REASON_MAX:
-        raise UserFacingError(f"Please keep the reason to {REASON_MAX} characters or fewer.")
-    return text
-
-
-class ResourcesPort(Protocol):
-    """The resource library's posts and notes (familybot/discord/resources.py)."""
-
-    async def post_resource(self, channel_id: int, resource: Resource) -> bool:
-        """Post a vetted resource's card to a channel (mentions off); False when refused."""
-        ...
-
-    async def post_notice(self, channel_id: int, notice: Notice) -> bool:
-        """Post a short notice (no names) in a group's private channel."""
-        ...
-
-    async def send_dm(self, user_id: int, notice: Notice) -> bool:
-        """Send a private message; False when the person cannot receive DMs."""
-        ...
 
 
 class ResourcesService:
@@ -216,7 +166,7 @@ class ResourcesService:
         self, guild_id: int, resource_id: int, actor: Actor, reason: str
     ) -> ReviewDecision:
         await self._require_facilitator(guild_id, actor)
-        reason = _clean_reason(reason)
+        reason = clean_reason(reason)
         resource = await self._pending(guild_id, resource_id)
         changed = await self._repo.decide(
             resource_id,
@@ -247,7 +197,7 @@ class ResourcesService:
 
     async def retire(self, guild_id: int, actor: Actor, ref: str, reason: str) -> Resource:
         await self._require_facilitator(guild_id, actor)
-        reason = _clean_reason(reason)
+        reason = clean_reason(reason)
         resource = await self.find_approved(guild_id, ref)
         if not await self._repo.decide(
             resource.id,
@@ -344,7 +294,7 @@ class ResourcesService:
     async def search(
         self, guild_id: int, query: str, category: str | None = None
     ) -> list[Resource]:
-        terms = [t.casefold() for t in _TERM_RE.findall(query)][:8]
+        terms = [t.casefold() for t in TERM_RE.findall(query)][:8]
         if not terms:
             raise UserFacingError("Please type a word or two to search for.")
         # Quoted terms are always safe FTS5 syntax: \w+ contains no quotes or operators.
@@ -359,7 +309,7 @@ class ResourcesService:
         return results
 
     async def _close_terms(self, term: str) -> list[str]:
-        """The index words a small edit away from `term`, exactly as `_close_terms` finds them
+        """The index words a small edit away from `term`, exactly as `fuzzy.close_terms` finds them
         over the whole vocabulary, but comparing only candidates from the trigram index.
 
         Why that is the same answer (difflib's ratio is 2M/T, M matched characters in blocks
@@ -375,15 +325,15 @@ class ResourcesService:
         have_more = False
         while True:
             # Checked again after gone words are dropped: they may have been the 3 above 0.8.
-            if not have_more and _above(term, candidates, 0.8) < 3:
+            if not have_more and above(term, candidates, 0.8) < 3:
                 low, high = close_term_lengths(term, prefixes=False)
                 more = await self._repo.close_term_candidates(term, low, high, bigrams=True)
                 have_more = True
             if len(candidates) + len(more) <= FUZZY_INLINE_CANDIDATES:
-                close = _close_terms(term, candidates, more)
+                close = close_terms(term, candidates, more)
             else:
                 # Many candidates (very common pieces): CPU work, in a thread, off the loop.
-                close = await asyncio.to_thread(_close_terms, term, candidates, more)
+                close = await asyncio.to_thread(close_terms, term, candidates, more)
             # A word the index no longer holds (its resources went) is not offered.
             gone = set(await self._repo.drop_gone_terms(close))
             if not gone:
@@ -433,71 +383,3 @@ class ResourcesService:
 
     async def delete_user_guild_data(self, guild_id: int, user_id: int) -> int:
         return await self._repo.forget_user(user_id, guild_id)
-
-
-def add_months(instant: datetime, months: int) -> datetime:
-    """The same day `months` later (the month's last day when it is shorter)."""
-    month0 = instant.month - 1 + months
-    year, month = instant.year + month0 // 12, month0 % 12 + 1
-    day = min(instant.day, calendar.monthrange(year, month)[1])
-    return instant.replace(year=year, month=month, day=day)
-
-
-def close_term_lengths(term: str, *, prefixes: bool = True) -> tuple[int, int]:
-    """The shortest and longest word `_close_terms` can pick for `term`: difflib's ratio is
-    at most 2*min/(len(a)+len(b)), so a match at FUZZY_CUTOFF (0.7) is 7/13 to 13/7 times as
-    long; a stem matched against the typed word's prefix (`prefixes`) is 4 characters or more
-    and shorter than the typed word."""
-    n = len(term)
-    shortest = -(-7 * n // 13)
-    if prefixes and n > 4:
-        shortest = min(shortest, 4)
-    return shortest, 13 * n // 7
-
-
-def _above(term: str, words: list[str], ratio: float, enough: int = 3) -> int:
-    """How many of `words` (up to `enough`) are strictly more alike `term` than `ratio`."""
-    matcher = difflib.SequenceMatcher()
-    matcher.set_seq2(term)
-    found = 0
-    for word in words:
-        matcher.set_seq1(word)
-        if (
-            matcher.real_quick_ratio() > ratio
-            and matcher.quick_ratio() > ratio
-            and matcher.ratio() > ratio
-        ):
-            found += 1
-            if found >= enough:
-                break
-    return found
-
-
-def _close_terms(term: str, vocabulary: Sequence[str], more: Sequence[str] = ()) -> list[str]:
-    """Index terms within a small edit of `term` (the index holds porter stems), from
-    `vocabulary` in the index's order (the whole vocabulary, or a superset of the close
-    words such as the trigram index's candidates: the answer is the same). Words in `more`
-    are considered only as whole-word matches (the bigram candidates)."""
-    pool = list(dict.fromkeys([*vocabulary, *more])) if more else vocabulary
-    found = difflib.get_close_matches(term, pool, n=3, cutoff=FUZZY_CUTOFF)
-    # A stem is shorter than the word: also compare the typed word cut to the stem's length.
-    for word in vocabulary:
-        if word not in found and len(word) >= 4 and len(term) > len(word):
-            ratio = difflib.SequenceMatcher(None, term[: len(word)], word).ratio()
-            if ratio >= 0.8:
-                found.append(word)
-    return [w for w in found if w.isalnum()][:5]
-
-
-def review_digest_notice(items: list[Resource]) -> Notice:
-    lines = []
-    for r in items[:30]:
-        why = "its link keeps failing" if r.flagged_at else "its yearly review is due"
-        lines.append(f"• {r.title} ({r.category}): {why}")
-    if len(items) > 30:
-        lines.append(f"…and {len(items) - 30} more.")
-    return Notice(
-        title=f"{len(items)} resource{'s' if len(items) != 1 else ''} to look at again",
-        body="\n".join(lines)
-        + "\n\nPlease check they are still right for families; `/resource retire` removes one.",
-    )

@@ -12,7 +12,7 @@ from familybot.db.repositories.sessions import SessionRepository
 from familybot.errors import Conflict, NotAllowed, NotFound
 from familybot.models import MembershipStatus, Rsvp, SeriesStatus, SessionSeries
 from familybot.models.sessions import AttendanceSheet, Occurrence, RsvpOutcome
-from familybot.services.reminders.service import rule_of
+from familybot.services.reminders.rules import rule_of
 from familybot.services.sessions.options import occurrence_from_text
 from familybot.services.sessions.ports import Resolve
 from familybot.services.sessions.recurrence import occurrence_for_key

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from familybot.models import Group, OccurrenceOverride, SessionSeries
 from familybot.models.events import EventRecurrence, EventSpec
 from familybot.models.sessions import Occurrence
-from familybot.services.reminders.service import rule_of
+from familybot.services.reminders.rules import rule_of
 from familybot.services.sessions.recurrence import Repeat, monthly_byday, occurrences
 
 NAME_MAX = 100

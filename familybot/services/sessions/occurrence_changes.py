@@ -15,7 +15,7 @@ from familybot.errors import Conflict, UserFacingError
 from familybot.models import Rsvp, SessionSeries
 from familybot.models.notices import Notice
 from familybot.models.sessions import ChangeOutcome, Occurrence
-from familybot.services.reminders.service import effective_occurrences
+from familybot.services.reminders.rules import effective_occurrences
 from familybot.services.sessions.local_input import parse_local_date, parse_local_time
 from familybot.services.sessions.options import REASON_MAX, occurrence_from_text
 from familybot.services.sessions.ports import Changed, Resolve, SessionsPort

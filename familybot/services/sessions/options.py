@@ -11,7 +11,7 @@ from familybot.errors import NotFound, UserFacingError
 from familybot.models import OccurrenceOverride, SessionSeries
 from familybot.models.sessions import Occurrence
 from familybot.services.moderation.durations import DurationError, parse_duration_list
-from familybot.services.reminders.service import rule_of
+from familybot.services.reminders.rules import rule_of
 from familybot.services.sessions.local_input import parse_local_date, parse_local_time
 from familybot.services.sessions.recurrence import (
     Repeat,

@@ -31,7 +31,7 @@ from familybot.errors import DiscordActionFailed
 from familybot.models import Group, SessionSeries
 from familybot.models.events import EventSpec
 from familybot.models.sessions import Occurrence
-from familybot.services.reminders.service import (
+from familybot.services.reminders.rules import (
     effective_occurrences,
     next_effective_start_after,
 )

@@ -17,7 +17,7 @@ from familybot.models import Group, LedgerRow, LedgerState, Rsvp, SessionSeries
 from familybot.models.notices import Notice
 from familybot.models.sessions import EditOutcome
 from familybot.models.setup import Actor
-from familybot.services.reminders.service import effective_occurrences, rule_of
+from familybot.services.reminders.rules import effective_occurrences, rule_of
 from familybot.services.sessions.options import DURATION_MAX, DURATION_MIN, TITLE_MAX
 from familybot.services.sessions.ports import Changed, Resolve, SessionsPort
 from familybot.services.sessions.recurrence import discord_timestamp

@@ -25,7 +25,7 @@ from familybot.models import (
 )
 from familybot.models.sessions import Occurrence, ScheduleOutcome, UpcomingOccurrence
 from familybot.services.groups.service import GroupsService
-from familybot.services.reminders.service import effective_occurrences, rule_of
+from familybot.services.reminders.rules import effective_occurrences, rule_of
 from familybot.services.sessions.attendance import SessionAttendance
 from familybot.services.sessions.calendar import CalendarSeries, build_ics
 from familybot.services.sessions.local_input import parse_local_date, parse_local_time

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from familybot.clock import Clock
 from familybot.db.repositories.sessions import SessionRepository
-from familybot.services.reminders.service import next_effective_start_after
+from familybot.services.reminders.rules import next_effective_start_after
 
 
 class SessionSchedule:

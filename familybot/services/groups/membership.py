@@ -1,0 +1,284 @@
+"""Joining and leaving a group: consent-first joining, capacity and waitlist, approvals."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from familybot.errors import Conflict, UserFacingError
+from familybot.events import GroupChanged
+from familybot.models import (
+    Group,
+    JoinMode,
+    JoinReview,
+    MembershipStatus,
+)
+from familybot.models.groups import (
+    Decision,
+    JoinOutcome,
+    JoinResult,
+    LeaveOutcome,
+)
+from familybot.models.notices import Notice
+from familybot.services.groups.base import GroupsBase
+from familybot.services.groups.rules import (
+    REQUEST_WAIT,
+    seat_limit,
+)
+from familybot.services.sessions.recurrence import discord_timestamp
+
+log = logging.getLogger(__name__)
+
+
+class GroupMembership(GroupsBase):
+    """Member actions: join (with consent), leave, the waitlist, facilitators' decisions."""
+
+    # --- member actions ---------------------------------------------------------------------
+    async def prepare_join(self, guild_id: int, user_id: int, name: str) -> Group:
+        """Check a join can start; the caller then shows the guidelines for consent."""
+        return await self._prepare_join(await self.get_active(guild_id, name), user_id)
+
+    async def prepare_join_id(self, guild_id: int | None, user_id: int, group_id: int) -> Group:
+        """As prepare_join, for a group picked from a menu (by id, only in its own server)."""
+        group = await self._get_in_guild(group_id, guild_id)
+        if not group.is_active:
+            raise Conflict(f"“{group.name}” has been archived, so it can't be joined.")
+        return await self._prepare_join(group, user_id)
+
+    async def _prepare_join(self, group: Group, user_id: int) -> Group:
+        await self._ensure_not_joined(group, user_id)
+        review = await self._review_of(group, user_id)
+        if group.join_mode is JoinMode.APPROVAL or review is not None:
+            await self._require_alerts_channel(group, reviewed=review is not None)
+        return group
+
+    async def _review_of(self, group: Group, user_id: int) -> JoinReview | None:
+        """Whether this person's join must go to the facilitators (removed or denied before);
+        refuses kindly while a denial is less than REQUEST_WAIT old."""
+        review = await self._groups.join_review(group.id, user_id)
+        if review is not None and review.denied_at is not None:
+            again = review.denied_at + REQUEST_WAIT
+            if self._clock.now() < again:
+                raise Conflict(
+                    f"Thank you for wanting to join “{group.name}”. The facilitators looked at "
+                    "your last request recently, so you can ask again from "
+                    f"{discord_timestamp(again)} ({discord_timestamp(again, 'R')}). Until then, "
+                    "`/group list` shows the other groups, and `/crisis` is there any time."
+                )
+        return review
+
+    async def _ensure_not_joined(self, group: Group, user_id: int) -> None:
+        existing = await self._groups.membership(group.id, user_id)
+        if existing is None:
+            return
+        if existing.status is MembershipStatus.MEMBER:
+            raise Conflict(f"You're already a member of “{group.name}”. 💙")
+        if existing.status is MembershipStatus.WAITLISTED:
+            position = await self._groups.waitlist_position(group.id, user_id)
+            raise Conflict(
+                f"You're already on the waitlist for “{group.name}” (number {position} in line). "
+                "I'll message you when a seat opens."
+            )
+        raise Conflict(
+            f"Your request to join “{group.name}” is already with the facilitators. "
+            "I'll message you when they've looked at it."
+        )
+
+    async def _require_alerts_channel(self, group: Group, *, reviewed: bool = False) -> int:
+        channel_id = (await self._settings.get(group.guild_id)).alerts_channel_id
+        if channel_id is None and reviewed:
+            raise Conflict(
+                f"Your request to join “{group.name}” needs a facilitator to look at it first, "
+                "but the server hasn't set up a place for those requests yet. Please let a "
+                "facilitator know."
+            )
+        if channel_id is None:
+            raise Conflict(
+                f"“{group.name}” asks facilitators to approve new members, but the server "
+                "hasn't set up a place for those requests yet. Please let a facilitator know."
+            )
+        return channel_id
+
+    async def consent_and_join(
+        self, group_id: int, user_id: int, consent_version: int, *, guild_id: int | None
+    ) -> JoinOutcome:
+        """Record consent to the shown guidelines, then seat, waitlist or request approval.
+
+        Someone a facilitator removed, or whose request was denied, is always sent to the
+        facilitators, whatever the group's join mode (see _review_of)."""
+        group = await self._get_in_guild(group_id, guild_id)
+        if not group.is_active:
+            raise Conflict(f"“{group.name}” has been archived, so it can't be joined.")
+        if consent_version != group.guidelines_version:
+            raise Conflict(
+                f"The guidelines for “{group.name}” changed since you opened them. "
+                "Please run `/group join` again to read the current version."
+            )
+        async with self._lock(group.id):
+            await self._ensure_not_joined(group, user_id)
+            review = await self._review_of(group, user_id)
+            now = self._clock.now()
+            if group.join_mode is JoinMode.APPROVAL or review is not None:
+                alerts = await self._require_alerts_channel(group, reviewed=review is not None)
+                await self._groups.add_membership(
+                    group.id, user_id, MembershipStatus.PENDING, consent_version, now
+                )
+                try:
+                    await self._discord.post_join_request(
+                        group.guild_id,
+                        alerts,
+                        group.id,
+                        group.name,
+                        user_id,
+                        removed_at=review.removed_at if review else None,
+                    )
+                except Exception:
+                    await self._groups.delete_membership(group.id, user_id)
+                    raise
+                log.debug("join request group=%d user=%d", group.id, user_id)
+                return JoinOutcome(JoinResult.PENDING, group, reviewed=review is not None)
+            outcome = await self._seat_or_waitlist(group, user_id, consent_version, now)
+        await self._bus.publish(GroupChanged(group.id))
+        return outcome
+
+    async def _seat_or_waitlist(
+        self,
+        group: Group,
+        user_id: int,
+        consent_version: int,
+        now: datetime,
+        *,
+        existing: bool = False,
+    ) -> JoinOutcome:
+        taken = await self._groups.count(group.id, MembershipStatus.MEMBER)
+        if taken >= seat_limit(group):
+            if existing:
+                await self._groups.set_status(group.id, user_id, MembershipStatus.WAITLISTED, now)
+            else:
+                await self._groups.add_membership(
+                    group.id, user_id, MembershipStatus.WAITLISTED, consent_version, now
+                )
+            position = await self._groups.waitlist_position(group.id, user_id)
+            return JoinOutcome(JoinResult.WAITLISTED, group, position)
+        await self._grant(group, user_id)
+        try:
+            if existing:
+                await self._groups.set_status(group.id, user_id, MembershipStatus.MEMBER, now)
+            else:
+                await self._groups.add_membership(
+                    group.id, user_id, MembershipStatus.MEMBER, consent_version, now
+                )
+        except Exception:
+            await self._revoke(group, user_id)
+            raise
+        # Who is in which group never goes to INFO, not even by id.
+        log.debug("member seated group=%d user=%d", group.id, user_id)
+        return JoinOutcome(JoinResult.SEATED, group)
+
+    async def leave(self, guild_id: int, user_id: int, name: str) -> LeaveOutcome:
+        group = await self._groups.find_active(guild_id, name)
+        if group is None:
+            group = await self.get_active(guild_id, name)  # raises the right message
+        return await self._leave(
+            group,
+            user_id,
+            not_in_group=f"You're not in “{group.name}”, so there's nothing to leave.",
+        )
+
+    async def _leave(
+        self, group: Group, user_id: int, *, not_in_group: str, removed: bool = False
+    ) -> LeaveOutcome:
+        async with self._lock(group.id):
+            existing = await self._groups.membership(group.id, user_id)
+            if existing is None:
+                raise Conflict(not_in_group)
+            if existing.status is MembershipStatus.MEMBER:
+                await self._revoke(group, user_id)
+            async with self._db.transaction():
+                await self._groups.delete_membership(group.id, user_id)
+                if removed:  # their next join goes to the facilitators
+                    await self._groups.mark_removed(group.id, user_id, self._clock.now())
+            log.debug("membership ended group=%d user=%d removed=%s", group.id, user_id, removed)
+            promoted = await self._promote_waitlist(group)
+        await self._bus.publish(GroupChanged(group.id))
+        return LeaveOutcome(group, promoted)
+
+    async def _promote_waitlist(self, group: Group) -> list[int]:
+        """Seat people from the waitlist, first in line first, while seats are free."""
+        promoted: list[int] = []
+        while True:
+            taken = await self._groups.count(group.id, MembershipStatus.MEMBER)
+            if taken >= seat_limit(group):
+                break
+            nxt = await self._groups.first_waitlisted(group.id)
+            if nxt is None:
+                break
+            try:
+                await self._seat_or_waitlist(
+                    group, nxt.user_id, nxt.consent_version, self._clock.now(), existing=True
+                )
+            except UserFacingError:
+                log.warning("waitlist promotion failed group=%d", group.id)
+                break
+            promoted.append(nxt.user_id)
+            await self._discord.send_dm(
+                nxt.user_id,
+                Notice(
+                    f"A seat opened in {group.name}",
+                    f"Good news: a seat opened in **{group.name}** and it's yours. "
+                    "You can now see the group's private channel. Welcome! 💙",
+                ),
+            )
+        return promoted
+
+    async def decide(
+        self, group_id: int, user_id: int, approve: bool, *, guild_id: int | None
+    ) -> Decision:
+        """A facilitator approves or denies a pending request (from the alerts buttons).
+
+        A denial starts REQUEST_WAIT before the next request; an approval clears the slate."""
+        group = await self._get_in_guild(group_id, guild_id)
+        async with self._lock(group.id):
+            existing = await self._groups.membership(group.id, user_id)
+            if existing is None or existing.status is not MembershipStatus.PENDING:
+                return Decision(group, user_id, None, already_decided=True)
+            if not group.is_active:
+                await self._groups.delete_membership(group.id, user_id)
+                return Decision(group, user_id, None, already_decided=True)
+            now = self._clock.now()
+            if not approve:
+                async with self._db.transaction():
+                    await self._groups.delete_membership(group.id, user_id)
+                    await self._groups.mark_denied(group.id, user_id, now)
+                log.debug("join request denied group=%d user=%d", group.id, user_id)
+                again = now + REQUEST_WAIT
+                await self._discord.send_dm(
+                    user_id,
+                    Notice(
+                        f"About {group.name}",
+                        f"Thank you for asking to join **{group.name}**. The facilitators weren't "
+                        "able to offer you a place this time. You're welcome to look at other "
+                        "groups with `/group list`, or to reach out to a facilitator. If you'd "
+                        f"like to ask again, you can from {discord_timestamp(again)}.",
+                    ),
+                )
+                return Decision(group, user_id, None)
+            outcome = await self._seat_or_waitlist(
+                group, user_id, existing.consent_version, now, existing=True
+            )
+            await self._groups.clear_join_review(group.id, user_id)
+            log.debug("join request approved group=%d user=%d", group.id, user_id)
+        if outcome.result is JoinResult.SEATED:
+            body = (
+                f"Your request to join **{group.name}** was approved. You can now see the "
+                "group's private channel. Welcome! 💙"
+            )
+        else:
+            body = (
+                f"Your request to join **{group.name}** was approved. The group is full right "
+                f"now, so you're number {outcome.position} on the waitlist; I'll message you "
+                "when a seat opens."
+            )
+        await self._discord.send_dm(user_id, Notice(f"About {group.name}", body))
+        await self._bus.publish(GroupChanged(group.id))
+        return Decision(group, user_id, outcome)

@@ -1,0 +1,61 @@
+"""Handing one reminder to Discord exactly once, also after an interrupted send (see
+service.py for the ledger's guarantees)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from familybot import i18n
+from familybot.models import LedgerRow, LedgerState
+from familybot.models.reminders import ReminderCard, ReminderTarget
+from familybot.services.reminders.ports import ReminderPort
+
+log = logging.getLogger(__name__)
+
+# Discord remembers a nonce for "a few minutes": within this, resending is safe as is.
+NONCE_MEMORY = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class ReminderJob:
+    """One due ledger row, ready to send: where, what, in which language."""
+
+    row: LedgerRow
+    target: ReminderTarget
+    card: ReminderCard
+    # A group's channel reads the server's language; a DM, the person's own choice.
+    language: i18n.Language = i18n.DEFAULT_LANGUAGE
+
+
+async def send_one(
+    discord: ReminderPort, job: ReminderJob, now: datetime
+) -> tuple[str, int | None]:
+    """Send one reminder: "sent", "recovered" (an interrupted send had reached Discord),
+    "undeliverable" or "retry", with the message id when there is one."""
+    row = job.row
+    # An earlier attempt may have reached Discord (the process died, or the send failed
+    # ambiguously). Any message it made is at least as old as the first attempt. Within
+    # Discord's nonce memory of that, a resend is answered with the first message; later,
+    # look for the message before sending again.
+    first = row.first_attempt_at or row.attempt_at
+    if row.state is LedgerState.SENDING and first is not None and now - first > NONCE_MEMORY:
+        try:
+            found = await discord.find_reminder(job.target, row.id, first - timedelta(seconds=5))
+        except Exception:
+            # Not knowing is not "not sent": try again later rather than risk a double.
+            log.warning("could not look for an interrupted reminder ledger=%d", row.id)
+            return "retry", None
+        if found is not None:
+            log.info("reminder recovered after an interrupted send ledger=%d", row.id)
+            return "recovered", found
+    try:
+        with i18n.using(job.language):  # the card is rendered in the reader's language
+            delivery = await discord.send_reminder(job.target, job.card, nonce=f"fbr{row.id}")
+    except Exception:
+        log.exception("reminder send crashed ledger=%d", row.id)
+        return "retry", None
+    if delivery.ok:
+        return "sent", delivery.message_id
+    return ("undeliverable" if delivery.permanent else "retry"), None
