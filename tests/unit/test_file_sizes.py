@@ -8,6 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 400
 
+
 def _line_counts() -> dict[str, int]:
     counts: dict[str, int] = {}
     for package in ("familybot", "cogs"):
