@@ -105,6 +105,21 @@ PLACEHOLDERS: dict[str, str] = {
     "who": "<@12345678901234567890>",
     "members": "<@12345678901234567890>, <@12345678901234567891>",
     "percent": "100 %",
+    # Groups and sessions services: errors, DMs, channel notices (l10n1).
+    "session": "S" * 100,  # a session title
+    "typed": "T" * 40,  # what someone typed, as the reply clips it
+    "text": "T" * 40,
+    "zone": "Z" * 60,
+    "max": "100",
+    "limit": "3000",
+    "before": "<t:1790000000:F>",
+    "new": "<t:1790000000:F>",
+    "better": "2027-09-30",
+    "better_day": "miércoles 30 de septiembre de 2027",
+    "actual": "último",
+    "note": "N" * 300,  # a facilitator's reason (REASON_MAX)
+    "years": "2026–2027",
+    "relative": "<t:1893456000:R>",
     "average": "1000.5",
     **{
         n: "100000"
