@@ -139,7 +139,7 @@ def test_errors_in_groups_and_sessions_come_from_the_catalog() -> None:
 
 def test_the_scan_catches_literals_and_f_strings(tmp_path: Path) -> None:
     """The checker itself: bare text, f-strings and concatenations fail; catalog calls pass."""
-    source = '''
+    source = """
 from familybot.errors import Conflict, UserFacingError
 class Refused(Conflict): ...
 def helper(): return _("Kind.")
@@ -153,7 +153,7 @@ raise UserFacingError(ngettext("one", "{n} many", n).format(n=n))
 raise UserFacingError(helper())
 raise UserFacingError(message)
 raise UserFacingError(str(LAZY))
-'''
+"""
     tree = ast.parse(source)
     classes = error_classes({Path("x.py"): tree, **_trees([ROOT / "familybot" / "errors.py"])})
     assert {"UserFacingError", "Conflict", "NotFound", "Refused"} <= classes
@@ -161,6 +161,7 @@ raise UserFacingError(str(LAZY))
     verdicts = [
         checker.allowed(n.args[0])
         for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and _name_of(n.func) in {"UserFacingError", "Conflict", "Refused"}
+        if isinstance(n, ast.Call)
+        and _name_of(n.func) in {"UserFacingError", "Conflict", "Refused"}
     ]
     assert verdicts == [False, False, False, False, True, True, True, True, True]
