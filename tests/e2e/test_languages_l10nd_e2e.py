@@ -270,6 +270,18 @@ async def test_session_moved_cancelled_edited_and_closed_in_spanish(world: World
         )
         choices = (await ac.wait_response())["data"]["choices"]
         assert [c["name"] for c in choices] == ["Parents Circle · Weekly check-in (semanal)"]
+    ac = await world.fake.autocomplete(
+        world.guild_id,
+        world.admin,
+        "session",
+        "cancel",
+        focused="date",
+        options={"session": str(series)},
+    )
+    dates = (await ac.wait_response())["data"]["choices"]
+    weekdays = {"lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"}
+    assert dates[0] == {"name": f"{day.isoformat()} ({dates[0]['name'][12:-1]})", "value": str(day)}
+    assert all(c["name"][12:-1] in weekdays for c in dates), dates
 
     # Alice (no choice of her own: DMs follow the server, Spanish) and Bob reply.
     h = await click(world, world.alice, f"fb:rsvp:{series}:{day}:going", "es-419")
