@@ -18,6 +18,7 @@ from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
+from familybot.db.peers import Peers, PostgresPeers
 from familybot.discord.groups import DiscordGroups
 from familybot.discord.moderation import DiscordModeration
 from familybot.discord.notices import DiscordNotices
@@ -179,6 +180,10 @@ class FamilyBot(commands.AutoShardedBot):
         # Jobs run on this loop; the database is the truth, the scheduler only a cache.
         self.scheduler = AsyncIOScheduler(event_loop=self.loop, job_defaults=JOB_DEFAULTS)
         self.scheduler.start()
+        # The processes sharing the database: whose reminder claims stand, who leads.
+        url = self.settings.database_url
+        self.peers = PostgresPeers(url) if url else Peers(leads=self.shard_filter.primary)
+        await self.peers.start()
         notices = DiscordNotices(self)
         # Every service, once, with its event subscriptions (familybot/wiring.py).
         self.services = build_services(
@@ -194,6 +199,7 @@ class FamilyBot(commands.AutoShardedBot):
             presence=DiscordPresence(self),
             scheduler=self.scheduler,
             events_panel=True,
+            peers=self.peers,
             # Safety watch and automod: opt-in per server; they see text only with the intent.
             safety=SafetyParts(
                 DiscordSafetyWatch(self),
@@ -369,6 +375,9 @@ class FamilyBot(commands.AutoShardedBot):
         if self._completion_hooks:  # audit entries and notices of commands just answered
             await asyncio.wait(set(self._completion_hooks), timeout=5)
         await super().close()
+        peers = getattr(self, "peers", None)
+        if peers is not None:  # its reminder claims pass to the other processes
+            await peers.close()
         db = getattr(self, "db", None)
         if db is not None:
             await db.close()

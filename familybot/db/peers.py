@@ -1,0 +1,136 @@
+"""This process among the others sharing one database: which of them are alive, which leads.
+
+Every process has a random *token*. It marks the reminders it claims (reminder_ledger.
+claimed_by), so another process sharing the database leaves them alone while their
+claimant lives, and takes them over once it is gone.
+
+On PostgreSQL (several processes, maybe on several hosts) liveness is a session-level
+advisory lock, held on a connection of its own, not one of the pool's:
+
+* the process holds `(CLAIM_LOCK_SPACE, token)` for as long as it lives; the lock goes
+  when its connection closes (the process exits, is killed, or its host drops off the
+  network and the server notices), so "alive" is "its lock is in pg_locks"
+  (dialect.live_claimants);
+* the process that holds LEADER_LOCK_KEY is the *leader*: it alone runs the work over the
+  whole database (backup, link check, review digest, command sync, retention's global
+  part). The others try to take the lock every LEADER_RETRY, so when the leader dies
+  another process leads within that time, and a global job asks once more when it fires.
+
+On SQLite (one host) there is no server to hold locks: every process runs shards of its
+own, so any claim that is not this process's belongs to a process that is gone, and the
+leader is the process running shard 0, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from familybot.db.dialect import CLAIM_LOCK_SPACE
+
+log = logging.getLogger(__name__)
+
+# The leader's lock, one 64-bit key: "FBOTlead".
+LEADER_LOCK_KEY = 0x46424F546C656164
+# How often a process that does not lead tries to (and the leader checks its connection).
+LEADER_RETRY = timedelta(seconds=30)
+CONNECT_TIMEOUT_S = 5.0
+
+
+def new_token() -> int:
+    """A process token: positive, and within a signed 32-bit int (an advisory lock key)."""
+    return 1 + secrets.randbelow(2**31 - 2)
+
+
+class Peers:
+    """One host (SQLite): no liveness to share; the leader is the process running shard 0."""
+
+    def __init__(self, *, leads: bool = True, token: int | None = None) -> None:
+        self.token = token if token is not None else new_token()
+        self.leading = leads
+
+    async def start(self) -> None:
+        """Join the others (on PostgreSQL: take the locks). Errors are logged, not raised."""
+
+    async def close(self) -> None:
+        """Leave: the leadership (if held) passes to another process at its next try."""
+
+    async def try_lead(self) -> bool:
+        """Lead if no live process does; True when this process leads now."""
+        return self.leading
+
+
+class PostgresPeers(Peers):
+    """Liveness and leadership by advisory locks on a dedicated connection."""
+
+    def __init__(self, url: str, *, token: int | None = None) -> None:
+        super().__init__(leads=False, token=token)
+        self._url = url
+        self._conn: Any = None  # asyncpg.Connection, opened by start()
+
+    async def start(self) -> None:
+        await self.try_lead()
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        self.leading = False
+        if conn is not None and not conn.is_closed():
+            try:
+                await conn.close(timeout=2)
+            except Exception:
+                conn.terminate()
+
+    async def try_lead(self) -> bool:
+        """Called every LEADER_RETRY and before each global job. A leader whose connection
+        broke no longer leads (its lock went with the connection): it reconnects, takes its
+        token again and tries for the leadership like any other process."""
+        try:
+            conn = await self._connection()
+            if self.leading:
+                await conn.fetchval("SELECT 1")  # still connected: the lock is still ours
+            else:
+                self.leading = bool(
+                    await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY)
+                )
+                if self.leading:
+                    log.info("this process now runs the database-wide jobs token=%d", self.token)
+        except Exception as exc:
+            if self.leading:
+                log.warning("lost the database-wide jobs error=%s", exc.__class__.__name__)
+            self.leading = False
+            await self._drop()
+        return self.leading
+
+    async def _connection(self) -> Any:
+        if self._conn is not None and not self._conn.is_closed():
+            return self._conn
+        import asyncpg
+
+        self.leading = False  # a new connection holds no lock yet
+        conn = await asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_S)
+        try:
+            # The same token again after a reconnect, unless (improbably) another has it.
+            while not await conn.fetchval(
+                "SELECT pg_try_advisory_lock($1, $2)", CLAIM_LOCK_SPACE, self.token
+            ):
+                self.token = new_token()
+        except BaseException:
+            conn.terminate()
+            raise
+        self._conn = conn
+        return conn
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.terminate()
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The server process of the dedicated connection (tests end it to play a crash)."""
+        if self._conn is None or self._conn.is_closed():
+            return None
+        pid: int = self._conn.get_server_pid()
+        return pid
