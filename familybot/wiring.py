@@ -335,6 +335,7 @@ def build_services(
             presence=presence,
             check_members=retention.check_members,
             shards=shards,
+            peers=peers,
         ),
     )
     if scheduler is not None:
