@@ -21,7 +21,7 @@ from familybot.db.migrate import migrate
 from familybot.db.peers import Peers, PostgresPeers
 from familybot.discord.groups import DiscordGroups
 from familybot.discord.moderation import DiscordModeration
-from familybot.discord.notices import DiscordNotices
+from familybot.discord.notices import REMINDER_RATE, DiscordNotices
 from familybot.discord.presence import DiscordPresence
 from familybot.discord.reminders import DiscordReminders
 from familybot.discord.reports import DiscordReports
@@ -187,7 +187,8 @@ class FamilyBot(commands.AutoShardedBot):
         await self.peers.start()
         sync = self._sync_tree if self._sync_commands else None
         self.leadership = Leadership(self.scheduler, self.peers, sync)
-        notices = DiscordNotices(self)
+        # Discord's global limit is per bot: this process paces reminders to its shards' part.
+        notices = DiscordNotices(self, rate=self.shard_filter.share(REMINDER_RATE))
         # Every service, once, with its event subscriptions (familybot/wiring.py).
         self.services = build_services(
             self.db,

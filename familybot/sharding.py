@@ -58,6 +58,15 @@ class ShardFilter:
         """The process running shard 0 also runs the database-wide jobs (there is one such)."""
         return 0 in self.ids
 
+    def share(self, budget: int) -> int:
+        """This process's part of a budget for the whole bot, in proportion to its shards.
+
+        Discord's global rate limit is per bot token, not per process: processes that each
+        keep to `share(45)` keep together to 45 (rounded down; at least 1 each). A fixed
+        share needs no round trip to the database, at the cost of leaving an idle
+        process's part unused (README "Several processes")."""
+        return max(1, budget * len(self.ids) // self.count)
+
     def owns(self, guild_id: int) -> bool:
         return self.owns_all or shard_of(guild_id, self.count) in self.ids
 
