@@ -18,7 +18,7 @@ from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
-from familybot.db.peers import Peers, PostgresPeers
+from familybot.db.peers import peers_for
 from familybot.discord.groups import DiscordGroups
 from familybot.discord.moderation import DiscordModeration
 from familybot.discord.notices import REMINDER_RATE, DiscordNotices
@@ -182,13 +182,16 @@ class FamilyBot(commands.AutoShardedBot):
         self.scheduler = AsyncIOScheduler(event_loop=self.loop, job_defaults=JOB_DEFAULTS)
         self.scheduler.start()
         # The processes sharing the database: whose reminder claims stand, who leads.
-        url = self.settings.database_url
-        self.peers = PostgresPeers(url) if url else Peers(leads=self.shard_filter.primary)
+        shards = self.shard_filter
+        self.peers = peers_for(self.settings.database_url, shards)
         await self.peers.start()
-        sync = self._sync_tree if self._sync_commands else None
-        self.leadership = Leadership(self.scheduler, self.peers, sync)
         # Discord's global limit is per bot: this process paces reminders to its shards' part.
-        notices = DiscordNotices(self, rate=self.shard_filter.share(REMINDER_RATE))
+        notices = DiscordNotices(self, rate=shards.share(REMINDER_RATE))
+        sync = self._sync_tree if self._sync_commands else None
+        self.leadership = Leadership(
+            self.scheduler, self.peers, sync, limiter=notices.limiter, budget=REMINDER_RATE
+        )
+        await self.leadership.pace()
         # Every service, once, with its event subscriptions (familybot/wiring.py).
         self.services = build_services(
             self.db,

@@ -19,21 +19,32 @@ advisory lock, held on a connection of its own, not one of the pool's:
 On SQLite (one host) there is no server to hold locks: every process runs shards of its
 own, so any claim that is not this process's belongs to a process that is gone, and the
 leader is the process running shard 0, as before.
+
+Discord's global rate limit is per bot token: each process paces itself to its part of
+one budget (`rate_share`). Each shard's part (budget / SHARD_COUNT) is split between the
+live processes running that shard (on PostgreSQL, the holders of its shared lock), so two
+processes running the same shards do not each take the whole of it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import secrets
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from familybot.db.dialect import CLAIM_LOCK_SPACE
+from familybot.sharding import ALL, ShardFilter
 
 log = logging.getLogger(__name__)
 
 # The leader's lock, one 64-bit key: "FBOTlead".
 LEADER_LOCK_KEY = 0x46424F546C656164
+# Each process holds a shared lock (SHARD_LOCK_SPACE, shard) per shard it runs: "FBsh".
+SHARD_LOCK_SPACE = 0x46427368
 # How often a process that does not lead tries to (and the leader checks its connection).
 LEADER_RETRY = timedelta(seconds=30)
 CONNECT_TIMEOUT_S = 5.0
@@ -47,9 +58,12 @@ def new_token() -> int:
 class Peers:
     """One host (SQLite): no liveness to share; the leader is the process running shard 0."""
 
-    def __init__(self, *, leads: bool = True, token: int | None = None) -> None:
+    def __init__(
+        self, *, leads: bool = True, token: int | None = None, shards: ShardFilter = ALL
+    ) -> None:
         self.token = token if token is not None else new_token()
         self.leading = leads
+        self.shards = shards
 
     async def start(self) -> None:
         """Join the others (on PostgreSQL: take the locks). Errors are logged, not raised."""
@@ -61,14 +75,28 @@ class Peers:
         """Lead if no live process does; True when this process leads now."""
         return self.leading
 
+    async def rate_share(self, budget: int) -> int | None:
+        """This process's part of `budget` (requests/s for the whole bot), None if unknown.
+        One host: every process runs shards of its own (ShardFilter.share)."""
+        return self.shards.share(budget)
+
 
 class PostgresPeers(Peers):
     """Liveness and leadership by advisory locks on a dedicated connection."""
 
-    def __init__(self, url: str, *, token: int | None = None) -> None:
-        super().__init__(leads=False, token=token)
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: int | None = None,
+        shards: ShardFilter = ALL,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(leads=False, token=token, shards=shards)
         self._url = url
         self._conn: Any = None  # asyncpg.Connection, opened by start()
+        self._monotonic = monotonic
+        self._joined = -math.inf  # when this process last took its shard locks
 
     async def start(self) -> None:
         await self.try_lead()
@@ -116,11 +144,43 @@ class PostgresPeers(Peers):
                 "SELECT pg_try_advisory_lock($1, $2)", CLAIM_LOCK_SPACE, self.token
             ):
                 self.token = new_token()
+            for shard in sorted(self.shards.ids):
+                await conn.execute(
+                    "SELECT pg_advisory_lock_shared($1, $2)", SHARD_LOCK_SPACE, shard
+                )
         except BaseException:
             conn.terminate()
             raise
         self._conn = conn
+        self._joined = self._monotonic()
         return conn
+
+    async def rate_share(self, budget: int) -> int | None:
+        """Each of this process's shards gives budget / SHARD_COUNT, split between the live
+        processes running it. For LEADER_RETRY after joining, a shard that others run too
+        gives nothing: they still pace to their part from before this process came (they
+        look again within LEADER_RETRY), so the sum never passes the budget."""
+        try:
+            conn = await self._connection()
+            rows = await conn.fetch(
+                "SELECT objid::bigint AS shard, count(*) AS n FROM pg_locks "
+                "WHERE locktype = 'advisory' AND granted AND classid = $1 AND objsubid = 2 "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "GROUP BY objid",
+                SHARD_LOCK_SPACE,
+            )
+        except Exception as exc:
+            log.warning("could not count the processes per shard error=%s", exc.__class__.__name__)
+            await self._drop()
+            return None
+        holders = {int(r["shard"]): int(r["n"]) for r in rows}
+        settling = self._monotonic() - self._joined < LEADER_RETRY.total_seconds()
+        parts = 0.0
+        for shard in self.shards.ids:
+            n = max(1, holders.get(shard, 1))
+            if n == 1 or not settling:
+                parts += 1 / n
+        return max(1, math.floor(budget * parts / self.shards.count + 1e-9))
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -134,3 +194,10 @@ class PostgresPeers(Peers):
             return None
         pid: int = self._conn.get_server_pid()
         return pid
+
+
+def peers_for(database_url: str | None, shards: ShardFilter) -> Peers:
+    """PostgreSQL: liveness and the leader by advisory locks. SQLite: shard 0's process leads."""
+    if database_url:
+        return PostgresPeers(database_url, shards=shards)
+    return Peers(leads=shards.primary, shards=shards)

@@ -17,7 +17,9 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from familybot.db.peers import LEADER_RETRY, Peers, PostgresPeers
+from familybot.ratelimit import SlidingWindowLimiter
 from familybot.scheduler.leader import LEADER_JOB, Leadership
+from familybot.sharding import ShardFilter
 from tests.support import backends
 
 
@@ -137,3 +139,50 @@ async def test_on_one_host_the_process_running_shard_0_leads() -> None:
     leadership = Leadership(AsyncIOScheduler(), Peers(leads=True), sync)
     assert await leadership.tick() and await leadership.tick()
     assert synced == [True]  # the start-up work runs once, on becoming the leader
+
+
+async def test_processes_running_the_same_shards_split_that_part_of_the_rate_budget(
+    pg_url: str,
+) -> None:
+    """Discord's global limit is per bot token. Each shard's part of the budget (45/s over
+    SHARD_COUNT) is split between the live processes running it, and a newcomer takes its
+    half only once the others have had the time to look again (LEADER_RETRY)."""
+    now = [0.0]
+    made: list[PostgresPeers] = []
+
+    def process(*shards: int) -> PostgresPeers:
+        made.append(
+            PostgresPeers(pg_url, shards=ShardFilter.of(2, shards), monotonic=lambda: now[0])
+        )
+        return made[-1]
+
+    try:
+        a, c = process(0), process(1)
+        limiter = SlidingWindowLimiter(45)
+        pacing = Leadership(AsyncIOScheduler(), a, limiter=limiter, budget=45)
+        await pacing.tick()
+        assert limiter.limit == 22 and await c.rate_share(45) == 22
+        now[0] = 100.0
+        b = process(0)  # a second process for shard 0 (a standby) joins
+        assert await b.rate_share(45) == 1  # a still paces to all of shard 0's part
+        await pacing.tick()  # a looks again (its 30 s tick): half of it now
+        assert limiter.limit == 11
+        now[0] += LEADER_RETRY.total_seconds()
+        shares = [await p.rate_share(45) for p in (a, b, c)]
+        assert shares == [11, 11, 22] and sum(shares) <= 45
+        # b's process dies: its lock goes with its connection, a has all of shard 0 again.
+        await b.close()
+        for _ in range(300):  # the server drops b's session (no clock involved)
+            await pacing.tick()
+            if limiter.limit == 22:
+                break
+            await asyncio.sleep(0.01)
+        assert limiter.limit == 22
+    finally:
+        for p in made:
+            await p.close()
+
+
+async def test_on_one_host_the_rate_part_follows_the_shards() -> None:
+    assert await Peers(shards=ShardFilter.of(3, [1])).rate_share(45) == 15
+    assert await Peers().rate_share(45) == 45
