@@ -36,6 +36,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from familybot.db.base import DatabaseUnavailable
 from familybot.db.dialect import CLAIM_LOCK_SPACE
 from familybot.sharding import ALL, ShardFilter
 
@@ -74,6 +75,9 @@ class Peers:
     async def try_lead(self) -> bool:
         """Lead if no live process does; True when this process leads now."""
         return self.leading
+
+    async def ensure_alive(self) -> None:
+        """Before claiming: this process's claims must stand (its liveness lock held)."""
 
     async def rate_share(self, budget: int) -> int | None:
         """This process's part of `budget` (requests/s for the whole bot), None if unknown.
@@ -130,6 +134,23 @@ class PostgresPeers(Peers):
             self.leading = False
             await self._drop()
         return self.leading
+
+    async def ensure_alive(self) -> None:
+        """Claims are safe only while the liveness lock is held: check the connection (one
+        round trip per dispatch run), reconnect once if it broke, or refuse with
+        DatabaseUnavailable (the run is retried) rather than claim unprotected."""
+        for attempt in range(2):
+            try:
+                conn = await self._connection()
+                await conn.fetchval("SELECT 1")
+                return
+            except Exception as exc:
+                await self._drop()
+                self.leading = False
+                if attempt:
+                    raise DatabaseUnavailable(
+                        "This process cannot hold its liveness lock.", kind="down"
+                    ) from exc
 
     async def _connection(self) -> Any:
         if self._conn is not None and not self._conn.is_closed():

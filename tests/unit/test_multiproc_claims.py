@@ -19,7 +19,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from familybot.db.connection import Database
+from familybot.db.connection import Database, DatabaseUnavailable
 from familybot.db.migrate import migrate
 from familybot.db.peers import Peers, PostgresPeers
 from familybot.models import JoinMode, from_unix
@@ -221,3 +221,25 @@ async def test_on_sqlite_a_restarted_process_takes_over_its_predecessor_s_claims
         assert len(new_port.reminder_attempts) == first.retried
     finally:
         await db.close()
+
+
+async def test_a_process_claims_only_while_it_holds_its_liveness_lock(
+    pair: tuple[Process, Process], clock: FakeClock, pg_url: str
+) -> None:
+    a, b = pair
+    pid = a.peers.backend_pid  # type: ignore[attr-defined]
+    admin = await asyncpg.connect(pg_url)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    # Its next run takes the lock again (same token) before it claims anything.
+    await a.services.dispatcher.dispatch(clock.now())
+    assert a.peers.backend_pid not in (None, pid)  # type: ignore[attr-defined]
+    live = {int(r[0]) for r in await b.db.fetchall(b.db.dialect.live_claimants())}
+    assert a.peers.token in live
+    # A process that cannot hold it does not claim: the run fails and is retried later.
+    cut_off = PostgresPeers("postgresql://postgres@127.0.0.1:1/familybot")
+    stack = build_services(a.db, YieldingPort(), clock, "America/New_York", peers=cut_off)
+    with pytest.raises(DatabaseUnavailable):
+        await stack.dispatcher.dispatch(clock.now())

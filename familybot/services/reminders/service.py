@@ -108,6 +108,7 @@ class Dispatcher:
         """
         report = DispatchReport()
         async with self._lock:
+            await self.peers.ensure_alive()  # claims stand only while this process's lock does
             now = self._clock.now()
             at = max(now, instant) if instant is not None else now
             jobs: deque[ReminderJob] = deque()
