@@ -94,6 +94,7 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
             "DEV_GUILD_ID": str(args.guild_id),
             "DEFAULT_TIMEZONE": "America/New_York",
             "LOG_LEVEL": "WARNING",
+            **_sharding_env(args),
         },
     )
     bot = TimedBot(settings)
@@ -127,6 +128,17 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.wait_for(runner, 5)
         except (TimeoutError, asyncio.CancelledError, Exception):
             runner.cancel()
+
+
+def _sharding_env(args: argparse.Namespace) -> dict[str, str]:
+    """One of several processes: its shards, and the database they share."""
+    env = {}
+    if args.shard_count:
+        env["SHARD_COUNT"] = str(args.shard_count)
+        env["SHARD_IDS"] = args.shard_ids
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    return env
 
 
 async def _wait_for_delivery(bot: Any, args: argparse.Namespace) -> dict[str, Any]:
@@ -384,6 +396,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--margin", type=float, default=8.0)
     parser.add_argument("--avoid-background", action="store_true")
     parser.add_argument("--profile", default="")
+    parser.add_argument("--shard-count", type=int, default=0, help="SHARD_COUNT (0: one process)")
+    parser.add_argument("--shard-ids", default="", help="SHARD_IDS, e.g. 0,2")
+    parser.add_argument("--database-url", default="", help="DATABASE_URL (PostgreSQL)")
     args = parser.parse_args(argv)
     if args.mode == "lateness":
         result = asyncio.run(run_lateness(args))

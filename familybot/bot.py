@@ -18,9 +18,10 @@ from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
+from familybot.db.peers import peers_for
 from familybot.discord.groups import DiscordGroups
 from familybot.discord.moderation import DiscordModeration
-from familybot.discord.notices import DiscordNotices
+from familybot.discord.notices import REMINDER_RATE, DiscordNotices
 from familybot.discord.presence import DiscordPresence
 from familybot.discord.reminders import DiscordReminders
 from familybot.discord.reports import DiscordReports
@@ -30,6 +31,7 @@ from familybot.discord.scheduled_events import DiscordScheduledEvents
 from familybot.feed_server import FeedServer
 from familybot.files import tighten_install
 from familybot.i18n_discord import FamilyTranslator
+from familybot.scheduler.leader import Leadership
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
 from familybot.services.crisis.service import CrisisDirectory
@@ -59,7 +61,7 @@ COGS: tuple[str, ...] = (
     "cogs.help",
 )
 
-# Jobs over the whole database (not per server): only the process running shard 0 runs them.
+# Jobs over the whole database (not per server): only the leader runs them (db/peers.py).
 PRIMARY_ONLY_JOBS: tuple[str, ...] = ("resource-review", "link-check", "backup")
 
 # Set in a command's `extras` when it must neither touch the database nor note who used it.
@@ -179,7 +181,17 @@ class FamilyBot(commands.AutoShardedBot):
         # Jobs run on this loop; the database is the truth, the scheduler only a cache.
         self.scheduler = AsyncIOScheduler(event_loop=self.loop, job_defaults=JOB_DEFAULTS)
         self.scheduler.start()
-        notices = DiscordNotices(self)
+        # The processes sharing the database: whose reminder claims stand, who leads.
+        shards = self.shard_filter
+        self.peers = peers_for(self.settings.database_url, shards)
+        await self.peers.start()
+        # Discord's global limit is per bot: this process paces reminders to its shards' part.
+        notices = DiscordNotices(self, rate=shards.share(REMINDER_RATE))
+        sync = self._sync_tree if self._sync_commands else None
+        self.leadership = Leadership(
+            self.scheduler, self.peers, sync, limiter=notices.limiter, budget=REMINDER_RATE
+        )
+        await self.leadership.pace()
         # Every service, once, with its event subscriptions (familybot/wiring.py).
         self.services = build_services(
             self.db,
@@ -194,6 +206,7 @@ class FamilyBot(commands.AutoShardedBot):
             presence=DiscordPresence(self),
             scheduler=self.scheduler,
             events_panel=True,
+            peers=self.peers,
             # Safety watch and automod: opt-in per server; they see text only with the intent.
             safety=SafetyParts(
                 DiscordSafetyWatch(self),
@@ -239,9 +252,8 @@ class FamilyBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         log.info("scheduled work for %s", self.shard_filter.describe())
         await self._start_feed()
-        # Commands are global to the application: one process (shard 0's) syncs them.
-        if self._sync_commands and self.shard_filter.primary:
-            await self._sync_tree()
+        # Commands are global to the application: the leader syncs them when it starts leading.
+        await self.leadership.start()
 
     async def _start_feed(self) -> None:
         """Live calendar links (off unless CALENDAR_FEED_ENABLED): one HTTP server, in the
@@ -257,7 +269,8 @@ class FamilyBot(commands.AutoShardedBot):
 
     def _add_daily_jobs(self) -> None:
         """Upkeep on fixed times (UTC): the library's review digest and link check, the
-        backup, and retention. Database-wide ones run only in the process running shard 0."""
+        backup, and retention. Database-wide ones run only in the leading process (on SQLite,
+        where processes share one host, they are scheduled only in the one running shard 0)."""
         jobs: list[tuple[Any, CronTrigger, str]] = [
             (
                 self.services.resources.post_review_digest,
@@ -278,8 +291,10 @@ class FamilyBot(commands.AutoShardedBot):
             (self.retention.run, CronTrigger(hour=5, minute=15, timezone="UTC"), "retention"),
         ]
         for func, trigger, job_id in jobs:
-            if job_id in PRIMARY_ONLY_JOBS and not self.shard_filter.primary:
-                continue
+            if job_id in PRIMARY_ONLY_JOBS:
+                if not (self.db.is_postgres or self.shard_filter.primary):
+                    continue
+                func = self.leadership.only_leader(job_id, func)
             self.scheduler.add_job(func, trigger, id=job_id, replace_existing=True, **JOB_DEFAULTS)
 
     async def _sync_tree(self) -> None:
@@ -369,6 +384,9 @@ class FamilyBot(commands.AutoShardedBot):
         if self._completion_hooks:  # audit entries and notices of commands just answered
             await asyncio.wait(set(self._completion_hooks), timeout=5)
         await super().close()
+        peers = getattr(self, "peers", None)
+        if peers is not None:  # another process takes over the database-wide jobs
+            await peers.close()
         db = getattr(self, "db", None)
         if db is not None:
             await db.close()

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from familybot.clock import Clock
+from familybot.db.peers import Peers
 from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.services.privacy.service import PrivacyService
 from familybot.sharding import ALL, ShardFilter
@@ -67,6 +68,7 @@ class RetentionService:
         check_members: bool = True,
         pace_seconds: float = MEMBER_CHECK_PACE,
         shards: ShardFilter = ALL,
+        peers: Peers | None = None,
     ) -> None:
         self._privacy = privacy
         self._repo = repo
@@ -77,9 +79,10 @@ class RetentionService:
         # False when the Server Members intent already reports every departure.
         self.check_members = check_members
         self._pace = pace_seconds
-        # With several processes, each sweeps only its own servers; the primary also runs the
-        # database-wide age purge.
+        # With several processes, each sweeps only its own servers; the leader (one live
+        # process, familybot/db/peers.py) also runs the database-wide age purge.
         self._shards = shards
+        self._peers = peers if peers is not None else Peers(leads=shards.primary)
 
     async def run(self) -> RetentionReport:
         """The daily job. Each step is logged with counts only; a failure stops this run only."""
@@ -102,7 +105,7 @@ class RetentionService:
 
     async def _sweep(self, report: RetentionReport) -> None:
         cutoff = self._clock.now() - timedelta(days=self.retention_days)
-        if self._shards.primary:
+        if await self._peers.try_lead():
             report.activity = await self._repo.purge_activity_before(cutoff)
             # Reminders whose session is over by days: nothing will send or read them again.
             done_before = self._clock.now() - timedelta(days=self.ledger_keep_days)

@@ -11,6 +11,9 @@ attempt before the send and the result after it:
 * a process killed between send and commit leaves the row `sending`; on restart the
   dispatcher resends with the same nonce while Discord still remembers it, and after
   that looks for the message (its buttons carry the ledger id) before sending again.
+* processes sharing the database (the same shards on several hosts) each send only the
+  rows they claimed (`ReminderRepository.claim`); a claim stands while its process lives
+  (familybot/db/peers.py) and passes to the others once it is gone.
 
 Missed work is handled on purpose: a reminder found late but before the session starts
 is sent with a "sent late" line; after the session has started it is skipped and counted.
@@ -27,6 +30,7 @@ from datetime import datetime, timedelta
 from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.connection import Database
+from familybot.db.peers import Peers
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.reminders import ReminderRepository
 from familybot.db.repositories.sessions import SessionRepository
@@ -77,6 +81,7 @@ class Dispatcher:
         discord: ReminderPort,
         clock: Clock,
         shards: ShardFilter = ALL,
+        peers: Peers | None = None,
     ) -> None:
         self._db = db
         self._sessions = sessions
@@ -86,6 +91,8 @@ class Dispatcher:
         self._clock = clock
         # Only rows of this process's shards: the lock below is per process, not per database.
         self.shards = shards
+        # Another process may run the same shards: each sends only the rows it claimed.
+        self.peers = peers if peers is not None else Peers()
         self._lock = asyncio.Lock()
         self.totals = DispatchReport()
         # Waits for the due instant; a test with a fake clock replaces it.
@@ -101,11 +108,13 @@ class Dispatcher:
         """
         report = DispatchReport()
         async with self._lock:
+            await self.peers.ensure_alive()  # claims stand only while this process's lock does
             now = self._clock.now()
             at = max(now, instant) if instant is not None else now
             jobs: deque[ReminderJob] = deque()
             added = asyncio.Event()
             preparing = True
+            token = self.peers.token
 
             async def prepare() -> None:
                 nonlocal preparing
@@ -113,19 +122,22 @@ class Dispatcher:
                 try:
                     while True:
                         rows = await self._reminders.due(
-                            at, DISPATCH_BATCH, self.shards, after=after
+                            at, DISPATCH_BATCH, self.shards, after=after, claimant=token
                         )
                         if not rows:
                             break
                         after = (rows[-1].due_at, rows[-1].id)
-                        page = await self._triage(rows, at, report)
+                        full = len(rows) == DISPATCH_BATCH
+                        claimed = await self._reminders.claim([r.id for r in rows], token)
+                        rows = [r for r in rows if r.id in claimed]
+                        page = await self._triage(rows, at, report) if rows else []
                         if page:
                             await self._reminders.mark_sending(
                                 [j.row.id for j in page], self._clock.now()
                             )
                             jobs.extend(page)
                             added.set()
-                        if len(rows) < DISPATCH_BATCH:
+                        if not full:
                             break
                 finally:
                     preparing = False
