@@ -191,3 +191,29 @@ async def test_a_missing_or_too_old_pg_dump_says_exactly_what_to_install(
     assert f"pg_dump {major - 3}.4 ({tmp_path / 'old' / 'pg_dump'}) is older" in text
     assert f"sudo apt install postgresql-client-{major}" in text
     assert _files(tmp_path) == []  # nothing written
+
+
+async def test_the_bot_daily_backup_on_postgresql_writes_prunes_and_logs_no_secret(
+    tmp_path: Path, seeded_pg: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from types import SimpleNamespace
+
+    from familybot.bot import FamilyBot
+    from familybot.config import load_settings
+
+    caplog.set_level("INFO", logger="familybot.bot")
+    folder = tmp_path / "bk"
+    env = {"DATABASE_URL": seeded_pg, "BACKUP_DIR": str(folder), "BACKUP_KEEP": "1"}
+    bot = SimpleNamespace(settings=load_settings(Path("/nonexistent.env"), environ=env))
+    folder.mkdir(mode=0o700)
+    (folder / "familybot-20000101-000000.dump").write_bytes(b"PGDMP old")
+    await FamilyBot.scheduled_backup(bot)  # type: ignore[arg-type]
+    names = _files(folder)
+    assert len(names) == 2 and names[0].endswith(".dump") and names[1] == names[0] + ".sha256"
+    assert names[0] != "familybot-20000101-000000.dump"  # the old one went with retention
+    assert "scheduled backup written" in caplog.text
+
+    env["DATABASE_URL"] = "postgresql://fb:hunter2@127.0.0.1:1/nowhere"
+    bot = SimpleNamespace(settings=load_settings(Path("/nonexistent.env"), environ=env))
+    await FamilyBot.scheduled_backup(bot)  # type: ignore[arg-type]
+    assert "scheduled backup failed" in caplog.text and "hunter2" not in caplog.text
