@@ -65,13 +65,13 @@ def cmd_db_copy(settings: Settings, to: str) -> int:
         print(f"  Counters: {report.counters} id sequences continue after the highest id copied.")
     if report.left_out:
         print(
-            "  Not copied (the source's own search index; the target indexes the copied "
-            f"rows itself): {', '.join(report.left_out)}."
+            "  Only in the source, not copied (its own machinery, such as SQLite's search "
+            f"index; the target does without them): {', '.join(report.left_out)}."
         )
     if report.rebuilt:
         print(
-            f"  Built by the target from the copied rows: {', '.join(report.rebuilt)} (the "
-            "search index; the bot finishes the typo index when it starts)."
+            "  Only in the target (its own machinery, filled by the target itself, e.g. "
+            f"SQLite's search index from the copied resources): {', '.join(report.rebuilt)}."
         )
     print("Next steps:")
     if to_postgres:

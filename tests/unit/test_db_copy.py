@@ -307,8 +307,9 @@ async def test_the_only_tables_left_out_are_sqlite_search_machinery(
     source = tmp_path / "familybot.db"
     await _seeded_sqlite_plain(source)
     report = await copy_sqlite_to_postgres(source, empty_pg)
+    # A table only SQLite has is not copied: it must be machinery PostgreSQL does without
+    # (the typo index), never data. A new one here needs its PostgreSQL twin, or a reason.
     assert all(t.startswith("resource_term") for t in report.left_out), report.left_out
-    assert report.rebuilt == []
 
 
 async def test_the_command_prints_each_table_count_and_the_next_steps(
