@@ -1,4 +1,4 @@
-"""Backups of a PostgreSQL install: pg_dump (custom format) and pg_restore.
+"""Backups of a PostgreSQL install: pg_dump (custom format), pg_restore and psql.
 
 The same promises as the SQLite backups (familybot/backup.py): files 0600 in folders 0700,
 a checksum file beside a plain backup (or BACKUP_KEY's encryption), the newest BACKUP_KEEP
@@ -162,7 +162,7 @@ async def _server(url: str) -> _Server:
 
 def _error_lines(err: str) -> str:
     """The tool's own error lines (never CONTEXT lines, which can quote rows)."""
-    lines = [ln.strip() for ln in err.splitlines() if "error:" in ln or "FATAL" in ln]
+    lines = [ln.strip() for ln in err.splitlines() if "error:" in ln.lower() or "FATAL" in ln]
     return "; ".join(lines[:3]) or err.strip()[:300]
 
 
@@ -244,6 +244,51 @@ async def scheduled_pg_backup(url: str, folder: Path, key: str | None, keep: int
     return result
 
 
+# Appended to the restore's transaction (tests put a failing statement here).
+RESTORE_EPILOGUE = ""
+
+
+async def _drop_statements(url: str) -> str:
+    """SQL dropping every table and function of the current schema (not extensions' own):
+    a restored older backup must not find a newer migration's tables still there."""
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        rows = await conn.fetch(
+            "SELECT format('DROP TABLE IF EXISTS %I.%I CASCADE;', schemaname, tablename) "
+            "FROM pg_tables WHERE schemaname = current_schema() UNION ALL "
+            "SELECT format('DROP FUNCTION IF EXISTS %I.%I(%s) CASCADE;', n.nspname, p.proname, "
+            "pg_get_function_identity_arguments(p.oid)) FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() "
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+        )
+    finally:
+        await conn.close()
+    return "\n".join(str(r[0]) for r in rows) + "\n"
+
+
+async def _replace_database(
+    dump: Path, url: str, pg_restore: PgTool, major: int, folder: Path
+) -> tuple[int, str]:
+    """Everything of FamilyBot's dropped and the dump restored, in ONE transaction (psql -1):
+    any error rolls all of it back."""
+    psql = await find_tool("psql", major)
+    bare, env = _split(url)
+    with private_temp(folder, ".sql") as drops, private_temp(folder, ".sql") as script:
+        drops.write_text(await _drop_statements(url), encoding="utf-8")
+        args = [pg_restore.path, "--clean", "--if-exists", "--no-owner", "--no-privileges"]
+        code, _, err = await _run([*args, f"--file={script}", str(dump)])
+        if code != 0:
+            return code, err
+        if RESTORE_EPILOGUE:
+            with script.open("a", encoding="utf-8") as handle:
+                handle.write(RESTORE_EPILOGUE)
+        run = [psql.path, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
+        code, _, err = await _run(
+            [*run, "-f", str(drops), "-f", str(script), f"--dbname={bare}"], env
+        )
+        return code, err
+
+
 async def _other_sessions(url: str) -> int:
     conn = await asyncpg.connect(url, timeout=10)
     try:
@@ -272,8 +317,8 @@ async def restore_pg_backup(
     Checked before anything changes: its checksum (or encryption), that pg_restore reads it,
     that it is a FamilyBot database of a schema this FamilyBot knows, and that nothing else
     is connected (the bot) unless force. The current database is first dumped into
-    backup_dir as familybot-before-restore-TIMESTAMP.dump; pg_restore then runs in ONE
-    transaction, so a failure leaves the database as it was.
+    backup_dir as familybot-before-restore-TIMESTAMP.dump; then everything of FamilyBot's is
+    dropped and the dump restored in ONE transaction, so a failure leaves it as it was.
     """
     from familybot.db.migrate import available_migrations
 
@@ -320,21 +365,11 @@ async def restore_pg_backup(
                         f"({_error_lines(err)}). Nothing was changed."
                     )
                 os.replace(kept, previous)
-        args = [
-            pg_restore.path,
-            "--clean",
-            "--if-exists",
-            "--single-transaction",
-            "--no-owner",
-            "--no-privileges",
-            f"--dbname={bare}",
-            str(staged),
-        ]
-        code, _, err = await _run(args, env)
+        code, err = await _replace_database(staged, url, pg_restore, server.major, backup_dir)
         if code != 0:
             raise BackupError(
-                f"pg_restore could not restore {src}: {_error_lines(err)}. It ran in one "
-                "transaction, so the database is as it was."
+                f"Could not restore {src}: {_error_lines(err)}. It ran in one transaction, so "
+                "the database is as it was."
             )
     after = await _server(url)
     return RestoreResult(redact(url), previous, after.schema_version or 0)

@@ -217,3 +217,34 @@ async def test_the_bot_daily_backup_on_postgresql_writes_prunes_and_logs_no_secr
     bot = SimpleNamespace(settings=load_settings(Path("/nonexistent.env"), environ=env))
     await FamilyBot.scheduled_backup(bot)  # type: ignore[arg-type]
     assert "scheduled backup failed" in caplog.text and "hunter2" not in caplog.text
+
+
+async def test_an_older_backup_replaces_everything_in_one_transaction(
+    tmp_path: Path, seeded_pg: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = await backup_pg.create_pg_backup(seeded_pg, tmp_path)
+    original = await _rows(seeded_pg)
+    conn = await asyncpg.connect(seeded_pg)
+    try:  # what a newer migration would have added since
+        await conn.execute("CREATE TABLE zz_newer (id BIGINT PRIMARY KEY)")
+        await conn.execute("INSERT INTO zz_newer VALUES (1)")
+        await conn.execute("CREATE FUNCTION zz_newer_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+        await conn.execute("DELETE FROM guild_settings")
+    finally:
+        await conn.close()
+    changed = await _rows(seeded_pg)
+
+    monkeypatch.setattr(backup_pg, "RESTORE_EPILOGUE", "SELECT 1/0;\n")  # fails at the end
+    with pytest.raises(BackupError, match=r"division by zero.*the database is as it was"):
+        await backup_pg.restore_pg_backup(made.path, seeded_pg, None, tmp_path / "kept")
+    assert await _rows(seeded_pg) == changed
+
+    monkeypatch.setattr(backup_pg, "RESTORE_EPILOGUE", "")
+    await backup_pg.restore_pg_backup(made.path, seeded_pg, None, tmp_path / "kept")
+    assert await _rows(seeded_pg) == original  # zz_newer is gone too
+    conn = await asyncpg.connect(seeded_pg)
+    try:
+        assert await conn.fetchval("SELECT to_regproc('zz_newer_fn')") is None
+        assert await conn.fetchval("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")
+    finally:
+        await conn.close()
