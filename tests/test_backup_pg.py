@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import stat
 import uuid
 from collections.abc import AsyncIterator
@@ -27,6 +28,11 @@ async def _pg_ready() -> None:
     if "postgres" not in backends.backends():
         pytest.skip("PostgreSQL variants not selected (FAMILYBOT_TEST_BACKENDS)")
     await backends.SERVER.ensure_template()
+    if shutil.which("pg_dump") is None or shutil.which("psql") is None:
+        problem = "PostgreSQL backup tests need pg_dump, pg_restore and psql on PATH"
+        if backends.require_postgres():
+            pytest.fail(f"{problem} (FAMILYBOT_REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(problem)
 
 
 @pytest.fixture
