@@ -345,20 +345,25 @@ class FamilyBot(commands.AutoShardedBot):
     async def scheduled_backup(self) -> None:
         """The daily backup into BACKUP_DIR, keeping BACKUP_KEEP; a failure is logged only."""
         from familybot.backup import scheduled_backup
+        from familybot.backup_pg import scheduled_pg_backup
 
         settings = self.settings
-        if settings.database_url:
-            # The backup file format is SQLite's; PostgreSQL is backed up with pg_dump.
-            log.warning("scheduled backup skipped reason=postgresql (use pg_dump)")
-            return
         try:
-            result = await asyncio.to_thread(
-                scheduled_backup,
-                settings.database_path,
-                settings.backup_dir,
-                settings.backup_key,
-                settings.backup_keep,
-            )
+            if settings.database_url:  # pg_dump; the same folder, checksums and retention
+                result = await scheduled_pg_backup(
+                    settings.database_url,
+                    settings.backup_dir,
+                    settings.backup_key,
+                    settings.backup_keep,
+                )
+            else:
+                result = await asyncio.to_thread(
+                    scheduled_backup,
+                    settings.database_path,
+                    settings.backup_dir,
+                    settings.backup_key,
+                    settings.backup_keep,
+                )
         except Exception as exc:
             log.error(
                 "scheduled backup failed dir=%s error=%s", settings.backup_dir, type(exc).__name__
