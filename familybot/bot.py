@@ -36,6 +36,7 @@ from familybot.services.crisis.service import CrisisDirectory
 from familybot.services.privacy.retention import RetentionService
 from familybot.services.reminders.planner import PLAN_INTERVAL
 from familybot.services.safety.service import SafetyService
+from familybot.services.setup.language import REFRESH_JOB_SECONDS
 from familybot.sharding import ShardFilter
 from familybot.tree import FamilyTree
 from familybot.tree_audit import record_command
@@ -206,8 +207,16 @@ class FamilyBot(commands.AutoShardedBot):
                 check_members=not self.settings.members_intent,
             ),
         )
-        # Who reads which language: kept in memory so each interaction's lookup is a dict get.
+        # Who reads which language: kept in memory so each interaction's lookup is a dict get,
+        # read again every few seconds so other processes' changes show (#16).
         await self.services.language.load()
+        self.scheduler.add_job(
+            self.services.language.refresh,
+            IntervalTrigger(seconds=REFRESH_JOB_SECONDS),
+            id="language-refresh",
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
         # Command names and descriptions in the user's Discord language (Spanish for now).
         await self.tree.set_translator(FamilyTranslator())
         assert self.services.reminder_scheduler is not None
