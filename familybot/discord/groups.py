@@ -36,13 +36,13 @@ log = logging.getLogger(__name__)
 
 # Discord's server-wide limits, with what to do when one is reached.
 LIMIT_MESSAGES = {
-    TOO_MANY_CHANNELS: (
+    TOO_MANY_CHANNELS: i18n.lazy_gettext(
         "This server has reached Discord's limit of 500 channels, so I couldn't open a "
         "private channel for the new group. Nothing was changed. An admin can make room by "
         "deleting channels that are no longer needed (for example those of archived groups), "
         "then you can try again."
     ),
-    TOO_MANY_ROLES: (
+    TOO_MANY_ROLES: i18n.lazy_gettext(
         "This server has reached Discord's limit of 250 roles, so Discord refused. Nothing was "
         "changed. An admin can make room by deleting roles that are no longer needed."
     ),
@@ -55,18 +55,18 @@ def channel_slug(name: str) -> str:
     return (slug or "group")[:90]
 
 
-def _failed(what: str, error: discord.HTTPException) -> DiscordActionFailed:
+MISSING = i18n.lazy_gettext(
+    "a permission (Manage Channels, or Manage Roles, which lets me set who can see a channel)"
+)
+NOTHING_CHANGED = i18n.lazy_gettext("Nothing was changed")
+ADMIN_CAN_CHECK = i18n.lazy_gettext("an admin can check with `/setup show`")
+
+
+def _failed(what: i18n.LazyString, error: discord.HTTPException) -> DiscordActionFailed:
     if error.code in LIMIT_MESSAGES:
-        log.warning("discord refused %s status=%s code=%s", what, error.status, error.code)
-        return DiscordActionFailed(LIMIT_MESSAGES[error.code])
-    return refused(
-        what,
-        error,
-        missing="a permission (Manage Channels, or Manage Roles, which lets me set who can "
-        "see a channel)",
-        outcome="Nothing was changed",
-        check="an admin can check with `/setup show`",
-    )
+        log.warning("discord refused %s status=%s code=%s", what.message, error.status, error.code)
+        return DiscordActionFailed(str(LIMIT_MESSAGES[error.code]))
+    return refused(what, error, missing=MISSING, outcome=NOTHING_CHANGED, check=ADMIN_CAN_CHECK)
 
 
 class DiscordGroups:
@@ -79,7 +79,7 @@ class DiscordGroups:
     def _guild(self, guild_id: int) -> discord.Guild:
         guild = self._client.get_guild(guild_id)
         if guild is None:
-            raise DiscordActionFailed(f"{SERVER_UNSEEN} Please try again in a moment.")
+            raise DiscordActionFailed(str(SERVER_UNSEEN))
         return guild
 
     async def create_group_space(
@@ -99,7 +99,7 @@ class DiscordGroups:
                 reason="FamilyBot: new support group",
             )
         except discord.HTTPException as error:
-            raise _failed("create the group's private channel", error) from error
+            raise _failed(i18n.lazy_gettext("create the group's private channel"), error) from error
         return GroupSpace(channel_id=channel.id)
 
     async def delete_group_space(self, guild_id: int, space: GroupSpace) -> None:
@@ -116,7 +116,7 @@ class DiscordGroups:
                 topic=topic[:1024],
             )
         except discord.HTTPException as error:
-            raise _failed("rename the group's channel", error) from error
+            raise _failed(i18n.lazy_gettext("rename the group's channel"), error) from error
 
     async def archive_group_space(
         self, guild_id: int, space: GroupSpace, reader_ids: Sequence[int]
@@ -154,11 +154,13 @@ class DiscordGroups:
                 return
             log.warning("group channel gone channel=%d", channel_id)
             raise ChannelGone(
-                "The group's private channel no longer exists. Nothing was changed; an admin "
-                "can check with `/setup show`."
+                i18n._(
+                    "The group's private channel no longer exists. Nothing was changed; an "
+                    "admin can check with `/setup show`."
+                )
             ) from error
         except discord.HTTPException as error:
-            raise _failed("open the group's channel to them", error) from error
+            raise _failed(i18n.lazy_gettext("open the group's channel to them"), error) from error
 
     async def revoke_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None:
         try:
@@ -168,7 +170,7 @@ class DiscordGroups:
         except discord.NotFound:
             log.info("channel access already gone channel=%d", channel_id)
         except discord.HTTPException as error:
-            raise _failed("close the group's channel to them", error) from error
+            raise _failed(i18n.lazy_gettext("close the group's channel to them"), error) from error
 
     async def remove_member_role(self, guild_id: int, user_id: int, role_id: int) -> None:
         try:
@@ -178,7 +180,7 @@ class DiscordGroups:
         except discord.NotFound:
             log.debug("role already gone role=%d user=%d", role_id, user_id)
         except discord.HTTPException as error:
-            raise _failed("take back the group's old role", error) from error
+            raise _failed(i18n.lazy_gettext("take back the group's old role"), error) from error
 
     async def delete_role(self, guild_id: int, role_id: int) -> bool:
         try:
@@ -214,25 +216,27 @@ class DiscordGroups:
         channel = self._client.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
             raise DiscordActionFailed(
-                "I couldn't reach the facilitators' alerts channel, so your request wasn't sent. "
-                "Nothing was changed; please let a facilitator know."
+                i18n._(
+                    "I couldn't reach the facilitators' alerts channel, so your request wasn't "
+                    "sent. Nothing was changed; please let a facilitator know."
+                )
             )
         name = discord.utils.escape_markdown(group_name)
         # The alerts channel reads the server's language, not the requester's (whose press
         # this runs in).
         with i18n.using(i18n.for_guild(guild_id)):
             view = approval_view(group_id, user_id)
+            text = i18n._(
+                "{member} would like to join **{group}** and has agreed to its guidelines."
+            ).format(member=user_mention(user_id), group=name)
+            if removed_at is not None:
+                text += " " + i18n._(
+                    "A facilitator removed them from this group on {day}, so their return "
+                    "comes to you first."
+                ).format(day=ts(removed_at, "D"))
         try:
-            await channel.send(
-                f"{user_mention(user_id)} would like to join **{name}** "
-                "and has agreed to its guidelines."
-                + (
-                    f" A facilitator removed them from this group on {ts(removed_at, 'D')}, "
-                    "so their return comes to you first."
-                    if removed_at is not None
-                    else ""
-                ),
-                view=view,
-            )
+            await channel.send(text, view=view)
         except discord.HTTPException as error:
-            raise _failed("send your request to the facilitators", error) from error
+            raise _failed(
+                i18n.lazy_gettext("send your request to the facilitators"), error
+            ) from error

@@ -10,6 +10,7 @@ from discord.http import Route
 
 from familybot.discord.common import TOO_MANY_EVENTS
 from familybot.errors import DiscordActionFailed
+from familybot.i18n import _
 from familybot.models.events import EventSpec
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,22 @@ def _failed(what: str, guild_id: int, error: discord.HTTPException) -> DiscordAc
             error.status,
             error.code,
         )
+    texts = {
+        "create": _(
+            "Discord didn't let me create an event in the Events panel. I may be missing the "
+            "Manage Events permission; an admin can check with `/setup show`."
+        ),
+        "update": _(
+            "Discord didn't let me update an event in the Events panel. I may be missing the "
+            "Manage Events permission; an admin can check with `/setup show`."
+        ),
+    }
     return DiscordActionFailed(
-        f"Discord didn't let me {what} an event in the Events panel. I may be missing the "
-        "Manage Events permission; an admin can check with `/setup show`."
+        texts.get(what)
+        or _(
+            "Discord didn't let me remove an event from the Events panel. I may be missing the "
+            "Manage Events permission; an admin can check with `/setup show`."
+        )
     )
 
 

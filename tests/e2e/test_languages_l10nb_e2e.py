@@ -19,7 +19,7 @@ from tests.e2e.test_sessions_e2e import (
     start_of,
     wake,
 )
-from tests.support.english import assert_no_english, catalog_phrases
+from tests.support.english import assert_no_english, catalog_phrases, crisis_line_names
 
 pytestmark = pytest.mark.asyncio
 
@@ -191,6 +191,11 @@ async def test_crisis_line_notes_in_spanish_names_and_numbers_unchanged(world: W
     assert "Free support by text" not in spanish
     assert "Apoyo gratuito por mensaje de texto" in spanish
     assert "(24 horas, todos los días)" in spanish and "(24/7)" not in spanish
-    # Names and contacts are data: the same characters in both languages.
-    for data in ("988 Suicide & Crisis Lifeline", "Text HOME to 741741", "Crisis Text Line"):
+    # Names are data: the same characters in both languages. Contacts read in Spanish, with
+    # every number, keyword and link exactly as published.
+    for data in ("988 Suicide & Crisis Lifeline", "Crisis Text Line"):
         assert data in english and data in spanish
+    assert "Text HOME to 741741" in english
+    assert "Envíe HOME por mensaje de texto al 741741" in spanish
+    assert "Llame al número de emergencias de su zona si alguien está en peligro" in spanish
+    assert_no_english({"content": spanish}, allowed=crisis_line_names())

@@ -198,6 +198,16 @@ def catalog_phrases() -> frozenset[str]:
     return frozenset(found)
 
 
+@cache
+def crisis_line_names() -> tuple[str, ...]:
+    """The crisis lines' names (data: "988 Suicide & Crisis Lifeline" is what people search
+    for), to pass as ``allowed`` wherever /crisis is shown."""
+    import csv
+
+    with (LOCALES.parent / "data" / "crisis_lines.csv").open(newline="", encoding="utf-8") as fh:
+        return tuple(sorted({row["name"] for row in csv.DictReader(fh)}))
+
+
 def readable(*bodies: Any) -> str:
     """Every string a person could read in these bodies (strings, dicts, lists: content,
     embeds, components, modal titles, labels, placeholders, select options), one a line."""
