@@ -41,7 +41,9 @@ def dm_for(request: ModRequest, expires_at: datetime | None) -> Notice | None:
 def _dm_text(request: ModRequest, expires_at: datetime | None) -> Notice | None:
     _, pgettext = i18n._, i18n.pgettext
     where = request.guild_name or _("the server")
-    reason = "\n\n" + _("**Reason:** {reason}").format(reason=request.reason)
+    reason = "\n\n" + _("**Reason:** {reason}").format(
+        reason=request.reason or _("No reason given.")
+    )
     until = f"<t:{int(expires_at.timestamp())}:F>" if expires_at else ""
     action = request.action
     if action is Action.WARN:

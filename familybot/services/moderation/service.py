@@ -119,8 +119,9 @@ class ModerationService:
             expires_at=expires_at,
             now=now,
         )
+        # The DM says "no reason given" in the member's language, not the record's.
+        notice = dm_for(replace(request, reason=request.reason.strip()), expires_at)
         request = replace(request, reason=case.reason)
-        notice = dm_for(request, expires_at)
         in_guild = request.target is not None and request.target.in_guild
         dm: str | None = None
         if notice and in_guild and request.action in (Action.KICK, Action.BAN):
