@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import World, custom_ids, rows, text_of
+from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
 from tests.support.english import assert_no_english, crisis_line_names, english_in, readable
 from tests.support.fake_discord import FakeDiscord
+from tests.support.fake_discord.messages import user_says
 from tests.support.fake_discord.moderation import install as install_moderation
 from tests.support.fake_discord.permissions import (
     BAN_MEMBERS,
@@ -335,3 +336,52 @@ async def test_discord_refusals_reach_a_spanish_member_kindly(ew: World) -> None
     seen += h.all_bodies()
     assert_no_english(seen, allowed=[GROUP])
     assert english_in("Discord didn't let me remove them from the server.")  # the check bites
+
+
+@pytest.fixture
+async def sw(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[World]:
+    """A configured English server with one group, the bot reading message content."""
+    w = World(fake=fake_discord, tmp=tmp_path)
+    w.populate()
+    await w.start_bot(MESSAGE_CONTENT_INTENT="true")
+    await configured(w, spanish_server=False)
+    await w.run_to_end(
+        w.facilitator,
+        "group",
+        "create",
+        name=GROUP,
+        description="Un círculo semanal",
+        focus="madres y padres",
+        join_mode="open",
+    )
+    yield w
+    await w.stop_bot()
+
+
+async def test_the_safety_watch_and_automod_write_to_a_spanish_member_in_spanish(
+    sw: World,
+) -> None:
+    """The watch matches English phrases only, but what it shows her is in her language; the
+    alert and the mod log stay in the (English) server's."""
+    await run_in(sw, sw.alice, "es-419", "my", "language", choice="es")
+    await run_in(sw, sw.admin, "en-US", "setup", "safety-watch", state="on")
+    await run_in(sw, sw.admin, "en-US", "setup", "automod", state="on")
+    (row,) = await rows(sw, "SELECT channel_id FROM groups")
+    group = int(str(row["channel_id"]))
+    await user_says(sw.fake, group, sw.alice, "I don't want to be here anymore")
+    (dm,) = await eventually(lambda: sw.fake.dms_to(sw.alice))
+    text = assert_no_english(dm, allowed=[*crisis_line_names(), "Family Support"])
+    assert "Algo que escribió en **Family Support**" in text
+    assert "llame al número de emergencias de su zona" in text
+    assert "También avisé en privado a los facilitadores" in text
+    alert = await eventually(lambda: sw.fake.messages_in(sw.alerts_channel))
+    assert "sent them the crisis lines" in text_of(alert[-1])  # the server's English
+
+    said = await user_says(sw.fake, group, sw.alice, "join my other server discord.gg/abc123")
+    await sw.fake.wait_for_request("DELETE", rf"/channels/{group}/messages/{said['id']}")
+    dms = await eventually(lambda: sw.fake.dms_to(sw.alice)[1:])
+    note = dms[-1]
+    text = assert_no_english(note, allowed=["Family Support"])
+    assert "Sobre su mensaje en Family Support" in text and "No es un castigo" in text
+    post = await eventually(lambda: sw.fake.messages_in(sw.modlog_channel))
+    assert "Invite link" in text_of(post[-1])  # the record, in the server's English
