@@ -134,7 +134,7 @@ class ResourcesService:
     async def _pending(self, guild_id: int, resource_id: int) -> Resource:
         resource = await self._repo.get(resource_id)
         if resource is None or resource.guild_id != guild_id:
-            raise NotFound("That suggestion no longer exists.")
+            raise NotFound(i18n._("That suggestion no longer exists."))
         return resource
 
     async def approve(self, guild_id: int, resource_id: int, actor: Actor) -> ReviewDecision:
