@@ -8,7 +8,7 @@ from typing import Literal
 import discord
 
 from familybot.errors import DiscordActionFailed
-from familybot.i18n import LazyString, _, lazy_gettext
+from familybot.i18n import LazyString, _, for_guild, lazy_gettext, using
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +74,21 @@ def refused(
     )
 
 
-async def delete_channel(client: discord.Client, channel_id: int, what: str) -> None:
+def audit_reason(guild_id: int | None, text: LazyString) -> str:
+    """A reason for Discord's audit log, which the server's admins read in Server Settings:
+    in the server's language."""
+    with using(for_guild(guild_id)):
+        return str(text)
+
+
+UNDO = lazy_gettext("FamilyBot: undo")
+
+
+async def delete_channel(
+    client: discord.Client, channel_id: int, what: str, guild_id: int | None = None
+) -> None:
     """Undo a channel or thread made a moment ago (the rest of the step failed)."""
     try:
-        await client.http.delete_channel(channel_id, reason="FamilyBot: undo")
+        await client.http.delete_channel(channel_id, reason=audit_reason(guild_id, UNDO))
     except discord.HTTPException as error:
         log.warning("could not remove half-made %s=%d status=%s", what, channel_id, error.status)

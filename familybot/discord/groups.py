@@ -22,6 +22,7 @@ from familybot.discord.common import (
     TOO_MANY_ROLES,
     UNKNOWN_CHANNEL,
     Overwrites,
+    audit_reason,
     delete_channel,
     refused,
 )
@@ -59,6 +60,11 @@ MISSING = i18n.lazy_gettext(
     "a permission (Manage Channels, or Manage Roles, which lets me set who can see a channel)"
 )
 NOTHING_CHANGED = i18n.lazy_gettext("Nothing was changed")
+# Reasons in Discord's audit log (the server's language: common.audit_reason).
+ACCESS = i18n.lazy_gettext("FamilyBot: group access")
+ARCHIVED = i18n.lazy_gettext("FamilyBot: group archived")
+LEFT = i18n.lazy_gettext("FamilyBot: left group")
+ROLES_REPLACED = i18n.lazy_gettext("FamilyBot: group roles replaced by channel access")
 ADMIN_CAN_CHECK = i18n.lazy_gettext("an admin can check with `/setup show`")
 
 
@@ -96,14 +102,14 @@ class DiscordGroups:
                 channel_slug(name),
                 overwrites=overwrites,
                 topic=topic[:1024],
-                reason="FamilyBot: new support group",
+                reason=audit_reason(guild_id, i18n.lazy_gettext("FamilyBot: new support group")),
             )
         except discord.HTTPException as error:
             raise _failed(i18n.lazy_gettext("create the group's private channel"), error) from error
         return GroupSpace(channel_id=channel.id)
 
     async def delete_group_space(self, guild_id: int, space: GroupSpace) -> None:
-        await delete_channel(self._client, space.channel_id, "channel")
+        await delete_channel(self._client, space.channel_id, "channel", guild_id)
 
     async def update_group_space(
         self, guild_id: int, space: GroupSpace, name: str, topic: str
@@ -111,7 +117,7 @@ class DiscordGroups:
         try:
             await self._client.http.edit_channel(
                 space.channel_id,
-                reason="FamilyBot: group edited",
+                reason=audit_reason(guild_id, i18n.lazy_gettext("FamilyBot: group edited")),
                 name=channel_slug(name),
                 topic=topic[:1024],
             )
@@ -124,7 +130,7 @@ class DiscordGroups:
         # Members and facilitators keep read access to their history; nobody can post.
         for user_id in dict.fromkeys(reader_ids):
             await self.grant_channel_access(
-                guild_id, space.channel_id, user_id, read_only=True, why="group archived"
+                guild_id, space.channel_id, user_id, read_only=True, why=ARCHIVED
             )
 
     async def grant_channel_access(
@@ -134,7 +140,7 @@ class DiscordGroups:
         user_id: int,
         *,
         read_only: bool = False,
-        why: str = "group access",
+        why: i18n.LazyString = ACCESS,
     ) -> None:
         allow, deny = (READ_ONLY_ACCESS if read_only else MEMBER_ACCESS).pair()
         try:
@@ -144,7 +150,7 @@ class DiscordGroups:
                 allow=str(allow.value),
                 deny=str(deny.value),
                 type=MEMBER_OVERWRITE,
-                reason=f"FamilyBot: {why}",
+                reason=audit_reason(guild_id, why),
             )
         except discord.NotFound as error:
             if error.code != UNKNOWN_CHANNEL:
@@ -165,7 +171,7 @@ class DiscordGroups:
     async def revoke_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None:
         try:
             await self._client.http.delete_channel_permissions(
-                channel_id, user_id, reason="FamilyBot: left group"
+                channel_id, user_id, reason=audit_reason(guild_id, LEFT)
             )
         except discord.NotFound:
             log.info("channel access already gone channel=%d", channel_id)
@@ -175,7 +181,7 @@ class DiscordGroups:
     async def remove_member_role(self, guild_id: int, user_id: int, role_id: int) -> None:
         try:
             await self._client.http.remove_role(
-                guild_id, user_id, role_id, reason="FamilyBot: left group"
+                guild_id, user_id, role_id, reason=audit_reason(guild_id, LEFT)
             )
         except discord.NotFound:
             log.debug("role already gone role=%d user=%d", role_id, user_id)
@@ -185,7 +191,7 @@ class DiscordGroups:
     async def delete_role(self, guild_id: int, role_id: int) -> bool:
         try:
             await self._client.http.delete_role(
-                guild_id, role_id, reason="FamilyBot: group roles replaced by channel access"
+                guild_id, role_id, reason=audit_reason(guild_id, ROLES_REPLACED)
             )
         except discord.NotFound:
             return True

@@ -21,6 +21,7 @@ from familybot.discord.common import (
     NO_ACCESS,
     SERVER_UNSEEN,
     Overwrites,
+    audit_reason,
     delete_channel,
 )
 from familybot.errors import DiscordActionFailed
@@ -30,7 +31,7 @@ from familybot.ui.reports import alert_text, opening_text, question_text
 
 log = logging.getLogger(__name__)
 
-REASON = "FamilyBot: private contact with the facilitators"
+REASON = lazy_gettext("FamilyBot: private contact with the facilitators")
 WEEK_MINUTES: Literal[10080] = (
     10080  # a quiet thread stays in the list for a week before it auto-archives
 )
@@ -119,13 +120,13 @@ class DiscordReports:
             type=discord.ChannelType.private_thread,
             invitable=False,  # only facilitators (Manage Threads) may add anyone else
             auto_archive_duration=WEEK_MINUTES,
-            reason=REASON,
+            reason=audit_reason(parent.guild.id, REASON),
         )
         try:
             await thread.add_user(discord.Object(contact.member_id))
             await self._post_opening(thread, role, contact, is_thread=True)
         except discord.HTTPException:
-            await delete_channel(self._client, thread.id, "thread")
+            await delete_channel(self._client, thread.id, "thread", parent.guild.id)
             raise
         return PrivateSpace(channel_id=thread.id, is_thread=True)
 
@@ -152,7 +153,7 @@ class DiscordReports:
             overwrites[discord.Object(shut_out, type=discord.Member)] = NO_ACCESS
         try:
             channel = await guild.create_text_channel(
-                contact.name, overwrites=overwrites, reason=REASON
+                contact.name, overwrites=overwrites, reason=audit_reason(guild.id, REASON)
             )
         except discord.HTTPException as error:
             log.warning("private channel not created guild=%d status=%s", guild.id, error.status)
@@ -160,7 +161,7 @@ class DiscordReports:
         try:
             await self._post_opening(channel, role, contact, is_thread=False)
         except discord.HTTPException as error:
-            await delete_channel(self._client, channel.id, "channel")
+            await delete_channel(self._client, channel.id, "channel", guild.id)
             raise DiscordActionFailed(str(CANNOT_OPEN)) from error
         return PrivateSpace(channel_id=channel.id, is_thread=False)
 

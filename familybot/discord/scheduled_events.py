@@ -8,9 +8,9 @@ from typing import Any
 import discord
 from discord.http import Route
 
-from familybot.discord.common import TOO_MANY_EVENTS
+from familybot.discord.common import TOO_MANY_EVENTS, audit_reason
 from familybot.errors import DiscordActionFailed
-from familybot.i18n import _
+from familybot.i18n import _, lazy_gettext
 from familybot.models.events import EventSpec
 
 log = logging.getLogger(__name__)
@@ -102,11 +102,15 @@ class DiscordScheduledEvents:
                 # discord.py's helper drops recurrence_rule: send the documented body as is.
                 route = Route("POST", "/guilds/{guild_id}/scheduled-events", guild_id=guild_id)
                 data = await self._client.http.request(
-                    route, json=fields, reason="FamilyBot: group session series"
+                    route,
+                    json=fields,
+                    reason=audit_reason(guild_id, lazy_gettext("FamilyBot: group session series")),
                 )
             else:
                 data = await self._client.http.create_guild_scheduled_event(
-                    guild_id, reason="FamilyBot: next group session", **fields
+                    guild_id,
+                    reason=audit_reason(guild_id, lazy_gettext("FamilyBot: next group session")),
+                    **fields,
                 )
         except discord.HTTPException as error:
             raise _failed("create", guild_id, error) from error
@@ -123,11 +127,18 @@ class DiscordScheduledEvents:
                     event_id=event_id,
                 )
                 await self._client.http.request(
-                    route, json=fields, reason="FamilyBot: session series changed"
+                    route,
+                    json=fields,
+                    reason=audit_reason(
+                        guild_id, lazy_gettext("FamilyBot: session series changed")
+                    ),
                 )
             else:
                 await self._client.http.edit_scheduled_event(
-                    guild_id, event_id, reason="FamilyBot: session changed", **fields
+                    guild_id,
+                    event_id,
+                    reason=audit_reason(guild_id, lazy_gettext("FamilyBot: session changed")),
+                    **fields,
                 )
         except discord.NotFound:
             return False
@@ -138,7 +149,11 @@ class DiscordScheduledEvents:
     async def delete_scheduled_event(self, guild_id: int, event_id: int) -> None:
         try:
             await self._client.http.delete_scheduled_event(
-                guild_id, event_id, reason="FamilyBot: session no longer upcoming"
+                guild_id,
+                event_id,
+                reason=audit_reason(
+                    guild_id, lazy_gettext("FamilyBot: session no longer upcoming")
+                ),
             )
         except discord.NotFound:
             log.info("scheduled event already gone guild=%d event=%d", guild_id, event_id)

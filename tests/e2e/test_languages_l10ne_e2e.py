@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -288,6 +289,9 @@ async def test_discord_refusals_reach_a_spanish_member_kindly(ew: World) -> None
         join_mode="open",
         capacity=8,
     )
+    # Discord's audit log, which the server's admins read, gives the reason in its language.
+    (created,) = ew.fake.requests_to("POST", rf"/guilds/{ew.guild_id}/channels")
+    assert unquote(created.headers["X-Audit-Log-Reason"]) == "FamilyBot: nuevo grupo de apoyo"
     # A Spanish-speaking server writes its own guidelines (the default text is English).
     await run_in(
         ew,
