@@ -38,6 +38,7 @@ from familybot.services.crisis.service import CrisisDirectory
 from familybot.services.privacy.retention import RetentionService
 from familybot.services.reminders.planner import PLAN_INTERVAL
 from familybot.services.safety.service import SafetyService
+from familybot.services.setup.language import REFRESH_JOB_SECONDS
 from familybot.sharding import ShardFilter
 from familybot.tree import FamilyTree
 from familybot.tree_audit import record_command
@@ -219,8 +220,16 @@ class FamilyBot(commands.AutoShardedBot):
                 check_members=not self.settings.members_intent,
             ),
         )
-        # Who reads which language: kept in memory so each interaction's lookup is a dict get.
+        # Who reads which language: kept in memory so each interaction's lookup is a dict get,
+        # read again every few seconds so other processes' changes show (#16).
         await self.services.language.load()
+        self.scheduler.add_job(
+            self.services.language.refresh,
+            IntervalTrigger(seconds=REFRESH_JOB_SECONDS),
+            id="language-refresh",
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
         # Command names and descriptions in the user's Discord language (Spanish for now).
         await self.tree.set_translator(FamilyTranslator())
         assert self.services.reminder_scheduler is not None
@@ -344,32 +353,9 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def scheduled_backup(self) -> None:
         """The daily backup into BACKUP_DIR, keeping BACKUP_KEEP; a failure is logged only."""
-        from familybot.backup import scheduled_backup
-        from familybot.backup_pg import scheduled_pg_backup
+        from familybot.backup_daily import daily_backup
 
-        settings = self.settings
-        try:
-            if settings.database_url:  # pg_dump; the same folder, checksums and retention
-                result = await scheduled_pg_backup(
-                    settings.database_url,
-                    settings.backup_dir,
-                    settings.backup_key,
-                    settings.backup_keep,
-                )
-            else:
-                result = await asyncio.to_thread(
-                    scheduled_backup,
-                    settings.database_path,
-                    settings.backup_dir,
-                    settings.backup_key,
-                    settings.backup_keep,
-                )
-        except Exception as exc:
-            log.error(
-                "scheduled backup failed dir=%s error=%s", settings.backup_dir, type(exc).__name__
-            )
-            return
-        log.info("scheduled backup written path=%s bytes=%d", result.path, result.size)
+        await daily_backup(self.settings)
 
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started_monotonic

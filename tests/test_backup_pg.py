@@ -207,7 +207,7 @@ async def test_the_bot_daily_backup_on_postgresql_writes_prunes_and_logs_no_secr
     from familybot.bot import FamilyBot
     from familybot.config import load_settings
 
-    caplog.set_level("INFO", logger="familybot.bot")
+    caplog.set_level("INFO", logger="familybot.backup_daily")
     folder = tmp_path / "bk"
     env = {"DATABASE_URL": seeded_pg, "BACKUP_DIR": str(folder), "BACKUP_KEEP": "1"}
     bot = SimpleNamespace(settings=load_settings(Path("/nonexistent.env"), environ=env))
