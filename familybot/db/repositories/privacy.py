@@ -29,6 +29,29 @@ UNION SELECT guild_id, user_id FROM member_departures
 UNION SELECT guild_id, user_id FROM calendar_feeds
 """
 
+# The same places, one (guild column, user column, source) per arm, for queries that filter
+# each arm by itself: a filter outside a UNION is not pushed into its arms, so the whole union
+# would be built for one server or one person (issue 15: the sweep was quadratic).
+_USER_GUILD_ARMS = (
+    ("g.guild_id", "m.user_id", "memberships m JOIN groups g ON g.id = m.group_id"),
+    ("g.guild_id", "f.user_id", "group_facilitators f JOIN groups g ON g.id = f.group_id"),
+    ("s.guild_id", "r.user_id", "rsvps r JOIN session_series s ON s.id = r.series_id"),
+    ("s.guild_id", "a.user_id", "attendance a JOIN session_series s ON s.id = a.series_id"),
+    ("g.guild_id", "j.user_id", "join_reviews j JOIN groups g ON g.id = j.group_id"),
+    ("guild_id", "user_id", "member_departures"),
+    ("guild_id", "user_id", "calendar_feeds"),
+)
+
+
+def _user_guilds_where(condition: str, select: str) -> str:
+    """The union (distinct rows) of every arm filtered by `condition`, selecting `select`;
+    both are written with {guild} and {user} for the arm's columns."""
+    return " UNION ".join(
+        f"SELECT {select.format(guild=g, user=u)} FROM {src} "
+        f"WHERE {condition.format(guild=g, user=u)}"
+        for g, u, src in _USER_GUILD_ARMS
+    )
+
 
 @dataclass(frozen=True)
 class Departure:
@@ -81,20 +104,22 @@ class PrivacyRepository:
             )
         return cursor.rowcount
 
-    async def users_to_check(self, guild_id: int, limit: int) -> list[int]:
-        """People with data in this server not already known to have left."""
+    async def users_to_check(self, guild_id: int, limit: int, after: int = 0) -> list[int]:
+        """People with data in this server not already known to have left, in user id order
+        from after `after` (a keyset page): each arm is read through its server's index."""
+        union = _user_guilds_where("{guild} = ? AND {user} > ?", "{user} AS user_id")
         rows = await self._db.fetchall(
-            f"SELECT DISTINCT user_id FROM ({_USER_GUILDS_SQL}) AS ug WHERE guild_id = ? AND user_id "
+            f"SELECT DISTINCT user_id FROM ({union}) AS ug WHERE user_id "
             "NOT IN (SELECT user_id FROM member_departures WHERE guild_id = ?) "
             "ORDER BY user_id LIMIT ?",
-            (guild_id, guild_id, limit),
+            (*(guild_id, after) * len(_USER_GUILD_ARMS), guild_id, limit),
         )
         return [int(r["user_id"]) for r in rows]
 
     async def guilds_of_user(self, user_id: int) -> set[int]:
         rows = await self._db.fetchall(
-            f"SELECT DISTINCT guild_id FROM ({_USER_GUILDS_SQL}) AS ug WHERE user_id = ?",
-            (user_id,),
+            _user_guilds_where("{user} = ?", "{guild} AS guild_id"),
+            (user_id,) * len(_USER_GUILD_ARMS),
         )
         return {int(r["guild_id"]) for r in rows}
 
