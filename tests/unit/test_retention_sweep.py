@@ -174,3 +174,35 @@ async def test_guilds_of_user_and_users_to_check_agree_with_the_data(db: Databas
     assert await repo.users_to_check(GUILD, 3, after=users[1]) == users[2:5]
     assert await repo.guilds_of_user(users[2]) == {GUILD, OTHER_GUILD}
     assert await repo.guilds_of_user(users[6]) == {GUILD}
+
+
+@pytest.mark.sqlite_only
+async def test_a_server_purge_asks_who_else_has_data_through_the_indexes(
+    services: Services, db: Database
+) -> None:
+    users = await people(db, GUILD, 10)
+    await people(db, OTHER_GUILD, 4, first=users[6])  # users[6..9] are in both servers
+    for user in users:
+        await seed.member_prefs(db, user, GUILD)
+    seen: list[str] = []
+    await db.connection.set_trace_callback(seen.append)
+    try:
+        await services.privacy.purge_guild(GUILD)
+    finally:
+        await db.connection.set_trace_callback(None)
+    kept = {int(r["user_id"]) for r in await db.fetchall("SELECT user_id FROM member_prefs")}
+    assert kept == set(users[6:])  # personal settings stay while another server has data
+
+    con = sqlite3.connect(db.path)
+    try:
+        scans = [
+            str(row[3])
+            for sql in seen
+            if "UNION" in sql
+            for row in con.execute("EXPLAIN QUERY PLAN " + sql.lstrip())
+            if str(row[3]).startswith("SCAN")
+        ]
+    finally:
+        con.close()
+    assert sum(1 for sql in seen if "UNION" in sql) >= 10
+    assert scans == []
