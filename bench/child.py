@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import heapq
 import json
 import math
@@ -53,6 +54,10 @@ def _peak_rss_mb() -> float:
 
 
 async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
+    profiler: cProfile.Profile | None = None
+    if args.profile:  # start-up from the first import to on_ready
+        profiler = cProfile.Profile()
+        profiler.enable()
     imports_started = process_age_seconds()
     import discord
     import yarl
@@ -111,6 +116,9 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
     runner = asyncio.create_task(bot.start(args.token))
     try:
         await asyncio.wait_for(ready.wait(), args.timeout)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         peak_rss = _peak_rss_mb()
         stalls["until_ready"] = watch.max_stall
         stalls["login_to_ready"] = watch.take_phase()
@@ -235,6 +243,18 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     watch = StallWatch()
     watch.start()
+    # Garbage-collector pauses (generation, start, seconds): a full collection over a large
+    # heap is a loop stall like any other.
+    gc_pauses: list[tuple[int, float, float]] = []
+    gc_began = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_began[0] = time.perf_counter()
+        else:
+            gc_pauses.append((info["generation"], time.time(), time.perf_counter() - gc_began[0]))
+
+    gc.callbacks.append(on_gc)
     db = await Database.open(Path(args.db))
     await migrate(db)
     n, span, gap = args.count, args.spread_seconds, 3
@@ -268,6 +288,23 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
         return report
 
     services.dispatcher.dispatch = timed_dispatch  # type: ignore[method-assign]
+    # When the ledger's pages were marked `sending` (prepared) and results recorded, to see
+    # whether the burst was ready before its instant and what ran during its hand-over.
+    db_calls: list[tuple[str, float, float, int]] = []
+
+    def timed(name: str, method: Any) -> Any:
+        async def wrapper(rows: Any, *args: Any, **kwargs: Any) -> Any:
+            began = time.time()
+            try:
+                return await method(rows, *args, **kwargs)
+            finally:
+                db_calls.append((name, began, time.time(), len(rows)))
+
+        return wrapper
+
+    repo = services.reminders
+    repo.mark_sending = timed("prepared", repo.mark_sending)  # type: ignore[method-assign]
+    repo.mark_sent = timed("recorded", repo.mark_sent)  # type: ignore[method-assign]
     watch.take_phase()
     plan_started = time.perf_counter()
     await reminder_scheduler.start()
@@ -357,7 +394,25 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
             if burst_at - 1 <= b <= burst_at + 5
         ],
         "peak_rss_mb": _peak_rss_mb(),
+        # Collections of generation 1 and 2 during the bot's and the heap's bursts.
+        "gc_in_burst": [
+            (gen, round(t - burst_at, 4), round(d * 1000, 1))
+            for gen, t, d in gc_pauses
+            if gen > 0 and burst_at - 1 <= t <= burst_at + 2
+        ],
+        "gc_in_heap_burst": [
+            (gen, round(t - burst_at - shift, 4), round(d * 1000, 1))
+            for gen, t, d in gc_pauses
+            if gen > 0 and burst_at + shift - 1 <= t <= burst_at + shift + 2
+        ],
+        # (what, start s, end s, rows) around the burst's instant, relative to it.
+        "ledger_writes_near_burst": [
+            (name, round(b - burst_at, 4), round(e - burst_at, 4), count)
+            for name, b, e, count in db_calls
+            if burst_at - 20 <= b <= burst_at + 1
+        ],
     }
+    gc.callbacks.remove(on_gc)
     scheduler.shutdown(wait=False)
     await watch.stop()
     await db.close()
