@@ -244,6 +244,7 @@ class FamilyBot(commands.AutoShardedBot):
         # Each cog registers its own persistent buttons and menus as it loads.
         for extension in COGS:
             await self.load_extension(extension)
+            await asyncio.sleep(0)  # loading a cog is CPU work: let the loop run between cogs
         log.info("scheduled work for %s", self.shard_filter.describe())
         await self._start_feed()
         # Commands are global to the application: one process (shard 0's) syncs them.
@@ -373,6 +374,8 @@ class FamilyBot(commands.AutoShardedBot):
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        if getattr(self, "reminder_scheduler", None) is not None:
+            await self.reminder_scheduler.stop()
         services = getattr(self, "services", None)
         if services is not None:
             await services.events.settle(timeout=5)
