@@ -318,6 +318,8 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     watch.take_phase()
     plan_started = time.perf_counter()
     await reminder_scheduler.start()
+    if reminder_scheduler.first_pass is not None:  # planning goes on after start() returns
+        await reminder_scheduler.first_pass
     plan_seconds = time.perf_counter() - plan_started
     planner_stall = watch.take_phase()
     planned_before_burst = time.time() < burst_at
