@@ -50,6 +50,31 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class GcPauses:
+    """Garbage-collector pauses (generation, wall time at the end, seconds): a collection of
+    a large heap is a loop stall like any other."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float, float]] = []
+        self._began = 0.0
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.time(), time.perf_counter() - self._began))
+
+    def longest(self) -> float:
+        return max((d for _, _, d in self.pauses), default=0.0)
+
+
 # --------------------------------------------------------------------------- startup
 
 
@@ -134,8 +159,15 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
         stalls["first_pass_after_ready"] = watch.take_phase()
         result: dict[str, Any] = {"marks": marks, "stalls": stalls, "peak_rss_mb": peak_rss}
         if args.mode == "delivery":
-            result["delivery"] = await _wait_for_delivery(bot, args)
+            with GcPauses() as collections:
+                result["delivery"] = await _wait_for_delivery(bot, args)
             result["peak_rss_after_delivery_mb"] = _peak_rss_mb()
+            result["longest_gc_pause_in_delivery"] = collections.longest()
+            result["gc_pauses_over_10ms"] = [
+                (gen, round(t - result["delivery"]["finished_wall"], 3), round(d * 1000, 1))
+                for gen, t, d in collections.pauses
+                if d > 0.01
+            ]
         result["max_stall_total"] = watch.max_stall
         return result
     finally:
