@@ -143,6 +143,7 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
         ready.set()
 
     bot.add_listener(on_ready, "on_ready")
+    pauses = GcPauses().__enter__()  # until ready
     watch.start()
     runner = asyncio.create_task(bot.start(args.token))
     try:
@@ -152,6 +153,8 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
             profiler.dump_stats(args.profile)
         peak_rss = _peak_rss_mb()
         stalls["until_ready"] = watch.max_stall
+        pauses.__exit__()
+        stalls["longest_gc_pause_until_ready"] = pauses.longest()
         stalls["login_to_ready"] = watch.take_phase()
         first_pass = bot.reminder_scheduler.first_pass
         if first_pass is not None:  # the first planner pass, if it outlasted start-up
@@ -159,13 +162,13 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
         stalls["first_pass_after_ready"] = watch.take_phase()
         result: dict[str, Any] = {"marks": marks, "stalls": stalls, "peak_rss_mb": peak_rss}
         if args.mode == "delivery":
-            with GcPauses() as collections:
+            with GcPauses() as in_delivery:
                 result["delivery"] = await _wait_for_delivery(bot, args)
             result["peak_rss_after_delivery_mb"] = _peak_rss_mb()
-            result["longest_gc_pause_in_delivery"] = collections.longest()
+            result["longest_gc_pause_in_delivery"] = in_delivery.longest()
             result["gc_pauses_over_10ms"] = [
                 (gen, round(t - result["delivery"]["finished_wall"], 3), round(d * 1000, 1))
-                for gen, t, d in collections.pauses
+                for gen, t, d in in_delivery.pauses
                 if d > 0.01
             ]
         result["max_stall_total"] = watch.max_stall
