@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,7 +28,6 @@ from familybot.discord.reports import DiscordReports
 from familybot.discord.resources import DiscordResources
 from familybot.discord.safety import DiscordAutomod, DiscordSafetyWatch
 from familybot.discord.scheduled_events import DiscordScheduledEvents
-from familybot.feed_server import FeedServer
 from familybot.files import tighten_install
 from familybot.i18n_discord import FamilyTranslator
 from familybot.scheduler.leader import Leadership
@@ -37,12 +36,16 @@ from familybot.scheduler.unbans import UnbanScheduler
 from familybot.services.crisis.service import CrisisDirectory
 from familybot.services.privacy.retention import RetentionService
 from familybot.services.reminders.planner import PLAN_INTERVAL
+from familybot.services.safety.model import bot_detector
 from familybot.services.safety.service import SafetyService
 from familybot.services.setup.language import REFRESH_JOB_SECONDS
 from familybot.sharding import ShardFilter
 from familybot.tree import FamilyTree
 from familybot.tree_audit import record_command
 from familybot.wiring import Adapters, Retention, SafetyParts, Services, build_services
+
+if TYPE_CHECKING:
+    from familybot.feed_server import FeedServer
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +176,9 @@ class FamilyBot(commands.AutoShardedBot):
         # names load in a worker meanwhile, so no interaction waits for them.
         i18n.load_catalogs()
         self._warm_dates = asyncio.create_task(asyncio.to_thread(i18n.warm_dates))
+        # The safety watch's phrase list (hundreds of patterns to compile, about 0.2 s of CPU)
+        # is built in a worker while the database opens, not on the event loop (issue 15).
+        phrases = asyncio.create_task(asyncio.to_thread(bot_detector))
         # Database and backups readable by this user only (loose modes from older versions).
         tighten_install(self.settings.database_path, self.settings.backup_dir)
         self.db = await Database.connect(self.settings.database_target)
@@ -213,6 +219,7 @@ class FamilyBot(commands.AutoShardedBot):
                 DiscordSafetyWatch(self),
                 DiscordAutomod(self, notices),
                 self.crisis_directory,
+                await phrases,
             ),
             retention=Retention(
                 retention_days=self.settings.retention_days,
@@ -259,6 +266,7 @@ class FamilyBot(commands.AutoShardedBot):
         # Each cog registers its own persistent buttons and menus as it loads.
         for extension in COGS:
             await self.load_extension(extension)
+            await asyncio.sleep(0)  # loading a cog is CPU work: let the loop run between cogs
         log.info("scheduled work for %s", self.shard_filter.describe())
         await self._start_feed()
         # Commands are global to the application: the leader syncs them when it starts leading.
@@ -270,6 +278,9 @@ class FamilyBot(commands.AutoShardedBot):
         settings = self.settings
         if not settings.calendar_feed_enabled or not self.shard_filter.primary:
             return
+        # aiohttp's web server is imported only when the feed is on (issue 15: start-up).
+        from familybot.feed_server import FeedServer
+
         server = FeedServer(
             self.services.calendar_feed, settings.calendar_feed_host, settings.calendar_feed_port
         )
@@ -369,6 +380,8 @@ class FamilyBot(commands.AutoShardedBot):
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        if getattr(self, "reminder_scheduler", None) is not None:
+            await self.reminder_scheduler.stop()
         services = getattr(self, "services", None)
         if services is not None:
             await services.events.settle(timeout=5)

@@ -39,8 +39,8 @@ async def send_one(
     # ambiguously). Any message it made is at least as old as the first attempt. Within
     # Discord's nonce memory of that, a resend is answered with the first message; later,
     # look for the message before sending again.
-    first = row.first_attempt_at or row.attempt_at
-    if row.state is LedgerState.SENDING and first is not None and now - first > NONCE_MEMORY:
+    first = row.first_attempt_at or row.attempt_at if row.state is LedgerState.SENDING else None
+    if first is not None and now - first > NONCE_MEMORY:
         try:
             found = await discord.find_reminder(job.target, row.id, first - timedelta(seconds=5))
         except Exception:
@@ -50,12 +50,16 @@ async def send_one(
         if found is not None:
             log.info("reminder recovered after an interrupted send ledger=%d", row.id)
             return "recovered", found
+    # The card is rendered in the reader's language (set and reset by hand rather than with
+    # i18n.using: a burst hands thousands over in a row, issue 15).
+    token = i18n.activate(job.language)
     try:
-        with i18n.using(job.language):  # the card is rendered in the reader's language
-            delivery = await discord.send_reminder(job.target, job.card, nonce=f"fbr{row.id}")
+        delivery = await discord.send_reminder(job.target, job.card, nonce=f"fbr{row.id}")
     except Exception:
         log.exception("reminder send crashed ledger=%d", row.id)
         return "retry", None
+    finally:
+        i18n.reset(token)
     if delivery.ok:
         return "sent", delivery.message_id
     return ("undeliverable" if delivery.permanent else "retry"), None

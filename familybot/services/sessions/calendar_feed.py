@@ -37,7 +37,6 @@ from familybot.errors import UserFacingError
 from familybot.i18n import _
 from familybot.models.calendar import MyCalendar
 from familybot.services.privacy.retention import MemberPresence
-from familybot.services.sessions.calendar import restamp
 from familybot.services.sessions.service import SessionsService
 
 log = logging.getLogger(__name__)
@@ -179,6 +178,9 @@ class CalendarFeedService:
             self._stamps[digest] = (contents, stamp)
             while len(self._stamps) > _STAMPS_KEPT:
                 self._stamps.popitem(last=False)
+        # icalendar is imported when a calendar is first built, not at start-up (issue 15).
+        from familybot.services.sessions.calendar import restamp
+
         body = restamp(ics, _CANONICAL_STAMP, stamp)
         etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
         return FeedResponse(body, etag, stamp)

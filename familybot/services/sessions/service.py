@@ -28,7 +28,6 @@ from familybot.models.sessions import Occurrence, ScheduleOutcome, UpcomingOccur
 from familybot.services.groups.service import GroupsService
 from familybot.services.reminders.rules import effective_occurrences, rule_of
 from familybot.services.sessions.attendance import SessionAttendance
-from familybot.services.sessions.calendar import CalendarSeries, build_ics
 from familybot.services.sessions.local_input import parse_local_date, parse_local_time
 from familybot.services.sessions.occurrence_changes import OccurrenceChanges
 from familybot.services.sessions.options import (
@@ -322,6 +321,9 @@ class SessionsService:
 
         ``neutral``: "Support group session" titles, no group names (the member's choice,
         services/sessions/calendar_feed.py); ``dtstamp``: a fixed DTSTAMP (the live feed's)."""
+        # icalendar is imported when a calendar is first built, not at start-up (issue 15).
+        from familybot.services.sessions.calendar import CalendarSeries, build_ics
+
         groups = await self._groups_for(guild_id, user_id)
         by_id = {g.id: g for g in groups}
         series_list = await self._sessions.for_calendar(sorted(by_id))
