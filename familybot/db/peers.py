@@ -23,7 +23,9 @@ leader is the process running shard 0, as before.
 Discord's global rate limit is per bot token: each process paces itself to its part of
 one budget (`rate_share`). Each shard's part (budget / SHARD_COUNT) is split between the
 live processes running that shard (on PostgreSQL, the holders of its shared lock), so two
-processes running the same shards do not each take the whole of it.
+processes running the same shards do not each take the whole of it. The lock names the
+SHARD_COUNT too: while processes with different SHARD_COUNTs run (a move to more shards),
+the budget is split between the SHARD_COUNTs first.
 """
 
 from __future__ import annotations
@@ -44,8 +46,17 @@ log = logging.getLogger(__name__)
 
 # The leader's lock, one 64-bit key: "FBOTlead".
 LEADER_LOCK_KEY = 0x46424F546C656164
-# Each process holds a shared lock (SHARD_LOCK_SPACE, shard) per shard it runs: "FBsh".
+# Each process holds a shared lock (SHARD_LOCK_SPACE, shard_key(count, shard)) per shard it
+# runs: "FBsh".
 SHARD_LOCK_SPACE = 0x46427368
+_COUNT_SHIFT = 16  # shard_key: SHARD_COUNT in the high bits, the shard in the low ones
+
+
+def shard_key(count: int, shard: int) -> int:
+    """The second key of a shard's lock: shard 0 of 1 and shard 0 of 2 are other locks."""
+    return (count << _COUNT_SHIFT) | shard
+
+
 # How often a process that does not lead tries to (and the leader checks its connection).
 LEADER_RETRY = timedelta(seconds=30)
 CONNECT_TIMEOUT_S = 5.0
@@ -167,7 +178,9 @@ class PostgresPeers(Peers):
                 self.token = new_token()
             for shard in sorted(self.shards.ids):
                 await conn.execute(
-                    "SELECT pg_advisory_lock_shared($1, $2)", SHARD_LOCK_SPACE, shard
+                    "SELECT pg_advisory_lock_shared($1, $2)",
+                    SHARD_LOCK_SPACE,
+                    shard_key(self.shards.count, shard),
                 )
         except BaseException:
             conn.terminate()
@@ -178,8 +191,9 @@ class PostgresPeers(Peers):
 
     async def rate_share(self, budget: int) -> int | None:
         """Each of this process's shards gives budget / SHARD_COUNT, split between the live
-        processes running it. For LEADER_RETRY after joining, a shard that others run too
-        gives nothing: they still pace to their part from before this process came (they
+        processes running it (and between the SHARD_COUNTs running, when they differ). For
+        LEADER_RETRY after joining, a shard that others run too (or any, while another
+        SHARD_COUNT runs) gives nothing: they still pace to their part from before this process came (they
         look again within LEADER_RETRY), so the sum never passes the budget."""
         try:
             conn = await self._connection()
@@ -195,13 +209,16 @@ class PostgresPeers(Peers):
             await self._drop()
             return None
         holders = {int(r["shard"]): int(r["n"]) for r in rows}
+        # Processes with another SHARD_COUNT serve the same servers in other slices: each
+        # SHARD_COUNT running gets an equal part of the budget, so together they keep to it.
+        counts = {key >> _COUNT_SHIFT for key in holders} | {self.shards.count}
         settling = self._monotonic() - self._joined < LEADER_RETRY.total_seconds()
         parts = 0.0
         for shard in self.shards.ids:
-            n = max(1, holders.get(shard, 1))
-            if n == 1 or not settling:
+            n = max(1, holders.get(shard_key(self.shards.count, shard), 1))
+            if (n == 1 and len(counts) == 1) or not settling:
                 parts += 1 / n
-        return max(1, math.floor(budget * parts / self.shards.count + 1e-9))
+        return max(1, math.floor(budget * parts / self.shards.count / len(counts) + 1e-9))
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
