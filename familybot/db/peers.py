@@ -30,6 +30,7 @@ the budget is split between the SHARD_COUNTs first.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import secrets
@@ -112,13 +113,17 @@ class PostgresPeers(Peers):
         self._conn: Any = None  # asyncpg.Connection, opened by start()
         self._monotonic = monotonic
         self._joined = -math.inf  # when this process last took its shard locks
+        # One operation at a time on the connection: asyncpg refuses a second one meanwhile,
+        # and the refusal would drop the connection and with it this process's locks.
+        self._use = asyncio.Lock()
 
     async def start(self) -> None:
         await self.try_lead()
 
     async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        self.leading = False
+        async with self._use:
+            conn, self._conn = self._conn, None
+            self.leading = False
         if conn is not None and not conn.is_closed():
             try:
                 await conn.close(timeout=2)
@@ -129,6 +134,10 @@ class PostgresPeers(Peers):
         """Called every LEADER_RETRY and before each global job. A leader whose connection
         broke no longer leads (its lock went with the connection): it reconnects, takes its
         token again and tries for the leadership like any other process."""
+        async with self._use:
+            return await self._try_lead()
+
+    async def _try_lead(self) -> bool:
         try:
             conn = await self._connection()
             if self.leading:
@@ -150,6 +159,10 @@ class PostgresPeers(Peers):
         """Claims are safe only while the liveness lock is held: check the connection (one
         round trip per dispatch run), reconnect once if it broke, or refuse with
         DatabaseUnavailable (the run is retried) rather than claim unprotected."""
+        async with self._use:
+            await self._ensure_alive()
+
+    async def _ensure_alive(self) -> None:
         for attempt in range(2):
             try:
                 conn = await self._connection()
@@ -193,21 +206,26 @@ class PostgresPeers(Peers):
         """Each of this process's shards gives budget / SHARD_COUNT, split between the live
         processes running it (and between the SHARD_COUNTs running, when they differ). For
         LEADER_RETRY after joining, a shard that others run too (or any, while another
-        SHARD_COUNT runs) gives nothing: they still pace to their part from before this process came (they
-        look again within LEADER_RETRY), so the sum never passes the budget."""
-        try:
-            conn = await self._connection()
-            rows = await conn.fetch(
-                "SELECT objid::bigint AS shard, count(*) AS n FROM pg_locks "
-                "WHERE locktype = 'advisory' AND granted AND classid = $1 AND objsubid = 2 "
-                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                "GROUP BY objid",
-                SHARD_LOCK_SPACE,
-            )
-        except Exception as exc:
-            log.warning("could not count the processes per shard error=%s", exc.__class__.__name__)
-            await self._drop()
-            return None
+        SHARD_COUNT runs) gives nothing: they still pace to their part from before this
+        process came (they look again within LEADER_RETRY), so the sum never passes the
+        budget."""
+        async with self._use:
+            try:
+                conn = await self._connection()
+                rows = await conn.fetch(
+                    "SELECT objid::bigint AS shard, count(*) AS n FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND granted AND classid = $1 AND objsubid = 2 "
+                    "AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+                    "GROUP BY objid",
+                    SHARD_LOCK_SPACE,
+                )
+            except Exception as exc:
+                log.warning(
+                    "could not count the processes per shard error=%s", exc.__class__.__name__
+                )
+                await self._drop()
+                return None
         holders = {int(r["shard"]): int(r["n"]) for r in rows}
         # Processes with another SHARD_COUNT serve the same servers in other slices: each
         # SHARD_COUNT running gets an equal part of the budget, so together they keep to it.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
@@ -227,3 +227,25 @@ async def test_processes_with_different_shard_counts_keep_together_within_the_bu
     finally:
         for p in made:
             await p.close()
+
+
+async def test_a_global_job_firing_with_a_reminder_run_still_runs_once(
+    peers: list[PostgresPeers],
+) -> None:
+    """Found in review: the daily backup (03:00) and a reminder run due at 03:00 fire at the
+    same instant in the leader. Both use its one liveness connection; the leader must stay
+    the leader (same connection, same locks) and the backup must run, exactly once."""
+    a, b, _ = peers
+    assert await a.try_lead() and not await b.try_lead()
+    pid = a.backend_pid
+    runs: list[int] = []
+
+    def job(p: PostgresPeers) -> Callable[[], Awaitable[None]]:
+        async def backup() -> None:
+            runs.append(p.token)
+
+        return Leadership(AsyncIOScheduler(), p).only_leader("backup", backup)
+
+    await asyncio.gather(job(a)(), a.ensure_alive(), a.rate_share(45), job(b)())
+    assert runs == [a.token]
+    assert a.leading and a.backend_pid == pid  # its locks never left it
