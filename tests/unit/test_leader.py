@@ -249,3 +249,22 @@ async def test_a_global_job_firing_with_a_reminder_run_still_runs_once(
     await asyncio.gather(job(a)(), a.ensure_alive(), a.rate_share(45), job(b)())
     assert runs == [a.token]
     assert a.leading and a.backend_pid == pid  # its locks never left it
+
+
+async def test_the_server_notices_a_vanished_host_within_the_retry(
+    peers: list[PostgresPeers],
+) -> None:
+    """Found in review: a host that drops off the network (power cut, cable) closes nothing;
+    its locks go only when the server notices the connection is dead. With the server's
+    default keepalive (the OS's: 2 hours of silence, then probes) its reminder claims and the
+    leadership would stay with the dead host for over two hours. The liveness connection asks
+    the server to probe it after a few seconds of silence, so the lock goes within 30 s and
+    another process leads within a minute."""
+    a = peers[0]
+    assert await a.try_lead()
+    conn = a._conn  # the liveness connection itself: its server-side settings
+    idle = int(await conn.fetchval("SHOW tcp_keepalives_idle"))
+    interval = int(await conn.fetchval("SHOW tcp_keepalives_interval"))
+    count = int(await conn.fetchval("SHOW tcp_keepalives_count"))
+    assert min(idle, interval, count) > 0  # 0 would be the OS default (7200 s on Linux)
+    assert idle + interval * count <= LEADER_RETRY.total_seconds()
