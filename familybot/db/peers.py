@@ -130,14 +130,23 @@ class PostgresPeers(Peers):
         await self.try_lead()
 
     async def close(self) -> None:
-        async with self._use:
+        try:  # let a round trip under way finish, but never hang the shutdown on it
+            await asyncio.wait_for(self._use.acquire(), timeout=2)
+        except TimeoutError:
+            held = False
+        else:
+            held = True
+        try:
             conn, self._conn = self._conn, None
             self.leading = False
-        if conn is not None and not conn.is_closed():
-            try:
-                await conn.close(timeout=2)
-            except Exception:
-                conn.terminate()
+            if conn is not None and not conn.is_closed():
+                try:
+                    await conn.close(timeout=2)
+                except Exception:
+                    conn.terminate()
+        finally:
+            if held:
+                self._use.release()
 
     async def try_lead(self) -> bool:
         """Called every LEADER_RETRY and before each global job. A leader whose connection
