@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
@@ -186,3 +186,85 @@ async def test_processes_running_the_same_shards_split_that_part_of_the_rate_bud
 async def test_on_one_host_the_rate_part_follows_the_shards() -> None:
     assert await Peers(shards=ShardFilter.of(3, [1])).rate_share(45) == 15
     assert await Peers().rate_share(45) == 45
+
+
+async def test_processes_with_different_shard_counts_keep_together_within_the_budget(
+    pg_url: str,
+) -> None:
+    """Found in review: moving from one process (SHARD_COUNT=1) to two (SHARD_COUNT=2), the
+    old process still runs while the new ones start. Shard 0 of 1 and shard 0 of 2 are not
+    the same share of the servers, so each process must not take its part as if the others'
+    SHARD_COUNT were its own: together they stay within the bot's budget (Discord's 50/s)."""
+    now = [0.0]
+    made: list[PostgresPeers] = []
+
+    def process(count: int, *shards: int) -> PostgresPeers:
+        made.append(
+            PostgresPeers(pg_url, shards=ShardFilter.of(count, shards), monotonic=lambda: now[0])
+        )
+        return made[-1]
+
+    try:
+        old = process(1, 0)
+        assert await old.rate_share(45) == 45  # alone: the whole budget
+        now[0] = 100.0
+        first, second = process(2, 0), process(2, 1)
+        # While the newcomers settle, the old process still paces to all of it.
+        joining = [45, await first.rate_share(45), await second.rate_share(45)]
+        assert sum(joining) <= 45 + 2, joining  # at most 1/s each while settling
+        now[0] += LEADER_RETRY.total_seconds()
+        shares = [await p.rate_share(45) for p in (old, first, second)]
+        assert sum(shares) <= 45, shares
+        assert min(shares) >= 1
+        # The old process stops: the new ones take the whole budget again.
+        await old.close()
+        for _ in range(300):  # the server drops its session (no clock involved)
+            shares = [await p.rate_share(45) for p in (first, second)]
+            if shares == [22, 22]:
+                break
+            await asyncio.sleep(0.01)
+        assert shares == [22, 22]
+    finally:
+        for p in made:
+            await p.close()
+
+
+async def test_a_global_job_firing_with_a_reminder_run_still_runs_once(
+    peers: list[PostgresPeers],
+) -> None:
+    """Found in review: the daily backup (03:00) and a reminder run due at 03:00 fire at the
+    same instant in the leader. Both use its one liveness connection; the leader must stay
+    the leader (same connection, same locks) and the backup must run, exactly once."""
+    a, b, _ = peers
+    assert await a.try_lead() and not await b.try_lead()
+    pid = a.backend_pid
+    runs: list[int] = []
+
+    def job(p: PostgresPeers) -> Callable[[], Awaitable[None]]:
+        async def backup() -> None:
+            runs.append(p.token)
+
+        return Leadership(AsyncIOScheduler(), p).only_leader("backup", backup)
+
+    await asyncio.gather(job(a)(), a.ensure_alive(), a.rate_share(45), job(b)())
+    assert runs == [a.token]
+    assert a.leading and a.backend_pid == pid  # its locks never left it
+
+
+async def test_the_server_notices_a_vanished_host_within_the_retry(
+    peers: list[PostgresPeers],
+) -> None:
+    """Found in review: a host that drops off the network (power cut, cable) closes nothing;
+    its locks go only when the server notices the connection is dead. With the server's
+    default keepalive (the OS's: 2 hours of silence, then probes) its reminder claims and the
+    leadership would stay with the dead host for over two hours. The liveness connection asks
+    the server to probe it after a few seconds of silence, so the lock goes within 30 s and
+    another process leads within a minute."""
+    a = peers[0]
+    assert await a.try_lead()
+    conn = a._conn  # the liveness connection itself: its server-side settings
+    idle = int(await conn.fetchval("SHOW tcp_keepalives_idle"))
+    interval = int(await conn.fetchval("SHOW tcp_keepalives_interval"))
+    count = int(await conn.fetchval("SHOW tcp_keepalives_count"))
+    assert min(idle, interval, count) > 0  # 0 would be the OS default (7200 s on Linux)
+    assert idle + interval * count <= LEADER_RETRY.total_seconds()
