@@ -60,6 +60,9 @@ def shard_key(count: int, shard: int) -> int:
 
 # How often a process that does not lead tries to (and the leader checks its connection).
 LEADER_RETRY = timedelta(seconds=30)
+# How long a newcomer takes no shared part: twice the others' recount interval, so one late
+# recount (a busy loop, a slow query) still finds it settled before it takes its half.
+SETTLE = 2 * LEADER_RETRY
 CONNECT_TIMEOUT_S = 5.0
 # A host that vanishes (power cut, network gone) closes nothing: the server frees its locks
 # only once it notices. Asked of the server for the liveness connection: probe it after 10 s
@@ -250,7 +253,7 @@ class PostgresPeers(Peers):
         # Processes with another SHARD_COUNT serve the same servers in other slices: each
         # SHARD_COUNT running gets an equal part of the budget, so together they keep to it.
         counts = {key >> _COUNT_SHIFT for key in holders} | {self.shards.count}
-        settling = self._monotonic() - self._joined < LEADER_RETRY.total_seconds()
+        settling = self._monotonic() - self._joined < SETTLE.total_seconds()
         parts = 0.0
         for shard in self.shards.ids:
             n = max(1, holders.get(shard_key(self.shards.count, shard), 1))

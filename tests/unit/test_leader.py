@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from familybot.db.peers import LEADER_RETRY, Peers, PostgresPeers
+from familybot.db.peers import LEADER_RETRY, SETTLE, Peers, PostgresPeers
 from familybot.ratelimit import SlidingWindowLimiter
 from familybot.scheduler.leader import LEADER_JOB, Leadership
 from familybot.sharding import ShardFilter
@@ -146,7 +146,7 @@ async def test_processes_running_the_same_shards_split_that_part_of_the_rate_bud
 ) -> None:
     """Discord's global limit is per bot token. Each shard's part of the budget (45/s over
     SHARD_COUNT) is split between the live processes running it, and a newcomer takes its
-    half only once the others have had the time to look again (LEADER_RETRY)."""
+    half only once the others have had the time to look again, twice over (SETTLE)."""
     now = [0.0]
     made: list[PostgresPeers] = []
 
@@ -167,7 +167,10 @@ async def test_processes_running_the_same_shards_split_that_part_of_the_rate_bud
         assert await b.rate_share(45) == 1  # a still paces to all of shard 0's part
         await pacing.tick()  # a looks again (its 30 s tick): half of it now
         assert limiter.limit == 11
+        # One recount interval later b still waits: a late recount elsewhere can't overlap.
         now[0] += LEADER_RETRY.total_seconds()
+        assert await b.rate_share(45) == 1
+        now[0] += SETTLE.total_seconds()
         shares = [await p.rate_share(45) for p in (a, b, c)]
         assert shares == [11, 11, 22] and sum(shares) <= 45
         # b's process dies: its lock goes with its connection, a has all of shard 0 again.
@@ -212,7 +215,7 @@ async def test_processes_with_different_shard_counts_keep_together_within_the_bu
         # While the newcomers settle, the old process still paces to all of it.
         joining = [45, await first.rate_share(45), await second.rate_share(45)]
         assert sum(joining) <= 45 + 2, joining  # at most 1/s each while settling
-        now[0] += LEADER_RETRY.total_seconds()
+        now[0] += SETTLE.total_seconds()
         shares = [await p.rate_share(45) for p in (old, first, second)]
         assert sum(shares) <= 45, shares
         assert min(shares) >= 1
