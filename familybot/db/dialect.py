@@ -178,12 +178,15 @@ def fts5_to_tsquery(match: str) -> str:
     return " ".join(out)
 
 
-# Weights as today's bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0): title A, category B,
-# description C, audience and region D (ts_rank's defaults 1.0, 0.4, 0.2, 0.1 keep the order).
+# Ranked as SQLite's bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0): the same field weights
+# relative to the title's (title A 1.0, category B 0.3, description C 0.2, audience and region
+# D 0.1; ts_rank's array is {D, C, B, A}), and, as bm25 does, a longer document weighs a match
+# less (normalization 1: the rank over 1 + log(words)). tests/unit/test_resource_search_backends
+# holds both backends to the same top results.
 POSTGRES_RESOURCE_SEARCH = (
     "SELECT r.* FROM resources r, to_tsquery('english', $1) q "
     "WHERE r.search_vector @@ q AND r.guild_id = $2 AND r.status = 'approved'{category} "
-    "ORDER BY ts_rank(r.search_vector, q) DESC, r.id LIMIT {limit}"
+    "ORDER BY ts_rank('{{0.1, 0.2, 0.3, 1.0}}', r.search_vector, q, 1) DESC, r.id LIMIT {limit}"
 )
 SQLITE_RESOURCE_SEARCH = (
     "SELECT r.* FROM resources_fts JOIN resources r ON r.id = resources_fts.rowid "
@@ -208,7 +211,8 @@ class Dialect:
         return SQLITE_RESOURCE_SEARCH.format(category=category, limit="?"), params
 
     def resource_vocabulary(self) -> str:
-        """The index's terms (stems), for typo-tolerant matching."""
+        """Every term (stem) of the search index now: the full scan typo matching once
+        compared against, kept for checks (the candidates come from resource_terms)."""
         return "SELECT term FROM resources_vocab"
 
 
