@@ -193,6 +193,16 @@ SQLITE_RESOURCE_SEARCH = (
     "WHERE resources_fts MATCH ? AND r.guild_id = ? AND r.status = 'approved'{category} "
     "ORDER BY bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0), r.id LIMIT {limit}"
 )
+# The best `window` matches by the index alone (no row of resources read per match), then
+# filtered: when that leaves `limit` rows they are exactly the full statement's first `limit`
+# (both order by the same score, then id). Ranking a common word's 15k matches this way
+# skips 15k row look-ups; the repository runs the full statement when fewer are left.
+SQLITE_RESOURCE_SEARCH_WINDOW = (
+    "SELECT r.* FROM (SELECT rowid AS rid, bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0) AS s "
+    "FROM resources_fts WHERE resources_fts MATCH ? ORDER BY s, rowid LIMIT ?) f "
+    "JOIN resources r ON r.id = f.rid "
+    "WHERE r.guild_id = ? AND r.status = 'approved'{category} ORDER BY f.s, r.id LIMIT ?"
+)
 
 
 class Dialect:
@@ -209,6 +219,19 @@ class Dialect:
             params.append(category_key)
         params.append(limit)
         return SQLITE_RESOURCE_SEARCH.format(category=category, limit="?"), params
+
+    def resource_search_window(
+        self, match: str, guild_id: int, category_key: str | None, limit: int, window: int
+    ) -> tuple[str, list[Any]] | None:
+        """A cheaper first try of resource_search (see SQLITE_RESOURCE_SEARCH_WINDOW); None
+        where there is none."""
+        params: list[Any] = [match, window, guild_id]
+        category = ""
+        if category_key is not None:
+            category = " AND r.category_key = ?"
+            params.append(category_key)
+        params.append(limit)
+        return SQLITE_RESOURCE_SEARCH_WINDOW.format(category=category), params
 
     def resource_vocabulary(self) -> str:
         """Every term (stem) of the search index now: the full scan typo matching once
@@ -230,6 +253,11 @@ class PostgresDialect(Dialect):
         params.append(limit)
         sql = POSTGRES_RESOURCE_SEARCH.replace("$1", "?").replace("$2", "?")
         return sql.format(category=category, limit="?"), params
+
+    def resource_search_window(
+        self, match: str, guild_id: int, category_key: str | None, limit: int, window: int
+    ) -> tuple[str, list[Any]] | None:
+        return None  # ts_rank reads each match's row anyway: nothing to save
 
     def resource_vocabulary(self) -> str:
         return "SELECT word AS term FROM ts_stat('SELECT search_vector FROM resources')"

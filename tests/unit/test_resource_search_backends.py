@@ -169,3 +169,33 @@ async def test_postgres_answers_the_candidates_from_its_trigram_indexes(
             await db.execute("SET LOCAL enable_seqscan = off")
             plan = "\n".join(r[0] for r in await db.fetchall("EXPLAIN " + sql, params))
         assert index in plan, plan
+
+
+async def test_matches_outside_the_library_never_crowd_out_its_own(
+    library: Services, db: Database
+) -> None:
+    """SQLite ranks the best matches by the index alone first (resources.SEARCH_WINDOW): when
+    those are other servers' or pending resources, the full ranking still finds this one's."""
+    from familybot.db.repositories.resources import SEARCH_WINDOW
+
+    rows = [
+        (GUILD + 1 if i % 2 else GUILD, f"Anxiety anxiety {i}", "anxiety anxiety anxiety")
+        for i in range(SEARCH_WINDOW + 50)
+    ]
+    await db.executemany(
+        "INSERT INTO resources (guild_id, title, url, category, category_key, description, "
+        "status, suggested_at) VALUES (?, ?, 'https://example.org/a', 'Anxiety', 'anxiety', ?, "
+        "CASE WHEN ? = 1 THEN 'approved' ELSE 'pending' END, 0)",
+        [(g, t, d, 1 if g != GUILD else 0) for g, t, d in rows],
+    )
+    found = await library.resources.search(GUILD, "anxiety")
+    assert [r.title for r in found] == [
+        "Anxiety toolkit",
+        "Sleep and anxiety",
+        "School refusal guide",
+    ]
+    # Elsewhere, the other server's many matches come first, as the full ranking orders them.
+    other = await library.resources.search(GUILD + 1, "anxiety")
+    assert len(other) == 10 and all(r.title.startswith("Anxiety anxiety") for r in other)
+    sql, params = db.dialect.resource_search('("anxiety" OR "anxiety"*)', GUILD + 1, None, 10)
+    assert [r.id for r in other] == [r["id"] for r in await db.fetchall(sql, params)]
