@@ -1,26 +1,33 @@
-"""Interaction benchmark: service time of member commands over the fake Discord.
+"""Interaction benchmark: service time of every member and facilitator command over the fake
+Discord, on SQLite, PostgreSQL or both side by side.
 
-    .venv/bin/python bench/interactions.py                       # default sizes (~3-5 min)
-    .venv/bin/python bench/interactions.py --groups 50,1000 --resources 10000 \
+    .venv/bin/python bench/interactions.py                       # SQLite, default sizes
+    .venv/bin/python bench/interactions.py --backend both        # SQLite and PostgreSQL
+    .venv/bin/python bench/interactions.py --no-surface --groups 50,1000 --resources 10000 \
         --sessions 10000 --runs 20
 
-Drives the real FamilyBot (real setup_hook, cogs, services, SQLite) against the fake Discord in
-tests/support, exactly as the e2e tests do. Each size gets a fresh database, filled with plain
-SQL before the bot starts (not timed), and a fresh bot. Service time is from the moment the
-interaction is handed to the bot (INTERACTION_CREATE) to the first response the fake receives
-(the callback); for commands that defer (`/my data`, the `/my forget` confirm button) the time
-to the finished answer is printed too. Every command is interleaved, run by run, with a
-baseline in the same bot and loop: `/crisis`, which touches no database, so each row can be
-read against the machine's load at that moment.
+Drives the real FamilyBot (real setup_hook, cogs, services, database) against the fake Discord
+in tests/support, exactly as the e2e tests do. Each size gets a fresh database (SQLite file, or
+a new PostgreSQL database on FAMILYBOT_BENCH_POSTGRES_URL's server, default the tests' local
+one, dropped afterwards), filled with SQL before the bot starts (not timed; PostgreSQL is then
+VACUUM ANALYZEd, as autovacuum would), and a fresh bot. Service time is from the moment the
+interaction is handed to the bot (INTERACTION_CREATE) to the first response the fake receives;
+for commands that defer, the time to the finished answer is printed too ("done"). Every
+command is interleaved, run by run, with a baseline in the same bot and loop: `/crisis`,
+which touches no database, so each row can be read against the machine's load at that moment.
 
-Sizes (comma lists, CLI options):
+* --surface (default on): every command in SURFACE (PRODUCT.md's member and facilitator
+  commands; NOT_TIMED lists the few left out and why) in one world of 50 groups and 1,000
+  resources;
 * --groups: open groups in one server (each with one weekly series and 3 members);
-* --resources: approved resources in one server's library (FTS5), searched for a hit, a
-  typo (fuzzy fallback) and a word that matches nothing;
+* --resources: approved resources in one server's library, searched for a hit, a typo
+  (fuzzy fallback) and a word that matches nothing;
 * --sessions: session series in the database (20 per group, over 8 servers, 4 channel
   reminder ledger rows each, 8 members a group with DM reminders for one in eight); the heavy
-  users are members of 10 groups with a year of RSVPs, attendance and DM reminders each.
-  `/my forget` needs a fresh heavy user per run, so there are `runs` of them.
+  users are members of 10 groups with a year of RSVPs, attendance and DM reminders each
+  (`/my schedule`, `/session list`, `/my calendar`, `/my data`, `/my forget` with a fresh
+  heavy user per run, and the daily retention sweep with the longest loop stall during it).
+The growth table gives each command's p99 at every size beside the smallest's.
 """
 
 from __future__ import annotations
