@@ -260,19 +260,24 @@ def bench() -> None:
 
 
 # --- cross-validation by set (python bench/safety.py --cv) ----------------------------------
-# The phrase list's lines after this marker are the round's candidates. In the fold that
-# scores set k, a candidate line is kept only when the OTHER sets support it: over their
-# messages where the line changes the answer, +1 for each it gets right and -2 for each it
-# gets wrong, at least SUPPORT. So a line written for one message of set k does not count
-# when set k is scored (as if set k had been held out while the list was written).
+# The round's candidates: the phrase list's lines after ROUND_MARKER, and the older lines it
+# edited (each right under a WAS comment giving the line as it was). In the fold that scores
+# set k, a candidate is kept only when the OTHER sets support it: over their messages where it
+# changes the answer, +1 for each it gets right and -2 for each it gets wrong, at least
+# SUPPORT; otherwise a new line is left out and an edited line goes back to what it was. So
+# a line written for one message of set k does not count when set k is scored (as if set k
+# had been held out while the list was written). Lines that only catch messages another new
+# line also catches get no credit here, so the figures lean low, not high.
 ROUND_MARKER = "# === Fifth round ==="
+WAS = "# was (before the fifth round): "
 SUPPORT = 2
 
 
 def _without(text: str, drop: set[int]) -> PhraseList:
     lines = text.splitlines()
     for number in drop:
-        lines[number - 1] = "# (left out)"
+        above = lines[number - 2] if number > 1 else ""
+        lines[number - 1] = above.removeprefix(WAS) if above.startswith(WAS) else "# (left out)"
     return PhraseList.parse("\n".join(lines))
 
 
@@ -286,7 +291,9 @@ def matcher_folds(support: int = SUPPORT) -> tuple[list[Example], list[int], lis
     candidates = [
         n
         for n, line in enumerate(lines, start=1)
-        if n > marker and line.strip() and not line.lstrip().startswith("#")
+        if (n > marker or (n > 1 and lines[n - 2].startswith(WAS)))
+        and line.strip()
+        and not line.lstrip().startswith("#")
     ]
     examples: list[Example] = []
     fold: list[int] = []
@@ -353,6 +360,10 @@ def cross_validate(cache: Path | None, support: int = SUPPORT) -> None:
             p, r = _pr([pred[i] for i in at], [truth[i] for i in at])
             n, pos = len(at), sum(truth[i] for i in at)
             print(f"| {name} | {set_name} | {p:.3f} | {r:.3f} | {n} ({pos}) |")
+        # The newest fold is the one the older lines of the phrase list were never tuned on.
+        at = [i for i, f in enumerate(fold) if f != len(FOLD_SETS) - 1]
+        p, r = _pr([pred[i] for i in at], [truth[i] for i in at])
+        print(f"| {name} | all folds but {FOLD_SETS[-1]} | {p:.3f} | {r:.3f} | {len(at)} |")
         p, r = _pr(pred, truth)
         total = f"{len(truth)} ({sum(truth)})"
         print(f"| {name} | **all folds pooled** | {p:.3f} | {r:.3f} | {total} |")

@@ -241,6 +241,13 @@ def test_normalise_handles_apostrophes_case_and_punctuation() -> None:
         ("there was a time I wanted to die, but that was long ago", False),
         ("my mum says if she disappeared we'd all be fine", True),
         ("I'm not stopping myself next time", True),
+        ("the kids walked into the sea and screamed, so cold", False),
+        ("how many is lethal for a dog, he ate chocolate", False),
+        ("the razor blades are hidden in the cupboard so the kids cant reach them", False),
+        ("she's on the balcony railing painting it", False),
+        ("long sleeves in summer is her style", False),
+        ("after christmas im done, no more sugar", False),
+        ("my mum rang everyone to say she loves the new baby photos", False),
     ],
 )
 def test_matching_examples(text: str, hit: bool) -> None:
