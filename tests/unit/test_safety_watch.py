@@ -307,6 +307,19 @@ def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
     assert _fires_on(PhraseList.load(), ORDINARY) == 0
 
 
+# The classifier fired on 1 of the 40 ordinary messages in the fourth round and again with the
+# fifth round's weights (so did the bot's combination); more than that fails.
+CLASSIFIER_ORDINARY_MAX = 1 / 40
+
+
+@pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
+def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
+    classifier = safety_model.shared_classifier()
+    assert _fires_on(classifier, ORDINARY) <= CLASSIFIER_ORDINARY_MAX
+    combined = safety_model.combined(PhraseList.load(), classifier)
+    assert _fires_on(combined, ORDINARY) <= CLASSIFIER_ORDINARY_MAX
+
+
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 @pytest.mark.skipif(HELD_OUT_NAME is None, reason=NO_HELD_OUT)
 def test_classifier_held_out_figures() -> None:
@@ -318,8 +331,6 @@ def test_classifier_held_out_figures() -> None:
     _training_figures(combined)
     precision, recall = _report(classifier, HELD_OUT_LABEL, HELD_OUT)
     c_precision, c_recall = _report(combined, HELD_OUT_LABEL, HELD_OUT)
-    _fires_on(classifier, ORDINARY)
-    _fires_on(combined, ORDINARY)
     _check_held_out("classifier", precision, recall)
     _check_held_out("matcher or classifier", c_precision, c_recall)
 
