@@ -42,7 +42,7 @@ TARGET_RECALL = 0.90
 # h-safety5, merged by the lead after this round's detectors). On a branch without it the
 # held-out tests skip, saying so.
 HELD_OUT_NAME = newest_held_out()
-HELD_OUT = load(HELD_OUT_NAME) if HELD_OUT_NAME else ()
+HELD_OUT_AS_WRITTEN = load(HELD_OUT_NAME) if HELD_OUT_NAME else ()
 HELD_OUT_LABEL = f"HELD-OUT SET {HELD_OUT_NAME.removeprefix('heldout')}" if HELD_OUT_NAME else ""
 NO_HELD_OUT = "no held-out set on this branch (held-out 5 is written on h-safety5)"
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
@@ -56,16 +56,22 @@ TRAINING = {
     "chatter negatives": load("chatter"),
 }
 ORDINARY = load("ordinary")
+# A held-out message that happens to equal a training message (two hands wrote the same short
+# sentence) is no test of new wording: it is scored as neither. Held-out 5 has 3 such (all at
+# risk), found when it was merged; its figures below are on the other 409.
+_TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
+HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
+KNOWN_COINCIDENCES = 3
 # Floors on the held-out set, (precision, recall) per detector; None: no floor yet, so the
 # detector must meet the target itself.
-# TODO(lead): after the ONE measurement of held-out 5 (`pytest tests/unit/test_safety_watch.py
-# -s`), write each detector's measured figures here, rounded down (e.g. (0.91, 0.88)), for any
-# detector below the target, so that a later change that makes it worse fails; and put the
-# figures in the README's safety-watch section.
 HELD_OUT_FLOORS: dict[str, tuple[float, float] | None] = {
-    "matcher": None,
-    "classifier": None,
-    "matcher or classifier": None,
+    # Held-out 5, measured by the lead after the fifth round merged (2 December 2026), on its
+    # 409 messages that equal no training message (all 412: 0.923 / 0.527, 0.874 / 0.644,
+    # 0.869 / 0.810): matcher 0.921 / 0.520; classifier 0.872 / 0.644; matcher or classifier
+    # 0.867 / 0.807. No detector meets the target (0.90 / 0.90): floors are those, rounded down.
+    "matcher": (0.92, 0.52),
+    "classifier": (0.87, 0.64),
+    "matcher or classifier": (0.86, 0.80),
 }
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
 # messages; they stop a change to the list from quietly undoing earlier work). Measured in the
@@ -169,6 +175,10 @@ def test_labelled_sets_are_big_split_and_cover_every_category() -> None:
     assert repeated == 0, f"{repeated} held-out messages appear twice"
     overlap = len(set(held) & trained)
     assert overlap == 0, f"{overlap} held-out messages are also training messages"
+    # The set as written: only the coincidences known at its merge (a new training message
+    # equal to a held-out one would quietly shrink the held-out set).
+    as_written = {normalise(e.text) for e in HELD_OUT_AS_WRITTEN}
+    assert len(as_written & trained) <= KNOWN_COINCIDENCES
 
 
 CATEGORIES = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SETS = ("ordinary", "tuning", "heldout", "heldout2", "heldout3", "heldout4", "chatter")
+SETS = ("ordinary", "tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "chatter")
 # Held-out sets whose texts have been read and used to tune and train: training data now.
 RETIRED = ("heldout", "heldout2", "heldout3", "heldout4")
 
