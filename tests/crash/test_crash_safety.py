@@ -37,6 +37,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from familybot.discord.notices import REMINDER_RATE
 from tests.crash.child_process import ChildBot
 from tests.crash.commands import CommandDriver
 from tests.crash.workload import CHANNEL, Workload, seed
@@ -53,6 +54,9 @@ BOT_NONCE_MEMORY_S = 3.0
 # the pacing of a short backlog.
 FAKE_NONCE_MEMORY_S = 4.5
 KILL_TIMEOUT = 6.0
+# The clean run's time beyond the schedule and the backlog's sending time (start-up, a
+# loaded machine): the backlog itself needs backlog / REMINDER_RATE seconds.
+CATCH_UP_MARGIN = 30.0
 
 
 class RequestTally:
@@ -119,16 +123,29 @@ def unresolved_rows(db_path: Path, until: datetime) -> int:
 def recovered_in_logs(tmp: Path) -> tuple[int, int]:
     """(times, distinct reminders) the bot found an interrupted send's message in Discord.
 
-    One reminder can be found more than once: results are committed in chunks, and a kill
-    before the chunk's commit means the next run looks again (and finds the same message)."""
-    found = [
-        m
-        for p in tmp.glob("child-*.log")
-        for m in re.findall(
-            r"reminder recovered after an interrupted send ledger=(\d+)", p.read_text()
-        )
-    ]
+    One reminder can be found more than once: a kill before what was found is stored means
+    the next run looks again (and finds the same message)."""
+    found = ledger_ids_in_logs(tmp, r"reminder recovered after an interrupted send ledger=(\d+)")
     return len(found), len(set(found))
+
+
+def ledger_ids_in_logs(tmp: Path, pattern: str) -> list[str]:
+    return [m for p in tmp.glob("child-*.log") for m in re.findall(pattern, p.read_text())]
+
+
+def interrupted_sends(tmp: Path) -> int:
+    """Distinct reminders the bot had to look for in Discord (beyond its nonce memory):
+    found there, or not found and sent."""
+    found = ledger_ids_in_logs(tmp, r"reminder recovered after an interrupted send ledger=(\d+)")
+    absent = ledger_ids_in_logs(
+        tmp, r"interrupted reminder not in Discord, sending it ledger=(\d+)"
+    )
+    return len(set(found) | set(absent))
+
+
+def history_reads(fake: FakeDiscord) -> int:
+    """Channel-history requests the fake answered: only recovery reads history."""
+    return len(fake.requests_to("GET", r"/channels/\d+/messages"))
 
 
 def count_in_logs(tmp: Path, text: str) -> int:
@@ -175,11 +192,19 @@ async def run_until_killed(
     return label
 
 
+def catch_up_seconds(work: Workload, fake: FakeDiscord, now: datetime) -> float:
+    """How long the clean run may take: until the schedule's end, plus the backlog (every
+    reminder not yet posted, those still to fall due included) at the bot's paced rate, plus
+    a margin for start-up and a loaded machine."""
+    backlog = len(set(work.expected) - set(reminder_messages(fake, work)))
+    return max(0.0, (work.end - now).total_seconds()) + backlog / REMINDER_RATE + CATCH_UP_MARGIN
+
+
 async def catch_up(child: ChildBot, work: Workload, db_path: Path, fake: FakeDiscord) -> None:
     """The last, clean run: until every due reminder went out and the ledger is settled."""
     identified = len(fake.identify_payloads)
     await child.spawn()
-    deadline = time.monotonic() + max(0.0, (work.end - datetime.now(UTC)).total_seconds()) + 30
+    deadline = time.monotonic() + catch_up_seconds(work, fake, datetime.now(UTC))
     while True:
         child.check_alive()
         # Connected means set up, with its signal handler in place: only then can it be done.
@@ -287,19 +312,24 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
 
     posts = sends.update()
     recovered = recovered_in_logs(tmp_path)
+    # 4. Recovery reads a place's history once for all its interrupted reminders of a run,
+    # and stores what it found at once: at most one read per interrupted send in all.
+    reads, interrupted = history_reads(fake), interrupted_sends(tmp_path)
     print(
         f"\ncrash safety: seed={SEED} kill cycles survived={CYCLES} "
         f"reminders={len(work.expected)} posted once each (POSTs incl. resends={posts}, "
         f"found in the channel after an interrupted send={recovered[1]} distinct, {recovered[0]} times) "
         f"commands issued={len(driver.issued)} acknowledged={acknowledged} "
         f"(events lost with a dying socket: {driver.undelivered}) "
+        f"history reads={reads} for {interrupted} interrupted sends "
         f"duration={time.monotonic() - began:.1f}s\n"
         f"kill moments: {dict(Counter(k.split(':')[0] for k in kills))}"
     )
     assert sum("timed out" in k for k in kills) <= CYCLES // 2, kills
+    assert reads <= interrupted, f"{reads} history reads for {interrupted} interrupted sends"
     # A replan while a due-instant's run is still going must not add a twin job that
     # APScheduler then refuses with a warning (it once logged hundreds of these).
-    # 4. Care: every message went to a private group channel or a DM, crash or no crash.
+    # 5. Care: every message went to a private group channel or a DM, crash or no crash.
     public = [
         r.path
         for r in fake.requests_to("POST", r"/channels/\d+/messages")

@@ -11,6 +11,7 @@ from familybot import i18n
 from familybot.models import LedgerRow, LedgerState
 from familybot.models.reminders import ReminderCard, ReminderTarget
 from familybot.services.reminders.ports import ReminderPort
+from familybot.services.reminders.recovery import Recovery
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +30,28 @@ class ReminderJob:
     language: i18n.Language = i18n.DEFAULT_LANGUAGE
 
 
+def needs_lookup(row: LedgerRow, now: datetime) -> bool:
+    """Whether an earlier attempt may have reached Discord beyond its nonce memory."""
+    first = row.first_attempt_at or row.attempt_at
+    return row.state is LedgerState.SENDING and first is not None and now - first > NONCE_MEMORY
+
+
 async def send_one(
-    discord: ReminderPort, job: ReminderJob, now: datetime
+    discord: ReminderPort, job: ReminderJob, now: datetime, recovery: Recovery | None = None
 ) -> tuple[str, int | None]:
     """Send one reminder: "sent", "recovered" (an interrupted send had reached Discord),
-    "undeliverable" or "retry", with the message id when there is one."""
+    "undeliverable" or "retry", with the message id when there is one. `recovery` shares
+    history reads between the interrupted reminders of one run (recovery.py)."""
     row = job.row
     # An earlier attempt may have reached Discord (the process died, or the send failed
     # ambiguously). Any message it made is at least as old as the first attempt. Within
     # Discord's nonce memory of that, a resend is answered with the first message; later,
     # look for the message before sending again.
     first = row.first_attempt_at or row.attempt_at
-    if row.state is LedgerState.SENDING and first is not None and now - first > NONCE_MEMORY:
+    if first is not None and needs_lookup(row, now):
+        finder = recovery or Recovery(discord)
         try:
-            found = await discord.find_reminder(job.target, row.id, first - timedelta(seconds=5))
+            found = await finder.find(job.target, row.id, first, job.card.late)
         except Exception:
             # Not knowing is not "not sent": try again later rather than risk a double.
             log.warning("could not look for an interrupted reminder ledger=%d", row.id)
@@ -50,6 +59,7 @@ async def send_one(
         if found is not None:
             log.info("reminder recovered after an interrupted send ledger=%d", row.id)
             return "recovered", found
+        log.info("interrupted reminder not in Discord, sending it ledger=%d", row.id)
     try:
         with i18n.using(job.language):  # the card is rendered in the reader's language
             delivery = await discord.send_reminder(job.target, job.card, nonce=f"fbr{row.id}")

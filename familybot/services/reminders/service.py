@@ -40,12 +40,13 @@ from familybot.models import (
 )
 from familybot.models.reminders import DispatchReport, ReminderCard, ReminderTarget
 from familybot.services.reminders.ports import ReminderPort
+from familybot.services.reminders.recovery import Recovery
 from familybot.services.reminders.rules import (
     YIELD_EVERY,
     rule_of,
     targets_for,
 )
-from familybot.services.reminders.sender import ReminderJob, send_one
+from familybot.services.reminders.sender import ReminderJob, needs_lookup, send_one
 from familybot.services.sessions.recurrence import (
     occurrence_for_key,
 )
@@ -87,6 +88,7 @@ class Dispatcher:
         # Only rows of this process's shards: the lock below is per process, not per database.
         self.shards = shards
         self._lock = asyncio.Lock()
+        self._recovery = Recovery(discord)
         self.totals = DispatchReport()
         # Waits for the due instant; a test with a fake clock replaces it.
         self.sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
@@ -106,6 +108,7 @@ class Dispatcher:
             jobs: deque[ReminderJob] = deque()
             added = asyncio.Event()
             preparing = True
+            self._recovery = self._new_recovery()
 
             async def prepare() -> None:
                 nonlocal preparing
@@ -123,6 +126,7 @@ class Dispatcher:
                             await self._reminders.mark_sending(
                                 [j.row.id for j in page], self._clock.now()
                             )
+                            self._note_interrupted(page, at)
                             jobs.extend(page)
                             added.set()
                         if len(rows) < DISPATCH_BATCH:
@@ -159,6 +163,22 @@ class Dispatcher:
                 report.undeliverable,
             )
         return report
+
+    # --- interrupted sends: one history read per place and run (recovery.py) -------------
+    def _new_recovery(self) -> Recovery:
+        async def remember(found: list[tuple[int, int, bool]]) -> None:
+            async with self._db.transaction():
+                await self._reminders.mark_sent(
+                    [(i, m, late) for i, m, late in found], self._clock.now()
+                )
+
+        return Recovery(self._discord, remember)
+
+    def _note_interrupted(self, page: list[ReminderJob], at: datetime) -> None:
+        for j in page:
+            first = j.row.first_attempt_at or j.row.attempt_at
+            if first is not None and needs_lookup(j.row, at):
+                self._recovery.note([(j.target, j.row.id, first, j.card.late)])
 
     async def _triage(
         self, rows: list[LedgerRow], now: datetime, report: DispatchReport
@@ -295,7 +315,7 @@ class Dispatcher:
                     await added.wait()
                     continue
                 job = jobs.popleft()
-                outcome, message_id = await send_one(self._discord, job, at)
+                outcome, message_id = await send_one(self._discord, job, at, self._recovery)
                 done.append((job, outcome, message_id))
                 if len(done) >= CHUNK:
                     ready.set()
