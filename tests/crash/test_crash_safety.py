@@ -30,7 +30,6 @@ import asyncio
 import os
 import random
 import re
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from pathlib import Path
 from familybot.discord.notices import REMINDER_RATE
 from tests.crash.child_process import ChildBot
 from tests.crash.commands import CommandDriver
+from tests.crash.store import CrashStore, crash_store
 from tests.crash.workload import CHANNEL, Workload, seed
 from tests.e2e.harness import everyone_can_view
 from tests.support.fake_discord import FakeDiscord
@@ -103,21 +103,15 @@ def reminder_messages(fake: FakeDiscord, work: Workload) -> dict[tuple[int, str]
     return out
 
 
-def unresolved_rows(db_path: Path, until: datetime) -> int:
-    """Ledger rows due by `until` not yet known to be sent (or given up on)."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-    try:
-        return int(
-            conn.execute(
-                "SELECT count(*) FROM reminder_ledger WHERE state IN ('pending', 'sending') "
-                "AND due_at <= ?",
-                (int(until.timestamp()),),
-            ).fetchone()[0]
-        )
-    except sqlite3.OperationalError:  # not migrated yet
-        return -1
-    finally:
-        conn.close()
+async def unresolved_rows(store: CrashStore, until: datetime) -> int:
+    """Ledger rows due by `until` not yet known to be sent (or given up on); -1 before the
+    ledger exists."""
+    rows = await store.rows(
+        "SELECT count(*) FROM reminder_ledger WHERE state IN ('pending', 'sending') "
+        "AND due_at <= ?",
+        (int(until.timestamp()),),
+    )
+    return int(rows[0][0]) if rows else -1
 
 
 def recovered_in_logs(tmp: Path) -> tuple[int, int]:
@@ -200,7 +194,7 @@ def catch_up_seconds(work: Workload, fake: FakeDiscord, now: datetime) -> float:
     return max(0.0, (work.end - now).total_seconds()) + backlog / REMINDER_RATE + CATCH_UP_MARGIN
 
 
-async def catch_up(child: ChildBot, work: Workload, db_path: Path, fake: FakeDiscord) -> None:
+async def catch_up(child: ChildBot, work: Workload, store: CrashStore, fake: FakeDiscord) -> None:
     """The last, clean run: until every due reminder went out and the ledger is settled."""
     identified = len(fake.identify_payloads)
     await child.spawn()
@@ -210,22 +204,26 @@ async def catch_up(child: ChildBot, work: Workload, db_path: Path, fake: FakeDis
         # Connected means set up, with its signal handler in place: only then can it be done.
         up = len(fake.identify_payloads) > identified
         posted = reminder_messages(fake, work)
-        if up and set(work.expected) <= set(posted) and unresolved_rows(db_path, work.end) == 0:
+        if up and set(work.expected) <= set(posted) and await unresolved_rows(store, work.end) == 0:
             return
         if time.monotonic() > deadline:
             missing = len(set(work.expected) - set(posted))
             raise AssertionError(
                 f"the bot did not catch up: {missing} reminders never posted, "
-                f"{unresolved_rows(db_path, work.end)} ledger rows unresolved\n{child.tail()}"
+                f"{await unresolved_rows(store, work.end)} ledger rows unresolved\n{child.tail()}"
             )
         await asyncio.sleep(0.1)
 
 
 async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
-    tmp_path: Path,
+    tmp_path: Path, backend: str
 ) -> None:
+    async with crash_store(backend, tmp_path) as store:
+        await _sigkill_cycles(tmp_path, store)
+
+
+async def _sigkill_cycles(tmp_path: Path, store: CrashStore) -> None:
     began = time.monotonic()
-    db_path = tmp_path / "familybot.db"
     workload_rng, kill_rng, people_rng = (random.Random(f"{SEED}:{n}") for n in range(3))
     fake = FakeDiscord()
     fake.time_based_ids = True
@@ -236,7 +234,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
         tmp_path,
         {
             "DISCORD_TOKEN": fake.token,
-            "DATABASE_PATH": str(db_path),
+            **store.env(),
             "DEFAULT_TIMEZONE": "America/New_York",
             "LOG_LEVEL": "INFO",
             "BACKUP_DIR": str(tmp_path / "backups"),
@@ -246,7 +244,9 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
     driver: CommandDriver | None = None
     kills: list[str] = []
     try:
-        work = await seed(db_path, fake, workload_rng, now=datetime.now(UTC), window_seconds=WINDOW)
+        work = await seed(
+            store.target, fake, workload_rng, now=datetime.now(UTC), window_seconds=WINDOW
+        )
         child.env["DEV_GUILD_ID"] = str(work.guild_id)
         driver = CommandDriver(fake, work, people_rng)
         driver.start()
@@ -255,7 +255,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
         for _ in range(CYCLES):
             kills.append(await run_until_killed(child, fake, kill_rng, sends, answers, work.end))
             driver.abandon_in_flight()
-        await catch_up(child, work, db_path, fake)
+        await catch_up(child, work, store, fake)
         await driver.stop()
         for _ in range(250):  # give answers already on their way up to 5 s to arrive
             if not driver.in_flight():
@@ -272,20 +272,14 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
     fake.assert_no_schema_errors()
 
     # 1. The database survived every kill intact.
-    conn = sqlite3.connect(db_path)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        ledger = {
-            (row[0], row[1]): (row[2], row[3])
-            for row in conn.execute(
-                "SELECT series_id, target, state, message_id FROM reminder_ledger "
-                "WHERE due_at <= ?",
-                (int(work.end.timestamp()),),
-            )
-        }
-    finally:
-        conn.close()
+    assert await store.integrity_problems() == []
+    ledger = {
+        (row[0], row[1]): (row[2], row[3])
+        for row in await store.rows(
+            "SELECT series_id, target, state, message_id FROM reminder_ledger WHERE due_at <= ?",
+            (int(work.end.timestamp()),),
+        )
+    }
 
     # 2. Every reminder due was posted exactly once, and the ledger knows which message it was.
     posted = reminder_messages(fake, work)
@@ -306,7 +300,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
 
     # 3. Every acknowledged change is stored.
     assert driver is not None
-    acknowledged, lost = driver.verify(db_path)
+    acknowledged, lost = await driver.verify(store)
     assert not lost, f"{len(lost)} acknowledged changes lost: {lost[:5]}"
     assert acknowledged > 0, "no command was ever acknowledged: the test exercised nothing"
 
@@ -316,7 +310,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
     # and stores what it found at once: at most one read per interrupted send in all.
     reads, interrupted = history_reads(fake), interrupted_sends(tmp_path)
     print(
-        f"\ncrash safety: seed={SEED} kill cycles survived={CYCLES} "
+        f"\ncrash safety ({store.backend}): seed={SEED} kill cycles survived={CYCLES} "
         f"reminders={len(work.expected)} posted once each (POSTs incl. resends={posts}, "
         f"found in the channel after an interrupted send={recovered[1]} distinct, {recovered[0]} times) "
         f"commands issued={len(driver.issued)} acknowledged={acknowledged} "
