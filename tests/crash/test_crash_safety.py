@@ -5,13 +5,18 @@ The bot runs in a child process (tests/crash/child.py) against the fake Discord 
 this process, which outlives every child and so witnesses what people saw. Each cycle
 starts the child and kills it with SIGKILL at a random moment: during start-up (import,
 migrations, planning, command sync), after a random number of reminder sends, or after a
-random number of answered commands. Then one clean run lets the bot catch up, and:
+random number of answered commands. Then one clean run lets the bot catch up (given the
+rest of the schedule plus the backlog at the bot's paced rate, plus a margin), and:
 
-* PRAGMA integrity_check is "ok" (and no foreign key is dangling);
+* on SQLite, PRAGMA integrity_check is "ok" (and no foreign key is dangling);
 * every reminder due in the run was posted exactly once: one message per (series, target),
   none missing, none extra, independent of the ledger; and the ledger says `sent` with the
   id of that very message;
-* every change the bot acknowledged (time zone, DM setting, FAQ entry, RSVP) is stored.
+* every change the bot acknowledged (time zone, DM setting, FAQ entry, RSVP) is stored;
+* recovery read channel history at most once per interrupted send, in all.
+
+It runs on both backends (the `backend` fixture): on PostgreSQL the child gets DATABASE_URL
+to a fresh database of the test server (tests/crash/store.py).
 
 Time is the real clock, never slept through: the schedule is seeded relative to the start
 (a few reminders due every second, tests/crash/workload.py), and the test waits on what the
