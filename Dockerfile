@@ -1,5 +1,5 @@
 # FamilyBot in a container: `docker compose up -d --build` (see docker-compose.yml and README).
-FROM python:3.11-slim
+FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -7,6 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DATABASE_PATH=/data/familybot.db \
     BACKUP_DIR=/data/backups
+
+# pg_dump / pg_restore for `familybot backup` and `restore` on PostgreSQL (DATABASE_URL):
+# bookworm's are version 15, the same as the postgres:15 service in docker-compose.yml.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 COPY pyproject.toml README.md ./

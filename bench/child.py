@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import heapq
 import json
 import math
@@ -49,10 +50,39 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class GcPauses:
+    """Garbage-collector pauses (generation, wall time at the end, seconds): a collection of
+    a large heap is a loop stall like any other."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float, float]] = []
+        self._began = 0.0
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.time(), time.perf_counter() - self._began))
+
+    def longest(self) -> float:
+        return max((d for _, _, d in self.pauses), default=0.0)
+
+
 # --------------------------------------------------------------------------- startup
 
 
 async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
+    profiler: cProfile.Profile | None = None
+    if args.profile:  # start-up from the first import to on_ready
+        profiler = cProfile.Profile()
+        profiler.enable()
     imports_started = process_age_seconds()
     import discord
     import yarl
@@ -68,12 +98,18 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
 
     original_start = ReminderScheduler.start
 
-    async def timed_start(self: ReminderScheduler) -> None:  # the first planner pass
+    async def timed_start(self: ReminderScheduler) -> None:
+        # Jobs for the ledger's rows, then the first planner pass in the background.
         stalls["before_planner"] = watch.take_phase()
         marks["planner_started"] = process_age_seconds()
         await original_start(self)
-        marks["planner_done"] = process_age_seconds()
-        stalls["planner_pass"] = watch.take_phase()
+        marks["scheduler_started"] = process_age_seconds()
+        if self.first_pass is not None:
+            self.first_pass.add_done_callback(
+                lambda _: marks.__setitem__("planner_done", process_age_seconds())
+            )
+        else:  # a scheduler that plans before start() returns
+            marks["planner_done"] = marks["scheduler_started"]
 
     ReminderScheduler.start = timed_start  # type: ignore[method-assign]
 
@@ -94,6 +130,7 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
             "DEV_GUILD_ID": str(args.guild_id),
             "DEFAULT_TIMEZONE": "America/New_York",
             "LOG_LEVEL": "WARNING",
+            **_sharding_env(args),
         },
     )
     bot = TimedBot(settings)
@@ -107,17 +144,34 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
         ready.set()
 
     bot.add_listener(on_ready, "on_ready")
+    pauses = GcPauses().__enter__()  # until ready
     watch.start()
     runner = asyncio.create_task(bot.start(args.token))
     try:
         await asyncio.wait_for(ready.wait(), args.timeout)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         peak_rss = _peak_rss_mb()
         stalls["until_ready"] = watch.max_stall
+        pauses.__exit__()
+        stalls["longest_gc_pause_until_ready"] = pauses.longest()
         stalls["login_to_ready"] = watch.take_phase()
+        first_pass = bot.reminder_scheduler.first_pass
+        if first_pass is not None:  # the first planner pass, if it outlasted start-up
+            await asyncio.wait_for(asyncio.shield(first_pass), args.timeout)
+        stalls["first_pass_after_ready"] = watch.take_phase()
         result: dict[str, Any] = {"marks": marks, "stalls": stalls, "peak_rss_mb": peak_rss}
         if args.mode == "delivery":
-            result["delivery"] = await _wait_for_delivery(bot, args)
+            with GcPauses() as in_delivery:
+                result["delivery"] = await _wait_for_delivery(bot, args)
             result["peak_rss_after_delivery_mb"] = _peak_rss_mb()
+            result["longest_gc_pause_in_delivery"] = in_delivery.longest()
+            result["gc_pauses_over_10ms"] = [
+                (gen, round(t - result["delivery"]["finished_wall"], 3), round(d * 1000, 1))
+                for gen, t, d in in_delivery.pauses
+                if d > 0.01
+            ]
         result["max_stall_total"] = watch.max_stall
         return result
     finally:
@@ -127,6 +181,17 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.wait_for(runner, 5)
         except (TimeoutError, asyncio.CancelledError, Exception):
             runner.cancel()
+
+
+def _sharding_env(args: argparse.Namespace) -> dict[str, str]:
+    """One of several processes: its shards, and the database they share."""
+    env = {}
+    if args.shard_count:
+        env["SHARD_COUNT"] = str(args.shard_count)
+        env["SHARD_IDS"] = args.shard_ids
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    return env
 
 
 async def _wait_for_delivery(bot: Any, args: argparse.Namespace) -> dict[str, Any]:
@@ -235,6 +300,18 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     watch = StallWatch()
     watch.start()
+    # Garbage-collector pauses (generation, start, seconds): a full collection over a large
+    # heap is a loop stall like any other.
+    gc_pauses: list[tuple[int, float, float]] = []
+    gc_began = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_began[0] = time.perf_counter()
+        else:
+            gc_pauses.append((info["generation"], time.time(), time.perf_counter() - gc_began[0]))
+
+    gc.callbacks.append(on_gc)
     db = await Database.open(Path(args.db))
     await migrate(db)
     n, span, gap = args.count, args.spread_seconds, 3
@@ -268,9 +345,28 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
         return report
 
     services.dispatcher.dispatch = timed_dispatch  # type: ignore[method-assign]
+    # When the ledger's pages were marked `sending` (prepared) and results recorded, to see
+    # whether the burst was ready before its instant and what ran during its hand-over.
+    db_calls: list[tuple[str, float, float, int]] = []
+
+    def timed(name: str, method: Any) -> Any:
+        async def wrapper(rows: Any, *args: Any, **kwargs: Any) -> Any:
+            began = time.time()
+            try:
+                return await method(rows, *args, **kwargs)
+            finally:
+                db_calls.append((name, began, time.time(), len(rows)))
+
+        return wrapper
+
+    repo = services.reminders
+    repo.mark_sending = timed("prepared", repo.mark_sending)  # type: ignore[method-assign]
+    repo.mark_sent = timed("recorded", repo.mark_sent)  # type: ignore[method-assign]
     watch.take_phase()
     plan_started = time.perf_counter()
     await reminder_scheduler.start()
+    if reminder_scheduler.first_pass is not None:  # planning goes on after start() returns
+        await reminder_scheduler.first_pass
     plan_seconds = time.perf_counter() - plan_started
     planner_stall = watch.take_phase()
     planned_before_burst = time.time() < burst_at
@@ -357,7 +453,25 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
             if burst_at - 1 <= b <= burst_at + 5
         ],
         "peak_rss_mb": _peak_rss_mb(),
+        # Collections of generation 1 and 2 during the bot's and the heap's bursts.
+        "gc_in_burst": [
+            (gen, round(t - burst_at, 4), round(d * 1000, 1))
+            for gen, t, d in gc_pauses
+            if gen > 0 and burst_at - 1 <= t <= burst_at + 2
+        ],
+        "gc_in_heap_burst": [
+            (gen, round(t - burst_at - shift, 4), round(d * 1000, 1))
+            for gen, t, d in gc_pauses
+            if gen > 0 and burst_at + shift - 1 <= t <= burst_at + shift + 2
+        ],
+        # (what, start s, end s, rows) around the burst's instant, relative to it.
+        "ledger_writes_near_burst": [
+            (name, round(b - burst_at, 4), round(e - burst_at, 4), count)
+            for name, b, e, count in db_calls
+            if burst_at - 20 <= b <= burst_at + 1
+        ],
     }
+    gc.callbacks.remove(on_gc)
     scheduler.shutdown(wait=False)
     await watch.stop()
     await db.close()
@@ -384,6 +498,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--margin", type=float, default=8.0)
     parser.add_argument("--avoid-background", action="store_true")
     parser.add_argument("--profile", default="")
+    parser.add_argument("--shard-count", type=int, default=0, help="SHARD_COUNT (0: one process)")
+    parser.add_argument("--shard-ids", default="", help="SHARD_IDS, e.g. 0,2")
+    parser.add_argument("--database-url", default="", help="DATABASE_URL (PostgreSQL)")
     args = parser.parse_args(argv)
     if args.mode == "lateness":
         result = asyncio.run(run_lateness(args))

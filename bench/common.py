@@ -87,16 +87,18 @@ class Lateness:
     p50_ms: float
     p99_ms: float
     max_ms: float
+    min_ms: float = math.nan  # the first hand-over: how late the run started
 
     @classmethod
     def of(cls, seconds: Sequence[float]) -> Lateness:
         if not seconds:
-            return cls(0, math.nan, math.nan, math.nan)
+            return cls(0, math.nan, math.nan, math.nan, math.nan)
         return cls(
             len(seconds),
             percentile(seconds, 50) * 1000,
             percentile(seconds, 99) * 1000,
             max(seconds) * 1000,
+            min(seconds) * 1000,
         )
 
 

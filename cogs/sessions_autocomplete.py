@@ -5,7 +5,7 @@ ask the sessions service what to suggest."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import discord
 from discord import app_commands
@@ -45,9 +45,16 @@ async def _dates(
     keys = await interaction.client.services.sessions.occurrence_dates(
         interaction.guild_id, ref, past=past
     )
-    return [app_commands.Choice(name=k, value=k) for k in keys if k.startswith(current.strip())][
-        :25
-    ]
+    typed = current.strip()
+    return [_day_choice(date.fromisoformat(k)) for k in keys if k.startswith(typed)][:25]
+
+
+def _day_choice(day: date) -> app_commands.Choice[str]:
+    """`2027-03-02 (Tuesday)` / `2027-03-02 (martes)`: the date as typed, its weekday in the
+    person's language."""
+    return app_commands.Choice(
+        name=f"{day.isoformat()} ({i18n.format_date(day, 'EEEE')})", value=day.isoformat()
+    )
 
 
 async def upcoming_dates(
@@ -79,10 +86,4 @@ async def next_days(
     tz = await bot.services.setup.timezone_for(interaction.guild_id)
     today = from_utc(bot.clock.now(), tz).date()
     days = [today + timedelta(days=n) for n in range(25)]
-    return [
-        app_commands.Choice(
-            name=f"{d.isoformat()} ({i18n.format_date(d, 'EEEE')})", value=d.isoformat()
-        )
-        for d in days
-        if d.isoformat().startswith(current.strip())
-    ]
+    return [_day_choice(d) for d in days if d.isoformat().startswith(current.strip())]

@@ -7,34 +7,46 @@ asyncio.to_thread, the CLI calls them directly. Nothing here imports discord.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import re
 import shutil
 import sqlite3
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
-
+from familybot.backup_seal import (
+    PG_DUMP_MAGIC,
+    UNVERIFIED_HINT,
+    BackupError,
+    checksum_path,
+    new_key,
+    private_temp,
+    read_verified,
+    seal_backup,
+    validate_key,
+)
 from familybot.files import (
     BACKUP_NAME_RE,
-    CHECKSUM_SUFFIX,
     PRIVATE_FILE,
     make_private_dir,
 )
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-_CHECKSUM_RE = re.compile(r"^([0-9a-f]{64})\s")
+__all__ = [
+    "UNVERIFIED_HINT",
+    "BackupError",
+    "BackupResult",
+    "RestoreResult",
+    "checksum_path",
+    "create_backup",
+    "new_key",
+    "prune_backups",
+    "restore_backup",
+    "scheduled_backup",
+    "validate_key",
+]
+
 # Tables every FamilyBot schema has had since 0001: how an unmarked old backup is recognised.
 _FAMILYBOT_TABLES = ("guild_settings", "groups")
-
-
-class BackupError(Exception):
-    """A backup or restore could not be done; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -47,48 +59,13 @@ class BackupResult:
 
 @dataclass(frozen=True)
 class RestoreResult:
-    db_path: Path
+    db_path: Path | str  # a PostgreSQL URL without its password
     previous: Path | None  # the database that was replaced, kept beside it
     schema_version: int
 
 
-def new_key() -> str:
-    """A fresh key for BACKUP_KEY."""
-    return Fernet.generate_key().decode("ascii")
-
-
-def validate_key(key: str) -> None:
-    """Raise ValueError when key is not a usable BACKUP_KEY."""
-    Fernet(key.encode("ascii"))
-
-
-def checksum_path(backup: Path) -> Path:
-    return backup.with_name(backup.name + CHECKSUM_SUFFIX)
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _read_checksum(sidecar: Path, backup: Path) -> str:
-    try:
-        match = _CHECKSUM_RE.match(sidecar.read_text(encoding="ascii"))
-    except (OSError, UnicodeDecodeError):
-        match = None
-    if match is None:
-        raise BackupError(
-            f"The checksum file {sidecar} is damaged, so {backup} cannot be checked. "
-            "Nothing was changed. Try another backup."
-        )
-    return match[1]
-
-
-def backup_filename(now: datetime, encrypted: bool) -> str:
-    return f"familybot-{now:%Y%m%d-%H%M%S}.db" + (".enc" if encrypted else "")
+def backup_filename(now: datetime, encrypted: bool, suffix: str = ".db") -> str:
+    return f"familybot-{now:%Y%m%d-%H%M%S}{suffix}" + (".enc" if encrypted else "")
 
 
 def _latest_schema() -> int:
@@ -102,19 +79,6 @@ def _application_id() -> int:
     from familybot.db.connection import APPLICATION_ID
 
     return APPLICATION_ID
-
-
-@contextlib.contextmanager
-def _private_temp(folder: Path, suffix: str) -> Iterator[Path]:
-    """An empty file readable by its owner only, removed afterwards unless moved away."""
-    fd, name = tempfile.mkstemp(prefix=".familybot-", suffix=suffix, dir=folder)
-    os.close(fd)
-    path = Path(name)
-    os.chmod(path, PRIVATE_FILE)
-    try:
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -154,15 +118,6 @@ def _mark(path: Path) -> None:
         conn.close()
 
 
-def _fernet(key: str) -> Fernet:
-    try:
-        return Fernet(key.encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as exc:
-        raise BackupError(
-            "BACKUP_KEY is not a valid key. Create one with `familybot backup --new-key`."
-        ) from exc
-
-
 def create_backup(
     db_path: Path, dest: Path, key: str | None = None, *, now: datetime | None = None
 ) -> BackupResult:
@@ -180,7 +135,7 @@ def create_backup(
         make_private_dir(dest.parent)
     except OSError as exc:
         raise BackupError(f"Cannot create the folder {dest.parent}: {exc.strerror}.") from exc
-    with _private_temp(dest.parent, ".db") as plain:
+    with private_temp(dest.parent, ".db") as plain:
         try:
             src = sqlite3.connect(db_path)
             try:
@@ -200,20 +155,7 @@ def create_backup(
             # Not migrated since FamilyBot began marking its databases: mark the copy, as
             # the next start will mark the database itself.
             _mark(plain)
-        sidecar = checksum_path(dest)
-        if key:
-            fernet = _fernet(key)
-            with _private_temp(dest.parent, ".enc") as sealed:
-                sealed.write_bytes(fernet.encrypt(plain.read_bytes()))
-                os.replace(sealed, dest)
-            sidecar.unlink(missing_ok=True)  # a stale one from a plain backup of this name
-        else:
-            digest = _sha256_of(plain)
-            os.replace(plain, dest)
-            with _private_temp(dest.parent, CHECKSUM_SUFFIX) as written:
-                written.write_text(f"{digest}  {dest.name}\n", encoding="ascii")
-                os.replace(written, sidecar)
-    os.chmod(dest, PRIVATE_FILE)
+        seal_backup(plain, dest, key)
     return BackupResult(dest, encrypted, dest.stat().st_size, checked.schema_version)
 
 
@@ -229,12 +171,6 @@ def _kept_copy_name(db_path: Path, now: datetime) -> Path:
         if not any(p.exists() for p in (candidate, *_wal_paths(candidate))):
             return candidate
     raise BackupError(f"Too many kept databases named {base} beside {db_path}; move some away.")
-
-
-UNVERIFIED_HINT = (
-    "If it is a backup made by an older FamilyBot (before checksums), run the restore again "
-    "with --unverified to restore it after integrity and schema checks."
-)
 
 
 def restore_backup(
@@ -275,43 +211,18 @@ def restore_backup(
             "Stop the bot first, then try again. If it is stopped, add --force: the current "
             "database and its -wal file are kept beside it."
         )
-    data = src.read_bytes()
-    sidecar = checksum_path(src)
-    verified = False
-    if sidecar.exists():
-        if hashlib.sha256(data).hexdigest() != _read_checksum(sidecar, src):
-            raise BackupError(
-                f"{src} does not match its checksum ({sidecar.name}): the file is damaged or "
-                "was changed after the backup. Nothing was changed. Try another backup."
-            )
-        verified = True
-    if not data.startswith(SQLITE_MAGIC):
-        if not key:
-            raise BackupError(
-                f"{src} is encrypted (or is not a FamilyBot backup). Set BACKUP_KEY in .env to "
-                "the key that was in use when the backup was made, then try again."
-            )
-        fernet = _fernet(key)
-        try:
-            data = fernet.decrypt(data)  # Fernet refuses any changed byte
-        except InvalidToken as exc:
-            raise BackupError(
-                f"BACKUP_KEY does not open {src}: it was made with a different key, or the "
-                "file is damaged. Nothing was changed. Put the key that was in use when the "
-                "backup was made into BACKUP_KEY and try again."
-            ) from exc
-        verified = True
-    if not verified and not unverified:
+    data = read_verified(src, key, unverified)
+    if data.startswith(PG_DUMP_MAGIC):
         raise BackupError(
-            f"{src} has no checksum file ({sidecar.name}) beside it, so FamilyBot cannot tell "
-            "whether it is intact. Nothing was changed. Copy the .sha256 file that was made "
-            f"with it into the same folder and try again. {UNVERIFIED_HINT}"
+            f"{src} is a PostgreSQL backup (pg_dump), but this install uses the SQLite file "
+            "DATABASE_PATH. Set DATABASE_URL to the PostgreSQL database to restore it there. "
+            "Nothing was changed."
         )
     try:
         make_private_dir(db_path.parent)
     except OSError as exc:
         raise BackupError(f"Cannot create the folder {db_path.parent}: {exc.strerror}.") from exc
-    with _private_temp(db_path.parent, ".restore") as staged:
+    with private_temp(db_path.parent, ".restore") as staged:
         staged.write_bytes(data)
         checked = _check_copy(staged)
         ours = _application_id()

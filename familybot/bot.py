@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,28 +18,34 @@ from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
+from familybot.db.peers import peers_for
 from familybot.discord.groups import DiscordGroups
 from familybot.discord.moderation import DiscordModeration
-from familybot.discord.notices import DiscordNotices
+from familybot.discord.notices import REMINDER_RATE, DiscordNotices
 from familybot.discord.presence import DiscordPresence
 from familybot.discord.reminders import DiscordReminders
 from familybot.discord.reports import DiscordReports
 from familybot.discord.resources import DiscordResources
 from familybot.discord.safety import DiscordAutomod, DiscordSafetyWatch
 from familybot.discord.scheduled_events import DiscordScheduledEvents
-from familybot.feed_server import FeedServer
 from familybot.files import tighten_install
 from familybot.i18n_discord import FamilyTranslator
+from familybot.scheduler.leader import Leadership
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
 from familybot.services.crisis.service import CrisisDirectory
 from familybot.services.privacy.retention import RetentionService
 from familybot.services.reminders.planner import PLAN_INTERVAL
+from familybot.services.safety.model import bot_detector
 from familybot.services.safety.service import SafetyService
+from familybot.services.setup.language import REFRESH_JOB_SECONDS
 from familybot.sharding import ShardFilter
 from familybot.tree import FamilyTree
 from familybot.tree_audit import record_command
 from familybot.wiring import Adapters, Retention, SafetyParts, Services, build_services
+
+if TYPE_CHECKING:
+    from familybot.feed_server import FeedServer
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +65,7 @@ COGS: tuple[str, ...] = (
     "cogs.help",
 )
 
-# Jobs over the whole database (not per server): only the process running shard 0 runs them.
+# Jobs over the whole database (not per server): only the leader runs them (db/peers.py).
 PRIMARY_ONLY_JOBS: tuple[str, ...] = ("resource-review", "link-check", "backup")
 
 # Set in a command's `extras` when it must neither touch the database nor note who used it.
@@ -170,6 +176,9 @@ class FamilyBot(commands.AutoShardedBot):
         # names load in a worker meanwhile, so no interaction waits for them.
         i18n.load_catalogs()
         self._warm_dates = asyncio.create_task(asyncio.to_thread(i18n.warm_dates))
+        # The safety watch's phrase list (hundreds of patterns to compile, about 0.2 s of CPU)
+        # is built in a worker while the database opens, not on the event loop (issue 15).
+        phrases = asyncio.create_task(asyncio.to_thread(bot_detector))
         # Database and backups readable by this user only (loose modes from older versions).
         tighten_install(self.settings.database_path, self.settings.backup_dir)
         self.db = await Database.connect(self.settings.database_target)
@@ -179,7 +188,17 @@ class FamilyBot(commands.AutoShardedBot):
         # Jobs run on this loop; the database is the truth, the scheduler only a cache.
         self.scheduler = AsyncIOScheduler(event_loop=self.loop, job_defaults=JOB_DEFAULTS)
         self.scheduler.start()
-        notices = DiscordNotices(self)
+        # The processes sharing the database: whose reminder claims stand, who leads.
+        shards = self.shard_filter
+        self.peers = peers_for(self.settings.database_url, shards)
+        await self.peers.start()
+        # Discord's global limit is per bot: this process paces reminders to its shards' part.
+        notices = DiscordNotices(self, rate=shards.share(REMINDER_RATE))
+        sync = self._sync_tree if self._sync_commands else None
+        self.leadership = Leadership(
+            self.scheduler, self.peers, sync, limiter=notices.limiter, budget=REMINDER_RATE
+        )
+        await self.leadership.pace()
         # Every service, once, with its event subscriptions (familybot/wiring.py).
         self.services = build_services(
             self.db,
@@ -194,11 +213,13 @@ class FamilyBot(commands.AutoShardedBot):
             presence=DiscordPresence(self),
             scheduler=self.scheduler,
             events_panel=True,
+            peers=self.peers,
             # Safety watch and automod: opt-in per server; they see text only with the intent.
             safety=SafetyParts(
                 DiscordSafetyWatch(self),
                 DiscordAutomod(self, notices),
                 self.crisis_directory,
+                await phrases,
             ),
             retention=Retention(
                 retention_days=self.settings.retention_days,
@@ -206,8 +227,16 @@ class FamilyBot(commands.AutoShardedBot):
                 check_members=not self.settings.members_intent,
             ),
         )
-        # Who reads which language: kept in memory so each interaction's lookup is a dict get.
+        # Who reads which language: kept in memory so each interaction's lookup is a dict get,
+        # read again every few seconds so other processes' changes show (#16).
         await self.services.language.load()
+        self.scheduler.add_job(
+            self.services.language.refresh,
+            IntervalTrigger(seconds=REFRESH_JOB_SECONDS),
+            id="language-refresh",
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
         # Command names and descriptions in the user's Discord language (Spanish for now).
         await self.tree.set_translator(FamilyTranslator())
         assert self.services.reminder_scheduler is not None
@@ -237,11 +266,11 @@ class FamilyBot(commands.AutoShardedBot):
         # Each cog registers its own persistent buttons and menus as it loads.
         for extension in COGS:
             await self.load_extension(extension)
+            await asyncio.sleep(0)  # loading a cog is CPU work: let the loop run between cogs
         log.info("scheduled work for %s", self.shard_filter.describe())
         await self._start_feed()
-        # Commands are global to the application: one process (shard 0's) syncs them.
-        if self._sync_commands and self.shard_filter.primary:
-            await self._sync_tree()
+        # Commands are global to the application: the leader syncs them when it starts leading.
+        await self.leadership.start()
 
     async def _start_feed(self) -> None:
         """Live calendar links (off unless CALENDAR_FEED_ENABLED): one HTTP server, in the
@@ -249,6 +278,9 @@ class FamilyBot(commands.AutoShardedBot):
         settings = self.settings
         if not settings.calendar_feed_enabled or not self.shard_filter.primary:
             return
+        # aiohttp's web server is imported only when the feed is on (issue 15: start-up).
+        from familybot.feed_server import FeedServer
+
         server = FeedServer(
             self.services.calendar_feed, settings.calendar_feed_host, settings.calendar_feed_port
         )
@@ -257,7 +289,8 @@ class FamilyBot(commands.AutoShardedBot):
 
     def _add_daily_jobs(self) -> None:
         """Upkeep on fixed times (UTC): the library's review digest and link check, the
-        backup, and retention. Database-wide ones run only in the process running shard 0."""
+        backup, and retention. Database-wide ones run only in the leading process (on SQLite,
+        where processes share one host, they are scheduled only in the one running shard 0)."""
         jobs: list[tuple[Any, CronTrigger, str]] = [
             (
                 self.services.resources.post_review_digest,
@@ -278,8 +311,10 @@ class FamilyBot(commands.AutoShardedBot):
             (self.retention.run, CronTrigger(hour=5, minute=15, timezone="UTC"), "retention"),
         ]
         for func, trigger, job_id in jobs:
-            if job_id in PRIMARY_ONLY_JOBS and not self.shard_filter.primary:
-                continue
+            if job_id in PRIMARY_ONLY_JOBS:
+                if not (self.db.is_postgres or self.shard_filter.primary):
+                    continue
+                func = self.leadership.only_leader(job_id, func)
             self.scheduler.add_job(func, trigger, id=job_id, replace_existing=True, **JOB_DEFAULTS)
 
     async def _sync_tree(self) -> None:
@@ -329,27 +364,9 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def scheduled_backup(self) -> None:
         """The daily backup into BACKUP_DIR, keeping BACKUP_KEEP; a failure is logged only."""
-        from familybot.backup import scheduled_backup
+        from familybot.backup_daily import daily_backup
 
-        settings = self.settings
-        if settings.database_url:
-            # The backup file format is SQLite's; PostgreSQL is backed up with pg_dump.
-            log.warning("scheduled backup skipped reason=postgresql (use pg_dump)")
-            return
-        try:
-            result = await asyncio.to_thread(
-                scheduled_backup,
-                settings.database_path,
-                settings.backup_dir,
-                settings.backup_key,
-                settings.backup_keep,
-            )
-        except Exception as exc:
-            log.error(
-                "scheduled backup failed dir=%s error=%s", settings.backup_dir, type(exc).__name__
-            )
-            return
-        log.info("scheduled backup written path=%s bytes=%d", result.path, result.size)
+        await daily_backup(self.settings)
 
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started_monotonic
@@ -363,12 +380,17 @@ class FamilyBot(commands.AutoShardedBot):
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        if getattr(self, "reminder_scheduler", None) is not None:
+            await self.reminder_scheduler.stop()
         services = getattr(self, "services", None)
         if services is not None:
             await services.events.settle(timeout=5)
         if self._completion_hooks:  # audit entries and notices of commands just answered
             await asyncio.wait(set(self._completion_hooks), timeout=5)
         await super().close()
+        peers = getattr(self, "peers", None)
+        if peers is not None:  # another process takes over the database-wide jobs
+            await peers.close()
         db = getattr(self, "db", None)
         if db is not None:
             await db.close()

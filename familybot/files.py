@@ -65,7 +65,7 @@ def database_files(db_path: Path) -> list[Path]:
 
 # How FamilyBot names its backups (familybot/backup.py makes them): here, beside the
 # database's own files, so the permission check below knows both without importing backup.
-BACKUP_NAME_RE = re.compile(r"^familybot-\d{8}-\d{6}\.db(\.enc)?$")
+BACKUP_NAME_RE = re.compile(r"^familybot-\d{8}-\d{6}\.(db|dump)(\.enc)?$")
 # A plain backup's checksum lives beside it as BACKUP.sha256, in `sha256sum` format, so the
 # backup stays an ordinary SQLite file and `sha256sum -c` can verify it too.
 CHECKSUM_SUFFIX = ".sha256"

@@ -39,6 +39,13 @@ class SlidingWindowLimiter:
         self._lock = asyncio.Lock()  # first come, first served
         self._answer = asyncio.Event()
 
+    def set_limit(self, limit: int) -> None:
+        """A new limit from now on (this process's part of a budget shared with others)."""
+        if limit < 1:
+            raise ValueError("limit must be >= 1")
+        self.limit = limit
+        self._spacing = self.window / limit
+
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold a slot for one request: enter before sending it, leave once it is answered."""

@@ -5,7 +5,8 @@ Discord assigns every server to one gateway shard: ``(guild_id >> 22) % shard_co
 the shards receives events only for their servers, so its scheduled work must also touch
 only their servers: otherwise two processes sharing one database would each send the same
 reminder. Work that is database-wide rather than per server (backups, link checks) runs in
-one process only, the *primary*: the one running shard 0.
+one process only: on SQLite the *primary* (the one running shard 0), on PostgreSQL the
+leader chosen by an advisory lock (familybot/db/peers.py).
 """
 
 from __future__ import annotations
@@ -55,8 +56,18 @@ class ShardFilter:
 
     @property
     def primary(self) -> bool:
-        """The process running shard 0 also runs the database-wide jobs (there is one such)."""
+        """The process running shard 0: on SQLite it runs the database-wide jobs (on
+        PostgreSQL the leader does, familybot/db/peers.py) and the calendar feed server."""
         return 0 in self.ids
+
+    def share(self, budget: int) -> int:
+        """This process's part of a budget for the whole bot, in proportion to its shards.
+
+        Discord's global rate limit is per bot token, not per process: processes that each
+        keep to `share(45)` keep together to 45 (rounded down; at least 1 each). A fixed
+        share needs no round trip to the database, at the cost of leaving an idle
+        process's part unused (README "Several processes")."""
+        return max(1, budget * len(self.ids) // self.count)
 
     def owns(self, guild_id: int) -> bool:
         return self.owns_all or shard_of(guild_id, self.count) in self.ids

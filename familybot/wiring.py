@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from familybot.clock import Clock
 from familybot.db.connection import Database
+from familybot.db.peers import Peers
 from familybot.db.repositories.audit import AuditRepository
 from familybot.db.repositories.calendar_feeds import CalendarFeedRepository
 from familybot.db.repositories.crisis_lines import CrisisLineRepository
@@ -227,6 +228,7 @@ def build_services(
     safety: SafetyParts | None = None,
     retention: Retention = Retention(),
     events_panel: bool = False,
+    peers: Peers | None = None,
 ) -> Services:
     """``feed_base_url``: the public address of the live calendar links, or None when the
     feed is off (README "Live calendar links"). ``presence`` asks Discord whether someone is
@@ -246,7 +248,7 @@ def build_services(
     groups = GroupsService(db, group_repo, settings_repo, ports.groups, clock, bus, schedule)
     planner = Planner(db, session_repo, group_repo, reminder_repo, clock, shards)
     dispatcher = Dispatcher(
-        db, session_repo, group_repo, reminder_repo, ports.reminders, clock, shards
+        db, session_repo, group_repo, reminder_repo, ports.reminders, clock, shards, peers
     )
     sessions = SessionsService(
         db,
@@ -333,6 +335,7 @@ def build_services(
             presence=presence,
             check_members=retention.check_members,
             shards=shards,
+            peers=peers,
         ),
     )
     if scheduler is not None:

@@ -308,3 +308,29 @@ def test_systemd_unit_example() -> None:
     text = (ROOT / "deploy" / "familybot.service").read_text()
     assert "ExecStart=" in text and "familybot run" in text and "User=familybot" in text
     assert "deploy/familybot.service" in (ROOT / "README.md").read_text()
+
+
+def test_compose_offers_postgresql_as_an_optional_profile() -> None:
+    """`docker compose --profile postgres up`: a PostgreSQL service with its own volume and a
+    health check the bot waits for; without the profile the bot starts alone, as before."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    bot, pg = compose["services"]["familybot"], compose["services"]["postgres"]
+    assert "profiles" not in bot and pg["profiles"] == ["postgres"]
+    assert bot["depends_on"]["postgres"] == {"condition": "service_healthy", "required": False}
+    assert pg["image"].split(":")[0] == "postgres"
+    data = next(v for v in pg["volumes"] if v.endswith(":/var/lib/postgresql/data"))
+    assert data.split(":")[0] in compose["volumes"]
+    assert "pg_isready" in " ".join(pg["healthcheck"]["test"])
+    env = pg["environment"]
+    assert env["POSTGRES_PASSWORD"] == "${POSTGRES_PASSWORD:-}"  # from .env, never written here
+    assert "ports" not in pg  # reachable by the bot on the compose network only
+    # The URL the comments tell admins to put in .env names this service, user and database.
+    text = (ROOT / "docker-compose.yml").read_text()
+    url = f"@postgres:5432/{env['POSTGRES_DB']}"
+    assert f"DATABASE_URL=postgresql://{env['POSTGRES_USER']}:" in text and url in text
+    # The image's pg_dump must be as new as the server it backs up (15 on bookworm).
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "FROM python:3.11-slim-bookworm" in dockerfile and "postgresql-client" in dockerfile
+    assert pg["image"] == "postgres:15"
+    unit = (ROOT / "deploy" / "familybot.service").read_text()
+    assert "#After=postgresql.service" in unit

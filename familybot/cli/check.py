@@ -33,13 +33,15 @@ async def _check_database(settings: Settings) -> tuple[bool, list[str]]:
         db = await Database.connect(settings.database_target)
     except DatabaseUnavailable as exc:
         return False, [f"✗ Database: {exc}"]
-    missing: list[str] = []
+    postgres: list[str] = []
     try:
         server = await db.server_version()
         pg = db if isinstance(db, PostgresDatabase) else None
         if pg is not None:
+            from familybot.cli.check_postgres import backup_tool_line, extension_lines
+
             integrity = "ok"  # the server keeps its own pages consistent
-            missing = await pg.missing_extensions()
+            postgres = [*await extension_lines(pg), await backup_tool_line(pg)]
         else:
             integrity = await db.fetchval("PRAGMA integrity_check")
         version = await current_version(db)
@@ -52,12 +54,7 @@ async def _check_database(settings: Settings) -> tuple[bool, list[str]]:
     where = db.path if exists else f"{db.path} (new, created now)"
     lines.append(f"{'✓' if integrity == 'ok' else '✗'} Database: {where}, integrity {integrity}")
     lines.append(f"  Backend: {server}.")
-    for name in missing:
-        lines.append(
-            f"  ⚠ PostgreSQL extension {name} is missing: resource search is less forgiving "
-            f"of typos. Ask the database owner to run CREATE EXTENSION {name}; in the "
-            "FamilyBot database (needs the postgresql-contrib package on the server)."
-        )
+    lines.extend(postgres)
     if version < latest:
         lines.append(
             f"  Schema version {version} of {latest}: it is upgraded when the bot starts (or run `familybot migrate`)."

@@ -1,4 +1,4 @@
-"""`familybot migrate`, `backup` and `restore`: the database file."""
+"""`familybot migrate`, `backup` and `restore`: the SQLite file, or PostgreSQL via pg_dump."""
 
 from __future__ import annotations
 
@@ -58,10 +58,18 @@ def cmd_backup(settings: Settings, raw_path: str | None) -> int:
     from familybot.files import make_private_dir
 
     dest, is_folder = backup_destination(raw_path, settings.backup_dir)
+    source: Path | str = settings.database_path
     try:
         if is_folder:
             make_private_dir(dest)  # a folder: the file inside is named by the time
-        result = create_backup(settings.database_path, dest, settings.backup_key)
+        if settings.database_url:
+            from familybot.backup_pg import create_pg_backup
+            from familybot.db.postgres import redact
+
+            source = redact(settings.database_url)
+            result = asyncio.run(create_pg_backup(settings.database_url, dest, settings.backup_key))
+        else:
+            result = create_backup(settings.database_path, dest, settings.backup_key)
     except BackupError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
@@ -69,9 +77,10 @@ def cmd_backup(settings: Settings, raw_path: str | None) -> int:
         print(f"✗ Could not write the backup to {dest}: {exc.strerror}.", file=sys.stderr)
         return 1
     how = "encrypted with BACKUP_KEY" if result.encrypted else "not encrypted"
+    checked = "pg_dump custom format, read back" if settings.database_url else "integrity ok"
     print(
-        f"✓ Backed up {settings.database_path} to {result.path} ({result.size} bytes, "
-        f"integrity ok, schema version {result.schema_version}, {how})."
+        f"✓ Backed up {source} to {result.path} ({result.size} bytes, "
+        f"{checked}, schema version {result.schema_version}, {how})."
     )
     if not result.encrypted:
         print(f"  Its checksum is in {result.path.name}.sha256: keep the two files together.")
@@ -85,17 +94,36 @@ def cmd_restore(settings: Settings, path: Path, force: bool, unverified: bool = 
         print(f"There is no backup file at {path}.", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        result = restore_backup(
-            path, settings.database_path, settings.backup_key, force=force, unverified=unverified
-        )
+        if settings.database_url:
+            from familybot.backup_pg import restore_pg_backup
+
+            result = asyncio.run(
+                restore_pg_backup(
+                    path,
+                    settings.database_url,
+                    settings.backup_key,
+                    settings.backup_dir,
+                    force=force,
+                    unverified=unverified,
+                )
+            )
+        else:
+            result = restore_backup(
+                path,
+                settings.database_path,
+                settings.backup_key,
+                force=force,
+                unverified=unverified,
+            )
     except BackupError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"✗ Could not restore {path}: {exc.strerror}. Nothing was changed.", file=sys.stderr)
         return 1
+    checked = "checked with pg_restore" if settings.database_url else "integrity ok"
     print(
-        f"✓ Restored {path} to {result.db_path} (integrity ok, schema version {result.schema_version})."
+        f"✓ Restored {path} to {result.db_path} ({checked}, schema version {result.schema_version})."
     )
     if result.previous is not None:
         print(f"  The database it replaced is kept as {result.previous}.")

@@ -10,6 +10,7 @@ from pathlib import Path
 from familybot import __version__
 from familybot.cli import EXIT_CONFIG
 from familybot.cli.check import cmd_check
+from familybot.cli.copy import cmd_db_copy
 from familybot.cli.database import cmd_backup, cmd_migrate, cmd_restore
 from familybot.cli.resources import cmd_resources_import
 from familybot.cli.run import cmd_run
@@ -79,6 +80,29 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("file", type=Path, help="a .yaml, .yml or .csv file")
     importer.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
     importer.add_argument("--guild", type=int, help="the server id (default: DEV_GUILD_ID)")
+    database = _command(
+        sub,
+        "db",
+        "move the database between SQLite and PostgreSQL",
+        "Commands on the database as a whole (see README, Scale-out).",
+    )
+    database_sub = database.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    copy = _command(
+        database_sub,
+        "copy",
+        "copy this install's database into an empty PostgreSQL database, or back to SQLite",
+        "Copy every table of this install's database, in one transaction, into an EMPTY\n"
+        "PostgreSQL database (from DATABASE_PATH), or into a NEW SQLite file (from\n"
+        "DATABASE_URL). The target is migrated first; row counts are compared table by\n"
+        "table; on any failure the target is left empty. The source is never changed.\n"
+        "Stop the bot first, so nothing written after the copy is lost.",
+    )
+    copy.add_argument(
+        "--to",
+        required=True,
+        metavar="TARGET",
+        help="postgresql://user@host:5432/dbname, or sqlite:///path/new.db (or just a path)",
+    )
     backup = _command(
         sub,
         "backup",
@@ -141,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_backup(settings, args.path)
         if args.command == "restore":
             return cmd_restore(settings, args.path, args.force, args.unverified)
+        if args.command == "db":
+            return cmd_db_copy(settings, args.to)
         if args.command == "resources":
             return cmd_resources_import(settings, args.file, args.guild, args.dry_run)
     except ConfigError as exc:

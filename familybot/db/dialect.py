@@ -19,6 +19,9 @@ from typing import Any
 # transaction (pg_advisory_xact_lock), so transactions are serialised exactly as SQLite's
 # BEGIN IMMEDIATE serialises them. "FBOTwrit" as a signed 64-bit number.
 WRITE_LOCK_KEY = 0x46424F5477726974
+# Each process's liveness lock is (CLAIM_LOCK_SPACE, its token) (familybot/db/peers.py):
+# "FBot" as a signed 32-bit number, the first key of the two-key advisory lock.
+CLAIM_LOCK_SPACE = 0x46426F74
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,15 @@ SQLITE_RESOURCE_SEARCH = (
 
 class Dialect:
     name = "sqlite"
+    # Appended to a row-claiming SELECT: rows another process is claiming are passed over.
+    skip_locked = ""
+
+    def live_claimants(self) -> str:
+        """A subquery: the tokens of the live processes whose claims others must respect.
+
+        SQLite runs on one host, each process on shards of its own: a claim that is not
+        this process's belongs to a process that is gone (none is live but the caller)."""
+        return "SELECT NULL WHERE 0 = 1"
 
     def resource_search(
         self, match: str, guild_id: int, category_key: str | None, limit: int
@@ -214,6 +226,15 @@ class Dialect:
 
 class PostgresDialect(Dialect):
     name = "postgresql"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def live_claimants(self) -> str:
+        # A process's liveness lock goes with its connection (killed, exited, cut off).
+        return (
+            "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            f"AND classid = {CLAIM_LOCK_SPACE} AND objsubid = 2 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
 
     def resource_search(
         self, match: str, guild_id: int, category_key: str | None, limit: int

@@ -57,7 +57,9 @@ from familybot.db.pg_errors import (
     discard,
     lost_connection,
     map_error,
-    redact,
+)
+from familybot.db.pg_errors import (
+    redact as redact,  # re-exported: the CLI and backups print URLs without passwords
 )
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ from typing import Literal
 import discord
 
 from familybot.errors import DiscordActionFailed
+from familybot.i18n import LazyString, _, for_guild, lazy_gettext, using
 
 log = logging.getLogger(__name__)
 
@@ -42,29 +43,52 @@ ROLE_OVERWRITE: Literal[0] = 0
 
 Overwrites = dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite]
 
-SERVER_UNSEEN = "I can't see this server right now."
+SERVER_UNSEEN = lazy_gettext("I can't see this server right now. Please try again in a moment.")
 
 
 def refused(
-    what: str, error: discord.HTTPException, *, missing: str, outcome: str, check: str
+    what: LazyString,
+    error: discord.HTTPException,
+    *,
+    missing: LazyString,
+    outcome: LazyString,
+    check: LazyString,
 ) -> DiscordActionFailed:
-    """Discord said no: log the status and code, and tell the member what happened.
+    """Discord said no: log the status and code, and tell the member what happened, in the
+    language of the moment (the interaction's, set per interaction).
 
-    ``missing``: which permission may lack; ``outcome``: what became of their request;
-    ``check``: who can look into it."""
-    log.warning("discord refused %s status=%s code=%s", what, error.status, error.code)
+    ``what``: the action, as it follows "Discord didn't let me"; ``missing``: which
+    permission may lack; ``outcome``: what became of their request; ``check``: who can look
+    into it. The log names the action in English (its msgid), never the member's words."""
+    log.warning("discord refused %s status=%s code=%s", what.message, error.status, error.code)
     if isinstance(error, discord.Forbidden):
         return DiscordActionFailed(
-            f"Discord didn't let me {what}. I may be missing {missing}. {outcome}; {check}."
+            _(
+                "Discord didn't let me {what}. I may be missing {missing}. {outcome}; {check}."
+            ).format(what=what, missing=missing, outcome=outcome, check=check)
         )
     return DiscordActionFailed(
-        f"Discord had a problem when I tried to {what}. {outcome}; please try again in a moment."
+        _(
+            "Discord had a problem when I tried to {what}. {outcome}; please try again in a moment."
+        ).format(what=what, outcome=outcome)
     )
 
 
-async def delete_channel(client: discord.Client, channel_id: int, what: str) -> None:
+def audit_reason(guild_id: int | None, text: LazyString) -> str:
+    """A reason for Discord's audit log, which the server's admins read in Server Settings:
+    in the server's language."""
+    with using(for_guild(guild_id)):
+        return str(text)
+
+
+UNDO = lazy_gettext("FamilyBot: undo")
+
+
+async def delete_channel(
+    client: discord.Client, channel_id: int, what: str, guild_id: int | None = None
+) -> None:
     """Undo a channel or thread made a moment ago (the rest of the step failed)."""
     try:
-        await client.http.delete_channel(channel_id, reason="FamilyBot: undo")
+        await client.http.delete_channel(channel_id, reason=audit_reason(guild_id, UNDO))
     except discord.HTTPException as error:
         log.warning("could not remove half-made %s=%d status=%s", what, channel_id, error.status)

@@ -22,6 +22,7 @@ from familybot.discord.common import (
     TOO_MANY_ROLES,
     UNKNOWN_CHANNEL,
     Overwrites,
+    audit_reason,
     delete_channel,
     refused,
 )
@@ -36,13 +37,13 @@ log = logging.getLogger(__name__)
 
 # Discord's server-wide limits, with what to do when one is reached.
 LIMIT_MESSAGES = {
-    TOO_MANY_CHANNELS: (
+    TOO_MANY_CHANNELS: i18n.lazy_gettext(
         "This server has reached Discord's limit of 500 channels, so I couldn't open a "
         "private channel for the new group. Nothing was changed. An admin can make room by "
         "deleting channels that are no longer needed (for example those of archived groups), "
         "then you can try again."
     ),
-    TOO_MANY_ROLES: (
+    TOO_MANY_ROLES: i18n.lazy_gettext(
         "This server has reached Discord's limit of 250 roles, so Discord refused. Nothing was "
         "changed. An admin can make room by deleting roles that are no longer needed."
     ),
@@ -55,18 +56,23 @@ def channel_slug(name: str) -> str:
     return (slug or "group")[:90]
 
 
-def _failed(what: str, error: discord.HTTPException) -> DiscordActionFailed:
+MISSING = i18n.lazy_gettext(
+    "a permission (Manage Channels, or Manage Roles, which lets me set who can see a channel)"
+)
+NOTHING_CHANGED = i18n.lazy_gettext("Nothing was changed")
+# Reasons in Discord's audit log (the server's language: common.audit_reason).
+ACCESS = i18n.lazy_gettext("FamilyBot: group access")
+ARCHIVED = i18n.lazy_gettext("FamilyBot: group archived")
+LEFT = i18n.lazy_gettext("FamilyBot: left group")
+ROLES_REPLACED = i18n.lazy_gettext("FamilyBot: group roles replaced by channel access")
+ADMIN_CAN_CHECK = i18n.lazy_gettext("an admin can check with `/setup show`")
+
+
+def _failed(what: i18n.LazyString, error: discord.HTTPException) -> DiscordActionFailed:
     if error.code in LIMIT_MESSAGES:
-        log.warning("discord refused %s status=%s code=%s", what, error.status, error.code)
-        return DiscordActionFailed(LIMIT_MESSAGES[error.code])
-    return refused(
-        what,
-        error,
-        missing="a permission (Manage Channels, or Manage Roles, which lets me set who can "
-        "see a channel)",
-        outcome="Nothing was changed",
-        check="an admin can check with `/setup show`",
-    )
+        log.warning("discord refused %s status=%s code=%s", what.message, error.status, error.code)
+        return DiscordActionFailed(str(LIMIT_MESSAGES[error.code]))
+    return refused(what, error, missing=MISSING, outcome=NOTHING_CHANGED, check=ADMIN_CAN_CHECK)
 
 
 class DiscordGroups:
@@ -79,7 +85,7 @@ class DiscordGroups:
     def _guild(self, guild_id: int) -> discord.Guild:
         guild = self._client.get_guild(guild_id)
         if guild is None:
-            raise DiscordActionFailed(f"{SERVER_UNSEEN} Please try again in a moment.")
+            raise DiscordActionFailed(str(SERVER_UNSEEN))
         return guild
 
     async def create_group_space(
@@ -96,14 +102,14 @@ class DiscordGroups:
                 channel_slug(name),
                 overwrites=overwrites,
                 topic=topic[:1024],
-                reason="FamilyBot: new support group",
+                reason=audit_reason(guild_id, i18n.lazy_gettext("FamilyBot: new support group")),
             )
         except discord.HTTPException as error:
-            raise _failed("create the group's private channel", error) from error
+            raise _failed(i18n.lazy_gettext("create the group's private channel"), error) from error
         return GroupSpace(channel_id=channel.id)
 
     async def delete_group_space(self, guild_id: int, space: GroupSpace) -> None:
-        await delete_channel(self._client, space.channel_id, "channel")
+        await delete_channel(self._client, space.channel_id, "channel", guild_id)
 
     async def update_group_space(
         self, guild_id: int, space: GroupSpace, name: str, topic: str
@@ -111,12 +117,12 @@ class DiscordGroups:
         try:
             await self._client.http.edit_channel(
                 space.channel_id,
-                reason="FamilyBot: group edited",
+                reason=audit_reason(guild_id, i18n.lazy_gettext("FamilyBot: group edited")),
                 name=channel_slug(name),
                 topic=topic[:1024],
             )
         except discord.HTTPException as error:
-            raise _failed("rename the group's channel", error) from error
+            raise _failed(i18n.lazy_gettext("rename the group's channel"), error) from error
 
     async def archive_group_space(
         self, guild_id: int, space: GroupSpace, reader_ids: Sequence[int]
@@ -124,7 +130,7 @@ class DiscordGroups:
         # Members and facilitators keep read access to their history; nobody can post.
         for user_id in dict.fromkeys(reader_ids):
             await self.grant_channel_access(
-                guild_id, space.channel_id, user_id, read_only=True, why="group archived"
+                guild_id, space.channel_id, user_id, read_only=True, why=ARCHIVED
             )
 
     async def grant_channel_access(
@@ -134,7 +140,7 @@ class DiscordGroups:
         user_id: int,
         *,
         read_only: bool = False,
-        why: str = "group access",
+        why: i18n.LazyString = ACCESS,
     ) -> None:
         allow, deny = (READ_ONLY_ACCESS if read_only else MEMBER_ACCESS).pair()
         try:
@@ -144,7 +150,7 @@ class DiscordGroups:
                 allow=str(allow.value),
                 deny=str(deny.value),
                 type=MEMBER_OVERWRITE,
-                reason=f"FamilyBot: {why}",
+                reason=audit_reason(guild_id, why),
             )
         except discord.NotFound as error:
             if error.code != UNKNOWN_CHANNEL:
@@ -154,36 +160,38 @@ class DiscordGroups:
                 return
             log.warning("group channel gone channel=%d", channel_id)
             raise ChannelGone(
-                "The group's private channel no longer exists. Nothing was changed; an admin "
-                "can check with `/setup show`."
+                i18n._(
+                    "The group's private channel no longer exists. Nothing was changed; an "
+                    "admin can check with `/setup show`."
+                )
             ) from error
         except discord.HTTPException as error:
-            raise _failed("open the group's channel to them", error) from error
+            raise _failed(i18n.lazy_gettext("open the group's channel to them"), error) from error
 
     async def revoke_channel_access(self, guild_id: int, channel_id: int, user_id: int) -> None:
         try:
             await self._client.http.delete_channel_permissions(
-                channel_id, user_id, reason="FamilyBot: left group"
+                channel_id, user_id, reason=audit_reason(guild_id, LEFT)
             )
         except discord.NotFound:
             log.info("channel access already gone channel=%d", channel_id)
         except discord.HTTPException as error:
-            raise _failed("close the group's channel to them", error) from error
+            raise _failed(i18n.lazy_gettext("close the group's channel to them"), error) from error
 
     async def remove_member_role(self, guild_id: int, user_id: int, role_id: int) -> None:
         try:
             await self._client.http.remove_role(
-                guild_id, user_id, role_id, reason="FamilyBot: left group"
+                guild_id, user_id, role_id, reason=audit_reason(guild_id, LEFT)
             )
         except discord.NotFound:
             log.debug("role already gone role=%d user=%d", role_id, user_id)
         except discord.HTTPException as error:
-            raise _failed("take back the group's old role", error) from error
+            raise _failed(i18n.lazy_gettext("take back the group's old role"), error) from error
 
     async def delete_role(self, guild_id: int, role_id: int) -> bool:
         try:
             await self._client.http.delete_role(
-                guild_id, role_id, reason="FamilyBot: group roles replaced by channel access"
+                guild_id, role_id, reason=audit_reason(guild_id, ROLES_REPLACED)
             )
         except discord.NotFound:
             return True
@@ -214,25 +222,27 @@ class DiscordGroups:
         channel = self._client.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
             raise DiscordActionFailed(
-                "I couldn't reach the facilitators' alerts channel, so your request wasn't sent. "
-                "Nothing was changed; please let a facilitator know."
+                i18n._(
+                    "I couldn't reach the facilitators' alerts channel, so your request wasn't "
+                    "sent. Nothing was changed; please let a facilitator know."
+                )
             )
         name = discord.utils.escape_markdown(group_name)
         # The alerts channel reads the server's language, not the requester's (whose press
         # this runs in).
         with i18n.using(i18n.for_guild(guild_id)):
             view = approval_view(group_id, user_id)
+            text = i18n._(
+                "{member} would like to join **{group}** and has agreed to its guidelines."
+            ).format(member=user_mention(user_id), group=name)
+            if removed_at is not None:
+                text += " " + i18n._(
+                    "A facilitator removed them from this group on {day}, so their return "
+                    "comes to you first."
+                ).format(day=ts(removed_at, "D"))
         try:
-            await channel.send(
-                f"{user_mention(user_id)} would like to join **{name}** "
-                "and has agreed to its guidelines."
-                + (
-                    f" A facilitator removed them from this group on {ts(removed_at, 'D')}, "
-                    "so their return comes to you first."
-                    if removed_at is not None
-                    else ""
-                ),
-                view=view,
-            )
+            await channel.send(text, view=view)
         except discord.HTTPException as error:
-            raise _failed("send your request to the facilitators", error) from error
+            raise _failed(
+                i18n.lazy_gettext("send your request to the facilitators"), error
+            ) from error

@@ -11,6 +11,7 @@ from discord.http import Route
 from familybot.discord.common import ROLE_OVERWRITE, UNKNOWN_BAN, refused
 from familybot.discord.notices import DiscordNotices
 from familybot.errors import DiscordActionFailed
+from familybot.i18n import LazyString, _, for_guild, lazy_gettext, using
 from familybot.models.moderation import ModLogEntry, PurgeResult
 from familybot.models.notices import Notice
 from familybot.ui.moderation import modlog_embed
@@ -18,20 +19,23 @@ from familybot.ui.moderation import modlog_embed
 log = logging.getLogger(__name__)
 
 
-def _refused(what: str, error: discord.HTTPException) -> DiscordActionFailed:
-    return refused(
-        what,
-        error,
-        missing="a permission, or my role may be too low",
-        outcome="The case is recorded as failed",
-        check="an admin can check my role",
-    )
+MISSING = lazy_gettext("a permission, or my role may be too low")
+CASE_FAILED = lazy_gettext("The case is recorded as failed")
+CHECK_ROLE = lazy_gettext("an admin can check my role")
+LIFT_BAN = lazy_gettext("lift their ban")
+
+
+def _refused(what: LazyString, error: discord.HTTPException) -> DiscordActionFailed:
+    return refused(what, error, missing=MISSING, outcome=CASE_FAILED, check=CHECK_ROLE)
 
 
 async def post_mod_log(client: discord.Client, channel_id: int, entry: ModLogEntry) -> int | None:
-    """Post a case to the mod-log channel; the message id, or None when it failed."""
+    """Post a case to the mod-log channel; the message id, or None when it failed. The
+    entry reads in the SERVER's language, not the language of whoever set it off."""
+    with using(for_guild(entry.guild_id)):
+        embed = modlog_embed(entry)
     try:
-        message = await client.get_partial_messageable(channel_id).send(embed=modlog_embed(entry))
+        message = await client.get_partial_messageable(channel_id).send(embed=embed)
     except discord.HTTPException as error:
         log.warning("mod-log not posted channel=%d status=%s", channel_id, error.status)
         return None
@@ -56,13 +60,13 @@ class DiscordModeration:
                 communication_disabled_until=until.isoformat() if until else None,
             )
         except discord.HTTPException as error:
-            raise _refused("change their timeout", error) from error
+            raise _refused(lazy_gettext("change their timeout"), error) from error
 
     async def kick_member(self, guild_id: int, user_id: int, reason: str) -> None:
         try:
             await self._client.http.kick(user_id, guild_id, reason=reason)
         except discord.HTTPException as error:
-            raise _refused("remove them from the server", error) from error
+            raise _refused(lazy_gettext("remove them from the server"), error) from error
 
     async def ban_user(
         self, guild_id: int, user_id: int, delete_message_seconds: int, reason: str
@@ -77,7 +81,7 @@ class DiscordModeration:
                 route, json={"delete_message_seconds": delete_message_seconds}, reason=reason
             )
         except discord.HTTPException as error:
-            raise _refused("ban them", error) from error
+            raise _refused(lazy_gettext("ban them"), error) from error
 
     async def unban_user(self, guild_id: int, user_id: int, reason: str) -> bool:
         # Discord's schema marks the (empty) JSON body as required here.
@@ -89,9 +93,9 @@ class DiscordModeration:
         except discord.NotFound as error:
             if error.code == UNKNOWN_BAN:
                 return False
-            raise _refused("lift their ban", error) from error
+            raise _refused(LIFT_BAN, error) from error
         except discord.HTTPException as error:
-            raise _refused("lift their ban", error) from error
+            raise _refused(LIFT_BAN, error) from error
         return True
 
     async def purge_messages(
@@ -115,7 +119,7 @@ class DiscordModeration:
             elif ids:
                 await http.delete_messages(channel_id, ids, reason=reason)
         except discord.HTTPException as error:
-            raise _refused("remove those messages", error) from error
+            raise _refused(lazy_gettext("remove those messages"), error) from error
         return PurgeResult(removed=len(ids), too_old=too_old)
 
     async def set_slowmode(self, channel_id: int, seconds: int, reason: str) -> None:
@@ -124,7 +128,7 @@ class DiscordModeration:
                 channel_id, reason=reason, rate_limit_per_user=seconds
             )
         except discord.HTTPException as error:
-            raise _refused("change the channel's slowmode", error) from error
+            raise _refused(lazy_gettext("change the channel's slowmode"), error) from error
 
     async def set_channel_locked(
         self, guild_id: int, channel_id: int, locked: bool, reason: str
@@ -132,7 +136,7 @@ class DiscordModeration:
         guild = self._client.get_guild(guild_id)
         channel = guild.get_channel(channel_id) if guild else None
         if guild is None or channel is None:
-            raise DiscordActionFailed("I can't see that channel right now. Nothing was changed.")
+            raise DiscordActionFailed(_("I can't see that channel right now. Nothing was changed."))
         # Only the @everyone overwrite's Send Messages changes; its other bits are kept.
         overwrite = channel.overwrites_for(guild.default_role)
         overwrite.update(send_messages=False if locked else None)
@@ -147,7 +151,10 @@ class DiscordModeration:
                 reason=reason,
             )
         except discord.HTTPException as error:
-            raise _refused("lock the channel" if locked else "unlock the channel", error) from error
+            what = (
+                lazy_gettext("lock the channel") if locked else lazy_gettext("unlock the channel")
+            )
+            raise _refused(what, error) from error
 
     async def post_mod_log(self, channel_id: int, entry: ModLogEntry) -> int | None:
         return await post_mod_log(self._client, channel_id, entry)

@@ -21,24 +21,26 @@ from familybot.discord.common import (
     NO_ACCESS,
     SERVER_UNSEEN,
     Overwrites,
+    audit_reason,
     delete_channel,
 )
 from familybot.errors import DiscordActionFailed
+from familybot.i18n import lazy_gettext
 from familybot.models.reports import ContactAlert, PrivateContact, PrivateSpace
 from familybot.ui.reports import alert_text, opening_text, question_text
 
 log = logging.getLogger(__name__)
 
-REASON = "FamilyBot: private contact with the facilitators"
+REASON = lazy_gettext("FamilyBot: private contact with the facilitators")
 WEEK_MINUTES: Literal[10080] = (
     10080  # a quiet thread stays in the list for a week before it auto-archives
 )
 
-NO_ROLE = (
+NO_ROLE = lazy_gettext(
     "The facilitator role set up for this server no longer exists, so I couldn't bring the "
     "facilitators in. Nothing was opened; please ask an admin to run `/setup facilitator-role`."
 )
-CANNOT_OPEN = (
+CANNOT_OPEN = lazy_gettext(
     "I couldn't open a private conversation here: I may be missing a permission (Create "
     "Private Threads, or Manage Channels). Nothing was sent; please ask an admin to check "
     "with `/setup show`, or let a facilitator know directly."
@@ -70,10 +72,10 @@ class DiscordReports:
     async def open_private_contact(self, contact: PrivateContact) -> PrivateSpace:
         guild = self._client.get_guild(contact.guild_id)
         if guild is None:
-            raise DiscordActionFailed(f"{SERVER_UNSEEN} Nothing was sent; please try again soon.")
+            raise DiscordActionFailed(str(SERVER_UNSEEN))
         role = guild.get_role(contact.facilitator_role_id)
         if role is None:
-            raise DiscordActionFailed(NO_ROLE)
+            raise DiscordActionFailed(str(NO_ROLE))
         parent = guild.get_channel(contact.channel_id)
         # A report about a facilitator must not reach them: a role mention would bring them
         # into a thread, so they get a private channel with a deny of their own instead.
@@ -118,13 +120,13 @@ class DiscordReports:
             type=discord.ChannelType.private_thread,
             invitable=False,  # only facilitators (Manage Threads) may add anyone else
             auto_archive_duration=WEEK_MINUTES,
-            reason=REASON,
+            reason=audit_reason(parent.guild.id, REASON),
         )
         try:
             await thread.add_user(discord.Object(contact.member_id))
             await self._post_opening(thread, role, contact, is_thread=True)
         except discord.HTTPException:
-            await delete_channel(self._client, thread.id, "thread")
+            await delete_channel(self._client, thread.id, "thread", parent.guild.id)
             raise
         return PrivateSpace(channel_id=thread.id, is_thread=True)
 
@@ -139,7 +141,7 @@ class DiscordReports:
         mine = guild.me.guild_permissions
         if not (mine.manage_channels and mine.manage_roles):
             log.warning("private channel not possible guild=%d (permissions)", guild.id)
-            raise DiscordActionFailed(CANNOT_OPEN)
+            raise DiscordActionFailed(str(CANNOT_OPEN))
         overwrites: Overwrites = {
             guild.default_role: NO_ACCESS,
             role: MEMBER_ACCESS,
@@ -151,16 +153,16 @@ class DiscordReports:
             overwrites[discord.Object(shut_out, type=discord.Member)] = NO_ACCESS
         try:
             channel = await guild.create_text_channel(
-                contact.name, overwrites=overwrites, reason=REASON
+                contact.name, overwrites=overwrites, reason=audit_reason(guild.id, REASON)
             )
         except discord.HTTPException as error:
             log.warning("private channel not created guild=%d status=%s", guild.id, error.status)
-            raise DiscordActionFailed(CANNOT_OPEN) from error
+            raise DiscordActionFailed(str(CANNOT_OPEN)) from error
         try:
             await self._post_opening(channel, role, contact, is_thread=False)
         except discord.HTTPException as error:
-            await delete_channel(self._client, channel.id, "channel")
-            raise DiscordActionFailed(CANNOT_OPEN) from error
+            await delete_channel(self._client, channel.id, "channel", guild.id)
+            raise DiscordActionFailed(str(CANNOT_OPEN)) from error
         return PrivateSpace(channel_id=channel.id, is_thread=False)
 
     async def _post_opening(

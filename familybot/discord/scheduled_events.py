@@ -8,8 +8,9 @@ from typing import Any
 import discord
 from discord.http import Route
 
-from familybot.discord.common import TOO_MANY_EVENTS
+from familybot.discord.common import TOO_MANY_EVENTS, audit_reason
 from familybot.errors import DiscordActionFailed
+from familybot.i18n import _, lazy_gettext
 from familybot.models.events import EventSpec
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,22 @@ def _failed(what: str, guild_id: int, error: discord.HTTPException) -> DiscordAc
             error.status,
             error.code,
         )
+    texts = {
+        "create": _(
+            "Discord didn't let me create an event in the Events panel. I may be missing the "
+            "Manage Events permission; an admin can check with `/setup show`."
+        ),
+        "update": _(
+            "Discord didn't let me update an event in the Events panel. I may be missing the "
+            "Manage Events permission; an admin can check with `/setup show`."
+        ),
+    }
     return DiscordActionFailed(
-        f"Discord didn't let me {what} an event in the Events panel. I may be missing the "
-        "Manage Events permission; an admin can check with `/setup show`."
+        texts.get(what)
+        or _(
+            "Discord didn't let me remove an event from the Events panel. I may be missing the "
+            "Manage Events permission; an admin can check with `/setup show`."
+        )
     )
 
 
@@ -88,11 +102,15 @@ class DiscordScheduledEvents:
                 # discord.py's helper drops recurrence_rule: send the documented body as is.
                 route = Route("POST", "/guilds/{guild_id}/scheduled-events", guild_id=guild_id)
                 data = await self._client.http.request(
-                    route, json=fields, reason="FamilyBot: group session series"
+                    route,
+                    json=fields,
+                    reason=audit_reason(guild_id, lazy_gettext("FamilyBot: group session series")),
                 )
             else:
                 data = await self._client.http.create_guild_scheduled_event(
-                    guild_id, reason="FamilyBot: next group session", **fields
+                    guild_id,
+                    reason=audit_reason(guild_id, lazy_gettext("FamilyBot: next group session")),
+                    **fields,
                 )
         except discord.HTTPException as error:
             raise _failed("create", guild_id, error) from error
@@ -109,11 +127,18 @@ class DiscordScheduledEvents:
                     event_id=event_id,
                 )
                 await self._client.http.request(
-                    route, json=fields, reason="FamilyBot: session series changed"
+                    route,
+                    json=fields,
+                    reason=audit_reason(
+                        guild_id, lazy_gettext("FamilyBot: session series changed")
+                    ),
                 )
             else:
                 await self._client.http.edit_scheduled_event(
-                    guild_id, event_id, reason="FamilyBot: session changed", **fields
+                    guild_id,
+                    event_id,
+                    reason=audit_reason(guild_id, lazy_gettext("FamilyBot: session changed")),
+                    **fields,
                 )
         except discord.NotFound:
             return False
@@ -124,7 +149,11 @@ class DiscordScheduledEvents:
     async def delete_scheduled_event(self, guild_id: int, event_id: int) -> None:
         try:
             await self._client.http.delete_scheduled_event(
-                guild_id, event_id, reason="FamilyBot: session no longer upcoming"
+                guild_id,
+                event_id,
+                reason=audit_reason(
+                    guild_id, lazy_gettext("FamilyBot: session no longer upcoming")
+                ),
             )
         except discord.NotFound:
             log.info("scheduled event already gone guild=%d event=%d", guild_id, event_id)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-REGION_NAMES = {
-    "US": "United States",
-    "UK": "United Kingdom",
-    "IE": "Ireland",
-    "CA": "Canada",
-    "OTHER": "other countries",
+from familybot.i18n import LazyString, lazy_pgettext
+
+# A region's name as shown (translated when used: str() or format).
+REGION_NAMES: dict[str, LazyString] = {
+    "US": lazy_pgettext("embed-title:region", "United States"),
+    "UK": lazy_pgettext("embed-title:region", "United Kingdom"),
+    "IE": lazy_pgettext("embed-title:region", "Ireland"),
+    "CA": lazy_pgettext("embed-title:region", "Canada"),
+    "OTHER": lazy_pgettext("embed-title:region", "other countries"),
 }
 
 

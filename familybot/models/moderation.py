@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from familybot.i18n import ngettext
+
 
 @dataclass(frozen=True)
 class PurgeResult:
@@ -15,8 +17,10 @@ class PurgeResult:
 
 @dataclass(frozen=True)
 class ModLogEntry:
-    """A case as the mod log shows it: ids (rendered as mentions), never names."""
+    """A case as the mod log shows it: ids (rendered as mentions), never names. Rendered
+    in its server's language (``guild_id``), whoever's action posted it."""
 
+    guild_id: int
     number: int
     action: str
     actor_id: int  # 0: FamilyBot itself
@@ -74,6 +78,7 @@ class CaseView:
 def entry_for(case: Case, heading: str | None = None) -> ModLogEntry:
     """A case as the mod log (and `/mod case`) shows it: the one mapping of Case to entry."""
     return ModLogEntry(
+        guild_id=case.guild_id,
         number=case.number,
         action=case.action,
         actor_id=case.actor_id,
@@ -90,14 +95,25 @@ def entry_for(case: Case, heading: str | None = None) -> ModLogEntry:
     )
 
 
+def _unit(size: int, n: int) -> str:
+    if size == 604800:
+        return ngettext("{n} week", "{n} weeks", n).format(n=n)
+    if size == 86400:
+        return ngettext("{n} day", "{n} days", n).format(n=n)
+    if size == 3600:
+        return ngettext("{n} hour", "{n} hours", n).format(n=n)
+    return ngettext("{n} minute", "{n} minutes", n).format(n=n)
+
+
 def describe_duration(seconds: int) -> str:
+    """The two largest units, in the current language: "2 days 3 hours", "2 días 3 horas"."""
     parts = []
-    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+    for size in (604800, 86400, 3600, 60):
         n, seconds = divmod(seconds, size)
         if n:
-            parts.append(f"{n} {unit}{'' if n == 1 else 's'}")
+            parts.append(_unit(size, n))
     if seconds or not parts:
-        parts.append(f"{seconds} second{'' if seconds == 1 else 's'}")
+        parts.append(ngettext("{n} second", "{n} seconds", seconds).format(n=seconds))
     return " ".join(parts[:2])
 
 

@@ -9,6 +9,8 @@ database, and anything overdue goes out at once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -73,8 +75,14 @@ class ReminderScheduler:
         # A date job leaves the job store when it starts: these are the ones still running,
         # so a replan doesn't add a twin that APScheduler would refuse (max_instances).
         self._running: set[int] = set()
+        # The first planning pass, running in the background after start().
+        self.first_pass: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Jobs for what the ledger already holds (one indexed query), then the first
+        planning pass in the background: its cost is the number of series falling due in
+        the horizon (about 800 at 1M sessions, 1 s of recurrence maths), so start-up does
+        not wait for it (issue 15). Anything it adds gets its job when it ends."""
         self._scheduler.add_job(
             self.plan_and_schedule,
             IntervalTrigger(seconds=PLAN_INTERVAL.total_seconds()),
@@ -82,7 +90,21 @@ class ReminderScheduler:
             replace_existing=True,
             **JOB_DEFAULTS,
         )
-        await self.plan_and_schedule()
+        await self._schedule_due()
+        self.first_pass = asyncio.create_task(self._first_pass(), name="reminder-first-pass")
+
+    async def _first_pass(self) -> None:
+        try:
+            await self.plan_and_schedule()
+        except Exception:  # the planner job tries again within PLAN_INTERVAL
+            log.exception("first reminder planning pass failed")
+
+    async def stop(self) -> None:
+        """Stop a first planning pass still running (the database is about to close)."""
+        if self.first_pass is not None and not self.first_pass.done():
+            self.first_pass.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.first_pass
 
     async def plan_and_schedule(self) -> None:
         await self._planner.plan()

@@ -49,7 +49,8 @@ def _line_text(line: CrisisLine) -> str:
 def crisis_embed(lines: Sequence[CrisisLine], region: str | None) -> discord.Embed:
     code = (region or "US").upper()
     where = str(_REGIONS[code]) if code in _REGIONS else None
-    where = where or REGION_NAMES.get(code) or pgettext("embed-title", "your region")
+    known = REGION_NAMES.get(code)
+    where = where or (str(known) if known else None) or pgettext("embed-title", "your region")
     description = "\n\n".join(_line_text(line) for line in lines)
     return discord.Embed(
         title=pgettext("embed-title", "Crisis lines: {region}").format(region=where),

@@ -32,6 +32,9 @@ CARD_FIELD_MAX = 200
 _MENTION_RE = re.compile(r"<(@[!&]?|#)(?=\d)")
 
 
+_BRACKET_RE = re.compile(r"(\\*)\[")
+
+
 def inert(text: str) -> str:
     """User text made safe to show: no hidden characters, markdown escaped, mentions defused."""
     kept = "".join(
@@ -40,6 +43,9 @@ def inert(text: str) -> str:
         if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
     )
     escaped = discord.utils.escape_markdown(kept)
+    # escape_markdown escapes only the first of several masked links ("[a](…) [b](…)"): escape
+    # every "[" it left (it doubles backslashes, so an even run before one means unescaped).
+    escaped = _BRACKET_RE.sub(lambda m: m[1] + ("[" if len(m[1]) % 2 else "\\["), escaped)
     escaped = escaped.replace("@everyone", f"@{ZERO_WIDTH_SPACE}everyone")
     escaped = escaped.replace("@here", f"@{ZERO_WIDTH_SPACE}here")
     return _MENTION_RE.sub(lambda m: f"<{ZERO_WIDTH_SPACE}{m[1]}", escaped)

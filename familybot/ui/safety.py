@@ -11,6 +11,7 @@ import discord
 from familybot import i18n
 from familybot.i18n import _, pgettext
 from familybot.models.safety import CrisisDM, SafetyAlert
+from familybot.ui.crisis_texts import translated
 from familybot.ui.help_embeds import crisis_embed
 from familybot.ui.text import channel_mention, clip, defuse, user_mention
 
@@ -18,30 +19,38 @@ ALERT_COLOUR = 0xC0392B
 
 
 def crisis_dm_text(dm: CrisisDM) -> str:
-    """English only, as the safety watch is (README "Languages"): its words to someone who
-    may be at risk are not translated until a reviewed Spanish text exists. The crisis lines
-    embed under it (crisis_dm_embed) follows the DM language rule; cogs/safety.py sets it."""
+    """The watch's words to someone who may be at risk, in the DM's language (their /my
+    language, else the server's: cogs/safety.py sets it, as for the crisis lines embed
+    under it). Only the watch's phrase matching is English-only (README "Languages")."""
     where = clip(defuse(dm.guild_name), 100)
-    told = (
-        "I've also let the facilitators know privately, so someone may gently check in with you. "
-        if dm.facilitators_told
-        else ""
-    )
-    return (
-        f"Hi. Something you wrote in **{where}** made me want to check in with you, just "
+    if dm.facilitators_told:
+        return _(
+            "Hi. Something you wrote in **{name}** made me want to check in with you, just "
+            "between us. It sounds like things may be really hard right now, for you or for "
+            "someone you love.\n\n"
+            "**If you or someone else is in danger right now, please call your local emergency "
+            "number.**\n\n"
+            "You don't have to carry this alone. The lines below are free and confidential, and "
+            "the people there are ready to listen, whatever is going on.\n\n"
+            "I've also let the facilitators know privately, so someone may gently check in with "
+            "you. Your message is still there, nobody else can see this one, and you can find "
+            "these lines any time with `/crisis`. 💙"
+        ).format(name=where)
+    return _(
+        "Hi. Something you wrote in **{name}** made me want to check in with you, just "
         "between us. It sounds like things may be really hard right now, for you or for "
         "someone you love.\n\n"
         "**If you or someone else is in danger right now, please call your local emergency "
         "number.**\n\n"
         "You don't have to carry this alone. The lines below are free and confidential, and "
         "the people there are ready to listen, whatever is going on.\n\n"
-        f"{told}Your message is still there, nobody else can see this one, and you can find "
+        "Your message is still there, nobody else can see this one, and you can find "
         "these lines any time with `/crisis`. 💙"
-    )
+    ).format(name=where)
 
 
 def crisis_dm_embed(dm: CrisisDM) -> discord.Embed:
-    return crisis_embed(list(dm.lines), dm.region)
+    return crisis_embed([translated(line) for line in dm.lines], dm.region)
 
 
 def safety_alert_embed(alert: SafetyAlert) -> discord.Embed:

@@ -1,55 +1,19 @@
 """Spanish end to end for groups, /my, /help, /about and the start-here panel's answers:
 a member whose Discord speaks es-ES or es-419 meets no English sentence.
 
-The check is independent of familybot.i18n: the English ids are read from the shipped
-catalog with Babel, and every literal piece of them (the text between placeholders) that
-is a few words long must be absent from what the member was shown."""
+The check is tests/support/english.py (independent of familybot.i18n): no phrase of the
+English catalog, and no sentence that reads as English, in what the member was shown."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
 
 from tests.e2e.harness import World, custom_ids, rows, text_of
+from tests.support.english import english_in
 
 pytestmark = pytest.mark.asyncio
-
-LOCALES = Path(__file__).resolve().parents[2] / "familybot" / "locales"
-_PLACEHOLDER = re.compile(r"\{[^{}]*\}|`[^`]*`|\*\*|<[^>]*>")
-
-
-def english_fragments() -> set[str]:
-    """Pieces of every English message (between placeholders, markup and commands) of at
-    least three words, leaving out messages whose Spanish is the same text."""
-    with (LOCALES / "es" / "LC_MESSAGES" / "familybot.po").open("rb") as fh:
-        catalog = read_po(fh, locale="es")
-    found: set[str] = set()
-    for message in catalog:
-        if not message.id:
-            continue
-        ids = message.id if isinstance(message.id, list | tuple) else (message.id,)
-        spanish = message.string if isinstance(message.string, list | tuple) else (message.string,)
-        for text in ids:
-            if text in spanish:
-                continue
-            for piece in _PLACEHOLDER.split(text):
-                for sentence in re.split(r"[.:;()\n•]", piece):
-                    words = sentence.split()
-                    if len(words) >= 3:
-                        found.add(" ".join(words))
-    return found
-
-
-ENGLISH = english_fragments()
-
-
-def english_in(text: str) -> list[str]:
-    flat = " ".join(text.split())
-    return sorted(f for f in ENGLISH if f in flat)
 
 
 class Reader:

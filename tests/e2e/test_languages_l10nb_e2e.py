@@ -1,19 +1,14 @@
 """Sessions, reminders, RSVPs, facilitator views, resources and the FAQ in Spanish, end to
-end: no English sentence of the catalog reaches a Spanish-speaking member, and the Spanish
-we expect is there. The English sentences are read from the template with Babel (not through
-familybot.i18n), so a string that skips the catalog is caught."""
+end: no English sentence reaches a Spanish-speaking member, and the Spanish we expect is
+there. The check is tests/support/english.py: the template's English phrases (read with
+Babel, not through familybot.i18n) and English sentences that skipped the catalog."""
 
 from __future__ import annotations
 
-import re
-import string
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
 
 from tests.e2e.harness import World, custom_ids, eventually, text_of
 from tests.e2e.test_sessions_e2e import (
@@ -24,47 +19,9 @@ from tests.e2e.test_sessions_e2e import (
     start_of,
     wake,
 )
+from tests.support.english import assert_no_english, catalog_phrases, crisis_line_names
 
 pytestmark = pytest.mark.asyncio
-
-TEMPLATE = Path(__file__).parents[2] / "familybot" / "locales" / "familybot.pot"
-WORDS = re.compile(r"[A-Za-z']{2,}")
-
-
-@cache
-def english_fragments() -> frozenset[str]:
-    """The fixed text between placeholders of every English msgid, where it is a phrase
-    (three words or more): one of these inside a Spanish reply is an English leak."""
-    with TEMPLATE.open("rb") as fh:
-        catalog = read_po(fh)
-    found: set[str] = set()
-    for message in catalog:
-        if not message.id:
-            continue
-        for msgid in message.id if isinstance(message.id, list | tuple) else (message.id,):
-            for literal, _field, _spec, _conv in string.Formatter().parse(msgid):
-                for piece in literal.split("\n"):
-                    piece = piece.strip(" .,:;()*_·•…“”")
-                    if len(WORDS.findall(piece)) >= 3:
-                        found.add(piece)
-    return frozenset(found)
-
-
-def shown(body: Any) -> str:
-    """What a person reads: text_of, plus select placeholders."""
-    text = text_of(body)
-    data = body.get("data", body) if isinstance(body, dict) else {}
-    for row in (data or {}).get("components") or []:
-        for c in row.get("components") or []:
-            text += "\n" + str(c.get("placeholder") or "")
-    return text
-
-
-def assert_no_english(*bodies: Any) -> str:
-    text = "\n".join(shown(b) for b in bodies)
-    leaks = sorted(f for f in english_fragments() if f in text)
-    assert not leaks, (leaks, text)
-    return text
 
 
 async def slash(world: World, user: int, locale: str, *names: str, **options: Any) -> Any:
@@ -78,7 +35,7 @@ async def slash(world: World, user: int, locale: str, *names: str, **options: An
 
 async def test_the_leak_check_can_fail() -> None:
     """The English reply of /session list's empty case would be caught."""
-    assert "No upcoming sessions in the next four weeks" in english_fragments()
+    assert "no upcoming sessions in the next four weeks" in catalog_phrases()
     with pytest.raises(AssertionError):
         assert_no_english({"content": "No upcoming sessions in the next four weeks."})
 
@@ -234,6 +191,11 @@ async def test_crisis_line_notes_in_spanish_names_and_numbers_unchanged(world: W
     assert "Free support by text" not in spanish
     assert "Apoyo gratuito por mensaje de texto" in spanish
     assert "(24 horas, todos los días)" in spanish and "(24/7)" not in spanish
-    # Names and contacts are data: the same characters in both languages.
-    for data in ("988 Suicide & Crisis Lifeline", "Text HOME to 741741", "Crisis Text Line"):
+    # Names are data: the same characters in both languages. Contacts read in Spanish, with
+    # every number, keyword and link exactly as published.
+    for data in ("988 Suicide & Crisis Lifeline", "Crisis Text Line"):
         assert data in english and data in spanish
+    assert "Text HOME to 741741" in english
+    assert "Envíe HOME por mensaje de texto al 741741" in spanish
+    assert "Llame al número de emergencias de su zona si alguien está en peligro" in spanish
+    assert_no_english({"content": spanish}, allowed=crisis_line_names())

@@ -105,6 +105,42 @@ PLACEHOLDERS: dict[str, str] = {
     "who": "<@12345678901234567890>",
     "members": "<@12345678901234567890>, <@12345678901234567891>",
     "percent": "100 %",
+    # Groups and sessions services: errors, DMs, channel notices (l10n1).
+    "session": "S" * 100,  # a session title
+    "typed": "T" * 40,  # what someone typed, as the reply clips it
+    "text": "T" * 40,
+    "zone": "Z" * 60,
+    "before": "<t:1790000000:F>",
+    "new": "<t:1790000000:F>",
+    "better": "2027-09-30",
+    "better_day": "miércoles 30 de septiembre de 2027",
+    "actual": "último",
+    "note": "N" * 300,  # a facilitator's reason (REASON_MAX)
+    "years": "2026–2027",
+    "relative": "<t:1893456000:R>",
+    # Services' and adapters' own texts (l10n2): refusals, limits, the mod log, diagnostics.
+    "what": "sumar el rol de facilitador a un hilo privado mencionándolo",
+    "missing": (
+        "un permiso (Gestionar canales, o Gestionar roles, que me deja decidir quién ve un canal)"
+    ),
+    "outcome": "El caso queda registrado como fallido",
+    "check": "un/a administrador/a puede revisarlo con `/setup show`",
+    "limit": "100000",
+    "min": "100000",
+    "max": "100000",
+    "field": "descripción",
+    "scheme": "javascript",
+    "need": "https:// (o http://)",
+    "port": "65535",
+    "permission": "Mencionar @everyone, @here y todos los roles",
+    "examples": "90m, 1h30m, 2 horas, 1d o 1w",
+    "why": (
+        "Mencionaba a muchas personas a la vez. Para que los canales de grupo sigan siendo "
+        "tranquilos, allí no se publican mensajes que avisan a mucha gente (o a todos)."
+    ),
+    "where": "el canal del grupo **" + "G" * 60 + "**",
+    "command": "/setup crisis-line-remove",
+    "offset": "UTC−09:30",
     "average": "1000.5",
     **{
         n: "100000"

@@ -111,11 +111,19 @@ def test_formatters_with_hostile_text(title: str, desc: str, cat: str, extra: st
     assert_safe(review)
 
 
+def test_inert_defuses_every_masked_link_not_only_the_first() -> None:
+    """discord.py's escape_markdown escapes only the first of two masked links."""
+    out = inert("[d](https://evil.example) and [e](https://evil.example)")
+    assert out == "\\[d](https://evil.example) and \\[e](https://evil.example)"
+
+
 @settings(max_examples=100, deadline=None)
 @given(hostile_text)
 def test_inert_removes_masked_links_and_hidden_characters(text: str) -> None:
     out = inert(text)
-    assert "](" not in out.replace("\\]", "") or "\\[" in out
+    # A masked link needs "[text](url)": every "[" must be escaped, i.e. follow an odd run of
+    # backslashes. (The old check looked for "](" and failed on "'](", which links nothing.)
+    assert all(len(m[1]) % 2 == 1 for m in re.finditer(r"(\\*)\[", out)), out
     assert not any(ch in out for ch in "\u200d\u202e\u2066\ufeff")
 
 

@@ -205,3 +205,16 @@ async def test_replan_ignores_series_of_other_shards(
         "SELECT s.guild_id FROM reminder_ledger l JOIN session_series s ON s.id = l.series_id"
     )
     assert {r[0] for r in rows} == {mine}
+
+
+def test_each_process_gets_its_shards_part_of_the_global_budget() -> None:
+    """Discord's global limit is per bot token: the processes' parts add up to no more."""
+    assert ALL.share(45) == 45
+    assert ShardFilter.of(4, None).share(45) == 45
+    parts = [ShardFilter.of(3, [i]).share(45) for i in range(3)]
+    assert parts == [15, 15, 15]
+    uneven = [ShardFilter.of(4, ids).share(45) for ids in ([0, 1], [2], [3])]
+    assert uneven == [22, 11, 11] and sum(uneven) <= 45
+    for count in range(1, 46):
+        assert sum(ShardFilter.of(count, [i]).share(45) for i in range(count)) <= 45
+    assert ShardFilter.of(90, [5]).share(45) == 1  # never nothing at all

@@ -13,21 +13,29 @@ from familybot.models import from_unix, to_unix
 _NOT_PURGED = ("audit_purge_allowed", "guild_departures")
 
 # Where a user's presence in a server shows in the data: used to find whom to check, and
-# whether someone still has data in another server.
-_USER_GUILDS_SQL = """
-SELECT g.guild_id AS guild_id, m.user_id AS user_id
-    FROM memberships m JOIN groups g ON g.id = m.group_id
-UNION SELECT g.guild_id, f.user_id
-    FROM group_facilitators f JOIN groups g ON g.id = f.group_id
-UNION SELECT s.guild_id, r.user_id
-    FROM rsvps r JOIN session_series s ON s.id = r.series_id
-UNION SELECT s.guild_id, a.user_id
-    FROM attendance a JOIN session_series s ON s.id = a.series_id
-UNION SELECT g.guild_id, j.user_id
-    FROM join_reviews j JOIN groups g ON g.id = j.group_id
-UNION SELECT guild_id, user_id FROM member_departures
-UNION SELECT guild_id, user_id FROM calendar_feeds
-"""
+# whether someone still has data in another server. One (guild column, user column, source)
+# per arm; queries filter each arm by itself, as a filter outside a UNION is not pushed into
+# its arms and the whole union would be built for one server or one person (issue 15: the
+# membership sweep was quadratic).
+_USER_GUILD_ARMS = (
+    ("g.guild_id", "m.user_id", "memberships m JOIN groups g ON g.id = m.group_id"),
+    ("g.guild_id", "f.user_id", "group_facilitators f JOIN groups g ON g.id = f.group_id"),
+    ("s.guild_id", "r.user_id", "rsvps r JOIN session_series s ON s.id = r.series_id"),
+    ("s.guild_id", "a.user_id", "attendance a JOIN session_series s ON s.id = a.series_id"),
+    ("g.guild_id", "j.user_id", "join_reviews j JOIN groups g ON g.id = j.group_id"),
+    ("guild_id", "user_id", "member_departures"),
+    ("guild_id", "user_id", "calendar_feeds"),
+)
+
+
+def _user_guilds_where(condition: str, select: str) -> str:
+    """The union (distinct rows) of every arm filtered by `condition`, selecting `select`;
+    both are written with {guild} and {user} for the arm's columns."""
+    return " UNION ".join(
+        f"SELECT {select.format(guild=g, user=u)} FROM {src} "
+        f"WHERE {condition.format(guild=g, user=u)}"
+        for g, u, src in _USER_GUILD_ARMS
+    )
 
 
 @dataclass(frozen=True)
@@ -81,20 +89,22 @@ class PrivacyRepository:
             )
         return cursor.rowcount
 
-    async def users_to_check(self, guild_id: int, limit: int) -> list[int]:
-        """People with data in this server not already known to have left."""
+    async def users_to_check(self, guild_id: int, limit: int, after: int = 0) -> list[int]:
+        """People with data in this server not already known to have left, in user id order
+        from after `after` (a keyset page): each arm is read through its server's index."""
+        union = _user_guilds_where("{guild} = ? AND {user} > ?", "{user} AS user_id")
         rows = await self._db.fetchall(
-            f"SELECT DISTINCT user_id FROM ({_USER_GUILDS_SQL}) AS ug WHERE guild_id = ? AND user_id "
+            f"SELECT DISTINCT user_id FROM ({union}) AS ug WHERE user_id "
             "NOT IN (SELECT user_id FROM member_departures WHERE guild_id = ?) "
             "ORDER BY user_id LIMIT ?",
-            (guild_id, guild_id, limit),
+            (*(guild_id, after) * len(_USER_GUILD_ARMS), guild_id, limit),
         )
         return [int(r["user_id"]) for r in rows]
 
     async def guilds_of_user(self, user_id: int) -> set[int]:
         rows = await self._db.fetchall(
-            f"SELECT DISTINCT guild_id FROM ({_USER_GUILDS_SQL}) AS ug WHERE user_id = ?",
-            (user_id,),
+            _user_guilds_where("{user} = ?", "{guild} AS guild_id"),
+            (user_id,) * len(_USER_GUILD_ARMS),
         )
         return {int(r["guild_id"]) for r in rows}
 
@@ -136,8 +146,8 @@ class PrivacyRepository:
         removed = 0
         async with self._db.transaction():
             people = await self._db.fetchall(
-                f"SELECT DISTINCT user_id FROM ({_USER_GUILDS_SQL}) AS ug WHERE guild_id = ?",
-                (guild_id,),
+                _user_guilds_where("{guild} = ?", "{user} AS user_id"),
+                (guild_id,) * len(_USER_GUILD_ARMS),
             )
             tables = await self._tables()
             with_guild = {t for t, cols in tables.items() if "guild_id" in cols}
@@ -166,13 +176,15 @@ class PrivacyRepository:
                 await self._db.execute(
                     "DELETE FROM audit_purge_allowed WHERE guild_id = ?", (guild_id,)
                 )
-            # Personal settings belong to no server: they go with the person's last server.
+            # Personal settings belong to no server: they go with the person's last server
+            # (asked per person through the indexes, not by building the whole union each time).
             for person in people:
+                user_id = int(person["user_id"])
+                if await self.guilds_of_user(user_id):
+                    continue
                 for table in ("member_prefs", "member_language", "dm_failures"):
                     cursor = await self._db.execute(
-                        f"DELETE FROM {table} WHERE user_id = ? AND user_id NOT IN "
-                        f"(SELECT user_id FROM ({_USER_GUILDS_SQL}) AS ug)",
-                        (int(person["user_id"]),),
+                        f"DELETE FROM {table} WHERE user_id = ?", (user_id,)
                     )
                     removed += max(cursor.rowcount, 0)
             await self._db.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))

@@ -83,8 +83,17 @@ class ReminderRepository:
             "INSERT INTO reminder_ledger (series_id, occurrence_key, occurrence_start, "
             "offset_minutes, target, due_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (series_id, occurrence_key, occurrence_start, offset_minutes, target) "
-            "DO UPDATE SET state = 'pending' WHERE reminder_ledger.state = 'cancelled'",
+            "DO UPDATE SET state = 'pending', claimed_by = NULL "
+            "WHERE reminder_ledger.state = 'cancelled'",
             [_ledger_values(r) for r in reminders],
+        )
+
+    def _claimable(self, column: str = "claimed_by") -> str:
+        """Rows nobody claimed, this process claimed, or a process now gone claimed.
+        One parameter: this process's token."""
+        return (
+            f"({column} IS NULL OR {column} = ? "
+            f"OR {column} NOT IN ({self._db.dialect.live_claimants()}))"
         )
 
     async def due(
@@ -94,16 +103,19 @@ class ReminderRepository:
         shards: ShardFilter = ALL,
         *,
         after: tuple[datetime, int] | None = None,
+        claimant: int = 0,
     ) -> list[LedgerRow]:
         """Unsent rows due by `now`, of servers on this process's shards only: another
-        process sharing the database sends the rest, so none goes out twice.
+        process sharing the database sends the rest, so none goes out twice. Rows another
+        live process has claimed are left out (see `claim`).
 
         In (due_at, id) order; `after` (the last row's due_at and id) reads the next page.
         """
-        page = ""
-        page_params: tuple[object, ...] = ()
+        page = f"AND {self._claimable('l.claimed_by')} "
+        page_params: tuple[object, ...] = (claimant,)
         if after is not None:
-            page, page_params = "AND (l.due_at, l.id) > (?, ?) ", (to_unix(after[0]), after[1])
+            page += "AND (l.due_at, l.id) > (?, ?) "
+            page_params += (to_unix(after[0]), after[1])
         if shards.owns_all:
             rows = await self._db.fetchall(
                 "SELECT l.* FROM reminder_ledger l WHERE l.state IN ('pending', 'sending') "
@@ -148,6 +160,27 @@ class ReminderRepository:
     async def get(self, ledger_id: int) -> LedgerRow | None:
         row = await self._db.fetchone("SELECT * FROM reminder_ledger WHERE id = ?", (ledger_id,))
         return _ledger(row) if row else None
+
+    async def claim(self, ids: Sequence[int], claimant: int) -> set[int]:
+        """Claim unsent rows for this process (token `claimant`); the ids it now holds.
+
+        Processes sharing the database may read the same due rows; each sends only what it
+        claimed, and a row stays claimed while its claimant lives (familybot/db/peers.py),
+        so each reminder goes to one process. The claim is one statement in a serialised
+        transaction; on PostgreSQL rows another process is claiming at that moment are
+        skipped (SKIP LOCKED), not waited for.
+        """
+        if not ids:
+            return set()
+        async with self._db.transaction():
+            rows = await self._db.fetchall(
+                "UPDATE reminder_ledger SET claimed_by = ? WHERE id IN ("
+                f"SELECT id FROM reminder_ledger WHERE id IN ({_marks(len(ids))}) "
+                f"AND state IN ('pending', 'sending') AND {self._claimable()} "
+                f"ORDER BY id{self._db.dialect.skip_locked}) RETURNING id",
+                (claimant, *ids, claimant),
+            )
+        return {int(r[0]) for r in rows}
 
     async def mark_sending(self, ids: Sequence[int], now: datetime) -> None:
         await self._db.executemany(

@@ -10,6 +10,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.repositories.crisis_lines import CrisisLineRepository, LocalCrisisLine
 from familybot.db.repositories.settings import SettingsRepository
@@ -82,7 +83,7 @@ class CrisisConfigService:
     async def set_region(self, guild_id: int, region: str) -> GuildCrisis:
         region = region.strip().upper()
         if region not in SERVER_REGIONS:
-            raise UserFacingError("Please pick a region from the list.")
+            raise UserFacingError(i18n._("Please pick a region from the list."))
         await self._settings.set(guild_id, "crisis_region", region, self._clock.now())
         return await self.refresh(guild_id)
 
@@ -94,42 +95,58 @@ class CrisisConfigService:
         hours_text = " ".join((hours or "").split())
         if not NAME_MIN <= len(name) <= NAME_MAX:
             raise UserFacingError(
-                f"Please give the line a name of {NAME_MIN} to {NAME_MAX} characters."
+                i18n._("Please give the line a name of {min} to {max} characters.").format(
+                    min=NAME_MIN, max=NAME_MAX
+                )
             )
         if not CONTACT_MIN <= len(contact) <= CONTACT_MAX:
             raise UserFacingError(
-                f"Please give how to reach it (a number or an https:// link) in {CONTACT_MIN} "
-                f"to {CONTACT_MAX} characters."
+                i18n._(
+                    "Please give how to reach it (a number or an https:// link) in {min} to "
+                    "{max} characters."
+                ).format(min=CONTACT_MIN, max=CONTACT_MAX)
             )
         if len(hours_text) > HOURS_MAX:
-            raise UserFacingError(f"Please keep the hours to {HOURS_MAX} characters or fewer.")
+            raise UserFacingError(
+                i18n._("Please keep the hours to {limit} characters or fewer.").format(
+                    limit=HOURS_MAX
+                )
+            )
         for text in (name, contact, hours_text):
             scheme = insecure_url(text)
             if scheme:
                 raise UserFacingError(
-                    f"Links must start with https:// (this one uses {scheme}://), so people "
-                    "reach the real service safely."
+                    i18n._(
+                        "Links must start with https:// (this one uses {scheme}://), so people "
+                        "reach the real service safely."
+                    ).format(scheme=scheme)
                 )
         if await self._lines.count(guild_id) >= MAX_LOCAL_LINES:
             raise Conflict(
-                f"This server already has {MAX_LOCAL_LINES} local lines. Please remove one with "
-                "`/setup crisis-line-remove` first."
+                i18n._(
+                    "This server already has {n} local lines. Please remove one with "
+                    "`/setup crisis-line-remove` first."
+                ).format(n=MAX_LOCAL_LINES)
             )
         added = await self._lines.add(
             guild_id, name, _key(name), contact, hours_text, actor_id, self._clock.now()
         )
         if not added:
             raise Conflict(
-                f"There's already a local line called “{name}”. Remove it first with "
-                "`/setup crisis-line-remove` to change it."
+                i18n._(
+                    "There's already a local line called “{name}”. Remove it first with "
+                    "`/setup crisis-line-remove` to change it."
+                ).format(name=name)
             )
         return await self.refresh(guild_id)
 
     async def remove_line(self, guild_id: int, name: str) -> GuildCrisis:
         if not await self._lines.remove(guild_id, _key(name)):
             raise NotFound(
-                f"I couldn't find a local line called “{' '.join(name.split())[:80]}”. "
-                "`/crisis` shows the ones this server has."
+                i18n._(
+                    "I couldn't find a local line called “{name}”. `/crisis` shows the ones "
+                    "this server has."
+                ).format(name=" ".join(name.split())[:80])
             )
         return await self.refresh(guild_id)
 

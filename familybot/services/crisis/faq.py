@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.repositories.faq import FaqEntry, FaqRepository
 from familybot.errors import Conflict, NotFound, UserFacingError
@@ -34,31 +35,41 @@ class FaqService:
         question = _tidy(question)
         answer = answer.strip()
         if len(question) < QUESTION_MIN:
-            raise UserFacingError(f"Please write a question of at least {QUESTION_MIN} characters.")
+            raise UserFacingError(
+                i18n._("Please write a question of at least {min} characters.").format(
+                    min=QUESTION_MIN
+                )
+            )
         if len(question) > QUESTION_MAX:
             raise UserFacingError(
-                f"Please keep the question to {QUESTION_MAX} characters or fewer "
-                f"(it has {len(question)})."
+                i18n._(
+                    "Please keep the question to {limit} characters or fewer (it has {length})."
+                ).format(limit=QUESTION_MAX, length=len(question))
             )
         if not answer:
-            raise UserFacingError("The answer can't be empty.")
+            raise UserFacingError(i18n._("The answer can't be empty."))
         if len(answer) > ANSWER_MAX:
             raise UserFacingError(
-                f"Please keep the answer to {ANSWER_MAX} characters or fewer "
-                f"(it has {len(answer)})."
+                i18n._(
+                    "Please keep the answer to {limit} characters or fewer (it has {length})."
+                ).format(limit=ANSWER_MAX, length=len(answer))
             )
         if await self._repo.count(guild_id) >= MAX_ENTRIES:
             raise Conflict(
-                f"This server's FAQ has reached {MAX_ENTRIES} questions. Please remove one "
-                "with `/faq remove` first."
+                i18n._(
+                    "This server's FAQ has reached {n} questions. Please remove one with "
+                    "`/faq remove` first."
+                ).format(n=MAX_ENTRIES)
             )
         entry = await self._repo.add(
             guild_id, question, question_key(question), answer, actor_id, self._clock.now()
         )
         if entry is None:
             raise Conflict(
-                f"There's already a question “{question}”. Remove it with `/faq remove` "
-                "first if you want to rewrite the answer."
+                i18n._(
+                    "There's already a question “{question}”. Remove it with `/faq remove` "
+                    "first if you want to rewrite the answer."
+                ).format(question=question)
             )
         return entry
 
@@ -76,8 +87,10 @@ class FaqService:
                     return found
         shown = _tidy(topic)[:60]
         raise NotFound(
-            f"I couldn't find a question matching “{shown}”. Please pick one from the list "
-            "as you type, or ask a facilitator."
+            i18n._(
+                "I couldn't find a question matching “{query}”. Please pick one from the list "
+                "as you type, or ask a facilitator."
+            ).format(query=shown)
         )
 
     async def remove(self, guild_id: int, topic: str) -> FaqEntry:

@@ -14,15 +14,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from familybot.i18n import _, lazy_gettext
 from familybot.models import Rsvp
 
-PERSONAL_DATA_NOTICE = (
+PERSONAL_DATA_NOTICE = lazy_gettext(
     "This file contains personal data about members of a support group. Store it securely, "
     "share it only with people who need it for program reporting, and delete it when done."
 )
+# Column names stay as they are in every language: reporting sheets read them by name.
 HEADER = ("session_date", "session", "user_id", "display_name", "attended", "rsvp")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-RSVP_WORDS = {Rsvp.GOING: "going", Rsvp.MAYBE: "maybe", Rsvp.NO: "can't make it"}
+
+
+def _rsvp_word(rsvp: Rsvp | None) -> str:
+    words = {
+        Rsvp.GOING: _("going"),
+        Rsvp.MAYBE: _("maybe"),
+        Rsvp.NO: _("can't make it"),
+    }
+    return words[rsvp] if rsvp is not None else _("no reply")
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,7 @@ def build_csv(rows: Sequence[ExportRow], names: Mapping[int, str]) -> bytes:
     """UTF-8 with a BOM (so spreadsheet apps pick the encoding), the notice on line one."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow([safe_cell(PERSONAL_DATA_NOTICE)])
+    writer.writerow([safe_cell(str(PERSONAL_DATA_NOTICE))])
     writer.writerow(HEADER)
     for row in rows:
         writer.writerow(
@@ -61,8 +71,8 @@ def build_csv(rows: Sequence[ExportRow], names: Mapping[int, str]) -> bytes:
                     row.session_title,
                     str(row.user_id),
                     names.get(row.user_id, ""),
-                    "yes" if row.attended else "no",
-                    RSVP_WORDS[row.rsvp] if row.rsvp is not None else "no reply",
+                    _("yes") if row.attended else _("no"),
+                    _rsvp_word(row.rsvp),
                 )
             ]
         )

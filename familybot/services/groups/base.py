@@ -12,6 +12,7 @@ from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import ChannelGone, Conflict, NotFound
 from familybot.events import EventBus
+from familybot.i18n import _
 from familybot.models import (
     Group,
     MembershipStatus,
@@ -66,23 +67,27 @@ class GroupsBase:
         shown = " ".join(name.split())[:NAME_MAX]
         if archived is not None:
             raise Conflict(
-                f"The group “{archived.name}” has been archived, so it can't be changed or joined."
+                _(
+                    "The group “{group}” has been archived, so it can't be changed or joined."
+                ).format(group=archived.name)
             )
         raise NotFound(
-            f"I couldn't find a group called “{shown}”. `/group list` shows the open groups."
+            _(
+                "I couldn't find a group called “{group}”. `/group list` shows the open groups."
+            ).format(group=shown)
         )
 
     async def _get_by_id(self, group_id: int) -> Group:
         group = await self._groups.get(group_id)
         if group is None:
-            raise NotFound("That group no longer exists.")
+            raise NotFound(_("That group no longer exists."))
         return group
 
     async def _get_in_guild(self, group_id: int, guild_id: int | None) -> Group:
         """A group named by a button's id, only if it belongs to the server it was pressed in."""
         group = await self._groups.get(group_id)
         if group is None or guild_id is None or group.guild_id != guild_id:
-            raise NotFound(GROUP_NOT_HERE)
+            raise NotFound(str(GROUP_NOT_HERE))
         return group
 
     # --- channel access: one member overwrite per person, never a role ------------------------

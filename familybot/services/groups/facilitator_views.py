@@ -21,6 +21,7 @@ from familybot.db.repositories.group_stats import GroupStatsRepository, SeriesHi
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.errors import NotAllowed, NotFound
+from familybot.i18n import _, lazy_gettext
 from familybot.models import Group, MembershipStatus, OccurrenceOverride, Rsvp, SessionSeries
 from familybot.models.facilitator_views import GroupStats, RsvpRoster, SessionFigures
 from familybot.models.sessions import Occurrence
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 WEEKS_DEFAULT = 12
 WEEKS_MAX = 52
-NOT_THIS_GROUP = (
+NOT_THIS_GROUP = lazy_gettext(
     "Only this group's own facilitators can see that. If you should be one of them, one of "
     "its facilitators can add you with `/group add-facilitator`."
 )
@@ -84,7 +85,7 @@ class FacilitatorViewsService:
         ) and await self._stats.is_group_facilitator(group.id, actor.user_id):
             return
         log.info("facilitator view refused guild=%d user=%d", guild_id, actor.user_id)
-        raise NotAllowed(NOT_THIS_GROUP)
+        raise NotAllowed(str(NOT_THIS_GROUP))
 
     # --- /session rsvps ---------------------------------------------------------------------
     async def rsvps(
@@ -107,7 +108,9 @@ class FacilitatorViewsService:
             ]
             if not upcoming:
                 raise NotFound(
-                    f"“{series.title}” has no upcoming dates. Pick a past date to see its replies."
+                    _(
+                        "“{session}” has no upcoming dates. Pick a past date to see its replies."
+                    ).format(session=series.title)
                 )
             occurrence = upcoming[0]
         seated = [
@@ -143,7 +146,9 @@ class FacilitatorViewsService:
         if group is None:
             shown = " ".join(name.split())[:50]
             raise NotFound(
-                f"I couldn't find a group called “{shown}”. `/group list` shows the open groups."
+                _(
+                    "I couldn't find a group called “{group}”. `/group list` shows the open groups."
+                ).format(group=shown)
             )
         return group
 

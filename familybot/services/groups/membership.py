@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
+from familybot import i18n
 from familybot.errors import Conflict, UserFacingError
 from familybot.events import GroupChanged
+from familybot.i18n import _
 from familybot.models import (
     Group,
     JoinMode,
@@ -24,10 +27,20 @@ from familybot.services.groups.base import GroupsBase
 from familybot.services.groups.rules import (
     REQUEST_WAIT,
     seat_limit,
+    shown_guidelines,
 )
 from familybot.services.sessions.recurrence import discord_timestamp
 
 log = logging.getLogger(__name__)
+
+
+def _archived(group: Group) -> str:
+    return _("“{group}” has been archived, so it can't be joined.").format(group=group.name)
+
+
+def _about(group: Group) -> str:
+    """A DM's title about one group (in the current language: the recipient's)."""
+    return _("About {group}").format(group=group.name)
 
 
 class GroupMembership(GroupsBase):
@@ -35,14 +48,15 @@ class GroupMembership(GroupsBase):
 
     # --- member actions ---------------------------------------------------------------------
     async def prepare_join(self, guild_id: int, user_id: int, name: str) -> Group:
-        """Check a join can start; the caller then shows the guidelines for consent."""
+        """Check a join can start; the caller then shows the guidelines for consent (the
+        default guidelines in the reader's language)."""
         return await self._prepare_join(await self.get_active(guild_id, name), user_id)
 
     async def prepare_join_id(self, guild_id: int | None, user_id: int, group_id: int) -> Group:
         """As prepare_join, for a group picked from a menu (by id, only in its own server)."""
         group = await self._get_in_guild(group_id, guild_id)
         if not group.is_active:
-            raise Conflict(f"“{group.name}” has been archived, so it can't be joined.")
+            raise Conflict(_archived(group))
         return await self._prepare_join(group, user_id)
 
     async def _prepare_join(self, group: Group, user_id: int) -> Group:
@@ -50,7 +64,7 @@ class GroupMembership(GroupsBase):
         review = await self._review_of(group, user_id)
         if group.join_mode is JoinMode.APPROVAL or review is not None:
             await self._require_alerts_channel(group, reviewed=review is not None)
-        return group
+        return replace(group, guidelines=shown_guidelines(group))
 
     async def _review_of(self, group: Group, user_id: int) -> JoinReview | None:
         """Whether this person's join must go to the facilitators (removed or denied before);
@@ -60,10 +74,16 @@ class GroupMembership(GroupsBase):
             again = review.denied_at + REQUEST_WAIT
             if self._clock.now() < again:
                 raise Conflict(
-                    f"Thank you for wanting to join “{group.name}”. The facilitators looked at "
-                    "your last request recently, so you can ask again from "
-                    f"{discord_timestamp(again)} ({discord_timestamp(again, 'R')}). Until then, "
-                    "`/group list` shows the other groups, and `/crisis` is there any time."
+                    _(
+                        "Thank you for wanting to join “{group}”. The facilitators looked at "
+                        "your last request recently, so you can ask again from {when} "
+                        "({relative}). Until then, `/group list` shows the other groups, and "
+                        "`/crisis` is there any time."
+                    ).format(
+                        group=group.name,
+                        when=discord_timestamp(again),
+                        relative=discord_timestamp(again, "R"),
+                    )
                 )
         return review
 
@@ -72,30 +92,38 @@ class GroupMembership(GroupsBase):
         if existing is None:
             return
         if existing.status is MembershipStatus.MEMBER:
-            raise Conflict(f"You're already a member of “{group.name}”. 💙")
+            raise Conflict(_("You're already a member of “{group}”. 💙").format(group=group.name))
         if existing.status is MembershipStatus.WAITLISTED:
             position = await self._groups.waitlist_position(group.id, user_id)
             raise Conflict(
-                f"You're already on the waitlist for “{group.name}” (number {position} in line). "
-                "I'll message you when a seat opens."
+                _(
+                    "You're already on the waitlist for “{group}” (number {position} in line). "
+                    "I'll message you when a seat opens."
+                ).format(group=group.name, position=position)
             )
         raise Conflict(
-            f"Your request to join “{group.name}” is already with the facilitators. "
-            "I'll message you when they've looked at it."
+            _(
+                "Your request to join “{group}” is already with the facilitators. "
+                "I'll message you when they've looked at it."
+            ).format(group=group.name)
         )
 
     async def _require_alerts_channel(self, group: Group, *, reviewed: bool = False) -> int:
         channel_id = (await self._settings.get(group.guild_id)).alerts_channel_id
         if channel_id is None and reviewed:
             raise Conflict(
-                f"Your request to join “{group.name}” needs a facilitator to look at it first, "
-                "but the server hasn't set up a place for those requests yet. Please let a "
-                "facilitator know."
+                _(
+                    "Your request to join “{group}” needs a facilitator to look at it first, "
+                    "but the server hasn't set up a place for those requests yet. Please let a "
+                    "facilitator know."
+                ).format(group=group.name)
             )
         if channel_id is None:
             raise Conflict(
-                f"“{group.name}” asks facilitators to approve new members, but the server "
-                "hasn't set up a place for those requests yet. Please let a facilitator know."
+                _(
+                    "“{group}” asks facilitators to approve new members, but the server "
+                    "hasn't set up a place for those requests yet. Please let a facilitator know."
+                ).format(group=group.name)
             )
         return channel_id
 
@@ -108,11 +136,13 @@ class GroupMembership(GroupsBase):
         facilitators, whatever the group's join mode (see _review_of)."""
         group = await self._get_in_guild(group_id, guild_id)
         if not group.is_active:
-            raise Conflict(f"“{group.name}” has been archived, so it can't be joined.")
+            raise Conflict(_archived(group))
         if consent_version != group.guidelines_version:
             raise Conflict(
-                f"The guidelines for “{group.name}” changed since you opened them. "
-                "Please run `/group join` again to read the current version."
+                _(
+                    "The guidelines for “{group}” changed since you opened them. "
+                    "Please run `/group join` again to read the current version."
+                ).format(group=group.name)
             )
         async with self._lock(group.id):
             await self._ensure_not_joined(group, user_id)
@@ -182,7 +212,9 @@ class GroupMembership(GroupsBase):
         return await self._leave(
             group,
             user_id,
-            not_in_group=f"You're not in “{group.name}”, so there's nothing to leave.",
+            not_in_group=_("You're not in “{group}”, so there's nothing to leave.").format(
+                group=group.name
+            ),
         )
 
     async def _leave(
@@ -221,14 +253,16 @@ class GroupMembership(GroupsBase):
                 log.warning("waitlist promotion failed group=%d", group.id)
                 break
             promoted.append(nxt.user_id)
-            await self._discord.send_dm(
-                nxt.user_id,
-                Notice(
-                    f"A seat opened in {group.name}",
-                    f"Good news: a seat opened in **{group.name}** and it's yours. "
-                    "You can now see the group's private channel. Welcome! 💙",
-                ),
-            )
+            # A DM reads its recipient's language, whoever's action opened the seat.
+            with i18n.using(i18n.for_dm(nxt.user_id, group.guild_id)):
+                notice = Notice(
+                    _("A seat opened in {group}").format(group=group.name),
+                    _(
+                        "Good news: a seat opened in **{group}** and it's yours. "
+                        "You can now see the group's private channel. Welcome! 💙"
+                    ).format(group=group.name),
+                )
+            await self._discord.send_dm(nxt.user_id, notice)
         return promoted
 
     async def decide(
@@ -252,33 +286,36 @@ class GroupMembership(GroupsBase):
                     await self._groups.mark_denied(group.id, user_id, now)
                 log.debug("join request denied group=%d user=%d", group.id, user_id)
                 again = now + REQUEST_WAIT
-                await self._discord.send_dm(
-                    user_id,
-                    Notice(
-                        f"About {group.name}",
-                        f"Thank you for asking to join **{group.name}**. The facilitators weren't "
-                        "able to offer you a place this time. You're welcome to look at other "
-                        "groups with `/group list`, or to reach out to a facilitator. If you'd "
-                        f"like to ask again, you can from {discord_timestamp(again)}.",
-                    ),
-                )
+                with i18n.using(i18n.for_dm(user_id, group.guild_id)):
+                    notice = Notice(
+                        _about(group),
+                        _(
+                            "Thank you for asking to join **{group}**. The facilitators weren't "
+                            "able to offer you a place this time. You're welcome to look at "
+                            "other groups with `/group list`, or to reach out to a facilitator. "
+                            "If you'd like to ask again, you can from {when}."
+                        ).format(group=group.name, when=discord_timestamp(again)),
+                    )
+                await self._discord.send_dm(user_id, notice)
                 return Decision(group, user_id, None)
             outcome = await self._seat_or_waitlist(
                 group, user_id, existing.consent_version, now, existing=True
             )
             await self._groups.clear_join_review(group.id, user_id)
             log.debug("join request approved group=%d user=%d", group.id, user_id)
-        if outcome.result is JoinResult.SEATED:
-            body = (
-                f"Your request to join **{group.name}** was approved. You can now see the "
-                "group's private channel. Welcome! 💙"
-            )
-        else:
-            body = (
-                f"Your request to join **{group.name}** was approved. The group is full right "
-                f"now, so you're number {outcome.position} on the waitlist; I'll message you "
-                "when a seat opens."
-            )
-        await self._discord.send_dm(user_id, Notice(f"About {group.name}", body))
+        with i18n.using(i18n.for_dm(user_id, group.guild_id)):
+            if outcome.result is JoinResult.SEATED:
+                body = _(
+                    "Your request to join **{group}** was approved. You can now see the "
+                    "group's private channel. Welcome! 💙"
+                ).format(group=group.name)
+            else:
+                body = _(
+                    "Your request to join **{group}** was approved. The group is full right "
+                    "now, so you're number {position} on the waitlist; I'll message you "
+                    "when a seat opens."
+                ).format(group=group.name, position=outcome.position)
+            notice = Notice(_about(group), body)
+        await self._discord.send_dm(user_id, notice)
         await self._bus.publish(GroupChanged(group.id))
         return Decision(group, user_id, outcome)

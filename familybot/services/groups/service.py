@@ -6,8 +6,10 @@ import contextlib
 import logging
 from typing import Any
 
+from familybot import i18n
 from familybot.errors import Conflict, NotAllowed, UserFacingError
 from familybot.events import GroupChanged
+from familybot.i18n import _
 from familybot.models import (
     Group,
     GroupStatus,
@@ -27,7 +29,6 @@ from familybot.models.notices import Notice
 from familybot.services.groups.membership import GroupMembership
 from familybot.services.groups.rules import (
     CAPACITY_MAX,
-    CAPACITY_TOO_HIGH,
     DEFAULT_GUIDELINES,
     DESCRIPTION_MAX,
     FACILITATORS_MAX,
@@ -36,6 +37,7 @@ from familybot.services.groups.rules import (
     LIST_PAGE_SIZE,
     NAME_MAX,
     REQUEST_WAIT,
+    capacity_too_high,
     clean_field,
 )
 
@@ -60,7 +62,7 @@ class GroupsService(GroupMembership):
         """The active groups of this server that this person is listed to facilitate."""
         return [
             g.id
-            for g, _ in await self._groups.facilitated_by(user_id)
+            for g, _place in await self._groups.facilitated_by(user_id)
             if g.guild_id == guild_id and g.is_active
         ]
 
@@ -118,11 +120,17 @@ class GroupsService(GroupMembership):
         description = clean_field(description, DESCRIPTION_MAX, "description")
         focus = clean_field(focus, FOCUS_MAX, "focus")
         if capacity is not None and capacity > CAPACITY_MAX:
-            raise UserFacingError(CAPACITY_TOO_HIGH.format(max=CAPACITY_MAX, none=""))
+            raise UserFacingError(capacity_too_high(zero_allowed=False))
         if capacity is not None and capacity < 1:
-            raise UserFacingError(f"Capacity should be between 1 and {CAPACITY_MAX} seats.")
+            raise UserFacingError(
+                _("Capacity should be between 1 and {max} seats.").format(max=CAPACITY_MAX)
+            )
         if await self._groups.find_active(guild_id, name) is not None:
-            raise Conflict(f"There is already a group called “{name}”. Please pick another name.")
+            raise Conflict(
+                _("There is already a group called “{group}”. Please pick another name.").format(
+                    group=name
+                )
+            )
         space = await self._discord.create_group_space(guild_id, name, focus, [actor_id])
         try:
             async with self._db.transaction():
@@ -133,7 +141,7 @@ class GroupsService(GroupMembership):
                     focus=focus,
                     capacity=capacity,
                     join_mode=join_mode,
-                    guidelines=DEFAULT_GUIDELINES,
+                    guidelines=DEFAULT_GUIDELINES.message,  # shown in each reader's language
                     role_id=None,
                     channel_id=space.channel_id,
                     created_by=actor_id,
@@ -167,7 +175,9 @@ class GroupsService(GroupMembership):
             cleaned = clean_field(new_name, NAME_MAX, "name", minimum=2)
             other = await self._groups.find_active(guild_id, cleaned)
             if other is not None and other.id != group.id:
-                raise Conflict(f"There is already a group called “{cleaned}”.")
+                raise Conflict(
+                    _("There is already a group called “{group}”.").format(group=cleaned)
+                )
             changes["name"] = cleaned
         if description is not None:
             changes["description"] = clean_field(description, DESCRIPTION_MAX, "description")
@@ -175,12 +185,12 @@ class GroupsService(GroupMembership):
             changes["focus"] = clean_field(focus, FOCUS_MAX, "focus")
         if capacity is not None:
             if capacity > CAPACITY_MAX:
-                raise UserFacingError(
-                    CAPACITY_TOO_HIGH.format(max=CAPACITY_MAX, none=" (0 means as many as fit)")
-                )
+                raise UserFacingError(capacity_too_high(zero_allowed=True))
             if capacity < 0:
                 raise UserFacingError(
-                    f"Capacity should be between 1 and {CAPACITY_MAX} seats (0 means no limit)."
+                    _("Capacity should be between 1 and {max} seats (0 means no limit).").format(
+                        max=CAPACITY_MAX
+                    )
                 )
             changes["capacity"] = capacity or None
         if join_mode is not None:
@@ -191,7 +201,7 @@ class GroupsService(GroupMembership):
         if reminder_offsets is not None:
             changes["reminder_offsets"] = reminder_offsets
         if not changes:
-            raise UserFacingError("Nothing to change: pick at least one thing to edit.")
+            raise UserFacingError(_("Nothing to change: pick at least one thing to edit."))
         async with self._lock(group.id):
             if group.channel_id and ("name" in changes or "focus" in changes):
                 await self._discord.update_group_space(
@@ -235,17 +245,21 @@ class GroupsService(GroupMembership):
         group = await self.get_active(guild_id, name)
         if not target_is_facilitator:
             raise NotAllowed(
-                "That member isn't a facilitator yet. An admin can give them the facilitator "
-                "role first (see `/setup show`), then add them to the group."
+                _(
+                    "That member isn't a facilitator yet. An admin can give them the facilitator "
+                    "role first (see `/setup show`), then add them to the group."
+                )
             )
         facilitators = await self._groups.facilitators(group.id)
         if any(f.user_id == user_id for f in facilitators):
-            raise Conflict(f"They already facilitate “{group.name}”.")
+            raise Conflict(_("They already facilitate “{group}”.").format(group=group.name))
         if len(facilitators) >= FACILITATORS_MAX:
             raise Conflict(
-                f"“{group.name}” already has {FACILITATORS_MAX} facilitators, the most a group "
-                "can have (Discord limits how many people can have their own access to a "
-                "channel). Nothing was changed."
+                _(
+                    "“{group}” already has {count} facilitators, the most a group can have "
+                    "(Discord limits how many people can have their own access to a channel). "
+                    "Nothing was changed."
+                ).format(group=group.name, count=FACILITATORS_MAX)
             )
         if group.channel_id:
             await self._discord.grant_channel_access(guild_id, group.channel_id, user_id)
@@ -283,19 +297,20 @@ class GroupsService(GroupMembership):
         outcome = await self._leave(
             group,
             user_id,
-            not_in_group=(
+            not_in_group=_(
                 "That member isn't in this group (or on its waitlist), so there is nothing to remove."
             ),
             removed=True,
         )
-        await self._discord.send_dm(
-            user_id,
-            Notice(
-                f"About {group.name}",
-                f"A facilitator has removed you from **{group.name}**. If you have questions, "
-                "you're welcome to reach out to the facilitators.",
-            ),
-        )
+        with i18n.using(i18n.for_dm(user_id, guild_id)):
+            notice = Notice(
+                _("About {group}").format(group=group.name),
+                _(
+                    "A facilitator has removed you from **{group}**. If you have questions, "
+                    "you're welcome to reach out to the facilitators."
+                ).format(group=group.name),
+            )
+        await self._discord.send_dm(user_id, notice)
         return outcome
 
     # --- privacy (services/privacy/service.py calls these) -----------------------------------------

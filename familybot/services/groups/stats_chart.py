@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from familybot import i18n
+from familybot.i18n import _
+
 WIDTH_PX = 1200
 HEIGHT_PX = 600
 DPI = 100
@@ -74,31 +77,34 @@ def render_attendance_chart(points: Sequence[ChartPoint], capacity: int | None) 
         ]
         ax.add_collection(PolyCollection(verts, facecolors=colour, edgecolors="none"))
     handles: list[Artist] = [
-        Patch(color=GOING_COLOUR, label="Going"),
-        Patch(color=MAYBE_COLOUR, label="Maybe"),
-        Patch(color=ATTENDED_COLOUR, label="Attended"),
+        Patch(color=GOING_COLOUR, label=_("Going")),
+        Patch(color=MAYBE_COLOUR, label=_("Maybe")),
+        Patch(color=ATTENDED_COLOUR, label=_("Attended")),
     ]
     top = max([g + m for g, m in zip(going, maybe, strict=True)] + attended + [0])
     if capacity is not None:
         handles.append(
             ax.axhline(
-                capacity, color=CAPACITY_COLOUR, linestyle="--", linewidth=1.5, label="Seats"
+                capacity, color=CAPACITY_COLOUR, linestyle="--", linewidth=1.5, label=_("Seats")
             )
         )
         top = max(top, capacity)
     ax.set_ylim(0, max(1, top) * 1.25)
     step = _label_step(len(points))
     ticks = xs[::step]
-    ax.set_xticks(ticks, [points[i].day.strftime("%b %d") for i in ticks], fontsize=10)
+    ax.set_xticks(ticks, [i18n.format_skeleton(points[i].day, "MMMd") for i in ticks], fontsize=10)
     ax.set_xlim(-0.75, max(len(points) - 0.25, 0.75))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
     ax.tick_params(axis="y", labelsize=11)
-    ax.set_ylabel("People", fontsize=12)
+    ax.set_ylabel(_("People"), fontsize=12)
     years = sorted({p.day.year for p in points})
     span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
-    ax.set_xlabel(f"Session date ({span})" if points else "Session date", fontsize=12)
+    ax.set_xlabel(
+        _("Session date ({years})").format(years=span) if points else _("Session date"),
+        fontsize=12,
+    )
     # An explicit y skips matplotlib's automatic title placement (a whole extra layout pass).
-    ax.set_title("RSVPs and attendance per session", fontsize=14, y=1.02)
+    ax.set_title(_("RSVPs and attendance per session"), fontsize=14, y=1.02)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.legend(handles=handles, loc="upper left", fontsize=11, ncols=4, frameon=False)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.repositories.moderation import ModerationRepository
 from familybot.models.moderation import Case, CaseStatus, ModLogEntry, entry_for
@@ -46,12 +47,17 @@ def find_violation(message: SeenMessage) -> Violation | None:
     return None
 
 
+# The category as the case records it, in the server's language.
+_NAMES = {
+    Violation.INVITE: i18n.lazy_gettext("Invite link"),
+    Violation.MASS_MENTIONS: i18n.lazy_gettext("Mass mentions"),
+}
 _WHY = {
-    Violation.INVITE: (
+    Violation.INVITE: i18n.lazy_gettext(
         "It had an invite to another Discord server. To keep group channels calm and safe, "
         "invites aren't posted there."
     ),
-    Violation.MASS_MENTIONS: (
+    Violation.MASS_MENTIONS: i18n.lazy_gettext(
         "It mentioned a lot of people at once. To keep group channels calm, messages that "
         "ping many people (or everyone) aren't posted there."
     ),
@@ -59,11 +65,14 @@ _WHY = {
 
 
 def note_for(violation: Violation, guild_name: str) -> Notice:
+    """The note to the author, in the current language (the caller sets the author's)."""
     return Notice(
-        f"About your message in {guild_name}",
-        f"I removed a message you posted in one of the group channels. {_WHY[violation]}\n\n"
-        "This isn't a punishment, and nothing else has changed. If you meant to share "
-        "something useful, a facilitator is happy to help you share it another way.",
+        i18n.pgettext("embed-title", "About your message in {name}").format(name=guild_name),
+        i18n._(
+            "I removed a message you posted in one of the group channels. {why}\n\n"
+            "This isn't a punishment, and nothing else has changed. If you meant to share "
+            "something useful, a facilitator is happy to help you share it another way."
+        ).format(why=_WHY[violation]),
     )
 
 
@@ -120,25 +129,34 @@ class Automod:
                 message.channel_id,
             )
             return AutomodOutcome(violation, removed=False)
+        # The record (reason, details, Discord's audit log) in the server's language.
+        server = i18n.for_guild(message.guild_id)
+        with i18n.using(server):
+            reason = str(_NAMES[violation])
         case = await self._repo.open_case(
             guild_id=message.guild_id,
             action=ACTION,
             actor_id=AUTOMATIC,
             target_id=message.author_id,
             channel_id=message.channel_id,
-            reason=violation.value,
+            reason=reason,
             duration_seconds=None,
             expires_at=None,
             now=self._clock.now(),
         )
-        audit = f"Case {case.number}: automod, {violation.value.lower()}"
+        with i18n.using(server):
+            audit = i18n._("Case {number}: automod, {reason}").format(
+                number=case.number, reason=reason.lower()
+            )
+            removed_note, refused = i18n._("Message removed."), i18n._("Discord refused")
         removed = await self._discord.delete_message(message.channel_id, message.message_id, audit)
         if removed:
-            note = note_for(violation, message.guild_name)
+            with i18n.using(i18n.for_dm(message.author_id, message.guild_id)):
+                note = note_for(violation, message.guild_name)
             dm = "sent" if await self._discord.send_dm(message.author_id, note) else "closed"
-            case = await self._repo.finish(case.id, CaseStatus.DONE, "Message removed.", dm)
+            case = await self._repo.finish(case.id, CaseStatus.DONE, removed_note, dm)
         else:
-            case = await self._repo.finish(case.id, CaseStatus.FAILED, "Discord refused", None)
+            case = await self._repo.finish(case.id, CaseStatus.FAILED, refused, None)
         await self._post(case, modlog_channel_id)
         log.info(
             "automod case guild=%d case=%d status=%s",

@@ -11,20 +11,24 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from familybot import i18n
+
 __all__ = ["ACCEPTED_FORMS", "DurationError", "parse_duration", "parse_duration_list"]
 
-ACCEPTED_FORMS = "90m, 1h30m, 2 hours, 1d or 1w"
+ACCEPTED_FORMS = "90m, 1h30m, 2 hours, 1d or 1w"  # shown through the catalog (below)
+i18n.lazy_gettext("90m, 1h30m, 2 hours, 1d or 1w")  # for extraction: ACCEPTED_FORMS's msgid
 
 _UNITS = (
-    ("w", 604800, ("w", "wk", "wks", "week", "weeks")),
-    ("d", 86400, ("d", "day", "days")),
-    ("h", 3600, ("h", "hr", "hrs", "hour", "hours")),
-    ("m", 60, ("m", "min", "mins", "minute", "minutes")),
-    ("s", 1, ("s", "sec", "secs", "second", "seconds")),
+    # English, and the Spanish words a member may type ("2 horas", "1 día").
+    ("w", 604800, ("w", "wk", "wks", "week", "weeks", "semana", "semanas")),
+    ("d", 86400, ("d", "day", "days", "día", "días", "dia", "dias")),
+    ("h", 3600, ("h", "hr", "hrs", "hour", "hours", "hora", "horas")),
+    ("m", 60, ("m", "min", "mins", "minute", "minutes", "minuto", "minutos")),
+    ("s", 1, ("s", "sec", "secs", "second", "seconds", "segundo", "segundos")),
 )
 _SECONDS = {word: size for _, size, words in _UNITS for word in words}
 _WORDS = "|".join(sorted(_SECONDS, key=len, reverse=True))
-_PART = re.compile(rf"(\d+(?:\.\d+)?)\s*({_WORDS})?(?![a-z])")
+_PART = re.compile(rf"(\d+(?:\.\d+)?)\s*({_WORDS})?(?![a-zá-ú])")
 # In a list, a new item starts at a comma or semicolon, or at a space before a number:
 # "24h, 1h" and "2d 30m" are two reminders; "1h30m" is one.
 _LIST_SPLIT = re.compile(r"[,;]+|\s+(?=\d)")
@@ -37,7 +41,9 @@ class DurationError(ValueError):
 def _not_read(text: str) -> DurationError:
     shown = text.strip()[:20]
     return DurationError(
-        f"I couldn't read “{shown}” as a length of time. Try something like {ACCEPTED_FORMS}."
+        i18n._(
+            "I couldn't read “{query}” as a length of time. Try something like {examples}."
+        ).format(query=shown, examples=i18n._(ACCEPTED_FORMS))
     )
 
 
@@ -62,7 +68,7 @@ def parse_duration(text: str) -> timedelta:
         raise _not_read(text)
     seconds = round(total)
     if seconds <= 0:
-        raise DurationError("The length of time needs to be more than zero.")
+        raise DurationError(i18n._("The length of time needs to be more than zero."))
     return timedelta(seconds=seconds)
 
 

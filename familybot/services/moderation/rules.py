@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from familybot import i18n
+
 
 class Action(StrEnum):
     WARN = "warn"
@@ -53,6 +55,17 @@ BOT_NEEDS: dict[Action, tuple[int, str]] = {
     Action.LOCK: (MANAGE_ROLES, "Manage Permissions"),
     Action.UNLOCK: (MANAGE_ROLES, "Manage Permissions"),
 }
+# The permissions' names as the reader's Discord shows them.
+PERMISSION_NAMES: dict[str, i18n.LazyString] = {
+    "Timeout Members": i18n.lazy_gettext("Timeout Members"),
+    "Kick Members": i18n.lazy_gettext("Kick Members"),
+    "Ban Members": i18n.lazy_gettext("Ban Members"),
+    "View Channel, Read Message History and Manage Messages": i18n.lazy_gettext(
+        "View Channel, Read Message History and Manage Messages"
+    ),
+    "Manage Channels": i18n.lazy_gettext("Manage Channels"),
+    "Manage Permissions": i18n.lazy_gettext("Manage Permissions"),
+}
 # Actions on a member that Discord itself checks against the bot's highest role.
 NEEDS_BOT_ABOVE = frozenset({Action.TIMEOUT, Action.UNTIMEOUT, Action.KICK, Action.BAN})
 MEMBER_ACTIONS = frozenset(
@@ -94,43 +107,43 @@ def refusal(action: Action, actor: Person, target: Person | None, bot: BotSelf) 
     """Why this action must not go ahead, or None. Checked before anything is stored or sent."""
     if target is not None and action in MEMBER_ACTIONS | {Action.UNBAN}:
         if target.user_id == actor.user_id:
-            return "You can't use moderation actions on yourself."
+            return i18n._("You can't use moderation actions on yourself.")
         if target.user_id == bot.user_id:
-            return "I can't use moderation actions on myself."
+            return i18n._("I can't use moderation actions on myself.")
         if target.in_guild and action in MEMBER_ACTIONS:
             if target.is_owner:
-                return "The server owner can't be moderated."
+                return i18n._("The server owner can't be moderated.")
             if target.is_admin:
-                return (
+                return i18n._(
                     "Server admins can't be moderated with FamilyBot. If something is wrong, "
                     "please speak with the server owner."
                 )
             if not actor.is_owner and target.top_position >= actor.top_position:
-                return (
+                return i18n._(
                     "Their highest role is the same as or above yours, so you can't moderate "
                     "them. Another facilitator or an admin can help."
                 )
             if action in NEEDS_BOT_ABOVE and target.top_position >= bot.top_position:
-                return (
+                return i18n._(
                     "Their highest role is the same as or above mine, so Discord won't let me "
                     "do that. An admin can move my role higher in Server Settings → Roles."
                 )
     needed, names = BOT_NEEDS[action]
     if needed and not has_permissions(bot.permissions, needed):
-        return (
-            f"I'm missing the {names} permission for that, so nothing was done. An admin can "
-            "give it to my role (or in this channel's settings)."
-        )
+        return i18n._(
+            "I'm missing the {permissions} permission for that, so nothing was done. An admin "
+            "can give it to my role (or in this channel's settings)."
+        ).format(permissions=PERMISSION_NAMES[names])
     return None
 
 
 def check_timeout_length(length: timedelta) -> str | None:
     if length > MAX_TIMEOUT:
-        return "Discord allows timeouts of up to 28 days. Please choose 28d or less."
+        return i18n._("Discord allows timeouts of up to 28 days. Please choose 28d or less.")
     return None
 
 
 def check_tempban_length(length: timedelta) -> str | None:
     if length > MAX_TEMPBAN:
-        return "A timed ban can last up to a year. For longer, leave the length empty."
+        return i18n._("A timed ban can last up to a year. For longer, leave the length empty.")
     return None

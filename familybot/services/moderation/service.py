@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.repositories.moderation import ModerationRepository
 from familybot.db.repositories.settings import SettingsRepository
@@ -27,6 +28,8 @@ from familybot.models.moderation import (
     entry_for,
 )
 from familybot.models.notices import Notice
+from familybot.services.moderation.notices import ModRequest as ModRequest
+from familybot.services.moderation.notices import dm_for
 from familybot.services.moderation.ports import ModerationPort
 from familybot.services.moderation.rules import (
     BULK_DELETE_MAX_AGE,
@@ -34,8 +37,6 @@ from familybot.services.moderation.rules import (
     PURGE_MAX,
     REASON_MAX,
     Action,
-    BotSelf,
-    Person,
     check_tempban_length,
     check_timeout_length,
     refusal,
@@ -45,61 +46,11 @@ from familybot.sharding import ALL, ShardFilter
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 15
-DEFAULT_REASON = "No reason given."
+# Stored with the case, in the server's language (the record its facilitators read).
+DEFAULT_REASON = i18n.lazy_gettext("No reason given.")
 MAX_DELETE_MESSAGE_SECONDS = 7 * 86400  # Discord's limit for a ban's message deletion
 AUTOMATIC = 0  # actor id for what FamilyBot does by itself
 UNBAN_RETRY = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class ModRequest:
-    guild_id: int
-    action: Action
-    actor: Person
-    bot: BotSelf
-    reason: str = ""
-    guild_name: str = "the server"
-    target: Person | None = None
-    channel_id: int | None = None
-    length: timedelta | None = None  # timeout; ban (None: until lifted)
-    delete_message_seconds: int = 0  # ban
-    amount: int = 0  # purge
-    purge_author_id: int | None = None  # purge: only this person's messages
-    slowmode_seconds: int = 0
-
-
-def _dm_for(request: ModRequest, expires_at: datetime | None) -> Notice | None:
-    """What the member is told, calmly, with the reason. None: no DM for this action."""
-    where = request.guild_name
-    reason = f"\n\n**Reason:** {request.reason}"
-    until = f" until <t:{int(expires_at.timestamp())}:F>" if expires_at else ""
-    action = request.action
-    if action is Action.WARN:
-        return Notice(
-            f"A note from the facilitators of {where}",
-            "The facilitators are asking you to please keep the server's guidelines in mind."
-            + reason,
-        )
-    if action is Action.TIMEOUT:
-        return Notice(
-            f"A pause in {where}",
-            f"You've been given a timeout{until}. You can still read, but not post or speak, "
-            "until it ends." + reason,
-        )
-    if action is Action.UNTIMEOUT:
-        return Notice(f"Your timeout in {where} has ended", "You can post again." + reason)
-    if action is Action.KICK:
-        return Notice(
-            f"You've been removed from {where}",
-            "A facilitator removed you from the server. You may rejoin if you're invited again."
-            + reason,
-        )
-    if action is Action.BAN:
-        return Notice(
-            f"You've been banned from {where}",
-            (f"This ban ends by itself{until}." if until else "This ban has no end date.") + reason,
-        )
-    return None
 
 
 class ModerationService:
@@ -126,7 +77,7 @@ class ModerationService:
         problem = refusal(request.action, request.actor, request.target, request.bot)
         if problem is None and request.action is Action.TIMEOUT:
             problem = (
-                "Please say how long the timeout should last."
+                i18n._("Please say how long the timeout should last.")
                 if request.length is None
                 else check_timeout_length(request.length)
             )
@@ -135,15 +86,17 @@ class ModerationService:
         if request.action is Action.BAN and not (
             0 <= request.delete_message_seconds <= MAX_DELETE_MESSAGE_SECONDS
         ):
-            problem = "A ban can remove up to 7 days of their recent messages."
+            problem = i18n._("A ban can remove up to 7 days of their recent messages.")
         if request.action is Action.PURGE and not 1 <= request.amount <= PURGE_MAX:
-            problem = f"I can look through 1 to {PURGE_MAX} messages at a time."
+            problem = i18n._("I can look through 1 to {n} messages at a time.").format(n=PURGE_MAX)
         if request.action is Action.SLOWMODE and not (
             0 <= request.slowmode_seconds <= MAX_SLOWMODE_SECONDS
         ):
-            problem = "Slowmode can be up to 6 hours between messages."
+            problem = i18n._("Slowmode can be up to 6 hours between messages.")
         if len(request.reason) > REASON_MAX:
-            problem = f"Please keep the reason under {REASON_MAX} characters."
+            problem = i18n._("Please keep the reason under {limit} characters.").format(
+                limit=REASON_MAX
+            )
         if problem:
             raise NotAllowed(problem)
 
@@ -153,19 +106,22 @@ class ModerationService:
         length = request.length if request.action in (Action.TIMEOUT, Action.BAN) else None
         expires_at = now + length if length is not None else None
         target_id = request.target.user_id if request.target is not None else None
+        with i18n.using(i18n.for_guild(request.guild_id)):
+            default_reason = str(DEFAULT_REASON)
         case = await self._repo.open_case(
             guild_id=request.guild_id,
             action=request.action.value,
             actor_id=request.actor.user_id,
             target_id=target_id,
             channel_id=request.channel_id,
-            reason=request.reason.strip() or DEFAULT_REASON,
+            reason=request.reason.strip() or default_reason,
             duration_seconds=int(length.total_seconds()) if length is not None else None,
             expires_at=expires_at,
             now=now,
         )
+        # The DM says "no reason given" in the member's language, not the record's.
+        notice = dm_for(replace(request, reason=request.reason.strip()), expires_at)
         request = replace(request, reason=case.reason)
-        notice = _dm_for(request, expires_at)
         in_guild = request.target is not None and request.target.in_guild
         dm: str | None = None
         if notice and in_guild and request.action in (Action.KICK, Action.BAN):
@@ -176,7 +132,9 @@ class ModerationService:
             detail = await self._carry_out(request, case, expires_at)
         except DiscordActionFailed as failure:
             error = failure.message
-            case = await self._repo.finish(case.id, CaseStatus.FAILED, "Discord refused", dm)
+            with i18n.using(i18n.for_guild(request.guild_id)):
+                refused = i18n._("Discord refused")
+            case = await self._repo.finish(case.id, CaseStatus.FAILED, refused, dm)
             log.warning("case failed guild=%d case=%d", case.guild_id, case.number)
         else:
             if notice and in_guild and dm is None:
@@ -192,9 +150,17 @@ class ModerationService:
     async def _carry_out(
         self, request: ModRequest, case: Case, expires_at: datetime | None
     ) -> str | None:
-        """The Discord side of one case; returns a short detail for the record."""
+        """The Discord side of one case; returns a short detail for the record, written in
+        the server's language (the mod log's and Discord's audit log's readers)."""
+        with i18n.using(i18n.for_guild(request.guild_id)):
+            return await self._carry_out_in(request, case, expires_at)
+
+    async def _carry_out_in(
+        self, request: ModRequest, case: Case, expires_at: datetime | None
+    ) -> str | None:
         d, g, action = self._discord, request.guild_id, request.action
-        audit = f"Case {case.number}: {case.reason}"[:500]
+        audit = i18n._("Case {number}: {reason}").format(number=case.number, reason=case.reason)
+        audit = audit[:500]
         target_id = request.target.user_id if request.target else 0
         channel_id = request.channel_id or 0
         if action is Action.TIMEOUT:
@@ -210,20 +176,28 @@ class ModerationService:
             lifted = await d.unban_user(g, target_id, audit)
             cancelled = await self._repo.cancel_unbans_for(g, target_id, self._clock.now())
             await self._cancelled(cancelled)
-            return None if lifted else "They weren't banned."
+            return None if lifted else i18n._("They weren't banned.")
         elif action is Action.PURGE:
             cutoff = self._clock.now() - BULK_DELETE_MAX_AGE
             result = await d.purge_messages(
                 channel_id, request.amount, request.purge_author_id, cutoff, audit
             )
-            detail = f"Removed {result.removed} message{'' if result.removed == 1 else 's'}."
+            detail = i18n.ngettext(
+                "Removed {n} message.", "Removed {n} messages.", result.removed
+            ).format(n=result.removed)
             if result.too_old:
-                detail += f" {result.too_old} older than 14 days left alone."
+                detail += " " + i18n.ngettext(
+                    "{n} older than 14 days left alone.",
+                    "{n} older than 14 days left alone.",
+                    result.too_old,
+                ).format(n=result.too_old)
             return detail
         elif action is Action.SLOWMODE:
             await d.set_slowmode(channel_id, request.slowmode_seconds, audit)
             seconds = request.slowmode_seconds
-            return f"Slowmode {describe_duration(seconds)}." if seconds else "Slowmode off."
+            if not seconds:
+                return i18n._("Slowmode off.")
+            return i18n._("Slowmode {length}.").format(length=describe_duration(seconds))
         elif action in (Action.LOCK, Action.UNLOCK):
             await d.set_channel_locked(g, channel_id, action is Action.LOCK, audit)
         return None
@@ -260,14 +234,18 @@ class ModerationService:
     ) -> tuple[Case, bool, bool]:
         reason = reason.strip()
         if not reason or len(reason) > REASON_MAX:
-            raise UserFacingError(f"Please give a reason of 1 to {REASON_MAX} characters.")
+            raise UserFacingError(
+                i18n._("Please give a reason of 1 to {limit} characters.").format(limit=REASON_MAX)
+            )
         case = await self._case(guild_id, number)
         if reason == case.reason:
             return case, False, False
         await self._repo.change_reason(case.id, case.reason, reason, actor_id, self._clock.now())
         updated = await self._repo.get(case.id)
         assert updated is not None
-        posted, missing = await self._log(updated, heading="Reason updated")
+        with i18n.using(i18n.for_guild(guild_id)):
+            heading = i18n.pgettext("embed-title", "Reason updated")
+        posted, missing = await self._log(updated, heading=heading)
         return updated, posted, missing
 
     async def history(self, guild_id: int, target_id: int) -> list[Case]:
@@ -280,7 +258,9 @@ class ModerationService:
     async def _case(self, guild_id: int, number: int) -> Case:
         case = await self._repo.by_number(guild_id, number)
         if case is None:
-            raise NotFound(f"I couldn't find case #{number} on this server.")
+            raise NotFound(
+                i18n._("I couldn't find case #{number} on this server.").format(number=number)
+            )
         return case
 
     # --- timed bans ---------------------------------------------------------------------------
@@ -307,7 +287,9 @@ class ModerationService:
             return due.due_at
         ban = await self._repo.get(ban_case_id)
         number = ban.number if ban else 0
-        reason = f"Timed ban from case #{number} ended."
+        with i18n.using(i18n.for_guild(due.guild_id)):
+            reason = i18n._("Timed ban from case #{number} ended.").format(number=number)
+            lifted_note = i18n._("Lifted automatically.")
         try:
             await self._discord.unban_user(due.guild_id, due.user_id, reason)
         except DiscordActionFailed:
@@ -327,7 +309,7 @@ class ModerationService:
             expires_at=None,
             now=now,
         )
-        case = await self._repo.finish(case.id, CaseStatus.DONE, "Lifted automatically.", None)
+        case = await self._repo.finish(case.id, CaseStatus.DONE, lifted_note, None)
         await self._log(case)
         log.info("timed ban lifted guild=%d case=%d", due.guild_id, ban_case_id)
         return None
@@ -344,9 +326,11 @@ class ModerationService:
     async def export_user_data(self, user_id: int) -> dict[str, object]:
         cases = await self._repo.about_user(user_id)
         return {
-            "note": "Moderation cases are kept as the server's record, even after /my forget. "
-            "Facilitators' private notes about you are listed without their text, and are "
-            "removed by /my forget.",
+            "note": i18n._(
+                "Moderation cases are kept as the server's record, even after /my forget. "
+                "Facilitators' private notes about you are listed without their text, and are "
+                "removed by /my forget."
+            ),
             "cases_about_you": [
                 {
                     "guild_id": str(c.guild_id),

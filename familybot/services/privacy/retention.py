@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from familybot.clock import Clock
+from familybot.db.peers import Peers
 from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.services.privacy.service import PrivacyService
 from familybot.sharding import ALL, ShardFilter
@@ -27,6 +28,9 @@ DEFAULT_LEDGER_KEEP_DAYS = 14
 # Membership checks per server per sweep: bounds the sweep's Discord calls on big servers
 # (the rest are checked on later days); with MEMBERS_INTENT on, none are needed.
 MEMBER_CHECK_LIMIT = 1000
+# People read per query: a keyset page (by user id) through the server's own index rows, so
+# the sweep costs what the servers' rows cost and each read is short (issue 15).
+MEMBER_CHECK_PAGE = 200
 # Pause between membership checks, so the sweep never competes with reminders for Discord's
 # rate limit (discord.py also waits out any 429 by itself).
 MEMBER_CHECK_PACE = 0.25
@@ -67,6 +71,7 @@ class RetentionService:
         check_members: bool = True,
         pace_seconds: float = MEMBER_CHECK_PACE,
         shards: ShardFilter = ALL,
+        peers: Peers | None = None,
     ) -> None:
         self._privacy = privacy
         self._repo = repo
@@ -77,9 +82,14 @@ class RetentionService:
         # False when the Server Members intent already reports every departure.
         self.check_members = check_members
         self._pace = pace_seconds
-        # With several processes, each sweeps only its own servers; the primary also runs the
-        # database-wide age purge.
+        # With several processes, each sweeps only its own servers; the leader (one live
+        # process, familybot/db/peers.py) also runs the database-wide age purge.
         self._shards = shards
+        self._peers = peers if peers is not None else Peers(leads=shards.primary)
+        # Per server, the last person checked: the next sweep goes on after them (wrapping
+        # round), so a server with more than MEMBER_CHECK_LIMIT people is covered over days.
+        # Kept in memory: after a restart the sweep starts from the beginning again.
+        self._member_cursor: dict[int, int] = {}
 
     async def run(self) -> RetentionReport:
         """The daily job. Each step is logged with counts only; a failure stops this run only."""
@@ -102,7 +112,7 @@ class RetentionService:
 
     async def _sweep(self, report: RetentionReport) -> None:
         cutoff = self._clock.now() - timedelta(days=self.retention_days)
-        if self._shards.primary:
+        if await self._peers.try_lead():
             report.activity = await self._repo.purge_activity_before(cutoff)
             # Reminders whose session is over by days: nothing will send or read them again.
             done_before = self._clock.now() - timedelta(days=self.ledger_keep_days)
@@ -135,13 +145,39 @@ class RetentionService:
         assert self.presence is not None
         current = self.presence.current_guild_ids() or set()
         for guild_id in sorted(current):
-            for user_id in await self._repo.users_to_check(guild_id, MEMBER_CHECK_LIMIT):
+            await self._check_guild(guild_id, report)
+
+    async def _check_guild(self, guild_id: int, report: RetentionReport) -> None:
+        """Up to MEMBER_CHECK_LIMIT people of one server, a page at a time, from after the
+        last one checked on the previous sweep; past the last person, round from the first."""
+        assert self.presence is not None
+        start = self._member_cursor.get(guild_id, 0)
+        after, stop = start, None  # stop: on the second lap, where this sweep began
+        checked = 0
+        while checked < MEMBER_CHECK_LIMIT:
+            want = min(MEMBER_CHECK_PAGE, MEMBER_CHECK_LIMIT - checked)
+            page = await self._repo.users_to_check(guild_id, want, after)
+            end = len(page) < want
+            if stop is not None:
+                end = end or any(u > stop for u in page)
+                page = [u for u in page if u <= stop]
+            for user_id in page:
                 present = await self.presence.is_member(guild_id, user_id)
                 report.checked += 1
+                checked += 1
+                after = user_id
                 if present is False:
                     await self._privacy.member_left(guild_id, user_id)
                     report.departures_noted += 1
                 await asyncio.sleep(self._pace)
+            await asyncio.sleep(0)  # between pages, whatever the pace: let the loop run
+            if end:
+                if stop is None and start > 0:
+                    after, stop = 0, start  # the people before where this sweep began
+                    continue
+                after = 0  # everyone seen: the next sweep starts from the first again
+                break
+        self._member_cursor[guild_id] = after
 
     async def _purge_departed(self, report: RetentionReport) -> None:
         current = self.presence.current_guild_ids() if self.presence is not None else None

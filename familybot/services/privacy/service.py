@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
+from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.models.privacy import ForgetReport
@@ -76,7 +77,7 @@ class PrivacyService:
     async def export_user(self, user_id: int) -> dict[str, Any]:
         """Everything stored about this person, by feature, ready for json.dumps."""
         data: dict[str, Any] = {
-            "about": (
+            "about": i18n._(
                 "Everything FamilyBot stores about your Discord account, in every server this "
                 "FamilyBot serves. Times are UTC. Ids are Discord ids."
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,6 @@ from familybot.models import (
     SessionSeries,
 )
 from familybot.services.reminders.rules import (
-    YIELD_EVERY,
     effective_occurrences,
     next_effective_start_after,
     targets_for,
@@ -37,6 +37,9 @@ PLAN_INTERVAL = timedelta(minutes=10)
 # After downtime, reminders are reconstructed this far back (then sent late or skipped).
 MISSED_LOOKBACK = timedelta(days=7)
 PLAN_BATCH = 200
+# Recurrence maths is CPU work on the loop: give the loop a turn after this much of it (a
+# series costs 0.2-1 ms, more on a loaded machine; issue 15: no stall over 50 ms).
+PLAN_SLICE_SECONDS = 0.005
 
 
 @dataclass
@@ -112,9 +115,11 @@ class Planner:
         all_planned: list[PlannedReminder] = []
         plans: list[tuple[int, datetime, datetime | None]] = []
         ended: list[int] = []
-        for n, series in enumerate(batch, 1):
-            if n % YIELD_EVERY == 0:
+        slice_start = time.perf_counter()
+        for series in batch:
+            if time.perf_counter() - slice_start > PLAN_SLICE_SECONDS:
                 await asyncio.sleep(0)  # recurrence maths is CPU work: let the loop run
+                slice_start = time.perf_counter()
             lo = max(series.planned_until, now - MISSED_LOOKBACK)
             owed = series.next_due is not None and series.next_due <= now
             if replan and not owed:

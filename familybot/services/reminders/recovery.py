@@ -19,6 +19,9 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
+from familybot.clock import Clock
+from familybot.db.connection import Database
+from familybot.db.repositories.reminders import ReminderRepository
 from familybot.models.reminders import ReminderTarget
 from familybot.services.reminders.ports import ReminderPort
 
@@ -48,6 +51,18 @@ class Recovery:
         # place -> the read covering those ids (its result: ledger id -> message id)
         self._reads: dict[ReminderTarget, tuple[frozenset[int], asyncio.Task[dict[int, int]]]] = {}
         self.reads = 0
+
+    @classmethod
+    def storing(
+        cls, discord: ReminderPort, db: Database, ledger: ReminderRepository, clock: Clock
+    ) -> Recovery:
+        """A Recovery that marks what it finds as sent in the ledger, in one transaction."""
+
+        async def remember(found: list[tuple[int, int, bool]]) -> None:
+            async with db.transaction():
+                await ledger.mark_sent(found, clock.now())
+
+        return cls(discord, remember)
 
     def note(self, wanted: Iterable[tuple[ReminderTarget, int, datetime, bool]]) -> None:
         """Interrupted reminders (place, ledger id, first attempt, late) to look for."""

@@ -36,6 +36,14 @@ def needs_lookup(row: LedgerRow, now: datetime) -> bool:
     return row.state is LedgerState.SENDING and first is not None and now - first > NONCE_MEMORY
 
 
+def note_interrupted(recovery: Recovery, jobs: list[ReminderJob], now: datetime) -> None:
+    """Tell the run's recovery which of these reminders it will look for, by place."""
+    for job in jobs:
+        first = job.row.first_attempt_at or job.row.attempt_at
+        if first is not None and needs_lookup(job.row, now):
+            recovery.note([(job.target, job.row.id, first, job.card.late)])
+
+
 async def send_one(
     discord: ReminderPort, job: ReminderJob, now: datetime, recovery: Recovery | None = None
 ) -> tuple[str, int | None]:
@@ -60,12 +68,16 @@ async def send_one(
             log.info("reminder recovered after an interrupted send ledger=%d", row.id)
             return "recovered", found
         log.info("interrupted reminder not in Discord, sending it ledger=%d", row.id)
+    # The card is rendered in the reader's language (set and reset by hand rather than with
+    # i18n.using: a burst hands thousands over in a row, issue 15).
+    token = i18n.activate(job.language)
     try:
-        with i18n.using(job.language):  # the card is rendered in the reader's language
-            delivery = await discord.send_reminder(job.target, job.card, nonce=f"fbr{row.id}")
+        delivery = await discord.send_reminder(job.target, job.card, nonce=f"fbr{row.id}")
     except Exception:
         log.exception("reminder send crashed ledger=%d", row.id)
         return "retry", None
+    finally:
+        i18n.reset(token)
     if delivery.ok:
         return "sent", delivery.message_id
     return ("undeliverable" if delivery.permanent else "retry"), None

@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 from typing import Any, Protocol
 
+from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.repositories.reports import ReportRepository, ReportRow
 from familybot.db.repositories.settings import SettingsRepository
@@ -35,12 +36,12 @@ HOURLY_LIMIT = 3
 LIMIT_WINDOW = timedelta(hours=1)
 QUESTION_MAX = 1500
 
-NO_FACILITATOR_ROLE = (
+NO_FACILITATOR_ROLE = i18n.lazy_gettext(
     "I can't reach the facilitators privately yet, because no facilitator role is set up. "
     "Please ask an admin to run `/setup facilitator-role`. Nothing was sent. If you need help "
     "right now, `/crisis` always works."
 )
-TOO_MANY = (
+TOO_MANY = i18n.lazy_gettext(
     "You've opened {limit} private conversations with the facilitators in the last hour, so "
     "please carry on in the ones already open: they see everything you add there. You can "
     "open a new one a little later. If you need help right now, `/crisis` always works."
@@ -86,7 +87,7 @@ class ReportsService:
     async def precheck(self, guild_id: int, member_id: int) -> None:
         """Refuse early (before asking anything) when opening could not succeed anyway."""
         if (await self._settings.get(guild_id)).facilitator_role_id is None:
-            raise NotAllowed(NO_FACILITATOR_ROLE)
+            raise NotAllowed(str(NO_FACILITATOR_ROLE))
         since = self._clock.now() - LIMIT_WINDOW
         if await self._repo.count_since(guild_id, member_id, since) >= self.hourly_limit:
             raise Conflict(TOO_MANY.format(limit=self.hourly_limit))
@@ -94,7 +95,9 @@ class ReportsService:
     async def report(self, request: ReportRequest) -> Opened:
         if request.author_id == request.reporter_id:
             raise UserFacingError(
-                "That's your own message. To talk with the facilitators privately, use `/ask`."
+                i18n._(
+                    "That's your own message. To talk with the facilitators privately, use `/ask`."
+                )
             )
         return await self._open(
             guild_id=request.guild_id,
@@ -110,9 +113,11 @@ class ReportsService:
     async def ask(self, request: AskRequest) -> Opened:
         text = request.text.strip()
         if not text:
-            raise UserFacingError("Please write a few words for the facilitators.")
+            raise UserFacingError(i18n._("Please write a few words for the facilitators."))
         if len(text) > QUESTION_MAX:
-            raise UserFacingError(f"Please keep it under {QUESTION_MAX} characters.")
+            raise UserFacingError(
+                i18n._("Please keep it under {limit} characters.").format(limit=QUESTION_MAX)
+            )
         return await self._open(
             guild_id=request.guild_id,
             channel_id=request.channel_id,
@@ -139,7 +144,7 @@ class ReportsService:
         settings = await self._settings.get(guild_id)
         role_id = settings.facilitator_role_id
         if role_id is None:
-            raise NotAllowed(NO_FACILITATOR_ROLE)
+            raise NotAllowed(str(NO_FACILITATOR_ROLE))
         now = self._clock.now()
         row = await self._repo.reserve(
             guild_id=guild_id,

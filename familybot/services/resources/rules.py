@@ -6,6 +6,7 @@ import calendar
 from collections.abc import Mapping
 from datetime import datetime
 
+from familybot import i18n
 from familybot.db.repositories.resources import NewResource
 from familybot.errors import (
     UserFacingError,
@@ -26,6 +27,16 @@ LIMITS: dict[str, int] = {
     "audience": 80,
 }
 REQUIRED = ("title", "url", "category", "description")
+# A field's name inside a sentence ("The title can't be empty.").
+FIELD_NAMES: dict[str, i18n.LazyString] = {
+    "title": i18n.lazy_gettext("title"),
+    "url": i18n.lazy_gettext("url"),
+    "category": i18n.lazy_gettext("category"),
+    "description": i18n.lazy_gettext("description"),
+    "region": i18n.lazy_gettext("region"),
+    "language": i18n.lazy_gettext("language"),
+    "audience": i18n.lazy_gettext("audience"),
+}
 REVIEW_MONTHS = 12
 
 
@@ -37,10 +48,14 @@ def clean_fields(raw: Mapping[str, object], *, allow_http: bool) -> NewResource:
         text = "" if value is None else str(value)
         text = " ".join(text.split()) if name != "description" else text.strip()
         if name in REQUIRED and not text:
-            raise UserFacingError(f"The {name} can't be empty.")
+            raise UserFacingError(
+                i18n._("The {field} can't be empty.").format(field=FIELD_NAMES[name])
+            )
         if len(text) > limit and name != "url":
             raise UserFacingError(
-                f"The {name} is {len(text)} characters long; please keep it to {limit} or fewer."
+                i18n._(
+                    "The {field} is {length} characters long; please keep it to {limit} or fewer."
+                ).format(field=FIELD_NAMES[name], length=len(text), limit=limit)
             )
         values[name] = text
     values["url"] = validate_url(values["url"], allow_http=allow_http)
@@ -50,9 +65,13 @@ def clean_fields(raw: Mapping[str, object], *, allow_http: bool) -> NewResource:
 def clean_reason(reason: str) -> str:
     text = reason.strip()
     if not text:
-        raise UserFacingError("Please give a short reason.")
+        raise UserFacingError(i18n._("Please give a short reason."))
     if len(text) > REASON_MAX:
-        raise UserFacingError(f"Please keep the reason to {REASON_MAX} characters or fewer.")
+        raise UserFacingError(
+            i18n._("Please keep the reason to {limit} characters or fewer.").format(
+                limit=REASON_MAX
+            )
+        )
     return text
 
 
@@ -64,15 +83,58 @@ def add_months(instant: datetime, months: int) -> datetime:
     return instant.replace(year=year, month=month, day=day)
 
 
+def suggested_notice(title: str, category: str) -> Notice:
+    """For the facilitators' alerts channel (the caller sets the server's language)."""
+    return Notice(
+        title=i18n.pgettext("embed-title", "A resource is waiting for review"),
+        body=i18n._(
+            "“{title}” ({category}) was suggested for the library. "
+            "A facilitator can look at it with `/resource review`."
+        ).format(title=title, category=category),
+    )
+
+
+def added_notice(title: str) -> Notice:
+    """A DM to who suggested it (the caller sets their language)."""
+    return Notice(
+        title=i18n.pgettext("embed-title", "Your suggestion was added"),
+        body=i18n._(
+            "Thank you! “{title}” is now in the server's resource library, "
+            "where families can find it with `/resource search`."
+        ).format(title=title),
+    )
+
+
+def rejected_notice(title: str, reason: str) -> Notice:
+    """A DM to who suggested it (the caller sets their language)."""
+    return Notice(
+        title=i18n.pgettext("embed-title", "About your resource suggestion"),
+        body=i18n._(
+            "Thank you for suggesting “{title}”. The facilitators looked at it and "
+            "decided not to add it to the library this time.\n\nTheir reason: {reason}"
+        ).format(title=title, reason=reason),
+    )
+
+
 def review_digest_notice(items: list[Resource]) -> Notice:
+    """The weekly digest, in the current language (the caller sets the server's)."""
     lines = []
     for r in items[:30]:
-        why = "its link keeps failing" if r.flagged_at else "its yearly review is due"
+        why = (
+            i18n._("its link keeps failing") if r.flagged_at else i18n._("its yearly review is due")
+        )
         lines.append(f"• {r.title} ({r.category}): {why}")
     if len(items) > 30:
-        lines.append(f"…and {len(items) - 30} more.")
+        more = len(items) - 30
+        lines.append(i18n._("…and {n} more.").format(n=more))
     return Notice(
-        title=f"{len(items)} resource{'s' if len(items) != 1 else ''} to look at again",
+        title=i18n.npgettext(
+            "embed-title",
+            "{n} resource to look at again",
+            "{n} resources to look at again",
+            len(items),
+        ).format(n=len(items)),
         body="\n".join(lines)
-        + "\n\nPlease check they are still right for families; `/resource retire` removes one.",
+        + "\n\n"
+        + i18n._("Please check they are still right for families; `/resource retire` removes one."),
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.repositories.resources import ResourceRepository
 from familybot.db.repositories.settings import SettingsRepository
@@ -34,9 +35,12 @@ from familybot.services.resources.ports import ResourcesPort
 from familybot.services.resources.rules import (
     REVIEW_MONTHS,
     add_months,
+    added_notice,
     clean_fields,
     clean_reason,
+    rejected_notice,
     review_digest_notice,
+    suggested_notice,
 )
 from familybot.services.sessions.recurrence import discord_timestamp
 from familybot.services.setup.service import SetupService
@@ -44,7 +48,7 @@ from familybot.services.setup.service import SetupService
 log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 10
-FACILITATORS_ONLY = (
+FACILITATORS_ONLY = i18n.lazy_gettext(
     "Only facilitators can do that. If you think you should be able to, ask an admin."
 )
 
@@ -72,7 +76,7 @@ class ResourcesService:
 
     async def _require_facilitator(self, guild_id: int, actor: Actor) -> None:
         if not await self._setup.is_facilitator(guild_id, actor):
-            raise NotAllowed(FACILITATORS_ONLY)
+            raise NotAllowed(str(FACILITATORS_ONLY))
 
     def _review_due(self, now: datetime) -> datetime:
         return add_months(now, REVIEW_MONTHS)
@@ -82,7 +86,9 @@ class ResourcesService:
 
     async def set_allow_http(self, guild_id: int, actor: Actor, allow: bool) -> None:
         if not actor.is_admin:
-            raise NotAllowed("Only server admins (with the Manage Server permission) can do that.")
+            raise NotAllowed(
+                i18n._("Only server admins (with the Manage Server permission) can do that.")
+            )
         await self._repo.set_allow_http(guild_id, allow)
 
     # --- the vetting workflow ---------------------------------------------------------------
@@ -99,14 +105,9 @@ class ResourcesService:
         alerts = (await self._settings.get(guild_id)).alerts_channel_id
         told = False
         if alerts is not None:
-            told = await self._discord.post_notice(
-                alerts,
-                Notice(
-                    title="A resource is waiting for review",
-                    body=f"“{item.title}” ({item.category}) was suggested for the library. "
-                    "A facilitator can look at it with `/resource review`.",
-                ),
-            )
+            with i18n.using(i18n.for_guild(guild_id)):
+                notice = suggested_notice(item.title, item.category)
+            told = await self._discord.post_notice(alerts, notice)
         return Suggested(resource, told)
 
     async def add(self, guild_id: int, actor: Actor, fields: Mapping[str, object]) -> Resource:
@@ -133,7 +134,7 @@ class ResourcesService:
     async def _pending(self, guild_id: int, resource_id: int) -> Resource:
         resource = await self._repo.get(resource_id)
         if resource is None or resource.guild_id != guild_id:
-            raise NotFound("That suggestion no longer exists.")
+            raise NotFound(i18n._("That suggestion no longer exists."))
         return resource
 
     async def approve(self, guild_id: int, resource_id: int, actor: Actor) -> ReviewDecision:
@@ -152,14 +153,7 @@ class ResourcesService:
         if not changed:
             return ReviewDecision(updated, updated.status is ResourceStatus.APPROVED, True)
         log.info("resource approved guild=%d resource=%d", guild_id, resource_id)
-        told = await self._tell_suggester(
-            resource,
-            Notice(
-                title="Your suggestion was added",
-                body=f"Thank you! “{resource.title}” is now in the server's resource library, "
-                "where families can find it with `/resource search`.",
-            ),
-        )
+        told = await self._tell_suggester(resource, lambda: added_notice(resource.title))
         return ReviewDecision(updated, True, suggester_told=told)
 
     async def reject(
@@ -180,20 +174,16 @@ class ResourcesService:
         if not changed:
             return ReviewDecision(updated, updated.status is ResourceStatus.APPROVED, True)
         log.info("resource rejected guild=%d resource=%d", guild_id, resource_id)
-        told = await self._tell_suggester(
-            resource,
-            Notice(
-                title="About your resource suggestion",
-                body=f"Thank you for suggesting “{resource.title}”. The facilitators looked at "
-                f"it and decided not to add it to the library this time.\n\nTheir reason: {reason}",
-            ),
-        )
+        told = await self._tell_suggester(resource, lambda: rejected_notice(resource.title, reason))
         return ReviewDecision(updated, False, suggester_told=told)
 
-    async def _tell_suggester(self, resource: Resource, notice: Notice) -> bool:
+    async def _tell_suggester(self, resource: Resource, notice: Callable[[], Notice]) -> bool:
+        """A DM to who suggested it, written in their language (else the server's)."""
         if resource.suggested_by is None:
             return False
-        return await self._discord.send_dm(resource.suggested_by, notice)
+        with i18n.using(i18n.for_dm(resource.suggested_by, resource.guild_id)):
+            written = notice()
+        return await self._discord.send_dm(resource.suggested_by, written)
 
     async def retire(self, guild_id: int, actor: Actor, ref: str, reason: str) -> Resource:
         await self._require_facilitator(guild_id, actor)
@@ -207,7 +197,7 @@ class ResourcesService:
             now=self._clock.now(),
             reason=reason,
         ):
-            raise Conflict("That resource was already retired.")
+            raise Conflict(i18n._("That resource was already retired."))
         log.info("resource retired guild=%d resource=%d", guild_id, resource.id)
         return resource
 
@@ -224,15 +214,20 @@ class ResourcesService:
         await self._require_facilitator(guild_id, actor)
         text = (note or "").strip() or None
         if text is not None and len(text) > REASON_MAX:
-            raise UserFacingError(f"Please keep the note to {REASON_MAX} characters or fewer.")
+            raise UserFacingError(
+                i18n._("Please keep the note to {limit} characters or fewer.").format(
+                    limit=REASON_MAX
+                )
+            )
         resource = await self.find_approved(guild_id, ref)
         now = self._clock.now()
         due_at = resource.review_due_at
         if resource.flagged_at is None and due_at is not None and due_at > now:
             raise Conflict(
-                f"“{resource.title}” isn't due for review yet (next review: "
-                f"{discord_timestamp(due_at, 'D')}), so nothing was changed. "
-                "The list shows the ones that are due."
+                i18n._(
+                    "“{title}” isn't due for review yet (next review: {when}), so nothing was "
+                    "changed. The list shows the ones that are due."
+                ).format(title=resource.title, when=discord_timestamp(due_at, "D"))
             )
         if not await self._repo.mark_reviewed(
             resource.id,
@@ -241,7 +236,7 @@ class ResourcesService:
             review_due_at=self._review_due(now),
             note=text,
         ):
-            raise Conflict("That resource was retired meanwhile, so nothing was changed.")
+            raise Conflict(i18n._("That resource was retired meanwhile, so nothing was changed."))
         log.info("resource re-reviewed guild=%d resource=%d", guild_id, resource.id)
         updated = await self._repo.get(resource.id)
         assert updated is not None
@@ -267,16 +262,21 @@ class ResourcesService:
                 if " ".join(resource.title.split()).casefold() == key:
                     return resource
         raise NotFound(
-            "I couldn't find that resource in the library. Please pick one from the list, or "
-            "try `/resource search`."
+            i18n._(
+                "I couldn't find that resource in the library. Please pick one from the list, "
+                "or try `/resource search`."
+            )
         )
 
     async def share(self, guild_id: int, ref: str, channel_id: int) -> Resource:
         resource = await self.find_approved(guild_id, ref)
         if not await self._discord.post_resource(channel_id, resource):
             raise DiscordActionFailed(
-                "Discord didn't let me post in that channel. I may be missing the Send Messages "
-                "or Embed Links permission there; an admin can check with `/setup show`."
+                i18n._(
+                    "Discord didn't let me post in that channel. I may be missing the Send "
+                    "Messages or Embed Links permission there; an admin can check with "
+                    "`/setup show`."
+                )
             )
         log.info("resource shared guild=%d resource=%d", guild_id, resource.id)
         return resource
@@ -296,7 +296,7 @@ class ResourcesService:
     ) -> list[Resource]:
         terms = [t.casefold() for t in TERM_RE.findall(query)][:8]
         if not terms:
-            raise UserFacingError("Please type a word or two to search for.")
+            raise UserFacingError(i18n._("Please type a word or two to search for."))
         # Quoted terms are always safe FTS5 syntax: \w+ contains no quotes or operators.
         groups = [[f'"{t}"', f'"{t}"*'] for t in terms]
         results = await self._run(guild_id, groups, "AND", category)
@@ -360,7 +360,9 @@ class ResourcesService:
             if alerts is None:
                 log.info("resource review digest skipped guild=%d reason=no-alerts", guild_id)
                 continue
-            if await self._discord.post_notice(alerts, review_digest_notice(items)):
+            with i18n.using(i18n.for_guild(guild_id)):
+                notice = review_digest_notice(items)
+            if await self._discord.post_notice(alerts, notice):
                 posted += 1
         return posted
 

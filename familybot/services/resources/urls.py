@@ -13,6 +13,7 @@ import re
 import unicodedata
 from urllib.parse import quote, urlsplit
 
+from familybot import i18n
 from familybot.errors import UserFacingError
 from familybot.services.resources.netguard import ALLOWED_PORTS, internal_name
 
@@ -28,7 +29,7 @@ class InvalidURL(UserFacingError):
 
 
 def _bad(reason: str) -> InvalidURL:
-    return InvalidURL(f"That link can't be used: {reason}")
+    return InvalidURL(i18n._("That link can't be used: {reason}").format(reason=reason))
 
 
 def _has_hidden_characters(text: str) -> bool:
@@ -43,7 +44,7 @@ def _ascii_host(host: str) -> str:
     try:
         ascii_host = host.encode("idna").decode("ascii").lower()
     except UnicodeError as error:
-        raise _bad("its web address (host) isn't a valid name.") from error
+        raise _bad(i18n._("its web address (host) isn't a valid name.")) from error
     return ascii_host
 
 
@@ -51,43 +52,47 @@ def validate_url(raw: str, *, allow_http: bool = False) -> str:
     """Return the normalised URL (host in punycode) or raise InvalidURL with a kind reason."""
     text = raw.strip()
     if not text:
-        raise _bad("it's empty.")
+        raise _bad(i18n._("it's empty."))
     if len(text) > URL_MAX:
-        raise _bad(f"it's longer than {URL_MAX} characters.")
+        raise _bad(i18n._("it's longer than {limit} characters.").format(limit=URL_MAX))
     if "\\" in text:
-        raise _bad("it contains a backslash.")
+        raise _bad(i18n._("it contains a backslash."))
     if _has_hidden_characters(text):
-        raise _bad("it contains spaces or hidden characters.")
+        raise _bad(i18n._("it contains spaces or hidden characters."))
     scheme, sep, _rest = text.partition(":")
     scheme = scheme.lower()
     allowed = ("https", "http") if allow_http else ("https",)
     if not sep or scheme not in allowed:
-        need = "https:// (or http://)" if allow_http else "https://"
-        raise _bad(f"it must start with {need}.")
+        need = i18n._("https:// (or http://)") if allow_http else "https://"
+        raise _bad(i18n._("it must start with {need}.").format(need=need))
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as error:
-        raise _bad("it isn't a well-formed web address.") from error
+        raise _bad(i18n._("it isn't a well-formed web address.")) from error
     if not text[len(scheme) + 1 :].startswith("//") or not parts.netloc:
-        raise _bad("it has no web address (host).")
+        raise _bad(i18n._("it has no web address (host)."))
     if "@" in parts.netloc or parts.username is not None or parts.password is not None:
-        raise _bad("it contains a user name or password.")
+        raise _bad(i18n._("it contains a user name or password."))
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        raise _bad("it has no web address (host).")
+        raise _bad(i18n._("it has no web address (host)."))
     if host.startswith("[") or _is_ip(host):
-        raise _bad("it points at a numeric address, not a named website.")
+        raise _bad(i18n._("it points at a numeric address, not a named website."))
     if port is not None and port not in ALLOWED_PORTS:
-        raise _bad(f"it uses port {port}; only the usual web ports (80 and 443) can be used.")
+        raise _bad(
+            i18n._(
+                "it uses port {port}; only the usual web ports (80 and 443) can be used."
+            ).format(port=port)
+        )
     ascii_host = _ascii_host(host)
     if internal_name(ascii_host):
-        raise _bad("it points at a private network name, not a public website.")
+        raise _bad(i18n._("it points at a private network name, not a public website."))
     labels = ascii_host.split(".")
     if len(labels) < 2 or not all(_LABEL_RE.match(label) for label in labels):
-        raise _bad("its web address (host) isn't a real website name.")
+        raise _bad(i18n._("its web address (host) isn't a real website name."))
     if not _TLD_RE.match(labels[-1]) or ascii_host == "localhost" or len(ascii_host) > 253:
-        raise _bad("its web address (host) isn't a real website name.")
+        raise _bad(i18n._("its web address (host) isn't a real website name."))
     netloc = ascii_host if port is None else f"{ascii_host}:{port}"
     path = quote(parts.path, safe=_SAFE)
     query = quote(parts.query, safe=_SAFE)
@@ -98,7 +103,11 @@ def validate_url(raw: str, *, allow_http: bool = False) -> str:
     if fragment:
         url += f"#{fragment}"
     if len(url) > URL_MAX:
-        raise _bad(f"it's longer than {URL_MAX} characters once written out in full.")
+        raise _bad(
+            i18n._("it's longer than {limit} characters once written out in full.").format(
+                limit=URL_MAX
+            )
+        )
     return url
 
 

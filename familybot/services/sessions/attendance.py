@@ -10,6 +10,7 @@ from familybot.clock import Clock
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.errors import Conflict, NotAllowed, NotFound
+from familybot.i18n import _, lazy_gettext
 from familybot.models import MembershipStatus, Rsvp, SeriesStatus, SessionSeries
 from familybot.models.sessions import AttendanceSheet, Occurrence, RsvpOutcome
 from familybot.services.reminders.rules import rule_of
@@ -20,11 +21,13 @@ from familybot.services.sessions.session_schedule import SessionSchedule
 
 # One answer for every RSVP press that isn't a member's: a session that doesn't exist, one of
 # another server, or one of a group the presser isn't in. A forged button learns nothing.
-NOT_YOUR_SESSION = (
+NOT_YOUR_SESSION = lazy_gettext(
     "Only the group's members can reply to its sessions, so nothing was saved. "
     "`/my schedule` shows the sessions of your groups."
 )
-SESSION_NOT_HERE = "I couldn't find that session on this server, so nothing was saved."
+SESSION_NOT_HERE = lazy_gettext(
+    "I couldn't find that session on this server, so nothing was saved."
+)
 
 
 class SessionAttendance:
@@ -48,7 +51,7 @@ class SessionAttendance:
         """A member's reply from a reminder's buttons. Membership (in this server's group) is
         checked before anything about the session is looked at or told."""
         # A button on a reminder sent before an edit answers the occurrence it became.
-        for _ in range(20):
+        for _hop in range(20):
             link = await self._sessions.link_of(series_id, key)
             if link is None:
                 break
@@ -65,13 +68,15 @@ class SessionAttendance:
             or membership is None
             or membership.status is not MembershipStatus.MEMBER
         ):
-            raise NotAllowed(NOT_YOUR_SESSION)
+            raise NotAllowed(str(NOT_YOUR_SESSION))
         if series.status is SeriesStatus.CANCELLED or not group.is_active:
-            raise Conflict("This session is no longer scheduled, so there's nothing to reply to.")
+            raise Conflict(
+                _("This session is no longer scheduled, so there's nothing to reply to.")
+            )
         overrides = (await self._sessions.overrides([series.id]))[series.id]
         override = overrides.get(key)
         if override is not None and override.status == "cancelled":
-            raise Conflict("This session was cancelled, so there's nothing to reply to.")
+            raise Conflict(_("This session was cancelled, so there's nothing to reply to."))
         occ = occurrence_for_key(rule_of(series), key)
         if override is not None and override.new_start is not None:
             occ = Occurrence(
@@ -80,9 +85,9 @@ class SessionAttendance:
                 override.new_start + timedelta(minutes=series.duration_minutes),
             )
         if occ is None:
-            raise NotFound("I couldn't find that session.")
+            raise NotFound(_("I couldn't find that session."))
         if occ.end_utc <= self._clock.now():
-            raise Conflict("This session is over, so replies are closed. Thank you!")
+            raise Conflict(_("This session is over, so replies are closed. Thank you!"))
         await self._sessions.set_rsvp(series.id, key, user_id, response, self._clock.now())
         counts = (await self._sessions.rsvp_counts([(series.id, key)]))[(series.id, key)]
         return RsvpOutcome(series, group, occ, response, counts)
@@ -110,13 +115,15 @@ class SessionAttendance:
             except NotFound:
                 if series is lineage[-1]:
                     raise
-        raise NotFound("No such session.")  # unreachable: the lineage holds `current`
+        raise NotFound(
+            _("I couldn't find that session.")
+        )  # unreachable: the lineage holds `current`
 
     async def attendance_sheet(self, guild_id: int, ref: str, date_text: str) -> AttendanceSheet:
         current, group = await self._resolve(guild_id, ref)
         series, occ = await self.occurrence_on(current, date_text)
         if occ.start_utc > self._clock.now():
-            raise Conflict("You can take attendance once the session has started.")
+            raise Conflict(_("You can take attendance once the session has started."))
         members = await self._groups_repo.list_by_status(group.id, MembershipStatus.MEMBER)
         present = await self._sessions.attendees(series.id, occ.key)
         return AttendanceSheet(series, group, occ, [m.user_id for m in members], present)
@@ -134,10 +141,14 @@ class SessionAttendance:
         session of the server the picker was used in, on a day it meets."""
         series = await self._sessions.get(series_id)
         if series is None or guild_id is None or series.guild_id != guild_id:
-            raise NotFound(SESSION_NOT_HERE)
+            raise NotFound(str(SESSION_NOT_HERE))
         overrides = (await self._sessions.overrides([series.id]))[series.id]
         if occurrence_for_key(rule_of(series), key) is None and key not in overrides:
-            raise NotFound(f"“{series.title}” doesn't meet on {key}, so nothing was saved.")
+            raise NotFound(
+                _("“{session}” doesn't meet on {day}, so nothing was saved.").format(
+                    session=series.title, day=key
+                )
+            )
         members = {
             m.user_id
             for m in await self._groups_repo.list_by_status(

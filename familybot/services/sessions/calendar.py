@@ -55,6 +55,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
 
+from familybot.i18n import _, lazy_gettext
 from familybot.services.sessions.calendar_text import clean_text
 from familybot.services.sessions.calendar_zones import (
     ZoneChanges,
@@ -90,7 +91,7 @@ GROUP_NAME_MAX = 100
 LOCATION_MAX = 200
 CALENDAR_NAME_MAX = 200
 #: SUMMARY of every event with neutral titles: no group name, no session title.
-NEUTRAL_SUMMARY = "Support group session"
+NEUTRAL_SUMMARY = lazy_gettext("Support group session")
 
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -151,12 +152,18 @@ def _valid_keys(rule: SeriesRule, keys: Sequence[str] | Mapping[str, datetime]) 
 
 def _description(group: str | None, cancelled: bool) -> str:
     """The DESCRIPTION; ``group`` None for neutral titles (no group name anywhere)."""
-    sessions = f"{group} sessions" if group is not None else "support group sessions"
+    if cancelled and group is None:
+        return _(
+            "This series of support group sessions has been cancelled. Thank you for being "
+            "part of it."
+        )
     if cancelled:
-        return f"This series of {sessions} has been cancelled. Thank you for being part of it."
+        return _(
+            "This series of {group} sessions has been cancelled. Thank you for being part of it."
+        ).format(group=group)
     if group is None:
-        return "A support group session. Times follow your calendar's time zone."
-    return f"A session of {group}. Times follow your calendar's time zone."
+        return _("A support group session. Times follow your calendar's time zone.")
+    return _("A session of {group}. Times follow your calendar's time zone.").format(group=group)
 
 
 def _base_event(
@@ -190,7 +197,7 @@ def _series_events(
     uid = f"series-{item.series_id}-{install_id}@{domain}"
     group: str | None = None
     if neutral:
-        summary = NEUTRAL_SUMMARY
+        summary = str(NEUTRAL_SUMMARY)
     else:
         group = clean_text(item.group_name, GROUP_NAME_MAX)
         summary = f"{clean_text(item.title, TITLE_MAX)} ({group})"

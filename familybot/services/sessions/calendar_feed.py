@@ -30,12 +30,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.repositories.calendar_feeds import CalendarFeedRepository
 from familybot.errors import UserFacingError
+from familybot.i18n import _
 from familybot.models.calendar import MyCalendar
 from familybot.services.privacy.retention import MemberPresence
-from familybot.services.sessions.calendar import restamp
 from familybot.services.sessions.service import SessionsService
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class CalendarFeedService:
         old one), otherwise only said to exist."""
         if titles is not None:
             if titles not in TITLES:
-                raise UserFacingError("Event titles can be `neutral` or `full`.")
+                raise UserFacingError(_("Event titles can be `neutral` or `full`."))
             await self._repo.set_titles(guild_id, user_id, titles, self._clock.now())
         row = await self._repo.get(guild_id, user_id)
         chosen = row.titles if row is not None else DEFAULT_TITLES
@@ -158,9 +159,15 @@ class CalendarFeedService:
             return None
         if not await self._still_member(row.guild_id, row.user_id):
             return None
-        ics, _count = await self._sessions.calendar_for(
-            row.guild_id, row.user_id, neutral=row.titles == "neutral", dtstamp=_CANONICAL_STAMP
-        )
+        # No interaction here (a calendar app asks): the member's stored language, else
+        # the server's, as for a DM.
+        with i18n.using(i18n.for_dm(row.user_id, row.guild_id)):
+            ics, _count = await self._sessions.calendar_for(
+                row.guild_id,
+                row.user_id,
+                neutral=row.titles == "neutral",
+                dtstamp=_CANONICAL_STAMP,
+            )
         contents = hashlib.sha256(ics).digest()
         kept = self._stamps.get(digest)
         if kept is not None and kept[0] == contents:
@@ -171,6 +178,9 @@ class CalendarFeedService:
             self._stamps[digest] = (contents, stamp)
             while len(self._stamps) > _STAMPS_KEPT:
                 self._stamps.popitem(last=False)
+        # icalendar is imported when a calendar is first built, not at start-up (issue 15).
+        from familybot.services.sessions.calendar import restamp
+
         body = restamp(ics, _CANONICAL_STAMP, stamp)
         etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
         return FeedResponse(body, etag, stamp)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+from familybot import i18n
+from familybot.i18n import _, lazy_gettext
 from familybot.models import Group, OccurrenceOverride, SessionSeries
 from familybot.models.events import EventRecurrence, EventSpec
 from familybot.models.sessions import Occurrence
@@ -18,7 +20,7 @@ from familybot.services.sessions.recurrence import Repeat, monthly_byday, occurr
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
-LOCATION = "Private group channel on this server"
+LOCATION = lazy_gettext("Private group channel on this server")
 
 # How far ahead a recurring event must show exactly the sessions the bot means.
 RECURRENCE_CHECK = timedelta(days=370)
@@ -49,7 +51,7 @@ def discord_recurrence(
         return None  # a cancel or move still ahead: Discord's exceptions can't be trusted
     start = first.start_utc.astimezone(UTC)
     if rule.repeat is Repeat.MONTHLY:
-        _, local_n = monthly_byday(rule.first_local, rule.monthly_week)
+        _day, local_n = monthly_byday(rule.first_local, rule.monthly_week)
         n = (start.day - 1) // 7 + 1
         if local_n == -1 or n > 4:
             return None
@@ -91,12 +93,15 @@ def event_spec(
     occurrence: Occurrence,
     recurrence: EventRecurrence | None = None,
 ) -> EventSpec:
-    """What the Events panel shows: the group, the session and its time; never any names."""
-    description = (
-        f"A session of {group.name}. Members: see the group's private channel. "
-        "Not a member yet? Join with /group join. "
-        "(Marking yourself Interested here is visible to others on this server.)"
-    )
+    """What the Events panel shows: the group, the session and its time; never any names.
+    In the server's language (the panel is the whole server's)."""
+    with i18n.using(i18n.for_guild(group.guild_id)):
+        description = _(
+            "A session of {group}. Members: see the group's private channel. "
+            "Not a member yet? Join with /group join. "
+            "(Marking yourself Interested here is visible to others on this server.)"
+        ).format(group=group.name)
+        location = str(LOCATION)
     voice = series.voice_channel_id
     return EventSpec(
         name=f"{group.name}: {series.title}"[:NAME_MAX],
@@ -104,7 +109,7 @@ def event_spec(
         start=occurrence.start_utc,
         end=occurrence.end_utc,
         channel_id=voice,
-        location=None if voice else LOCATION,
+        location=None if voice else location,
         recurrence=recurrence,
     )
 

@@ -1,10 +1,12 @@
 """Reading the dates and times people type (``2025-03-14``, ``18:30``, ``6:30pm``): pure,
-with friendly ValueErrors that callers turn into kind replies."""
+with friendly ValueErrors (in the current language) that callers turn into kind replies."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, time
+
+from familybot.i18n import _
 
 _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _TIME_24_RE = re.compile(r"([0-9]{1,2})[:.]([0-9]{2})")
@@ -25,11 +27,15 @@ def parse_local_date(text: str) -> date:
             return date(year, month, day)
         except ValueError:
             raise ValueError(
-                f"“{_shown(text)}” isn't a date on the calendar. "
-                "Check the month and day, like 2025-03-14."
+                _(
+                    "“{text}” isn't a date on the calendar. Check the month and day, like "
+                    "2025-03-14."
+                ).format(text=_shown(text))
             ) from None
     raise ValueError(
-        f"I couldn't read “{_shown(text)}” as a date. Try year-month-day, like 2025-03-14."
+        _("I couldn't read “{text}” as a date. Try year-month-day, like 2025-03-14.").format(
+            text=_shown(text)
+        )
     )
 
 
@@ -50,4 +56,6 @@ def parse_local_time(text: str) -> time:
             hour = hour12 % 12 + (12 if match[3].lower() == "p" else 0)
     if 0 <= hour <= 23 and 0 <= minute <= 59:
         return time(hour, minute)
-    raise ValueError(f"I couldn't read “{_shown(text)}” as a time. Try 18:30 or 6:30pm.")
+    raise ValueError(
+        _("I couldn't read “{text}” as a time. Try 18:30 or 6:30pm.").format(text=_shown(text))
+    )

@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
+from familybot import i18n
 from familybot.errors import NotFound, UserFacingError
+from familybot.i18n import _, ngettext
 from familybot.models import OccurrenceOverride, SessionSeries
 from familybot.models.sessions import Occurrence
 from familybot.services.moderation.durations import DurationError, parse_duration_list
@@ -26,7 +28,7 @@ from familybot.services.sessions.series_rules import (
     fourth_is_last,
     parse_until,
     parse_week,
-    week_name,
+    week_words,
 )
 from familybot.services.setup.timezones import resolve_timezone
 
@@ -48,24 +50,44 @@ def parse_offsets(text: str) -> tuple[int, ...]:
     except DurationError as error:
         raise UserFacingError(str(error)) from error
     if not found:
-        raise UserFacingError("Please give at least one reminder time, like `24h, 1h`.")
+        raise UserFacingError(_("Please give at least one reminder time, like `24h, 1h`."))
     if not all(OFFSET_MIN <= minutes <= OFFSET_MAX for minutes in found):
-        raise UserFacingError("Reminders can be between 5 minutes and 7 days before a session.")
+        raise UserFacingError(_("Reminders can be between 5 minutes and 7 days before a session."))
     unique = tuple(sorted(set(found), reverse=True))
     if len(unique) > MAX_OFFSETS:
-        raise UserFacingError(f"Please choose at most {MAX_OFFSETS} reminder times.")
+        raise UserFacingError(
+            ngettext(
+                "Please choose at most {count} reminder time.",
+                "Please choose at most {count} reminder times.",
+                MAX_OFFSETS,
+            ).format(count=MAX_OFFSETS)
+        )
     return unique
 
 
 def describe_offsets(offsets: Sequence[int]) -> str:
+    """Reminder times in words, in the current language: "1 day and 2 hours" /
+    "1 día y 2 horas"."""
+
     def one(m: int) -> str:
         if m % 1440 == 0:
-            return f"{m // 1440} day{'s' if m != 1440 else ''}"
+            days = m // 1440
+            return ngettext("{count} day", "{count} days", days).format(count=days)
         if m % 60 == 0:
-            return f"{m // 60} hour{'s' if m != 60 else ''}"
-        return f"{m} minutes"
+            hours = m // 60
+            return ngettext("{count} hour", "{count} hours", hours).format(count=hours)
+        return ngettext("{count} minute", "{count} minutes", m).format(count=m)
 
-    return " and ".join(one(m) for m in offsets)
+    words = [one(m) for m in offsets]
+    if len(words) <= 1:
+        return "".join(words)
+    return _("{first} and {last}").format(first=", ".join(words[:-1]), last=words[-1])
+
+
+def unknown_zone(typed: str) -> str:
+    return _("I don't know the time zone “{zone}”. Please pick one from the list.").format(
+        zone=typed
+    )
 
 
 def parse_rule_change(
@@ -89,9 +111,7 @@ def parse_rule_change(
     if tz_text and tz_text.strip():
         zone = resolve_timezone(tz_text)
         if zone is None:
-            raise UserFacingError(
-                f"I don't know the time zone “{tz_text.strip()[:60]}”. Please pick one from the list."
-            )
+            raise UserFacingError(unknown_zone(tz_text.strip()[:60]))
     return RuleChange(
         weekday=day,
         start_time=start_time,
@@ -110,8 +130,10 @@ def checked_week(text: str | None, repeat: Repeat, first_local: datetime) -> int
         return None
     if repeat is not Repeat.MONTHLY:
         raise UserFacingError(
-            "The week option is for monthly sessions (like the last Thursday of each month). "
-            "Please leave it out, or choose repeat: monthly."
+            _(
+                "The week option is for monthly sessions (like the last Thursday of each month). "
+                "Please leave it out, or choose repeat: monthly."
+            )
         )
     try:
         week = parse_week(text)
@@ -119,12 +141,21 @@ def checked_week(text: str | None, repeat: Repeat, first_local: datetime) -> int
         raise UserFacingError(str(exc)) from exc
     day = first_local.date()
     if not monthly_week_of(day, week):
-        _, actual = monthly_byday(day, 4 if fourth_is_last(day) else None)
+        _day, actual = monthly_byday(day, 4 if fourth_is_last(day) else None)
         better = _date_for_week(day, week)
+        weekday = i18n.format_date(day, "EEEE")
         raise UserFacingError(
-            f"{format_day(day)} is the {week_name(actual)} {day:%A} of the month, not the "
-            f"{week_name(week)}. For the {week_name(week)} {day:%A}, start on "
-            f"{better.isoformat()} ({format_day(better)}), or leave week out."
+            _(
+                "{day} is the {actual} {weekday} of the month, not the {week}. For the {week} "
+                "{weekday}, start on {better} ({better_day}), or leave week out."
+            ).format(
+                day=format_day(day),
+                actual=week_words(actual),
+                weekday=weekday,
+                week=week_words(week),
+                better=better.isoformat(),
+                better_day=format_day(better),
+            )
         )
     return week
 
@@ -152,12 +183,14 @@ def checked_until(text: str | None, repeat: Repeat, first_local: datetime) -> da
         return None
     if repeat is Repeat.ONCE:
         raise UserFacingError(
-            "An end date is for repeating sessions. Please leave `until` out for a one-off."
+            _("An end date is for repeating sessions. Please leave `until` out for a one-off.")
         )
     if until.date() < first_local.date():
         raise UserFacingError(
-            f"The end date {until.date().isoformat()} is before the first session "
-            f"({first_local.date().isoformat()}). Please choose a later end date."
+            _(
+                "The end date {until} is before the first session ({first}). Please choose a "
+                "later end date."
+            ).format(until=until.date().isoformat(), first=first_local.date().isoformat())
         )
     return until
 
@@ -180,7 +213,11 @@ def occurrence_from_text(
             if new_start is not None and from_utc(new_start, series.tz).date() == day:
                 duration = timedelta(minutes=series.duration_minutes)
                 return Occurrence(okey, new_start, new_start + duration)
-        raise NotFound(f"“{series.title}” doesn't meet on {key}. Pick a date from the list.")
+        raise NotFound(
+            _("“{session}” doesn't meet on {day}. Pick a date from the list.").format(
+                session=series.title, day=key
+            )
+        )
     new_start = override.new_start if override is not None else None
     if new_start is not None:
         return Occurrence(key, new_start, new_start + timedelta(minutes=series.duration_minutes))

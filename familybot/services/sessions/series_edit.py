@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from familybot.i18n import _
 from familybot.models import OccurrenceOverride
 from familybot.models.sessions import Occurrence
 from familybot.services.sessions.recurrence import (
@@ -101,12 +102,12 @@ def _first_new_date(
     if repeat is Repeat.MONTHLY:
         n = week if week is not None else monthly_byday(anchor)[1]
         year, month = anchor.year, anchor.month
-        for _ in range(24):
+        for _month in range(24):
             day = nth_weekday(year, month, weekday, n)
             if day is not None and to_utc(datetime.combine(day, start_time), tz) > after:
                 return day, n
             year, month = _next_month(year, month)
-        raise EditRefused("I couldn't find a date for that rule in the next two years.")
+        raise EditRefused(_("I couldn't find a date for that rule in the next two years."))
     # The new day nearest to the next session (Tuesday -> Thursday is two days later,
     # Sunday -> Monday one day later, Tuesday -> Monday one day earlier).
     delta = (weekday - anchor.weekday()) % 7
@@ -124,13 +125,15 @@ def plan_edit(old: SeriesRule, change: RuleChange, now: datetime) -> EditPlan:
     )
     anchor_occ = next_occurrence(open_old, now)
     if anchor_occ is None:
-        raise EditRefused("This session has already taken place, so there's nothing to change.")
+        raise EditRefused(_("This session has already taken place, so there's nothing to change."))
     anchor = date.fromisoformat(anchor_occ.key)
     repeat = change.repeat or old.repeat
     if change.week is not None and repeat is not Repeat.MONTHLY:
         raise EditRefused(
-            "The week option is for monthly sessions. Please leave it out, or choose "
-            "repeat: monthly."
+            _(
+                "The week option is for monthly sessions. Please leave it out, or choose "
+                "repeat: monthly."
+            )
         )
     tz = change.tz or old.tz
     start_time = change.start_time or old.first_local.time()
@@ -142,8 +145,10 @@ def plan_edit(old: SeriesRule, change: RuleChange, now: datetime) -> EditPlan:
     until = None if change.clear_until else (change.until or old.until_local)
     if until is not None and until.date() < first_day:
         raise EditRefused(
-            f"The end date {until.date().isoformat()} is before the next session under the new "
-            f"rule ({first_day.isoformat()}). Please choose a later end date."
+            _(
+                "The end date {until} is before the next session under the new rule ({first}). "
+                "Please choose a later end date."
+            ).format(until=until.date().isoformat(), first=first_day.isoformat())
         )
     if repeat is Repeat.ONCE:
         until = None

@@ -13,6 +13,7 @@ from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.reminders import PlannedReminder, ReminderRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.errors import NotAllowed, UserFacingError
+from familybot.i18n import _, ngettext
 from familybot.models import Group, LedgerRow, LedgerState, Rsvp, SessionSeries
 from familybot.models.notices import Notice
 from familybot.models.sessions import EditOutcome
@@ -22,7 +23,7 @@ from familybot.services.sessions.options import DURATION_MAX, DURATION_MIN, TITL
 from familybot.services.sessions.ports import Changed, Resolve, SessionsPort
 from familybot.services.sessions.recurrence import discord_timestamp
 from familybot.services.sessions.series_edit import RuleChange, old_start, partner_start, plan_edit
-from familybot.services.sessions.series_rules import describe_rule
+from familybot.services.sessions.series_rules import describe_rule, session_label
 from familybot.services.setup.service import SetupService
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,36 @@ log = logging.getLogger(__name__)
 _WENT_OUT = frozenset(
     {LedgerState.SENT, LedgerState.SENDING, LedgerState.UNDELIVERABLE, LedgerState.FAILED}
 )
+
+
+def _change_line(before: datetime, after: datetime | None) -> str:
+    if after is None:
+        return _("{before} → no longer takes place").format(before=discord_timestamp(before))
+    if after == before:
+        return _("{before} (same time; details changed)").format(before=discord_timestamp(before))
+    return f"{discord_timestamp(before)} → {discord_timestamp(after)}"
+
+
+def _change_notice(
+    group: Group, new: SessionSeries, moves: list[tuple[datetime, datetime | None]]
+) -> Notice:
+    """The DM to one responder, in the current language (the recipient's)."""
+    lines = [_change_line(before, after) for before, after in moves[:5]]
+    if len(moves) > 5:
+        more = len(moves) - 5
+        lines.append(ngettext("…and {count} more", "…and {count} more", more).format(count=more))
+    heading = ngettext(
+        "The session you said you'd come to:", "The sessions you said you'd come to:", len(moves)
+    )
+    body = [
+        _("**{session}** has changed. From now on it meets {rule}.").format(
+            session=new.title, rule=describe_rule(rule_of(new))
+        ),
+        heading,
+        *lines,
+        _("Your reply still stands; you can change it from the next reminder."),
+    ]
+    return Notice(_("{group}: session changed").format(group=group.name), "\n".join(body))
 
 
 class SeriesEditor:
@@ -65,8 +96,10 @@ class SeriesEditor:
             return
         log.info("series edit refused guild=%d user=%d", group.guild_id, actor.user_id)
         raise NotAllowed(
-            f"Only the facilitators of “{group.name}” can change its sessions. If you should be "
-            "one, ask a facilitator of that group to add you with `/group add-facilitator`."
+            _(
+                "Only the facilitators of “{group}” can change its sessions. If you should be "
+                "one, ask a facilitator of that group to add you with `/group add-facilitator`."
+            ).format(group=group.name)
         )
 
     async def autocomplete_editable(
@@ -78,13 +111,11 @@ class SeriesEditor:
         if not actor.is_admin:
             mine = {
                 g.id
-                for g, _ in await self._groups_repo.facilitated_by(actor.user_id)
+                for g, _place in await self._groups_repo.facilitated_by(actor.user_id)
                 if g.guild_id == guild_id
             }
         return [
-            (f"{g} · {s.title} ({s.repeat})"[:100], str(s.id))
-            for s, g in found
-            if mine is None or s.group_id in mine
+            (session_label(g, s), str(s.id)) for s, g in found if mine is None or s.group_id in mine
         ][:25]
 
     async def edit(
@@ -104,12 +135,12 @@ class SeriesEditor:
         new_title = " ".join(title.split()) if title else series.title
         if not 1 <= len(new_title) <= TITLE_MAX:
             raise UserFacingError(
-                f"Please give the session a title of 1 to {TITLE_MAX} characters."
+                _("Please give the session a title of 1 to {max} characters.").format(max=TITLE_MAX)
             )
         if change.duration_minutes is not None and not (
             DURATION_MIN <= change.duration_minutes <= DURATION_MAX
         ):
-            raise UserFacingError("A session can last from 15 minutes to 8 hours.")
+            raise UserFacingError(_("A session can last from 15 minutes to 8 hours."))
         voice = None if clear_voice else (voice_channel_id or series.voice_channel_id)
         now = self._clock.now()
         old_rule = rule_of(series)
@@ -128,7 +159,7 @@ class SeriesEditor:
             and new_title == series.title
             and voice == series.voice_channel_id
         ):
-            raise UserFacingError("That's how the session already is, so nothing changed.")
+            raise UserFacingError(_("That's how the session already is, so nothing changed."))
         overrides = (await self._sessions.overrides([series.id]))[series.id]
         answered = await self._sessions.responders(series.id, None, (Rsvp.GOING, Rsvp.MAYBE))
         async with self._db.transaction():
@@ -190,34 +221,20 @@ class SeriesEditor:
             or new.voice_channel_id != series.voice_channel_id
             or duration != old_duration
         )
-        per_user: dict[int, list[str]] = {}
+        per_user: dict[int, list[tuple[datetime, datetime | None]]] = {}
         for key, user_id in answered:
             if key not in changes:
                 continue
             before, after = changes[key]
             if before is None or (after == before and not details_changed):
                 continue
-            if after is None:
-                line = f"{discord_timestamp(before)} → no longer takes place"
-            elif after == before:
-                line = f"{discord_timestamp(before)} (same time; details changed)"
-            else:
-                line = f"{discord_timestamp(before)} → {discord_timestamp(after)}"
-            per_user.setdefault(user_id, []).append(line)
+            per_user.setdefault(user_id, []).append((before, after))
         words = describe_rule(rule_of(new))
         told = missed = 0
-        for user_id, lines in sorted(per_user.items()):
-            shown_lines = lines[:5] + ([f"…and {len(lines) - 5} more"] if len(lines) > 5 else [])
+        for user_id, moves in sorted(per_user.items()):
             # A DM reads its recipient's language, not the facilitator's who edited.
             with i18n.using(i18n.for_dm(user_id, guild_id)):
-                their_words = describe_rule(rule_of(new))
-            notice = Notice(
-                f"{group.name}: session changed",
-                f"**{new.title}** has changed. From now on it meets {their_words}.\n"
-                "The session(s) you said you'd come to:\n"
-                + "\n".join(shown_lines)
-                + "\nYour reply still stands; you can change it from the next reminder.",
-            )
+                notice = _change_notice(group, new, moves)
             if await self._discord.send_dm(user_id, notice):
                 told += 1
             else:
@@ -238,13 +255,13 @@ class SeriesEditor:
         if group.channel_id:
             # The group's channel reads the server's language.
             with i18n.using(i18n.for_guild(guild_id)):
-                channel_words = describe_rule(rule_of(new))
-            await self._discord.post_notice(
-                group.channel_id,
-                Notice(
-                    f"Changed: {new.title}", f"From now on, **{new.title}** meets {channel_words}."
-                ),
-            )
+                channel_notice = Notice(
+                    _("Changed: {session}").format(session=new.title),
+                    _("From now on, **{session}** meets {rule}.").format(
+                        session=new.title, rule=describe_rule(rule_of(new))
+                    ),
+                )
+            await self._discord.post_notice(group.channel_id, channel_notice)
         log.info("series edited guild=%d old=%d new=%d", guild_id, series.id, new.id)
         await self._changed([series.id, new.id])
         return EditOutcome(new, group, words, first, told, missed, len(plan.unpaired))

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 
 from familybot import i18n
 from familybot.i18n import _, pgettext
+from familybot.models import SessionSeries
 from familybot.services.sessions.local_input import parse_local_date
 from familybot.services.sessions.recurrence import (
     Repeat,
@@ -26,13 +27,16 @@ __all__ = [
     "fourth_is_last",
     "parse_until",
     "parse_week",
+    "repeat_words",
+    "session_label",
     "week_name",
+    "week_words",
 ]
 
 # Option value -> rule value (n, or -1 for "last").
 WEEK_CHOICES: dict[str, int] = {"1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "last": -1}
 _WEEK_NAMES = {n: name for name, n in WEEK_CHOICES.items()}
-_NO_END = frozenset({"none", "never", "no end", "-"})
+_NO_END = frozenset({"none", "never", "no end", "-", "nunca", "ninguna", "ninguno", "sin fin"})
 
 
 def week_name(week: int) -> str:
@@ -45,7 +49,7 @@ def parse_week(text: str) -> int:
     value = WEEK_CHOICES.get(text.strip().lower())
     if value is None:
         raise ValueError(
-            "The week can be 1st, 2nd, 3rd, 4th or last. Please pick one from the list."
+            _("The week can be 1st, 2nd, 3rd, 4th or last. Please pick one from the list.")
         )
     return value
 
@@ -76,7 +80,7 @@ def _format_end(day: date) -> str:
     return i18n.format_date(day, pgettext("date-pattern", "d MMMM y"))
 
 
-def _week_words(week: int) -> str:
+def week_words(week: int) -> str:
     """ "1st" … "last" in the current language (spelled out here so extraction finds them)."""
     words = {
         1: pgettext("week-of-month", "1st"),
@@ -86,6 +90,22 @@ def _week_words(week: int) -> str:
         -1: pgettext("week-of-month", "last"),
     }
     return words[week]
+
+
+def repeat_words(repeat: Repeat) -> str:
+    """A series' repeat in a word or two, for autocomplete labels ("weekly" / "semanal")."""
+    words = {
+        Repeat.ONCE: pgettext("autocomplete", "once"),
+        Repeat.WEEKLY: pgettext("autocomplete", "weekly"),
+        Repeat.BIWEEKLY: pgettext("autocomplete", "every two weeks"),
+        Repeat.MONTHLY: pgettext("autocomplete", "monthly"),
+    }
+    return words[repeat]
+
+
+def session_label(group_name: str, series: SessionSeries) -> str:
+    """An autocomplete label for a session: "Parents Circle · Weekly meeting (weekly)"."""
+    return f"{group_name} · {series.title} ({repeat_words(Repeat(series.repeat))})"[:100]
 
 
 def describe_rule(rule: SeriesRule) -> str:
@@ -106,7 +126,7 @@ def describe_rule(rule: SeriesRule) -> str:
     else:
         _week, n = monthly_byday(first, rule.monthly_week)
         words = _("every month on the {week} {weekday} at {time} ({tz})").format(
-            week=_week_words(n), weekday=weekday, **places
+            week=week_words(n), weekday=weekday, **places
         )
     if rule.until_local is not None:
         words = _("{rule}, until {day}").format(

@@ -16,6 +16,7 @@ from familybot.db.repositories.session_privacy import SessionPrivacyRepository
 from familybot.db.repositories.sessions import SessionRepository
 from familybot.errors import NotAllowed, NotFound, UserFacingError
 from familybot.events import EventBus, SeriesChanged
+from familybot.i18n import _
 from familybot.models import (
     Group,
     MembershipStatus,
@@ -27,7 +28,6 @@ from familybot.models.sessions import Occurrence, ScheduleOutcome, UpcomingOccur
 from familybot.services.groups.service import GroupsService
 from familybot.services.reminders.rules import effective_occurrences, rule_of
 from familybot.services.sessions.attendance import SessionAttendance
-from familybot.services.sessions.calendar import CalendarSeries, build_ics
 from familybot.services.sessions.local_input import parse_local_date, parse_local_time
 from familybot.services.sessions.occurrence_changes import OccurrenceChanges
 from familybot.services.sessions.options import (
@@ -40,6 +40,7 @@ from familybot.services.sessions.options import (
     checked_until,
     checked_week,
     parse_offsets,
+    unknown_zone,
 )
 from familybot.services.sessions.ports import SessionsPort
 from familybot.services.sessions.recurrence import (
@@ -51,6 +52,7 @@ from familybot.services.sessions.series_editor import SeriesEditor
 from familybot.services.sessions.series_rules import (
     describe_rule,
     fourth_is_last,
+    session_label,
 )
 from familybot.services.sessions.session_schedule import SessionSchedule
 from familybot.services.setup.service import SetupService
@@ -110,25 +112,29 @@ class SessionsService:
                 series = matches[0][0]
             elif len(matches) > 1:
                 raise UserFacingError(
-                    f"More than one session matches “{ref[:40]}”. Please pick one from the list."
+                    _(
+                        "More than one session matches “{typed}”. Please pick one from the list."
+                    ).format(typed=ref[:40])
                 )
         if series is None or series.status is not SeriesStatus.ACTIVE:
             raise NotFound(
-                f"I couldn't find an upcoming session called “{ref[:40]}”. "
-                "`/session list` shows what's scheduled."
+                _(
+                    "I couldn't find an upcoming session called “{typed}”. "
+                    "`/session list` shows what's scheduled."
+                ).format(typed=ref[:40])
             )
         group = await self._groups_repo.get(series.group_id)
         if group is None or not group.is_active:
-            raise NotFound("That session's group has been archived.")
+            raise NotFound(_("That session's group has been archived."))
         return series, group
 
     async def autocomplete(self, guild_id: int, typed: str) -> list[tuple[str, str]]:
         found = await self._sessions.search(guild_id, typed.strip()[:50], limit=25)
-        return [(f"{g} · {s.title} ({s.repeat})"[:100], str(s.id)) for s, g in found]
+        return [(session_label(g, s), str(s.id)) for s, g in found]
 
     async def occurrence_dates(self, guild_id: int, ref: str, *, past: bool = False) -> list[str]:
         try:
-            series, _ = await self.resolve(guild_id, ref)
+            series, _group = await self.resolve(guild_id, ref)
         except UserFacingError:
             return []
         now = self._clock.now()
@@ -167,17 +173,14 @@ class SessionsService:
         title = " ".join(title.split())
         if not 1 <= len(title) <= TITLE_MAX:
             raise UserFacingError(
-                f"Please give the session a title of 1 to {TITLE_MAX} characters."
+                _("Please give the session a title of 1 to {max} characters.").format(max=TITLE_MAX)
             )
         if not DURATION_MIN <= duration_minutes <= DURATION_MAX:
-            raise UserFacingError("A session can last from 15 minutes to 8 hours.")
+            raise UserFacingError(_("A session can last from 15 minutes to 8 hours."))
         typed = (tz or "").strip()
         zone = resolve_timezone(typed) if typed else await self._setup.timezone_for(guild_id)
         if zone is None or not validate_tz(zone):
-            raise UserFacingError(
-                f"I don't know the time zone “{(typed or str(zone))[:60]}”. "
-                "Please pick one from the list."
-            )
+            raise UserFacingError(unknown_zone((typed or str(zone))[:60]))
         try:
             first_local = datetime.combine(parse_local_date(date_text), parse_local_time(time_text))
         except ValueError as exc:
@@ -186,13 +189,17 @@ class SessionsService:
         first_utc = to_utc(first_local, zone)
         if first_utc <= now:
             raise UserFacingError(
-                "That date and time have already passed (in "
-                f"{zone}). Please choose a time in the future."
+                _(
+                    "That date and time have already passed (in {tz}). Please choose a time in "
+                    "the future."
+                ).format(tz=zone)
             )
         if first_utc > now + SCHEDULE_AHEAD_MAX:
             raise UserFacingError(
-                "That's more than two years away. Please choose a first date within the next "
-                "two years."
+                _(
+                    "That's more than two years away. Please choose a first date within the next "
+                    "two years."
+                )
             )
         week = checked_week(week_text, repeat, first_local)
         until_local = checked_until(until_text, repeat, first_local)
@@ -238,7 +245,7 @@ class SessionsService:
         found = found[:limit]
         pairs = [(s.id, o.key) for s, o in found]
         counts = await self._sessions.rsvp_counts(pairs)
-        mine = await self._sessions.rsvps_of_user(user_id, sorted({s.id for s, _ in found}))
+        mine = await self._sessions.rsvps_of_user(user_id, sorted({s.id for s, _o in found}))
         return [
             UpcomingOccurrence(
                 s,
@@ -260,8 +267,10 @@ class SessionsService:
             seated = membership is not None and membership.status is MembershipStatus.MEMBER
             if not seated and not is_facilitator:
                 raise NotAllowed(
-                    f"Sessions of “{group.name}” are shown to its members. You can join with "
-                    "`/group join`."
+                    _(
+                        "Sessions of “{group}” are shown to its members. You can join with "
+                        "`/group join`."
+                    ).format(group=group.name)
                 )
             groups = [group]
         elif is_facilitator:
@@ -286,9 +295,7 @@ class SessionsService:
     async def set_my_timezone(self, user_id: int, tz: str) -> str:
         zone = resolve_timezone(tz)
         if zone is None:
-            raise UserFacingError(
-                f"I don't know the time zone “{tz.strip()[:60]}”. Please pick one from the list."
-            )
+            raise UserFacingError(unknown_zone(tz.strip()[:60]))
         await self._reminders.set_timezone(user_id, zone, self._clock.now())
         return zone
 
@@ -314,6 +321,9 @@ class SessionsService:
 
         ``neutral``: "Support group session" titles, no group names (the member's choice,
         services/sessions/calendar_feed.py); ``dtstamp``: a fixed DTSTAMP (the live feed's)."""
+        # icalendar is imported when a calendar is first built, not at start-up (issue 15).
+        from familybot.services.sessions.calendar import CalendarSeries, build_ics
+
         groups = await self._groups_for(guild_id, user_id)
         by_id = {g.id: g for g in groups}
         series_list = await self._sessions.for_calendar(sorted(by_id))
@@ -330,13 +340,13 @@ class SessionsService:
                     for k, o in overrides[s.id].items()
                     if o.status == "moved" and o.new_start is not None
                 },
-                location="Discord voice channel" if s.voice_channel_id else "Discord",
+                location=_("Discord voice channel") if s.voice_channel_id else "Discord",
             )
             for s in series_list
         ]
         ics = build_ics(
             items,
-            calendar_name="FamilyBot sessions",
+            calendar_name=_("FamilyBot sessions"),
             now=self._clock.now(),
             install_id=await self._sessions.install_id(),
             neutral=neutral,

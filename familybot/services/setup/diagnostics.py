@@ -2,13 +2,14 @@
 
 Pure rules over plain facts: the bot side (familybot/ui/health.py) reads the guild,
 channels, roles and gateway state from discord.py into GuildFacts, so these rules are
-tested without Discord.
+tested without Discord. Written in the current language (the admin's, per interaction).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from familybot import i18n
 from familybot.db.repositories.groups import GroupRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.models import Group, GuildSettings, WelcomePanel
@@ -21,23 +22,69 @@ GROUP_CHANNEL = ("view_channel", "send_messages", "embed_links", "read_message_h
 # The start-here panel's channel: post it, and read it back to know it still exists.
 PANEL_CHANNEL = ("view_channel", "send_messages", "embed_links", "read_message_history")
 
-LABELS: dict[str, str] = {
-    "view_channel": "View Channel",
-    "send_messages": "Send Messages",
-    "embed_links": "Embed Links",
-    "read_message_history": "Read Message History",
-    "manage_roles": "Manage Roles",
-    "manage_channels": "Manage Channels",
-    "manage_events": "Manage Events",
-    "kick_members": "Kick Members",
-    "ban_members": "Ban Members",
-    "manage_messages": "Manage Messages",
-    "moderate_members": "Timeout Members",
+# Discord's names for the permissions, as the reader's Discord client shows them.
+LABELS: dict[str, i18n.LazyString] = {
+    "view_channel": i18n.lazy_gettext("View Channel"),
+    "send_messages": i18n.lazy_gettext("Send Messages"),
+    "embed_links": i18n.lazy_gettext("Embed Links"),
+    "read_message_history": i18n.lazy_gettext("Read Message History"),
+    "manage_roles": i18n.lazy_gettext("Manage Roles"),
+    "manage_channels": i18n.lazy_gettext("Manage Channels"),
+    "manage_events": i18n.lazy_gettext("Manage Events"),
+    "kick_members": i18n.lazy_gettext("Kick Members"),
+    "ban_members": i18n.lazy_gettext("Ban Members"),
+    "manage_messages": i18n.lazy_gettext("Manage Messages"),
+    "moderate_members": i18n.lazy_gettext("Timeout Members"),
+    "mention_everyone": i18n.lazy_gettext("Mention Everyone"),
+    "create_private_threads": i18n.lazy_gettext("Create Private Threads"),
+    "send_messages_in_threads": i18n.lazy_gettext("Send Messages in Threads"),
 }
+# Why each permission is needed (familybot/permissions.py NEEDS, whose English is the msgid;
+# tests/unit/test_setup_texts.py checks every reason there is listed here).
+REASONS: tuple[i18n.LazyString, ...] = (
+    i18n.lazy_gettext("see the channels it posts reminders and alerts in"),
+    i18n.lazy_gettext("post reminders, alerts and mod-log entries"),
+    i18n.lazy_gettext("show groups, sessions and resources as tidy cards"),
+    i18n.lazy_gettext("update its own earlier messages (RSVP counts)"),
+    i18n.lazy_gettext(
+        "let each member (and no one else) see their group's private channel, a permission "
+        "set on that channel for them alone; also /mod lock"
+    ),
+    i18n.lazy_gettext("create each group's private channel and close it on archive"),
+    i18n.lazy_gettext("mirror sessions in Discord's Events panel (only with /setup events on)"),
+    i18n.lazy_gettext("remove a member with /mod kick"),
+    i18n.lazy_gettext("ban and unban with /mod ban and /mod unban (timed bans end by themselves)"),
+    i18n.lazy_gettext(
+        "remove recent messages with /mod purge, and invite links or mass mentions (automod)"
+    ),
+    i18n.lazy_gettext("pause a member with /mod timeout (Discord's own timeout)"),
+    i18n.lazy_gettext(
+        "open a private thread between a member and the facilitators (reports and /ask)"
+    ),
+    i18n.lazy_gettext("post in those private threads"),
+    i18n.lazy_gettext(
+        "bring the facilitator role into a private thread by mentioning it, even when the role "
+        "isn't mentionable (every other ping stays off)"
+    ),
+)
+
+
+def _sentence(text: str) -> str:
+    """A sentence that may start with a placeholder ("the alerts channel ..."): capitalised."""
+    return text[:1].upper() + text[1:]
 
 
 def label(permission: str) -> str:
-    return LABELS.get(permission, permission.replace("_", " ").title())
+    found = LABELS.get(permission)
+    return str(found) if found is not None else permission.replace("_", " ").title()
+
+
+# Which channel a sentence is about ("In {where} #x I'm missing...").
+WHERE: dict[str, i18n.LazyString] = {
+    "alerts": i18n.lazy_gettext("the alerts channel"),
+    "mod log": i18n.lazy_gettext("the mod log channel"),
+    "panel": i18n.lazy_gettext("the start-here panel's channel"),
+}
 
 
 def _channel_problems(
@@ -51,17 +98,23 @@ def _channel_problems(
     if missing:
         out.append(
             Problem(
-                f"In {what} <#{channel_id}> I'm missing "
-                + ", ".join(f"**{label(p)}**" for p in missing)
-                + ".",
-                "Fix: allow them for FamilyBot in that channel's permissions.",
+                i18n._("In {where} {channel} I'm missing {permissions}.").format(
+                    where=what,
+                    channel=f"<#{channel_id}>",
+                    permissions=", ".join(f"**{label(p)}**" for p in missing),
+                ),
+                i18n._("Fix: allow them for FamilyBot in that channel's permissions."),
             )
         )
     if private and channel.everyone_can_view:
         out.append(
             Problem(
-                f"{what[0].upper()}{what[1:]} <#{channel_id}> is visible to everyone.",
-                "Fix: deny @everyone View Channel there, or choose a private channel.",
+                _sentence(
+                    i18n._("{where} {channel} is visible to everyone.").format(
+                        where=what, channel=f"<#{channel_id}>"
+                    )
+                ),
+                i18n._("Fix: deny @everyone View Channel there, or choose a private channel."),
             )
         )
     return out
@@ -72,14 +125,15 @@ def _private_channel(
 ) -> list[Problem]:
     if channel_id is None:
         return [unset]
+    where = str(WHERE[what])
     if channel_id not in facts.channels:
         return [
             Problem(
-                f"The {what} channel was deleted.",
-                f"Fix: choose another with `{command}`.",
+                _sentence(i18n._("{where} was deleted.").format(where=where)),
+                i18n._("Fix: choose another with `{command}`.").format(command=command),
             )
         ]
-    return _channel_problems(facts, channel_id, f"the {what} channel", POSTING, private=True)
+    return _channel_problems(facts, channel_id, where, POSTING, private=True)
 
 
 def _group_problems(facts: GuildFacts, group: Group) -> list[Problem]:
@@ -88,14 +142,13 @@ def _group_problems(facts: GuildFacts, group: Group) -> list[Problem]:
     if group.channel_id is None or group.channel_id not in facts.channels:
         out.append(
             Problem(
-                f"The channel of group {name} is missing.",
-                "Fix: archive the group with `/group archive` and create it again.",
+                i18n._("The channel of group {group} is missing.").format(group=name),
+                i18n._("Fix: archive the group with `/group archive` and create it again."),
             )
         )
     else:
-        out += _channel_problems(
-            facts, group.channel_id, f"group {name}'s channel", GROUP_CHANNEL, private=True
-        )
+        where = i18n._("group {group}'s channel").format(group=name)
+        out += _channel_problems(facts, group.channel_id, where, GROUP_CHANNEL, private=True)
     return out
 
 
@@ -105,17 +158,23 @@ def _intent_problems(facts: GuildFacts) -> list[Problem]:
     if not facts.message_content_requested:
         return [
             Problem(
-                "MESSAGE_CONTENT_INTENT is on, but I didn't ask Discord for message content.",
-                "Fix: restart FamilyBot so the setting takes effect.",
+                i18n._(
+                    "MESSAGE_CONTENT_INTENT is on, but I didn't ask Discord for message content."
+                ),
+                i18n._("Fix: restart FamilyBot so the setting takes effect."),
             )
         ]
     if not facts.message_content_enabled:
         return [
             Problem(
-                "MESSAGE_CONTENT_INTENT is on, but the **Message Content** intent isn't "
-                "switched on for this bot.",
-                "Fix: turn it on under Bot → Privileged Gateway Intents in the Discord "
-                "Developer Portal, or set MESSAGE_CONTENT_INTENT=false.",
+                i18n._(
+                    "MESSAGE_CONTENT_INTENT is on, but the **Message Content** intent isn't "
+                    "switched on for this bot."
+                ),
+                i18n._(
+                    "Fix: turn it on under Bot → Privileged Gateway Intents in the Discord "
+                    "Developer Portal, or set MESSAGE_CONTENT_INTENT=false."
+                ),
             )
         ]
     return []
@@ -128,14 +187,19 @@ def _old_role_problems(facts: GuildFacts, groups: Iterable[Group]) -> list[Probl
     if not waiting:
         return []
     names = ", ".join(f"**{g.name[:60]}**" for g in waiting[:5])
-    more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+    if len(waiting) > 5:
+        extra = len(waiting) - 5
+        names += " " + i18n.ngettext("and {n} more", "and {n} more", extra).format(n=extra)
     return [
         Problem(
-            f"The old role of group {names}{more} still exists, and it shows on its members' "
-            "profiles.",
-            "Fix: I replace it with access to the group's channel at every start; check I have "
-            "**Manage Roles** and that my role is above it, then restart FamilyBot (a group of "
-            "more than 96 members and facilitators waits until it is smaller).",
+            i18n._(
+                "The old role of group {group} still exists, and it shows on its members' profiles."
+            ).format(group=names),
+            i18n._(
+                "Fix: I replace it with access to the group's channel at every start; check I "
+                "have **Manage Roles** and that my role is above it, then restart FamilyBot (a "
+                "group of more than 96 members and facilitators waits until it is smaller)."
+            ),
         )
     ]
 
@@ -150,20 +214,21 @@ def _panel_problems(
     if panel.channel_id not in facts.channels:
         return [
             Problem(
-                "The channel of the start-here panel was deleted.",
-                "Fix: post the panel again with `/setup welcome`.",
+                i18n._("The channel of the start-here panel was deleted."),
+                i18n._("Fix: post the panel again with `/setup welcome`."),
             )
         ]
     if panel_found is False:
         return [
             Problem(
-                f"The start-here panel in <#{panel.channel_id}> was deleted.",
-                "Fix: post it again with `/setup welcome`.",
+                i18n._("The start-here panel in {channel} was deleted.").format(
+                    channel=f"<#{panel.channel_id}>"
+                ),
+                i18n._("Fix: post it again with `/setup welcome`."),
             )
         ]
-    return _channel_problems(
-        facts, panel.channel_id, "the start-here panel's channel", PANEL_CHANNEL, private=False
-    )
+    where = str(WHERE["panel"])
+    return _channel_problems(facts, panel.channel_id, where, PANEL_CHANNEL, private=False)
 
 
 def diagnose(
@@ -184,31 +249,38 @@ def diagnose(
         if need.permission == "mention_everyone":  # optional: private channels stand in
             problems.append(
                 Problem(
-                    "Without **Mention Everyone**, reports and `/ask` open a private channel "
-                    "instead of a thread (unless the facilitator role is mentionable).",
-                    "Optional: give FamilyBot's role that permission to use private threads.",
+                    i18n._(
+                        "Without **Mention Everyone**, reports and `/ask` open a private "
+                        "channel instead of a thread (unless the facilitator role is "
+                        "mentionable)."
+                    ),
+                    i18n._(
+                        "Optional: give FamilyBot's role that permission to use private threads."
+                    ),
                 )
             )
             continue
         problems.append(
             Problem(
-                f"I'm missing the **{label(need.permission)}** permission (to {need.reason}).",
-                "Fix: give FamilyBot's role that permission in Server Settings → Roles.",
+                i18n._("I'm missing the **{permission}** permission (to {reason}).").format(
+                    permission=label(need.permission), reason=i18n._(need.reason)
+                ),
+                i18n._("Fix: give FamilyBot's role that permission in Server Settings → Roles."),
             )
         )
     role_id = settings.facilitator_role_id
     if role_id is None:
         problems.append(
             Problem(
-                "Set a facilitator role with `/setup facilitator-role`.",
-                "Until then only admins can facilitate.",
+                i18n._("Set a facilitator role with `/setup facilitator-role`."),
+                i18n._("Until then only admins can facilitate."),
             )
         )
     elif role_id not in facts.roles:
         problems.append(
             Problem(
-                "The facilitator role was deleted;",
-                "set it again with `/setup facilitator-role`.",
+                i18n._("The facilitator role was deleted;"),
+                i18n._("set it again with `/setup facilitator-role`."),
             )
         )
     problems += _private_channel(
@@ -217,8 +289,8 @@ def diagnose(
         "alerts",
         "/setup alerts",
         Problem(
-            "Set an alerts channel with `/setup alerts`",
-            "(needed for approval-mode groups and safety alerts).",
+            i18n._("Set an alerts channel with `/setup alerts`"),
+            i18n._("(needed for approval-mode groups and safety alerts)."),
         ),
     )
     problems += _private_channel(
@@ -227,8 +299,8 @@ def diagnose(
         "mod log",
         "/setup modlog",
         Problem(
-            "No mod-log channel is set, so moderation cases are stored but not posted.",
-            "Fix: choose one with `/setup modlog`.",
+            i18n._("No mod-log channel is set, so moderation cases are stored but not posted."),
+            i18n._("Fix: choose one with `/setup modlog`."),
         ),
     )
     for group in groups:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from familybot import i18n
 from familybot.clock import Clock
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import UserFacingError
@@ -51,7 +52,9 @@ class SetupService:
         zone = resolve_timezone(tz)
         if zone is None:
             raise UserFacingError(
-                f"I don't know the time zone “{tz.strip()[:60]}”. Please pick one from the "
-                "list, for example America/New_York or Europe/London."
+                i18n._(
+                    "I don't know the time zone “{tz}”. Please pick one from the list, for "
+                    "example America/New_York or Europe/London."
+                ).format(tz=tz.strip()[:60])
             )
         return await self._settings.set(guild_id, "timezone", zone, self._clock.now())

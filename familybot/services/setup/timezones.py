@@ -16,6 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
+from familybot import i18n
 from familybot.services.sessions.recurrence import validate_tz
 
 __all__ = ["ZoneSuggestion", "resolve_timezone", "suggest_timezones"]
@@ -90,6 +91,7 @@ class _Zone:
     name: str
     where: str  # "United States, Eastern (most areas)"
     haystack: str  # what a search looks in, casefolded
+    country: str = ""  # ISO 3166 code, e.g. "US": its name in other languages comes from CLDR
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def _zones() -> dict[str, _Zone]:
         country = countries.get(row[0], row[0])
         where = f"{country}, {row[3]}" if len(row) > 3 and row[3] else country
         haystack = f"{row[2]} {where}".casefold().replace("_", " ")
-        zones[row[2]] = _Zone(row[2], where, haystack)
+        zones[row[2]] = _Zone(row[2], where, haystack, row[0])
     zones["UTC"] = _Zone("UTC", "Coordinated Universal Time", "utc coordinated universal time")
     return zones
 
@@ -163,14 +165,29 @@ def _offset_text(zone: str, now: datetime) -> str:
     return f"UTC{sign}{hours:02d}:{rest:02d}"
 
 
+def _where(info: _Zone) -> str:
+    """Where a zone is, in the current language. English: zone.tab's own words ("United
+    States, Eastern (most areas)"); other languages: the country's name from Babel's CLDR
+    data ("Estados Unidos"), as zone.tab's area notes exist in English only."""
+    language = i18n.current_language()
+    if language == "en" or not info.country:
+        return info.where
+    from babel import Locale
+
+    return str(Locale.parse(language).territories.get(info.country, info.where))
+
+
 def _label(zone: str, now: datetime) -> str:
     """ "America/New_York · United States, Eastern (most areas) · UTC−05:00 now"."""
     info = _zones().get(zone)
-    tail = f" · {_offset_text(zone, now)} now"
+    tail = " · " + i18n.pgettext("autocomplete", "{offset} now").format(
+        offset=_offset_text(zone, now)
+    )
     if info is None or zone == "UTC":
         return f"{zone}{tail}"
     room = LABEL_MAX - len(zone) - len(tail) - 3
-    where = info.where if len(info.where) <= room else info.where[: room - 1] + "…"
+    where = _where(info)
+    where = where if len(where) <= room else where[: room - 1] + "…"
     return f"{zone} · {where}{tail}"
 
 

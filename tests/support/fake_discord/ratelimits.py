@@ -3,6 +3,7 @@ sends them, and ``fail_next`` for a test to make chosen requests fail."""
 
 from __future__ import annotations
 
+import bisect
 import collections
 import re
 import time
@@ -40,6 +41,9 @@ class RateLimitsMixin:
         #: The global limit's clock (a test on virtual loop time sets the loop's).
         self.rate_limit_clock: Callable[[], float] = time.monotonic
         self.rate_limited_count = 0
+        #: When each request the global limit let through arrived (its clock), for a test to
+        #: find the busiest window across every process using the token.
+        self.accepted_times: list[float] = []
         self._accepted_at: collections.deque[float] = collections.deque()  # within the window
         self._failures: list[_Failure] = []
 
@@ -88,6 +92,7 @@ class RateLimitsMixin:
             accepted.popleft()
         if len(accepted) < self.global_rate_limit:
             accepted.append(now)
+            self.accepted_times.append(now)
             return None
         self.rate_limited_count += 1
         retry_after = max(0.001, accepted[0] + self.rate_limit_window - now)
@@ -100,6 +105,13 @@ class RateLimitsMixin:
                 "X-RateLimit-Scope": "global",
                 "Via": _VIA,
             },
+        )
+
+    def busiest_window(self, window: float = 1.0) -> int:
+        """The most requests the global limit let through within any `window` seconds."""
+        times = sorted(self.accepted_times)
+        return max(
+            (bisect.bisect_left(times, t + window) - i for i, t in enumerate(times)), default=0
         )
 
     def _injected_failure(
