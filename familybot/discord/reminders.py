@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 
 import discord
 
@@ -39,6 +39,9 @@ class DiscordReminders:
         try:
             destination = await self._messageable(target)
             async with self._notices.limiter.slot():
+                fresh_until = card.nonce_fresh_until
+                if fresh_until is not None and datetime.now(UTC) > fresh_until:
+                    return Delivery(ok=False, stale=True)
                 message = await destination.send(
                     embed=reminder_embed(card),
                     view=rsvp_view(card.series_id, card.occurrence_key, card.ledger_id),

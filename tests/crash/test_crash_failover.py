@@ -22,8 +22,6 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from familybot.db.peers import LEADER_RETRY, SETTLE
 from tests.crash.child_process import ChildBot
 from tests.crash.store import crash_store
@@ -45,16 +43,6 @@ CYCLES = int(os.environ.get("FAMILYBOT_CRASH_FAILOVER_CYCLES", "10"))
 WINDOW = max(20, int(CYCLES * 2.5))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "found here, not fixed yet: a process that takes over a dead one's claims decides "
-        "'resend with the same nonce' at the run's instant, but its POST leaves only after "
-        "the pacing queue; with two processes on the same shards each paces at 1/s while "
-        "settling (db/peers.py rate_share), so the resend reaches Discord after its nonce "
-        "memory and posts a second message (seed 6005, 6 cycles: one duplicate, 7 s apart)"
-    ),
-)
 async def test_two_processes_for_the_same_shards_killed_in_turn_send_each_reminder_once(
     tmp_path: Path,
 ) -> None:
