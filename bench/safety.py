@@ -1,7 +1,8 @@
-"""Safety watch detectors side by side: held-out 4 precision/recall, latency and memory.
+"""Safety watch detectors side by side: held-out precision/recall, latency and memory.
 
     python bench/safety.py            # figures for the matcher and, when installed, the model
     python bench/safety.py --train    # refit the classifier's weights on the training sets
+    python bench/safety.py --cv       # cross-validated figures, one fold per labelled set
 
 The classifier needs `pip install 'familybot[safety-model]'`; without it only the matcher is
 measured and one line says why. Latency is per message, one message at a time as the bot
@@ -24,7 +25,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from familybot.services.safety import model as safety_model  # noqa: E402
 from familybot.services.safety.watch import Detector, PhraseList, score  # noqa: E402
-from tests.data.safety import Example, load  # noqa: E402
+from tests.data.safety import Example, load, newest_held_out  # noqa: E402
 
 WEIGHTS_PATH = REPO_ROOT / "familybot" / "data" / safety_model.WEIGHTS_FILE
 
@@ -51,12 +52,12 @@ def latency_ms(matches: Callable[[str], bool], texts: list[str]) -> tuple[float,
     return statistics.median(times), times[int(len(times) * 0.99) - 1]
 
 
-# What the classifier is trained on (fourth round): the tuning set, held-out sets 1-3 (retired
-# as held-out: their texts may now be read) and the chatter negatives. Held-out 4 never.
-TRAINING_SETS = ("tuning", "heldout", "heldout2", "heldout3", "chatter")
+# What the classifier is trained on (fifth round): the tuning set, held-out sets 1-4 (retired
+# as held-out: their texts may now be read) and the chatter negatives. Held-out 5 never.
+TRAINING_SETS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "chatter")
 # The cross-validation folds: one per labelled set, so each fold is scored on messages written
 # in another round (closer to a fresh set than shuffled folds); chatter is dealt round-robin.
-FOLD_SETS = ("tuning", "heldout", "heldout2", "heldout3")
+FOLD_SETS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4")
 # The classifier's threshold: the lowest at which its own cross-validated precision reaches
 # this, so that each alarm it adds to the matcher's is as trustworthy as the target asks.
 CLASSIFIER_PRECISION = 0.90
@@ -81,11 +82,11 @@ def _embeddings(
     return vectors
 
 
-def train(cache: Path | None = None) -> None:
-    """Fit a logistic regression on the training sets' embeddings; pick C and the threshold by
-    cross-validation over the sets (see FOLD_SETS). Held-out 4 is not read."""
-    from sklearn.linear_model import LogisticRegression
-
+def _training_data(
+    cache: Path | None,
+) -> tuple[list[list[float]], list[int], list[int], list[list[list[float]]]]:
+    """(embeddings, labels, fold of each message, embeddings of each message's extra pieces)
+    over TRAINING_SETS, in order. Held-out 5 is not read."""
     encoder = safety_model.load_encoder(threads=None)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
@@ -105,21 +106,48 @@ def train(cache: Path | None = None) -> None:
         for ps in split:
             extra.append(flat[at : at + len(ps)])
             at += len(ps)
-        if name in FOLD_SETS:
-            fold += [FOLD_SETS.index(name)] * len(examples)
-        else:
-            fold += [i % len(FOLD_SETS) for i in range(len(examples))]
+        fold += folds_of(name, len(examples))
+    return x, y, fold, extra
+
+
+def folds_of(name: str, count: int) -> list[int]:
+    """The fold of each message of a training set: its own set's, chatter dealt round-robin."""
+    if name in FOLD_SETS:
+        return [FOLD_SETS.index(name)] * count
+    return [i % len(FOLD_SETS) for i in range(count)]
+
+
+def _out_of_fold(
+    x: list[list[float]],
+    y: list[int],
+    fold: list[int],
+    extra: list[list[list[float]]],
+    c: float,
+) -> list[float]:
+    """Each message's probability from a model fitted on the other folds only."""
+    from sklearn.linear_model import LogisticRegression
+
+    proba = [0.0] * len(y)
+    for k in range(len(FOLD_SETS)):
+        train_at = [i for i, f in enumerate(fold) if f != k]
+        test_at = [i for i, f in enumerate(fold) if f == k]
+        model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+        model.fit([x[i] for i in train_at], [y[i] for i in train_at])
+        for i in test_at:
+            rows = [x[i], *extra[i]]
+            proba[i] = float(max(model.predict_proba(rows)[:, 1]))
+    return proba
+
+
+def train(cache: Path | None = None) -> None:
+    """Fit a logistic regression on the training sets' embeddings; pick C and the threshold by
+    cross-validation over the sets (see FOLD_SETS). Held-out 5 is not read."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, y, fold, extra = _training_data(cache)
     best: tuple[float, float, float, float] | None = None  # (recall, C, threshold, precision)
     for c in (1.0, 3.0, 10.0, 30.0):
-        proba = [0.0] * len(y)
-        for k in range(len(FOLD_SETS)):
-            train_at = [i for i, f in enumerate(fold) if f != k]
-            test_at = [i for i, f in enumerate(fold) if f == k]
-            model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-            model.fit([x[i] for i in train_at], [y[i] for i in train_at])
-            for i in test_at:
-                rows = [x[i], *extra[i]]
-                proba[i] = float(max(model.predict_proba(rows)[:, 1]))
+        proba = _out_of_fold(x, y, fold, extra, c)
         for step in range(50, 96):
             threshold = step / 100
             tp = sum(1 for p, t in zip(proba, y, strict=True) if p >= threshold and t)
@@ -144,6 +172,7 @@ def train(cache: Path | None = None) -> None:
                 f"set) reaches {CLASSIFIER_PRECISION} (precision {precision:.3f}, recall "
                 f"{recall:.3f} there).",
                 "threshold": threshold,
+                "c": c,
                 "intercept": round(float(model.intercept_[0]), 6),
                 "coef": [round(float(w), 6) for w in model.coef_[0]],
             },
@@ -160,9 +189,12 @@ def train(cache: Path | None = None) -> None:
 
 def bench() -> None:
     training = {name: load(name) for name in TRAINING_SETS}
-    heldout4 = load("heldout4")
+    held_name = newest_held_out()
+    held_out = load(held_name) if held_name else ()
     ordinary = load("ordinary")
-    texts = [e.text for e in heldout4]
+    # Latency over the held-out set, or every sixth training message on a branch without one.
+    every = [e for examples in training.values() for e in examples]
+    texts = [e.text for e in held_out or every[::6]]
     # Long and adversarial messages (4,000 characters): what must never stall the bot.
     floods = [
         ("if " * 1333)[:4000],
@@ -174,8 +206,9 @@ def bench() -> None:
     perf: list[str] = []
 
     def add(detector: Detector) -> None:
-        p, r, n = figures(detector, heldout4)
-        rows.append(f"| {detector.name} | **held-out 4** | {p:.3f} | {r:.3f} | {n} |")
+        if held_out:
+            p, r, n = figures(detector, held_out)
+            rows.append(f"| {detector.name} | **{held_name}** | {p:.3f} | {r:.3f} | {n} |")
         for name, examples in training.items():
             p, r, n = figures(detector, examples)
             rows.append(f"| {detector.name} | {name} (training) | {p:.3f} | {r:.3f} | {n} |")
@@ -206,7 +239,7 @@ def bench() -> None:
         classifier.matches("warm-up")
         load_s = time.perf_counter() - start
         add(classifier)
-        add(safety_model.Either(matcher, classifier))
+        add(safety_model.combined(matcher, classifier))
         p50, p99 = latency_ms(classifier.matches, texts)
         _, flood_max = latency_ms(classifier.matches, floods)
         perf.append(
@@ -227,13 +260,127 @@ def bench() -> None:
         print(f"\nclassifier skipped: {why_not}")
 
 
+# --- cross-validation by set (python bench/safety.py --cv) ----------------------------------
+# The round's candidates: the phrase list's lines after ROUND_MARKER, and the older lines it
+# edited (each right under a WAS comment giving the line as it was). In the fold that scores
+# set k, a candidate is kept only when the OTHER sets support it: over their messages where it
+# changes the answer, +1 for each it gets right and -2 for each it gets wrong, at least
+# SUPPORT; otherwise a new line is left out and an edited line goes back to what it was. So
+# a line written for one message of set k does not count when set k is scored (as if set k
+# had been held out while the list was written). Lines that only catch messages another new
+# line also catches get no credit here, so the figures lean low, not high.
+ROUND_MARKER = "# === Fifth round ==="
+WAS = "# was (before the fifth round): "
+SUPPORT = 2
+
+
+def _without(text: str, drop: set[int]) -> PhraseList:
+    lines = text.splitlines()
+    for number in drop:
+        above = lines[number - 2] if number > 1 else ""
+        lines[number - 1] = above.removeprefix(WAS) if above.startswith(WAS) else "# (left out)"
+    return PhraseList.parse("\n".join(lines))
+
+
+def matcher_folds(support: int = SUPPORT) -> tuple[list[Example], list[int], list[bool]]:
+    """Every training message, its fold, and the fold's matcher's answer on it."""
+    from familybot.services.safety.watch import PHRASES_FILE
+
+    text = (REPO_ROOT / "familybot" / "data" / PHRASES_FILE).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    marker = next(i for i, line in enumerate(lines, start=1) if line.startswith(ROUND_MARKER))
+    candidates = [
+        n
+        for n, line in enumerate(lines, start=1)
+        if (n > marker or (n > 1 and lines[n - 2].startswith(WAS)))
+        and line.strip()
+        and not line.lstrip().startswith("#")
+    ]
+    examples: list[Example] = []
+    fold: list[int] = []
+    for name in TRAINING_SETS:
+        rows = load(name)
+        examples += rows
+        fold += folds_of(name, len(rows))
+    full = PhraseList.parse(text)
+    answer = [full.matches(e.text) for e in examples]
+    # What each candidate changes: the messages whose answer differs without it.
+    changes: dict[int, list[int]] = {}
+    for n in candidates:
+        loo = _without(text, {n})
+        changes[n] = [i for i, e in enumerate(examples) if loo.matches(e.text) != answer[i]]
+    out = [False] * len(examples)
+    for k in range(len(FOLD_SETS)):
+        drop = set()
+        for n in candidates:
+            gain = sum(
+                1 if answer[i] == examples[i].at_risk else -2 for i in changes[n] if fold[i] != k
+            )
+            if gain < support:
+                drop.add(n)
+        matcher = _without(text, drop)
+        print(
+            f"fold {FOLD_SETS[k]}: {len(candidates) - len(drop)} of {len(candidates)} new lines kept"
+        )
+        for i, e in enumerate(examples):
+            if fold[i] == k:
+                out[i] = matcher.matches(e.text)
+    return examples, fold, out
+
+
+def _pr(pred: list[bool], truth: list[bool]) -> tuple[float, float]:
+    tp = sum(1 for p, t in zip(pred, truth, strict=True) if p and t)
+    fp = sum(1 for p, t in zip(pred, truth, strict=True) if p and not t)
+    fn = sum(1 for p, t in zip(pred, truth, strict=True) if not p and t)
+    return (tp / (tp + fp) if tp + fp else 1.0), (tp / (tp + fn) if tp + fn else 1.0)
+
+
+def cross_validate(cache: Path | None, support: int = SUPPORT) -> None:
+    """Per-fold and pooled precision/recall of each detector, every message scored by a
+    detector that did not learn from its set (see ROUND_MARKER and _out_of_fold)."""
+    examples, fold, matcher = matcher_folds(support)
+    truth = [e.at_risk for e in examples]
+    detectors: dict[str, list[bool]] = {"matcher": matcher}
+    if safety_model.missing() is None:
+        weights = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
+        x, y, cfold, extra = _training_data(cache)
+        assert cfold == fold and y == [int(t) for t in truth]
+        proba = _out_of_fold(x, y, fold, extra, float(weights["c"]))
+        if cache is not None:
+            (cache / "cv-proba.json").write_text(json.dumps([proba, fold, matcher]))
+        classifier = [p >= weights["threshold"] for p in proba]
+        detectors["classifier"] = classifier
+        detectors["matcher or classifier"] = [
+            m or c for m, c in zip(matcher, classifier, strict=True)
+        ]
+    print("| detector | fold (set scored) | precision | recall | messages (at risk) |")
+    print("|---|---|---:|---:|---:|")
+    for name, pred in detectors.items():
+        for k, set_name in enumerate(FOLD_SETS):
+            at = [i for i, f in enumerate(fold) if f == k]
+            p, r = _pr([pred[i] for i in at], [truth[i] for i in at])
+            n, pos = len(at), sum(truth[i] for i in at)
+            print(f"| {name} | {set_name} | {p:.3f} | {r:.3f} | {n} ({pos}) |")
+        # The newest fold is the one the older lines of the phrase list were never tuned on.
+        at = [i for i, f in enumerate(fold) if f != len(FOLD_SETS) - 1]
+        p, r = _pr([pred[i] for i in at], [truth[i] for i in at])
+        print(f"| {name} | all folds but {FOLD_SETS[-1]} | {p:.3f} | {r:.3f} | {len(at)} |")
+        p, r = _pr(pred, truth)
+        total = f"{len(truth)} ({sum(truth)})"
+        print(f"| {name} | **all folds pooled** | {p:.3f} | {r:.3f} | {total} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="store_true", help="refit the classifier's weights")
-    parser.add_argument("--cache", type=Path, help="--train: keep embeddings in this folder")
+    parser.add_argument("--cv", action="store_true", help="cross-validated figures by set")
+    parser.add_argument("--support", type=int, default=SUPPORT, help="--cv: see SUPPORT")
+    parser.add_argument("--cache", type=Path, help="--train/--cv: keep embeddings here")
     args = parser.parse_args()
     if args.train:
         train(args.cache)
+    elif args.cv:
+        cross_validate(args.cache, args.support)
     else:
         bench()
 

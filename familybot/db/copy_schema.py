@@ -159,8 +159,15 @@ async def postgres_counters(conn: Any) -> list[tuple[str, str, str, int | None]]
 # --- which tables ---------------------------------------------------------------------------
 
 
+# Search vocabulary both backends keep for typo tolerance, filled by their own triggers from
+# the resources as those arrive: never copied (each side builds its own), listed as rebuilt.
+DERIVED = frozenset({"resource_terms"})
+
+
 def match_tables(source: dict[str, Table], target: dict[str, Table]) -> tuple[list[str], ...]:
-    common = sorted(set(source) & set(target))
+    derived = sorted(DERIVED & set(source) & set(target))
+    source = {k: v for k, v in source.items() if k not in DERIVED}
+    common = sorted(set(source) & set(target) - DERIVED)
     for name in common:
         have, want = set(source[name].column_names), set(target[name].column_names)
         if have != want:
@@ -170,7 +177,8 @@ def match_tables(source: dict[str, Table], target: dict[str, Table]) -> tuple[li
                 f"{sorted(want - have) or 'none'}). Both must be at the same schema version. "
                 "Nothing was changed."
             )
-    return common, sorted(set(source) - set(target)), sorted(set(target) - set(source))
+    rebuilt = sorted((set(target) - set(source) - DERIVED) | set(derived))
+    return common, sorted(set(source) - set(target)), rebuilt
 
 
 def refuse_rows(busy: Sequence[tuple[str, int]], where: str) -> CopyError:

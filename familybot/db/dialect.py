@@ -181,17 +181,30 @@ def fts5_to_tsquery(match: str) -> str:
     return " ".join(out)
 
 
-# Weights as today's bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0): title A, category B,
-# description C, audience and region D (ts_rank's defaults 1.0, 0.4, 0.2, 0.1 keep the order).
+# Ranked as SQLite's bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0): the same field weights
+# relative to the title's (title A 1.0, category B 0.3, description C 0.2, audience and region
+# D 0.1; ts_rank's array is {D, C, B, A}), and, as bm25 does, a longer document weighs a match
+# less (normalization 1: the rank over 1 + log(words)). tests/unit/test_resource_search_backends
+# holds both backends to the same top results.
 POSTGRES_RESOURCE_SEARCH = (
     "SELECT r.* FROM resources r, to_tsquery('english', $1) q "
     "WHERE r.search_vector @@ q AND r.guild_id = $2 AND r.status = 'approved'{category} "
-    "ORDER BY ts_rank(r.search_vector, q) DESC, r.id LIMIT {limit}"
+    "ORDER BY ts_rank('{{0.1, 0.2, 0.3, 1.0}}', r.search_vector, q, 1) DESC, r.id LIMIT {limit}"
 )
 SQLITE_RESOURCE_SEARCH = (
     "SELECT r.* FROM resources_fts JOIN resources r ON r.id = resources_fts.rowid "
     "WHERE resources_fts MATCH ? AND r.guild_id = ? AND r.status = 'approved'{category} "
     "ORDER BY bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0), r.id LIMIT {limit}"
+)
+# The best `window` matches by the index alone (no row of resources read per match), then
+# filtered: when that leaves `limit` rows they are exactly the full statement's first `limit`
+# (both order by the same score, then id). Ranking a common word's 15k matches this way
+# skips 15k row look-ups; the repository runs the full statement when fewer are left.
+SQLITE_RESOURCE_SEARCH_WINDOW = (
+    "SELECT r.* FROM (SELECT rowid AS rid, bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0) AS s "
+    "FROM resources_fts WHERE resources_fts MATCH ? ORDER BY s, rowid LIMIT ?) f "
+    "JOIN resources r ON r.id = f.rid "
+    "WHERE r.guild_id = ? AND r.status = 'approved'{category} ORDER BY f.s, r.id LIMIT ?"
 )
 
 
@@ -219,8 +232,22 @@ class Dialect:
         params.append(limit)
         return SQLITE_RESOURCE_SEARCH.format(category=category, limit="?"), params
 
+    def resource_search_window(
+        self, match: str, guild_id: int, category_key: str | None, limit: int, window: int
+    ) -> tuple[str, list[Any]] | None:
+        """A cheaper first try of resource_search (see SQLITE_RESOURCE_SEARCH_WINDOW); None
+        where there is none."""
+        params: list[Any] = [match, window, guild_id]
+        category = ""
+        if category_key is not None:
+            category = " AND r.category_key = ?"
+            params.append(category_key)
+        params.append(limit)
+        return SQLITE_RESOURCE_SEARCH_WINDOW.format(category=category), params
+
     def resource_vocabulary(self) -> str:
-        """The index's terms (stems), for typo-tolerant matching."""
+        """Every term (stem) of the search index now: the full scan typo matching once
+        compared against, kept for checks (the candidates come from resource_terms)."""
         return "SELECT term FROM resources_vocab"
 
 
@@ -247,6 +274,11 @@ class PostgresDialect(Dialect):
         params.append(limit)
         sql = POSTGRES_RESOURCE_SEARCH.replace("$1", "?").replace("$2", "?")
         return sql.format(category=category, limit="?"), params
+
+    def resource_search_window(
+        self, match: str, guild_id: int, category_key: str | None, limit: int, window: int
+    ) -> tuple[str, list[Any]] | None:
+        return None  # ts_rank reads each match's row anyway: nothing to save
 
     def resource_vocabulary(self) -> str:
         return "SELECT word AS term FROM ts_stat('SELECT search_vector FROM resources')"

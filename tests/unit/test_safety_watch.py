@@ -22,7 +22,7 @@ from familybot.services.safety.watch import (
     normalise,
     score,
 )
-from tests.data.safety import Example, load, sizes
+from tests.data.safety import Example, load, newest_held_out, sizes
 from tests.support.fakes import FakeClock
 from tests.support.safety_fakes import (
     ALERTS,
@@ -36,30 +36,41 @@ AT_RISK = "I don't want to be here anymore"
 # The issue's target for the default detector, on the held-out set.
 TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
-# The held-out set of this round: written by another hand from the guidance, never read by
-# whoever tuned the matcher or trained the classifier, measured at most twice (README).
-HELD_OUT_4 = load("heldout4")
+# The held-out set of this round: the newest heldoutN.tsv not yet retired (tests/data/safety:
+# newest_held_out), written by another hand from the guidance, never read by whoever tuned the
+# matcher or trained the classifier. From the fifth round on that is held-out 5 (branch
+# h-safety5, merged by the lead after this round's detectors). On a branch without it the
+# held-out tests skip, saying so.
+HELD_OUT_NAME = newest_held_out()
+HELD_OUT = load(HELD_OUT_NAME) if HELD_OUT_NAME else ()
+HELD_OUT_LABEL = f"HELD-OUT SET {HELD_OUT_NAME.removeprefix('heldout')}" if HELD_OUT_NAME else ""
+NO_HELD_OUT = "no held-out set on this branch (held-out 5 is written on h-safety5)"
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
-# in the fourth round (their headers say so): their figures are training figures now.
+# in the fourth round, held-out 4 in the fifth (their headers say so): training figures now.
 TRAINING = {
     "tuning set": load("tuning"),
     "set 1 (retired held-out)": load("heldout"),
     "set 2 (retired held-out)": load("heldout2"),
     "set 3 (retired held-out)": load("heldout3"),
+    "set 4 (retired held-out)": load("heldout4"),
     "chatter negatives": load("chatter"),
 }
 ORDINARY = load("ordinary")
-# Floors on held-out 4 for each detector. NO detector meets the target (0.90 / 0.90): each
-# floor is the figure measured (second and last measurement, README), rounded down, so that a
-# change that makes a detector worse fails. Measured precision / recall:
-#   matcher 0.913 / 0.522; classifier 0.878 / 0.753; matcher or classifier 0.858 / 0.863
-#   (the bot's detector with the extra installed; the matcher alone without it).
-MATCHER_PRECISION_FLOOR = 0.91
-MATCHER_RECALL_FLOOR = 0.52
-CLASSIFIER_PRECISION_FLOOR = 0.87
-CLASSIFIER_RECALL_FLOOR = 0.75
-EITHER_PRECISION_FLOOR = 0.85
-EITHER_RECALL_FLOOR = 0.86
+# Floors on the held-out set, (precision, recall) per detector; None: no floor yet, so the
+# detector must meet the target itself.
+# TODO(lead): after the ONE measurement of held-out 5 (`pytest tests/unit/test_safety_watch.py
+# -s`), write each detector's measured figures here, rounded down (e.g. (0.91, 0.88)), for any
+# detector below the target, so that a later change that makes it worse fails; and put the
+# figures in the README's safety-watch section.
+HELD_OUT_FLOORS: dict[str, tuple[float, float] | None] = {
+    "matcher": None,
+    "classifier": None,
+    "matcher or classifier": None,
+}
+# Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
+# messages; they stop a change to the list from quietly undoing earlier work). Measured in the
+# fifth round: precision 0.998, recall 0.975 (bench/safety.py gives the cross-validated ones).
+MATCHER_TRAINING_FLOORS = (0.99, 0.97)
 
 
 def _report(
@@ -101,21 +112,44 @@ def _training_figures(detector: Detector) -> None:
         _report(detector, name, examples, held_out=False)
 
 
-def test_matcher_held_out_figures() -> None:
-    """The light install's detector (and half of the extra's): its held-out 4 figures."""
+def _check_held_out(name: str, precision: float, recall: float) -> None:
+    """The detector meets its floor (HELD_OUT_FLOORS), or the target when it has none."""
+    floor = HELD_OUT_FLOORS[name] or (TARGET_PRECISION, TARGET_RECALL)
+    if recall < TARGET_RECALL or precision < TARGET_PRECISION:
+        print(f"{name} below the target {TARGET_PRECISION} / {TARGET_RECALL} on {HELD_OUT_NAME}")
+    assert precision >= floor[0], (name, HELD_OUT_NAME, "precision", precision, floor)
+    assert recall >= floor[1], (name, HELD_OUT_NAME, "recall", recall, floor)
+
+
+def _pooled(detector: Detector) -> tuple[float, float]:
+    training = [(e.text, e.at_risk) for examples in TRAINING.values() for e in examples]
+    precision, recall, _, _ = score(detector, training)
+    print(f"\n{detector.name} on all training sets pooled: {precision:.3f} / {recall:.3f}")
+    return precision, recall
+
+
+def test_matcher_training_figures() -> None:
+    """Every training set's figures, misses and false alarms printed in full; pooled floors."""
     matcher = PhraseList.load()
     _training_figures(matcher)
-    precision, recall = _report(matcher, "HELD-OUT SET 4", HELD_OUT_4)
-    if recall < TARGET_RECALL or precision < TARGET_PRECISION:
-        print(f"matcher below the target {TARGET_PRECISION} / {TARGET_RECALL} on held-out 4")
-    assert precision >= MATCHER_PRECISION_FLOOR
-    assert recall >= MATCHER_RECALL_FLOOR
+    precision, recall = _pooled(matcher)
+    assert precision >= MATCHER_TRAINING_FLOORS[0] and recall >= MATCHER_TRAINING_FLOORS[1]
+
+
+@pytest.mark.skipif(HELD_OUT_NAME is None, reason=NO_HELD_OUT)
+def test_matcher_held_out_figures() -> None:
+    """The light install's detector (and half of the extra's) on the newest held-out set."""
+    matcher = PhraseList.load()
+    precision, recall = _report(matcher, HELD_OUT_LABEL, HELD_OUT)
+    _check_held_out("matcher", precision, recall)
 
 
 def test_labelled_sets_are_big_split_and_cover_every_category() -> None:
     training = [e for examples in TRAINING.values() for e in examples]
-    assert len(HELD_OUT_4) >= 200 and len(training) >= 1800
-    for examples in (HELD_OUT_4, *list(TRAINING.values())[:4]):
+    assert len(training) >= 2300
+    assert not HELD_OUT or len(HELD_OUT) >= 200
+    labelled = [examples for name, examples in TRAINING.items() if name != "chatter negatives"]
+    for examples in (*([HELD_OUT] if HELD_OUT else []), *labelled):
         share = sum(e.at_risk for e in examples) / len(examples)
         assert 0.4 <= share <= 0.6
         counts = sizes(examples)
@@ -129,7 +163,7 @@ def test_labelled_sets_are_big_split_and_cover_every_category() -> None:
     assert all(not e.at_risk for e in TRAINING["chatter negatives"] + ORDINARY)
     # Not one held-out message was also used for training (nor twice within the set). Counts
     # only in the failure message: a held-out text is never printed.
-    held = [normalise(e.text) for e in HELD_OUT_4 + ORDINARY]
+    held = [normalise(e.text) for e in HELD_OUT + ORDINARY]
     trained = {normalise(e.text) for e in training}
     repeated = len(held) - len(set(held))
     assert repeated == 0, f"{repeated} held-out messages appear twice"
@@ -194,6 +228,26 @@ def test_normalise_handles_apostrophes_case_and_punctuation() -> None:
         ("i want to unalive myself", True),
         ("is self harm always about suicide?", False),
         ("my daughter is self harming", True),
+        # Fifth round: written for this test, not copied from a labelled set.
+        ("my brother keeps asking what the most painless way to die is", True),
+        ("she looked up which bridges near us have no fences", True),
+        ("he gave his guitar and all his games away to his mates this week", True),
+        ("I gave my old clothes to charity this week", False),
+        ("the kids would be happier if i wasnt around", True),
+        ("my dad borrowed his brothers rifle and hes been so low", True),
+        ("my son has burns on his arms from a lighter", True),
+        ("the scratches on my arms are from the cat", False),
+        ("I can't do this anymore with our landlord", False),
+        ("there was a time I wanted to die, but that was long ago", False),
+        ("my mum says if she disappeared we'd all be fine", True),
+        ("I'm not stopping myself next time", True),
+        ("the kids walked into the sea and screamed, so cold", False),
+        ("how many is lethal for a dog, he ate chocolate", False),
+        ("the razor blades are hidden in the cupboard so the kids cant reach them", False),
+        ("she's on the balcony railing painting it", False),
+        ("long sleeves in summer is her style", False),
+        ("after christmas im done, no more sugar", False),
+        ("my mum rang everyone to say she loves the new baby photos", False),
     ],
 )
 def test_matching_examples(text: str, hit: bool) -> None:
@@ -253,20 +307,32 @@ def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
     assert _fires_on(PhraseList.load(), ORDINARY) == 0
 
 
+# The classifier fired on 1 of the 40 ordinary messages in the fourth round and again with the
+# fifth round's weights (so did the bot's combination); more than that fails.
+CLASSIFIER_ORDINARY_MAX = 1 / 40
+
+
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
-def test_classifier_held_out_figures() -> None:
-    """The extra's detectors, measured side by side with the matcher on held-out 4: the
-    classifier alone, and the matcher or the classifier (what the bot uses with the extra)."""
+def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
     classifier = safety_model.shared_classifier()
-    either = safety_model.Either(PhraseList.load(), classifier)
+    assert _fires_on(classifier, ORDINARY) <= CLASSIFIER_ORDINARY_MAX
+    combined = safety_model.combined(PhraseList.load(), classifier)
+    assert _fires_on(combined, ORDINARY) <= CLASSIFIER_ORDINARY_MAX
+
+
+@pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
+@pytest.mark.skipif(HELD_OUT_NAME is None, reason=NO_HELD_OUT)
+def test_classifier_held_out_figures() -> None:
+    """The extra's detectors, measured side by side with the matcher on the newest held-out
+    set: the classifier alone, and the bot's combination with the extra (bot_detector)."""
+    classifier = safety_model.shared_classifier()
+    combined = safety_model.combined(PhraseList.load(), classifier)
     _training_figures(classifier)
-    _training_figures(either)
-    precision, recall = _report(classifier, "HELD-OUT SET 4", HELD_OUT_4)
-    e_precision, e_recall = _report(either, "HELD-OUT SET 4", HELD_OUT_4)
-    _fires_on(classifier, ORDINARY)
-    _fires_on(either, ORDINARY)
-    assert precision >= CLASSIFIER_PRECISION_FLOOR and recall >= CLASSIFIER_RECALL_FLOOR
-    assert e_precision >= EITHER_PRECISION_FLOOR and e_recall >= EITHER_RECALL_FLOOR
+    _training_figures(combined)
+    precision, recall = _report(classifier, HELD_OUT_LABEL, HELD_OUT)
+    c_precision, c_recall = _report(combined, HELD_OUT_LABEL, HELD_OUT)
+    _check_held_out("classifier", precision, recall)
+    _check_held_out("matcher or classifier", c_precision, c_recall)
 
 
 def test_classifier_pieces_are_the_message_and_its_sentences() -> None:

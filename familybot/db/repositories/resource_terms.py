@@ -1,5 +1,6 @@
-"""The trigram index of the search words (SQLite, migration 0018), for typo-tolerant
-/resource search; on PostgreSQL the words come from ts_stat instead.
+"""The trigram index of the search words, for typo-tolerant /resource search: SQLite's own
+gram table (migration 0018); on PostgreSQL pg_trgm's GIN indexes of the same vocabulary
+(migration 0020, filled by a trigger from the full-text index's lexemes).
 
 ResourceRepository (resources.py) has these calls too: it is built on ResourceTermIndex."""
 
@@ -41,6 +42,28 @@ def query_bigrams(term: str) -> set[str]:
     return {term[i : i + 2] for i in range(len(term) - 1)}
 
 
+# PostgreSQL (migration 0020): the column its bigram index covers (the word with '0' after
+# each character).
+BIGRAM_EXPRESSION = "pairs"
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def gram_pattern(gram: str) -> str:
+    """A padded trigram as the LIKE pattern of the words holding it (pg_trgm extracts the
+    same padded trigrams from the pattern, so the GIN index answers it): '  a' and ' ab'
+    start a word, 'bc ' ends one, ' a ' is the whole word, 'abc' is anywhere."""
+    if gram.startswith(" ") and gram.endswith(" "):
+        return _like(gram.strip())
+    if gram.startswith(" "):
+        return _like(gram.strip()) + "%"
+    if gram.endswith(" "):
+        return "%" + _like(gram.strip())
+    return f"%{_like(gram)}%"
+
+
 class ResourceTermIndex:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -54,15 +77,9 @@ class ResourceTermIndex:
         resources_vocab lists them), bigram candidates in no order.
         May include words the search index no longer holds: see drop_gone_terms.
 
-        On PostgreSQL the index's words come from ts_stat: every word of the right length is
-        a candidate (a superset of those sharing a gram, so the same answer as the full scan)."""
+        On PostgreSQL the same grams are asked of pg_trgm's indexes (migration 0020)."""
         if self._db.is_postgres:
-            rows = await self._db.fetchall(
-                self._db.dialect.resource_vocabulary()
-                + " WHERE length(word) BETWEEN ? AND ? ORDER BY word",
-                (shortest, longest),
-            )
-            return [r["term"] for r in rows]
+            return await self._postgres_candidates(term, shortest, longest, bigrams=bigrams)
         await self.index_new_terms()
         grams = sorted(query_bigrams(term) if bigrams else query_trigrams(term))
         if not grams:
@@ -84,11 +101,59 @@ class ResourceTermIndex:
         rows = await self._db.fetchall(found + " ORDER BY t.term", params)
         return [r["term"] for r in rows]
 
+    async def _postgres_candidates(
+        self, term: str, shortest: int, longest: int, *, bigrams: bool
+    ) -> list[str]:
+        """close_term_candidates on PostgreSQL: each gram as a LIKE pattern pg_trgm answers
+        from its GIN index (migration 0020): the same words SQLite's gram table gives."""
+        if bigrams:
+            # A bigram 'ab' is the trigram 'a0b' of the word with '0' after each letter.
+            patterns = sorted(f"%{_like(g[0] + '0' + g[1])}%" for g in query_bigrams(term))
+            column = BIGRAM_EXPRESSION
+        else:
+            patterns = sorted(gram_pattern(g) for g in query_trigrams(term))
+            column = "term"
+        if not patterns:
+            return []
+        # ~~ is LIKE itself (the dialect would make a spelled-out LIKE a slower ILIKE); one
+        # array of patterns is one bitmap scan of the GIN index.
+        found = (
+            f"SELECT term FROM resource_terms WHERE {column} ~~ ANY (?) AND length BETWEEN ? AND ?"
+        )
+        params = (patterns, shortest, longest)
+        if bigrams:  # possibly very many: one string, split in C (as on SQLite)
+            joined = await self._db.fetchval(
+                f"SELECT string_agg(term, ' ') FROM ({found}) f", params
+            )
+            return joined.split(" ") if joined else []
+        rows = await self._db.fetchall(found, params)
+        return sorted(r["term"] for r in rows)
+
+    async def _postgres_gone(self, words: Sequence[str]) -> list[str]:
+        """Which of `words` no resource's search vector holds now (an index look-up each)."""
+        gone = []
+        for word in words:
+            query = "'" + word.replace("'", "''").replace("\\", "\\\\") + "'"
+            held = await self._db.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM resources WHERE search_vector @@ CAST(? AS tsquery))",
+                (query,),
+            )
+            if not held:
+                gone.append(word)
+        if gone:
+            async with self._db.transaction():
+                await self._db.executemany(
+                    "DELETE FROM resource_terms WHERE term = ?", [(w,) for w in gone]
+                )
+        return sorted(gone)
+
     async def drop_gone_terms(self, words: Sequence[str]) -> list[str]:
         """Which of `words` the search index no longer holds (their last resource went or
         changed); they leave the trigram index. A look-up per word, not a scan."""
-        if not words or self._db.is_postgres:  # ts_stat always holds what is indexed now
+        if not words:
             return []
+        if self._db.is_postgres:
+            return await self._postgres_gone(words)
         marks = ",".join("?" * len(words))
         rows = await self._db.fetchall(
             f"SELECT term FROM resources_vocab WHERE term IN ({marks})", list(words)
@@ -113,7 +178,7 @@ class ResourceTermIndex:
 
         The words come from the search index's own tokenizer: the queued resources are
         tokenized in a scratch contentless FTS5 table with the same settings. Returns how
-        many resources were read. Nothing to do on PostgreSQL (ts_stat reads the index)."""
+        many resources were read. Nothing to do on PostgreSQL (a trigger adds the words)."""
         if self._db.is_postgres:
             return 0
         done = 0

@@ -12,6 +12,10 @@ from familybot.db.connection import Row
 from familybot.db.repositories.resource_terms import ResourceTermIndex
 from familybot.models import Resource, ResourceStatus, from_unix, to_unix
 
+# How many of the best matches a search ranks by the index alone before reading their rows
+# (SQLite; the full ranking follows when fewer than the page are left after filtering).
+SEARCH_WINDOW = 200
+
 
 def category_key(category: str) -> str:
     return " ".join(category.split()).casefold()
@@ -173,9 +177,13 @@ class ResourceRepository(ResourceTermIndex):
     ) -> list[Resource]:
         """Approved resources matching an FTS5 expression, best first (bm25, title weighted;
         on PostgreSQL its full-text ranking with the same weights)."""
-        sql, params = self._db.dialect.resource_search(
-            match, guild_id, category_key(category) if category else None, limit
-        )
+        key = category_key(category) if category else None
+        first = self._db.dialect.resource_search_window(match, guild_id, key, limit, SEARCH_WINDOW)
+        if first is not None:
+            rows = await self._db.fetchall(*first)
+            if len(rows) >= limit:
+                return [_resource(r) for r in rows]
+        sql, params = self._db.dialect.resource_search(match, guild_id, key, limit)
         rows = await self._db.fetchall(sql, params)
         return [_resource(r) for r in rows]
 

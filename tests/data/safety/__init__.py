@@ -1,10 +1,10 @@
 """The safety watch's labelled sets.
 
-Held out (never read by a tuner, never used to tune or train): heldout4.tsv, and ordinary.tsv
-(a false-alarm check on plain chatter). Training: tuning.tsv, chatter.tsv (ordinary-chatter
-negatives) and heldout.tsv, heldout2.tsv, heldout3.tsv (held out in earlier rounds, retired
-to training in the fourth). See the header of heldout.tsv for provenance, columns,
-categories and the labelling rule.
+Held out (never read by a tuner, never used to tune or train): the newest heldoutN.tsv not
+in RETIRED (held-out 5 from the fifth round on), and ordinary.tsv (a false-alarm check on plain
+chatter). Training: tuning.tsv, chatter.tsv (ordinary-chatter negatives) and the RETIRED sets
+(held out in earlier rounds: 1-3 retired in the fourth round, 4 in the fifth). See the header
+of heldout.tsv for provenance, columns, categories and the labelling rule.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SETS = ("heldout4", "ordinary", "tuning", "heldout", "heldout2", "heldout3", "chatter")
+SETS = ("ordinary", "tuning", "heldout", "heldout2", "heldout3", "heldout4", "chatter")
+# Held-out sets whose texts have been read and used to tune and train: training data now.
+RETIRED = ("heldout", "heldout2", "heldout3", "heldout4")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,17 @@ def load(name: str) -> tuple[Example, ...]:
         label, category, person, text = fields
         rows.append(Example(label == "1", category, person, text))
     return tuple(rows)
+
+
+def newest_held_out() -> str | None:
+    """The name of the newest held-out set ("heldout5"), or None when every heldoutN.tsv
+    here is retired (a branch without the next set)."""
+    numbered = []
+    for path in HERE.glob("heldout*.tsv"):
+        suffix = path.stem.removeprefix("heldout")
+        if path.stem not in RETIRED and suffix.isdigit():
+            numbered.append((int(suffix), path.stem))
+    return max(numbered)[1] if numbered else None
 
 
 def sizes(examples: tuple[Example, ...]) -> Counter[tuple[int, str]]:
