@@ -228,8 +228,8 @@ class InstantPort:
         self._next_id += 1
         return self._delivery(ok=True, message_id=self._next_id)
 
-    async def find_reminder(self, target: Any, ledger_id: int, after: datetime) -> int | None:
-        return None
+    async def find_reminders(self, target: Any, ledger_ids: Any, after: datetime) -> dict[int, int]:
+        return {}
 
     async def create_group_space(self, *a: Any, **k: Any) -> Any:
         raise NotImplementedError

@@ -43,9 +43,21 @@ async def member_is_facilitator(interaction: discord.Interaction[Any]) -> bool:
     return result
 
 
+class CheckError(app_commands.CheckFailure):
+    """A check could not decide (its cause: the database is down, ...). discord.py hands
+    only AppCommandErrors to the tree's error handler; anything else raised by a check
+    escapes it, and the person gets no reply at all. The tree reports the cause."""
+
+
 def is_facilitator() -> Callable[[T], T]:
     async def predicate(interaction: discord.Interaction[Any]) -> bool:
-        if not await member_is_facilitator(interaction):
+        try:
+            allowed = await member_is_facilitator(interaction)
+        except app_commands.AppCommandError:
+            raise
+        except Exception as exc:
+            raise CheckError() from exc
+        if not allowed:
             raise app_commands.CheckFailure(str(NOT_A_FACILITATOR))
         return True
 

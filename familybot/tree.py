@@ -16,6 +16,7 @@ from familybot import i18n
 from familybot.checks import (
     FACILITATOR_MARK,
     NOT_A_FACILITATOR,
+    CheckError,
     actor_of,
     member_is_facilitator,
 )
@@ -50,6 +51,8 @@ def _unwrap(error: BaseException) -> BaseException:
         return error.original
     if isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
         return error.__cause__
+    if isinstance(error, CheckError) and error.__cause__ is not None:
+        return error.__cause__
     return error
 
 
@@ -73,6 +76,8 @@ def database_error_kind(error: BaseException) -> str | None:
 
 def message_for(error: BaseException) -> tuple[str, bool]:
     """The text to show for an error, and whether it was expected (not worth a traceback)."""
+    if isinstance(error, CheckError) and error.__cause__ is not None:
+        error = error.__cause__
     if database_error_kind(error) is not None:
         return str(DATABASE_BUSY), True  # report_error logs its own one line for these
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):

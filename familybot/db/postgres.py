@@ -9,6 +9,12 @@
   become DatabaseUnavailable with a kind (as SQLite's "locked" and "full"); a constraint
   or trigger refusal becomes IntegrityError, a sqlite3.IntegrityError, so callers catch one
   class on both backends.
+- Faults (a server restart, a dropped connection, a failover): a read, a lone write and
+  the start of a transaction that lose their connection are tried once more on a fresh one
+  (nothing was applied). A transaction that loses it inside its body is rolled back by the
+  server and reported (DatabaseUnavailable), never half-applied. One that loses it at COMMIT
+  asks the server whether it committed (txid_status) rather than guess; when that cannot be
+  asked either, it is reported and logged as "outcome unknown".
 - Bookkeeping: the schema version and FamilyBot's application id live in the
   schema_version table (SQLite keeps them in PRAGMA user_version and application_id).
 """
@@ -17,12 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -43,6 +47,20 @@ from familybot.db.dialect import (
     rowcount_from_status,
     translate_postgres,
 )
+from familybot.db.pg_errors import (
+    COMMIT_CHECK_S,
+    LOST,
+    RETRY_PAUSE_S,
+    CommitOutcomeUnknown,
+    IntegrityError,
+    closed,
+    discard,
+    lost_connection,
+    map_error,
+)
+from familybot.db.pg_errors import (
+    redact as redact,  # re-exported: the CLI and backups print URLs without passwords
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,55 +73,6 @@ SCHEMA_TABLE = "schema_version"
 
 # How long to wait for a connection when opening (a server that is down answers at once).
 CONNECT_TIMEOUT_S = 5.0
-
-
-class IntegrityError(sqlite3.IntegrityError):
-    """A constraint or trigger refused a change (the same class callers catch on SQLite)."""
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ""
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
-
-
-_DOWN = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-    asyncpg.TooManyConnectionsError,
-)
-_LOCKED = (
-    asyncpg.DeadlockDetectedError,
-    asyncpg.LockNotAvailableError,
-    asyncpg.SerializationError,
-    asyncpg.QueryCanceledError,
-)
-
-
-def map_error(exc: BaseException, where: str) -> BaseException | None:
-    """The FamilyBot error for an asyncpg/OS error, or None to let it pass as it is."""
-    if isinstance(exc, asyncpg.DiskFullError):
-        return DatabaseUnavailable(f"The database server's disk is full ({where}).", kind="full")
-    if isinstance(exc, _LOCKED):
-        return DatabaseUnavailable(f"The database is busy ({where}).", kind="locked")
-    if isinstance(exc, _DOWN):
-        return DatabaseUnavailable(
-            f"The database at {where} cannot be reached: {exc.__class__.__name__}.", kind="down"
-        )
-    if isinstance(exc, asyncpg.IntegrityConstraintViolationError | asyncpg.RaiseError):
-        return IntegrityError(str(exc))
-    return None
 
 
 class PostgresDatabase(Database):
@@ -153,24 +122,50 @@ class PostgresDatabase(Database):
             if conn is not None:
                 return await fn(conn)
             async with self._pool.acquire() as acquired:
-                return await fn(acquired)
+                try:
+                    return await fn(acquired)
+                except LOST:
+                    discard(acquired)
+                    raise
         except Exception as exc:
             mapped = map_error(exc, str(self.path))
             if mapped is None:
                 raise
             raise mapped from exc
 
+    async def _again_if_lost(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Outside a transaction: one more try on a fresh connection if the first lost its."""
+        try:
+            return await attempt()
+        except DatabaseUnavailable as exc:
+            if self._tx.get() is not None or not lost_connection(exc):
+                raise
+            log.warning("database connection lost; trying once more on a new one")
+        await asyncio.sleep(RETRY_PAUSE_S)
+        return await attempt()
+
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         t = translate_postgres(sql)
         args = postgres_args(t, params)
         text = postgres_sql(t, args)
+        if self._tx.get() is None:
+            return await self._again_if_lost(lambda: self._run(lambda c: c.fetch(text, *args)))
         rows: list[Row] = await self._run(lambda c: c.fetch(text, *args))
         return rows
 
+    async def _alone(self, write: Callable[[], Awaitable[T]]) -> T:
+        """A write outside any transaction: its own transaction, tried once more when the
+        connection was lost before COMMIT (so nothing of it was applied)."""
+
+        async def attempt() -> T:
+            async with self.transaction():
+                return await write()
+
+        return await self._again_if_lost(attempt)
+
     async def execute(self, sql: str, params: Params = ()) -> Result:
         if self._tx.get() is None:
-            async with self.transaction():
-                return await self.execute(sql, params)
+            return await self._alone(lambda: self.execute(sql, params))
         t = translate_postgres(sql)
         args = postgres_args(t, params)
         text = postgres_sql(t, args)
@@ -182,8 +177,8 @@ class PostgresDatabase(Database):
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         if self._tx.get() is None:
-            async with self.transaction():
-                await self.executemany(sql, rows)
+            rows = list(rows)
+            await self._alone(lambda: self.executemany(sql, rows))
             return
         t = translate_postgres(sql)
         batch = [postgres_args(t, p) for p in rows]
@@ -197,6 +192,36 @@ class PostgresDatabase(Database):
             yield self
             return
         try:
+            conn_cm, conn, tx, xid = await self._begin()
+        except DatabaseUnavailable as exc:
+            if not lost_connection(exc):
+                raise
+            # Nothing ran yet: a pooled connection the server had closed. Once more.
+            log.warning("database connection lost at BEGIN; trying once more on a new one")
+            await asyncio.sleep(RETRY_PAUSE_S)
+            conn_cm, conn, tx, xid = await self._begin()
+        token = self._tx.set(conn)
+        try:
+            try:
+                yield self
+            except BaseException as exc:
+                if lost_connection(exc):
+                    discard(conn)
+                elif not closed(conn):
+                    try:
+                        await tx.rollback()
+                    except Exception:  # the connection broke: the server rolls it back
+                        log.warning("rollback failed; the server discards the transaction")
+                raise
+            await self._commit(conn, tx, xid)
+        finally:
+            self._tx.reset(token)
+            await conn_cm.__aexit__(None, None, None)
+
+    async def _begin(self) -> tuple[Any, asyncpg.Connection, Any, int]:
+        """A pooled connection in a new transaction holding the write lock, and the
+        transaction's id (to ask about it if COMMIT's answer is lost)."""
+        try:
             conn_cm = self._pool.acquire()
             conn = await conn_cm.__aenter__()
         except Exception as exc:
@@ -204,26 +229,67 @@ class PostgresDatabase(Database):
             if mapped is None:
                 raise
             raise mapped from exc
-        token = self._tx.set(conn)
         try:
             tx = conn.transaction()
-            await self._run(lambda c: tx.start())
+            token = self._tx.set(conn)
             try:
-                await self._run(
-                    lambda c: c.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
+                await self._run(lambda c: tx.start())
+                xid = await self._run(
+                    lambda c: c.fetchval(
+                        "SELECT txid_current() FROM pg_advisory_xact_lock($1)", WRITE_LOCK_KEY
+                    )
                 )
-                yield self
-            except BaseException:
-                if not conn.is_closed():
-                    try:
-                        await tx.rollback()
-                    except Exception:  # the connection broke: the server rolls it back
-                        log.warning("rollback failed; the server discards the transaction")
-                raise
-            await self._run(lambda c: tx.commit())
-        finally:
-            self._tx.reset(token)
+            finally:
+                self._tx.reset(token)
+        except BaseException as exc:
+            if lost_connection(exc):
+                discard(conn)
             await conn_cm.__aexit__(None, None, None)
+            raise
+        return conn_cm, conn, tx, int(xid)
+
+    async def _commit(self, conn: asyncpg.Connection, tx: Any, xid: int) -> None:
+        try:
+            await tx.commit()
+            return
+        except Exception as exc:
+            mapped = map_error(exc, str(self.path))
+            if not isinstance(exc, LOST):
+                if mapped is None:
+                    raise
+                raise mapped from exc
+            discard(conn)
+            lost = exc
+        # COMMIT went out and its answer did not come back: ask the server what happened.
+        status = await self._transaction_status(xid)
+        if status == "committed":
+            log.warning("database connection lost at COMMIT; the server had committed")
+            return
+        if status == "aborted":
+            raise DatabaseUnavailable(
+                f"The database at {self.path} went away during COMMIT; nothing was saved.",
+                kind="down",
+            ) from lost
+        log.error("database connection lost at COMMIT; outcome unknown xid=%d", xid)
+        raise CommitOutcomeUnknown(
+            f"The database at {self.path} went away during COMMIT; outcome unknown.", kind="down"
+        ) from lost
+
+    async def _transaction_status(self, xid: int) -> str | None:
+        """'committed', 'aborted', or None when the server cannot say (or be reached)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + COMMIT_CHECK_S
+        while True:
+            try:
+                async with self._pool.acquire() as conn:
+                    status = await conn.fetchval("SELECT txid_status($1)", xid)
+            except Exception:
+                status = None
+            if status in ("committed", "aborted"):
+                return str(status)
+            if loop.time() >= until:
+                return None
+            await asyncio.sleep(RETRY_PAUSE_S)  # still in progress: the old backend finishes
 
     async def run_script(self, sql: str) -> None:
         """Several statements at once (a migration), inside the current transaction."""

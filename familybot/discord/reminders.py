@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import re
+from collections.abc import Collection
+from datetime import UTC, datetime
 
 import discord
 
 from familybot.discord.common import CANNOT_DM, MISSING_ACCESS
 from familybot.discord.notices import DiscordNotices
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
-from familybot.ui.sessions import reminder_embed, rsvp_view
+from familybot.ui.sessions import RSVP_TEMPLATE, reminder_embed, rsvp_view
 
 log = logging.getLogger(__name__)
+
+_RSVP = re.compile(RSVP_TEMPLATE)
 
 
 class DiscordReminders:
@@ -35,6 +39,9 @@ class DiscordReminders:
         try:
             destination = await self._messageable(target)
             async with self._notices.limiter.slot():
+                fresh_until = card.nonce_fresh_until
+                if fresh_until is not None and datetime.now(UTC) > fresh_until:
+                    return Delivery(ok=False, stale=True)
                 message = await destination.send(
                     embed=reminder_embed(card),
                     view=rsvp_view(card.series_id, card.occurrence_key, card.ledger_id),
@@ -57,21 +64,35 @@ class DiscordReminders:
             return Delivery(ok=False)
         return Delivery(ok=True, message_id=message.id)
 
-    async def find_reminder(
-        self, target: ReminderTarget, ledger_id: int, after: datetime
-    ) -> int | None:
-        marker = f":{ledger_id}"
+    async def find_reminders(
+        self, target: ReminderTarget, ledger_ids: Collection[int], after: datetime
+    ) -> dict[int, int]:
+        """One walk through the place's history since `after` (oldest first, 100 messages a
+        request), until every one of `ledger_ids` is found or the history ends."""
+        wanted = set(ledger_ids)
+        found: dict[int, int] = {}
         me = self._client.user
         try:
             destination = await self._messageable(target)
-            async for message in destination.history(after=after, limit=100, oldest_first=True):
+            async for message in destination.history(after=after, limit=None, oldest_first=True):
                 if me is not None and message.author.id != me.id:
                     continue
-                for row in message.components:
-                    for child in getattr(row, "children", []):
-                        if str(getattr(child, "custom_id", "") or "").endswith(marker):
-                            return message.id
+                ledger_id = _ledger_of(message)
+                if ledger_id in wanted and ledger_id not in found:
+                    found[ledger_id] = message.id
+                    if len(found) == len(wanted):
+                        break
         except discord.HTTPException as error:
-            log.warning("could not look for reminder ledger=%d status=%s", ledger_id, error.status)
+            log.warning("could not look for %d reminders status=%s", len(wanted), error.status)
             raise
-        return None
+        return found
+
+
+def _ledger_of(message: discord.Message) -> int | None:
+    """The ledger id a reminder's buttons carry (ui/sessions.py RSVP_TEMPLATE), if any."""
+    for row in message.components:
+        for child in getattr(row, "children", []):
+            match = _RSVP.fullmatch(str(getattr(child, "custom_id", "") or ""))
+            if match and match["ledger"]:
+                return int(match["ledger"])
+    return None

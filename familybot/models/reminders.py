@@ -22,6 +22,9 @@ class ReminderCard:
     maybe: int
     no: int
     late: bool
+    # A resend of an interrupted send counts on Discord remembering its nonce until then;
+    # a send that only gets its turn after it (pacing) must not go out blind (sender.py).
+    nonce_fresh_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class Delivery:
     message_id: int | None = None
     # True when trying again cannot help (DMs closed, channel gone): do not retry.
     permanent: bool = False
+    # Not sent: its turn came after card.nonce_fresh_until (look for it first, then send).
+    stale: bool = False
 
 
 @dataclass

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from tests.crash.store import CrashStore
 from tests.crash.workload import Workload
 from tests.support.fake_discord import FakeDiscord, InteractionHandle
 
@@ -176,30 +175,26 @@ class CommandDriver:
         self._busy[cmd.user] = cmd
 
     # --- the check ------------------------------------------------------------------------
-    def verify(self, db_path: Path) -> tuple[int, list[str]]:
+    async def verify(self, store: CrashStore) -> tuple[int, list[str]]:
         """(acknowledged changes, problems): each acknowledged change must be stored."""
-        conn = sqlite3.connect(db_path)
-        try:
-            by_key: dict[tuple[Any, ...], list[Issued]] = {}
-            for cmd in self.issued:
-                by_key.setdefault(cmd.key, []).append(cmd)
-            problems: list[str] = []
-            acked = 0
-            for key, cmds in by_key.items():
-                last = max((i for i, c in enumerate(cmds) if c.acknowledged), default=None)
-                acked += sum(c.acknowledged for c in cmds)
-                if last is None:
-                    continue
-                allowed = {c.value for c in cmds[last:]}
-                stored = _stored(conn, key)
-                if stored not in allowed:
-                    problems.append(f"{key}: stored {stored!r}, acknowledged {cmds[last].value!r}")
-            return acked, problems
-        finally:
-            conn.close()
+        by_key: dict[tuple[Any, ...], list[Issued]] = {}
+        for cmd in self.issued:
+            by_key.setdefault(cmd.key, []).append(cmd)
+        problems: list[str] = []
+        acked = 0
+        for key, cmds in by_key.items():
+            last = max((i for i, c in enumerate(cmds) if c.acknowledged), default=None)
+            acked += sum(c.acknowledged for c in cmds)
+            if last is None:
+                continue
+            allowed = {c.value for c in cmds[last:]}
+            stored = await _stored(store, key)
+            if stored not in allowed:
+                problems.append(f"{key}: stored {stored!r}, acknowledged {cmds[last].value!r}")
+        return acked, problems
 
 
-def _stored(conn: sqlite3.Connection, key: tuple[Any, ...]) -> Any:
+async def _stored(store: CrashStore, key: tuple[Any, ...]) -> Any:
     kind = key[0]
     if kind == "tz":
         sql, params = "SELECT timezone FROM member_prefs WHERE user_id = ?", key[1:]
@@ -212,5 +207,5 @@ def _stored(conn: sqlite3.Connection, key: tuple[Any, ...]) -> Any:
             "SELECT response FROM rsvps WHERE user_id = ? AND series_id = ? AND occurrence_key = ?"
         )
         params = key[1:]
-    row = conn.execute(sql, params).fetchone()
-    return None if row is None else row[0]
+    rows = await store.rows(sql, params)
+    return rows[0][0] if rows else None

@@ -5,13 +5,18 @@ The bot runs in a child process (tests/crash/child.py) against the fake Discord 
 this process, which outlives every child and so witnesses what people saw. Each cycle
 starts the child and kills it with SIGKILL at a random moment: during start-up (import,
 migrations, planning, command sync), after a random number of reminder sends, or after a
-random number of answered commands. Then one clean run lets the bot catch up, and:
+random number of answered commands. Then one clean run lets the bot catch up (given the
+rest of the schedule plus the backlog at the bot's paced rate, plus a margin), and:
 
-* PRAGMA integrity_check is "ok" (and no foreign key is dangling);
+* on SQLite, PRAGMA integrity_check is "ok" (and no foreign key is dangling);
 * every reminder due in the run was posted exactly once: one message per (series, target),
   none missing, none extra, independent of the ledger; and the ledger says `sent` with the
   id of that very message;
-* every change the bot acknowledged (time zone, DM setting, FAQ entry, RSVP) is stored.
+* every change the bot acknowledged (time zone, DM setting, FAQ entry, RSVP) is stored;
+* recovery read channel history at most once per interrupted send, in all.
+
+It runs on both backends (the `backend` fixture): on PostgreSQL the child gets DATABASE_URL
+to a fresh database of the test server (tests/crash/store.py).
 
 Time is the real clock, never slept through: the schedule is seeded relative to the start
 (a few reminders due every second, tests/crash/workload.py), and the test waits on what the
@@ -30,15 +35,16 @@ import asyncio
 import os
 import random
 import re
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from familybot.discord.notices import REMINDER_RATE
 from tests.crash.child_process import ChildBot
 from tests.crash.commands import CommandDriver
+from tests.crash.store import CrashStore, crash_store
 from tests.crash.workload import CHANNEL, Workload, seed
 from tests.e2e.harness import everyone_can_view
 from tests.support.fake_discord import FakeDiscord
@@ -53,6 +59,9 @@ BOT_NONCE_MEMORY_S = 3.0
 # the pacing of a short backlog.
 FAKE_NONCE_MEMORY_S = 4.5
 KILL_TIMEOUT = 6.0
+# The clean run's time beyond the schedule and the backlog's sending time (start-up, a
+# loaded machine): the backlog itself needs backlog / REMINDER_RATE seconds.
+CATCH_UP_MARGIN = 30.0
 
 
 class RequestTally:
@@ -99,36 +108,43 @@ def reminder_messages(fake: FakeDiscord, work: Workload) -> dict[tuple[int, str]
     return out
 
 
-def unresolved_rows(db_path: Path, until: datetime) -> int:
-    """Ledger rows due by `until` not yet known to be sent (or given up on)."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-    try:
-        return int(
-            conn.execute(
-                "SELECT count(*) FROM reminder_ledger WHERE state IN ('pending', 'sending') "
-                "AND due_at <= ?",
-                (int(until.timestamp()),),
-            ).fetchone()[0]
-        )
-    except sqlite3.OperationalError:  # not migrated yet
-        return -1
-    finally:
-        conn.close()
+async def unresolved_rows(store: CrashStore, until: datetime) -> int:
+    """Ledger rows due by `until` not yet known to be sent (or given up on); -1 before the
+    ledger exists."""
+    rows = await store.rows(
+        "SELECT count(*) FROM reminder_ledger WHERE state IN ('pending', 'sending') "
+        "AND due_at <= ?",
+        (int(until.timestamp()),),
+    )
+    return int(rows[0][0]) if rows else -1
 
 
 def recovered_in_logs(tmp: Path) -> tuple[int, int]:
     """(times, distinct reminders) the bot found an interrupted send's message in Discord.
 
-    One reminder can be found more than once: results are committed in chunks, and a kill
-    before the chunk's commit means the next run looks again (and finds the same message)."""
-    found = [
-        m
-        for p in tmp.glob("child-*.log")
-        for m in re.findall(
-            r"reminder recovered after an interrupted send ledger=(\d+)", p.read_text()
-        )
-    ]
+    One reminder can be found more than once: a kill before what was found is stored means
+    the next run looks again (and finds the same message)."""
+    found = ledger_ids_in_logs(tmp, r"reminder recovered after an interrupted send ledger=(\d+)")
     return len(found), len(set(found))
+
+
+def ledger_ids_in_logs(tmp: Path, pattern: str) -> list[str]:
+    return [m for p in tmp.glob("child-*.log") for m in re.findall(pattern, p.read_text())]
+
+
+def interrupted_sends(tmp: Path) -> int:
+    """Distinct reminders the bot had to look for in Discord (beyond its nonce memory):
+    found there, or not found and sent."""
+    found = ledger_ids_in_logs(tmp, r"reminder recovered after an interrupted send ledger=(\d+)")
+    absent = ledger_ids_in_logs(
+        tmp, r"interrupted reminder not in Discord, sending it ledger=(\d+)"
+    )
+    return len(set(found) | set(absent))
+
+
+def history_reads(fake: FakeDiscord) -> int:
+    """Channel-history requests the fake answered: only recovery reads history."""
+    return len(fake.requests_to("GET", r"/channels/\d+/messages"))
 
 
 def count_in_logs(tmp: Path, text: str) -> int:
@@ -175,32 +191,44 @@ async def run_until_killed(
     return label
 
 
-async def catch_up(child: ChildBot, work: Workload, db_path: Path, fake: FakeDiscord) -> None:
+def catch_up_seconds(work: Workload, fake: FakeDiscord, now: datetime) -> float:
+    """How long the clean run may take: until the schedule's end, plus the backlog (every
+    reminder not yet posted, those still to fall due included) at the bot's paced rate, plus
+    a margin for start-up and a loaded machine."""
+    backlog = len(set(work.expected) - set(reminder_messages(fake, work)))
+    return max(0.0, (work.end - now).total_seconds()) + backlog / REMINDER_RATE + CATCH_UP_MARGIN
+
+
+async def catch_up(child: ChildBot, work: Workload, store: CrashStore, fake: FakeDiscord) -> None:
     """The last, clean run: until every due reminder went out and the ledger is settled."""
     identified = len(fake.identify_payloads)
     await child.spawn()
-    deadline = time.monotonic() + max(0.0, (work.end - datetime.now(UTC)).total_seconds()) + 30
+    deadline = time.monotonic() + catch_up_seconds(work, fake, datetime.now(UTC))
     while True:
         child.check_alive()
         # Connected means set up, with its signal handler in place: only then can it be done.
         up = len(fake.identify_payloads) > identified
         posted = reminder_messages(fake, work)
-        if up and set(work.expected) <= set(posted) and unresolved_rows(db_path, work.end) == 0:
+        if up and set(work.expected) <= set(posted) and await unresolved_rows(store, work.end) == 0:
             return
         if time.monotonic() > deadline:
             missing = len(set(work.expected) - set(posted))
             raise AssertionError(
                 f"the bot did not catch up: {missing} reminders never posted, "
-                f"{unresolved_rows(db_path, work.end)} ledger rows unresolved\n{child.tail()}"
+                f"{await unresolved_rows(store, work.end)} ledger rows unresolved\n{child.tail()}"
             )
         await asyncio.sleep(0.1)
 
 
 async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
-    tmp_path: Path,
+    tmp_path: Path, backend: str
 ) -> None:
+    async with crash_store(backend, tmp_path) as store:
+        await _sigkill_cycles(tmp_path, store)
+
+
+async def _sigkill_cycles(tmp_path: Path, store: CrashStore) -> None:
     began = time.monotonic()
-    db_path = tmp_path / "familybot.db"
     workload_rng, kill_rng, people_rng = (random.Random(f"{SEED}:{n}") for n in range(3))
     fake = FakeDiscord()
     fake.time_based_ids = True
@@ -211,7 +239,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
         tmp_path,
         {
             "DISCORD_TOKEN": fake.token,
-            "DATABASE_PATH": str(db_path),
+            **store.env(),
             "DEFAULT_TIMEZONE": "America/New_York",
             "LOG_LEVEL": "INFO",
             "BACKUP_DIR": str(tmp_path / "backups"),
@@ -221,7 +249,9 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
     driver: CommandDriver | None = None
     kills: list[str] = []
     try:
-        work = await seed(db_path, fake, workload_rng, now=datetime.now(UTC), window_seconds=WINDOW)
+        work = await seed(
+            store.target, fake, workload_rng, now=datetime.now(UTC), window_seconds=WINDOW
+        )
         child.env["DEV_GUILD_ID"] = str(work.guild_id)
         driver = CommandDriver(fake, work, people_rng)
         driver.start()
@@ -230,7 +260,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
         for _ in range(CYCLES):
             kills.append(await run_until_killed(child, fake, kill_rng, sends, answers, work.end))
             driver.abandon_in_flight()
-        await catch_up(child, work, db_path, fake)
+        await catch_up(child, work, store, fake)
         await driver.stop()
         for _ in range(250):  # give answers already on their way up to 5 s to arrive
             if not driver.in_flight():
@@ -247,20 +277,14 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
     fake.assert_no_schema_errors()
 
     # 1. The database survived every kill intact.
-    conn = sqlite3.connect(db_path)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        ledger = {
-            (row[0], row[1]): (row[2], row[3])
-            for row in conn.execute(
-                "SELECT series_id, target, state, message_id FROM reminder_ledger "
-                "WHERE due_at <= ?",
-                (int(work.end.timestamp()),),
-            )
-        }
-    finally:
-        conn.close()
+    assert await store.integrity_problems() == []
+    ledger = {
+        (row[0], row[1]): (row[2], row[3])
+        for row in await store.rows(
+            "SELECT series_id, target, state, message_id FROM reminder_ledger WHERE due_at <= ?",
+            (int(work.end.timestamp()),),
+        )
+    }
 
     # 2. Every reminder due was posted exactly once, and the ledger knows which message it was.
     posted = reminder_messages(fake, work)
@@ -281,25 +305,30 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
 
     # 3. Every acknowledged change is stored.
     assert driver is not None
-    acknowledged, lost = driver.verify(db_path)
+    acknowledged, lost = await driver.verify(store)
     assert not lost, f"{len(lost)} acknowledged changes lost: {lost[:5]}"
     assert acknowledged > 0, "no command was ever acknowledged: the test exercised nothing"
 
     posts = sends.update()
     recovered = recovered_in_logs(tmp_path)
+    # 4. Recovery reads a place's history once for all its interrupted reminders of a run,
+    # and stores what it found at once: at most one read per interrupted send in all.
+    reads, interrupted = history_reads(fake), interrupted_sends(tmp_path)
     print(
-        f"\ncrash safety: seed={SEED} kill cycles survived={CYCLES} "
+        f"\ncrash safety ({store.backend}): seed={SEED} kill cycles survived={CYCLES} "
         f"reminders={len(work.expected)} posted once each (POSTs incl. resends={posts}, "
         f"found in the channel after an interrupted send={recovered[1]} distinct, {recovered[0]} times) "
         f"commands issued={len(driver.issued)} acknowledged={acknowledged} "
         f"(events lost with a dying socket: {driver.undelivered}) "
+        f"history reads={reads} for {interrupted} interrupted sends "
         f"duration={time.monotonic() - began:.1f}s\n"
         f"kill moments: {dict(Counter(k.split(':')[0] for k in kills))}"
     )
     assert sum("timed out" in k for k in kills) <= CYCLES // 2, kills
+    assert reads <= interrupted, f"{reads} history reads for {interrupted} interrupted sends"
     # A replan while a due-instant's run is still going must not add a twin job that
     # APScheduler then refuses with a warning (it once logged hundreds of these).
-    # 4. Care: every message went to a private group channel or a DM, crash or no crash.
+    # 5. Care: every message went to a private group channel or a DM, crash or no crash.
     public = [
         r.path
         for r in fake.requests_to("POST", r"/channels/\d+/messages")

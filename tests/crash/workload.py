@@ -92,7 +92,7 @@ def populate_fake(
 
 
 async def seed(
-    db_path: Path,
+    db_target: str | Path,
     fake: FakeDiscord,
     rng: random.Random,
     *,
@@ -109,7 +109,7 @@ async def seed(
     )
     start = now.replace(microsecond=0)
     work = Workload(guild_id, admin, start, start, loners=lonely)
-    db = await Database.open(db_path)
+    db = await Database.connect(db_target)
     try:
         await migrate(db)
         group_repo, session_repo = GroupRepository(db), SessionRepository(db)

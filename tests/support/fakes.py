@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -235,19 +235,20 @@ class RecordingPort:
             raise ProcessKilled(f"killed after sending ledger={card.ledger_id} (test)")
         return Delivery(ok=True, message_id=message_id)
 
-    async def find_reminder(
-        self, target: ReminderTarget, ledger_id: int, after: datetime
-    ) -> int | None:
-        """Like channel history after `after`: a message whose buttons carry `ledger_id`."""
-        self.calls.append(("find_reminder", (target, ledger_id, after)))
+    async def find_reminders(
+        self, target: ReminderTarget, ledger_ids: Collection[int], after: datetime
+    ) -> dict[int, int]:
+        """Like channel history after `after`: messages whose buttons carry one of `ledger_ids`."""
+        self.calls.append(("find_reminders", (target, tuple(sorted(ledger_ids)), after)))
+        found: dict[int, int] = {}
         for message in self.reminders:
             if (
                 where(message.target) == where(target)
-                and message.card.ledger_id == ledger_id
+                and message.card.ledger_id in ledger_ids
                 and message.at > after
             ):
-                return message.message_id
-        return None
+                found.setdefault(message.card.ledger_id, message.message_id)
+        return found
 
     async def post_resource(self, channel_id: int, resource: Resource) -> bool:
         self.calls.append(("post_resource", (channel_id, resource)))

@@ -3,7 +3,7 @@ steps, every due reminder is sent exactly once and a cancelled one never.
 
 A hypothesis state machine drives the real services over a real SQLite file, a FakeClock and
 a RecordingPort that emulates Discord: a send carrying a nonce Discord still remembers
-(`fakes.NONCE_WINDOW`) returns the first message and posts nothing new, and `find_reminder`
+(`fakes.NONCE_WINDOW`) returns the first message and posts nothing new, and `find_reminders`
 looks through what reached Discord, like the channel history the bot searches.
 
 The machine keeps its own model of what is wanted (series, cancelled and moved occurrences,
@@ -685,4 +685,4 @@ async def test_crash_between_send_and_commit_is_recovered_within_and_beyond_nonc
         report = await services.dispatcher.dispatch()
         assert report.sent == 1
     assert len(port.reminders) == 2
-    assert [c[0] for c in port.calls].count("find_reminder") == 1  # only beyond the memory
+    assert [c[0] for c in port.calls].count("find_reminders") == 1  # only beyond the memory

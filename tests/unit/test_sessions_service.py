@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -53,13 +54,14 @@ class ReminderPort(RecordingPort):
         self.sent.append((target, card, self.next_message))
         return Delivery(ok=True, message_id=self.next_message)
 
-    async def find_reminder(
-        self, target: ReminderTarget, ledger_id: int, after: datetime
-    ) -> int | None:
-        for t, card, message_id in self.sent:
-            if t == target and card.ledger_id == ledger_id:
-                return message_id
-        return None
+    async def find_reminders(
+        self, target: ReminderTarget, ledger_ids: Collection[int], after: datetime
+    ) -> dict[int, int]:
+        return {
+            card.ledger_id: message_id
+            for t, card, message_id in reversed(self.sent)
+            if t == target and card.ledger_id in ledger_ids
+        }
 
     def to_channel(self) -> list[ReminderCard]:
         return [c for t, c, _ in self.sent if t.channel_id is not None]

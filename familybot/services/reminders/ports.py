@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -17,10 +18,11 @@ class ReminderPort(Protocol):
         """Send one reminder. `nonce` is stable per reminder, so a retried send is not doubled."""
         ...
 
-    async def find_reminder(
-        self, target: ReminderTarget, ledger_id: int, after: datetime
-    ) -> int | None:
-        """The id of a reminder message already sent for `ledger_id` after `after`, if any.
+    async def find_reminders(
+        self, target: ReminderTarget, ledger_ids: Collection[int], after: datetime
+    ) -> dict[int, int]:
+        """Reminder messages already sent to `target` after `after` for any of `ledger_ids`:
+        ledger id -> message id. One read of the place's history for all of them.
 
         Raises when Discord cannot be asked: not knowing must not count as "not sent".
         """

@@ -45,12 +45,13 @@ from familybot.models import (
 )
 from familybot.models.reminders import DispatchReport, ReminderCard, ReminderTarget
 from familybot.services.reminders.ports import ReminderPort
+from familybot.services.reminders.recovery import Recovery
 from familybot.services.reminders.rules import (
     YIELD_EVERY,
     rule_of,
     targets_for,
 )
-from familybot.services.reminders.sender import ReminderJob, send_one
+from familybot.services.reminders.sender import ReminderJob, note_interrupted, send_one
 from familybot.services.sessions.recurrence import (
     occurrence_for_key,
 )
@@ -95,6 +96,7 @@ class Dispatcher:
         # Another process may run the same shards: each sends only the rows it claimed.
         self.peers = peers if peers is not None else Peers()
         self._lock = asyncio.Lock()
+        self._recovery = Recovery(discord)
         self.totals = DispatchReport()
         # Waits for the due instant; a test with a fake clock replaces it.
         self.sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
@@ -116,6 +118,8 @@ class Dispatcher:
             added = asyncio.Event()
             preparing = True
             token = self.peers.token
+            # Interrupted sends: one history read per place and run (recovery.py).
+            self._recovery = Recovery.storing(self._discord, self._db, self._reminders, self._clock)
 
             async def prepare() -> None:
                 nonlocal preparing
@@ -136,6 +140,7 @@ class Dispatcher:
                             await self._reminders.mark_sending(
                                 [j.row.id for j in page], self._clock.now()
                             )
+                            note_interrupted(self._recovery, page, at)
                             jobs.extend(page)
                             added.set()
                         if not full:
@@ -301,6 +306,7 @@ class Dispatcher:
         async def worker() -> None:
             # Names bound once: a burst runs this loop thousands of times in a row.
             discord, take, put = self._discord, jobs.popleft, done.append
+            recovery = self._recovery
             sent_here = 0
             while True:
                 if not jobs:
@@ -310,7 +316,7 @@ class Dispatcher:
                     await added.wait()
                     continue
                 job = take()
-                outcome, message_id = await send_one(discord, job, at)
+                outcome, message_id = await send_one(discord, job, at, recovery)
                 put((job, outcome, message_id))
                 if len(done) >= CHUNK:
                     ready.set()
