@@ -30,6 +30,7 @@ from familybot.discord.resources import DiscordResources
 from familybot.discord.safety import DiscordAutomod, DiscordSafetyWatch
 from familybot.discord.scheduled_events import DiscordScheduledEvents
 from familybot.files import tighten_install
+from familybot.gc_quiet import quiet_start
 from familybot.i18n_discord import FamilyTranslator, sync_translated
 from familybot.scheduler.leader import Leadership
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
@@ -166,8 +167,11 @@ class FamilyBot(commands.AutoShardedBot):
         self.feed_server: FeedServer | None = None
 
     async def setup_hook(self) -> None:
-        # The cogs' modules and their imports (60-130 ms of CPU) load in a worker meanwhile;
-        # load_extension then runs only each cog's own body on the loop (issue 15).
+        with quiet_start():  # no garbage collection stalls the loop while starting (#15)
+            await self._setup()
+
+    async def _setup(self) -> None:
+        # Cogs' modules (60-130 ms of CPU) import in a worker; load_extension runs their bodies.
         cog_modules = asyncio.create_task(
             asyncio.to_thread(lambda: [importlib.import_module(name) for name in COGS])
         )
@@ -227,8 +231,7 @@ class FamilyBot(commands.AutoShardedBot):
                 check_members=not self.settings.members_intent,
             ),
         )
-        # Who reads which language: kept in memory so each interaction's lookup is a dict get,
-        # read again every few seconds so other processes' changes show (#16).
+        # Who reads which language: in memory (a dict get), reread every few seconds (#16).
         await self.services.language.load()
         self.scheduler.add_job(
             self.services.language.refresh,
@@ -246,8 +249,7 @@ class FamilyBot(commands.AutoShardedBot):
         self.unban_scheduler = self.services.unban_scheduler
         self.safety = self.services.safety
         self.retention = self.services.retention
-        # Discord's Events panel (/setup events): synced in the background after each change,
-        # and once per planner interval to roll on events whose session has started.
+        # Discord's Events panel: synced after each change and once per planner interval.
         self.scheduler.add_job(
             self.services.events.sync_due,
             IntervalTrigger(seconds=PLAN_INTERVAL.total_seconds()),
@@ -263,8 +265,7 @@ class FamilyBot(commands.AutoShardedBot):
             await self.services.crisis.warm()
         except Exception:  # /crisis then shows the default lines until a server changes them
             log.exception("could not load servers' crisis regions")
-        # Each cog registers its own persistent buttons and menus as it loads.
-        await cog_modules
+        await cog_modules  # each cog registers its own persistent buttons and menus as it loads
         for extension in COGS:
             await self.load_extension(extension)
             await asyncio.sleep(0)  # loading a cog is CPU work: let the loop run between cogs
@@ -329,8 +330,7 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("ready user=%s guilds=%d", self.user.id if self.user else "?", len(self.guilds))
-        # Groups made before per-person channel access still have a role named after them:
-        # replace it now (idempotent; whatever a crash interrupted is finished here).
+        # Groups made before per-person channel access still have a role: replace it (idempotent).
         if self._upgrade_task is None or self._upgrade_task.done():
             self._upgrade_task = asyncio.create_task(self.upgrade_group_access())
 
