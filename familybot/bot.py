@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,8 @@ from familybot.discord.resources import DiscordResources
 from familybot.discord.safety import DiscordAutomod, DiscordSafetyWatch
 from familybot.discord.scheduled_events import DiscordScheduledEvents
 from familybot.files import tighten_install
-from familybot.i18n_discord import FamilyTranslator
+from familybot.gc_quiet import quiet_start
+from familybot.i18n_discord import FamilyTranslator, sync_translated
 from familybot.scheduler.leader import Leadership
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
@@ -92,8 +94,7 @@ def build_intents(settings: Settings) -> discord.Intents:
 
 
 def discord_adapters(client: discord.Client, notices: DiscordNotices) -> Adapters:
-    """One adapter per feature's port; they share `notices`: its DM channels and the pace
-    that keeps reminders under Discord's global limit."""
+    """One adapter per feature's port; they share `notices` (DM channels, reminders' pace)."""
     return Adapters(
         groups=DiscordGroups(client, notices),
         sessions=notices,
@@ -123,8 +124,7 @@ class FamilyBot(commands.AutoShardedBot):
     def __init__(
         self, settings: Settings, *, clock: Clock | None = None, sync_commands: bool = True
     ) -> None:
-        # FamilyBot uses no voice: without PyNaCl (and davey) discord.py would warn on every
-        # start that voice is not supported. Only these two warnings are turned off.
+        # No voice here: only discord.py's two warnings that PyNaCl and davey are missing go.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
         super().__init__(
@@ -150,11 +150,9 @@ class FamilyBot(commands.AutoShardedBot):
         self._languages_per_interaction()
 
     def _languages_per_interaction(self) -> None:
-        """Everything one interaction sets off (its command, button, select or form callback,
-        and `on_interaction` listeners) starts in that person's language: discord.py creates
-        those tasks while it parses INTERACTION_CREATE, and a task keeps the context it was
-        created in. So the language is set around the parse, from the raw payload (a dict
-        lookup), and reset after; no callback has to remember it."""
+        """Everything one interaction sets off (callbacks, `on_interaction` listeners) starts in
+        that person's language: discord.py creates those tasks while it parses the event, and
+        a task keeps its creator's context; so the language is set around the parse."""
         parsers: dict[str, Any] = self._connection.parsers
         parse = parsers["INTERACTION_CREATE"]
 
@@ -169,15 +167,21 @@ class FamilyBot(commands.AutoShardedBot):
         self.feed_server: FeedServer | None = None
 
     async def setup_hook(self) -> None:
+        with quiet_start():  # no garbage collection stalls the loop while starting (#15)
+            await self._setup()
+
+    async def _setup(self) -> None:
+        # Cogs' modules (60-130 ms of CPU) import in a worker; load_extension runs their bodies.
+        cog_modules = asyncio.create_task(
+            asyncio.to_thread(lambda: [importlib.import_module(name) for name in COGS])
+        )
         # Crisis lines first and from the shipped file alone: /crisis must work without the db.
         self.crisis_directory = CrisisDirectory.load()
         log.info("crisis lines loaded count=%d", len(self.crisis_directory))
-        # Message catalogs, read once (README "Languages": the cost is logged); Babel's date
-        # names load in a worker meanwhile, so no interaction waits for them.
+        # Message catalogs, read once (cost logged); Babel's date names load in a worker.
         i18n.load_catalogs()
         self._warm_dates = asyncio.create_task(asyncio.to_thread(i18n.warm_dates))
-        # The safety watch's phrase list (hundreds of patterns to compile, about 0.2 s of CPU)
-        # is built in a worker while the database opens, not on the event loop (issue 15).
+        # The safety watch's phrases (0.2 s of CPU to compile) are built in a worker (#15).
         phrases = asyncio.create_task(asyncio.to_thread(bot_detector))
         # Database and backups readable by this user only (loose modes from older versions).
         tighten_install(self.settings.database_path, self.settings.backup_dir)
@@ -227,8 +231,7 @@ class FamilyBot(commands.AutoShardedBot):
                 check_members=not self.settings.members_intent,
             ),
         )
-        # Who reads which language: kept in memory so each interaction's lookup is a dict get,
-        # read again every few seconds so other processes' changes show (#16).
+        # Who reads which language: in memory (a dict get), reread every few seconds (#16).
         await self.services.language.load()
         self.scheduler.add_job(
             self.services.language.refresh,
@@ -246,8 +249,7 @@ class FamilyBot(commands.AutoShardedBot):
         self.unban_scheduler = self.services.unban_scheduler
         self.safety = self.services.safety
         self.retention = self.services.retention
-        # Discord's Events panel (/setup events): synced in the background after each change,
-        # and once per planner interval to roll on events whose session has started.
+        # Discord's Events panel: synced after each change and once per planner interval.
         self.scheduler.add_job(
             self.services.events.sync_due,
             IntervalTrigger(seconds=PLAN_INTERVAL.total_seconds()),
@@ -263,7 +265,7 @@ class FamilyBot(commands.AutoShardedBot):
             await self.services.crisis.warm()
         except Exception:  # /crisis then shows the default lines until a server changes them
             log.exception("could not load servers' crisis regions")
-        # Each cog registers its own persistent buttons and menus as it loads.
+        await cog_modules  # each cog registers its own persistent buttons and menus as it loads
         for extension in COGS:
             await self.load_extension(extension)
             await asyncio.sleep(0)  # loading a cog is CPU work: let the loop run between cogs
@@ -273,8 +275,7 @@ class FamilyBot(commands.AutoShardedBot):
         await self.leadership.start()
 
     async def _start_feed(self) -> None:
-        """Live calendar links (off unless CALENDAR_FEED_ENABLED): one HTTP server, in the
-        process running shard 0; every process can make links, as they share the database."""
+        """Live calendar links (off unless CALENDAR_FEED_ENABLED): one HTTP server, on shard 0."""
         settings = self.settings
         if not settings.calendar_feed_enabled or not self.shard_filter.primary:
             return
@@ -318,19 +319,18 @@ class FamilyBot(commands.AutoShardedBot):
             self.scheduler.add_job(func, trigger, id=job_id, replace_existing=True, **JOB_DEFAULTS)
 
     async def _sync_tree(self) -> None:
-        if self.settings.dev_guild_id:
+        if self.settings.dev_guild_id:  # sync_translated: tree.sync, translating off the loop
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
+            synced = await sync_translated(self.tree, guild=guild)
             log.info("commands synced to dev guild=%d count=%d", guild.id, len(synced))
         else:
-            synced = await self.tree.sync()
+            synced = await sync_translated(self.tree)
             log.info("commands synced globally count=%d", len(synced))
 
     async def on_ready(self) -> None:
         log.info("ready user=%s guilds=%d", self.user.id if self.user else "?", len(self.guilds))
-        # Groups made before per-person channel access still have a role named after them:
-        # replace it now (idempotent; whatever a crash interrupted is finished here).
+        # Groups made before per-person channel access still have a role: replace it (idempotent).
         if self._upgrade_task is None or self._upgrade_task.done():
             self._upgrade_task = asyncio.create_task(self.upgrade_group_access())
 

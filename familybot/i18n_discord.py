@@ -11,6 +11,7 @@ compiles, after editing a .po (README "Languages").
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,6 +76,51 @@ class FamilyTranslator(app_commands.Translator):
         catalog = i18n.load_catalogs()[language]
         found = catalog.messages.get((msgctxt, string.message))
         return found if isinstance(found, str) else None
+
+
+async def sync_translated(
+    tree: app_commands.CommandTree[Any], *, guild: discord.abc.Snowflake | None = None
+) -> list[app_commands.AppCommand]:
+    """`tree.sync(guild=...)`, with the translated payload built in a worker thread.
+
+    discord.py's sync awaits the translator once per string and per Discord locale (every
+    name, description, option and choice, times 30-odd locales): all CPU, with no await
+    that yields, so it held the event loop for 10-60 ms at start-up and at each hand-over of
+    the leadership (issue 15). The translator only looks strings up in loaded catalogs, so
+    the same discord.py code runs on a private loop in a worker; only the upload is here."""
+    client = tree.client
+    if client.application_id is None:
+        raise app_commands.MissingApplicationID
+    commands = tree._get_all_commands(guild=guild)
+    translator = tree.translator
+    if translator is None:
+        payload = [command.to_dict(tree) for command in commands]
+    else:
+        payload = await asyncio.to_thread(_translated_payload, tree, commands, translator)
+    http = tree._http
+    try:
+        if guild is None:
+            data = await http.bulk_upsert_global_commands(client.application_id, payload=payload)
+        else:
+            data = await http.bulk_upsert_guild_commands(
+                client.application_id, guild.id, payload=payload
+            )
+    except discord.HTTPException as exc:
+        if exc.status == 400 and exc.code == 50035:
+            raise app_commands.CommandSyncFailure(exc, commands) from None
+        raise
+    return [app_commands.AppCommand(data=d, state=tree._state) for d in data]
+
+
+def _translated_payload(
+    tree: app_commands.CommandTree[Any], commands: list[Any], translator: app_commands.Translator
+) -> list[dict[str, Any]]:
+    """In a worker thread: discord.py's own payload building, on a loop of this thread."""
+
+    async def build() -> list[dict[str, Any]]:
+        return [await command.get_translated_payload(tree, translator) for command in commands]
+
+    return asyncio.run(build())
 
 
 def command_messages(tree: app_commands.CommandTree[Any]) -> Iterator[tuple[str, str, str]]:

@@ -1,7 +1,7 @@
 """What every database gives repositories: Database, Row, Result and the errors.
 
 The backends (familybot/db/sqlite.py, familybot/db/postgres.py) register how they open;
-familybot/db/connection.py imports both and is what the rest of the bot imports.
+familybot/db/connection.py is what the rest of the bot imports (it loads PostgreSQL's on use).
 The database: SQLite (one aiosqlite connection) or PostgreSQL (an asyncpg pool).
 
 Both give repositories the same calls (fetchall, fetchone, fetchval, execute, executemany,
@@ -81,7 +81,7 @@ def register_backend(name: str, opener: Opener) -> None:
 def _opener(name: str) -> Opener:
     try:
         return _OPENERS[name]
-    except KeyError:  # familybot.db.connection imports every backend
+    except KeyError:  # familybot.db.connection registers every backend
         raise RuntimeError(f"database backend {name!r} not loaded") from None
 
 

@@ -10,14 +10,18 @@ import logging
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from familybot.db.connection import APPLICATION_ID as APPLICATION_ID  # re-exported
 from familybot.db.connection import (
     Database,
     NotFamilyBotDatabase,
-    PostgresDatabase,
     SqliteDatabase,
+    as_postgres,
 )
+
+if TYPE_CHECKING:
+    from familybot.db.postgres import PostgresDatabase
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +70,7 @@ async def mark_as_familybot(db: Database) -> None:
             f"The database at {db.path} belongs to another program (application_id "
             f"{found:#x}, not FamilyBot's), so FamilyBot leaves it alone."
         )
-    pg = db if isinstance(db, PostgresDatabase) else None
+    pg = as_postgres(db)
     if pg is not None:
         await pg.mark_as_familybot()
     else:
@@ -76,7 +80,7 @@ async def mark_as_familybot(db: Database) -> None:
 
 async def migrate(db: Database) -> list[Migration]:
     """Apply every migration newer than the database; return the ones applied."""
-    pg = db if isinstance(db, PostgresDatabase) else None
+    pg = as_postgres(db)
     if pg is not None:
         return await _migrate_postgres(pg)
     await mark_as_familybot(db)

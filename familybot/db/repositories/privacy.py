@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
 from familybot.db.connection import Database
 from familybot.models import from_unix, to_unix
+
+# Rows per batch of the daily purges (each batch one short transaction).
+PURGE_BATCH = 2000
 
 # Tables the server purge must not touch directly: SQLite's own, FTS shadow tables (kept in
 # step by triggers) and the audit log's purge permission, which the purge manages itself.
@@ -211,34 +215,81 @@ class PrivacyRepository:
         return ordered
 
     # --- time-limited records -----------------------------------------------------------------
-    async def prune_ledger_before(self, cutoff: datetime) -> int:
+    # The daily purges delete in batches of PURGE_BATCH rows, each batch its own short
+    # transaction, and let the event loop run between them (issue 15): one transaction over a
+    # day's rows (or a year's, on the first run) held the database's writer for all of it.
+    async def _delete_batches(
+        self, table: str, key: str, where: str, params: tuple[int, ...], batch: int
+    ) -> int:
+        """Rows of `table` matching `where`, `batch` at a time; `where` must be served by an
+        index, as each batch reads from the start (what is deleted is gone from it)."""
+        sql = (
+            f"DELETE FROM {table} WHERE ({key}) IN "
+            f"(SELECT {key} FROM {table} WHERE {where} LIMIT ?)"
+        )
+        total = 0
+        while True:
+            done = (await self._db.execute(sql, (*params, batch))).rowcount
+            total += max(done, 0)
+            if done < batch:
+                return total
+            await asyncio.sleep(0)
+
+    async def _delete_by_id(
+        self, table: str, where: str, params: tuple[int, ...], batch: int
+    ) -> int:
+        """The same for a table with an `id`, walking ids upward (keyset): for conditions no
+        index serves, so the whole table is read once, not once per batch."""
+        total, after = 0, 0
+        while True:
+            rows = await self._db.fetchall(
+                f"SELECT id FROM {table} WHERE id > ? AND {where} ORDER BY id LIMIT ?",
+                (after, *params, batch),
+            )
+            if not rows:
+                return total
+            ids = [int(r[0]) for r in rows]
+            marks = ", ".join("?" * len(ids))
+            done = await self._db.execute(
+                f"DELETE FROM {table} WHERE id IN ({marks}) AND {where}", (*ids, *params)
+            )
+            total += max(done.rowcount, 0)
+            if len(ids) < batch:
+                return total
+            after = ids[-1]
+            await asyncio.sleep(0)
+
+    async def prune_ledger_before(self, cutoff: datetime, *, batch: int = PURGE_BATCH) -> int:
         """Reminder records (any target) that are finished and whose session started before
         the cutoff (days ago, so it is over): the planner only plans ahead and the sender
         only reads pending rows, so these can no longer matter. Found by (state, due_at)."""
         at = to_unix(cutoff)
-        cursor = await self._db.execute(
-            "DELETE FROM reminder_ledger WHERE state IN "
-            "('sent', 'skipped', 'cancelled', 'undeliverable', 'failed') "
+        return await self._delete_batches(
+            "reminder_ledger",
+            "id",
+            "state IN ('sent', 'skipped', 'cancelled', 'undeliverable', 'failed') "
             "AND due_at < ? AND occurrence_start < ?",
             (at, at),
+            batch,
         )
-        return cursor.rowcount
 
-    async def purge_activity_before(self, cutoff: datetime) -> dict[str, int]:
+    async def purge_activity_before(
+        self, cutoff: datetime, *, batch: int = PURGE_BATCH
+    ) -> dict[str, int]:
         """RSVPs, attendance, DM reminder records and DM failure notes older than the window."""
         at = to_unix(cutoff)
-        out: dict[str, int] = {}
-        async with self._db.transaction():
-            statements = {
-                "rsvps": ("DELETE FROM rsvps WHERE updated_at < ?", (at,)),
-                "attendance": ("DELETE FROM attendance WHERE marked_at < ?", (at,)),
-                "reminder_ledger": (
-                    "DELETE FROM reminder_ledger WHERE target LIKE 'dm:%' "
-                    "AND occurrence_start < ? AND state NOT IN ('pending', 'sending')",
-                    (at,),
-                ),
-                "dm_failures": ("DELETE FROM dm_failures WHERE created_at < ?", (at,)),
-            }
-            for name, (sql, params) in statements.items():
-                out[name] = (await self._db.execute(sql, params)).rowcount
-        return out
+        key = "series_id, occurrence_key, user_id"
+        return {
+            "rsvps": await self._delete_batches("rsvps", key, "updated_at < ?", (at,), batch),
+            "attendance": await self._delete_batches(
+                "attendance", key, "marked_at < ?", (at,), batch
+            ),
+            "reminder_ledger": await self._delete_by_id(
+                "reminder_ledger",
+                "target LIKE 'dm:%' AND occurrence_start < ? "
+                "AND state NOT IN ('pending', 'sending')",
+                (at,),
+                batch,
+            ),
+            "dm_failures": await self._delete_by_id("dm_failures", "created_at < ?", (at,), batch),
+        }

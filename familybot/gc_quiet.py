@@ -1,0 +1,32 @@
+"""Start-up without garbage collections (issue 15: no step may hold the loop > 50 ms).
+
+Start-up makes mostly objects that live as long as the process (modules, classes, commands,
+services), and its allocations set off collections in the middle of it: a full one walked
+all of them, holding the event loop 50-100 ms (and one in a worker thread holds it as well,
+as it keeps the GIL). So no collection runs while the bot starts; then what start-up left
+alive is moved out of later collections (gc.freeze, once per process), so they walk only
+what came after. Objects frozen are still freed as usual when nothing refers to them.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_frozen = False
+
+
+@contextmanager
+def quiet_start() -> Iterator[None]:
+    global _frozen
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if not _frozen:
+            gc.freeze()
+            _frozen = True
+        if was_enabled:
+            gc.enable()
