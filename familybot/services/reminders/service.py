@@ -348,14 +348,17 @@ class Dispatcher:
             return
         recording = asyncio.create_task(recorder())
         # A full garbage collection walks every object alive: with a prepared burst that is
-        # 100-250 ms of stalled loop in the middle of the hand-over (bench/reminders.py).
-        # While handing over, collections see only what the hand-over itself makes (freeze);
-        # afterwards everything is collectable again as before (unfreeze).
-        gc.freeze()
+        # 100-250 ms of stalled loop in the middle of the hand-over (bench/reminders.py). No
+        # collection runs while handing over (what it makes is bounded by the burst); the
+        # collector is switched back on after. (Not gc.freeze/unfreeze: unfreeze would also
+        # hand start-up's frozen objects, familybot/gc_quiet.py, back to every collection.)
+        was_enabled = gc.isenabled()
+        gc.disable()
         try:
             await asyncio.gather(*(worker() for _ in range(SEND_WORKERS)))
         finally:
-            gc.unfreeze()
+            if was_enabled:
+                gc.enable()
             finished = True
             ready.set()
             await recording
