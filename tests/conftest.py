@@ -47,12 +47,14 @@ async def db(tmp_path: Path, backend: str) -> AsyncIterator[Database]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test marked sqlite_only (it reads SQLite's own machinery: PRAGMAs, query plans,
-    the file) runs on SQLite alone: its PostgreSQL variant is not collected."""
+    the file) runs on SQLite alone: its PostgreSQL variant is not collected. So does one
+    marked backend_free (an e2e test that starts no bot: its variants would be the same)."""
     keep, drop = [], []
     for item in items:
         params = getattr(item, "callspec", None)
         on_pg = params is not None and params.params.get("backend") == "postgres"
-        (drop if on_pg and item.get_closest_marker("sqlite_only") else keep).append(item)
+        once = item.get_closest_marker("sqlite_only") or item.get_closest_marker("backend_free")
+        (drop if on_pg and once else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -63,8 +65,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if backends.SERVER.problem:
-        terminalreporter.write_line(backends.SERVER.problem)
+    problem = backends.SERVER.problem
+    under_xdist = terminalreporter.config.pluginmanager.hasplugin("dsession")
+    if problem is None and under_xdist and "postgres" in backends.backends():
+        problem = backends.SERVER.probe()  # the workers skipped; the controller says why
+    if problem:
+        terminalreporter.write_line(problem)
 
 
 @pytest.fixture

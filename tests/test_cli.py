@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from familybot.cli import check as cli_check
@@ -16,6 +17,7 @@ from familybot.cli import run as cli_run
 from familybot.config import load_settings
 from familybot.db.connection import Database
 from familybot.permissions import permissions_value
+from tests.support import backends
 from tests.support.fake_discord import FakeDiscord, point_discord_py_at
 
 GOOD_TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -101,13 +103,23 @@ def test_permissions_are_exactly_what_features_use() -> None:
     ) | (1 << 33) | (1 << 1) | (1 << 2) | (1 << 13) | (1 << 40) | (1 << 36) | (1 << 38) | (1 << 17)
 
 
-def test_migrate_then_check(tmp_path: Path) -> None:
-    result = familybot(tmp_path, "migrate", env={"DATABASE_PATH": "db/fb.sqlite"})
-    assert result.returncode == 0, result.stderr
-    assert "applied 0001_foundation" in result.stdout
-    assert (tmp_path / "db" / "fb.sqlite").exists()
-    again = familybot(tmp_path, "migrate", env={"DATABASE_PATH": "db/fb.sqlite"})
-    assert "applied" not in again.stdout and "schema version" in again.stdout
+async def test_migrate_then_check(tmp_path: Path, backend: str) -> None:
+    if backend == "postgres":
+        name = await backends.SERVER.empty_database()
+        env = {"DATABASE_URL": backends.url_for(name)}
+    else:
+        env = {"DATABASE_PATH": "db/fb.sqlite"}
+    try:
+        result = await asyncio.to_thread(familybot, tmp_path, "migrate", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "applied 0001_foundation" in result.stdout
+        if backend == "sqlite":
+            assert (tmp_path / "db" / "fb.sqlite").exists()
+        again = await asyncio.to_thread(familybot, tmp_path, "migrate", env=env)
+        assert "applied" not in again.stdout and "schema version" in again.stdout
+    finally:
+        if backend == "postgres":
+            await backends.SERVER.drop(name)
 
 
 def test_application_id_from_token() -> None:
@@ -115,15 +127,17 @@ def test_application_id_from_token() -> None:
     assert cli_check.application_id_from_token("!!!.x.y") is None
 
 
-async def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
+async def test_sigterm_shuts_down_cleanly(tmp_path: Path, backend: str) -> None:
+    database = {"DATABASE_PATH": str(tmp_path / "fb.db")}
+    if backend == "postgres":
+        database["DATABASE_URL"] = backends.url_for(await backends.SERVER.clean_database())
     fake = FakeDiscord()
     await fake.start()
     undo = point_discord_py_at(fake)
     try:
         fake.add_guild("Family Support")
         settings = load_settings(
-            tmp_path / "none.env",
-            environ={"DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(tmp_path / "fb.db")},
+            tmp_path / "none.env", environ={"DISCORD_TOKEN": fake.token, **database}
         )
         run = asyncio.create_task(cli_run._run(settings, fake.token))
         await fake.wait_until_identified(timeout=10)
@@ -132,9 +146,20 @@ async def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
         # The bot closed its gateway connection on the way out.
         assert not fake.connected
         # The database was closed cleanly and is intact.
-        db = await Database.open(tmp_path / "fb.db")
-        assert await db.fetchval("PRAGMA integrity_check") == "ok"
-        await db.close()
+        if backend == "postgres":  # every connection of the bot's pool closed
+            conn = await asyncpg.connect(database["DATABASE_URL"])
+            try:
+                others = await conn.fetchval(
+                    "SELECT COUNT(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            finally:
+                await conn.close()
+            assert others == 0
+        else:
+            db = await Database.open(tmp_path / "fb.db")
+            assert await db.fetchval("PRAGMA integrity_check") == "ok"
+            await db.close()
     finally:
         undo()
         await fake.stop()

@@ -8,6 +8,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from familybot.bot import FamilyBot
 from familybot.clock import Clock
 from familybot.config import load_settings
-from familybot.db.connection import Database
+from familybot.db.connection import Database, PostgresDatabase
 from tests.support.fake_discord import FakeDiscord, InteractionHandle, Recorded
 from tests.support.fake_discord.errors import ApiError
 from tests.support.fake_discord.interactions import EPHEMERAL
@@ -23,9 +24,33 @@ from tests.support.fake_discord.permissions import MANAGE_GUILD, VIEW_CHANNEL
 
 
 @dataclass
+class Backend:
+    """The database every World of the running test starts its bot on (tests/e2e/conftest.py
+    sets it per test variant): SQLite in the World's tmp dir when `url` is None, else the
+    PostgreSQL database at `url` (the test session's shared database, reset once per test
+    before its first bot starts, by `reset`)."""
+
+    url: str | None = None
+    reset: Callable[[], Awaitable[str]] | None = None
+
+
+ACTIVE = Backend()
+
+
+async def active_database_url() -> str | None:
+    if ACTIVE.reset is not None:
+        reset, ACTIVE.reset = ACTIVE.reset, None
+        ACTIVE.url = await reset()
+    return ACTIVE.url
+
+
+@dataclass
 class World:
     fake: FakeDiscord
     tmp: Path
+    #: The PostgreSQL database the bot runs on (DATABASE_URL), None for SQLite at db_path.
+    #: Filled from ACTIVE when the bot first starts.
+    database_url: str | None = None
     guild_id: int = 0
     owner: int = 0
     admin: int = 0
@@ -82,6 +107,10 @@ class World:
         )
 
     async def start_bot(self, **env: str) -> FamilyBot:
+        if self.database_url is None:
+            self.database_url = await active_database_url()
+        if self.database_url is not None:
+            env = {"DATABASE_URL": self.database_url, **env}
         settings = load_settings(
             self.tmp / "none.env",
             environ={
@@ -148,11 +177,120 @@ class World:
 
 async def rows(world: World, sql: str, *params: object) -> list[dict[str, Any]]:
     """What the database holds now, read through a connection of the test's own."""
-    db = await Database.open(world.db_path)
+    db = await open_database(world)
     try:
         return [dict(r) for r in await db.fetchall(sql, params)]
     finally:
         await db.close()
+
+
+async def open_database(world: World) -> Database:
+    """A connection of the test's own to the World's database, whichever the backend."""
+    if world.database_url is None:
+        world.database_url = await active_database_url()
+    if world.database_url is not None:
+        return await PostgresDatabase.open_url(world.database_url, max_size=2)
+    return await Database.open(world.db_path)
+
+
+async def table_names(world: World) -> list[str]:
+    """The tables of the World's database (the application's, not the engine's own)."""
+    if world.database_url is None:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    else:
+        sql = "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+    return sorted(str(r["name"]) for r in await rows(world, sql))
+
+
+def read_sync(
+    world: World, sql: str, params: tuple[Any, ...] = (), *, missing_ok: bool = False
+) -> list[tuple[Any, ...]]:
+    """Rows of `sql` (with ? placeholders) from the World's database, read without the
+    event loop (for the care check and for polling in `eventually`). With missing_ok, a
+    database or table that is not there reads as no rows."""
+    if world.database_url is not None:
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, _pg_read(world.database_url, sql, params)).result()
+    if missing_ok and not world.db_path.exists():
+        return []
+    conn = sqlite3.connect(f"file:{world.db_path}?mode=ro", uri=True)
+    try:
+        return [tuple(r) for r in conn.execute(sql, params)]
+    except sqlite3.OperationalError:
+        if missing_ok:
+            return []
+        raise
+    finally:
+        conn.close()
+
+
+async def _pg_read(url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    db = await PostgresDatabase.open_url(url, max_size=1)
+    try:
+        found = await db.fetchall(sql, params)
+        return [tuple(r[k] for k in list(r.keys())) for r in found]
+    finally:
+        await db.close()
+
+
+def tables_sync(world: World) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of the World's database and its rows (sorted), read without the loop."""
+    if world.database_url is None:
+        conn = sqlite3.connect(f"file:{world.db_path}?mode=ro", uri=True)
+        try:
+            names = [
+                t
+                for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                if not t.startswith("sqlite_")
+            ]
+            return {t: sorted(map(tuple, conn.execute(f'SELECT * FROM "{t}"'))) for t in names}
+        finally:
+            conn.close()
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _pg_tables(world.database_url)).result()
+
+
+async def _pg_tables(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        names = [
+            r[0]
+            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ]
+        return {t: sorted(map(tuple, await conn.fetch(f'SELECT * FROM "{t}"'))) for t in names}
+    finally:
+        await conn.close()
+
+
+async def stored_bytes(world: World) -> bytes:
+    """Where any stored text would be: SQLite's file and its write-ahead log, or on
+    PostgreSQL every row of every table, as text."""
+    if world.database_url is None:
+
+        def read() -> bytes:
+            files = (world.db_path, Path(f"{world.db_path}-wal"))
+            return b"".join(p.read_bytes() for p in files if p.exists())
+
+        return await asyncio.to_thread(read)
+    import asyncpg
+
+    conn = await asyncpg.connect(world.database_url, timeout=5)
+    try:
+        names = [
+            r[0]
+            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ]
+        out = [
+            str(r[0]).encode()
+            for t in names
+            for r in await conn.fetch(f'SELECT t::text FROM public."{t}" t')
+        ]
+    finally:
+        await conn.close()
+    assert out, "no rows at all: nothing was stored, so nothing could be checked"
+    return b"\n".join(out)
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 3.0) -> Any:  # noqa: ASYNC109
@@ -331,14 +469,10 @@ def _identities(world: World) -> tuple[set[str], set[str]]:
     for guild in fake.guilds.values():
         ids |= {str(uid) for uid in guild.members if uid != fake.bot_user_id}
     people: set[int] = set()
-    if world.db_path.exists():
-        conn = sqlite3.connect(f"file:{world.db_path}?mode=ro", uri=True)
-        try:
-            for table in ("memberships", "rsvps", "attendance"):
-                with contextlib.suppress(sqlite3.Error):
-                    people |= {int(u) for (u,) in conn.execute(f"SELECT user_id FROM {table}")}
-        finally:
-            conn.close()
+    for table in ("memberships", "rsvps", "attendance"):
+        people |= {
+            int(u) for (u,) in read_sync(world, f"SELECT user_id FROM {table}", missing_ok=True)
+        }
     names: set[str] = set()
     for uid in people:
         user = fake.users.get(uid) or {}
@@ -352,18 +486,8 @@ def _identities(world: World) -> tuple[set[str], set[str]]:
 
 def _groups_known(world: World) -> list[tuple[str, int | None, int | None]]:
     """(name, role_id, channel_id) of every group the database holds, archived ones too."""
-    if not world.db_path.exists():
-        return []
-    conn = sqlite3.connect(f"file:{world.db_path}?mode=ro", uri=True)
-    try:
-        with contextlib.suppress(sqlite3.Error):
-            return [
-                (str(n), r, c)
-                for n, r, c in conn.execute("SELECT name, role_id, channel_id FROM groups")
-            ]
-        return []
-    finally:
-        conn.close()
+    found = read_sync(world, "SELECT name, role_id, channel_id FROM groups", missing_ok=True)
+    return [(str(n), r, c) for n, r, c in found]
 
 
 def world_view_violations(

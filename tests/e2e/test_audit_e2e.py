@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+import asyncpg
 import pytest
 
 from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
@@ -136,13 +137,23 @@ async def test_a_failing_audit_write_never_breaks_the_command(
     await world.configure()
     await audit(world, 2)
     # Make every audit insert fail from now on (think: a disk problem on that table only).
-    conn = sqlite3.connect(world.db_path)
-    conn.execute(
-        "CREATE TRIGGER audit_broken BEFORE INSERT ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
-    )
-    conn.commit()
-    conn.close()
+    if world.database_url is None:
+        conn = sqlite3.connect(world.db_path)
+        conn.execute(
+            "CREATE TRIGGER audit_broken BEFORE INSERT ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+        )
+        conn.commit()
+        conn.close()
+    else:
+        pg = await asyncpg.connect(world.database_url)
+        await pg.execute(
+            "CREATE FUNCTION audit_broken() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'disk trouble'; END $$; "
+            "CREATE TRIGGER audit_broken BEFORE INSERT ON audit_log "
+            "FOR EACH ROW EXECUTE FUNCTION audit_broken()"
+        )
+        await pg.close()
     with caplog.at_level(logging.ERROR, logger="familybot.services.audit.service"):
         h = await world.run(world.admin, "setup", "timezone", tz="Europe/London")
         assert h.ephemeral and "Europe/London" in h.content

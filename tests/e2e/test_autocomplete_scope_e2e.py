@@ -17,7 +17,7 @@ import pytest
 from discord import app_commands
 
 from familybot.checks import FACILITATOR_MARK
-from tests.e2e.harness import World, custom_ids, rows
+from tests.e2e.harness import World, custom_ids, open_database, rows
 from tests.support.fake_discord import FakeDiscord
 
 pytestmark = pytest.mark.asyncio
@@ -79,21 +79,20 @@ async def aw(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[Worlds]
     assert "Scheduled" in h.content, h.content
     await w.run(w.facilitator, "faq", "add", question="Where do we meet?", answer="Online.")
     # The library: one vetted resource, one still waiting for review.
-    import sqlite3
-
-    conn = sqlite3.connect(w.db_path)
-    with conn:
+    db = await open_database(w)
+    try:
         for title, status, category in (
             (APPROVED_TITLE, "approved", "Reading"),
             (PENDING_TITLE, "pending", "Secret category"),
         ):
-            conn.execute(
+            await db.execute(
                 "INSERT INTO resources (guild_id, title, url, category, category_key, "
                 "description, status, suggested_by, suggested_at) "
                 "VALUES (?, ?, 'https://example.org', ?, ?, 'd', ?, ?, 0)",
                 (w.guild_id, title, category, category.casefold(), status, w.bob),
             )
-    conn.close()
+    finally:
+        await db.close()
     yield w
     await w.stop_bot()
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tests.e2e.harness import World, rows, text_of
+from tests.e2e.harness import World, rows, table_names, text_of
 
 pytestmark = pytest.mark.asyncio
 
@@ -14,8 +14,7 @@ pytestmark = pytest.mark.asyncio
 async def database_mentions(world: World, value: int) -> list[str]:
     """Every table and column holding `value` anywhere in the database file."""
     found = []
-    tables = await rows(world, "SELECT name FROM sqlite_master WHERE type = 'table'")
-    for table in (str(t["name"]) for t in tables):
+    for table in await table_names(world):
         for row in await rows(world, f'SELECT * FROM "{table}"'):
             found += [f"{table}.{k}" for k, v in row.items() if str(value) in str(v)]
     return found

@@ -21,6 +21,8 @@ from tests.support.discord_schema import DEFAULT_SPEC_PATH, SpecMissing, load_sp
 from tests.support.fake_discord import FakeDiscord, UserOpt
 from tests.support.fake_discord.permissions import MANAGE_ROLES, VIEW_CHANNEL
 
+pytestmark = pytest.mark.backend_free  # the fake alone, no FamilyBot: runs once
+
 
 async def eventually(check: Callable[[], bool], timeout: float = 2.0) -> None:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout

@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 
-from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.db.repositories.groups import GroupRepository
 from familybot.models import GroupStatus, JoinMode, MembershipStatus
-from tests.e2e.harness import World, eventually, privacy_violations, rows
+from tests.e2e.harness import World, eventually, open_database, privacy_violations, rows
 from tests.support.fake_discord.errors import ApiError
 from tests.support.fake_discord.permissions import READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL
 
@@ -34,7 +33,7 @@ async def old_install(world: World) -> dict[str, dict[str, Any]]:
     """What the previous version left: named roles, held by members; role overwrites."""
     fake, gid = world.fake, world.guild_id
     guild = fake.guild(gid)
-    db = await Database.open(world.db_path)
+    db = await open_database(world)
     groups: dict[str, dict[str, Any]] = {}
     try:
         await migrate(db)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
+from tests.e2e.harness import World, custom_ids, eventually, open_database, rows, text_of
 from tests.support.fake_discord import FakeDiscord
 
 NY = ZoneInfo("America/New_York")
@@ -106,21 +105,28 @@ async def test_group_flows_log_no_membership_at_info(
     w = World(fake=fake_discord, tmp=tmp_path)
     w.populate()
     await w.start_bot()
-    conn = sqlite3.connect(w.db_path)
-    with conn:  # placeholders, so the groups and series made below get distinctive ids
-        conn.execute(
+    db = await open_database(w)
+    try:  # placeholders, so the groups and series made below get distinctive ids
+        await db.execute(
             "INSERT INTO groups (id, guild_id, name, name_key, description, focus, join_mode, "
             "guidelines, created_by, created_at, status) VALUES (?, ?, 'old', 'old', 'd', 'f', "
             "'open', 'g', 0, 0, 'archived')",
             (FIRST_GROUP_ID, w.guild_id),
         )
-        conn.execute(
+        await db.execute(
             "INSERT INTO session_series (id, group_id, guild_id, title, tz, first_local, repeat,"
             " duration_minutes, created_by, created_at, planned_until, status) VALUES "
             "(?, ?, ?, 'old', 'UTC', '2020-01-01T10:00', 'once', 60, 0, 0, 0, 'cancelled')",
             (FIRST_SERIES_ID, FIRST_GROUP_ID, w.guild_id),
         )
-    conn.close()
+        if w.database_url is not None:  # explicit ids move SQLite's counter, not PostgreSQL's
+            for table in ("groups", "session_series"):
+                await db.fetchval(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT MAX(id) FROM {table}))"
+                )
+    finally:
+        await db.close()
     caplog.set_level(logging.INFO)
     try:
         await w.configure()

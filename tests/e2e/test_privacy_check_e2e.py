@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.db.repositories.groups import GroupRepository
 from familybot.models import JoinMode, MembershipStatus
-from tests.e2e.harness import World, assert_nothing_private_in_public, custom_ids, rows
+from tests.e2e.harness import (
+    World,
+    assert_nothing_private_in_public,
+    custom_ids,
+    open_database,
+    rows,
+)
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_discord.permissions import VIEW_CHANNEL
 
@@ -26,7 +31,7 @@ async def offline(fake_discord: FakeDiscord, tmp_path: Path) -> AsyncIterator[Wo
     """A server and a database with one group ("Parents Circle", alice in it), no bot."""
     w = World(fake=fake_discord, tmp=tmp_path)
     w.populate()
-    db = await Database.open(w.db_path)
+    db = await open_database(w)
     try:
         await migrate(db)
         repo = GroupRepository(db)
@@ -73,7 +78,7 @@ async def test_a_neutral_role_recorded_as_a_groups_role_fails_the_check(offline:
     # Renaming is not enough: whoever holds the group's role is in the group.
     role = offline.fake.add_role(offline.guild_id, "member")
     offline.fake.member(offline.guild_id, offline.bob)["roles"].append(str(role))
-    db = await Database.open(offline.db_path)
+    db = await open_database(offline)
     try:
         await db.execute("UPDATE groups SET role_id = ?", (role,))
     finally:

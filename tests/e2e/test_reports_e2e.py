@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import World, custom_ids, public_channel_posts, rows, text_of
+from tests.e2e.harness import (
+    World,
+    custom_ids,
+    public_channel_posts,
+    rows,
+    stored_bytes,
+    text_of,
+)
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_discord.interactions import EPHEMERAL
 from tests.support.fake_discord.permissions import (
@@ -21,7 +28,6 @@ from tests.support.fake_discord.permissions import (
 )
 from tests.support.fake_discord.threads import install
 from tests.support.fakes import FakeClock
-from tests.unit.test_reports_service import stored_bytes
 
 pytestmark = pytest.mark.asyncio
 
@@ -129,7 +135,7 @@ async def test_a_report_opens_a_private_thread_that_excludes_everyone_else(rw: W
     assert (row["reporter_id"], row["reported_author_id"]) == (rw.bob, rw.alice)
     assert (row["reported_message_id"], row["thread_id"]) == (message_id, thread_id)
     assert row["private_channel"] == 0
-    assert b"unkind thing" not in await stored_bytes(rw.db_path)
+    assert b"unkind thing" not in await stored_bytes(rw)
 
 
 async def test_at_risk_shows_the_reporter_the_crisis_lines(rw: World) -> None:
@@ -163,7 +169,7 @@ async def test_ask_puts_the_members_words_in_the_thread_with_mentions_off(rw: Wo
     assert fake.thread_members[thread_id] == {fake.bot_user_id, rw.alice, rw.facilitator}
     (row,) = await rows(rw, "SELECT kind, category, reporter_id FROM reports")
     assert row == {"kind": "ask", "category": None, "reporter_id": rw.alice}
-    assert b"very hard" not in await stored_bytes(rw.db_path)
+    assert b"very hard" not in await stored_bytes(rw)
 
 
 async def test_without_thread_permission_a_private_channel_stands_in(rw: World) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from familybot.db import sqlite as connection_module
 from familybot.tree import DATABASE_BUSY
-from tests.e2e.harness import World, eventually, text_of
+from tests.e2e.harness import World, eventually, read_sync, text_of
 from tests.e2e.test_sessions_e2e import (
     at,
     reminders_in,
@@ -197,12 +197,7 @@ async def test_reminder_5xx_after_the_message_was_created_leaves_one_message(
 
 
 def states_now(world: World) -> list[dict[str, object]]:
-    conn = sqlite3.connect(world.db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute("SELECT state FROM reminder_ledger")]
-    finally:
-        conn.close()
+    return [{"state": s} for (s,) in read_sync(world, "SELECT state FROM reminder_ledger")]
 
 
 async def test_command_reply_after_a_502_is_retried_and_arrives_once(world: World) -> None:
@@ -239,6 +234,7 @@ async def faq_count(world: World) -> int:
     return len(await rows(world, "SELECT id FROM faq"))
 
 
+@pytest.mark.sqlite_only  # another process's BEGIN EXCLUSIVE and SQLite's busy timeout
 async def test_locked_database_gives_a_kind_reply_and_one_log_line(
     quick_world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -266,6 +262,7 @@ async def test_locked_database_gives_a_kind_reply_and_one_log_line(
     assert await faq_count(w) == 1
 
 
+@pytest.mark.sqlite_only  # a full disk made with SQLite's max_page_count
 async def test_full_disk_gives_a_kind_reply_and_nothing_is_half_saved(
     quick_world: World, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -14,7 +14,6 @@ import asyncio
 import io
 import logging
 import re
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from hypothesis import strategies as st
 from familybot.checks import FACILITATOR_MARK, NOT_A_FACILITATOR, NOT_AN_ADMIN
 from familybot.logging_setup import configure_logging
 from familybot.tree import GENERIC_ERROR
-from tests.e2e.harness import World, privacy_violations, text_of
+from tests.e2e.harness import World, privacy_violations, tables_sync, text_of
 from tests.support.fake_discord import ChannelOpt, FakeDiscord, RoleOpt, UserOpt, moderation
 from tests.support.fake_discord.permissions import (
     BAN_MEMBERS,
@@ -77,25 +76,12 @@ def minimal_options(world: World, command: app_commands.Command[Any, ..., Any]) 
     return out
 
 
-def db_snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    conn = sqlite3.connect(path)
-    try:
-        tables = [
-            t
-            for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if not t.startswith("sqlite_")
-        ]
-        return {t: sorted(map(tuple, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables}
-    finally:
-        conn.close()
-
-
 async def test_every_guarded_command_refuses_a_plain_member(world: World) -> None:
     await world.configure()
     guarded = [c for c in leaf_commands(world) if guard_of(c)]
     assert len(guarded) >= 20, [c.qualified_name for c in guarded]  # the walk found them
     for command in guarded:
-        before_db = db_snapshot(world.db_path)
+        before_db = tables_sync(world)
         before = len(world.fake.requests)
         h = await world.run(
             world.carol, *command.qualified_name.split(), **minimal_options(world, command)
@@ -107,7 +93,7 @@ async def test_every_guarded_command_refuses_a_plain_member(world: World) -> Non
         await asyncio.sleep(0.05)  # anything the command might still do, it would do now
         made = [r for r in world.fake.requests[before:] if not re.fullmatch(CALLBACK, r.path)]
         assert made == [], (name, [(r.method, r.path) for r in made])
-        after_db = db_snapshot(world.db_path)
+        after_db = tables_sync(world)
         changed = [t for t in after_db if after_db[t] != before_db.get(t) and "audit" not in t]
         assert changed == [], (name, changed)
 

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from familybot.services.reminders.planner import PLAN_HORIZON
-from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
+from tests.e2e.harness import World, custom_ids, eventually, read_sync, rows, text_of
 from tests.e2e.test_sessions_e2e import (
     at,
     reminders_in,
@@ -155,21 +154,19 @@ async def weekly_with_replies(world: World) -> tuple[int, date, dict[str, Any]]:
 def nothing_due(world: World, instant: datetime) -> bool:
     """No reminder due by `instant` is still waiting (read with the test's own connection)."""
     ahead = instant + PLAN_HORIZON
-    conn = sqlite3.connect(world.db_path)
-    try:
-        (count,) = conn.execute(
-            "SELECT COUNT(*) FROM reminder_ledger WHERE state IN ('pending', 'sending') "
-            "AND due_at <= ?",
-            (int(instant.timestamp()),),
-        ).fetchone()
-        # ... and the planner has planned what falls due within its horizon.
-        (behind,) = conn.execute(
-            "SELECT COUNT(*) FROM session_series WHERE status = 'active' AND next_due <= ? "
-            "AND planned_until < ?",
-            (int(ahead.timestamp()), int(ahead.timestamp())),
-        ).fetchone()
-    finally:
-        conn.close()
+    ((count,),) = read_sync(
+        world,
+        "SELECT COUNT(*) FROM reminder_ledger WHERE state IN ('pending', 'sending') "
+        "AND due_at <= ?",
+        (int(instant.timestamp()),),
+    )
+    # ... and the planner has planned what falls due within its horizon.
+    ((behind,),) = read_sync(
+        world,
+        "SELECT COUNT(*) FROM session_series WHERE status = 'active' AND next_due <= ? "
+        "AND planned_until < ?",
+        (int(ahead.timestamp()), int(ahead.timestamp())),
+    )
     return bool(count == 0 and behind == 0)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tests.e2e.harness import World, custom_ids, eventually, rows, text_of
+from tests.e2e.harness import World, custom_ids, eventually, read_sync, rows, text_of
 
 NY = ZoneInfo("America/New_York")
 
@@ -140,11 +139,7 @@ async def test_weekly_reminders_reach_channel_and_dms_once(world: World) -> None
 
 def ledger_states(world: World) -> list[str]:
     """Read the ledger synchronously (for polling inside `eventually`)."""
-    conn = sqlite3.connect(world.db_path)
-    try:
-        return [r[0] for r in conn.execute("SELECT state FROM reminder_ledger ORDER BY id")]
-    finally:
-        conn.close()
+    return [r[0] for r in read_sync(world, "SELECT state FROM reminder_ledger ORDER BY id")]
 
 
 async def test_rsvp_buttons_work_after_restart_and_show_counts_only(world: World) -> None:
@@ -223,7 +218,10 @@ async def test_kill_between_send_and_commit_sends_nothing_twice(
     assert world.bot is not None
     reminders_repo = world.bot.services.reminders
 
+    commits: list[object] = []
+
     async def killed(*args: object, **kwargs: object) -> None:
+        commits.append(args)
         raise RuntimeError("process killed before commit")
 
     monkeypatch.setattr(reminders_repo, "mark_sent", killed)
@@ -231,6 +229,9 @@ async def test_kill_between_send_and_commit_sends_nothing_twice(
         await wake(world)
         await eventually(lambda: reminders_in(world, channel))
         await eventually(lambda: ledger_states(world)[:1] == ["sending"])
+        # The commit was attempted (and "killed"): the results are written in chunks after
+        # the send, so without this wait a slow commit could come after the undo below.
+        await eventually(lambda: commits)
     monkeypatch.undo()
     with at(start - timedelta(hours=24) + timedelta(seconds=30)):
         await world.restart()

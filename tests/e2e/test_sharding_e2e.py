@@ -23,7 +23,7 @@ import time_machine
 from familybot.bot import FamilyBot
 from familybot.config import load_settings
 from familybot.sharding import shard_of
-from tests.e2e.harness import eventually, text_of
+from tests.e2e.harness import active_database_url, eventually, text_of
 from tests.support.fake_discord import FakeDiscord
 from tests.support.fake_discord.permissions import MANAGE_GUILD
 from tests.unit.test_sharding import guild_on
@@ -58,9 +58,12 @@ class Server:
 
 
 async def start(fake: FakeDiscord, stack: contextlib.AsyncExitStack, db: Path, shard: int) -> Any:
+    # On the PostgreSQL variant (tests/e2e/conftest.py) both share its database instead.
+    url = await active_database_url()
     settings = load_settings(
         db.parent / "none.env",
         environ={
+            **({"DATABASE_URL": url} if url else {}),
             "DISCORD_TOKEN": fake.token,
             "DATABASE_PATH": str(db),
             "BACKUP_DIR": str(db.parent / "backups"),

@@ -85,6 +85,14 @@ def _unreachable() -> tuple[type[BaseException], ...]:
 _UNREACHABLE = _unreachable()
 
 
+def _problem(exc: BaseException) -> str:
+    return (
+        f"PostgreSQL tests skipped: no usable server at {admin_url()} "
+        f"({exc.__class__.__name__}); set FAMILYBOT_TEST_POSTGRES_URL, or "
+        "FAMILYBOT_TEST_BACKENDS=sqlite"
+    )
+
+
 @dataclass
 class PostgresServer:
     """The session's template database, made on first use."""
@@ -93,6 +101,19 @@ class PostgresServer:
     problem: str | None = None
     shared: str | None = None
     _reset_sql: str | None = None
+    _schema: str | None = None
+    #: How often a test left the schema changed, so the shared database was made anew.
+    remade: int = 0
+
+    def probe(self) -> str | None:
+        """Why the PostgreSQL variants skip, or None when the server answers: for pytest-xdist's
+        controller, whose workers (each with its own session database) skip on their own."""
+        if self.problem is None and self.template is None:
+            try:
+                asyncio.run(_admin("SELECT 1"))
+            except _UNREACHABLE as exc:
+                self.problem = _problem(exc)
+        return self.problem
 
     async def ensure_template(self) -> str:
         if self.template is not None:
@@ -101,11 +122,7 @@ class PostgresServer:
             try:
                 await _admin("SELECT 1")
             except _UNREACHABLE as exc:
-                self.problem = (
-                    f"PostgreSQL tests skipped: no usable server at {admin_url()} "
-                    f"({exc.__class__.__name__}); set FAMILYBOT_TEST_POSTGRES_URL, or "
-                    "FAMILYBOT_TEST_BACKENDS=sqlite"
-                )
+                self.problem = _problem(exc)
             else:  # reachable: a failure from here on (a migration's SQL) is a real failure
                 self.template = await self._make_template()
         if self.template is None:
@@ -147,15 +164,25 @@ class PostgresServer:
             conn = await asyncpg.connect(url_for(self.shared), timeout=3)
             try:
                 self._reset_sql = await _snapshot(conn)
+                self._schema = await conn.fetchval(SCHEMA_FINGERPRINT)
             finally:
                 await conn.close()
             return self.shared
         assert self._reset_sql is not None
         conn = await asyncpg.connect(url_for(self.shared), timeout=3)
         try:
-            await conn.execute(self._reset_sql)
+            # Rows are put back; a schema a test changed (a trigger, a column) is not: then
+            # the next test gets a new copy of the template instead.
+            same = await conn.fetchval(SCHEMA_FINGERPRINT) == self._schema
+            if same:
+                await conn.execute(self._reset_sql)
         finally:
             await conn.close()
+        if not same:
+            self.remade += 1
+            await self.drop(self.shared)
+            self.shared = None
+            return await self.clean_database()
         return self.shared
 
     async def fresh_database(self) -> str:
@@ -165,11 +192,46 @@ class PostgresServer:
         await _admin(f"CREATE DATABASE {_quote(name)} TEMPLATE {_quote(template)}")
         return name
 
+    async def empty_database(self) -> str:
+        """A new database with nothing in it (what `familybot migrate` meets on a new
+        install); the caller drops it."""
+        await self.ensure_template()  # skips (or fails) here when no server answers
+        name = f"{PREFIX}{uuid.uuid4().hex[:16]}"
+        await _admin(f"CREATE DATABASE {_quote(name)}")
+        return name
+
     async def drop(self, name: str) -> None:
         await _admin(f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
 
 
 SNAPSHOT_SCHEMA = "fbt_snapshot"
+
+# Everything a test could change in the schema besides rows: relations and their columns,
+# constraints, indexes, triggers, functions, extensions (one value, compared before a reset).
+SCHEMA_FINGERPRINT = """
+SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
+  SELECT 'r:' || n.nspname || '.' || c.relname || ':' || c.relkind::text
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  UNION ALL
+  SELECT 'a:' || a.attrelid::regclass::text || '.' || a.attname || ':'
+         || format_type(a.atttypid, a.atttypmod) || ':' || a.attnotnull::text
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT 'k:' || conrelid::regclass::text || '.' || conname || ':' || pg_get_constraintdef(oid)
+    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  UNION ALL
+  SELECT 't:' || tgrelid::regclass::text || '.' || tgname || ':' || tgenabled::text
+    FROM pg_trigger WHERE NOT tgisinternal
+  UNION ALL
+  SELECT 'p:' || p.oid::regprocedure::text || ':' || md5(p.prosrc)
+    FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+  UNION ALL
+  SELECT 'e:' || extname || ':' || extversion FROM pg_extension
+) s(x)
+"""
 
 
 async def _snapshot(conn: Any) -> str:
