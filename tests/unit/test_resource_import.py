@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -272,22 +273,28 @@ BROKEN: list[tuple[str, str | bytes, str, str]] = [
 ]
 
 
+@pytest.fixture(scope="session")
+def seeded_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A library holding one resource, imported once per session by the command itself;
+    each test below works on its own copy (one `familybot` start per case, not two)."""
+    where = tmp_path_factory.mktemp("seeded")
+    seed = where / "seed.yaml"
+    seed.write_text(_yaml(), encoding="utf-8")
+    result = familybot(where, "resources", "import", str(seed), "--guild", "1", env=env(where))
+    assert result.returncode == 0, result.stderr
+    assert not Path(f"{where / 'fb.db'}-wal").exists()  # closed cleanly: one file holds it
+    return where / "fb.db"
+
+
 @pytest.mark.parametrize(
     ("name", "content", "where", "problem"), BROKEN, ids=[b[0] for b in BROKEN]
 )
 def test_a_broken_or_hostile_file_gets_one_line_per_problem_and_imports_nothing(
-    tmp_path: Path, name: str, content: str | bytes, where: str, problem: str
+    tmp_path: Path, seeded_library: Path, name: str, content: str | bytes, where: str, problem: str
 ) -> None:
     # The library already holds one resource: it must come through untouched.
-    seed = tmp_path / "seed.yaml"
-    seed.write_text(_yaml(), encoding="utf-8")
-    assert (
-        familybot(
-            tmp_path, "resources", "import", str(seed), "--guild", "1", env=env(tmp_path)
-        ).returncode
-        == 0
-    )
     db = tmp_path / "fb.db"
+    shutil.copy2(seeded_library, db)
     before = count(db)
     pack = tmp_path / name
     if isinstance(content, bytes):
