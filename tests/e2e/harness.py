@@ -228,7 +228,7 @@ async def _pg_read(url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[An
     db = await PostgresDatabase.open_url(url, max_size=1)
     try:
         found = await db.fetchall(sql, params)
-        return [tuple(r[k] for k in list(r.keys())) for r in found]
+        return [tuple(r[i] for i in range(len(list(r.keys())))) for r in found]
     finally:
         await db.close()
 
