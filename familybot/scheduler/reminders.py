@@ -75,6 +75,9 @@ class ReminderScheduler:
         # A date job leaves the job store when it starts: these are the ones still running,
         # so a replan doesn't add a twin that APScheduler would refuse (max_instances).
         self._running: set[int] = set()
+        # Running instants that got new rows after their run had read the ledger (a planning
+        # pass during the run): each runs once more when its run ends.
+        self._again: set[int] = set()
         # The first planning pass, running in the background after start().
         self.first_pass: asyncio.Task[None] | None = None
 
@@ -122,6 +125,7 @@ class ReminderScheduler:
             if self._scheduler.get_job(job_id) is not None:
                 continue
             if int(instant.timestamp()) in self._running:
+                self._again.add(int(instant.timestamp()))
                 continue
             # Start a little early: the database work happens before the instant, and the
             # reminders are handed to the sender at the instant itself.
@@ -158,3 +162,14 @@ class ReminderScheduler:
             )
         finally:
             self._running.discard(due_unix)
+            job_id = due_job_id(from_unix(due_unix))
+            if due_unix in self._again:
+                self._again.discard(due_unix)
+                if self._scheduler.get_job(job_id) is None:  # (a retry may be set already)
+                    self._scheduler.add_job(
+                        self.dispatch,
+                        DateTrigger(run_date=self._clock.now()),
+                        args=[due_unix],
+                        id=job_id,
+                        **JOB_DEFAULTS,
+                    )
