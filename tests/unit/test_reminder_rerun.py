@@ -7,8 +7,7 @@ yet). The run read its rows before they existed, and the pass gave them no job o
 own (a job for a running instant would be a twin APScheduler refuses): they waited for the
 next planning pass, 10 minutes later, or were skipped if the session started meanwhile.
 
-Real database, real Planner, Dispatcher and ReminderScheduler on an APScheduler that is not
-started: the test fires the jobs it holds, as APScheduler would."""
+Real database, real Planner, Dispatcher and ReminderScheduler on a running APScheduler."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from familybot.models import JoinMode, from_unix
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
-from familybot.scheduler.reminders import PLANNER_JOB, ReminderScheduler
+from familybot.scheduler.reminders import ReminderScheduler
 from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services
 from tests.support.fakes import FakeClock, RecordingPort
@@ -84,7 +83,10 @@ async def test_reminders_planned_while_their_instant_runs_still_go_out(
 
     port = GatedPort(clock)
     services.dispatcher._discord = port
-    scheduler = AsyncIOScheduler()  # not started: the test fires its jobs
+    # A running APScheduler, as in the bot (a job's instant is long past in real time, so
+    # it fires at once): one run per job at a time (max_instances), as the bot configures.
+    scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
+    scheduler.start()
     timers = ReminderScheduler(
         scheduler, services.planner, services.dispatcher, services.reminders, clock
     )
@@ -97,28 +99,27 @@ async def test_reminders_planned_while_their_instant_runs_still_go_out(
         return await plan(now)
 
     services.planner.plan = slow_plan  # type: ignore[method-assign]
-    await timers.start()
-    (job,) = [j for j in scheduler.get_jobs() if j.id != PLANNER_JOB]
-    run = asyncio.create_task(job.func(*job.args))  # the overdue instant's run starts...
-    job.remove()  # (APScheduler drops a date job from its store when it starts it)
-    await asyncio.wait_for(port.entered.wait(), 10)
-    run_read.set()
-    assert timers.first_pass is not None
-    await asyncio.wait_for(timers.first_pass, 10)  # ...while the first pass plans the second
-    assert await services.db.fetchval(
-        "SELECT count(*) FROM reminder_ledger WHERE state = 'pending'"
-    )
-    port.gate.set()
-    await asyncio.wait_for(run, 10)
-
-    # Whatever the scheduler now holds for due instants fires (not the 10-minute planner).
-    for due in [j for j in scheduler.get_jobs() if j.id != PLANNER_JOB]:
-        due.remove()
-        await asyncio.wait_for(due.func(*due.args), 10)
+    try:
+        await timers.start()
+        await asyncio.wait_for(port.entered.wait(), 10)  # the instant's run is handing over...
+        run_read.set()
+        assert timers.first_pass is not None
+        await asyncio.wait_for(timers.first_pass, 10)  # ...while the first pass plans more
+        assert await services.db.fetchval(
+            "SELECT count(*) FROM reminder_ledger WHERE state = 'pending'"
+        )
+        port.gate.set()
+        # Wait (not for time to pass: for the jobs already due) until nothing is left to send.
+        for _ in range(200):
+            left = await services.db.fetchval(
+                "SELECT count(*) FROM reminder_ledger WHERE state IN ('pending', 'sending')"
+            )
+            if not left and not timers._running:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=False)
 
     titles = sorted({r.card.title for r in port.reminders})
     assert titles == ["First circle", "Second circle"]
-    left = await services.db.fetchval(
-        "SELECT count(*) FROM reminder_ledger WHERE state IN ('pending', 'sending')"
-    )
     assert left == 0
