@@ -10,7 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from familybot.checks import FACILITATOR_MARK
+from familybot.checks import FACILITATOR_MARK, CheckError
 from familybot.errors import DiscordActionFailed, UserFacingError
 from familybot.models.audit import AuditResult, AuditTarget, TargetKind
 from familybot.services.audit.service import AuditService
@@ -41,8 +41,8 @@ def result_for(error: BaseException) -> AuditResult:
     database, a bug) is a failure."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
-    if isinstance(error, DiscordActionFailed):
-        return AuditResult.FAILED
+    if isinstance(error, DiscordActionFailed | CheckError):
+        return AuditResult.FAILED  # CheckError: a check that could not decide (db down, ...)
     refused = (
         UserFacingError,
         app_commands.CheckFailure,

@@ -75,6 +75,9 @@ class ReminderScheduler:
         # A date job leaves the job store when it starts: these are the ones still running,
         # so a replan doesn't add a twin that APScheduler would refuse (max_instances).
         self._running: set[int] = set()
+        # Running instants that got new rows after their run had read the ledger (a planning
+        # pass during the run): the running job sends once more when its run ends.
+        self._again: set[int] = set()
         # The first planning pass, running in the background after start().
         self.first_pass: asyncio.Task[None] | None = None
 
@@ -122,6 +125,7 @@ class ReminderScheduler:
             if self._scheduler.get_job(job_id) is not None:
                 continue
             if int(instant.timestamp()) in self._running:
+                self._again.add(int(instant.timestamp()))
                 continue
             # Start a little early: the database work happens before the instant, and the
             # reminders are handed to the sender at the instant itself.
@@ -138,8 +142,14 @@ class ReminderScheduler:
             await self._dispatcher.dispatch(None)
             return
         self._running.add(due_unix)
+        self._again.discard(due_unix)
         try:
             await self._dispatcher.dispatch(from_unix(due_unix))
+            while due_unix in self._again:
+                # Planned for this instant after the run read the ledger: send them now, in
+                # this job (a second job for the instant would be refused while this runs).
+                self._again.discard(due_unix)
+                await self._dispatcher.dispatch(from_unix(due_unix))
         except (sqlite3.OperationalError, DatabaseUnavailable) as error:
             retry_at = self._clock.now() + DISPATCH_RETRY
             log.warning(
@@ -158,3 +168,4 @@ class ReminderScheduler:
             )
         finally:
             self._running.discard(due_unix)
+            self._again.discard(due_unix)

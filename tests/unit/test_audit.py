@@ -151,6 +151,37 @@ def test_errors_map_to_refused_or_failed() -> None:
     assert result_for(invoke(RuntimeError("bug"))) is AuditResult.FAILED
 
 
+async def test_a_check_that_could_not_decide_is_recorded_as_failed_not_refused() -> None:
+    """The facilitator check met a down database (found in review): the person is told the
+    database is busy, so the audit log must not say the command was refused."""
+    from types import SimpleNamespace
+
+    from familybot.checks import is_facilitator
+    from familybot.db.connection import DatabaseUnavailable
+
+    async def down(guild_id: int, actor: object) -> bool:
+        raise DatabaseUnavailable("down", kind="down")
+
+    def command() -> None: ...
+
+    is_facilitator()(command)
+    (check,) = command.__discord_app_commands_checks__  # type: ignore[attr-defined]
+    perms = SimpleNamespace(manage_guild=False, administrator=False)
+    interaction = SimpleNamespace(
+        guild_id=GUILD,
+        user=SimpleNamespace(id=ALICE, roles=[]),
+        permissions=perms,
+        client=SimpleNamespace(
+            services=SimpleNamespace(setup=SimpleNamespace(is_facilitator=down))
+        ),
+    )
+    with pytest.raises(app_commands.CheckFailure) as raised:
+        await check(interaction)
+    assert result_for(raised.value) is AuditResult.FAILED
+    # A real refusal stays a refusal.
+    assert result_for(app_commands.CheckFailure("not a facilitator")) is AuditResult.REFUSED
+
+
 def test_audit_embed_fits_discords_limit(clock: FakeClock) -> None:
     entries = [
         AuditEntry(

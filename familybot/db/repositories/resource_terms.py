@@ -129,22 +129,27 @@ class ResourceTermIndex:
         rows = await self._db.fetchall(found, params)
         return sorted(r["term"] for r in rows)
 
-    async def _postgres_gone(self, words: Sequence[str]) -> list[str]:
-        """Which of `words` no resource's search vector holds now (an index look-up each)."""
-        gone = []
-        for word in words:
-            query = "'" + word.replace("'", "''").replace("\\", "\\\\") + "'"
-            held = await self._db.fetchval(
+    async def _held(self, word: str) -> bool:
+        query = "'" + word.replace("'", "''").replace("\\", "\\\\") + "'"
+        return bool(
+            await self._db.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM resources WHERE search_vector @@ CAST(? AS tsquery))",
                 (query,),
             )
-            if not held:
-                gone.append(word)
-        if gone:
-            async with self._db.transaction():
-                await self._db.executemany(
-                    "DELETE FROM resource_terms WHERE term = ?", [(w,) for w in gone]
-                )
+        )
+
+    async def _postgres_gone(self, words: Sequence[str]) -> list[str]:
+        """Which of `words` no resource's search vector holds now (an index look-up each).
+        Those are asked again under the write lock before they go: a resource saved while
+        the delete waited for the lock keeps its word."""
+        gone = [word for word in words if not await self._held(word)]
+        if not gone:
+            return []
+        async with self._db.transaction():
+            gone = [word for word in gone if not await self._held(word)]
+            await self._db.executemany(
+                "DELETE FROM resource_terms WHERE term = ?", [(w,) for w in gone]
+            )
         return sorted(gone)
 
     async def drop_gone_terms(self, words: Sequence[str]) -> list[str]:

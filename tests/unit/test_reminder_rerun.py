@@ -1,0 +1,125 @@
+"""Reminders planned for an instant whose run is already under way (found in review).
+
+Start-up gives the ledger's rows their jobs at once and plans in the background: an overdue
+instant's run can be handing its reminders over while the first planning pass adds more
+reminders due at that same instant (a series the last pass before the stop had not reached
+yet). The run read its rows before they existed, and the pass gave them no job of their
+own (a job for a running instant would be a twin APScheduler refuses): they waited for the
+next planning pass, 10 minutes later, or were skipped if the session started meanwhile.
+
+Real database, real Planner, Dispatcher and ReminderScheduler on a running APScheduler."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from familybot.models import JoinMode, from_unix
+from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
+from familybot.scheduler.reminders import ReminderScheduler
+from familybot.services.sessions.recurrence import Repeat
+from familybot.wiring import Services
+from tests.support.fakes import FakeClock, RecordingPort
+
+GUILD, FAC = 1, 10
+
+
+class GatedPort(RecordingPort):
+    """Discord that holds the first send until the test lets it go."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock=clock)
+        self.entered = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def send_reminder(
+        self, target: ReminderTarget, card: ReminderCard, nonce: str
+    ) -> Delivery:
+        self.entered.set()
+        await self.gate.wait()
+        return await super().send_reminder(target, card, nonce)
+
+
+async def schedule(services: Services, day: str, title: str) -> None:
+    await services.sessions.schedule(
+        guild_id=GUILD,
+        actor_id=FAC,
+        group_name="Parents Circle",
+        title=title,
+        date_text=day,
+        time_text="18:00",
+        repeat=Repeat.WEEKLY,
+        duration_minutes=60,
+    )
+
+
+async def test_reminders_planned_while_their_instant_runs_still_go_out(
+    services: Services, clock: FakeClock
+) -> None:
+    await services.groups.create(
+        guild_id=GUILD,
+        actor_id=FAC,
+        name="Parents Circle",
+        description="A weekly circle",
+        focus="parents",
+        capacity=None,
+        join_mode=JoinMode.OPEN,
+    )
+    day = (clock.now() + timedelta(days=3)).date().isoformat()
+    await schedule(services, day, "First circle")
+    await schedule(services, day, "Second circle")
+    await services.planner.plan()
+    instant = from_unix(int(await services.db.fetchval("SELECT min(next_due) FROM session_series")))
+    # The last planning pass before the stop did not reach the instant yet; a facilitator's
+    # change to the first series planned its reminders then (a replan looks 30 minutes ahead
+    # from the change). Then the bot stopped, before the next pass planned the second's.
+    clock.set(instant - timedelta(minutes=25))
+    first = await services.db.fetchval("SELECT id FROM session_series WHERE title = 'First circle'")
+    await services.planner.replan([int(first)])
+    assert await services.db.fetchval("SELECT count(DISTINCT series_id) FROM reminder_ledger") == 1
+    clock.set(instant)  # back up at the instant: its rows are due now
+
+    port = GatedPort(clock)
+    services.dispatcher._discord = port
+    # A running APScheduler, as in the bot (a job's instant is long past in real time, so
+    # it fires at once): one run per job at a time (max_instances), as the bot configures.
+    scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
+    scheduler.start()
+    timers = ReminderScheduler(
+        scheduler, services.planner, services.dispatcher, services.reminders, clock
+    )
+    # The first pass is slow (1 s of recurrence maths at 1M sessions): it gets going only
+    # once the overdue instant's run has read its rows.
+    plan, run_read = services.planner.plan, asyncio.Event()
+
+    async def slow_plan(now: datetime | None = None) -> int:
+        await run_read.wait()
+        return await plan(now)
+
+    services.planner.plan = slow_plan  # type: ignore[method-assign]
+    try:
+        await timers.start()
+        await asyncio.wait_for(port.entered.wait(), 10)  # the instant's run is handing over...
+        run_read.set()
+        assert timers.first_pass is not None
+        await asyncio.wait_for(timers.first_pass, 10)  # ...while the first pass plans more
+        assert await services.db.fetchval(
+            "SELECT count(*) FROM reminder_ledger WHERE state = 'pending'"
+        )
+        port.gate.set()
+        # Wait (not for time to pass: for the jobs already due) until nothing is left to send.
+        for _ in range(200):
+            left = await services.db.fetchval(
+                "SELECT count(*) FROM reminder_ledger WHERE state IN ('pending', 'sending')"
+            )
+            if not left and not timers._running:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=False)
+
+    titles = sorted({r.card.title for r in port.reminders})
+    assert titles == ["First circle", "Second circle"]
+    assert left == 0
