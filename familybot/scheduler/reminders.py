@@ -46,6 +46,7 @@ def dispatch_lead(count: int) -> timedelta:
 # A run that met a locked or full database left its reminders pending: try again soon
 # rather than at the next planning pass, which may be minutes away.
 DISPATCH_RETRY = timedelta(seconds=15)
+FIRST_PASS_RETRY_JOB = "reminder-first-pass-retry"
 
 # A job that runs late (after downtime, or a stalled loop) still runs: the dispatcher
 # decides between "sent late" and "skipped". Two runs of one job coalesce into one.
@@ -99,8 +100,20 @@ class ReminderScheduler:
     async def _first_pass(self) -> None:
         try:
             await self.plan_and_schedule()
-        except Exception:  # the planner job tries again within PLAN_INTERVAL
-            log.exception("first reminder planning pass failed")
+        except Exception as error:
+            # Not PLAN_INTERVAL later: a reminder due within it would be late or lost.
+            log.warning(
+                "first reminder planning pass failed, retrying in=%ds error=%s",
+                DISPATCH_RETRY.total_seconds(),
+                type(error).__name__,
+            )
+            self._scheduler.add_job(
+                self.plan_and_schedule,
+                DateTrigger(run_date=self._clock.now() + DISPATCH_RETRY),
+                id=FIRST_PASS_RETRY_JOB,
+                replace_existing=True,
+                **JOB_DEFAULTS,
+            )
 
     async def stop(self) -> None:
         """Stop a first planning pass still running (the database is about to close)."""

@@ -16,7 +16,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from familybot.db.connection import Database
 from familybot.models import JoinMode, from_unix, to_unix
-from familybot.scheduler.reminders import ReminderScheduler, due_job_id
+from familybot.scheduler.reminders import (
+    DISPATCH_RETRY,
+    FIRST_PASS_RETRY_JOB,
+    ReminderScheduler,
+    due_job_id,
+)
 from familybot.services.reminders import planner as planner_module
 from familybot.services.reminders import rules
 from familybot.services.sessions.recurrence import Repeat
@@ -151,3 +156,27 @@ async def test_stop_ends_a_first_pass_still_running(
     await timers.start()
     await timers.stop()
     assert timers.first_pass is not None and timers.first_pass.done()
+
+
+async def test_a_failed_first_pass_is_tried_again_soon_not_at_the_next_planner_run(
+    services: Services, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database briefly locked at start: the first pass is retried in DISPATCH_RETRY
+    (15 s), not PLAN_INTERVAL (10 min) later, when a reminder due meanwhile would be late."""
+    scheduler = AsyncIOScheduler()
+    timers = ReminderScheduler(
+        scheduler, services.planner, services.dispatcher, services.reminders, clock
+    )
+
+    async def locked() -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(services.planner, "plan", locked)
+    await timers.start()
+    assert timers.first_pass is not None
+    await asyncio.wait_for(timers.first_pass, 10)
+
+    retry = scheduler.get_job(FIRST_PASS_RETRY_JOB)
+    assert retry is not None
+    assert retry.trigger.run_date == clock.now() + DISPATCH_RETRY
+    assert retry.func == timers.plan_and_schedule
