@@ -280,9 +280,10 @@ class PostgresDatabase(Database):
         loop = asyncio.get_running_loop()
         until = loop.time() + COMMIT_CHECK_S
         while True:
+            left = max(until - loop.time(), 0.1)  # bounded even with every connection busy
             try:
-                async with self._pool.acquire() as conn:
-                    status = await conn.fetchval("SELECT txid_status($1)", xid)
+                async with self._pool.acquire(timeout=left) as conn:
+                    status = await conn.fetchval("SELECT txid_status($1)", xid, timeout=left)
             except Exception:
                 status = None
             if status in ("committed", "aborted"):
