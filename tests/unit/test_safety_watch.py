@@ -68,8 +68,8 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float] | None] = {
     # Held-out 5, measured by the lead after the fifth round merged (2 December 2026), on its
     # 409 messages that equal no training message (all 412: 0.923 / 0.527, 0.874 / 0.644,
     # 0.869 / 0.810): matcher 0.921 / 0.520; classifier 0.872 / 0.644; matcher or classifier
-    # 0.867 / 0.807. No detector meets the target (0.90 / 0.90): floors are those, rounded down.
-    "matcher": (0.92, 0.52),
+    # 0.867 / 0.807 (recall 0.5198). No detector meets the target: floors are those, rounded down.
+    "matcher": (0.92, 0.51),
     "classifier": (0.87, 0.64),
     "matcher or classifier": (0.86, 0.80),
 }

@@ -92,6 +92,8 @@ class Recovery:
         self, target: ReminderTarget, ids: frozenset[int], after: datetime
     ) -> dict[int, int]:
         self.reads += 1
+        # Counts only (no place, no person): the crash test weighs reads against these.
+        log.info("reading history for interrupted reminders count=%d", len(ids))
         found = await self._discord.find_reminders(target, ids, after)
         if found and self._remember is not None:
             try:
