@@ -6,8 +6,15 @@ from datetime import datetime
 
 import discord
 
-from familybot.i18n import LazyString, _, lazy_pgettext, ngettext, pgettext
-from familybot.models.moderation import Case, CaseOutcome, CaseView, ModLogEntry, entry_for
+from familybot.i18n import LazyString, _, lazy_pgettext, pgettext
+from familybot.models.moderation import (
+    Case,
+    CaseOutcome,
+    CaseView,
+    ModLogEntry,
+    describe_duration,
+    entry_for,
+)
 from familybot.ui.embeds import CALM, QUIET
 from familybot.ui.text import channel_mention, clip, defuse, ts, user_mention
 
@@ -47,28 +54,6 @@ def action_name(action: str) -> str:
 def _status(status: str) -> str:
     found = STATUS_NAMES.get(status)
     return str(found) if found is not None else status
-
-
-def _unit(size: int, n: int) -> str:
-    if size == 604800:
-        return ngettext("{n} week", "{n} weeks", n).format(n=n)
-    if size == 86400:
-        return ngettext("{n} day", "{n} days", n).format(n=n)
-    if size == 3600:
-        return ngettext("{n} hour", "{n} hours", n).format(n=n)
-    return ngettext("{n} minute", "{n} minutes", n).format(n=n)
-
-
-def describe_duration(seconds: int) -> str:
-    """The two largest units, in the current language: "2 days 3 hours", "2 días 3 horas"."""
-    parts = []
-    for size in (604800, 86400, 3600, 60):
-        n, seconds = divmod(seconds, size)
-        if n:
-            parts.append(_unit(size, n))
-    if seconds or not parts:
-        parts.append(ngettext("{n} second", "{n} seconds", seconds).format(n=seconds))
-    return " ".join(parts[:2])
 
 
 def _actor(actor_id: int) -> str:
