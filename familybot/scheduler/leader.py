@@ -13,6 +13,7 @@ which changes as processes running the same shards come and go (Peers.rate_share
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -85,6 +86,10 @@ class Leadership:
             if not await self.tick():
                 log.info("database-wide job left to the leader job=%s", job_id)
                 return
+            # One line per run with its start (Unix seconds): the crash test checks from these
+            # that each firing ran in one process only (tests/crash/test_crash_failover.py).
+            log.info("database-wide job started job=%s at=%d", job_id, int(time.time()))
             await func()
+            log.info("database-wide job done job=%s", job_id)
 
         return run

@@ -9,6 +9,10 @@ in the environment (DISCORD_TOKEN, DATABASE_PATH, DEV_GUILD_ID, ...) plus:
 * CRASH_NONCE_MEMORY_S (optional): how long the bot assumes Discord remembers a nonce. The
   crash test shortens it (and the fake's memory with it) so that a run of a minute exercises
   both recovery paths: resending with the same nonce, and looking for the message first.
+* CRASH_DAILY_JOBS_EVERY_S (optional, test-only, a divisor of 60): the database-wide daily
+  jobs (bot.PRIMARY_ONLY_JOBS) fire every that many seconds on the wall clock (a cron on the
+  second) instead of once a day, so a run of a minute has many "days", the same ones in
+  every process. Patched here, not in familybot/bot.py: production never reads it.
 
 The clock is the real one: the parent seeds the schedule relative to the moment it starts,
 so time passes for the bot while it is dead, exactly as in production. Nothing here sleeps.
@@ -27,8 +31,9 @@ from pathlib import Path
 
 import discord
 import yarl
+from apscheduler.triggers.cron import CronTrigger
 
-from familybot.bot import FamilyBot
+from familybot.bot import PRIMARY_ONLY_JOBS, FamilyBot
 from familybot.config import Settings, load_settings
 from familybot.logging_setup import configure_logging
 from familybot.services.reminders import sender as reminder_sender
@@ -55,12 +60,30 @@ async def run(settings: Settings) -> int:
     return 0
 
 
+def daily_jobs_every(seconds: int) -> None:
+    """Make FamilyBot fire its database-wide daily jobs every `seconds` (see above)."""
+    assert 60 % seconds == 0, "CRASH_DAILY_JOBS_EVERY_S must divide 60"
+    add_daily_jobs = FamilyBot._add_daily_jobs
+
+    def often(self: FamilyBot) -> None:
+        add_daily_jobs(self)
+        for job_id in PRIMARY_ONLY_JOBS:
+            if self.scheduler.get_job(job_id) is not None:
+                trigger = CronTrigger(second=f"*/{seconds}", timezone="UTC")
+                self.scheduler.reschedule_job(job_id, trigger=trigger)
+
+    FamilyBot._add_daily_jobs = often  # type: ignore[method-assign]
+
+
 def main() -> int:
     discord.http.Route.BASE = os.environ["CRASH_API_BASE"]
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["CRASH_GATEWAY_URL"])
     memory = os.environ.get("CRASH_NONCE_MEMORY_S")
     if memory:
         reminder_sender.NONCE_MEMORY = timedelta(seconds=float(memory))
+    every = os.environ.get("CRASH_DAILY_JOBS_EVERY_S")
+    if every:
+        daily_jobs_every(int(every))
     settings = load_settings(Path(os.devnull), environ=dict(os.environ))
     configure_logging(settings.log_level)
     return asyncio.run(run(settings))

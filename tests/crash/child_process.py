@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from tests.support.fake_discord import FakeDiscord
@@ -28,6 +29,12 @@ class ChildBot:
         self.runs = 0
         self.proc: asyncio.subprocess.Process | None = None
         self.log_path: Path | None = None
+        #: Each run ended so far: its log file and when it ended (Unix time).
+        self.ended: list[tuple[Path, float]] = []
+
+    def _end(self) -> None:
+        if self.log_path is not None:
+            self.ended.append((self.log_path, time.time()))
 
     async def spawn(self) -> None:
         assert self.proc is None, "a child is already running"
@@ -72,6 +79,7 @@ class ChildBot:
         self.check_alive()
         os.kill(proc.pid, signal.SIGKILL)
         await proc.wait()
+        self._end()
         self.proc = None
         if proc.returncode != -signal.SIGKILL:
             raise ChildFailed(
@@ -86,6 +94,7 @@ class ChildBot:
         proc.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(proc.wait(), timeout)
+            self._end()
         except TimeoutError:
             raise ChildFailed(f"the bot did not stop within {timeout}s:\n{self.tail()}") from None
         finally:

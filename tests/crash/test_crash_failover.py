@@ -10,6 +10,10 @@ every reminder posted exactly once, the ledger agrees with Discord.
 No commands here: two live processes on the same shards would both answer each interaction
 (README "Several processes": an overlap is for hand-overs only). Knobs as the single-process
 crash test: FAMILYBOT_CRASH_FAILOVER_CYCLES (default 10), FAMILYBOT_CRASH_SEED.
+
+The leader's database-wide daily jobs fire every global_jobs.EVERY seconds here: each such
+window ran each job at most once across the processes, and at least once where a process
+lived through it (tests/crash/global_jobs.py says what a kill mid-job is allowed to leave).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from familybot.db.peers import LEADER_RETRY, SETTLE
+from tests.crash import global_jobs
 from tests.crash.child_process import ChildBot
 from tests.crash.store import crash_store
 from tests.crash.test_crash_safety import (
@@ -59,6 +64,7 @@ async def test_two_processes_for_the_same_shards_killed_in_turn_send_each_remind
             "LOG_LEVEL": "INFO",
             "BACKUP_DIR": str(tmp_path / "backups"),
             "CRASH_NONCE_MEMORY_S": str(BOT_NONCE_MEMORY_S),
+            "CRASH_DAILY_JOBS_EVERY_S": str(global_jobs.EVERY),
         }
         dirs = [tmp_path / "a", tmp_path / "b"]
         for d in dirs:
@@ -100,6 +106,17 @@ async def test_two_processes_for_the_same_shards_killed_in_turn_send_each_remind
                     f"not caught up: {len(set(work.expected) - set(posted))} never posted"
                 )
                 await asyncio.sleep(0.1)
+            # A quiet stretch: the survivor runs each global job in a later window, alone.
+            assert survivor.log_path is not None
+            after = int(time.time()) // global_jobs.EVERY + 1
+            deadline = time.monotonic() + 3 * global_jobs.EVERY + 15
+            while {
+                r.job for r in global_jobs.read_runs([survivor.log_path]) if r.window >= after
+            } != set(global_jobs.JOBS):
+                survivor.check_alive()
+                assert time.monotonic() < deadline, "the survivor ran no global job when alone"
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(global_jobs.HOLD)  # so that this window counts as covered
             await survivor.stop()
         finally:
             for bot in bots:
@@ -120,10 +137,21 @@ async def test_two_processes_for_the_same_shards_killed_in_turn_send_each_remind
         }
         wrong = [k for k in work.expected if ledger.get(k) != ("sent", int(posted[k][0]))]
         assert not wrong, f"{len(wrong)} ledger rows disagree with Discord, e.g. {wrong[:5]}"
+        ended = [e for bot in bots for e in bot.ended]
+        runs = global_jobs.read_runs([log for log, _ in ended])
+        doubled = global_jobs.twice(runs)
+        assert not doubled, f"global jobs finished twice in one window: {doubled}"
+        covered = global_jobs.covered_windows(global_jobs.lives(ended))
+        assert covered, "no window in which a process lived long enough"
+        started = {(r.job, r.window) for r in runs}
+        missed = [(j, w) for w in covered for j in global_jobs.JOBS if (j, w) not in started]
+        assert not missed, f"global jobs that did not run in a covered window: {missed}"
+        unfinished = sum(not r.finished for r in runs)
         nonces = Counter(m["nonce"] for ms in fake.messages.values() for m in ms if m.get("nonce"))
         assert max(nonces.values()) == 1
         print(
             f"\ncrash failover (postgres, two processes): kill cycles={CYCLES} "
             f"reminders={len(work.expected)} posted once each (POSTs incl. resends="
-            f"{sends.update()}) duration={time.monotonic() - began:.1f}s"
+            f"{sends.update()}) duration={time.monotonic() - began:.1f}s; global jobs: "
+            f"{len(runs)} runs ({unfinished} cut by a kill), {len(covered)} windows covered"
         )
