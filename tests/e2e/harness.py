@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from familybot.bot import FamilyBot
 from familybot.clock import Clock
 from familybot.config import load_settings
 from familybot.db.connection import Database, PostgresDatabase
+from familybot.models.reminders import ReminderCard
 from tests.support.fake_discord import FakeDiscord, InteractionHandle, Recorded
 from tests.support.fake_discord.errors import ApiError
 from tests.support.fake_discord.interactions import EPHEMERAL
@@ -582,3 +584,25 @@ def privacy_violations(world: World) -> list[str]:
 def assert_nothing_private_in_public(world: World) -> None:
     problems = privacy_violations(world)
     assert not problems, "care promise broken:\n" + "\n".join(problems)
+
+
+def reminder_cards(count: int, start: datetime) -> list[ReminderCard]:
+    """`count` reminder cards for one made-up session (ledger ids 1..count): the burst the
+    pacing tests send straight through the reminders adapter."""
+    return [
+        ReminderCard(
+            ledger_id=i,
+            series_id=1,
+            occurrence_key="2030-01-01",
+            group_name="Parents Circle",
+            title="Check-in",
+            start=start,
+            end=start + timedelta(hours=1),
+            voice_channel_id=None,
+            going=0,
+            maybe=0,
+            no=0,
+            late=False,
+        )
+        for i in range(1, count + 1)
+    ]

@@ -11,8 +11,8 @@ import pytest
 from familybot.discord.notices import DiscordNotices
 from familybot.discord.reminders import DiscordReminders
 from familybot.models.notices import Notice
-from familybot.models.reminders import ReminderCard, ReminderTarget
-from tests.e2e.harness import World
+from familybot.models.reminders import ReminderTarget
+from tests.e2e.harness import World, reminder_cards
 
 pytestmark = pytest.mark.asyncio
 
@@ -23,23 +23,7 @@ async def test_notices_during_a_reminder_burst_stay_under_the_global_limit(world
     start = datetime.now(UTC) + timedelta(days=1)
     notices = DiscordNotices(world.bot)
     io = DiscordReminders(world.bot, notices)
-    cards = [
-        ReminderCard(
-            ledger_id=i,
-            series_id=1,
-            occurrence_key="2030-01-01",
-            group_name="Parents Circle",
-            title="Check-in",
-            start=start,
-            end=start + timedelta(hours=1),
-            voice_channel_id=None,
-            going=0,
-            maybe=0,
-            no=0,
-            late=False,
-        )
-        for i in range(1, 61)
-    ]
+    cards = reminder_cards(60, start)
     target = ReminderTarget(channel_id=world.alerts_channel)
     general = world.fake.guilds[world.guild_id].general_channel_id
     results = await asyncio.gather(

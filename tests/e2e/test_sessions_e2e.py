@@ -12,7 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tests.e2e.harness import World, custom_ids, eventually, read_sync, rows, text_of
+from tests.e2e.harness import (
+    World,
+    custom_ids,
+    eventually,
+    read_sync,
+    reminder_cards,
+    rows,
+    text_of,
+)
 
 NY = ZoneInfo("America/New_York")
 
@@ -349,29 +357,13 @@ async def test_list_schedule_calendar_and_attendance(world: World) -> None:
 async def test_reminder_burst_stays_under_discords_global_limit(world: World) -> None:
     from familybot.discord.notices import DiscordNotices
     from familybot.discord.reminders import DiscordReminders
-    from familybot.models.reminders import ReminderCard, ReminderTarget
+    from familybot.models.reminders import ReminderTarget
 
     assert world.bot is not None
     world.fake.global_rate_limit = 45  # what the bot allows itself, counted on arrival
     start = datetime.now(UTC) + timedelta(days=1)
     io = DiscordReminders(world.bot, DiscordNotices(world.bot))
-    cards = [
-        ReminderCard(
-            ledger_id=i,
-            series_id=1,
-            occurrence_key="2030-01-01",
-            group_name="Parents Circle",
-            title="Check-in",
-            start=start,
-            end=start + timedelta(hours=1),
-            voice_channel_id=None,
-            going=0,
-            maybe=0,
-            no=0,
-            late=False,
-        )
-        for i in range(1, 121)
-    ]
+    cards = reminder_cards(120, start)
     target = ReminderTarget(channel_id=world.alerts_channel)
     results = await asyncio.gather(
         *(io.send_reminder(target, c, nonce=f"fbr{c.ledger_id}") for c in cards)
