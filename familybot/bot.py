@@ -42,6 +42,7 @@ from familybot.services.safety.model import bot_detector
 from familybot.services.safety.service import SafetyService
 from familybot.services.setup.language import REFRESH_JOB_SECONDS
 from familybot.sharding import ShardFilter
+from familybot.starting import Startup
 from familybot.tree import FamilyTree
 from familybot.tree_audit import record_command
 from familybot.wiring import Adapters, Retention, SafetyParts, Services, build_services
@@ -106,11 +107,6 @@ def discord_adapters(client: discord.Client, notices: DiscordNotices) -> Adapter
     )
 
 
-def _shard_ids(settings: Settings) -> dict[str, Any]:
-    # discord.py wants shard_ids absent, not None, when this process runs every shard.
-    return {"shard_ids": list(settings.shard_ids)} if settings.shard_ids is not None else {}
-
-
 class FamilyBot(commands.AutoShardedBot):
     services: Services
     db: Database
@@ -127,6 +123,8 @@ class FamilyBot(commands.AutoShardedBot):
         # No voice here: only discord.py's two warnings that PyNaCl and davey are missing go.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
+        sid = settings.shard_ids  # discord.py wants shard_ids absent, not None, for all shards
+        ids: dict[str, Any] = {} if sid is None else {"shard_ids": [*sid]}
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=build_intents(settings),
@@ -135,7 +133,7 @@ class FamilyBot(commands.AutoShardedBot):
             help_command=None,
             # None: ask Discord how many shards (one, for all but very large bots).
             shard_count=settings.shard_count,
-            **_shard_ids(settings),
+            **ids,
         )
         # Which servers this process's scheduled work may touch (README "Scale-out").
         self.shard_filter = ShardFilter.of(settings.shard_count, settings.shard_ids)
@@ -146,6 +144,7 @@ class FamilyBot(commands.AutoShardedBot):
         self._sync_commands = sync_commands
         self._completion_hooks: set[asyncio.Task[Any]] = set()
         self._upgrade_task: asyncio.Task[Any] | None = None
+        self._startup = Startup()
         self._warm_dates: asyncio.Task[None] | None = None
         self._languages_per_interaction()
 
@@ -168,7 +167,7 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         with quiet_start():  # no garbage collection stalls the loop while starting (#15)
-            await self._setup()
+            await self._startup.run(self._setup())  # a stop meanwhile lets it end first
 
     async def _setup(self) -> None:
         # Cogs' modules (60-130 ms of CPU) import in a worker; load_extension runs their bodies.
@@ -372,6 +371,7 @@ class FamilyBot(commands.AutoShardedBot):
         return time.monotonic() - self.started_monotonic
 
     async def close(self) -> None:
+        await self._startup.stop()  # SIGTERM while starting: nothing closes under start-up
         if self._upgrade_task is not None and not self._upgrade_task.done():
             self._upgrade_task.cancel()
         if self.feed_server is not None:  # no new feed requests while the rest shuts down

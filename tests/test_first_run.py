@@ -295,3 +295,76 @@ def test_systemd_does_not_restart_a_configuration_error_forever() -> None:
     unit = unit_directives((ROOT / "deploy" / "familybot.service").read_text())
     assert unit["Restart"] == ["on-failure"]
     assert str(cli.EXIT_CONFIG) in unit["RestartPreventExitStatus"][0].split()
+
+
+async def _sigterm_during_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, hang: bool
+) -> int:
+    """`familybot run` against the fake Discord, with SIGTERM arriving while start-up is
+    migrating the database; the migration either goes on (the usual case) or hangs."""
+    from familybot.db.migrate import migrate as real_migrate
+
+    async def migrate_after_sigterm(db: object) -> object:
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(0.05)  # the signal handler has run: the bot is closing
+        if hang:
+            await asyncio.Event().wait()
+        return await real_migrate(db)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("familybot.bot.migrate", migrate_after_sigterm)
+    fake = FakeDiscord()
+    await fake.start()
+    undo = point_discord_py_at(fake)
+    try:
+        settings = load_settings(
+            tmp_path / "none.env",
+            environ={"DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(tmp_path / "fb.db")},
+        )
+        code = await asyncio.wait_for(cli_run._run(settings, fake.token), timeout=20)
+    finally:
+        undo()
+        await fake.stop()
+    return code
+
+
+async def test_sigterm_while_starting_lets_start_up_finish_then_stops_cleanly(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    log_lines: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Once, start-up went on with the database closed under it: "the database cannot be
+    # reached" and exit status 2, for a service that was only asked to stop.
+    code = await _sigterm_during_start_up(tmp_path, monkeypatch, hang=False)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "cannot be reached" not in err and "Traceback" not in err
+    logged = log_lines.getvalue()
+    assert "stop asked for during start-up" in logged and "stopped cleanly" in logged
+    assert "Traceback" not in logged and " ERROR " not in logged
+    # Start-up finished: the database is whole and at the latest version.
+    from familybot.db.connection import Database
+    from familybot.db.migrate import migrate
+
+    db = await Database.connect(str(tmp_path / "fb.db"))
+    try:
+        assert await migrate(db) == []
+    finally:
+        await db.close()
+
+
+async def test_sigterm_while_start_up_hangs_cancels_it_and_stops_cleanly(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    log_lines: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import familybot.starting
+
+    monkeypatch.setattr(familybot.starting, "FINISH_TIMEOUT", 0.2)
+    code = await _sigterm_during_start_up(tmp_path, monkeypatch, hang=True)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "Traceback" not in err
+    logged = log_lines.getvalue()
+    assert "start-up stopped part-way" in logged and "stopped cleanly" in logged
