@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -53,8 +54,11 @@ FIRST_PASS_RETRY_JOB = "reminder-first-pass-retry"
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
 
 
+DUE_JOB_PREFIX = "reminders-due:"
+
+
 def due_job_id(instant: datetime) -> str:
-    return f"reminders-due:{int(instant.timestamp())}"
+    return f"{DUE_JOB_PREFIX}{int(instant.timestamp())}"
 
 
 class ReminderScheduler:
@@ -76,11 +80,19 @@ class ReminderScheduler:
         # A date job leaves the job store when it starts: these are the ones still running,
         # so a replan doesn't add a twin that APScheduler would refuse (max_instances).
         self._running: set[int] = set()
+        # It leaves the store when APScheduler hands it to the executor, a moment before its
+        # run starts: from that hand-over on it counts as running (a replan in that moment
+        # once added a twin, refused with a warning on a loaded machine).
+        scheduler.add_listener(self._handed_over, EVENT_JOB_SUBMITTED)
         # Running instants that got new rows after their run had read the ledger (a planning
         # pass during the run): the running job sends once more when its run ends.
         self._again: set[int] = set()
         # The first planning pass, running in the background after start().
         self.first_pass: asyncio.Task[None] | None = None
+
+    def _handed_over(self, event: JobSubmissionEvent) -> None:
+        if event.job_id.startswith(DUE_JOB_PREFIX):
+            self._running.add(int(event.job_id.removeprefix(DUE_JOB_PREFIX)))
 
     async def start(self) -> None:
         """Jobs for what the ledger already holds (one indexed query), then the first

@@ -12,13 +12,15 @@ Real database, real Planner, Dispatcher and ReminderScheduler on a running APSch
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 
+import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from familybot.models import JoinMode, from_unix
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
-from familybot.scheduler.reminders import ReminderScheduler
+from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services
 from tests.support.fakes import FakeClock, RecordingPort
@@ -123,3 +125,69 @@ async def test_reminders_planned_while_their_instant_runs_still_go_out(
     titles = sorted({r.card.title for r in port.reminders})
     assert titles == ["First circle", "Second circle"]
     assert left == 0
+
+
+async def test_a_replan_between_a_jobs_hand_over_and_its_start_adds_no_twin(
+    services: Services, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """APScheduler takes a date job out of its store when it hands it to the executor, a
+    moment before the run starts. A replan landing in that moment found neither the job nor
+    a running instant, and added a twin, which APScheduler refused with a warning (seen once
+    in the PostgreSQL crash test on a loaded CI machine). The moment is widened here: the
+    job's run waits at its first step until the replan is done."""
+    await services.groups.create(
+        guild_id=GUILD,
+        actor_id=FAC,
+        name="Parents Circle",
+        description="A weekly circle",
+        focus="parents",
+        capacity=None,
+        join_mode=JoinMode.OPEN,
+    )
+    day = (clock.now() + timedelta(days=3)).date().isoformat()
+    await schedule(services, day, "First circle")
+    await services.planner.plan()
+    instant = from_unix(int(await services.db.fetchval("SELECT min(next_due) FROM session_series")))
+    clock.set(instant - timedelta(minutes=25))
+    await services.planner.plan()
+    clock.set(instant)
+
+    port = RecordingPort(clock=clock)
+    services.dispatcher._discord = port
+    scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), job_defaults=JOB_DEFAULTS)
+    scheduler.start()
+    timers = ReminderScheduler(
+        scheduler, services.planner, services.dispatcher, services.reminders, clock
+    )
+    handed_over, replanned = asyncio.Event(), asyncio.Event()
+    dispatch = timers.dispatch
+
+    async def late_start(due_unix: int | None = None) -> None:
+        handed_over.set()
+        await replanned.wait()
+        await dispatch(due_unix)
+
+    timers.dispatch = late_start  # type: ignore[method-assign]
+    try:
+        with caplog.at_level(logging.WARNING, logger="apscheduler"):
+            await timers._schedule_due()  # the instant's job, due now: handed over at once
+            await asyncio.wait_for(handed_over.wait(), 10)
+            timers.dispatch = dispatch  # type: ignore[method-assign]
+            await timers._schedule_due()  # a replan in the moment before the run starts
+            await asyncio.sleep(0.2)  # a twin, if added, is due at once: let it be refused
+            replanned.set()
+            for _ in range(200):
+                left = await services.db.fetchval(
+                    "SELECT count(*) FROM reminder_ledger WHERE state IN ('pending', 'sending') "
+                    "AND due_at <= ?",
+                    (int(instant.timestamp()),),
+                )
+                if not left and not timers._running:
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=False)
+    refused = [r for r in caplog.records if "maximum number of running instances" in r.message]
+    assert not refused, refused[0].getMessage()
+    assert left == 0
+    assert [r.card.title for r in port.reminders] == ["First circle"]
