@@ -73,3 +73,14 @@ def retry_message(exc: BaseException, delay: float, now: datetime, attempt: int)
         f"{_seconds(delay)}, at {at:%Y-%m-%d %H:%M:%S} UTC. attempt={attempt} "
         f"retry_in_seconds={int(delay)}"
     )
+
+
+def database_retry_message(exc: BaseException, delay: float, now: datetime, attempt: int) -> str:
+    """The log line for a start that found the PostgreSQL server down (booting, restarting,
+    failing over): it is tried again like the network, not treated as a wrong setting."""
+    at = now + timedelta(seconds=delay)
+    return (
+        f"{str(exc).rstrip('.')}. Check that PostgreSQL is running and DATABASE_URL in .env; "
+        f"trying again in {_seconds(delay)}, at {at:%Y-%m-%d %H:%M:%S} UTC. attempt={attempt} "
+        f"retry_in_seconds={int(delay)}"
+    )

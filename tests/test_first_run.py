@@ -368,3 +368,50 @@ async def test_sigterm_while_start_up_hangs_cancels_it_and_stops_cleanly(
     assert "Traceback" not in err
     logged = log_lines.getvalue()
     assert "start-up stopped part-way" in logged and "stopped cleanly" in logged
+
+
+async def test_postgresql_down_at_start_is_waited_for_not_a_configuration_error(
+    tmp_path: Path, log_lines: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A host that boots before its PostgreSQL (or starts during a failover) once exited with
+    status 2, which systemd's RestartPreventExitStatus=2 then never restarted: the bot stayed
+    down for good. Now it says so in one line per try and waits, as for the network."""
+    with socket.socket() as probe:  # a port nobody listens on: the server is down
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    fake = FakeDiscord()
+    await fake.start()
+    undo = point_discord_py_at(fake)
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:  # the operator stops it while it waits
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.sleep(0.05)
+
+    try:
+        url = f"postgresql://postgres@127.0.0.1:{port}/familybot"
+        settings = load_settings(
+            tmp_path / "none.env", environ={"DISCORD_TOKEN": fake.token, "DATABASE_URL": url}
+        )
+        code = await asyncio.wait_for(
+            cli_run._run(settings, fake.token, clock=FakeClock(), sleep=fake_sleep), timeout=60
+        )
+    finally:
+        undo()
+        await fake.stop()
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert waits == [5.0, 10.0, 20.0]
+    retries = [line for line in log_lines.getvalue().splitlines() if "trying again" in line]
+    assert len(retries) == 3
+    assert (
+        f"Cannot open the PostgreSQL database at postgresql://postgres@127.0.0.1:{port}/"
+        in (retries[0])
+    )
+    assert (
+        "Check that PostgreSQL is running and DATABASE_URL in .env; trying again in 5 s"
+        in (retries[0])
+    )
+    assert "Traceback" not in err and "Traceback" not in log_lines.getvalue()

@@ -31,7 +31,12 @@ async def _run(
     import discord
 
     from familybot.bot import FamilyBot
-    from familybot.connect_retry import NETWORK_ERRORS, retry_delays, retry_message
+    from familybot.connect_retry import (
+        NETWORK_ERRORS,
+        database_retry_message,
+        retry_delays,
+        retry_message,
+    )
     from familybot.db.connection import DatabaseUnavailable
     from familybot.services.crisis.service import CrisisDataError
 
@@ -91,6 +96,14 @@ async def _run(
             )
             return EXIT_CONFIG
         except DatabaseUnavailable as exc:
+            if stopping.is_set():
+                break
+            if settings.database_url and exc.kind in ("down", "locked"):
+                # PostgreSQL booting, restarting or failing over: wait for it, as for the network.
+                delay = next(delays)
+                log.warning(database_retry_message(exc, delay, clock.now(), attempt))
+                await pause(delay)
+                continue
             where = "DATABASE_URL" if settings.database_url else "DATABASE_PATH"
             print(f"{exc} Check {where} in your .env.", file=sys.stderr)
             return EXIT_CONFIG

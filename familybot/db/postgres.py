@@ -98,8 +98,11 @@ class PostgresDatabase(Database):
         except Exception as exc:
             mapped = map_error(exc, redact(url))
             if isinstance(mapped, DatabaseUnavailable) or isinstance(exc, asyncpg.PostgresError):
+                # A server that is down may come back (kind "down": `familybot run` waits and
+                # tries again); a wrong password or database name will not (kind None).
+                kind = mapped.kind if isinstance(mapped, DatabaseUnavailable) else None
                 raise DatabaseUnavailable(
-                    f"Cannot open the PostgreSQL database at {redact(url)}: {exc}.", kind="down"
+                    f"Cannot open the PostgreSQL database at {redact(url)}: {exc}.", kind=kind
                 ) from exc
             raise
         db = cls(pool, url)

@@ -96,3 +96,16 @@ async def test_check_says_what_to_install_without_pg_dump(
     text = await _check(tmp_path, backends.url_for(pg_name))
     assert "⚠ Backups: pg_dump is not installed" in text
     assert "sudo apt install postgresql-client-1" in text
+
+
+async def test_a_database_that_does_not_exist_is_a_setting_to_fix_not_a_server_to_wait_for(
+    pg_name: str,
+) -> None:
+    """`familybot run` waits for a server that is down (kind "down"); a wrong database name
+    will not fix itself, so it stays a configuration error (kind None: exit status 2)."""
+    from familybot.db.base import DatabaseUnavailable
+    from familybot.db.postgres import PostgresDatabase
+
+    with pytest.raises(DatabaseUnavailable) as wrong:
+        await PostgresDatabase.open_url(backends.url_for(pg_name + "_missing"))
+    assert wrong.value.kind is None and "does not exist" in str(wrong.value)
