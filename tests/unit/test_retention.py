@@ -343,3 +343,32 @@ def test_retention_settings_and_the_members_intent(tmp_path: Path) -> None:
     assert chosen.retention_days == 30 and build_intents(chosen).members is True
     with pytest.raises(ConfigError, match="RETENTION_DAYS"):
         load_settings(tmp_path / "none.env", environ={"RETENTION_DAYS": "0"})
+
+
+async def test_one_server_that_fails_its_check_stops_neither_the_others_nor_the_purges(
+    services: Services, db: Database, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Once, one server's membership check that raised (Discord unreachable for a moment)
+    ended the whole day's sweep: no other server was checked and nobody due was purged."""
+    await seed.memberships(db, ALICE, GUILD2)
+    await services.privacy.member_left(GUILD2, ALICE)
+    clock.advance(days=31)  # Alice left 31 days ago: her data goes today
+    await seed.memberships(db, BOB, GUILD)
+    await seed.memberships(db, CAROL, GUILD2)  # Carol has left too, unnoticed so far
+    presence = FakePresence(members={GUILD: {BOB}, GUILD2: set()})
+    answer = presence.is_member
+
+    async def unreachable_for_guild(guild_id: int, user_id: int) -> bool | None:
+        if guild_id == GUILD:  # checked first (servers in id order)
+            raise ConnectionResetError("Connection reset by peer")
+        return await answer(guild_id, user_id)
+
+    presence.is_member = unreachable_for_guild  # type: ignore[method-assign]
+    report = await retention(services, db, clock, presence).run()
+
+    assert report.departures_noted == 1  # Carol, in the other server
+    assert report.members_purged == 1
+    assert "memberships" not in await about(db, ALICE)
+    assert "memberships" in await about(db, BOB)  # nothing changed where Discord was silent
+    failed = [r for r in caplog.records if "membership check failed" in r.getMessage()]
+    assert len(failed) == 1 and f"guild={GUILD}" in failed[0].getMessage()

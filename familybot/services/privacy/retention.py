@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -111,16 +112,31 @@ class RetentionService:
         return report
 
     async def _sweep(self, report: RetentionReport) -> None:
+        # Each step on its own: one that fails (Discord unreachable about one server, a
+        # database error) is logged and the others still run, the purges above all.
+        await self._step("age purge", self._purge_old(report))
+        await self._step("removed servers", self._notice_removed_guilds(report))
+        if self.check_members and self.presence is not None:
+            await self._step("membership check", self._check_members(report))
+        await self._step("departed members", self._purge_departed(report))
+        await self._step("removed servers' data", self._purge_guilds(report))
+
+    @staticmethod
+    async def _step(name: str, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("retention step failed step=%s; the other steps go on", name)
+
+    async def _purge_old(self, report: RetentionReport) -> None:
         cutoff = self._clock.now() - timedelta(days=self.retention_days)
         if await self._peers.try_lead():
             report.activity = await self._repo.purge_activity_before(cutoff)
             # Reminders whose session is over by days: nothing will send or read them again.
             done_before = self._clock.now() - timedelta(days=self.ledger_keep_days)
             report.activity["reminders_done"] = await self._repo.prune_ledger_before(done_before)
-        await self._notice_removed_guilds(report)
-        if self.check_members and self.presence is not None:
-            await self._check_members(report)
-        await self._purge_departed(report)
+
+    async def _purge_guilds(self, report: RetentionReport) -> None:
         for guild_id in await self._repo.guilds_due(self._privacy.departure_cutoff()):
             if not self._shards.owns(guild_id):
                 continue
@@ -145,7 +161,10 @@ class RetentionService:
         assert self.presence is not None
         current = self.presence.current_guild_ids() or set()
         for guild_id in sorted(current):
-            await self._check_guild(guild_id, report)
+            try:
+                await self._check_guild(guild_id, report)
+            except Exception:  # this server tomorrow; the other servers now
+                log.exception("membership check failed guild=%d; other servers go on", guild_id)
 
     async def _check_guild(self, guild_id: int, report: RetentionReport) -> None:
         """Up to MEMBER_CHECK_LIMIT people of one server, a page at a time, from after the
@@ -185,13 +204,21 @@ class RetentionService:
             g, u = departure.guild_id, departure.user_id
             if not self._shards.owns(g):
                 continue
-            # Back within 30 days (noticed without the members intent only by asking again)?
-            if self.presence is not None and current is not None and g in current:
-                present = await self.presence.is_member(g, u)
-                if present is True:
-                    await self._privacy.member_returned(g, u)
-                    continue
-                if present is None:  # Discord could not say today: ask again tomorrow
-                    continue
-            await self._privacy.purge_member(g, u)
-            report.members_purged += 1
+            try:
+                await self._purge_one(g, u, current, report)
+            except Exception:  # asked again tomorrow; the other departures now
+                log.exception("departure purge failed guild=%d", g)
+
+    async def _purge_one(
+        self, g: int, u: int, current: set[int] | None, report: RetentionReport
+    ) -> None:
+        # Back within 30 days (noticed without the members intent only by asking again)?
+        if self.presence is not None and current is not None and g in current:
+            present = await self.presence.is_member(g, u)
+            if present is True:
+                await self._privacy.member_returned(g, u)
+                return
+            if present is None:  # Discord could not say today: ask again tomorrow
+                return
+        await self._privacy.purge_member(g, u)
+        report.members_purged += 1
