@@ -19,12 +19,12 @@ from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.db.repositories.privacy import PrivacyRepository
 from familybot.errors import ConfigError
-from familybot.models import JoinMode, from_unix
+from familybot.models import from_unix
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 from familybot.services.privacy.retention import RetentionService
 from familybot.services.reminders.planner import PLAN_HORIZON, PLAN_INTERVAL
-from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services, build_services
+from tests.support.circle import weekly_circle
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1
@@ -41,29 +41,8 @@ async def a_year_of_weekly_sessions(
 ) -> tuple[list[int], list[tuple[float, bool]]]:
     """Returns the ledger's size each week and, per reminder sent, how many minutes before
     its session it went out and whether it was a DM."""
-    await services.groups.create(
-        guild_id=GUILD,
-        actor_id=FAC,
-        name="Parents Circle",
-        description="A weekly circle",
-        focus="parents",
-        capacity=None,
-        join_mode=JoinMode.OPEN,
-    )
-    for user in MEMBERS:
-        group = await services.groups.prepare_join(GUILD, user, "Parents Circle")
-        await services.groups.consent_and_join(group.id, user, 1, guild_id=GUILD)
-    await services.sessions.set_my_reminders(GUILD, MEMBERS[0], True, None)  # DMs too
-    await services.sessions.schedule(
-        guild_id=GUILD,
-        actor_id=FAC,
-        group_name="Parents Circle",
-        title="Weekly check-in",
-        date_text=(clock.now() + timedelta(days=1)).date().isoformat(),
-        time_text="18:00",
-        repeat=Repeat.WEEKLY,
-        duration_minutes=90,
-    )
+    # Reminders by DM too for the first member.
+    await weekly_circle(services, clock, members=MEMBERS, dm_reminders=MEMBERS[:1], days_ahead=1)
     # When each reminder went out, by the clock: (minutes before its session, DM or not).
     sent_before: list[tuple[float, bool]] = []
     send = port.send_reminder

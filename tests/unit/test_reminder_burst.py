@@ -16,11 +16,11 @@ from datetime import timedelta
 import pytest
 
 from familybot.db.connection import Database
-from familybot.models import JoinMode, from_unix, to_unix
+from familybot.models import from_unix, to_unix
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 from familybot.services.reminders import service as reminders_module
-from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services
+from tests.support.circle import weekly_circle
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1
@@ -50,29 +50,7 @@ class WatchingPort(RecordingPort):
 async def test_a_burst_of_many_pages_is_all_prepared_before_its_instant(
     services: Services, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await services.groups.create(
-        guild_id=GUILD,
-        actor_id=FAC,
-        name="Parents Circle",
-        description="A weekly circle",
-        focus="parents",
-        capacity=None,
-        join_mode=JoinMode.OPEN,
-    )
-    for user in MEMBERS:
-        group = await services.groups.prepare_join(GUILD, user, "Parents Circle")
-        await services.groups.consent_and_join(group.id, user, 1, guild_id=GUILD)
-        await services.sessions.set_my_reminders(GUILD, user, True, None)
-    await services.sessions.schedule(
-        guild_id=GUILD,
-        actor_id=FAC,
-        group_name="Parents Circle",
-        title="Weekly check-in",
-        date_text=(clock.now() + timedelta(days=3)).date().isoformat(),
-        time_text="18:00",
-        repeat=Repeat.WEEKLY,
-        duration_minutes=90,
-    )
+    await weekly_circle(services, clock, members=MEMBERS, dm_reminders=MEMBERS)
     # Ten minutes before the first reminder instant (one per member and the channel).
     await services.planner.plan()
     next_due = await db.fetchval("SELECT next_due FROM session_series")

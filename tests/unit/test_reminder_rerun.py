@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from familybot.models import JoinMode, from_unix
+from familybot.models import from_unix
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
-from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services
+from tests.support.circle import weekly_circle
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD, FAC = 1, 10
@@ -44,34 +44,12 @@ class GatedPort(RecordingPort):
         return await super().send_reminder(target, card, nonce)
 
 
-async def schedule(services: Services, day: str, title: str) -> None:
-    await services.sessions.schedule(
-        guild_id=GUILD,
-        actor_id=FAC,
-        group_name="Parents Circle",
-        title=title,
-        date_text=day,
-        time_text="18:00",
-        repeat=Repeat.WEEKLY,
-        duration_minutes=60,
-    )
-
-
 async def test_reminders_planned_while_their_instant_runs_still_go_out(
     services: Services, clock: FakeClock
 ) -> None:
-    await services.groups.create(
-        guild_id=GUILD,
-        actor_id=FAC,
-        name="Parents Circle",
-        description="A weekly circle",
-        focus="parents",
-        capacity=None,
-        join_mode=JoinMode.OPEN,
+    await weekly_circle(
+        services, clock, titles=("First circle", "Second circle"), duration_minutes=60
     )
-    day = (clock.now() + timedelta(days=3)).date().isoformat()
-    await schedule(services, day, "First circle")
-    await schedule(services, day, "Second circle")
     await services.planner.plan()
     instant = from_unix(int(await services.db.fetchval("SELECT min(next_due) FROM session_series")))
     # The last planning pass before the stop did not reach the instant yet; a facilitator's
@@ -135,17 +113,7 @@ async def test_a_replan_between_a_jobs_hand_over_and_its_start_adds_no_twin(
     a running instant, and added a twin, which APScheduler refused with a warning (seen once
     in the PostgreSQL crash test on a loaded CI machine). The moment is widened here: the
     job's run waits at its first step until the replan is done."""
-    await services.groups.create(
-        guild_id=GUILD,
-        actor_id=FAC,
-        name="Parents Circle",
-        description="A weekly circle",
-        focus="parents",
-        capacity=None,
-        join_mode=JoinMode.OPEN,
-    )
-    day = (clock.now() + timedelta(days=3)).date().isoformat()
-    await schedule(services, day, "First circle")
+    await weekly_circle(services, clock, titles=("First circle",), duration_minutes=60)
     await services.planner.plan()
     instant = from_unix(int(await services.db.fetchval("SELECT min(next_due) FROM session_series")))
     clock.set(instant - timedelta(minutes=25))
