@@ -25,8 +25,6 @@ from familybot.wiring import Services
 from tests.support.circle import weekly_circle
 from tests.support.fakes import FakeClock, RecordingPort
 
-GUILD, FAC = 1, 10
-
 
 class GatedPort(RecordingPort):
     """Discord that holds the first send until the test lets it go."""
