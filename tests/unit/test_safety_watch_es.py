@@ -8,6 +8,7 @@ import time
 import pytest
 
 from familybot.db.connection import Database
+from familybot.services.safety import model as safety_model
 from familybot.services.safety.lists import SPANISH_PHRASES_FILE, PhraseLists
 from familybot.services.safety.service import MessageOutcome
 from familybot.services.safety.watch import (
@@ -202,6 +203,14 @@ async def test_the_watch_reads_spanish_whatever_the_server_language(
     assert isinstance(outcome, MessageOutcome) and outcome.watch is not None
     assert outcome.watch.result is WatchResult.ALERTED
     assert [user for user, _ in w.io.dms] == [42] and len(w.io.alerts) == 1
+
+
+@pytest.mark.skipif(safety_model.missing() is None, reason="the extra would load the model")
+def test_the_bots_detector_reads_both_languages() -> None:
+    detector = safety_model.bot_detector()
+    assert detector.name == "matcher"
+    assert detector.matches("ya no quiero vivir") and detector.matches("I want to die")
+    assert not detector.matches("me muero de risa") and not detector.matches("dying of laughter")
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:8]))
