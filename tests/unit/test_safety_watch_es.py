@@ -47,7 +47,7 @@ HELD_OUT_FLOORS_ES: dict[str, tuple[float, float] | None] = {
 }
 # Floors on the Spanish tuning set (what the list was tuned on: not a claim about new
 # messages; they stop a change from quietly undoing earlier work). Measured when the list was
-# written (twelve rounds): precision 1.000, recall 0.986 (those left wrong are printed).
+# written (thirteen rounds): precision 1.000, recall 0.984 (those left wrong are printed).
 ES_TUNING_FLOORS = (0.98, 0.97)
 # Every English set, training and held out, and the ordinary chatter.
 ENGLISH = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "chatter", "ordinary")
