@@ -123,7 +123,7 @@ class SafetyParts:
     watch: SafetyPort
     automod: AutomodPort
     directory: CrisisDirectory
-    phrases: Detector | None = None  # None: the shipped phrase list
+    phrases: Detector | None = None  # None: the shipped phrase lists (bot_detector)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from familybot.models.notices import Notice
 from familybot.models.safety import CrisisDM, SafetyAlert, SeenMessage
 from familybot.models.setup import Actor
 from familybot.services.crisis.service import CrisisDirectory
+from familybot.services.safety.lists import PhraseLists
 from familybot.services.safety.service import SafetyService
-from familybot.services.safety.watch import PhraseList
 from tests.support.fakes import FakeClock
 from tests.support.moderation_fakes import ModerationPort
 
@@ -124,9 +124,9 @@ async def safety_world(
         port,
         clock,
         "America/New_York",
-        # The phrase list alone, even where the optional model is installed: deterministic.
+        # The phrase lists alone, even where the optional model is installed: deterministic.
         safety=SafetyParts(
-            io, RecordingAutomod(io, port), CrisisDirectory.load(), phrases=PhraseList.load()
+            io, RecordingAutomod(io, port), CrisisDirectory.load(), phrases=PhraseLists.load()
         ),
     )
     await GroupRepository(db).create(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ TOPIC_PREFIX = "topic:"
 ALIAS_PREFIX = "alias:"
 QUIET_BEFORE_PREFIX = "quiet-before:"
 QUIET_SENTENCE_PREFIX = "quiet-sentence:"
+CLAUSE_CUT_PREFIX = "clause-cut:"
 # A quiet-before pattern looks at this many words just before a match, in the same clause.
 BEFORE_WORDS = 4
 CLAUSE_MARK = " | "
@@ -52,15 +54,25 @@ _LAUGHING = re.compile(r"[😂🤣😆😹💀]")
 _NOT_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
 _SENTENCES = re.compile(r"([.!?\n]+)")
-# "but" ends a clause, except in "nothing but", "anything but", "all but" ("im nothing but a
-# burden" is one clause).
-_CLAUSES = re.compile(r"[,;:()\[\]]+|\s[-–—]+\s|(?<!nothing )(?<!anything )(?<!all )\bbut\b")
+_PUNCTUATION_CUTS = r"[,;:()\[\]]+|\s[-–—]+\s"
+# A list without clause-cut lines (the English one): "but" ends a clause, except in "nothing
+# but", "anything but", "all but" ("im nothing but a burden" is one clause).
+_ENGLISH_CUT = r"(?<!nothing )(?<!anything )(?<!all )\bbut\b"
+_CLAUSES = re.compile(f"{_PUNCTUATION_CUTS}|{_ENGLISH_CUT}")
+
+
+def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def normalise(text: str) -> str:
-    """Lowercase, apostrophes dropped ("don’t" -> "dont"), other punctuation -> spaces."""
+    """Lowercase, accents and apostrophes dropped ("más" -> "mas", "don’t" -> "dont"), other
+    punctuation (¿ ¡ included) -> spaces."""
     text = _LAUGHING.sub(" lol ", text)
-    text = _APOSTROPHES.sub("", text.casefold())
+    text = _APOSTROPHES.sub("", _strip_accents(text.casefold()))
     text = _NOT_WORD.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 
@@ -86,11 +98,11 @@ def _words_pattern(words: str) -> str:
     return r"\b" + r"\s+".join(re.escape(w) for w in parts) + r"\b"
 
 
-def _compile(source: str, number: int) -> re.Pattern[str]:
+def _compile(source: str, number: int, file: str = PHRASES_FILE) -> re.Pattern[str]:
     try:
         return re.compile(source)
     except re.error as exc:
-        raise PhraseListError(f"{PHRASES_FILE} line {number}: {exc}") from exc
+        raise PhraseListError(f"{file} line {number}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -108,14 +120,16 @@ class PhraseList:
     aliases: tuple[tuple[re.Pattern[str], str, str], ...] = ()  # (pattern, meant, its first word)
     quiet_before: tuple[re.Pattern[str], ...] = ()
     quiet_sentence: tuple[re.Pattern[str], ...] = ()
+    clauses: re.Pattern[str] = _CLAUSES  # where a sentence is cut into clauses
 
     @property
     def name(self) -> str:
         return "matcher"
 
     @classmethod
-    def parse(cls, text: str) -> PhraseList:
+    def parse(cls, text: str, file: str = PHRASES_FILE) -> PhraseList:
         cores: list[Core] = []
+        cuts: list[str] = []
         aliases: list[tuple[re.Pattern[str], str, str]] = []
         before: list[re.Pattern[str]] = []
         sentence: list[re.Pattern[str]] = []
@@ -126,29 +140,35 @@ class PhraseList:
             if line.startswith(ALIAS_PREFIX):
                 spoken, sep, meant = line[len(ALIAS_PREFIX) :].partition("=>")
                 if not sep or not normalise(spoken) or not normalise(meant):
-                    raise PhraseListError(f"{PHRASES_FILE} line {number}: alias needs a => b")
+                    raise PhraseListError(f"{file} line {number}: alias needs a => b")
                 first = normalise(spoken).split(" ")[0]
-                aliases.append((_compile(_words_pattern(spoken), number), normalise(meant), first))
+                aliases.append(
+                    (_compile(_words_pattern(spoken), number, file), normalise(meant), first)
+                )
             elif line.startswith(QUIET_BEFORE_PREFIX):
-                before.append(_compile(line[len(QUIET_BEFORE_PREFIX) :].strip(), number))
+                before.append(_compile(line[len(QUIET_BEFORE_PREFIX) :].strip(), number, file))
             elif line.startswith(QUIET_SENTENCE_PREFIX):
-                sentence.append(_compile(line[len(QUIET_SENTENCE_PREFIX) :].strip(), number))
+                sentence.append(_compile(line[len(QUIET_SENTENCE_PREFIX) :].strip(), number, file))
+            elif line.startswith(CLAUSE_CUT_PREFIX):
+                cuts.append(_compile(line[len(CLAUSE_CUT_PREFIX) :].strip(), number, file).pattern)
             elif line.startswith(TOPIC_PREFIX):
                 source = line[len(TOPIC_PREFIX) :].strip()
-                cores.append(Core(_compile(source, number), True, number))
+                cores.append(Core(_compile(source, number, file), True, number))
             elif line.startswith(REGEX_PREFIX):
                 source = line[len(REGEX_PREFIX) :].strip()
-                cores.append(Core(_compile(source, number), False, number))
+                cores.append(Core(_compile(source, number, file), False, number))
             else:
-                cores.append(Core(_compile(_words_pattern(line), number), False, number))
+                cores.append(Core(_compile(_words_pattern(line), number, file), False, number))
         if not cores:
-            raise PhraseListError(f"{PHRASES_FILE} has no phrases")
-        return cls(tuple(cores), tuple(aliases), tuple(before), tuple(sentence))
+            raise PhraseListError(f"{file} has no phrases")
+        clauses = re.compile("|".join([_PUNCTUATION_CUTS, *cuts])) if cuts else _CLAUSES
+        return cls(tuple(cores), tuple(aliases), tuple(before), tuple(sentence), clauses)
 
     @classmethod
-    def load(cls) -> PhraseList:
-        shipped = resources.files("familybot") / "data" / PHRASES_FILE
-        return cls.parse(shipped.read_text(encoding="utf-8"))
+    def load(cls, name: str = PHRASES_FILE) -> PhraseList:
+        """A shipped list from familybot/data (the English one unless named)."""
+        shipped = resources.files("familybot") / "data" / name
+        return cls.parse(shipped.read_text(encoding="utf-8"), name)
 
     def __len__(self) -> int:
         return len(self.cores)
@@ -163,7 +183,7 @@ class PhraseList:
         for i in range(0, len(parts), 2):
             ender = parts[i + 1] if i + 1 < len(parts) else ""
             clauses = []
-            for raw in _CLAUSES.split(parts[i]):
+            for raw in self.clauses.split(parts[i]):
                 for clause in _chunks(normalise(raw)):
                     for pattern, meant, first in self.aliases:
                         if first in clause:  # a plain substring test first: much cheaper
@@ -171,7 +191,7 @@ class PhraseList:
                     if clause:
                         clauses.append(clause)
             for window in _windows(clauses):
-                sentence = Sentence(window, "?" in ender)
+                sentence = Sentence(window, "?" in ender or "¿" in parts[i])
                 if sentence not in seen:
                     seen.add(sentence)
                     out.append(sentence)

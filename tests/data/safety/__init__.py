@@ -15,6 +15,8 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 SETS = ("ordinary", "tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "chatter")
+# Spanish (#17 item 4): the tuning set, and the held-out set written by another hand.
+SPANISH_SETS = ("es_tuning", "es_heldout1")
 # Held-out sets whose texts have been read and used to tune and train: training data now.
 RETIRED = ("heldout", "heldout2", "heldout3", "heldout4")
 

@@ -1,0 +1,243 @@
+"""The safety watch in Spanish (#17 item 4): the Spanish list's measured precision/recall, and
+that the two lists, both read on every message, stay out of each other's way."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from familybot.db.connection import Database
+from familybot.services.safety import model as safety_model
+from familybot.services.safety.lists import SPANISH_PHRASES_FILE, PhraseLists
+from familybot.services.safety.service import MessageOutcome
+from familybot.services.safety.watch import (
+    WINDOW_WORDS,
+    Detector,
+    PhraseList,
+    WatchResult,
+    normalise,
+    score,
+)
+from tests.data.safety import HERE, Example, load, newest_held_out, sizes
+from tests.support.fakes import FakeClock
+from tests.support.safety_fakes import safety_world
+from tests.unit.test_safety_watch import ADVERSARIAL, CATEGORIES
+
+TARGET_PRECISION = 0.90
+TARGET_RECALL = 0.90
+ES_TUNING = load("es_tuning")
+# The Spanish held-out set: written by another hand from the categories, never read by whoever
+# wrote the Spanish list (only counts per category are printed here, never a text). Merged by
+# the lead; on a branch without it the held-out test skips, saying so.
+ES_HELD_OUT_NAME = "es_heldout1"
+ES_HELD_OUT_AS_WRITTEN = (
+    load(ES_HELD_OUT_NAME) if (HERE / f"{ES_HELD_OUT_NAME}.tsv").exists() else ()
+)
+NO_ES_HELD_OUT = f"no {ES_HELD_OUT_NAME}.tsv on this branch (written by another helper)"
+# A held-out message equal to a tuning message (after normalising) is no test of new wording:
+# it is scored as neither, and the count is printed.
+_TUNED = {normalise(e.text) for e in ES_TUNING}
+ES_HELD_OUT = tuple(e for e in ES_HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TUNED)
+# Floors on the Spanish held-out set, (precision, recall) per detector. None: not measured
+# yet, so the detector must meet the target itself. The lead fills these in after measuring
+# once (the figures, then the floors rounded down, as for the English sets).
+HELD_OUT_FLOORS_ES: dict[str, tuple[float, float] | None] = {
+    "matcher": None,
+}
+# Floors on the Spanish tuning set (what the list was tuned on: not a claim about new
+# messages; they stop a change from quietly undoing earlier work). Measured when the list was
+# written (thirteen rounds): precision 1.000, recall 0.984 (those left wrong are printed).
+ES_TUNING_FLOORS = (0.98, 0.97)
+# Every English set, training and held out, and the ordinary chatter.
+ENGLISH = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "chatter", "ordinary")
+ENGLISH_HELD_OUT = newest_held_out()
+
+
+def _spanish() -> PhraseList:
+    return PhraseList.load(SPANISH_PHRASES_FILE)
+
+
+def _figures(
+    detector: Detector, name: str, examples: tuple[Example, ...], *, held_out: bool
+) -> tuple[float, float]:
+    """Print one set's figures: in full for the tuning set, counts per category only for the
+    held-out one (whoever tunes the list must not see which held-out messages it misses)."""
+    precision, recall, false_pos, false_neg = score(
+        detector, [(e.text, e.at_risk) for e in examples]
+    )
+    positives = sum(e.at_risk for e in examples)
+    print(
+        f"\n{detector.name} on {name}: {len(examples)} messages ({positives} at risk): "
+        f"precision {precision:.3f}, recall {recall:.3f}"
+    )
+    if held_out:
+        wrong = sizes(tuple(e for e in examples if detector.matches(e.text) != e.at_risk))
+        for (label, category), total in sorted(sizes(examples).items()):
+            kind = "missed" if label else "false alarms"
+            print(f"  {category}: {kind} {wrong[(label, category)]} of {total}")
+        return precision, recall
+    for text in false_pos:
+        print(f"  false positive: {text}")
+    for text in false_neg:
+        print(f"  missed: {text}")
+    return precision, recall
+
+
+def test_spanish_tuning_figures() -> None:
+    """What the bot reads Spanish with (both lists), on the set the Spanish list was tuned on."""
+    precision, recall = _figures(
+        PhraseLists.load(), "Spanish tuning set", ES_TUNING, held_out=False
+    )
+    assert precision >= ES_TUNING_FLOORS[0] and recall >= ES_TUNING_FLOORS[1]
+
+
+@pytest.mark.skipif(not ES_HELD_OUT_AS_WRITTEN, reason=NO_ES_HELD_OUT)
+def test_spanish_held_out_figures() -> None:
+    """The bot's matcher (both lists) on the Spanish held-out set: counts only, then the floor
+    (HELD_OUT_FLOORS_ES) or, before the lead has measured, the target."""
+    seen = len(ES_HELD_OUT_AS_WRITTEN) - len(ES_HELD_OUT)
+    print(f"\n{ES_HELD_OUT_NAME}: {seen} messages equal a tuning message, not scored")
+    precision, recall = _figures(PhraseLists.load(), ES_HELD_OUT_NAME, ES_HELD_OUT, held_out=True)
+    # The Spanish list alone, for comparison (what the English list adds on Spanish text).
+    _figures(_spanish(), f"{ES_HELD_OUT_NAME} (Spanish list alone)", ES_HELD_OUT, held_out=True)
+    floor = HELD_OUT_FLOORS_ES["matcher"] or (TARGET_PRECISION, TARGET_RECALL)
+    if precision < TARGET_PRECISION or recall < TARGET_RECALL:
+        print(f"matcher below the target {TARGET_PRECISION} / {TARGET_RECALL} in Spanish")
+    assert precision >= floor[0], ("matcher", ES_HELD_OUT_NAME, "precision", precision, floor)
+    assert recall >= floor[1], ("matcher", ES_HELD_OUT_NAME, "recall", recall, floor)
+
+
+def test_spanish_tuning_set_is_big_split_and_covers_every_category() -> None:
+    assert len(ES_TUNING) >= 250
+    share = sum(e.at_risk for e in ES_TUNING) / len(ES_TUNING)
+    assert 0.4 <= share <= 0.6
+    counts = sizes(ES_TUNING)
+    assert set(counts) <= {(label, c) for label, names in CATEGORIES.items() for c in names}
+    for label, names in CATEGORIES.items():
+        for category in names:
+            assert counts[(label, category)] >= 10, (label, category)
+    assert {e.person for e in ES_TUNING if e.at_risk} >= {"self", "other"}
+    texts = [normalise(e.text) for e in ES_TUNING]
+    assert len(texts) == len(set(texts))
+    # Counts only: a held-out text is never printed.
+    held = [normalise(e.text) for e in ES_HELD_OUT_AS_WRITTEN]
+    assert len(held) == len(set(held)), "a Spanish held-out message appears twice"
+
+
+def test_the_spanish_list_never_fires_on_english_negatives() -> None:
+    """On every English set (training, held out and ordinary chatter) the Spanish list fires on
+    no message labelled 0, so the bot's matcher keeps the English list's precision there.
+    Counts only (the English held-out set is among them)."""
+    spanish = _spanish()
+    names = (*ENGLISH, *([ENGLISH_HELD_OUT] if ENGLISH_HELD_OUT else []))
+    for name in names:
+        negatives = [e.text for e in load(name) if not e.at_risk]
+        fired = sum(spanish.matches(text) for text in negatives)
+        print(f"\nSpanish list on {name}: fires on {fired} of {len(negatives)} negatives")
+        assert fired == 0, name
+
+
+def test_the_english_list_never_fires_on_spanish_negatives() -> None:
+    english = PhraseList.load()
+    fired = [e.text for e in ES_TUNING if not e.at_risk and english.matches(e.text)]
+    assert fired == []
+    held = sum(english.matches(e.text) for e in ES_HELD_OUT if not e.at_risk)
+    assert held == 0, f"the English list fires on {held} Spanish held-out negatives"
+
+
+def test_normalise_drops_accents_and_spanish_punctuation() -> None:
+    assert normalise("¿Ya no puedo MÁS?") == "ya no puedo mas"
+    assert normalise("¡Qué año!") == "que ano"
+    assert normalise("pingüino, corazón") == "pinguino corazon"
+    assert normalise("don’t") == "dont"  # the English rules still hold
+
+
+def test_clause_cut_lines_replace_the_english_cut() -> None:
+    cut = PhraseList.parse("clause-cut: (?i:\\bpero\\b)\nre: quiero\n", "x.txt")
+    assert [s.clauses for s in cut.sentences("Estoy bien pero cansada")] == [
+        ("estoy bien", "cansada")
+    ]
+    english = PhraseList.parse("re: x\n")
+    assert [s.clauses for s in english.sentences("fine but tired, pero bien")] == [
+        ("fine", "tired", "pero bien")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "hit"),
+    [
+        # Written for this test, not copied from the labelled set.
+        ("Últimamente quiero morirme", True),
+        ("ultimamente kiero morirme", True),
+        ("mi sobrino dice que se va a quitar la vida", True),
+        ("No aguanto más, me quiero matar", True),
+        ("Estoy bien, pero a veces pienso en matarme", True),
+        ("Ya no puedo más con esta vida", True),
+        ("mis papás estarían mejor sin mí", True),
+        ("mi nieta se está cortando otra vez", True),
+        ("¿Es normal tener pensamientos suicidas en la adolescencia?", False),
+        ("Me muero de risa con mis nietos 😂", False),
+        ("este trabajo me está matando", False),
+        ("No quiero morir, quiero estar bien", False),
+        ("Hace años pensaba en suicidarme, hoy estoy feliz", False),
+        ("En la telenovela el galán se quiere matar", False),
+        ("no puedo más con el calor de hoy", False),
+        ("me corté el pelo y quedó fatal", False),
+    ],
+)
+def test_spanish_matching_examples(text: str, hit: bool) -> None:
+    assert PhraseLists.load().matches(text) is hit
+
+
+async def test_the_watch_reads_spanish_whatever_the_server_language(
+    db: Database, clock: FakeClock
+) -> None:
+    """The server here is set to English (the default): a Spanish message is still read by the
+    Spanish list and the person gets the DM, the facilitators the alert."""
+    w = await safety_world(db, clock)
+    quiet = await w.send("me muero de risa con este grupo", author=41)
+    assert isinstance(quiet, MessageOutcome) and quiet.watch is not None
+    assert quiet.watch.result is WatchResult.NO_MATCH
+    outcome = await w.send("ya no quiero vivir, nadie me extrañaría", author=42)
+    assert isinstance(outcome, MessageOutcome) and outcome.watch is not None
+    assert outcome.watch.result is WatchResult.ALERTED
+    assert [user for user, _ in w.io.dms] == [42] and len(w.io.alerts) == 1
+
+
+@pytest.mark.skipif(safety_model.missing() is None, reason="the extra would load the model")
+def test_the_bots_detector_reads_both_languages() -> None:
+    detector = safety_model.bot_detector()
+    assert detector.name == "matcher"
+    assert detector.matches("ya no quiero vivir") and detector.matches("I want to die")
+    assert not detector.matches("me muero de risa") and not detector.matches("dying of laughter")
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:8]))
+def test_the_spanish_list_reads_a_long_message_in_small_bounded_windows(text: str) -> None:
+    windows = _spanish().sentences(text)
+    assert max(len(s.text) for s in windows) <= WINDOW_WORDS * 12
+
+
+def _per_message(detector: Detector, texts: list[str]) -> float:
+    start = time.perf_counter()
+    for text in texts:
+        detector.matches(text)
+    return (time.perf_counter() - start) / len(texts)
+
+
+def test_the_spanish_list_costs_less_per_message_than_the_english_one() -> None:
+    """Both lists read every message, in the watch's worker thread: the Spanish list (a tenth
+    of the English one's lines) adds less than the English list costs, on ordinary messages of
+    both languages and on the 4,000-character floods. Compared, not timed against a clock, so
+    a loaded machine does not fail it."""
+    texts = [e.text for e in load("tuning")] + [e.text for e in ES_TUNING]
+    english, spanish = PhraseList.load(), _spanish()
+    en_cost, es_cost = _per_message(english, texts), _per_message(spanish, texts)
+    floods = [t[:4000] for t in ADVERSARIAL]
+    en_flood, es_flood = _per_message(english, floods), _per_message(spanish, floods)
+    print(
+        f"\nper message: English list {en_cost * 1e6:.0f} µs, Spanish list {es_cost * 1e6:.0f} µs;"
+        f" per 4,000-character flood: {en_flood * 1e3:.1f} ms and {es_flood * 1e3:.1f} ms"
+    )
+    assert es_cost < en_cost and es_flood < en_flood
