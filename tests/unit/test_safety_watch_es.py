@@ -43,7 +43,10 @@ ES_HELD_OUT = tuple(e for e in ES_HELD_OUT_AS_WRITTEN if normalise(e.text) not i
 # yet, so the detector must meet the target itself. The lead fills these in after measuring
 # once (the figures, then the floors rounded down, as for the English sets).
 HELD_OUT_FLOORS_ES: dict[str, tuple[float, float] | None] = {
-    "matcher": None,
+    # Spanish held-out 1, measured by the lead once, after the list merged (2 December 2026),
+    # on its 372 messages that equal no tuning message: precision 0.953, recall 0.649. Below
+    # the target: the floor is that, rounded down.
+    "matcher": (0.95, 0.64),
 }
 # Floors on the Spanish tuning set (what the list was tuned on: not a claim about new
 # messages; they stop a change from quietly undoing earlier work). Measured when the list was
