@@ -13,6 +13,7 @@ from familybot.checks import actor_of, is_admin, is_facilitator
 from familybot.errors import UserFacingError
 from familybot.i18n import _
 from familybot.ui.resources import (
+    LIST_MAX,
     fit,
     resource_list_embed,
     resource_search_embed,
@@ -138,14 +139,19 @@ class Resources(
         category: app_commands.Range[str, 1, 50] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        found = await self.bot.services.resources.list_resources(interaction.guild_id, category)
+        found = await self.bot.services.resources.list_resources(
+            interaction.guild_id, category, limit=LIST_MAX
+        )
         heading = (
             i18n.pgettext("embed-title", "Resources: {category}").format(category=category)
             if category
             else i18n.pgettext("embed-title", "Resource library")
         )
         embed = resource_list_embed(
-            found, heading, _("There are no resources here yet. You can suggest one!")
+            found.items,
+            heading,
+            _("There are no resources here yet. You can suggest one!"),
+            total=found.total,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

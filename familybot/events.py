@@ -36,9 +36,10 @@ class SeriesChanged(DomainEvent):
 
 @dataclass(frozen=True)
 class GroupChanged(DomainEvent):
-    """Who is seated in a group, its reminder times, name or status changed."""
+    """Who is seated in these groups, their reminder times, names or status changed (several
+    at once when one person leaves many: /my forget re-plans them together, issue 15)."""
 
-    group_id: int
+    group_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)

@@ -365,9 +365,9 @@ def _subscribe(s: Services, *, events_panel: bool) -> None:
         bus.subscribe(SeriesChanged, lambda e: s.events.series_changed_soon(e.series_ids))
     # Who is seated, reminder times, name or status of a group changed: its series change
     # (SeriesChanged above), then the group's events are re-synced in the background.
-    bus.subscribe(GroupChanged, lambda e: s.sessions.group_changed(e.group_id))
+    bus.subscribe(GroupChanged, lambda e: s.sessions.groups_changed(e.group_ids))
     if events_panel:
-        bus.subscribe(GroupChanged, lambda e: s.events.group_changed_soon(e.group_id))
+        bus.subscribe(GroupChanged, lambda e: s.events.groups_changed_soon(e.group_ids))
     # Timed bans: the scheduler's jobs follow the scheduled_unbans rows.
     unbans = s.unban_scheduler
     if unbans is not None:

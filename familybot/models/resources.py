@@ -10,6 +10,14 @@ REASON_MAX = 500
 
 
 @dataclass(frozen=True)
+class ResourceListing:
+    """The first `limit` approved resources in list order, and how many there are in all."""
+
+    items: list[Resource]
+    total: int
+
+
+@dataclass(frozen=True)
 class ReviewDecision:
     resource: Resource
     approved: bool

@@ -103,8 +103,14 @@ def _list_line(resource: Resource) -> str:
 
 
 def resource_list_embed(
-    resources: list[Resource], heading: str, empty: str, *, numbered: bool = False
+    resources: list[Resource],
+    heading: str,
+    empty: str,
+    *,
+    numbered: bool = False,
+    total: int | None = None,
 ) -> discord.Embed:
+    """Up to LIST_MAX of `resources`; `total` (when only the first are given) counts the rest."""
     embed = discord.Embed(title=fit(heading, TITLE_MAX), colour=LIBRARY)
     if not resources:
         embed.description = empty
@@ -113,10 +119,9 @@ def resource_list_embed(
     for index, resource in enumerate(resources[:LIST_MAX], start=1):
         line = _list_line(resource)
         lines.append(f"{index}. {line}" if numbered else line)
-    if len(resources) > LIST_MAX:
-        lines.append(
-            _("…and {n} more. Narrow it with a category.").format(n=len(resources) - LIST_MAX)
-        )
+    more = (len(resources) if total is None else total) - min(len(resources), LIST_MAX)
+    if more > 0:
+        lines.append(_("…and {n} more. Narrow it with a category.").format(n=more))
     body = ""
     for line in lines:  # whole entries only, so a cut never splits a link
         if len(body) + len(line) + 2 > DESCRIPTION_MAX - 40:

@@ -40,7 +40,7 @@ async def test_subscribers_run_in_order_awaited_or_not() -> None:
     bus.subscribe(GroupChanged, lambda e: seen.append("group"))  # another kind: not called
     await bus.publish(SeriesChanged((3, 4)))
     assert seen == ["first (3, 4)", "second (3, 4)"]
-    await bus.publish(GroupChanged(7))
+    await bus.publish(GroupChanged((7,)))
     assert seen[-1] == "group" and len(seen) == 3
 
 
@@ -61,9 +61,9 @@ async def test_a_failing_subscriber_reaches_the_publisher_and_stops_the_rest(
         caplog.at_level(logging.WARNING, logger="familybot.events"),
         pytest.raises(RuntimeError, match="locked"),
     ):
-        await bus.publish(GroupChanged(42))
+        await bus.publish(GroupChanged((42,)))
     assert later == []
-    assert "event=GroupChanged(group_id=42)" in caplog.text
+    assert "event=GroupChanged(group_ids=(42,))" in caplog.text
     assert "replan" in caplog.text
 
 
@@ -110,7 +110,7 @@ async def test_wiring_replans_a_series_and_its_group_through_events(
     )
     # (Wiring's subscribers come first: the series' change is published while the group's
     # is handled, before this test's own subscriber sees the group's.)
-    assert seen == [SeriesChanged((series_id,)), GroupChanged(group_id)]
+    assert seen == [SeriesChanged((series_id,)), GroupChanged((group_id,))]
     # The services plan nothing themselves: the wired re-plan stored Alice's reminders.
     assert await services.reminders.pending_instants(clock.now() + timedelta(days=30))
 

@@ -55,7 +55,7 @@ async def test_suggest_creates_pending_and_tells_facilitators(
     assert "/resource review" in port.notices[0][1].body
     # Pending items never reach members.
     assert await lib.resources.search(GUILD, "anxiety") == []
-    assert await lib.resources.list_resources(GUILD) == []
+    assert (await lib.resources.list_resources(GUILD)).items == []
     assert await lib.resources.autocomplete(GUILD, "") == []
 
 
@@ -100,7 +100,7 @@ async def test_add_and_retire(lib: Services, db: Database) -> None:
     retired = await lib.resources.retire(GUILD, FAC, str(r.id), "Out of date")
     assert retired.id == r.id and await status(db, r.id) == "retired"
     assert await lib.resources.search(GUILD, "anxiety") == []
-    assert await lib.resources.list_resources(GUILD) == []
+    assert (await lib.resources.list_resources(GUILD)).items == []
     assert await lib.resources.autocomplete(GUILD, "Anx") == []
     with pytest.raises(NotFound):
         await lib.resources.find_approved(GUILD, str(r.id))

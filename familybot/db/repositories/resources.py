@@ -155,14 +155,21 @@ class ResourceRepository(ResourceTermIndex):
         )
         return cursor.rowcount == 1
 
-    async def list_approved(self, guild_id: int, category: str | None) -> list[Resource]:
-        sql = "SELECT * FROM resources WHERE guild_id = ? AND status = 'approved'"
+    async def list_approved(
+        self, guild_id: int, category: str | None, limit: int
+    ) -> tuple[list[Resource], int]:
+        """The first `limit` in list order and the number of all: only the shown rows become
+        objects (a library of 1,000 cost 16 ms and a full garbage collection, issue 15)."""
+        sql = "SELECT *, count(*) OVER () AS total FROM resources WHERE guild_id = ?"
+        sql += " AND status = 'approved'"
         params: list[Any] = [guild_id]
         if category:
             sql += " AND category_key = ?"
             params.append(category_key(category))
-        rows = await self._db.fetchall(sql + " ORDER BY category_key, title COLLATE NOCASE", params)
-        return [_resource(r) for r in rows]
+        rows = await self._db.fetchall(
+            sql + " ORDER BY category_key, title COLLATE NOCASE LIMIT ?", [*params, limit]
+        )
+        return [_resource(r) for r in rows], int(rows[0]["total"]) if rows else 0
 
     async def categories(self, guild_id: int) -> list[str]:
         rows = await self._db.fetchall(

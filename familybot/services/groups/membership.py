@@ -168,7 +168,7 @@ class GroupMembership(GroupsBase):
                 log.debug("join request group=%d user=%d", group.id, user_id)
                 return JoinOutcome(JoinResult.PENDING, group, reviewed=review is not None)
             outcome = await self._seat_or_waitlist(group, user_id, consent_version, now)
-        await self._bus.publish(GroupChanged(group.id))
+        await self._bus.publish(GroupChanged((group.id,)))
         return outcome
 
     async def _seat_or_waitlist(
@@ -232,7 +232,7 @@ class GroupMembership(GroupsBase):
                     await self._groups.mark_removed(group.id, user_id, self._clock.now())
             log.debug("membership ended group=%d user=%d removed=%s", group.id, user_id, removed)
             promoted = await self._promote_waitlist(group)
-        await self._bus.publish(GroupChanged(group.id))
+        await self._bus.publish(GroupChanged((group.id,)))
         return LeaveOutcome(group, promoted)
 
     async def _promote_waitlist(self, group: Group) -> list[int]:
@@ -317,5 +317,5 @@ class GroupMembership(GroupsBase):
                 ).format(group=group.name, position=outcome.position)
             notice = Notice(_about(group), body)
         await self._discord.send_dm(user_id, notice)
-        await self._bus.publish(GroupChanged(group.id))
+        await self._bus.publish(GroupChanged((group.id,)))
         return Decision(group, user_id, outcome)

@@ -212,7 +212,7 @@ class GroupsService(GroupMembership):
                 )
             updated = await self._groups.update(group.id, **changes)
             promoted = await self._promote_waitlist(updated)
-        await self._bus.publish(GroupChanged(group.id))
+        await self._bus.publish(GroupChanged((group.id,)))
         return updated, promoted
 
     async def archive(self, guild_id: int, name: str) -> Group:
@@ -236,7 +236,7 @@ class GroupsService(GroupMembership):
                 except UserFacingError:  # archived all the same; the next start tries again
                     log.warning("old group role not removed on archive group=%d", group.id)
         log.info("group archived guild=%d group=%d", guild_id, group.id)
-        await self._bus.publish(GroupChanged(group.id))
+        await self._bus.publish(GroupChanged((group.id,)))
         return archived
 
     async def add_facilitator(
@@ -390,7 +390,9 @@ class GroupsService(GroupMembership):
         removed += await self._groups.forget_roles(user_id, guild_id)
         # Only once everything is forgotten: a re-plan that fails (the bus logs it, ids only)
         # must not leave this person's later groups, or the other holders' data, behind.
-        for group_id in changed:
+        # One event for all their groups: their series are re-planned in one pass, in a
+        # fixed number of queries, not one pass per group (issue 15).
+        if changed:
             with contextlib.suppress(Exception):
-                await self._bus.publish(GroupChanged(group_id))
+                await self._bus.publish(GroupChanged(tuple(changed)))
         return removed

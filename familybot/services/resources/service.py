@@ -21,7 +21,7 @@ from familybot.errors import (
 )
 from familybot.models import Resource, ResourceStatus
 from familybot.models.notices import Notice
-from familybot.models.resources import REASON_MAX, ReviewDecision
+from familybot.models.resources import REASON_MAX, ResourceListing, ReviewDecision
 from familybot.models.setup import Actor
 from familybot.services.resources.fuzzy import (
     FUZZY_INLINE_CANDIDATES,
@@ -288,8 +288,11 @@ class ResourcesService:
         key = typed.casefold().strip()
         return [c for c in await self._repo.categories(guild_id) if key in c.casefold()][:25]
 
-    async def list_resources(self, guild_id: int, category: str | None = None) -> list[Resource]:
-        return await self._repo.list_approved(guild_id, category or None)
+    async def list_resources(
+        self, guild_id: int, category: str | None = None, *, limit: int = 25
+    ) -> ResourceListing:
+        items, total = await self._repo.list_approved(guild_id, category or None, limit)
+        return ResourceListing(items, total)
 
     async def search(
         self, guild_id: int, query: str, category: str | None = None

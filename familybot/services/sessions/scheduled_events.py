@@ -285,8 +285,14 @@ class EventsService:
     def series_changed_soon(self, series_ids: Iterable[int]) -> None:
         self._spawn(self.sync_series(list(series_ids)))
 
-    def group_changed_soon(self, group_id: int) -> None:
-        self._spawn(self.sync_group(group_id))
+    def groups_changed_soon(self, group_ids: Iterable[int]) -> None:
+        # One task syncing the groups in turn, not one task each: ten at once (one person
+        # forgotten from ten groups) held the pool and slowed that /my forget (issue 15).
+        self._spawn(self._sync_groups(sorted(set(group_ids))))
+
+    async def _sync_groups(self, group_ids: Sequence[int]) -> None:
+        for group_id in group_ids:
+            await self.sync_group(group_id)
 
     async def settle(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Wait for background syncs (tests, and a clean shutdown); cancel any left after."""

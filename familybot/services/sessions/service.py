@@ -357,9 +357,9 @@ class SessionsService:
     async def prefs_timezone(self, user_id: int) -> str | None:
         return (await self._reminders.prefs(user_id)).timezone
 
-    async def group_changed(self, group_id: int) -> None:
-        """Offsets, membership or status of a group changed: re-plan its series."""
-        series = await self._sessions.active_for_groups([group_id])
+    async def groups_changed(self, group_ids: Sequence[int]) -> None:
+        """Offsets, membership or status of groups changed: re-plan their series together."""
+        series = await self._sessions.active_for_groups(group_ids)
         if series:
             await self._changed([s.id for s in series])
 
