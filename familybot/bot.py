@@ -44,7 +44,7 @@ from familybot.services.setup.language import REFRESH_JOB_SECONDS
 from familybot.sharding import ShardFilter
 from familybot.starting import Startup
 from familybot.tree import FamilyTree
-from familybot.tree_audit import record_command
+from familybot.tree_audit import dm_failure_notice, record_command
 from familybot.wiring import Adapters, Retention, SafetyParts, Services, build_services
 
 if TYPE_CHECKING:
@@ -73,13 +73,6 @@ PRIMARY_ONLY_JOBS: tuple[str, ...] = ("resource-review", "link-check", "backup")
 
 # Set in a command's `extras` when it must neither touch the database nor note who used it.
 NO_RECORD = "familybot_no_record"
-
-DM_FAILURE_NOTICE = (
-    "A note just for you: I recently couldn't deliver a private message to you (your direct "
-    "messages may be closed for this server). Reminders still appear in your group's channel. "
-    "To get them by DM, allow direct messages from server members in this server's Privacy "
-    "Settings, or turn DM reminders off with `/my reminders dm:off`."
-)
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -354,7 +347,7 @@ class FamilyBot(commands.AutoShardedBot):
             # Facilitator and admin commands go in the audit log (the reply is already sent).
             await record_command(interaction, command)
             if await self.services.sessions.take_dm_failure_notice(interaction.user.id):
-                await interaction.followup.send(DM_FAILURE_NOTICE, ephemeral=True)
+                await interaction.followup.send(dm_failure_notice(), ephemeral=True)
         except discord.HTTPException:
             log.warning("could not deliver dm-failure notice user=%d", interaction.user.id)
         finally:

@@ -1,6 +1,7 @@
 """Audit recording for commands and components: what a facilitator or admin action did,
 to which target (ids only), and how it ended. Used by the tree's wrapper (familybot.tree)
-and the bot's command-completion hook; it runs after the reply, so it adds no wait."""
+and the bot's command-completion hook; it runs after the reply, so it adds no wait. That
+hook also sends the one-time note about an undelivered DM (dm_failure_notice)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from familybot import i18n
 from familybot.checks import FACILITATOR_MARK, CheckError
 from familybot.errors import DiscordActionFailed, UserFacingError
 from familybot.models.audit import AuditResult, AuditTarget, TargetKind
@@ -23,6 +25,18 @@ AUDIT_RESULT = "familybot_audit_result"
 # A command whose option changes what it does may name the action itself, e.g.
 # interaction.extras[AUDIT_ACTION] = "group.stats.csv" for the attendance export.
 AUDIT_ACTION = "familybot_audit_action"
+
+
+def dm_failure_notice() -> str:
+    """Told privately, the next time someone uses the bot, that a DM did not reach them
+    (in their language: the hook runs in the interaction's)."""
+    return i18n._(
+        "A note just for you: I recently couldn't deliver a private message to you (your direct "
+        "messages may be closed for this server). Reminders still appear in your group's "
+        "channel. To get them by DM, allow direct messages from server members in this "
+        "server's Privacy Settings, or turn DM reminders off with `/my reminders dm:off`."
+    )
+
 
 # Options whose value, when it is a number, is the id of one of our own rows.
 _ID_OPTIONS = {"session": TargetKind.SESSION, "resource": TargetKind.RESOURCE}

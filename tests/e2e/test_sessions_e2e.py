@@ -138,10 +138,12 @@ async def test_weekly_reminders_reach_channel_and_dms_once(world: World) -> None
             (f"dm:{world.bob}", "undeliverable"),
         ]
     )
-    # Bob is told privately the next time he uses the bot; nothing went to the channel about him.
-    h = await world.run(world.bob, "my", "schedule")
+    # Bob is told privately the next time he uses the bot, in his Discord's language (Spanish
+    # here); nothing went to the channel about him.
+    h = await world.fake.slash(world.guild_id, world.bob, "my", "schedule", locale="es-ES")
     notice = (await h.wait_for("followup"))[0]
-    assert "couldn't deliver a private message" in notice["content"] and int(notice["flags"]) & 64
+    assert "no pude enviarle un mensaje privado" in notice["content"]
+    assert "`/mi recordatorios md:desactivar`" in notice["content"] and int(notice["flags"]) & 64
     assert all(str(world.bob) not in str(m) for m in world.fake.messages_in(channel))
 
 
