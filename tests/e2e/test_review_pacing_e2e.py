@@ -42,6 +42,7 @@ async def test_history_reads_during_a_reminder_burst_stay_under_the_global_limit
     goes out (services/reminders/recovery.py): each read is a request Discord counts too."""
     assert world.bot is not None
     world.fake.global_rate_limit = 45
+    world.fake.time_based_ids = True  # reads look from an instant, as on Discord
     start = datetime.now(UTC) + timedelta(days=1)
     io = DiscordReminders(world.bot, DiscordNotices(world.bot))
     cards = reminder_cards(110, start)
