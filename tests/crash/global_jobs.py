@@ -33,7 +33,7 @@ QUIET_BEFORE, HOLD = 2.0, 4.0
 
 _START = re.compile(r"database-wide job started job=(\S+) at=(\d+)")
 _DONE = re.compile(r"database-wide job done job=(\S+)")
-READY = "scheduled work for"
+_READY = "scheduled work for"
 
 
 @dataclass
@@ -81,7 +81,7 @@ def lives(ended: list[tuple[Path, float]]) -> list[Life]:
     for log, end in ended:
         ready = None
         for line in log.read_text(errors="replace").splitlines():
-            if READY in line:
+            if _READY in line:
                 stamp = _stamp(line)
                 ready = None if stamp is None else stamp + 1  # the stamp is truncated
                 break

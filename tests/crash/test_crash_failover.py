@@ -57,8 +57,10 @@ CYCLES = {
 }
 # Discord's global limit, per bot token: the processes together must never reach it.
 DISCORD_GLOBAL_LIMIT = 50
-# How long a process started just now may take to be up (set up, its SIGTERM handler set).
+# How long a process started just now may take to be up (connected to the Gateway).
 UP_TIMEOUT = 60.0
+# What the bot logs once connected (familybot/bot.py on_ready).
+READY_LINE = "familybot.bot: ready user="
 
 
 def window_seconds(cycles: int) -> int:
@@ -67,9 +69,11 @@ def window_seconds(cycles: int) -> int:
 
 
 async def wait_up(bot: ChildBot) -> None:
-    """Until the child has scheduled its work (a SIGTERM before its handler kills it)."""
+    """Until the child is connected. A SIGTERM earlier can end it otherwise than cleanly:
+    before its handler is set, or (seen) while discord.py asks for the Gateway's address
+    after setup_hook, where closing the HTTP session makes bot.start() raise (exit 1)."""
     deadline = time.monotonic() + UP_TIMEOUT
-    while bot.log_path is None or global_jobs.READY not in bot.log_path.read_text(errors="replace"):
+    while bot.log_path is None or READY_LINE not in bot.log_path.read_text(errors="replace"):
         bot.check_alive()
         assert time.monotonic() < deadline, f"the bot did not come up:\n{bot.tail()}"
         await asyncio.sleep(0.05)
@@ -195,8 +199,8 @@ async def test_processes_for_the_same_shards_killed_in_turn_send_each_reminder_o
             sends = RequestTally(fake, is_reminder_post)
             await kill_in_turn(bots, cycles, rng, sends)
             killed_at = time.monotonic()
-            # The last stretch on the one started last: the others stop cleanly (once up, so
-            # that their SIGTERM handler is set) with reminders claimed and not yet sent.
+            # The last stretch on the one started last: the others stop cleanly (once up, see
+            # wait_up) with reminders claimed and not yet sent.
             survivor = bots[(cycles - 1) % processes]
             for bot in bots:
                 if bot is not survivor:
