@@ -17,6 +17,8 @@ from familybot.ui.sessions import RSVP_TEMPLATE, reminder_embed, rsvp_view
 log = logging.getLogger(__name__)
 
 _RSVP = re.compile(RSVP_TEMPLATE)
+# Messages per history request: Discord's most.
+HISTORY_PAGE = 100
 
 
 class DiscordReminders:
@@ -68,20 +70,32 @@ class DiscordReminders:
         self, target: ReminderTarget, ledger_ids: Collection[int], after: datetime
     ) -> dict[int, int]:
         """One walk through the place's history since `after` (oldest first, 100 messages a
-        request), until every one of `ledger_ids` is found or the history ends."""
+        request), until every one of `ledger_ids` is found or the history ends. Each request
+        takes a slot of the pace: reads during a burst count against Discord's global limit
+        as the sends do (after a crash, a run may read many places while it sends)."""
         wanted = set(ledger_ids)
         found: dict[int, int] = {}
         me = self._client.user
         try:
             destination = await self._messageable(target)
-            async for message in destination.history(after=after, limit=None, oldest_first=True):
-                if me is not None and message.author.id != me.id:
-                    continue
-                ledger_id = _ledger_of(message)
-                if ledger_id in wanted and ledger_id not in found:
-                    found[ledger_id] = message.id
-                    if len(found) == len(wanted):
-                        break
+            since: datetime | discord.Message = after
+            while len(found) < len(wanted):
+                async with self._notices.limiter.slot():  # one page: one request
+                    page = [
+                        m
+                        async for m in destination.history(
+                            after=since, limit=HISTORY_PAGE, oldest_first=True
+                        )
+                    ]
+                for message in page:
+                    if me is not None and message.author.id != me.id:
+                        continue
+                    ledger_id = _ledger_of(message)
+                    if ledger_id in wanted and ledger_id not in found:
+                        found[ledger_id] = message.id
+                if len(page) < HISTORY_PAGE:
+                    break  # the end of the history
+                since = page[-1]
         except discord.HTTPException as error:
             log.warning("could not look for %d reminders status=%s", len(wanted), error.status)
             raise

@@ -5,6 +5,12 @@ scheduler holds a DateTrigger job for every distinct instant at which reminders 
 and that job sends everything due by then. Jobs take only the due instant (unix seconds)
 and reload everything else from the database. At start-up everything is rebuilt from the
 database, and anything overdue goes out at once.
+
+Processes running the same shards each send what they claimed (service.py). A run passes
+over the rows another live process claimed; when that process dies or stops with some of
+them unsent, nothing here would read them again before the next planning pass (10 minutes)
+or a later instant's run. So every TAKEOVER_EVERY each process looks for claims of processes
+now gone, and gives them a run.
 """
 
 from __future__ import annotations
@@ -48,6 +54,10 @@ def dispatch_lead(count: int) -> timedelta:
 # rather than at the next planning pass, which may be minutes away.
 DISPATCH_RETRY = timedelta(seconds=15)
 FIRST_PASS_RETRY_JOB = "reminder-first-pass-retry"
+# How often a process looks for reminders whose claimant is gone (one indexed query). A
+# killed process's lock goes at once, a vanished host's within about 25 s (db/peers.py).
+TAKEOVER_EVERY = timedelta(seconds=10)
+TAKEOVER_JOB = "reminder-takeover"
 
 # A job that runs late (after downtime, or a stalled loop) still runs: the dispatcher
 # decides between "sent late" and "skipped". Two runs of one job coalesce into one.
@@ -106,6 +116,13 @@ class ReminderScheduler:
             replace_existing=True,
             **JOB_DEFAULTS,
         )
+        self._scheduler.add_job(
+            self.take_over,
+            IntervalTrigger(seconds=TAKEOVER_EVERY.total_seconds()),
+            id=TAKEOVER_JOB,
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
         await self._schedule_due()
         self.first_pass = asyncio.create_task(self._first_pass(), name="reminder-first-pass")
 
@@ -142,25 +159,51 @@ class ReminderScheduler:
         await self._planner.replan(series_ids)
         await self._schedule_due()
 
+    async def take_over(self) -> None:
+        """Give the reminders of processes now gone a run (see the module's doc): one run
+        for the latest such instant sends every one due by then."""
+        now = self._clock.now()
+        try:
+            until = await self._reminders.orphaned_until(
+                now, self._shards, claimant=self._dispatcher.peers.token
+            )
+        except (sqlite3.OperationalError, DatabaseUnavailable) as error:
+            # The next look, TAKEOVER_EVERY from now, tries again.
+            log.warning(
+                "could not look for reminders left by a process error=%s", type(error).__name__
+            )
+            return
+        if until is not None and self._schedule_run(until, 0, now):
+            log.info("taking over reminders left by a process due=%d", int(until.timestamp()))
+
     async def _schedule_due(self) -> None:
         now = self._clock.now()
         due = await self._reminders.pending_instant_counts(now + PLAN_HORIZON, self._shards)
         for instant, count in due:
-            job_id = due_job_id(instant)
-            if self._scheduler.get_job(job_id) is not None:
-                continue
-            if int(instant.timestamp()) in self._running:
-                self._again.add(int(instant.timestamp()))
-                continue
-            # Start a little early: the database work happens before the instant, and the
-            # reminders are handed to the sender at the instant itself.
-            self._scheduler.add_job(
-                self.dispatch,
-                DateTrigger(run_date=max(instant - dispatch_lead(count), now)),
-                args=[int(instant.timestamp())],
-                id=job_id,
-                **JOB_DEFAULTS,
-            )
+            self._schedule_run(instant, count, now)
+
+    def _schedule_run(self, instant: datetime, count: int, now: datetime) -> bool:
+        """A run for `instant` (`count` reminders due then), unless one is due to start; if
+        one is under way, it runs once more when it ends (it may have read past new rows).
+        False when that was already so."""
+        job_id = due_job_id(instant)
+        if self._scheduler.get_job(job_id) is not None:
+            return False
+        unix = int(instant.timestamp())
+        if unix in self._running:
+            added = unix not in self._again
+            self._again.add(unix)
+            return added
+        # Start a little early: the database work happens before the instant, and the
+        # reminders are handed to the sender at the instant itself.
+        self._scheduler.add_job(
+            self.dispatch,
+            DateTrigger(run_date=max(instant - dispatch_lead(count), now)),
+            args=[int(instant.timestamp())],
+            id=job_id,
+            **JOB_DEFAULTS,
+        )
+        return True
 
     async def dispatch(self, due_unix: int | None = None) -> None:
         if due_unix is None:

@@ -18,12 +18,15 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import time_machine
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from familybot.db.connection import Database, DatabaseUnavailable
 from familybot.db.migrate import migrate
 from familybot.db.peers import Peers, PostgresPeers
 from familybot.models import JoinMode, from_unix
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
+from familybot.scheduler.reminders import ReminderScheduler
 from familybot.services.reminders import service as reminders_module
 from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services, build_services
@@ -243,3 +246,100 @@ async def test_a_process_claims_only_while_it_holds_its_liveness_lock(
     stack = build_services(a.db, YieldingPort(), clock, "America/New_York", peers=cut_off)
     with pytest.raises(DatabaseUnavailable):
         await stack.dispatcher.dispatch(clock.now())
+
+
+async def _gone(processes: tuple[Process, ...], living: Process) -> None:
+    """Until the server has freed the liveness locks of `processes` (no clock involved)."""
+    tokens = {p.peers.token for p in processes}
+    for _ in range(500):
+        live = {int(r[0]) for r in await living.db.fetchall(living.db.dialect.live_claimants())}
+        if not tokens & live:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the server kept the locks of processes that are gone")
+
+
+async def test_reminders_two_processes_claimed_and_left_unsent_go_out_from_the_third(
+    pg_url: str, clock: FakeClock
+) -> None:
+    """Three processes on the same shards; two claim reminders and go before sending them
+    (one stops, one is cut off), after the third's runs for those instants passed over their
+    claims. No later instant falls due: the third sends them all soon, each once, without
+    waiting for its next planning pass (10 minutes)."""
+    a, b, c = [await _process(pg_url, clock, PostgresPeers(pg_url)) for _ in range(3)]
+    scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
+    try:
+        await _groups_with_sessions(a.services, clock)
+        # a claims the first instant's reminders and b the next one's; their sends fail, so
+        # the rows stay `sending`, claimed by processes that still live.
+        claimed: dict[str, set[int]] = {}
+        for name, p in (("a", a), ("b", b)):
+            instant = await _next_instant((a, b, c), clock)
+            clock.set(from_unix(instant))
+            p.port.fail.add("send_reminder")
+            report = await p.services.dispatcher.dispatch(from_unix(instant))
+            assert report.retried > 0 and report.sent == 0
+            rows = await c.db.fetchall(
+                "SELECT id FROM reminder_ledger WHERE state = 'sending' AND claimed_by = ?",
+                (p.peers.token,),
+            )
+            claimed[name] = {int(r["id"]) for r in rows}
+            assert len(claimed[name]) == report.retried
+        with time_machine.travel(clock.now(), tick=False) as traveller:
+            # c runs as in the bot: a running APScheduler on the same (moved) wall clock.
+            scheduler.start()
+            timers = ReminderScheduler(
+                scheduler, c.services.planner, c.services.dispatcher, c.services.reminders, clock
+            )
+            await timers.start()
+            assert timers.first_pass is not None
+            await asyncio.wait_for(timers.first_pass, 10)
+            for _ in range(500):  # its runs for both instants, due now, pass over the claims
+                if not timers._running and not any(
+                    j.id.startswith("reminders-due:") for j in scheduler.get_jobs()
+                ):
+                    break
+                await asyncio.sleep(0.01)
+            assert not c.port.reminder_attempts
+            # a stops (as on SIGTERM); b's connection is cut (a host gone, a SIGKILL).
+            await a.peers.close()
+            pid = b.peers.backend_pid  # type: ignore[attr-defined]
+            admin = await asyncpg.connect(pg_url)
+            try:
+                assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+            finally:
+                await admin.close()
+            await _gone((a, b), c)
+            # Eleven seconds pass, and nothing else falls due.
+            later = clock.now() + timedelta(seconds=11)
+            traveller.move_to(later)
+            clock.set(later)
+            scheduler.wakeup()
+            for _ in range(500):
+                left = await c.db.fetchval(
+                    "SELECT count(*) FROM reminder_ledger WHERE state IN ('pending', 'sending')"
+                )
+                if left == 0 and not timers._running:
+                    break
+                await asyncio.sleep(0.01)
+        ledger = {
+            (int(r["id"]), int(r["message_id"]))
+            for r in await c.db.fetchall(
+                "SELECT id, message_id FROM reminder_ledger WHERE state = 'sent' AND claimed_by = ?",
+                (c.peers.token,),
+            )
+        }
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        for p in (a, b, c):
+            await p.peers.close()
+            await p.db.close()
+
+    assert left == 0, f"{left} reminders of the processes that went were not sent"
+    sent_by_c = Counter(card.ledger_id for _, card in c.port.reminder_attempts)
+    assert sent_by_c == Counter({i: 1 for i in claimed["a"] | claimed["b"]})
+    # What Discord got is what the ledger says was sent, by c.
+    posted = {r.card.ledger_id: r.message_id for r in c.port.reminders}
+    assert set(posted) == claimed["a"] | claimed["b"]
+    assert {(i, m) for i, m in posted.items()} == ledger

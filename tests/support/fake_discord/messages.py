@@ -199,7 +199,9 @@ class MessagesMixin(ChannelsMixin):
         if "before" in req.query:
             msgs = [m for m in msgs if int(m["id"]) < int(req.query["before"])]
         if "after" in req.query:
-            msgs = [m for m in msgs if int(m["id"]) > int(req.query["after"])]
+            # As Discord: the `limit` messages right after `after` (its oldest ones), newest
+            # first; discord.py pages forward from the newest of them.
+            msgs = [m for m in msgs if int(m["id"]) > int(req.query["after"])][-limit:]
         return msgs[:limit]
 
     async def _get_message(self, req: Req) -> JSON:
