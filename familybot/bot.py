@@ -42,7 +42,7 @@ from familybot.services.safety.model import bot_detector
 from familybot.services.safety.service import SafetyService
 from familybot.services.setup.language import REFRESH_JOB_SECONDS
 from familybot.sharding import ShardFilter
-from familybot.starting import Startup
+from familybot.starting import Startup, connecting
 from familybot.tree import FamilyTree
 from familybot.tree_audit import dm_failure_notice, record_command
 from familybot.wiring import Adapters, Retention, SafetyParts, Services, build_services
@@ -362,6 +362,10 @@ class FamilyBot(commands.AutoShardedBot):
 
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started_monotonic
+
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        # A stop while it logs in or looks up the Gateway: the closed session's error is none.
+        await connecting(super().start(token, reconnect=reconnect), self.is_closed)
 
     async def close(self) -> None:
         await self._startup.stop()  # SIGTERM while starting: nothing closes under start-up

@@ -6,14 +6,22 @@ loading cogs. If `close()` then closed the database under it, start-up failed wi
 asked to stop (a service manager restarting it, an operator pressing Ctrl-C). Instead,
 `close()` first lets start-up finish (it is short) or, if it hangs past a few seconds,
 cancels it; then it shuts down what start-up built, and the process exits cleanly.
+
+After start-up, discord.py logs in and looks up the Gateway: a stop then closes its HTTP
+session under that call, which raises "Session is closed" or "Connector is closed"
+(RuntimeError) or an aiohttp error. `connecting` takes that for the stop it is. Discord's own
+refusals (a bad token, intents, a closed Gateway connection) are other errors: they still
+end the process with their message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
+
+import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -48,3 +56,13 @@ class Startup:
         if not done:
             task.cancel()
             await asyncio.wait({task})  # its error, if any, is for run() to raise
+
+
+async def connecting(work: Coroutine[Any, Any, None], is_closed: Callable[[], bool]) -> None:
+    """Log in and connect (`work`); an error of the closed HTTP session after a stop is none."""
+    try:
+        await work
+    except (RuntimeError, aiohttp.ClientError) as error:
+        if not is_closed():
+            raise
+        log.info("stopped while connecting to Discord (%s)", type(error).__name__)

@@ -26,6 +26,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
@@ -415,3 +416,38 @@ async def test_postgresql_down_at_start_is_waited_for_not_a_configuration_error(
         in (retries[0])
     )
     assert "Traceback" not in err and "Traceback" not in log_lines.getvalue()
+
+
+async def test_sigterm_while_looking_up_the_gateway_stops_cleanly(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    log_lines: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """After start-up, discord.py asks Discord for the Gateway's address; a stop then closed
+    the HTTP session under that request, and the bot exited with status 1 ("Connector is
+    closed"): seen in the failover crash test."""
+    real = discord.http.HTTPClient.get_bot_gateway
+
+    async def gateway_after_sigterm(self: discord.http.HTTPClient) -> Any:
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(0.2)  # the signal handler has closed the bot and its session
+        return await real(self)
+
+    monkeypatch.setattr(discord.http.HTTPClient, "get_bot_gateway", gateway_after_sigterm)
+    fake = FakeDiscord()
+    await fake.start()
+    undo = point_discord_py_at(fake)
+    try:
+        settings = load_settings(
+            tmp_path / "none.env",
+            environ={"DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(tmp_path / "fb.db")},
+        )
+        code = await asyncio.wait_for(cli_run._run(settings, fake.token), timeout=20)
+    finally:
+        undo()
+        await fake.stop()
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "Traceback" not in err and "Traceback" not in log_lines.getvalue()
+    assert "stopped cleanly" in log_lines.getvalue()
