@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import heapq
@@ -35,6 +36,7 @@ from bench.common import (
     process_age_seconds,
     quiet_start,
 )
+from bench.loopclock import CallbackClock
 
 
 def _peak_rss_mb() -> float:
@@ -112,6 +114,7 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
             marks["planner_done"] = marks["scheduler_started"]
 
     ReminderScheduler.start = timed_start  # type: ignore[method-assign]
+    _mark_steps(marks)
 
     class TimedBot(FamilyBot):
         async def setup_hook(self) -> None:
@@ -145,6 +148,8 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
 
     bot.add_listener(on_ready, "on_ready")
     pauses = GcPauses().__enter__()  # until ready
+    callbacks = CallbackClock()
+    callbacks.install()
     watch.start()
     runner = asyncio.create_task(bot.start(args.token))
     try:
@@ -154,17 +159,28 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
             profiler.dump_stats(args.profile)
         peak_rss = _peak_rss_mb()
         stalls["until_ready"] = watch.max_stall
+        detail: dict[str, Any] = {"until_ready": watch.detail()}
+        detail["until_ready"]["callbacks"] = callbacks.take_phase()
         pauses.__exit__()
         stalls["longest_gc_pause_until_ready"] = pauses.longest()
         stalls["login_to_ready"] = watch.take_phase()
         first_pass = bot.reminder_scheduler.first_pass
         if first_pass is not None:  # the first planner pass, if it outlasted start-up
             await asyncio.wait_for(asyncio.shield(first_pass), args.timeout)
-        stalls["first_pass_after_ready"] = watch.take_phase()
-        result: dict[str, Any] = {"marks": marks, "stalls": stalls, "peak_rss_mb": peak_rss}
+        detail["first_pass_after_ready"] = watch.take_phase_detail()
+        detail["first_pass_after_ready"]["callbacks"] = callbacks.take_phase()
+        stalls["first_pass_after_ready"] = detail["first_pass_after_ready"]["max_stall"]
+        result: dict[str, Any] = {
+            "marks": marks,
+            "stalls": stalls,
+            "stall_detail": detail,
+            "peak_rss_mb": peak_rss,
+        }
         if args.mode == "delivery":
             with GcPauses() as in_delivery:
                 result["delivery"] = await _wait_for_delivery(bot, args)
+            detail["delivery"] = watch.take_phase_detail()
+            detail["delivery"]["callbacks"] = callbacks.take_phase()
             result["peak_rss_after_delivery_mb"] = _peak_rss_mb()
             result["longest_gc_pause_in_delivery"] = in_delivery.longest()
             result["gc_pauses_over_10ms"] = [
@@ -173,14 +189,56 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
                 if d > 0.01
             ]
         result["max_stall_total"] = watch.max_stall
+        detail["total"] = watch.detail()
+        detail["total"]["callbacks"] = callbacks.top()
         return result
     finally:
+        callbacks.uninstall()
         await watch.stop()
         await bot.close()
         try:
             await asyncio.wait_for(runner, 5)
         except (TimeoutError, asyncio.CancelledError, Exception):
             runner.cancel()
+
+
+def _mark_steps(marks: dict[str, float]) -> None:
+    """Marks (seconds since the process started) at the end of setup_hook's steps, to see
+    where a cold start's extra time goes: each wrapped where familybot.bot looks it up."""
+    import familybot.bot as bot_module
+    from familybot.db.connection import Database
+
+    def after(name: str, func: Any) -> Any:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await func(*args, **kwargs)
+            finally:
+                marks.setdefault(name, process_age_seconds())
+
+        return timed
+
+    Database.connect = after("db_opened", Database.connect)  # type: ignore[method-assign]
+    bot_module.migrate = after("migrated", bot_module.migrate)  # type: ignore[assignment]
+    build = bot_module.build_services
+
+    def timed_build(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return build(*args, **kwargs)
+        finally:
+            marks.setdefault("services_built", process_age_seconds())
+
+    bot_module.build_services = timed_build  # type: ignore[assignment]
+    load = bot_module.FamilyBot.load_extension
+
+    async def timed_load(self: Any, name: str, **kwargs: Any) -> None:
+        marks.setdefault("cogs_imported", process_age_seconds())  # awaited just before
+        await load(self, name, **kwargs)
+        marks["cogs_loaded"] = process_age_seconds()
+
+    bot_module.FamilyBot.load_extension = timed_load  # type: ignore[method-assign]
+    bot_module.sync_translated = after(  # type: ignore[assignment]
+        "commands_synced", bot_module.sync_translated
+    )
 
 
 def _sharding_env(args: argparse.Namespace) -> dict[str, str]:
@@ -368,7 +426,8 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     if reminder_scheduler.first_pass is not None:  # planning goes on after start() returns
         await reminder_scheduler.first_pass
     plan_seconds = time.perf_counter() - plan_started
-    planner_stall = watch.take_phase()
+    stall_detail = {"planner": watch.take_phase_detail()}
+    planner_stall = stall_detail["planner"]["max_stall"]
     planned_before_burst = time.time() < burst_at
     jobs_scheduled = len(scheduler.get_jobs())
 
@@ -389,12 +448,14 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
 
     check_burst()
     await asyncio.wait_for(burst_done.wait(), args.timeout)
-    burst_stall = watch.take_phase()
+    stall_detail["burst"] = watch.take_phase_detail()
+    burst_stall = stall_detail["burst"]["max_stall"]
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(args.profile)
     await asyncio.wait_for(port.done.wait(), span + args.timeout)
-    spread_stall = watch.take_phase()
+    stall_detail["spread"] = watch.take_phase_detail()
+    spread_stall = stall_detail["spread"]["max_stall"]
     bot_calls = list(port.calls)
 
     # The baseline, in the same process and loop, over the same instants shifted.
@@ -447,6 +508,7 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
         "burst_stall": burst_stall,
         "spread_stall": spread_stall,
         "heap_stall": heap_stall,
+        "stall_detail": stall_detail,
         "dispatch_runs_in_burst": [
             (round(b - burst_at, 4), round(e - burst_at, 4), sent)
             for b, e, sent in dispatch_runs
@@ -478,13 +540,33 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+# --------------------------------------------------------------------------- ticker
+
+
+async def run_ticker(args: argparse.Namespace) -> dict[str, Any]:
+    """The baseline beside the bot: a bare asyncio loop that only runs the stall probe, under
+    the same CPU load at the same time, until SIGTERM (or --timeout)."""
+    import signal
+
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    watch = StallWatch()
+    watch.start()
+    sys.stdout.write("ticking\n")
+    sys.stdout.flush()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), args.timeout)
+    await watch.stop()
+    return watch.detail()
+
+
 # --------------------------------------------------------------------------- main
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.child")
-    parser.add_argument("mode", choices=("startup", "delivery", "lateness"))
-    parser.add_argument("--db", required=True)
+    parser.add_argument("mode", choices=("startup", "delivery", "lateness", "ticker"))
+    parser.add_argument("--db", default="")
     parser.add_argument("--base-url", default="")
     parser.add_argument("--gateway-url", default="")
     parser.add_argument("--token", default="")
@@ -504,6 +586,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.mode == "lateness":
         result = asyncio.run(run_lateness(args))
+    elif args.mode == "ticker":
+        result = asyncio.run(run_ticker(args))
     else:
         result = asyncio.run(run_bot(args))
     sys.stdout.write("\n" + json.dumps(result) + "\n")

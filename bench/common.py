@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from bench.loopclock import Gap, ThreadClocks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = Path(os.environ.get("FAMILYBOT_BENCH_CACHE", "/tmp/familybot-bench"))
@@ -39,13 +42,22 @@ def process_age_seconds() -> float:
 
 
 class StallWatch:
-    """Measures event-loop stalls: a task sleeps `period` in a loop and records overshoot."""
+    """Measures event-loop stalls: a task sleeps `period` in a loop and records overshoot.
+
+    Each interval is also split by the kernel's per-thread accounting (bench/loopclock.py):
+    `longest` is the longest stall's breakdown, `longest_own` the interval with the largest
+    stall left once the loop's thread's wait for a CPU is taken off (the bot's own part).
+    """
 
     def __init__(self, period: float = 0.005) -> None:
         self.period = period
         self.max_stall = 0.0
         self.phase_max = 0.0
         self.stalls_over_50ms = 0
+        self.longest: Gap | None = None
+        self.longest_own: Gap | None = None
+        self.phase_longest: Gap | None = None
+        self.phase_longest_own: Gap | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -53,19 +65,60 @@ class StallWatch:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            before = loop.time()
-            await asyncio.sleep(self.period)
-            stall = loop.time() - before - self.period
-            self.max_stall = max(self.max_stall, stall)
-            self.phase_max = max(self.phase_max, stall)
-            if stall > 0.05:
-                self.stalls_over_50ms += 1
+        clocks = ThreadClocks()
+        try:
+            sched = clocks.sample()
+            while True:
+                before = loop.time()
+                await asyncio.sleep(self.period)
+                wall = loop.time() - before
+                stall = wall - self.period
+                now = clocks.sample()
+                gap = Gap.of(stall, wall, now - sched)
+                sched = now
+                self._note(gap)
+                self.max_stall = max(self.max_stall, stall)
+                self.phase_max = max(self.phase_max, stall)
+                if stall > 0.05:
+                    self.stalls_over_50ms += 1
+        finally:
+            clocks.close()
+
+    def _note(self, gap: Gap) -> None:
+        if self.longest is None or gap.stall_ms > self.longest.stall_ms:
+            self.longest = gap
+        if self.phase_longest is None or gap.stall_ms > self.phase_longest.stall_ms:
+            self.phase_longest = gap
+        if self.longest_own is None or gap.own_ms > self.longest_own.own_ms:
+            self.longest_own = gap
+        if self.phase_longest_own is None or gap.own_ms > self.phase_longest_own.own_ms:
+            self.phase_longest_own = gap
 
     def take_phase(self) -> float:
         """The longest stall since the previous call (then starts a new phase)."""
         value, self.phase_max = self.phase_max, 0.0
+        self.phase_longest = self.phase_longest_own = None
         return value
+
+    def take_phase_detail(self) -> dict[str, Any]:
+        """The phase's longest stall, its breakdown and its longest own stall; then a new phase."""
+        longest, own = self.phase_longest, self.phase_longest_own
+        detail = {
+            "max_stall": self.phase_max,
+            "longest": longest.as_dict() if longest else None,
+            "longest_own": own.as_dict() if own else None,
+        }
+        self.take_phase()
+        return detail
+
+    def detail(self) -> dict[str, Any]:
+        """Since start: the longest stall, its breakdown, and the longest own stall."""
+        return {
+            "max_stall": self.max_stall,
+            "longest": self.longest.as_dict() if self.longest else None,
+            "longest_own": self.longest_own.as_dict() if self.longest_own else None,
+            "stalls_over_50ms": self.stalls_over_50ms,
+        }
 
     async def stop(self) -> None:
         if self._task is not None:

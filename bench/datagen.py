@@ -172,7 +172,7 @@ def remove_db(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def _copy_db(src: Path, dest: Path) -> None:
+def copy_db(src: Path, dest: Path) -> None:
     remove_db(dest)
     shutil.copyfile(src, dest)
 
@@ -182,7 +182,7 @@ async def stamp(base: Path, dest: Path, now: float) -> StampInfo:
     import time as _time
 
     started = _time.perf_counter()
-    _copy_db(base, dest)
+    copy_db(base, dest)
     now_i = int(now)
     horizon = int((utc(now) - LAST_PASS_AGO).timestamp()) + 30 * 60
     window_lo = utc(now - HISTORY.total_seconds() - 2 * 86400)
