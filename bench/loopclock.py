@@ -148,8 +148,8 @@ def _describe(handle: asyncio.Handle) -> str:
 
 
 class CallbackClock:
-    """The longest event-loop callbacks by the loop thread's CPU time (asyncio.Handle._run
-    wrapped for this process: a bench instrument, never installed by the bot)."""
+    """The longest callbacks of the loop on the installing thread, by that thread's CPU time
+    (asyncio.Handle._run wrapped for this process: a bench instrument, never the bot's)."""
 
     def __init__(self, keep: int = 5) -> None:
         self.keep = keep
@@ -161,8 +161,12 @@ class CallbackClock:
         handle_cls = asyncio.events.Handle
         self._original = original = handle_cls._run
         clock = self
+        loop_thread = threading.get_ident()
 
         def _run(handle: asyncio.Handle) -> None:
+            if threading.get_ident() != loop_thread:  # another loop (a worker's): not ours
+                original(handle)
+                return
             cpu0, wall0 = time.thread_time(), time.perf_counter()
             try:
                 original(handle)
