@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING
 
 from familybot.db.connection import APPLICATION_ID as APPLICATION_ID  # re-exported
@@ -32,7 +33,15 @@ _NAME_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 class Migration:
     number: int
     name: str
-    sql: str
+    source: Traversable | str = field(repr=False, compare=False)  # its file, or the SQL
+
+    @property
+    def sql(self) -> str:
+        """Read when needed: starting on an up-to-date database reads no migration file
+        (issue 15: after a reboot each file is a disk read before the bot is ready)."""
+        if isinstance(self.source, str):
+            return self.source
+        return self.source.read_text(encoding="utf-8")
 
 
 def available_migrations(dialect: str = "sqlite") -> list[Migration]:
@@ -43,7 +52,7 @@ def available_migrations(dialect: str = "sqlite") -> list[Migration]:
     for entry in folder.iterdir():
         match = _NAME_RE.match(entry.name)
         if match:
-            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+            found.append(Migration(int(match[1]), match[2], entry))
     found.sort(key=lambda m: m.number)
     numbers = [m.number for m in found]
     if numbers != list(range(1, len(found) + 1)):
