@@ -38,13 +38,13 @@ from familybot.scheduler.unbans import UnbanScheduler
 from familybot.services.crisis.service import CrisisDirectory
 from familybot.services.privacy.retention import RetentionService
 from familybot.services.reminders.planner import PLAN_INTERVAL
-from familybot.services.safety.model import bot_detector
 from familybot.services.safety.service import SafetyService
 from familybot.services.setup.language import REFRESH_JOB_SECONDS
 from familybot.sharding import ShardFilter
 from familybot.starting import Startup, connecting
 from familybot.tree import FamilyTree
 from familybot.tree_audit import dm_failure_notice, record_command
+from familybot.warm_up import WarmUp
 from familybot.wiring import Adapters, Retention, SafetyParts, Services, build_services
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class FamilyBot(commands.AutoShardedBot):
         self._completion_hooks: set[asyncio.Task[Any]] = set()
         self._upgrade_task: asyncio.Task[Any] | None = None
         self._startup = Startup()
-        self._warm_dates: asyncio.Task[None] | None = None
+        self.warm_up = WarmUp()  # begun once start-up's own work is done (#15)
         self._languages_per_interaction()
 
     def _languages_per_interaction(self) -> None:
@@ -170,11 +170,9 @@ class FamilyBot(commands.AutoShardedBot):
         # Crisis lines first and from the shipped file alone: /crisis must work without the db.
         self.crisis_directory = CrisisDirectory.load()
         log.info("crisis lines loaded count=%d", len(self.crisis_directory))
-        # Message catalogs, read once (cost logged); Babel's date names load in a worker.
+        # Message catalogs, read once (cost logged). Babel's date names and the safety watch's
+        # phrases are built in workers after start-up (familybot/warm_up.py, #15).
         i18n.load_catalogs()
-        self._warm_dates = asyncio.create_task(asyncio.to_thread(i18n.warm_dates))
-        # The safety watch's phrases (0.2 s of CPU to compile) are built in a worker (#15).
-        phrases = asyncio.create_task(asyncio.to_thread(bot_detector))
         # Database and backups readable by this user only (loose modes from older versions).
         tighten_install(self.settings.database_path, self.settings.backup_dir)
         self.db = await Database.connect(self.settings.database_target)
@@ -215,7 +213,7 @@ class FamilyBot(commands.AutoShardedBot):
                 DiscordSafetyWatch(self),
                 DiscordAutomod(self, notices),
                 self.crisis_directory,
-                await phrases,
+                self.warm_up.phrases,
             ),
             retention=Retention(
                 retention_days=self.settings.retention_days,
@@ -265,6 +263,7 @@ class FamilyBot(commands.AutoShardedBot):
         await self._start_feed()
         # Commands are global to the application: the leader syncs them when it starts leading.
         await self.leadership.start()
+        self.warm_up.start()
 
     async def _start_feed(self) -> None:
         """Live calendar links (off unless CALENDAR_FEED_ENABLED): one HTTP server, on shard 0."""

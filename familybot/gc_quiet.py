@@ -3,7 +3,8 @@
 Start-up makes mostly objects that live as long as the process (modules, classes, commands,
 services), and its allocations set off collections in the middle of it: a full one walked
 all of them, holding the event loop 50-100 ms (and one in a worker thread holds it as well,
-as it keeps the GIL). So no collection runs while the bot starts; then what start-up left
+as it keeps the GIL). So no collection runs while the bot starts (nor during its warm-up
+right after, familybot/warm_up.py: every hold() released); then what start-up left
 alive is moved out of later collections (gc.freeze, once per process), so they walk only
 what came after. Objects frozen are still freed as usual when nothing refers to them.
 """
@@ -15,18 +16,37 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _frozen = False
+_holds = 0
+_was_enabled = True
+
+
+def hold() -> None:
+    """No collection until every hold is released (start-up, then its warm-up)."""
+    global _holds, _was_enabled
+    if _holds == 0:
+        _was_enabled = gc.isenabled()
+        gc.disable()
+    _holds += 1
+
+
+def release() -> None:
+    """The last release freezes what start-up left alive (once) and turns the collector
+    back on, if it was on before."""
+    global _holds, _frozen
+    _holds -= 1
+    if _holds > 0:
+        return
+    if not _frozen:
+        gc.freeze()
+        _frozen = True
+    if _was_enabled:
+        gc.enable()
 
 
 @contextmanager
 def quiet_start() -> Iterator[None]:
-    global _frozen
-    was_enabled = gc.isenabled()
-    gc.disable()
+    hold()
     try:
         yield
     finally:
-        if not _frozen:
-            gc.freeze()
-            _frozen = True
-        if was_enabled:
-            gc.enable()
+        release()
