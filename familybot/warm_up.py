@@ -45,6 +45,8 @@ class PendingDetector:
         threading.Thread(target=self._run, name="safety-phrases", daemon=True).start()
 
     def _run(self) -> None:
+        if not self.built.set_running_or_notify_cancel():
+            return
         try:
             self.built.set_result((self._make or bot_detector)())
         except Exception as error:  # each message then fails the same way, logged by the watch
@@ -88,7 +90,8 @@ class WarmUp:
         try:
             # Babel's date names: the first date in words then costs no interaction.
             await asyncio.gather(
-                asyncio.wrap_future(self.phrases.built),
+                # Shielded: the bot closing stops waiting for the phrases, not their build.
+                asyncio.shield(asyncio.wrap_future(self.phrases.built)),
                 asyncio.to_thread(i18n.warm_dates),
                 return_exceptions=True,  # a failed phrase list is logged where it is built
             )
