@@ -86,12 +86,15 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
         profiler = cProfile.Profile()
         profiler.enable()
     imports_started = process_age_seconds()
-    import discord
-    import yarl
+    from familybot.gc_quiet import quiet_imports
 
-    from familybot.bot import FamilyBot
-    from familybot.config import load_settings
-    from familybot.scheduler.reminders import ReminderScheduler
+    with quiet_imports():  # as `familybot run` imports the bot (familybot/cli/run.py)
+        import discord
+        import yarl
+
+        from familybot.bot import FamilyBot
+        from familybot.config import load_settings
+        from familybot.scheduler.reminders import ReminderScheduler
 
     imports_done = process_age_seconds()
     watch = StallWatch()

@@ -28,17 +28,20 @@ async def _run(
     clock and sleep are for tests (controlled time); by default the wait between tries
     ends early when SIGINT/SIGTERM asks the bot to stop.
     """
-    import discord
+    from familybot.gc_quiet import quiet_imports
 
-    from familybot.bot import FamilyBot
-    from familybot.connect_retry import (
-        NETWORK_ERRORS,
-        database_retry_message,
-        retry_delays,
-        retry_message,
-    )
-    from familybot.db.connection import DatabaseUnavailable
-    from familybot.services.crisis.service import CrisisDataError
+    with quiet_imports():  # issue 15: start-up
+        import discord
+
+        from familybot.bot import FamilyBot
+        from familybot.connect_retry import (
+            NETWORK_ERRORS,
+            database_retry_message,
+            retry_delays,
+            retry_message,
+        )
+        from familybot.db.connection import DatabaseUnavailable
+        from familybot.services.crisis.service import CrisisDataError
 
     clock = clock or SystemClock()
     loop = asyncio.get_running_loop()
