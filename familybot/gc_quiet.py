@@ -65,3 +65,16 @@ def quiet_imports() -> Iterator[None]:
         gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+# While the collector is off for a hand-over: the most young objects left for the collection
+# its return sets off (a 2,000-reminder delivery through discord.py left enough cyclic
+# garbage over 45 s for one collection of 26 ms of CPU; 20,000 objects take about 2 ms).
+YOUNG_LIMIT = 20_000
+
+
+def bound_young() -> None:
+    """Collect the youngest generation once it holds YOUNG_LIMIT objects (the collector
+    being off): a short pause now instead of a long one when it is back on."""
+    if gc.get_count()[0] >= YOUNG_LIMIT:
+        gc.collect(0)
