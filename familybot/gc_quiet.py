@@ -69,8 +69,9 @@ def quiet_imports() -> Iterator[None]:
 
 # While the collector is off for a hand-over: the most young objects left for the collection
 # its return sets off (a 2,000-reminder delivery through discord.py left enough cyclic
-# garbage over 45 s for one collection of 26 ms of CPU; 20,000 objects take about 2 ms).
-YOUNG_LIMIT = 20_000
+# garbage over 45 s for one collection of 26 ms of CPU; 20,000 of its objects took 15-18
+# ms, so 5,000 about 4 ms).
+YOUNG_LIMIT = 5_000
 
 
 def bound_young() -> None:

@@ -318,7 +318,7 @@ class Dispatcher:
                 job = take()
                 outcome, message_id = await send_one(discord, job, at, recovery)
                 put((job, outcome, message_id))
-                gc_quiet.bound_young()  # the collector is off: its return must not walk 45 s
+                gc_quiet.bound_young()  # the collector is off: bounded pauses, not one long one
                 if len(done) >= CHUNK:
                     ready.set()
                 sent_here += 1
