@@ -138,7 +138,7 @@ class FamilyBot(commands.AutoShardedBot):
         self._completion_hooks: set[asyncio.Task[Any]] = set()
         self._upgrade_task: asyncio.Task[Any] | None = None
         self._startup = Startup()
-        self.warm_up = WarmUp()  # begun once start-up's own work is done (#15)
+        self.warm_up = WarmUp()  # begun once ready (#15)
         self._languages_per_interaction()
 
     def _languages_per_interaction(self) -> None:
@@ -171,7 +171,7 @@ class FamilyBot(commands.AutoShardedBot):
         self.crisis_directory = CrisisDirectory.load()
         log.info("crisis lines loaded count=%d", len(self.crisis_directory))
         # Message catalogs, read once (cost logged). Babel's date names and the safety watch's
-        # phrases are built in workers after start-up (familybot/warm_up.py, #15).
+        # phrases are built in workers once ready (familybot/warm_up.py, #15).
         i18n.load_catalogs()
         # Database and backups readable by this user only (loose modes from older versions).
         tighten_install(self.settings.database_path, self.settings.backup_dir)
@@ -263,7 +263,6 @@ class FamilyBot(commands.AutoShardedBot):
         await self._start_feed()
         # Commands are global to the application: the leader syncs them when it starts leading.
         await self.leadership.start()
-        self.warm_up.start()
 
     async def _start_feed(self) -> None:
         """Live calendar links (off unless CALENDAR_FEED_ENABLED): one HTTP server, on shard 0."""
@@ -321,6 +320,7 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("ready user=%s guilds=%d", self.user.id if self.user else "?", len(self.guilds))
+        self.warm_up.start()  # the safety phrases and Babel's dates, in workers (once)
         # Groups made before per-person channel access still have a role: replace it (idempotent).
         if self._upgrade_task is None or self._upgrade_task.done():
             self._upgrade_task = asyncio.create_task(self.upgrade_group_access())

@@ -5,10 +5,11 @@ Two things used to be built in worker threads while the bot started, and start-u
 for one of them: the safety watch's phrase list (hundreds of patterns, about 0.2 s of CPU)
 and Babel's date names (its CLDR data, and on hosts with pytz installed every zone file
 opened once: ~600 disk reads after a reboot). Python runs one thread at a time, so a
-worker's CPU time is taken from the loop's: start-up took longer by about as much. Now
-both begin when start-up's own work is done, while the bot logs in and Discord sends the
-servers. A message that reaches the watch before its phrases are built waits for them in
-its worker thread (the watch reads messages off the loop), never on the event loop.
+worker's CPU time is taken from the loop's: start-up took longer by about as much (and,
+begun at the end of setup_hook, they slowed the log-in and the Gateway's handshake
+instead). Now both begin once the bot is ready. A message that reaches the watch before
+then starts the build itself and waits for it in its worker thread (the watch reads
+messages off the loop), never on the event loop.
 """
 
 from __future__ import annotations
@@ -67,24 +68,28 @@ class PendingDetector:
 
 
 class WarmUp:
-    """Started once start-up's own work is done; nothing before ready waits for it. Like
+    """Started once the bot is ready (on_ready, once); nothing before ready waits for it. Like
     start-up, it runs with the garbage collector off (familybot/gc_quiet.py): what it
     builds lives as long as the process and is frozen with start-up's objects after it."""
 
     def __init__(self) -> None:
         self.phrases = PendingDetector()
         self._task: asyncio.Task[None] | None = None
+        self._begun = asyncio.Event()
 
     def start(self) -> None:
         if self._task is None:
             gc_quiet.hold()
             self.phrases.build()
             self._task = asyncio.create_task(self._finish(), name="familybot-warm-up")
+            self._begun.set()
 
     async def wait(self) -> None:
-        """Until the warm-up is over (tests; the bench)."""
-        if self._task is not None:
-            await asyncio.shield(self._task)
+        """Until the warm-up has begun (on_ready may run a moment after the ready event
+        that `wait_until_ready` waits for) and is over. For tests and the bench."""
+        await self._begun.wait()
+        assert self._task is not None
+        await asyncio.shield(self._task)
 
     async def _finish(self) -> None:
         try:

@@ -1,8 +1,8 @@
 """Start-up keeps the event loop free and does not wait for what it does not need (issue
 15: no stall over 50 ms, ready in under a second): the safety watch's phrase list,
 hundreds of patterns to compile, and Babel's date names are built in worker threads once
-start-up's own work is done (the commands are synced by then), and the watch then reads
-with what the worker built."""
+the bot is ready (the commands are synced by then), and the watch then reads with what the
+worker built."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ async def test_the_phrase_list_and_dates_are_built_off_the_loop_after_start_up(
     world.populate()
     bot = await world.start_bot()
     try:
+        await bot.warm_up.wait()
         detector = bot.safety.watch.phrases
         # The watch reads in a worker thread; it gets the phrase list the worker built.
         assert await asyncio.to_thread(detector.matches, "i want to kill myself")
