@@ -38,45 +38,48 @@ TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
 # The held-out set of this round: the newest heldoutN.tsv not yet retired (tests/data/safety:
 # newest_held_out), written by another hand from the guidance, never read by whoever tuned the
-# matcher or trained the classifier. From the fifth round on that is held-out 5 (branch
-# h-safety5, merged by the lead after this round's detectors). On a branch without it the
+# matcher or trained the classifier. From the sixth round on that is held-out 6 (written on
+# another branch, merged by the lead after this round's detectors). On a branch without it the
 # held-out tests skip, saying so.
 HELD_OUT_NAME = newest_held_out()
 HELD_OUT_AS_WRITTEN = load(HELD_OUT_NAME) if HELD_OUT_NAME else ()
 HELD_OUT_LABEL = f"HELD-OUT SET {HELD_OUT_NAME.removeprefix('heldout')}" if HELD_OUT_NAME else ""
-NO_HELD_OUT = "no held-out set on this branch (held-out 5 is written on h-safety5)"
+NO_HELD_OUT = "no held-out set on this branch (held-out 6 is written on another branch)"
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
-# in the fourth round, held-out 4 in the fifth (their headers say so): training figures now.
+# in the fourth round, 4 in the fifth, 5 in the sixth (their headers say so): training figures.
 TRAINING = {
     "tuning set": load("tuning"),
     "set 1 (retired held-out)": load("heldout"),
     "set 2 (retired held-out)": load("heldout2"),
     "set 3 (retired held-out)": load("heldout3"),
     "set 4 (retired held-out)": load("heldout4"),
+    "set 5 (retired held-out)": load("heldout5"),
     "chatter negatives": load("chatter"),
 }
 ORDINARY = load("ordinary")
 # A held-out message that happens to equal a training message (two hands wrote the same short
-# sentence) is no test of new wording: it is scored as neither. Held-out 5 has 3 such (all at
-# risk), found when it was merged; its figures below are on the other 409.
+# sentence) is no test of new wording: it is scored as neither. How many each held-out set has,
+# counted once when it is merged (held-out 5 had 3, all at risk, before it was retired); a set
+# not listed must have none, so a coincidence is found and counted at the merge, not missed.
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
-KNOWN_COINCIDENCES = 3
+KNOWN_COINCIDENCES: dict[str, int] = {}
 # Floors on the held-out set, (precision, recall) per detector; None: no floor yet, so the
 # detector must meet the target itself.
 HELD_OUT_FLOORS: dict[str, tuple[float, float] | None] = {
-    # Held-out 5, measured by the lead after the fifth round merged (2 December 2026), on its
-    # 409 messages that equal no training message (all 412: 0.923 / 0.527, 0.874 / 0.644,
-    # 0.869 / 0.810): matcher 0.921 / 0.520; classifier 0.872 / 0.644; matcher or classifier
-    # 0.867 / 0.807 (recall 0.5198). No detector meets the target: floors are those, rounded down.
+    # To be measured on held-out 6 by the lead after the sixth round merges. Until then these
+    # are held-out 5's (measured once, 2 December 2026, on its 409 messages that equal no
+    # training message: matcher 0.921 / 0.520; classifier 0.872 / 0.644; matcher or
+    # classifier 0.867 / 0.807), rounded down.
     "matcher": (0.92, 0.51),
     "classifier": (0.87, 0.64),
     "matcher or classifier": (0.86, 0.80),
 }
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
 # messages; they stop a change to the list from quietly undoing earlier work). Measured in the
-# fifth round: precision 0.998, recall 0.975 (bench/safety.py gives the cross-validated ones).
-MATCHER_TRAINING_FLOORS = (0.99, 0.97)
+# sixth round, with held-out 5 retired to training (its messages never tuned the matcher):
+# precision 0.991, recall 0.909 (bench/safety.py gives the cross-validated ones).
+MATCHER_TRAINING_FLOORS = (0.99, 0.90)
 
 
 def _report(
@@ -178,7 +181,10 @@ def test_labelled_sets_are_big_split_and_cover_every_category() -> None:
     # The set as written: only the coincidences known at its merge (a new training message
     # equal to a held-out one would quietly shrink the held-out set).
     as_written = {normalise(e.text) for e in HELD_OUT_AS_WRITTEN}
-    assert len(as_written & trained) <= KNOWN_COINCIDENCES
+    known = KNOWN_COINCIDENCES.get(HELD_OUT_NAME or "", 0)
+    assert len(as_written & trained) <= known, (HELD_OUT_NAME, len(as_written & trained), known)
+    if HELD_OUT_NAME is None:
+        print(f"\nheld-out checks not run: {NO_HELD_OUT}")
 
 
 CATEGORIES = {
