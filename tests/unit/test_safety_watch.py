@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -323,9 +324,12 @@ def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
     assert _fires_on(PhraseList.load(), ORDINARY) == 0
 
 
-# The classifier fired on 1 of the 40 ordinary messages in the fourth round and again with the
-# fifth round's weights (so did the bot's combination); more than that fails.
-CLASSIFIER_ORDINARY_MAX = 1 / 40
+# The classifier fired on 1 of the 40 ordinary messages in the fourth and fifth rounds (a
+# logistic regression); the sixth round's networks fire on 2 (so does the bot's combination).
+# In cross-validation they fire on as many chatter negatives as the regression did (5 of 137)
+# but on more of all the sets' everyday messages (46 of 365, against 32): the price of their
+# recall, said in the README. More than 2 fails.
+CLASSIFIER_ORDINARY_MAX = 2 / 40
 
 
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
@@ -336,6 +340,27 @@ def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
     assert _fires_on(combined, ORDINARY) <= CLASSIFIER_ORDINARY_MAX
 
 
+# Floors on the training sets pooled for the extra's detectors, (precision, recall): what the
+# nets were fitted on, so not a claim about new messages (bench/safety.py --cv gives the
+# cross-validated figures); they catch weights that were not refitted, or scored wrongly.
+# Sixth round, measured: classifier 0.973 / 0.999; matcher or classifier 0.966 / 1.000 (the
+# fifth round's logistic regression: recall about 0.7, so these fail with its weights).
+CLASSIFIER_TRAINING_FLOORS = {"classifier": (0.96, 0.99), "matcher or classifier": (0.95, 0.99)}
+
+
+@pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
+def test_classifier_training_figures() -> None:
+    """The extra's detectors on every training set (misses and false alarms printed in full),
+    and their pooled floors."""
+    classifier = safety_model.shared_classifier()
+    combined = safety_model.combined(PhraseList.load(), classifier)
+    for detector in (classifier, combined):
+        _training_figures(detector)
+        precision, recall = _pooled(detector)
+        floor = CLASSIFIER_TRAINING_FLOORS[detector.name]
+        assert precision >= floor[0] and recall >= floor[1], (detector.name, floor)
+
+
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 @pytest.mark.skipif(HELD_OUT_NAME is None, reason=NO_HELD_OUT)
 def test_classifier_held_out_figures() -> None:
@@ -343,8 +368,6 @@ def test_classifier_held_out_figures() -> None:
     set: the classifier alone, and the bot's combination with the extra (bot_detector)."""
     classifier = safety_model.shared_classifier()
     combined = safety_model.combined(PhraseList.load(), classifier)
-    _training_figures(classifier)
-    _training_figures(combined)
     precision, recall = _report(classifier, HELD_OUT_LABEL, HELD_OUT)
     c_precision, c_recall = _report(combined, HELD_OUT_LABEL, HELD_OUT)
     _check_held_out("classifier", precision, recall)
@@ -367,13 +390,22 @@ def test_classifier_pieces_are_the_message_and_its_sentences() -> None:
 
 
 def test_classifier_weights_ship_and_score_without_the_model() -> None:
-    """The weights file is valid and its maths is plain Python (no numpy needed)."""
+    """The weights file is valid and its maths is plain Python (no numpy needed): a few nets
+    of 384 inputs, their probabilities averaged."""
     weights = safety_model.Weights.load()
-    assert len(weights.coef) == 384 and 0 < weights.threshold < 1
+    assert weights.nets and 0 < weights.threshold < 1
+    for net in weights.nets:
+        assert len(net.hidden) == len(net.hidden_bias) == len(net.coef)
+        assert all(len(row) == 384 for row in net.hidden)
+    # A zero embedding: each unit gives max(0, its bias), the output the logistic of those.
+    expected = []
+    for net in weights.nets:
+        z = net.intercept + sum(
+            w * max(0.0, b) for w, b in zip(net.coef, net.hidden_bias, strict=True)
+        )
+        expected.append(1 / (1 + math.exp(-z)))
     zero = [0.0] * 384
-    assert weights.probability(zero) == pytest.approx(
-        1 / (1 + 2.718281828459045**-weights.intercept)
-    )
+    assert weights.probability(zero) == pytest.approx(sum(expected) / len(expected))
 
 
 async def _world(db: Database, clock: FakeClock, **kw: bool) -> SafetyWorld:
