@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -52,12 +53,12 @@ def latency_ms(matches: Callable[[str], bool], texts: list[str]) -> tuple[float,
     return statistics.median(times), times[int(len(times) * 0.99) - 1]
 
 
-# What the classifier is trained on (fifth round): the tuning set, held-out sets 1-4 (retired
-# as held-out: their texts may now be read) and the chatter negatives. Held-out 5 never.
-TRAINING_SETS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "chatter")
+# What the classifier is trained on (sixth round): the tuning set, held-out sets 1-5 (retired
+# as held-out: their texts may now be read) and the chatter negatives. Held-out 6 never.
+TRAINING_SETS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "chatter")
 # The cross-validation folds: one per labelled set, so each fold is scored on messages written
 # in another round (closer to a fresh set than shuffled folds); chatter is dealt round-robin.
-FOLD_SETS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4")
+FOLD_SETS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 # The classifier's threshold: the lowest at which its own cross-validated precision reaches
 # this, so that each alarm it adds to the matcher's is as trustworthy as the target asks.
 CLASSIFIER_PRECISION = 0.90
@@ -86,7 +87,7 @@ def _training_data(
     cache: Path | None,
 ) -> tuple[list[list[float]], list[int], list[int], list[list[list[float]]]]:
     """(embeddings, labels, fold of each message, embeddings of each message's extra pieces)
-    over TRAINING_SETS, in order. Held-out 5 is not read."""
+    over TRAINING_SETS, in order. The held-out set (held-out 6) is not read."""
     encoder = safety_model.load_encoder(threads=None)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
@@ -117,72 +118,116 @@ def folds_of(name: str, count: int) -> list[int]:
     return [i % len(FOLD_SETS) for i in range(count)]
 
 
+# The classifier (sixth round): a few small neural networks on the embedding, one hidden layer
+# of HIDDEN ReLU units, L2 penalty ALPHA (scikit-learn's MLPClassifier), fitted alike from SEEDS
+# random starts, their probabilities averaged. In the sixth round's cross-validation it caught
+# far more than the logistic regression it replaced at the same precision (README).
+HIDDEN = 128
+SEEDS = (0, 1, 2)
+ALPHAS = (0.01, 0.03)
+
+
+class _Ensemble:
+    """MLPClassifier fitted from each seed; predict_proba averages them (as Weights does)."""
+
+    def __init__(self, alpha: float) -> None:
+        from sklearn.neural_network import MLPClassifier
+
+        self.nets = [
+            MLPClassifier((HIDDEN,), alpha=alpha, max_iter=500, random_state=seed) for seed in SEEDS
+        ]
+
+    def fit(self, x: list[list[float]], y: list[int]) -> _Ensemble:
+        for net in self.nets:
+            net.fit(x, y)
+        return self
+
+    def predict_proba(self, rows: list[list[float]]) -> Any:
+        return sum(net.predict_proba(rows) for net in self.nets) / len(self.nets)
+
+
 def _out_of_fold(
     x: list[list[float]],
     y: list[int],
     fold: list[int],
     extra: list[list[list[float]]],
-    c: float,
+    alpha: float,
 ) -> list[float]:
-    """Each message's probability from a model fitted on the other folds only."""
-    from sklearn.linear_model import LogisticRegression
-
+    """Each message's probability from a model fitted on the other folds only: the highest
+    over the message and its sentences, as the bot scores it."""
     proba = [0.0] * len(y)
     for k in range(len(FOLD_SETS)):
         train_at = [i for i, f in enumerate(fold) if f != k]
         test_at = [i for i, f in enumerate(fold) if f == k]
-        model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-        model.fit([x[i] for i in train_at], [y[i] for i in train_at])
+        model = _Ensemble(alpha).fit([x[i] for i in train_at], [y[i] for i in train_at])
+        rows = [row for i in test_at for row in (x[i], *extra[i])]
+        scored = iter(model.predict_proba(rows)[:, 1])
         for i in test_at:
-            rows = [x[i], *extra[i]]
-            proba[i] = float(max(model.predict_proba(rows)[:, 1]))
+            proba[i] = float(max(next(scored) for _ in range(1 + len(extra[i]))))
     return proba
 
 
-def train(cache: Path | None = None) -> None:
-    """Fit a logistic regression on the training sets' embeddings; pick C and the threshold by
-    cross-validation over the sets (see FOLD_SETS). Held-out 5 is not read."""
-    from sklearn.linear_model import LogisticRegression
+def _lowest_threshold(proba: list[float], y: list[int]) -> tuple[float, float, float] | None:
+    """(threshold, precision, recall): the lowest threshold whose precision reaches
+    CLASSIFIER_PRECISION, or None."""
+    for step in range(50, 100):
+        threshold = step / 100
+        tp = sum(1 for p, t in zip(proba, y, strict=True) if p >= threshold and t)
+        fp = sum(1 for p, t in zip(proba, y, strict=True) if p >= threshold and not t)
+        if tp + fp and tp / (tp + fp) >= CLASSIFIER_PRECISION:
+            return threshold, tp / (tp + fp), tp / sum(y)
+    return None
 
+
+def train(cache: Path | None = None) -> None:
+    """Fit the classifier's nets on the training sets' embeddings; pick the penalty and the
+    threshold by cross-validation over the sets (see FOLD_SETS). The held-out set is not read."""
     x, y, fold, extra = _training_data(cache)
-    best: tuple[float, float, float, float] | None = None  # (recall, C, threshold, precision)
-    for c in (1.0, 3.0, 10.0, 30.0):
-        proba = _out_of_fold(x, y, fold, extra, c)
-        for step in range(50, 96):
-            threshold = step / 100
-            tp = sum(1 for p, t in zip(proba, y, strict=True) if p >= threshold and t)
-            fp = sum(1 for p, t in zip(proba, y, strict=True) if p >= threshold and not t)
-            precision = tp / (tp + fp) if tp + fp else 0.0
-            if precision >= CLASSIFIER_PRECISION:
-                recall = tp / sum(y)
-                if best is None or recall > best[0]:
-                    best = (recall, c, threshold, precision)
-                break
+    best: tuple[float, float, float, float] | None = None  # (recall, alpha, threshold, precision)
+    for alpha in ALPHAS:
+        found = _lowest_threshold(_out_of_fold(x, y, fold, extra, alpha), y)
+        if found is not None:
+            threshold, precision, recall = found
+            print(
+                f"alpha={alpha}: threshold {threshold} cv precision {precision:.3f} {recall=:.3f}"
+            )
+            if best is None or recall > best[0]:
+                best = (recall, alpha, threshold, precision)
     assert best is not None, "no threshold reaches the precision asked for"
-    recall, c, threshold, precision = best
-    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit(x, y)
+    recall, alpha, threshold, precision = best
+    model = _Ensemble(alpha).fit(x, y)
+    nets = [
+        {
+            "hidden": [[round(float(w), 5) for w in row] for row in net.coefs_[0].T],
+            "hidden_bias": [round(float(b), 5) for b in net.intercepts_[0]],
+            "coef": [round(float(w), 5) for w in net.coefs_[1][:, 0]],
+            "intercept": round(float(net.intercepts_[1][0]), 5),
+        }
+        for net in model.nets
+    ]
     WEIGHTS_PATH.write_text(
         json.dumps(
             {
-                "about": "Logistic regression on all-MiniLM-L6-v2 sentence embeddings "
-                "(normalised), fitted by bench/safety.py --train on tests/data/safety/"
-                f"{{{','.join(TRAINING_SETS)}}}.tsv ({len(y)} messages, {sum(y)} at risk). "
-                f"C={c}; a message scores the highest over it and its sentences; threshold: "
-                "the lowest whose cross-validated precision (one fold per "
-                f"set) reaches {CLASSIFIER_PRECISION} (precision {precision:.3f}, recall "
-                f"{recall:.3f} there).",
+                "about": f"{len(SEEDS)} neural networks (one hidden layer of {HIDDEN} ReLU "
+                "units, logistic output; their probabilities averaged) on all-MiniLM-L6-v2 "
+                "sentence embeddings (normalised), fitted by bench/safety.py --train on "
+                f"tests/data/safety/{{{','.join(TRAINING_SETS)}}}.tsv ({len(y)} messages, "
+                f"{sum(y)} at risk). L2 penalty alpha={alpha}; a message scores the highest "
+                "over it and its sentences; threshold: the lowest whose cross-validated "
+                f"precision (one fold per set) reaches {CLASSIFIER_PRECISION} (precision "
+                f"{precision:.3f}, recall {recall:.3f} there).",
                 "threshold": threshold,
-                "c": c,
-                "intercept": round(float(model.intercept_[0]), 6),
-                "coef": [round(float(w), 6) for w in model.coef_[0]],
+                "alpha": alpha,
+                "nets": nets,
             },
             indent=None,
+            separators=(",", ":"),
         )
         + "\n",
         encoding="utf-8",
     )
     print(
-        f"wrote {WEIGHTS_PATH.relative_to(REPO_ROOT)}: C={c} threshold={threshold} "
+        f"wrote {WEIGHTS_PATH.relative_to(REPO_ROOT)}: alpha={alpha} threshold={threshold} "
         f"cv precision={precision:.3f} recall={recall:.3f}"
     )
 
@@ -345,7 +390,7 @@ def cross_validate(cache: Path | None, support: int = SUPPORT) -> None:
         weights = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
         x, y, cfold, extra = _training_data(cache)
         assert cfold == fold and y == [int(t) for t in truth]
-        proba = _out_of_fold(x, y, fold, extra, float(weights["c"]))
+        proba = _out_of_fold(x, y, fold, extra, float(weights["alpha"]))
         if cache is not None:
             (cache / "cv-proba.json").write_text(json.dumps([proba, fold, matcher]))
         classifier = [p >= weights["threshold"] for p in proba]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -38,45 +39,48 @@ TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
 # The held-out set of this round: the newest heldoutN.tsv not yet retired (tests/data/safety:
 # newest_held_out), written by another hand from the guidance, never read by whoever tuned the
-# matcher or trained the classifier. From the fifth round on that is held-out 5 (branch
-# h-safety5, merged by the lead after this round's detectors). On a branch without it the
+# matcher or trained the classifier. From the sixth round on that is held-out 6 (written on
+# another branch, merged by the lead after this round's detectors). On a branch without it the
 # held-out tests skip, saying so.
 HELD_OUT_NAME = newest_held_out()
 HELD_OUT_AS_WRITTEN = load(HELD_OUT_NAME) if HELD_OUT_NAME else ()
 HELD_OUT_LABEL = f"HELD-OUT SET {HELD_OUT_NAME.removeprefix('heldout')}" if HELD_OUT_NAME else ""
-NO_HELD_OUT = "no held-out set on this branch (held-out 5 is written on h-safety5)"
+NO_HELD_OUT = "no held-out set on this branch (held-out 6 is written on another branch)"
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
-# in the fourth round, held-out 4 in the fifth (their headers say so): training figures now.
+# in the fourth round, 4 in the fifth, 5 in the sixth (their headers say so): training figures.
 TRAINING = {
     "tuning set": load("tuning"),
     "set 1 (retired held-out)": load("heldout"),
     "set 2 (retired held-out)": load("heldout2"),
     "set 3 (retired held-out)": load("heldout3"),
     "set 4 (retired held-out)": load("heldout4"),
+    "set 5 (retired held-out)": load("heldout5"),
     "chatter negatives": load("chatter"),
 }
 ORDINARY = load("ordinary")
 # A held-out message that happens to equal a training message (two hands wrote the same short
-# sentence) is no test of new wording: it is scored as neither. Held-out 5 has 3 such (all at
-# risk), found when it was merged; its figures below are on the other 409.
+# sentence) is no test of new wording: it is scored as neither. How many each held-out set has,
+# counted once when it is merged (held-out 5 had 3, all at risk, before it was retired); a set
+# not listed must have none, so a coincidence is found and counted at the merge, not missed.
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
-KNOWN_COINCIDENCES = 3
+KNOWN_COINCIDENCES: dict[str, int] = {}
 # Floors on the held-out set, (precision, recall) per detector; None: no floor yet, so the
 # detector must meet the target itself.
 HELD_OUT_FLOORS: dict[str, tuple[float, float] | None] = {
-    # Held-out 5, measured by the lead after the fifth round merged (2 December 2026), on its
-    # 409 messages that equal no training message (all 412: 0.923 / 0.527, 0.874 / 0.644,
-    # 0.869 / 0.810): matcher 0.921 / 0.520; classifier 0.872 / 0.644; matcher or classifier
-    # 0.867 / 0.807 (recall 0.5198). No detector meets the target: floors are those, rounded down.
+    # To be measured on held-out 6 by the lead after the sixth round merges. Until then these
+    # are held-out 5's (measured once, 2 December 2026, on its 409 messages that equal no
+    # training message: matcher 0.921 / 0.520; classifier 0.872 / 0.644; matcher or
+    # classifier 0.867 / 0.807), rounded down.
     "matcher": (0.92, 0.51),
     "classifier": (0.87, 0.64),
     "matcher or classifier": (0.86, 0.80),
 }
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
 # messages; they stop a change to the list from quietly undoing earlier work). Measured in the
-# fifth round: precision 0.998, recall 0.975 (bench/safety.py gives the cross-validated ones).
-MATCHER_TRAINING_FLOORS = (0.99, 0.97)
+# sixth round, with held-out 5 retired to training (its messages never tuned the matcher):
+# precision 0.991, recall 0.909 (bench/safety.py gives the cross-validated ones).
+MATCHER_TRAINING_FLOORS = (0.99, 0.90)
 
 
 def _report(
@@ -178,7 +182,10 @@ def test_labelled_sets_are_big_split_and_cover_every_category() -> None:
     # The set as written: only the coincidences known at its merge (a new training message
     # equal to a held-out one would quietly shrink the held-out set).
     as_written = {normalise(e.text) for e in HELD_OUT_AS_WRITTEN}
-    assert len(as_written & trained) <= KNOWN_COINCIDENCES
+    known = KNOWN_COINCIDENCES.get(HELD_OUT_NAME or "", 0)
+    assert len(as_written & trained) <= known, (HELD_OUT_NAME, len(as_written & trained), known)
+    if HELD_OUT_NAME is None:
+        print(f"\nheld-out checks not run: {NO_HELD_OUT}")
 
 
 CATEGORIES = {
@@ -317,9 +324,12 @@ def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
     assert _fires_on(PhraseList.load(), ORDINARY) == 0
 
 
-# The classifier fired on 1 of the 40 ordinary messages in the fourth round and again with the
-# fifth round's weights (so did the bot's combination); more than that fails.
-CLASSIFIER_ORDINARY_MAX = 1 / 40
+# The classifier fired on 1 of the 40 ordinary messages in the fourth and fifth rounds (a
+# logistic regression); the sixth round's networks fire on 2 (so does the bot's combination).
+# In cross-validation they fire on as many chatter negatives as the regression did (5 of 137)
+# but on more of all the sets' everyday messages (46 of 365, against 32): the price of their
+# recall, said in the README. More than 2 fails.
+CLASSIFIER_ORDINARY_MAX = 2 / 40
 
 
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
@@ -330,6 +340,27 @@ def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
     assert _fires_on(combined, ORDINARY) <= CLASSIFIER_ORDINARY_MAX
 
 
+# Floors on the training sets pooled for the extra's detectors, (precision, recall): what the
+# nets were fitted on, so not a claim about new messages (bench/safety.py --cv gives the
+# cross-validated figures); they catch weights that were not refitted, or scored wrongly.
+# Sixth round, measured: classifier 0.973 / 0.999; matcher or classifier 0.966 / 1.000 (the
+# fifth round's logistic regression: recall about 0.7, so these fail with its weights).
+CLASSIFIER_TRAINING_FLOORS = {"classifier": (0.96, 0.99), "matcher or classifier": (0.95, 0.99)}
+
+
+@pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
+def test_classifier_training_figures() -> None:
+    """The extra's detectors on every training set (misses and false alarms printed in full),
+    and their pooled floors."""
+    classifier = safety_model.shared_classifier()
+    combined = safety_model.combined(PhraseList.load(), classifier)
+    for detector in (classifier, combined):
+        _training_figures(detector)
+        precision, recall = _pooled(detector)
+        floor = CLASSIFIER_TRAINING_FLOORS[detector.name]
+        assert precision >= floor[0] and recall >= floor[1], (detector.name, floor)
+
+
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 @pytest.mark.skipif(HELD_OUT_NAME is None, reason=NO_HELD_OUT)
 def test_classifier_held_out_figures() -> None:
@@ -337,8 +368,6 @@ def test_classifier_held_out_figures() -> None:
     set: the classifier alone, and the bot's combination with the extra (bot_detector)."""
     classifier = safety_model.shared_classifier()
     combined = safety_model.combined(PhraseList.load(), classifier)
-    _training_figures(classifier)
-    _training_figures(combined)
     precision, recall = _report(classifier, HELD_OUT_LABEL, HELD_OUT)
     c_precision, c_recall = _report(combined, HELD_OUT_LABEL, HELD_OUT)
     _check_held_out("classifier", precision, recall)
@@ -361,13 +390,22 @@ def test_classifier_pieces_are_the_message_and_its_sentences() -> None:
 
 
 def test_classifier_weights_ship_and_score_without_the_model() -> None:
-    """The weights file is valid and its maths is plain Python (no numpy needed)."""
+    """The weights file is valid and its maths is plain Python (no numpy needed): a few nets
+    of 384 inputs, their probabilities averaged."""
     weights = safety_model.Weights.load()
-    assert len(weights.coef) == 384 and 0 < weights.threshold < 1
+    assert weights.nets and 0 < weights.threshold < 1
+    for net in weights.nets:
+        assert len(net.hidden) == len(net.hidden_bias) == len(net.coef)
+        assert all(len(row) == 384 for row in net.hidden)
+    # A zero embedding: each unit gives max(0, its bias), the output the logistic of those.
+    expected = []
+    for net in weights.nets:
+        z = net.intercept + sum(
+            w * max(0.0, b) for w, b in zip(net.coef, net.hidden_bias, strict=True)
+        )
+        expected.append(1 / (1 + math.exp(-z)))
     zero = [0.0] * 384
-    assert weights.probability(zero) == pytest.approx(
-        1 / (1 + 2.718281828459045**-weights.intercept)
-    )
+    assert weights.probability(zero) == pytest.approx(sum(expected) / len(expected))
 
 
 async def _world(db: Database, clock: FakeClock, **kw: bool) -> SafetyWorld:

@@ -1,10 +1,11 @@
 """The safety watch's labelled sets.
 
 Held out (never read by a tuner, never used to tune or train): the newest heldoutN.tsv not
-in RETIRED (held-out 5 from the fifth round on), and ordinary.tsv (a false-alarm check on plain
-chatter). Training: tuning.tsv, chatter.tsv (ordinary-chatter negatives) and the RETIRED sets
-(held out in earlier rounds: 1-3 retired in the fourth round, 4 in the fifth). See the header
-of heldout.tsv for provenance, columns, categories and the labelling rule.
+in RETIRED (held-out 6 from the sixth round on, written on another branch and merged by the
+lead after the round's tuning), and ordinary.tsv (a false-alarm check on plain chatter).
+Training: tuning.tsv, chatter.tsv (ordinary-chatter negatives) and the RETIRED sets (held out
+in earlier rounds: 1-3 retired in the fourth round, 4 in the fifth, 5 in the sixth). See the
+header of heldout.tsv for provenance, columns, categories and the labelling rule.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ SETS = ("ordinary", "tuning", "heldout", "heldout2", "heldout3", "heldout4", "he
 # Spanish (#17 item 4): the tuning set, and the held-out set written by another hand.
 SPANISH_SETS = ("es_tuning", "es_heldout1")
 # Held-out sets whose texts have been read and used to tune and train: training data now.
-RETIRED = ("heldout", "heldout2", "heldout3", "heldout4")
+RETIRED = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def load(name: str) -> tuple[Example, ...]:
 
 
 def newest_held_out() -> str | None:
-    """The name of the newest held-out set ("heldout5"), or None when every heldoutN.tsv
+    """The name of the newest held-out set ("heldout6"), or None when every heldoutN.tsv
     here is retired (a branch without the next set)."""
     numbered = []
     for path in HERE.glob("heldout*.tsv"):
