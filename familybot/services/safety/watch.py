@@ -191,7 +191,9 @@ class PhraseList:
                     if clause:
                         clauses.append(clause)
             for window in _windows(clauses):
-                sentence = Sentence(window, "?" in ender or "¿" in parts[i])
+                # "¿" opens a question only in a list with its own clause words (Spanish).
+                asks = "¿" in parts[i] and self.clauses is not _CLAUSES
+                sentence = Sentence(window, "?" in ender or asks)
                 if sentence not in seen:
                     seen.add(sentence)
                     out.append(sentence)
