@@ -364,7 +364,11 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def start(self, token: str, *, reconnect: bool = True) -> None:
         # A stop while it logs in or looks up the Gateway: the closed session's error is none.
-        await connecting(super().start(token, reconnect=reconnect), self.is_closed)
+        await connecting(super().start(token, reconnect=reconnect), lambda: self._startup.asked)
+
+    async def shutdown(self) -> None:  # a stop from outside (SIGTERM, Ctrl-C)
+        self._startup.asked = True
+        await self.close()
 
     async def close(self) -> None:
         await self._startup.stop()  # SIGTERM while starting: nothing closes under start-up

@@ -10,8 +10,8 @@ cancels it; then it shuts down what start-up built, and the process exits cleanl
 After start-up, discord.py logs in and looks up the Gateway: a stop then closes its HTTP
 session under that call, which raises "Session is closed" or "Connector is closed"
 (RuntimeError) or an aiohttp error. `connecting` takes that for the stop it is. Discord's own
-refusals (a bad token, intents, a closed Gateway connection) are other errors: they still
-end the process with their message.
+refusals (a bad token, intents, a closed Gateway connection) and anything raised when no
+stop was asked for still end the process with their message.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ class Startup:
     def __init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # A stop asked for from outside (SIGTERM, Ctrl-C: FamilyBot.shutdown), not a close()
+        # discord.py makes itself before raising an error of its own.
+        self.asked = False
 
     async def run(self, work: Coroutine[Any, Any, None]) -> None:
         """Run start-up; returns quietly when `stop()` cancelled it."""
@@ -58,11 +61,13 @@ class Startup:
             await asyncio.wait({task})  # its error, if any, is for run() to raise
 
 
-async def connecting(work: Coroutine[Any, Any, None], is_closed: Callable[[], bool]) -> None:
-    """Log in and connect (`work`); an error of the closed HTTP session after a stop is none."""
+async def connecting(work: Coroutine[Any, Any, None], asked: Callable[[], bool]) -> None:
+    """Log in and connect (`work`); the closed HTTP session's error after a stop someone asked
+    for (`asked`) is none. discord.py also closes the client itself before raising an error
+    of its own: that error still ends the process as a failure."""
     try:
         await work
     except (RuntimeError, aiohttp.ClientError) as error:
-        if not is_closed():
+        if not asked():
             raise
         log.info("stopped while connecting to Discord (%s)", type(error).__name__)

@@ -451,3 +451,48 @@ async def test_sigterm_while_looking_up_the_gateway_stops_cleanly(
     assert code == 0, err
     assert "Traceback" not in err and "Traceback" not in log_lines.getvalue()
     assert "stopped cleanly" in log_lines.getvalue()
+
+
+async def test_an_error_of_discord_py_after_ready_is_still_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log_lines: io.StringIO
+) -> None:
+    """discord.py closes the client itself before raising an unexpected Gateway error; only
+    a stop someone asked for makes a closed session's error a clean stop. This one must end
+    the process as a failure (exit 1, so systemd restarts it), not as "stopped cleanly"."""
+    real = discord.gateway.DiscordWebSocket.poll_event
+    ready = asyncio.Event()
+
+    async def poll_then_fail(self: discord.gateway.DiscordWebSocket) -> None:
+        # The next Gateway event, unless the bot becomes ready first: then the error.
+        poll, became = asyncio.ensure_future(real(self)), asyncio.ensure_future(ready.wait())
+        await asyncio.wait({poll, became}, return_when=asyncio.FIRST_COMPLETED)
+        if poll.done():
+            became.cancel()
+            return poll.result()
+        poll.cancel()
+        raise RuntimeError("something discord.py did not expect")
+
+    class ReadyLine(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("ready user="):
+                ready.set()
+
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "poll_event", poll_then_fail)
+    watcher = ReadyLine()
+    logging.getLogger("familybot.bot").addHandler(watcher)
+    fake = FakeDiscord()
+    await fake.start()
+    undo = point_discord_py_at(fake)
+    try:
+        settings = load_settings(
+            tmp_path / "none.env",
+            environ={"DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(tmp_path / "fb.db")},
+        )
+        with pytest.raises(RuntimeError, match="did not expect"):
+            await asyncio.wait_for(cli_run._run(settings, fake.token), timeout=30)
+    finally:
+        logging.getLogger("familybot.bot").removeHandler(watcher)
+        undo()
+        await fake.stop()
+    assert ready.is_set()
+    assert "stopped cleanly" not in log_lines.getvalue()

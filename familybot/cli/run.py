@@ -54,7 +54,7 @@ async def _run(
             log.info("received %s, shutting down", signame)
             stopping.set()
             if bot is not None:
-                task = loop.create_task(bot.close())
+                task = loop.create_task(bot.shutdown())
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
 

@@ -47,7 +47,7 @@ async def run(settings: Settings) -> int:
     closing: set[asyncio.Task[None]] = set()
 
     def stop() -> None:
-        task = loop.create_task(bot.close())
+        task = loop.create_task(bot.shutdown())
         closing.add(task)
         task.add_done_callback(closing.discard)
 

@@ -247,7 +247,7 @@ def test_the_spanish_list_costs_less_per_message_than_the_english_one() -> None:
 
 
 def test_an_opening_question_mark_quiets_no_english_line() -> None:
-    """"¿" makes a sentence a question for the Spanish list only: in English text (a writer
+    """ "¿" makes a sentence a question for the Spanish list only: in English text (a writer
     of both languages) it once quieted the topic lines ("suicide", "self harm")."""
     english = PhraseList.load()
     text = "¿ok so i have been thinking about suicide a lot lately"
