@@ -109,3 +109,14 @@ async def test_a_database_that_does_not_exist_is_a_setting_to_fix_not_a_server_t
     with pytest.raises(DatabaseUnavailable) as wrong:
         await PostgresDatabase.open_url(backends.url_for(pg_name + "_missing"))
     assert wrong.value.kind is None and "does not exist" in str(wrong.value)
+
+
+async def test_a_database_url_option_asyncpg_refuses_is_a_setting_to_fix(pg_name: str) -> None:
+    """`?sslmode=bogus` once counted as the server down: `familybot run` waited for it forever,
+    telling the operator to check that PostgreSQL was running."""
+    from familybot.db.base import DatabaseUnavailable
+    from familybot.db.postgres import PostgresDatabase
+
+    with pytest.raises(DatabaseUnavailable) as wrong:
+        await PostgresDatabase.open_url(backends.url_for(pg_name) + "?sslmode=bogus")
+    assert wrong.value.kind is None and "sslmode" in str(wrong.value)
