@@ -10,7 +10,7 @@ Processes running the same shards each send what they claimed (service.py). A ru
 over the rows another live process claimed; when that process dies or stops with some of
 them unsent, nothing here would read them again before the next planning pass (10 minutes)
 or a later instant's run. So every TAKEOVER_EVERY each process looks for claims of processes
-now gone, and gives them a run.
+now gone, and gives them a run when two looks in a row found them.
 """
 
 from __future__ import annotations
@@ -97,6 +97,8 @@ class ReminderScheduler:
         # Running instants that got new rows after their run had read the ledger (a planning
         # pass during the run): the running job sends once more when its run ends.
         self._again: set[int] = set()
+        # Whether the last look for reminders of processes now gone found any (take_over).
+        self._orphans_seen = False
         # The first planning pass, running in the background after start().
         self.first_pass: asyncio.Task[None] | None = None
 
@@ -173,7 +175,11 @@ class ReminderScheduler:
                 "could not look for reminders left by a process error=%s", type(error).__name__
             )
             return
-        if until is not None and self._schedule_run(until, 0, now):
+        # Gone at two looks in a row, TAKEOVER_EVERY apart: a live process whose database
+        # connection dropped for a moment (its lock freed, then taken again) keeps its claims
+        # and sends them itself; taking them at the first look could send some twice.
+        seen_before, self._orphans_seen = self._orphans_seen, until is not None
+        if until is not None and seen_before and self._schedule_run(until, 0, now):
             log.info("taking over reminders left by a process due=%d", int(until.timestamp()))
 
     async def _schedule_due(self) -> None:
