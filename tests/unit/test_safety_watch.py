@@ -68,13 +68,13 @@ KNOWN_COINCIDENCES: dict[str, int] = {}
 # Floors on the held-out set, (precision, recall) per detector; None: no floor yet, so the
 # detector must meet the target itself.
 HELD_OUT_FLOORS: dict[str, tuple[float, float] | None] = {
-    # To be measured on held-out 6 by the lead after the sixth round merges. Until then these
-    # are held-out 5's (measured once, 2 December 2026, on its 409 messages that equal no
-    # training message: matcher 0.921 / 0.520; classifier 0.872 / 0.644; matcher or
-    # classifier 0.867 / 0.807), rounded down.
-    "matcher": (0.92, 0.51),
-    "classifier": (0.87, 0.64),
-    "matcher or classifier": (0.86, 0.80),
+    # Held-out 6, measured once by the lead after the sixth round merged (2 December 2026),
+    # on all its 418 messages (none equals a training message): matcher 0.870 / 0.571;
+    # classifier 0.762 / 0.852; matcher or classifier 0.743 / 0.938. No detector meets the
+    # target: floors are those, rounded down.
+    "matcher": (0.86, 0.57),
+    "classifier": (0.76, 0.85),
+    "matcher or classifier": (0.74, 0.93),
 }
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
 # messages; they stop a change to the list from quietly undoing earlier work). Measured in the
