@@ -37,6 +37,22 @@ CLAIM_WAIT_S = 1.0
 # missed. Claims older than this protect nothing.
 KEEP = timedelta(hours=1)
 PRUNE_EVERY = timedelta(minutes=10)
+# The crisis lines (/crisis, the start-here panel's button) are answered from memory and are
+# never claimed: they never wait for the database nor leave a row there. When two processes
+# run the shard both answer; Discord keeps the first and refuses the other (40060, logged
+# quietly by familybot/tree.py), so the person sees one answer.
+FROM_MEMORY_COMMANDS = frozenset({"crisis"})
+FROM_MEMORY_BUTTONS = frozenset({"fb:panel:crisis"})
+APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
+
+
+def answered_from_memory(data: Any) -> bool:
+    inner = data.get("data") or {}
+    if data.get("type") == APPLICATION_COMMAND:
+        return inner.get("name") in FROM_MEMORY_COMMANDS
+    if data.get("type") == MESSAGE_COMPONENT:
+        return inner.get("custom_id") in FROM_MEMORY_BUTTONS
+    return False
 
 
 class InteractionGate:
@@ -66,7 +82,7 @@ class InteractionGate:
 
     def receive(self, data: Any) -> None:
         """The parser discord.py calls for each INTERACTION_CREATE."""
-        if self._claims is None:  # no database yet: nothing to claim in
+        if self._claims is None or answered_from_memory(data):  # nothing to claim (in)
             self._handle(data)
             return
         self._keep(asyncio.create_task(self._claim_then_handle(data)))

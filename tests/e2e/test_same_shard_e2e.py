@@ -11,7 +11,10 @@ handle it: two groups or a refusal, and the second answer is refused by Discord 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import pytest
 
 from familybot.bot import FamilyBot
 from tests.e2e.harness import World, custom_ids, eventually, rows
@@ -70,7 +73,7 @@ async def test_a_group_made_and_joined_through_two_processes_is_made_and_joined_
     await click.wait_response()
     await decided(bots, 5)
     assert callbacks(world, asked) == [200] and callbacks(world, click) == [200]
-    print(click.content)
+    assert "You're now a member of **Parents Circle**" in (click.content or "")
     members = await rows(world, "SELECT user_id, status FROM memberships")
     assert members == [{"user_id": world.alice, "status": "member"}]
 
@@ -79,3 +82,20 @@ async def test_a_group_made_and_joined_through_two_processes_is_made_and_joined_
     assert sum(b.interaction_gate.dropped for b in bots) == 5
     assert refused(world) == []
     assert len(await rows(world, "SELECT * FROM interaction_claims")) == 5
+
+
+async def test_crisis_lines_through_two_processes_are_one_answer_and_leave_no_row(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/crisis never waits for the database nor writes to it, so it is not claimed: both
+    processes answer, Discord keeps the first, and the refused one is no error."""
+    await two_processes(world)
+    with caplog.at_level(logging.INFO):
+        asked = await world.run(world.alice, "crisis")
+        await eventually(lambda: len(callbacks(world, asked)) == 2)
+    assert asked.ephemeral and asked.response_type == 4
+    assert len(asked.responses) == 1  # what Alice sees: one answer
+    assert sorted(callbacks(world, asked)) == [200, 400]
+    assert await rows(world, "SELECT * FROM interaction_claims") == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert any("answered elsewhere" in r.getMessage() for r in caplog.records)

@@ -142,3 +142,16 @@ async def test_a_claim_stuck_behind_another_writer_is_handled_anyway_in_time(
     stored = await db.fetchall("SELECT interaction_id FROM interaction_claims")
     assert [int(r[0]) for r in stored] == [BASE + 3]
     assert gate.handled == 1 and gate.dropped == 0
+
+
+async def test_the_crisis_lines_are_handled_at_once_and_never_claimed(
+    db: Database, clock: FakeClock
+) -> None:
+    gate, parser = gate_on(db, clock)
+    crisis = {**payload(1), "data": {"name": "crisis", "type": 1}}
+    panel = {**payload(2), "type": 3, "data": {"custom_id": "fb:panel:crisis", "component_type": 2}}
+    gate.receive(crisis)
+    gate.receive(panel)
+    assert parser.parsed == [BASE + 1, BASE + 2]  # parsed in the same step: nothing awaited
+    assert not gate._pending
+    assert await db.fetchall("SELECT * FROM interaction_claims") == []
