@@ -11,15 +11,19 @@ handle it: two groups or a refusal, and the second answer is refused by Discord 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from familybot.bot import FamilyBot
+from familybot.db import sqlite as sqlite_module
 from tests.e2e.harness import World, custom_ids, eventually, rows
 from tests.e2e.test_groups_e2e import create_group
-from tests.support.fake_discord import InteractionHandle
+from tests.support.fake_discord import FakeDiscord, InteractionHandle
 
 
 async def two_processes(world: World) -> list[FamilyBot]:
@@ -99,3 +103,36 @@ async def test_crisis_lines_through_two_processes_are_one_answer_and_leave_no_ro
     assert await rows(world, "SELECT * FROM interaction_claims") == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert any("answered elsewhere" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.sqlite_only  # another process's lock on the SQLite file
+async def test_a_claim_meeting_another_writers_lock_does_not_hold_up_the_answer(
+    fake_discord: FakeDiscord,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The claim has a connection of its own that gives up on a locked file after 0.25 s:
+    on the bot's one connection it would hold up every read of the process until its busy
+    timeout (5 s here; 2 s by default, after which a command that writes has no time left
+    for its own wait and its kind reply within Discord's 3 s)."""
+    monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_MS", 5000)
+    world = World(fake=fake_discord, tmp=tmp_path)
+    world.populate()
+    await world.start_bot()
+    try:
+        other = sqlite3.connect(world.db_path, isolation_level=None, check_same_thread=False)
+        await asyncio.to_thread(other.execute, "BEGIN EXCLUSIVE")  # a backup, the sqlite3 shell
+        try:
+            with caplog.at_level(logging.WARNING, logger="familybot.interaction_gate"):
+                asked = await world.fake.slash(world.guild_id, world.alice, "help")
+                await asked.wait_response(timeout=2.0)  # the lock is still held
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert asked.ephemeral
+        (line,) = [r.getMessage() for r in caplog.records]
+        expected = f"interaction claim failed (DatabaseUnavailable); handled anyway id={asked.id}"
+        assert line == expected
+    finally:
+        await world.stop_bot()
