@@ -32,6 +32,7 @@ from familybot.discord.scheduled_events import DiscordScheduledEvents
 from familybot.files import tighten_install
 from familybot.gc_quiet import quiet_start
 from familybot.i18n_discord import FamilyTranslator, sync_translated
+from familybot.interaction_gate import InteractionGate
 from familybot.scheduler.leader import Leadership
 from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
 from familybot.scheduler.unbans import UnbanScheduler
@@ -139,24 +140,10 @@ class FamilyBot(commands.AutoShardedBot):
         self._upgrade_task: asyncio.Task[Any] | None = None
         self._startup = Startup()
         self.warm_up = WarmUp()  # begun once ready (#15)
-        self._languages_per_interaction()
-
-    def _languages_per_interaction(self) -> None:
-        """Everything one interaction sets off (callbacks, `on_interaction` listeners) starts in
-        that person's language: discord.py creates those tasks while it parses the event, and
-        a task keeps its creator's context; so the language is set around the parse."""
-        parsers: dict[str, Any] = self._connection.parsers
-        parse = parsers["INTERACTION_CREATE"]
-
-        def parse_in_language(data: Any) -> None:
-            token = i18n.activate(i18n.for_payload(data))
-            try:
-                parse(data)
-            finally:
-                i18n.reset(token)
-
-        parsers["INTERACTION_CREATE"] = parse_in_language
         self.feed_server: FeedServer | None = None
+        # Each interaction: claimed in the database (one process of a shard handles it), then
+        # parsed in that person's language (familybot/interaction_gate.py).
+        self.interaction_gate = InteractionGate(self._connection.parsers)
 
     async def setup_hook(self) -> None:
         with quiet_start():  # no garbage collection stalls the loop while starting (#15)
@@ -221,6 +208,7 @@ class FamilyBot(commands.AutoShardedBot):
                 check_members=not self.settings.members_intent,
             ),
         )
+        self.interaction_gate.open(self.db, self.clock, self.scheduler)  # from now: claimed
         # Who reads which language: in memory (a dict get), reread every few seconds (#16).
         await self.services.language.load()
         self.scheduler.add_job(

@@ -2,9 +2,10 @@
 
 Every user-facing string goes through ``_``, ``ngettext``, ``pgettext`` or ``npgettext``
 (or ``lazy_gettext`` for module-level constants, translated when used). The language is
-a ContextVar set once per interaction (FamilyBot sets it around discord.py's parse of each
-INTERACTION_CREATE, so the command, button, select or form callback and the listeners all
-start in it; ``FamilyTree.interaction_check`` sets it again for commands) or per job
+a ContextVar set once per interaction (familybot/interaction_gate.py sets it around
+discord.py's parse of each INTERACTION_CREATE, so the command, button, select or form
+callback and the listeners all start in it; ``FamilyTree.interaction_check`` sets it again
+for commands) or per job
 (:func:`using`; the reminder dispatcher does), so the code between never passes a language
 around. A text built at import time must be lazy (:func:`lazy_gettext`).
 

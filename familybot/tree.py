@@ -118,6 +118,10 @@ def message_for(error: BaseException) -> tuple[str, bool]:
     return str(GENERIC_ERROR), False
 
 
+# Discord's "Interaction has already been acknowledged".
+ALREADY_ANSWERED = 40060
+
+
 async def send_private(interaction: discord.Interaction[Any], text: str) -> None:
     """Reply ephemerally whether or not the interaction was already answered."""
     try:
@@ -132,6 +136,12 @@ async def send_private(interaction: discord.Interaction[Any], text: str) -> None
 async def report_error(
     interaction: discord.Interaction[Any], error: BaseException, where: str
 ) -> None:
+    cause = getattr(error, "original", error)
+    if isinstance(cause, discord.HTTPException) and cause.code == ALREADY_ANSWERED:
+        # Another process running this shard answered first (familybot/interaction_gate.py
+        # leaves the crisis lines unclaimed): the person has their answer.
+        log.info("interaction answered elsewhere in %s interaction=%d", where, interaction.id)
+        return
     text, expected = message_for(error)
     db_kind = database_error_kind(error)
     if db_kind is not None:

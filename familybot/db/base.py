@@ -127,6 +127,15 @@ class Database:
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         raise NotImplementedError
 
+    async def insert_once(self, sql: str, params: Params = ()) -> bool:
+        """An `INSERT OR IGNORE` of one row by a unique key, committed alone: True when this
+        call's row went in, False when the key was there already (another process's).
+
+        The unique key alone decides between two processes inserting the same row at once,
+        so on PostgreSQL it takes no write lock and waits for no other transaction. It is
+        never tried again on a lost connection: whether the row went in is then unknown."""
+        return (await self.execute(sql, params)).rowcount == 1
+
     def transaction(self) -> AbstractAsyncContextManager[Database]:
         """An async context: one serialised transaction, rolled back on any error.
 

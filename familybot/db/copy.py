@@ -164,7 +164,8 @@ async def _sqlite_to_postgres(
     s_tables = sqlite_tables(src)
     counts: list[tuple[str, int]] = []
     async with conn.transaction():
-        # Every FamilyBot process takes this lock for each write: none writes meanwhile.
+        # Every FamilyBot process takes this lock for each write (but an interaction claim,
+        # Database.insert_once): none writes meanwhile.
         await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
         t_tables = await postgres_tables(conn)
         common, left_out, rebuilt = match_tables(s_tables, t_tables)

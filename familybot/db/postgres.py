@@ -4,7 +4,8 @@
 - transaction() is one serialised transaction, as SQLite's BEGIN IMMEDIATE: it takes a
   transaction-level advisory lock shared by every FamilyBot process on the database, so a
   read-then-write inside it (the next case number, a ledger claim) never races another
-  process. A statement outside transaction() commits alone, under the same lock.
+  process. A statement outside transaction() commits alone, under the same lock; only
+  insert_once (an insert-if-absent by a unique key, atomic by itself) goes without it.
 - Errors: connection loss, a server starting or shutting down, a full disk, a deadlock
   become DatabaseUnavailable with a kind (as SQLite's "locked" and "full"); a constraint
   or trigger refusal becomes IntegrityError, a sqlite3.IntegrityError, so callers catch one
@@ -183,6 +184,13 @@ class PostgresDatabase(Database):
             return Result(len(rows), int(rows[0][0]) if rows else None)
         status: str = await self._run(lambda c: c.execute(text, *args))
         return Result(rowcount_from_status(status))
+
+    async def insert_once(self, sql: str, params: Params = ()) -> bool:
+        t = translate_postgres(sql)
+        args = postgres_args(t, params)
+        text = postgres_sql(t, args)
+        status: str = await self._run(lambda c: c.execute(text, *args))
+        return rowcount_from_status(status) == 1
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         if self._tx.get() is None:

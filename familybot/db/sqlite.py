@@ -34,6 +34,8 @@ _in_transaction: ContextVar[bool] = ContextVar("familybot_in_transaction", defau
 # a command that meets a longer lock still gets its kind "try again" reply in time (a job is
 # retried by its next run). A module constant so tests can shorten it.
 BUSY_TIMEOUT_MS = 2000
+# insert_once's own connection waits this long for another writer, then gives up.
+CLAIM_BUSY_TIMEOUT_MS = 250
 
 
 class SqliteDatabase(Database):
@@ -47,6 +49,8 @@ class SqliteDatabase(Database):
         self._conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._claims: aiosqlite.Connection | None = None  # insert_once's, opened on first use
+        self._claims_opening = asyncio.Lock()
 
     @classmethod
     async def open_file(cls, path: Path, *, busy_timeout_ms: int | None = None) -> SqliteDatabase:
@@ -88,6 +92,8 @@ class SqliteDatabase(Database):
         return cls(conn, path)
 
     async def close(self) -> None:
+        if self._claims is not None:
+            await self._claims.close()
         await self._conn.close()
 
     @property
@@ -112,6 +118,27 @@ class SqliteDatabase(Database):
         async with self.transaction():
             cursor = await self._conn.execute(sql, params)
             return Result(cursor.rowcount, cursor.lastrowid)
+
+    async def insert_once(self, sql: str, params: Params = ()) -> bool:
+        """On a connection of its own: aiosqlite runs one connection's statements one after
+        another, so a claim waiting for another process's lock would hold up every read of
+        this process; here it gives up after CLAIM_BUSY_TIMEOUT_MS instead. Its commits skip
+        the disk flush (synchronous NORMAL, still safe in WAL mode): such a row matters for
+        minutes, and a crash at worst forgets the last ones."""
+        if _in_transaction.get() or str(self.path) == ":memory:":
+            return await super().insert_once(sql, params)
+        try:
+            async with self._claims_opening:
+                if self._claims is None:
+                    conn = await aiosqlite.connect(str(self.path), isolation_level=None)
+                    await conn.execute(f"PRAGMA busy_timeout = {int(CLAIM_BUSY_TIMEOUT_MS)}")
+                    await conn.execute("PRAGMA synchronous = NORMAL")
+                    self._claims = conn
+            cursor = await self._claims.execute(sql, params)
+        except sqlite3.Error as exc:
+            kind = "locked" if "locked" in str(exc) or "busy" in str(exc) else None
+            raise DatabaseUnavailable(f"Cannot claim in {self.path}: {exc}.", kind=kind) from exc
+        return cursor.rowcount == 1
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         if _in_transaction.get():

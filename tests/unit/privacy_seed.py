@@ -357,6 +357,9 @@ SEEDS: dict[str, Seed] = {
     "install_identity": Seed(None, why="one random id for the whole install: no person in it"),
     # /my data says a link exists and when it was made, never the token or its hash.
     "calendar_feeds": Seed(calendar_feeds, lambda n: from_unix(NOW + n).isoformat()),
+    "interaction_claims": Seed(
+        None, why="an interaction's id and when, no person or server; gone within an hour"
+    ),
 }
 
 

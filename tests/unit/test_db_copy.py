@@ -108,6 +108,10 @@ async def _seeded_sqlite(path: Path) -> None:
             (series[0], series[1]),
         )
         await db.execute("INSERT INTO audit_purge_allowed (guild_id) VALUES (?)", (GUILD,))
+        await db.execute(
+            "INSERT INTO interaction_claims (interaction_id, claimed_at) VALUES (?, 1)",
+            (1_300_000_000_000_000_001,),
+        )
         await db.executemany("INSERT INTO zz_probe VALUES (?, ?, ?, ?, ?, ?, ?, ?)", PROBE_ROWS)
         # Deleted rows: the counters must still continue after the highest id left.
         await db.execute("DELETE FROM dm_failures")

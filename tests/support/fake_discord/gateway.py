@@ -3,7 +3,8 @@ connection faults tests provoke, and GET /gateway(/bot).
 
 One session per IDENTIFY. A session that identified with `shard: [id, count]` receives only
 the events of servers on that shard (and DMs on shard 0), as Discord does; one without a shard
-field receives everything. Several sessions may be live at once."""
+field receives everything. Several sessions may be live at once, several for one shard too
+(two processes running the same shard): each gets every event of its shard, as on Discord."""
 
 from __future__ import annotations
 
@@ -211,12 +212,12 @@ class GatewayMixin(GuildsMixin):
                 return
             shard = (shard_id, count)
         self.identify_payloads.append(data)
-        # A new IDENTIFY for a shard replaces that shard's earlier session (and its socket).
+        # As on Discord, a new IDENTIFY starts a session of its own: another connection for
+        # the same shard (a second process running it) keeps its session, and both get that
+        # shard's events, interactions included. Only this socket's earlier session ends.
         for old_id, old in list(self._sessions.items()):
-            if old.shard == shard or old.ws is ws:
+            if old.ws is ws:
                 del self._sessions[old_id]
-                if old.ws is not None and old.ws is not ws and not old.ws.closed:
-                    await old.ws.close(code=4000)
         session = _GatewaySession(uuid.uuid4().hex, shard, ws, live=True)
         self._sessions[session.session_id] = session
         self.session_id = session.session_id
