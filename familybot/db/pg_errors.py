@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import ssl
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -111,3 +112,21 @@ def closed(conn: asyncpg.Connection) -> bool:
         return bool(conn.is_closed())
     except asyncpg.InterfaceError:
         return True
+
+
+# Errors at connect that waiting will not fix (they would otherwise count as the server down):
+# a DATABASE_URL option asyncpg refuses, or TLS the server and the bot cannot agree on.
+SETTING_ERRORS = (asyncpg.ClientConfigurationError, ssl.SSLError)
+
+
+def connect_error(exc: BaseException, where: str) -> DatabaseUnavailable | None:
+    """The error for a pool that could not open, or None to let `exc` pass as it is. Kind
+    "down" for a server that may come back (`familybot run` waits and tries again); None for
+    what a setting must fix (a wrong password or database name, a bad sslmode)."""
+    mapped = map_error(exc, where)
+    if not (isinstance(mapped, DatabaseUnavailable) or isinstance(exc, asyncpg.PostgresError)):
+        return None
+    kind = mapped.kind if isinstance(mapped, DatabaseUnavailable) else None
+    if isinstance(exc, SETTING_ERRORS):
+        kind = None
+    return DatabaseUnavailable(f"Cannot open the PostgreSQL database at {where}: {exc}.", kind=kind)

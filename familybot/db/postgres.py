@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -56,6 +55,7 @@ from familybot.db.pg_errors import (
     CommitOutcomeUnknown,
     IntegrityError,
     closed,
+    connect_error,
     discard,
     lost_connection,
     map_error,
@@ -75,9 +75,6 @@ SCHEMA_TABLE = "schema_version"
 
 # How long to wait for a connection when opening (a server that is down answers at once).
 CONNECT_TIMEOUT_S = 5.0
-# Errors at connect that waiting will not fix (they would otherwise count as the server down):
-# a DATABASE_URL option asyncpg refuses, or TLS the server and the bot cannot agree on.
-SETTING_ERRORS = (asyncpg.ClientConfigurationError, ssl.SSLError)
 
 
 class PostgresDatabase(Database):
@@ -101,17 +98,10 @@ class PostgresDatabase(Database):
                 url, min_size=1, max_size=max_size, timeout=CONNECT_TIMEOUT_S
             )
         except Exception as exc:
-            mapped = map_error(exc, redact(url))
-            if isinstance(mapped, DatabaseUnavailable) or isinstance(exc, asyncpg.PostgresError):
-                # A server that is down may come back (kind "down": `familybot run` waits and
-                # tries again); a wrong password or database name will not (kind None).
-                kind = mapped.kind if isinstance(mapped, DatabaseUnavailable) else None
-                if isinstance(exc, SETTING_ERRORS):  # a bad sslmode, a certificate refused
-                    kind = None
-                raise DatabaseUnavailable(
-                    f"Cannot open the PostgreSQL database at {redact(url)}: {exc}.", kind=kind
-                ) from exc
-            raise
+            failed = connect_error(exc, redact(url))
+            if failed is None:
+                raise
+            raise failed from exc
         db = cls(pool, url)
         await db.refresh_schema()
         return db
