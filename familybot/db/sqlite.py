@@ -49,8 +49,11 @@ class SqliteDatabase(Database):
         self._conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
-        self._claims: aiosqlite.Connection | None = None  # insert_once's, opened on first use
-        self._claims_opening = asyncio.Lock()
+        # insert_once's connection, opened on first use by a task of its own: a claim that
+        # gives up while it opens (the gate's time limit) must not leave it half open, as an
+        # unclosed aiosqlite thread keeps the process from exiting.
+        self._claims: asyncio.Task[aiosqlite.Connection] | None = None
+        self._closed = False
 
     @classmethod
     async def open_file(cls, path: Path, *, busy_timeout_ms: int | None = None) -> SqliteDatabase:
@@ -92,9 +95,31 @@ class SqliteDatabase(Database):
         return cls(conn, path)
 
     async def close(self) -> None:
-        if self._claims is not None:
-            await self._claims.close()
+        self._closed = True  # no claim connection opens after this
+        claims, self._claims = self._claims, None
+        if claims is not None:
+            await asyncio.wait({claims})
+            if not claims.cancelled() and claims.exception() is None:
+                await claims.result().close()
         await self._conn.close()
+
+    async def _claims_connection(self) -> aiosqlite.Connection:
+        opening = self._claims
+        if opening is None or (opening.done() and (opening.cancelled() or opening.exception())):
+            if self._closed:
+                raise DatabaseUnavailable(f"The database at {self.path} is closed.")
+            opening = self._claims = asyncio.ensure_future(self._open_claims())
+        return await asyncio.shield(opening)
+
+    async def _open_claims(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(str(self.path), isolation_level=None)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {int(CLAIM_BUSY_TIMEOUT_MS)}")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
 
     @property
     def connection(self) -> aiosqlite.Connection:
@@ -128,13 +153,7 @@ class SqliteDatabase(Database):
         if _in_transaction.get() or str(self.path) == ":memory:":
             return await super().insert_once(sql, params)
         try:
-            async with self._claims_opening:
-                if self._claims is None:
-                    conn = await aiosqlite.connect(str(self.path), isolation_level=None)
-                    await conn.execute(f"PRAGMA busy_timeout = {int(CLAIM_BUSY_TIMEOUT_MS)}")
-                    await conn.execute("PRAGMA synchronous = NORMAL")
-                    self._claims = conn
-            cursor = await self._claims.execute(sql, params)
+            cursor = await (await self._claims_connection()).execute(sql, params)
         except sqlite3.Error as exc:
             kind = "locked" if "locked" in str(exc) or "busy" in str(exc) else None
             raise DatabaseUnavailable(f"Cannot claim in {self.path}: {exc}.", kind=kind) from exc

@@ -155,3 +155,31 @@ async def test_the_crisis_lines_are_handled_at_once_and_never_claimed(
     assert parser.parsed == [BASE + 1, BASE + 2]  # parsed in the same step: nothing awaited
     assert not gate._pending
     assert await db.fetchall("SELECT * FROM interaction_claims") == []
+
+
+async def test_a_claim_cut_off_while_its_connection_opens_leaves_no_thread(
+    tmp_path: Path,
+) -> None:
+    """SQLite opens the claims' own connection on the first claim. A claim the gate gave up
+    on while it opened, or one still opening when the bot closed the database, once left an
+    aiosqlite thread running (not a daemon), which kept the process from exiting after
+    "stopped cleanly" (a crash test's stop timed out)."""
+    import threading
+
+    from familybot.db.migrate import migrate
+
+    db = await Database.connect(str(tmp_path / "claims.db"))
+    await migrate(db)
+    repo = InteractionClaimRepository(db)
+    before = set(threading.enumerate())
+    # Given up on at once (as the gate does after its time limit), then the database closes
+    # while the connection may still be opening.
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(repo.claim(1, FakeClock().now()), timeout=0)
+    late = asyncio.create_task(repo.claim(2, FakeClock().now()))
+    await asyncio.sleep(0)
+    await db.close()
+    outcome = await asyncio.gather(late, return_exceptions=True)
+    await asyncio.sleep(0.1)
+    left = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
+    assert not left, f"threads left running after close: {left}, claim: {outcome}"
