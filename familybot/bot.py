@@ -360,6 +360,7 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         await self._startup.stop()  # SIGTERM while starting: nothing closes under start-up
+        await self.interaction_gate.close()  # new interactions: to another process, if any
         if self._upgrade_task is not None and not self._upgrade_task.done():
             self._upgrade_task.cancel()
         if self.feed_server is not None:  # no new feed requests while the rest shuts down

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -38,6 +39,9 @@ CLAIM_WAIT_S = 0.5
 # missed. Claims older than this protect nothing.
 KEEP = timedelta(hours=1)
 PRUNE_EVERY = timedelta(minutes=10)
+# When the process stops, how long what it took last may still run before its connections
+# close (interactions it had not taken go to another process on the shard).
+CLOSE_GRACE_S = 1.5
 # The crisis lines (/crisis, the start-here panel's button) are answered from memory and are
 # never claimed: they never wait for the database nor leave a row there. When two processes
 # run the shard both answer; Discord keeps the first and refuses the other (40060, logged
@@ -68,6 +72,8 @@ class InteractionGate:
         # Interactions this process handled, and those it left to another process.
         self.handled = 0
         self.dropped = 0
+        self._closing = False
+        self._last_handled = -math.inf  # loop time
 
     def open(self, db: Database, clock: Clock, scheduler: BaseScheduler) -> None:
         """Claim from now on (the database is open); prune old claims every 10 minutes."""
@@ -86,7 +92,23 @@ class InteractionGate:
         if self._claims is None or answered_from_memory(data):  # nothing to claim (in)
             self._handle(data)
             return
+        if self._closing:  # this process is stopping: left to another one on the shard
+            self.dropped += 1
+            log.debug("interaction left to another process while stopping id=%s", data.get("id"))
+            return
         self._keep(asyncio.create_task(self._claim_then_handle(data)))
+
+    async def close(self) -> None:
+        """When the process stops: claim nothing more (another process on the shard takes
+        what comes), and give what it took just now CLOSE_GRACE_S to be answered before the
+        bot's connections close (a command answers within a few hundred ms)."""
+        self._closing = True
+        if self._pending:
+            await asyncio.wait(set(self._pending), timeout=CLOSE_GRACE_S)
+        loop = asyncio.get_running_loop()
+        left = self._last_handled + CLOSE_GRACE_S - loop.time()
+        if left > 0:
+            await asyncio.sleep(min(left, CLOSE_GRACE_S))
 
     async def _claim_then_handle(self, data: Any) -> None:
         interaction_id = int(data["id"])
@@ -121,6 +143,7 @@ class InteractionGate:
         return True
 
     def _handle(self, data: Any) -> None:
+        self._last_handled = asyncio.get_running_loop().time()
         token = i18n.activate(i18n.for_payload(data))
         try:
             self._parse(data)

@@ -136,3 +136,44 @@ async def test_a_claim_meeting_another_writers_lock_does_not_hold_up_the_answer(
         assert line == expected
     finally:
         await world.stop_bot()
+
+
+async def test_a_process_that_stops_finishes_what_it_took_and_leaves_the_rest_to_the_other(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rolling restart: the process stopping had taken a /group create (the other, a
+    little slower to claim, left it). Once, its connections closed under the command: the
+    group was made but never confirmed, and the other process had dropped it ("The
+    application did not respond"). Now a stopping process takes nothing new, and gives what
+    it took a moment to be answered."""
+    a, b = await two_processes(world)
+    await world.configure()
+    await decided([a, b], 2)
+    won = b.interaction_gate._won
+
+    async def slower(interaction_id: int) -> bool:
+        await asyncio.sleep(0.05)  # b claims second: a takes the command
+        return await won(interaction_id)
+
+    monkeypatch.setattr(b.interaction_gate, "_won", slower)
+    made = await world.run(
+        world.facilitator,
+        "group",
+        "create",
+        name="Parents Circle",
+        description="A weekly circle for parents",
+        focus="parents of teens in IOP",
+        join_mode="open",
+    )
+    stopping = asyncio.create_task(a.shutdown())
+    await made.wait_for("followup")  # a answered before its connections closed
+    assert "Parents Circle" in str(made.followups[0])
+    # What comes while a stops goes to b.
+    await eventually(lambda: a.interaction_gate._closing)
+    before = b.interaction_gate.handled
+    info = await world.run(world.alice, "group", "info", name="Parents Circle")
+    assert info.response_type in (4, 5)
+    assert b.interaction_gate.handled == before + 1
+    await stopping
+    assert [r["name"] for r in await rows(world, "SELECT name FROM groups")] == ["Parents Circle"]
+    assert refused(world) == []
