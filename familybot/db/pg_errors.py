@@ -115,8 +115,9 @@ def closed(conn: asyncpg.Connection) -> bool:
 
 
 # Errors at connect that waiting will not fix (they would otherwise count as the server down):
-# a DATABASE_URL option asyncpg refuses, or TLS the server and the bot cannot agree on.
-SETTING_ERRORS = (asyncpg.ClientConfigurationError, ssl.SSLError)
+# a DATABASE_URL option asyncpg refuses, or a server certificate the bot does not trust. A TLS
+# handshake cut off (SSLEOFError: the server restarting) is the server down, as before.
+SETTING_ERRORS = (asyncpg.ClientConfigurationError, ssl.SSLCertVerificationError)
 
 
 def connect_error(exc: BaseException, where: str) -> DatabaseUnavailable | None:

@@ -120,3 +120,14 @@ async def test_a_database_url_option_asyncpg_refuses_is_a_setting_to_fix(pg_name
     with pytest.raises(DatabaseUnavailable) as wrong:
         await PostgresDatabase.open_url(backends.url_for(pg_name) + "?sslmode=bogus")
     assert wrong.value.kind is None and "sslmode" in str(wrong.value)
+
+
+def test_a_cut_tls_handshake_is_the_server_down_a_refused_certificate_a_setting() -> None:
+    import ssl
+
+    from familybot.db.pg_errors import connect_error
+
+    cut = connect_error(ssl.SSLEOFError(8, "EOF occurred in violation of protocol"), "db")
+    assert cut is not None and cut.kind == "down"
+    refused = connect_error(ssl.SSLCertVerificationError(1, "certificate verify failed"), "db")
+    assert refused is not None and refused.kind is None
