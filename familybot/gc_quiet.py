@@ -5,7 +5,8 @@ services), and its allocations set off collections in the middle of it: a full o
 all of them, holding the event loop 50-100 ms (and one in a worker thread holds it as well,
 as it keeps the GIL). So no collection runs while the bot starts (nor during its warm-up
 right after, familybot/warm_up.py: every hold() released); then what start-up left
-alive is moved out of later collections (gc.freeze, once per process), so they walk only
+alive is moved out of later collections (gc.freeze, after start-up and again after its
+warm-up, twice per process at most), so they walk only
 what came after. Objects frozen are still freed as usual when nothing refers to them.
 """
 
@@ -15,7 +16,9 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_frozen = False
+# Freezes left in this process: after start-up, and after its warm-up (which begins once
+# ready, after start-up's hold is released). Not more: a test process starts many bots.
+_freezes_left = 2
 _holds = 0
 _was_enabled = True
 
@@ -30,15 +33,15 @@ def hold() -> None:
 
 
 def release() -> None:
-    """The last release freezes what start-up left alive (once) and turns the collector
-    back on, if it was on before."""
-    global _holds, _frozen
+    """The last release freezes what start-up (or its warm-up) left alive and turns the
+    collector back on, if it was on before."""
+    global _holds, _freezes_left
     _holds -= 1
     if _holds > 0:
         return
-    if not _frozen:
+    if _freezes_left > 0:
         gc.freeze()
-        _frozen = True
+        _freezes_left -= 1
     if _was_enabled:
         gc.enable()
 

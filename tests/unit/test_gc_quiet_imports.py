@@ -5,9 +5,12 @@ After the imports they are frozen out of later collections and the collector is 
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+
+import pytest
 
 SCRIPT = """
 import gc, json, sys
@@ -51,3 +54,22 @@ def test_familybot_run_imports_the_bot_quietly() -> None:
 
     source = inspect.getsource(run._run)
     assert source.index("with quiet_imports():") < source.index("from familybot.bot import")
+
+
+def test_what_the_warm_up_builds_is_frozen_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up's hold is released (and frozen) before the warm-up begins, once ready; what
+    the warm-up builds was then never frozen, though it lives as long as the process."""
+    from familybot import gc_quiet
+
+    monkeypatch.setattr(gc_quiet, "_freezes_left", 2)
+    with gc_quiet.quiet_start():  # start-up
+        pass
+    gc_quiet.hold()  # the warm-up
+    built = [[i] for i in range(10_000)]  # what it builds (containers the collector tracks)
+    before = gc.get_freeze_count()
+    try:
+        gc_quiet.release()
+        assert gc.get_freeze_count() >= before + len(built)
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()  # the rest of this test process collects as usual
