@@ -97,8 +97,8 @@ class ReminderScheduler:
         # Running instants that got new rows after their run had read the ledger (a planning
         # pass during the run): the running job sends once more when its run ends.
         self._again: set[int] = set()
-        # Whether the last look for reminders of processes now gone found any (take_over).
-        self._orphans_seen = False
+        # The processes (claim tokens) the last look found gone with reminders (take_over).
+        self._orphans_seen: set[int] = set()
         # The first planning pass, running in the background after start().
         self.first_pass: asyncio.Task[None] | None = None
 
@@ -166,7 +166,7 @@ class ReminderScheduler:
         for the latest such instant sends every one due by then."""
         now = self._clock.now()
         try:
-            until = await self._reminders.orphaned_until(
+            gone = await self._reminders.orphaned(
                 now, self._shards, claimant=self._dispatcher.peers.token
             )
         except (sqlite3.OperationalError, DatabaseUnavailable) as error:
@@ -178,8 +178,11 @@ class ReminderScheduler:
         # Gone at two looks in a row, TAKEOVER_EVERY apart: a live process whose database
         # connection dropped for a moment (its lock freed, then taken again) keeps its claims
         # and sends them itself; taking them at the first look could send some twice.
-        seen_before, self._orphans_seen = self._orphans_seen, until is not None
-        if until is not None and seen_before and self._schedule_run(until, 0, now):
+        # Counted per process (its claim token): another's drop at the second look is not it.
+        twice = [due for token, due in gone.items() if token in self._orphans_seen]
+        self._orphans_seen = set(gone)
+        until = max(twice, default=None)
+        if until is not None and self._schedule_run(until, 0, now):
             log.info("taking over reminders left by a process due=%d", int(until.timestamp()))
 
     async def _schedule_due(self) -> None:

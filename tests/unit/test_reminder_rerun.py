@@ -157,3 +157,31 @@ async def test_a_replan_between_a_jobs_hand_over_and_its_start_adds_no_twin(
     assert not refused, refused[0].getMessage()
     assert left == 0
     assert [r.card.title for r in port.reminders] == ["First circle"]
+
+
+async def test_reminders_are_taken_over_only_from_a_process_gone_at_two_looks_in_a_row(
+    services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Process 7 seems gone at one look and process 8 at the next (two connections that
+    dropped for a moment, each back by its next look): neither is taken over. Process 8 still
+    gone at a third look is. (What counts as gone is tests/unit/test_multiproc_claims.py's.)"""
+    due = clock.now() - timedelta(minutes=1)
+    looks = iter([{7: due}, {8: due}, {8: due}])
+
+    async def orphaned(*args: object, **kwargs: object) -> dict[int, datetime]:
+        return next(looks)
+
+    monkeypatch.setattr(services.reminders, "orphaned", orphaned)
+    scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), job_defaults=JOB_DEFAULTS)
+    scheduler.start(paused=True)  # jobs are added, none runs
+    timers = ReminderScheduler(
+        scheduler, services.planner, services.dispatcher, services.reminders, clock
+    )
+    try:
+        runs = []
+        for _ in range(3):
+            await timers.take_over()
+            runs.append([j.id for j in scheduler.get_jobs() if j.id.startswith("reminders-due:")])
+    finally:
+        scheduler.shutdown(wait=False)
+    assert runs == [[], [], [f"reminders-due:{int(due.timestamp())}"]]

@@ -132,33 +132,34 @@ class ReminderRepository:
             )
         return [_ledger(r) for r in rows]
 
-    async def orphaned_until(
+    async def orphaned(
         self, now: datetime, shards: ShardFilter = ALL, *, claimant: int = 0
-    ) -> datetime | None:
-        """The latest due instant of unsent rows due by `now` that a process now gone had
-        claimed (not `claimant`, not a live one): None when there are none. Such rows were
-        passed over by every run so far, this process's included (their claimant lived then).
-        """
+    ) -> dict[int, datetime]:
+        """Per process now gone (its claim token; not `claimant`, not a live one), the latest
+        due instant of the unsent rows due by `now` it had claimed; empty when there are none.
+        Such rows were passed over by every run so far, this process's included (their
+        claimant lived then)."""
         gone = (
             "l.claimed_by IS NOT NULL AND l.claimed_by <> ? "
             f"AND l.claimed_by NOT IN ({self._db.dialect.live_claimants()})"
         )
         if shards.owns_all:
-            value = await self._db.fetchval(
-                "SELECT max(l.due_at) FROM reminder_ledger l "
-                f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? AND {gone}",
+            rows = await self._db.fetchall(
+                "SELECT l.claimed_by, max(l.due_at) FROM reminder_ledger l "
+                f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? AND {gone} "
+                "GROUP BY l.claimed_by",
                 (to_unix(now), claimant),
             )
         else:
             ours, shard_params = shards.sql("s.guild_id")
-            value = await self._db.fetchval(
-                "SELECT max(l.due_at) FROM reminder_ledger l "
+            rows = await self._db.fetchall(
+                "SELECT l.claimed_by, max(l.due_at) FROM reminder_ledger l "
                 "JOIN session_series s ON s.id = l.series_id "
                 f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? AND {gone} "
-                f"AND {ours}",
+                f"AND {ours} GROUP BY l.claimed_by",
                 (to_unix(now), claimant, *shard_params),
             )
-        return from_unix(int(value)) if value is not None else None
+        return {int(r[0]): from_unix(int(r[1])) for r in rows}
 
     async def pending_instants(self, until: datetime, shards: ShardFilter = ALL) -> list[datetime]:
         return [instant for instant, _ in await self.pending_instant_counts(until, shards)]
