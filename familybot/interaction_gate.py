@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from datetime import timedelta
 from typing import Any
 
@@ -39,8 +38,8 @@ CLAIM_WAIT_S = 0.5
 # missed. Claims older than this protect nothing.
 KEEP = timedelta(hours=1)
 PRUNE_EVERY = timedelta(minutes=10)
-# When the process stops, how long what it took last may still run before its connections
-# close (interactions it had not taken go to another process on the shard).
+# When the process stops, how long what it took last may still run, at most, before its
+# connections close (interactions it had not taken go to another process on the shard).
 CLOSE_GRACE_S = 1.5
 # The crisis lines (/crisis, the start-here panel's button) are answered from memory and are
 # never claimed: they never wait for the database nor leave a row there. When two processes
@@ -73,7 +72,9 @@ class InteractionGate:
         self.handled = 0
         self.dropped = 0
         self._closing = False
-        self._last_handled = -math.inf  # loop time
+        # The tasks each handled interaction set off (its command, button or form callback):
+        # a stopping process waits for them before its connections close.
+        self._running: set[asyncio.Task[Any]] = set()
 
     def open(self, db: Database, clock: Clock, scheduler: BaseScheduler) -> None:
         """Claim from now on (the database is open); prune old claims every 10 minutes."""
@@ -100,15 +101,15 @@ class InteractionGate:
 
     async def close(self) -> None:
         """When the process stops: claim nothing more (another process on the shard takes
-        what comes), and give what it took just now CLOSE_GRACE_S to be answered before the
+        what comes), and give what it took up to CLOSE_GRACE_S to be answered before the
         bot's connections close (a command answers within a few hundred ms)."""
         self._closing = True
-        if self._pending:
-            await asyncio.wait(set(self._pending), timeout=CLOSE_GRACE_S)
         loop = asyncio.get_running_loop()
-        left = self._last_handled + CLOSE_GRACE_S - loop.time()
-        if left > 0:
-            await asyncio.sleep(min(left, CLOSE_GRACE_S))
+        until = loop.time() + CLOSE_GRACE_S
+        if self._pending:  # claims still deciding
+            await asyncio.wait(set(self._pending), timeout=CLOSE_GRACE_S)
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=max(until - loop.time(), 0.01))
 
     async def _claim_then_handle(self, data: Any) -> None:
         interaction_id = int(data["id"])
@@ -143,12 +144,16 @@ class InteractionGate:
         return True
 
     def _handle(self, data: Any) -> None:
-        self._last_handled = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        before = asyncio.all_tasks(loop)
         token = i18n.activate(i18n.for_payload(data))
         try:
             self._parse(data)
         finally:
             i18n.reset(token)
+        for task in asyncio.all_tasks(loop) - before:  # what the parse set off
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
     def _keep(self, future: asyncio.Future[Any], *, late: bool = False) -> None:
         """Holds a task until it ends (the loop keeps only weak references)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import os
 import signal
 import sys
@@ -76,6 +77,8 @@ def daily_jobs_every(seconds: int) -> None:
 
 
 def main() -> int:
+    # A stop that hangs: the parent sends SIGUSR1 and every thread's stack goes to the log.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     discord.http.Route.BASE = os.environ["CRASH_API_BASE"]
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["CRASH_GATEWAY_URL"])
     memory = os.environ.get("CRASH_NONCE_MEMORY_S")

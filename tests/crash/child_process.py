@@ -96,7 +96,12 @@ class ChildBot:
             await asyncio.wait_for(proc.wait(), timeout)
             self._end()
         except TimeoutError:
-            raise ChildFailed(f"the bot did not stop within {timeout}s:\n{self.tail()}") from None
+            # Where it hangs: every thread's stack into its log (child.py's faulthandler).
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGUSR1)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 1.0)
+            raise ChildFailed(f"the bot did not stop within {timeout}s:\n{self.tail(150)}") from None
         finally:
             self.proc = None
         if proc.returncode != 0:
