@@ -139,6 +139,7 @@ class FamilyBot(commands.AutoShardedBot):
         self._completion_hooks: set[asyncio.Task[Any]] = set()
         self._upgrade_task: asyncio.Task[Any] | None = None
         self._startup = Startup()
+        self._closed: asyncio.Future[None] | None = None  # close()'s run, kept to its end
         self.warm_up = WarmUp()  # begun once ready (#15)
         self.feed_server: FeedServer | None = None
         # Each interaction: claimed in the database (one process of a shard handles it), then
@@ -358,7 +359,17 @@ class FamilyBot(commands.AutoShardedBot):
         self._startup.asked = True
         await self.close()
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # one run, whoever asks; `async with` waits for all of it
+        if self._closed is None:
+            self._closed = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closed)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await super().__aexit__(*exc)
+        if self._closed is not None:
+            await self._closed
+
+    async def _close(self) -> None:
         await self._startup.stop()  # SIGTERM while starting: nothing closes under start-up
         await self.interaction_gate.close()  # new interactions: to another process, if any
         if self._upgrade_task is not None and not self._upgrade_task.done():

@@ -342,6 +342,9 @@ async def test_sigterm_while_starting_lets_start_up_finish_then_stops_cleanly(
     assert "cannot be reached" not in err and "Traceback" not in err
     logged = log_lines.getvalue()
     assert "stop asked for during start-up" in logged and "stopped cleanly" in logged
+    # All of the close ran before the process would exit (once, asyncio.run cancelled its
+    # end: the database left open, an aiosqlite thread kept the process from exiting).
+    assert logged.index("database closed") < logged.index("stopped cleanly")
     assert "Traceback" not in logged and " ERROR " not in logged
     # Start-up finished: the database is whole and at the latest version.
     from familybot.db.connection import Database
