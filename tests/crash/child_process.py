@@ -101,7 +101,9 @@ class ChildBot:
                 proc.send_signal(signal.SIGUSR1)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(proc.wait(), 1.0)
-            raise ChildFailed(f"the bot did not stop within {timeout}s:\n{self.tail(150)}") from None
+            raise ChildFailed(
+                f"the bot did not stop within {timeout}s:\n{self.tail(150)}"
+            ) from None
         finally:
             self.proc = None
         if proc.returncode != 0:
