@@ -298,6 +298,30 @@ def test_systemd_does_not_restart_a_configuration_error_forever() -> None:
     assert str(cli.EXIT_CONFIG) in unit["RestartPreventExitStatus"][0].split()
 
 
+async def run_on_fake(
+    tmp_path: Path,
+    *,
+    environ: dict[str, str] | None = None,
+    timeout: float = 20,  # noqa: ASYNC109
+    **run: Any,
+) -> int:
+    """`familybot run` (cli_run._run, with `run`'s extra arguments) against a fresh fake
+    Discord; the database is SQLite in tmp_path unless `environ` names another."""
+    fake = FakeDiscord()
+    await fake.start()
+    undo = point_discord_py_at(fake)
+    try:
+        env = {
+            "DISCORD_TOKEN": fake.token,
+            **(environ or {"DATABASE_PATH": str(tmp_path / "fb.db")}),
+        }
+        settings = load_settings(tmp_path / "none.env", environ=env)
+        return await asyncio.wait_for(cli_run._run(settings, fake.token, **run), timeout=timeout)
+    finally:
+        undo()
+        await fake.stop()
+
+
 async def _sigterm_during_start_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, hang: bool
 ) -> int:
@@ -313,18 +337,7 @@ async def _sigterm_during_start_up(
         return await real_migrate(db)  # type: ignore[arg-type]
 
     monkeypatch.setattr("familybot.bot.migrate", migrate_after_sigterm)
-    fake = FakeDiscord()
-    await fake.start()
-    undo = point_discord_py_at(fake)
-    try:
-        settings = load_settings(
-            tmp_path / "none.env",
-            environ={"DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(tmp_path / "fb.db")},
-        )
-        code = await asyncio.wait_for(cli_run._run(settings, fake.token), timeout=20)
-    finally:
-        undo()
-        await fake.stop()
+    code = await run_on_fake(tmp_path)
     return code
 
 
@@ -383,9 +396,6 @@ async def test_postgresql_down_at_start_is_waited_for_not_a_configuration_error(
     with socket.socket() as probe:  # a port nobody listens on: the server is down
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    fake = FakeDiscord()
-    await fake.start()
-    undo = point_discord_py_at(fake)
     waits: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
@@ -394,17 +404,10 @@ async def test_postgresql_down_at_start_is_waited_for_not_a_configuration_error(
             os.kill(os.getpid(), signal.SIGTERM)
             await asyncio.sleep(0.05)
 
-    try:
-        url = f"postgresql://postgres@127.0.0.1:{port}/familybot"
-        settings = load_settings(
-            tmp_path / "none.env", environ={"DISCORD_TOKEN": fake.token, "DATABASE_URL": url}
-        )
-        code = await asyncio.wait_for(
-            cli_run._run(settings, fake.token, clock=FakeClock(), sleep=fake_sleep), timeout=60
-        )
-    finally:
-        undo()
-        await fake.stop()
+    url = f"postgresql://postgres@127.0.0.1:{port}/familybot"
+    code = await run_on_fake(
+        tmp_path, environ={"DATABASE_URL": url}, timeout=60, clock=FakeClock(), sleep=fake_sleep
+    )
     err = capsys.readouterr().err
     assert code == 0, err
     assert waits == [5.0, 10.0, 20.0]
@@ -438,18 +441,7 @@ async def test_sigterm_while_looking_up_the_gateway_stops_cleanly(
         return await real(self)
 
     monkeypatch.setattr(discord.http.HTTPClient, "get_bot_gateway", gateway_after_sigterm)
-    fake = FakeDiscord()
-    await fake.start()
-    undo = point_discord_py_at(fake)
-    try:
-        settings = load_settings(
-            tmp_path / "none.env",
-            environ={"DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(tmp_path / "fb.db")},
-        )
-        code = await asyncio.wait_for(cli_run._run(settings, fake.token), timeout=20)
-    finally:
-        undo()
-        await fake.stop()
+    code = await run_on_fake(tmp_path)
     err = capsys.readouterr().err
     assert code == 0, err
     assert "Traceback" not in err and "Traceback" not in log_lines.getvalue()
@@ -483,19 +475,10 @@ async def test_an_error_of_discord_py_after_ready_is_still_a_failure(
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "poll_event", poll_then_fail)
     watcher = ReadyLine()
     logging.getLogger("familybot.bot").addHandler(watcher)
-    fake = FakeDiscord()
-    await fake.start()
-    undo = point_discord_py_at(fake)
     try:
-        settings = load_settings(
-            tmp_path / "none.env",
-            environ={"DISCORD_TOKEN": fake.token, "DATABASE_PATH": str(tmp_path / "fb.db")},
-        )
         with pytest.raises(RuntimeError, match="did not expect"):
-            await asyncio.wait_for(cli_run._run(settings, fake.token), timeout=30)
+            await run_on_fake(tmp_path, timeout=30)
     finally:
         logging.getLogger("familybot.bot").removeHandler(watcher)
-        undo()
-        await fake.stop()
     assert ready.is_set()
     assert "stopped cleanly" not in log_lines.getvalue()
