@@ -97,6 +97,10 @@ async def test_crisis_lines_through_two_processes_are_one_answer_and_leave_no_ro
     with caplog.at_level(logging.INFO):
         asked = await world.run(world.alice, "crisis")
         await eventually(lambda: len(callbacks(world, asked)) == 2)
+        # The refused one is logged once its answer (40060) is back: wait for that too.
+        await eventually(
+            lambda: any("answered elsewhere" in r.getMessage() for r in caplog.records)
+        )
     assert asked.ephemeral and asked.response_type == 4
     assert len(asked.responses) == 1  # what Alice sees: one answer
     assert sorted(callbacks(world, asked)) == [200, 400]
