@@ -59,6 +59,9 @@ class Safety(commands.Cog):
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
+        # Two processes on this shard: one of them reads this member's messages (routing.py).
+        if not self.bot.leadership.routing.reads(message.guild.id, message.author.id):
+            return
         # What goes to the author privately (the crisis lines under the safety watch's
         # English words, automod's note) follows the DM rule: their /my language, else the
         # server's. Channel posts (alerts, mod log) set the server's language themselves.

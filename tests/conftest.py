@@ -48,13 +48,17 @@ async def db(tmp_path: Path, backend: str) -> AsyncIterator[Database]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test marked sqlite_only (it reads SQLite's own machinery: PRAGMAs, query plans,
     the file) runs on SQLite alone: its PostgreSQL variant is not collected. So does one
-    marked backend_free (an e2e test that starts no bot: its variants would be the same)."""
+    marked backend_free (an e2e test that starts no bot: its variants would be the same).
+    One marked postgres_only (a set-up only PostgreSQL supports, such as two processes
+    reading one shard's messages) runs on PostgreSQL alone."""
     keep, drop = [], []
     for item in items:
         params = getattr(item, "callspec", None)
-        on_pg = params is not None and params.params.get("backend") == "postgres"
+        backend = params.params.get("backend") if params is not None else None
         once = item.get_closest_marker("sqlite_only") or item.get_closest_marker("backend_free")
-        (drop if on_pg and once else keep).append(item)
+        pg_only = item.get_closest_marker("postgres_only") is not None
+        dropped = (backend == "postgres" and once) or (backend == "sqlite" and pg_only)
+        (drop if dropped else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -75,6 +75,16 @@ KEEPALIVE = {
 }
 
 
+# Each shard lock's holder with the token it holds (both locks are taken by one connection).
+_SHARD_MEMBERS = (
+    "SELECT s.objid::bigint AS shard, c.objid::bigint AS token "
+    "FROM pg_locks s JOIN pg_locks c ON c.pid = s.pid AND c.database = s.database "
+    "WHERE s.locktype = 'advisory' AND s.granted AND s.classid = $1 AND s.objsubid = 2 "
+    "AND c.locktype = 'advisory' AND c.granted AND c.classid = $2 AND c.objsubid = 2 "
+    "AND s.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
 def new_token() -> int:
     """A process token: positive, and within a signed 32-bit int (an advisory lock key)."""
     return 1 + secrets.randbelow(2**31 - 2)
@@ -107,6 +117,11 @@ class Peers:
         """This process's part of `budget` (requests/s for the whole bot), None if unknown.
         One host: every process runs shards of its own (ShardFilter.share)."""
         return self.shards.share(budget)
+
+    async def shard_members(self) -> dict[int, frozenset[int]] | None:
+        """The live processes (tokens) running each shard (by shard_key), None if unknown.
+        One host: every process runs shards of its own, so no process shares a shard."""
+        return None
 
 
 class PostgresPeers(Peers):
@@ -260,6 +275,23 @@ class PostgresPeers(Peers):
             if (n == 1 and len(counts) == 1) or not settling:
                 parts += 1 / n
         return max(1, math.floor(budget * parts / self.shards.count / len(counts) + 1e-9))
+
+    async def shard_members(self) -> dict[int, frozenset[int]] | None:
+        """Each shard's lock holders, named by the token each holds (familybot/routing.py)."""
+        async with self._use:
+            try:
+                conn = await self._connection()
+                rows = await conn.fetch(_SHARD_MEMBERS, SHARD_LOCK_SPACE, CLAIM_LOCK_SPACE)
+            except Exception as exc:
+                log.warning(
+                    "could not list the processes per shard error=%s", exc.__class__.__name__
+                )
+                await self._drop()
+                return None
+        members: dict[int, set[int]] = {}
+        for r in rows:
+            members.setdefault(int(r["shard"]), set()).add(int(r["token"]))
+        return {key: frozenset(tokens) for key, tokens in members.items()}
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None

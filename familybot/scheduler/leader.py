@@ -7,7 +7,9 @@ another process leads within that time. Becoming the leader runs `on_lead` (the 
 sync: commands are global to the application, one process syncs them).
 
 The same tick keeps this process's pace (`limiter`) at its part of the bot's rate budget,
-which changes as processes running the same shards come and go (Peers.rate_share).
+which changes as processes running the same shards come and go (Peers.rate_share), and
+every ROUTING_EVERY it relearns which processes run this process's shards, for the message
+features (familybot/routing.py).
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from familybot.db.peers import LEADER_RETRY, Peers
 from familybot.ratelimit import SlidingWindowLimiter
+from familybot.routing import ROUTING_EVERY, MessageRouting
 from familybot.scheduler.reminders import JOB_DEFAULTS
 
 log = logging.getLogger(__name__)
 
 LEADER_JOB = "leader"
+ROUTING_JOB = "message-routing"
 
 
 class Leadership:
@@ -45,6 +49,7 @@ class Leadership:
         self._limiter = limiter
         self._budget = budget
         self._led = False  # whether this process led at the last try
+        self.routing = MessageRouting(peers)
 
     async def start(self) -> None:
         self._scheduler.add_job(
@@ -54,7 +59,15 @@ class Leadership:
             replace_existing=True,
             **JOB_DEFAULTS,
         )
+        self._scheduler.add_job(
+            self.routing.refresh,
+            IntervalTrigger(seconds=ROUTING_EVERY.total_seconds()),
+            id=ROUTING_JOB,
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
         await self.tick()
+        await self.routing.refresh()
 
     async def tick(self) -> bool:
         """Try to lead (or check that this process still does); True when it leads."""
