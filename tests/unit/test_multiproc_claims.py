@@ -24,13 +24,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from familybot.db.connection import Database, DatabaseUnavailable
 from familybot.db.migrate import migrate
 from familybot.db.peers import Peers, PostgresPeers
-from familybot.models import JoinMode, from_unix
+from familybot.models import from_unix
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 from familybot.scheduler.reminders import ReminderScheduler
 from familybot.services.reminders import service as reminders_module
-from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services, build_services
 from tests.support import backends
+from tests.support.circle import weekly_circle
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1
@@ -85,28 +85,15 @@ async def pair(pg_url: str, clock: FakeClock) -> AsyncIterator[tuple[Process, Pr
 
 async def _groups_with_sessions(services: Services, clock: FakeClock) -> None:
     for name, at, members in GROUPS:
-        await services.groups.create(
+        await weekly_circle(
+            services,
+            clock,
             guild_id=GUILD,
-            actor_id=FAC,
+            facilitator=FAC,
             name=name,
-            description="A weekly circle",
-            focus="parents",
-            capacity=None,
-            join_mode=JoinMode.OPEN,
-        )
-        for user in members:
-            group = await services.groups.prepare_join(GUILD, user, name)
-            await services.groups.consent_and_join(group.id, user, 1, guild_id=GUILD)
-            await services.sessions.set_my_reminders(GUILD, user, True, None)
-        await services.sessions.schedule(
-            guild_id=GUILD,
-            actor_id=FAC,
-            group_name=name,
-            title="Weekly check-in",
-            date_text=(clock.now() + timedelta(days=3)).date().isoformat(),
+            members=members,
+            dm_reminders=members,
             time_text=at,
-            repeat=Repeat.WEEKLY,
-            duration_minutes=90,
         )
 
 
