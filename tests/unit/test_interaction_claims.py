@@ -157,6 +157,26 @@ async def test_the_crisis_lines_are_handled_at_once_and_never_claimed(
     assert await db.fetchall("SELECT * FROM interaction_claims") == []
 
 
+async def test_autocomplete_is_answered_by_every_process_and_never_claimed(
+    db: Database, other: Database, clock: FakeClock
+) -> None:
+    """A keystroke's suggestions change nothing and Discord shows the first answer: no
+    database write per keystroke. The command typed then is claimed as before."""
+    (gate_a, parsed_a), (gate_b, parsed_b) = gate_on(db, clock), gate_on(other, clock)
+    typing = {**payload(1), "type": 4, "data": {"name": "faq", "type": 1}}
+    gate_a.receive(typing)
+    gate_b.receive(typing)
+    assert parsed_a.parsed == parsed_b.parsed == [BASE + 1]  # at once, by both
+    assert not gate_a._pending and not gate_b._pending
+    assert await db.fetchall("SELECT * FROM interaction_claims") == []
+    gate_a.receive(payload(2))  # the command itself
+    gate_b.receive(payload(2))
+    await settled(gate_a, gate_b)
+    assert sorted(parsed_a.parsed + parsed_b.parsed) == [BASE + 1, BASE + 1, BASE + 2]
+    stored = await db.fetchall("SELECT interaction_id FROM interaction_claims")
+    assert [int(r[0]) for r in stored] == [BASE + 2]
+
+
 async def test_a_claim_cut_off_while_its_connection_opens_leaves_no_thread(
     tmp_path: Path,
 ) -> None:
