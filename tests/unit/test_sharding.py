@@ -15,15 +15,11 @@ from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.db.repositories.reminders import ReminderRepository
 from familybot.errors import ConfigError
-from familybot.models import JoinMode
-from familybot.services.sessions.recurrence import Repeat
 from familybot.sharding import ALL, ShardFilter, shard_of
 from familybot.wiring import Services, build_services
 from tests.support.circle import weekly_circle
 from tests.support.fakes import FakeClock
 from tests.unit.test_sessions_service import ReminderPort
-
-FAC = 10
 
 
 def guild_on(shard: int, count: int, n: int = 0) -> int:
@@ -139,37 +135,13 @@ async def processes(tmp_path: Path, clock: FakeClock) -> AsyncIterator[list[Proc
         await p.db.close()
 
 
-async def make_group_with_weekly_session(services: Services, guild_id: int) -> int:
-    group = await services.groups.create(
-        guild_id=guild_id,
-        actor_id=FAC,
-        name="Parents Circle",
-        description="d",
-        focus="f",
-        capacity=None,
-        join_mode=JoinMode.OPEN,
-    )
-    await services.sessions.schedule(
-        guild_id=guild_id,
-        actor_id=FAC,
-        group_name="Parents Circle",
-        title="Weekly check-in",
-        date_text="2026-12-01",
-        time_text="18:00",
-        repeat=Repeat.WEEKLY,
-        duration_minutes=90,
-    )
-    assert group.channel_id is not None
-    return group.channel_id
-
-
 async def test_each_process_plans_and_sends_only_its_shards_reminders(
     processes: list[Process], clock: FakeClock
 ) -> None:
     for guild_id in GUILDS:
         # A command is handled by the process owning the server, as Discord routes it.
         owner = processes[shard_of(guild_id, 2)]
-        await make_group_with_weekly_session(owner.services, guild_id)
+        await weekly_circle(owner.services, clock, guild_id=guild_id, days_ahead=4)  # 1 Dec
     series = await processes[0].db.fetchall("SELECT id, guild_id FROM session_series")
     guild_of_series = {r["id"]: r["guild_id"] for r in series}
 
@@ -200,7 +172,8 @@ async def test_replan_ignores_series_of_other_shards(
 ) -> None:
     mine, theirs = guild_on(0, 2, 5), guild_on(1, 2, 5)
     for guild_id in (mine, theirs):
-        await make_group_with_weekly_session(processes[shard_of(guild_id, 2)].services, guild_id)
+        owner = processes[shard_of(guild_id, 2)]
+        await weekly_circle(owner.services, clock, guild_id=guild_id, days_ahead=4)
     clock.set(datetime(2026, 11, 30, 22, 55, tzinfo=UTC))  # 24 h reminders fall due in 5 min
     await processes[0].services.planner.replan([1, 2])
     rows = await processes[0].db.fetchall(
