@@ -7,7 +7,7 @@ before discord.py parses an INTERACTION_CREATE, the process claims the interacti
 the shared database (one insert-if-absent, InteractionClaimRepository.claim): only the
 process whose insert went in handles it; the others drop it. SQLite does the same: there is
 usually one process, and a claim costs it well under a millisecond. Autocomplete and the
-crisis lines are not claimed (`unclaimed`).
+crisis lines are not claimed (`receive`).
 
 The parse also starts the interaction in that person's language: discord.py creates the
 callback and listener tasks while it parses, and a task keeps its creator's context.
@@ -60,14 +60,6 @@ def answered_from_memory(data: Any) -> bool:
     return False
 
 
-def unclaimed(data: Any) -> bool:
-    """Handled without a claim: the crisis lines, and autocomplete. An autocomplete only
-    reads, and comes with each keystroke: a claim would be a database write per keystroke
-    protecting nothing. Two processes on the shard both suggest; Discord shows the first
-    answer and refuses the other (40060, logged quietly: familybot/tree.py)."""
-    return data.get("type") == AUTOCOMPLETE or answered_from_memory(data)
-
-
 class InteractionGate:
     """Wraps discord.py's INTERACTION_CREATE parser: claim, then parse (in the language)."""
 
@@ -99,12 +91,19 @@ class InteractionGate:
 
     def receive(self, data: Any) -> None:
         """The parser discord.py calls for each INTERACTION_CREATE."""
-        if self._claims is None or unclaimed(data):  # nothing to claim (in)
+        if self._claims is None or answered_from_memory(data):  # nothing to claim (in)
             self._handle(data)
             return
         if self._closing:  # this process is stopping: left to another one on the shard
             self.dropped += 1
             log.debug("interaction left to another process while stopping id=%s", data.get("id"))
+            return
+        if data.get("type") == AUTOCOMPLETE:
+            # Not claimed: suggestions change nothing, and come with each keystroke (a claim
+            # would be a database write per keystroke protecting nothing). Two processes on
+            # the shard both suggest; Discord shows the first answer and refuses the other
+            # (40060, logged quietly: familybot/tree.py).
+            self._handle(data)
             return
         self._keep(asyncio.create_task(self._claim_then_handle(data)))
 

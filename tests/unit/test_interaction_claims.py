@@ -175,6 +175,10 @@ async def test_autocomplete_is_answered_by_every_process_and_never_claimed(
     assert sorted(parsed_a.parsed + parsed_b.parsed) == [BASE + 1, BASE + 1, BASE + 2]
     stored = await db.fetchall("SELECT interaction_id FROM interaction_claims")
     assert [int(r[0]) for r in stored] == [BASE + 2]
+    await gate_a.close()  # stopping: what comes now is the other process's, suggestions too
+    gate_a.receive({**typing, "id": str(BASE + 3)})
+    gate_b.receive({**typing, "id": str(BASE + 3)})
+    assert BASE + 3 not in parsed_a.parsed and parsed_b.parsed[-1] == BASE + 3
 
 
 async def test_a_claim_cut_off_while_its_connection_opens_leaves_no_thread(
