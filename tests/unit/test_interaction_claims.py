@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -22,6 +23,7 @@ from familybot import interaction_gate
 from familybot.db.connection import Database
 from familybot.db.repositories.interaction_claims import InteractionClaimRepository
 from familybot.interaction_gate import InteractionGate
+from familybot.tree import ALREADY_ANSWERED, ANSWERED_ELSEWHERE
 from tests.support import backends
 from tests.support.fakes import FakeClock
 
@@ -207,3 +209,38 @@ async def test_a_claim_cut_off_while_its_connection_opens_leaves_no_thread(
     await asyncio.sleep(0.1)
     left = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
     assert not left, f"threads left running after close: {left}, claim: {outcome}"
+
+
+class _Response:
+    """What discord.HTTPException reads of an HTTP response."""
+
+    status, reason = 400, "Bad Request"
+
+
+def test_of_autocomplete_errors_only_already_answered_is_quietened(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """discord.py logs any failed autocomplete as an error with its traceback. Refused as
+    already answered (another process on the shard suggested first) it is one INFO line;
+    any other failure stays an error."""
+    logger = logging.getLogger("discord.app_commands.tree")
+    logger.addFilter(ANSWERED_ELSEWHERE)  # what FamilyTree does
+    try:
+        with caplog.at_level(logging.INFO):
+            for code in (ALREADY_ANSWERED, 50035):
+                try:
+                    raise discord.HTTPException(_Response(), {"code": code, "message": "no"})  # type: ignore[arg-type]
+                except discord.HTTPException:
+                    logger.exception("Ignoring exception in autocomplete for %r", "faq ask")
+    finally:
+        logger.removeFilter(ANSWERED_ELSEWHERE)
+    seen = [(r.name, r.levelno, r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    assert seen == [
+        ("familybot.tree", logging.INFO, "interaction answered elsewhere in autocomplete", False),
+        (
+            "discord.app_commands.tree",
+            logging.ERROR,
+            "Ignoring exception in autocomplete for 'faq ask'",
+            True,
+        ),
+    ]
