@@ -6,7 +6,8 @@ slash command, button and form (both write; one answer fails, "already acknowled
 before discord.py parses an INTERACTION_CREATE, the process claims the interaction's id in
 the shared database (one insert-if-absent, InteractionClaimRepository.claim): only the
 process whose insert went in handles it; the others drop it. SQLite does the same: there is
-usually one process, and a claim costs it well under a millisecond.
+usually one process, and a claim costs it well under a millisecond. Autocomplete and the
+crisis lines are not claimed (`receive`).
 
 The parse also starts the interaction in that person's language: discord.py creates the
 callback and listener tasks while it parses, and a task keeps its creator's context.
@@ -47,7 +48,7 @@ CLOSE_GRACE_S = 1.5
 # quietly by familybot/tree.py), so the person sees one answer.
 FROM_MEMORY_COMMANDS = frozenset({"crisis"})
 FROM_MEMORY_BUTTONS = frozenset({"fb:panel:crisis"})
-APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
+APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 2, 3, 4
 
 
 def answered_from_memory(data: Any) -> bool:
@@ -96,6 +97,13 @@ class InteractionGate:
         if self._closing:  # this process is stopping: left to another one on the shard
             self.dropped += 1
             log.debug("interaction left to another process while stopping id=%s", data.get("id"))
+            return
+        if data.get("type") == AUTOCOMPLETE:
+            # Not claimed: suggestions change nothing, and come with each keystroke (a claim
+            # would be a database write per keystroke protecting nothing). Two processes on
+            # the shard both suggest; Discord shows the first answer and refuses the other
+            # (40060, logged quietly: familybot/tree.py).
+            self._handle(data)
             return
         self._keep(asyncio.create_task(self._claim_then_handle(data)))
 

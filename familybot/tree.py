@@ -167,6 +167,23 @@ async def report_error(
     await send_private(interaction, text)
 
 
+class AutocompleteAnsweredElsewhere(logging.Filter):
+    """discord.py logs an autocomplete whose answer failed as an error, with its traceback.
+    Refused as already answered (40060), it was answered by another process running this
+    shard (autocomplete is not claimed: familybot/interaction_gate.py): the person has their
+    suggestions, so this is one INFO line, as in report_error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, discord.HTTPException) and error.code == ALREADY_ANSWERED:
+            log.info("interaction answered elsewhere in autocomplete")
+            return False
+        return True
+
+
+ANSWERED_ELSEWHERE = AutocompleteAnsweredElsewhere()
+
+
 async def may_see_suggestions(interaction: discord.Interaction[Any]) -> bool:
     """Autocomplete offers only what the command itself would show: a facilitator or admin
     command suggests nothing to someone it would refuse, and nothing outside a server."""
@@ -181,6 +198,10 @@ async def may_see_suggestions(interaction: discord.Interaction[Any]) -> bool:
 
 
 class FamilyTree(app_commands.CommandTree[Any]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        logging.getLogger("discord.app_commands.tree").addFilter(ANSWERED_ELSEWHERE)
+
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         """Every command and autocomplete passes through here: the reply's language is set
         once (a dict lookup, README "Languages"), and no autocomplete of a guarded command

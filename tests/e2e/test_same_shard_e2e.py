@@ -181,3 +181,35 @@ async def test_a_process_that_stops_finishes_what_it_took_and_leaves_the_rest_to
     await stopping
     assert [r["name"] for r in await rows(world, "SELECT name FROM groups")] == ["Parents Circle"]
     assert refused(world) == []
+
+
+async def test_autocomplete_through_two_processes_is_answered_and_never_claimed(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Suggestions change nothing, so they are not claimed (no database write per
+    keystroke): both processes suggest, Discord shows the first, and the refused one is no
+    error. The command then sent is claimed and answered once, as before."""
+    bots = await two_processes(world)
+    await world.configure()
+    await create_group(world)
+    await decided(bots, 3)
+    claims = len(await rows(world, "SELECT * FROM interaction_claims"))
+    with caplog.at_level(logging.INFO):
+        typing = await world.fake.autocomplete(
+            world.guild_id, world.alice, "group", "join", focused="name", options={"name": "Par"}
+        )
+        body = await typing.wait_response()
+        await eventually(lambda: len(callbacks(world, typing)) == 2)
+        await eventually(
+            lambda: any("answered elsewhere" in r.getMessage() for r in caplog.records)
+        )
+    assert body["type"] == 8 and [c["name"] for c in body["data"]["choices"]] == ["Parents Circle"]
+    assert sorted(callbacks(world, typing)) == [200, 400]
+    assert len(await rows(world, "SELECT * FROM interaction_claims")) == claims
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+    asked = await world.run(world.alice, "group", "join", name="Parents Circle")
+    await decided(bots, 4)
+    assert callbacks(world, asked) == [200]
+    assert len(await rows(world, "SELECT * FROM interaction_claims")) == claims + 1
+    assert len(refused(world)) == 1  # the second process's suggestions, only

@@ -20,11 +20,11 @@ from multidict import CIMultiDict
 
 from familybot.db.connection import Database
 from familybot.feed_server import FeedServer, FeedServerError
-from familybot.models import JoinMode
 from familybot.services.sessions.calendar import CalendarSeries
 from familybot.services.sessions.calendar_feed import FeedResponse, hash_token
 from familybot.services.sessions.recurrence import Repeat, SeriesRule
 from familybot.wiring import Services, build_services
+from tests.support.circle import weekly_circle
 from tests.support.fakes import FakeClock, RecordingPort
 from tests.unit.test_calendar_clients import (
     Reader,
@@ -40,6 +40,7 @@ FAC = 10
 ALICE, BOB = 101, 102
 BASE = "https://calendar.example.org"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+FIRST = 4  # weekly_circle's sessions start on 1 December 2026 (18:00 in New York)
 YEAR = (NOW, NOW + timedelta(days=365))
 
 
@@ -83,39 +84,10 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def make_group(
-    services: Services, name: str, members: tuple[int, ...], guild: int = GUILD
-) -> None:
-    group = await services.groups.create(
-        guild_id=guild,
-        actor_id=FAC,
-        name=name,
-        description="d",
-        focus="f",
-        capacity=None,
-        join_mode=JoinMode.OPEN,
+async def series_of(services: Services, title: str) -> int:
+    return int(
+        await services.db.fetchval("SELECT id FROM session_series WHERE title = ?", (title,))
     )
-    for user in members:
-        await services.groups.consent_and_join(
-            group.id, user, group.guidelines_version, guild_id=group.guild_id
-        )
-
-
-async def schedule(
-    services: Services, group: str, title: str, day: str = "2026-12-01", guild: int = GUILD
-) -> int:
-    outcome = await services.sessions.schedule(
-        guild_id=guild,
-        actor_id=FAC,
-        group_name=group,
-        title=title,
-        date_text=day,
-        time_text="18:00",
-        repeat=Repeat.WEEKLY,
-        duration_minutes=90,
-        tz="America/New_York",
-    )
-    return outcome.series.id
 
 
 def local_url(server: FeedServer, public_url: str) -> str:
@@ -148,8 +120,8 @@ def rule_18h(day: datetime) -> SeriesRule:
 async def test_the_feed_is_the_members_calendar_and_follows_a_cancel_and_a_move(
     services: Services, server: FeedServer, http: aiohttp.ClientSession, clock: FakeClock
 ) -> None:
-    await make_group(services, "Parents Circle", (ALICE,))
-    series_id = await schedule(services, "Parents Circle", "Weekly check-in")
+    await weekly_circle(services, clock, members=(ALICE,), days_ahead=FIRST)
+    series_id = await series_of(services, "Weekly check-in")
     url = local_url(server, await link(services))
 
     status, body, headers = await get(http, url)
@@ -217,8 +189,7 @@ async def test_an_unchanged_feed_answers_304(
         ticker.now += 10  # a calendar app polls far less often than the rate limit allows
         return await fetch(*args, **kwargs)  # type: ignore[arg-type]
 
-    await make_group(services, "Parents Circle", (ALICE,))
-    await schedule(services, "Parents Circle", "Weekly check-in")
+    await weekly_circle(services, clock, members=(ALICE,), days_ahead=FIRST)
     url = local_url(server, await link(services))
     status, body, headers = await get(http, url)
     assert status == 200
@@ -244,9 +215,13 @@ async def test_an_unchanged_feed_answers_304(
 
 
 async def test_past_the_rate_limit_the_feed_answers_429(
-    services: Services, server: FeedServer, http: aiohttp.ClientSession, ticker: Ticker
+    services: Services,
+    server: FeedServer,
+    http: aiohttp.ClientSession,
+    clock: FakeClock,
+    ticker: Ticker,
 ) -> None:
-    await make_group(services, "Parents Circle", (ALICE,))
+    await weekly_circle(services, clock, members=(ALICE,), titles=())
     url = local_url(server, await link(services))
     other = local_url(server, await link(services, BOB))
     statuses = [(await get(http, url))[0] for _ in range(6)]
@@ -260,11 +235,15 @@ async def test_past_the_rate_limit_the_feed_answers_429(
 
 
 async def test_made_up_links_cannot_reset_a_members_limit(
-    services: Services, server: FeedServer, http: aiohttp.ClientSession, ticker: Ticker
+    services: Services,
+    server: FeedServer,
+    http: aiohttp.ClientSession,
+    clock: FakeClock,
+    ticker: Ticker,
 ) -> None:
     """Junk paths never reach a bucket, and made-up tokens all share one overall limit, so a
     flood can't push a member's bucket out (which used to give them a fresh limit)."""
-    await make_group(services, "Parents Circle", (ALICE,))
+    await weekly_circle(services, clock, members=(ALICE,), titles=())
     url = local_url(server, await link(services))
     assert [(await get(http, url))[0] for _ in range(6)] == [200] * 6
     assert (await get(http, url))[0] == 429
@@ -278,10 +257,9 @@ async def test_made_up_links_cannot_reset_a_members_limit(
 
 
 async def test_unknown_revoked_and_every_other_path_is_404(
-    services: Services, server: FeedServer, http: aiohttp.ClientSession
+    services: Services, server: FeedServer, http: aiohttp.ClientSession, clock: FakeClock
 ) -> None:
-    await make_group(services, "Parents Circle", (ALICE,))
-    await schedule(services, "Parents Circle", "Weekly check-in")
+    await weekly_circle(services, clock, members=(ALICE,), days_ahead=FIRST)
     old = local_url(server, await link(services))
     assert (await get(http, old))[0] == 200
     renewed = await services.calendar_feed.my_calendar(GUILD, ALICE, new_link=True)
@@ -316,13 +294,14 @@ async def test_the_token_never_appears_in_logs(
     services: Services,
     server: FeedServer,
     http: aiohttp.ClientSession,
+    clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    for name in ("familybot", "aiohttp", "aiohttp.access", "aiohttp.server", "aiohttp.web"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
-    await make_group(services, "Parents Circle", (ALICE,))
-    await schedule(services, "Parents Circle", "Weekly check-in")
+    # caplog puts each logger's level back afterwards (left at DEBUG, they made a later
+    # test's records at WARNING and above include everything).
+    for name in (None, "familybot", "aiohttp", "aiohttp.access", "aiohttp.server", "aiohttp.web"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    await weekly_circle(services, clock, members=(ALICE,), days_ahead=FIRST)
     first = await link(services)
     url = local_url(server, first)
     for _ in range(8):  # 200s, then 429s
@@ -341,10 +320,16 @@ async def test_the_token_never_appears_in_logs(
 
 
 async def test_neutral_titles_hide_group_names_until_the_member_chooses_full(
-    services: Services, server: FeedServer, http: aiohttp.ClientSession
+    services: Services, server: FeedServer, http: aiohttp.ClientSession, clock: FakeClock
 ) -> None:
-    await make_group(services, "Grief Circle", (ALICE,))
-    await schedule(services, "Grief Circle", "Loss and grief check-in")
+    await weekly_circle(
+        services,
+        clock,
+        name="Grief Circle",
+        members=(ALICE,),
+        titles=("Loss and grief check-in",),
+        days_ahead=FIRST,
+    )
     url = local_url(server, await link(services))
     _, body, _ = await get(http, url)
     text = body.decode().replace("\r\n ", "")
@@ -359,14 +344,21 @@ async def test_neutral_titles_hide_group_names_until_the_member_chooses_full(
 
 
 async def test_a_link_shows_only_that_members_sessions_in_that_server(
-    services: Services, server: FeedServer, http: aiohttp.ClientSession
+    services: Services, server: FeedServer, http: aiohttp.ClientSession, clock: FakeClock
 ) -> None:
-    await make_group(services, "Parents Circle", (ALICE, BOB))
-    await make_group(services, "Siblings", (BOB,))
-    await make_group(services, "Elsewhere", (ALICE,), guild=GUILD2)
-    mine = await schedule(services, "Parents Circle", "Check-in")
-    bobs = await schedule(services, "Siblings", "Siblings talk")
-    other_server = await schedule(services, "Elsewhere", "Other server", guild=GUILD2)
+    await weekly_circle(services, clock, members=(ALICE, BOB), titles=("Check-in",))
+    await weekly_circle(services, clock, name="Siblings", members=(BOB,), titles=("Siblings talk",))
+    await weekly_circle(
+        services,
+        clock,
+        guild_id=GUILD2,
+        name="Elsewhere",
+        members=(ALICE,),
+        titles=("Other server",),
+    )
+    mine = await series_of(services, "Check-in")
+    bobs = await series_of(services, "Siblings talk")
+    other_server = await series_of(services, "Other server")
     _, body, _ = await get(http, local_url(server, await link(services)))
     uids = {line for line in body.decode().splitlines() if line.startswith("UID:")}
     assert {u.split("-")[1] for u in uids} == {str(mine)}
@@ -374,9 +366,13 @@ async def test_a_link_shows_only_that_members_sessions_in_that_server(
 
 
 async def test_leaving_or_forgetting_ends_the_feed(
-    services: Services, server: FeedServer, http: aiohttp.ClientSession, db: Database
+    services: Services,
+    server: FeedServer,
+    http: aiohttp.ClientSession,
+    clock: FakeClock,
+    db: Database,
 ) -> None:
-    await make_group(services, "Parents Circle", (ALICE,))
+    await weekly_circle(services, clock, members=(ALICE,), titles=())
     url = local_url(server, await link(services))
     assert (await get(http, url))[0] == 200
     await services.privacy.member_left(GUILD, ALICE)
@@ -397,7 +393,7 @@ async def test_a_member_discord_no_longer_lists_loses_the_feed_before_the_sweep(
 ) -> None:
     """Without the members intent a departure is noticed by the daily sweep; the feed asks
     Discord itself (at most every 10 minutes per member) so a removed member's link stops."""
-    await make_group(services, "Parents Circle", (ALICE,))
+    await weekly_circle(services, clock, members=(ALICE,), titles=())
     url = local_url(server, await link(services))
     answers: dict[int, bool | None] = {ALICE: True}
     asked: list[int] = []

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -22,6 +23,7 @@ from familybot import interaction_gate
 from familybot.db.connection import Database
 from familybot.db.repositories.interaction_claims import InteractionClaimRepository
 from familybot.interaction_gate import InteractionGate
+from familybot.tree import ALREADY_ANSWERED, ANSWERED_ELSEWHERE
 from tests.support import backends
 from tests.support.fakes import FakeClock
 
@@ -157,6 +159,30 @@ async def test_the_crisis_lines_are_handled_at_once_and_never_claimed(
     assert await db.fetchall("SELECT * FROM interaction_claims") == []
 
 
+async def test_autocomplete_is_answered_by_every_process_and_never_claimed(
+    db: Database, other: Database, clock: FakeClock
+) -> None:
+    """A keystroke's suggestions change nothing and Discord shows the first answer: no
+    database write per keystroke. The command typed then is claimed as before."""
+    (gate_a, parsed_a), (gate_b, parsed_b) = gate_on(db, clock), gate_on(other, clock)
+    typing = {**payload(1), "type": 4, "data": {"name": "faq", "type": 1}}
+    gate_a.receive(typing)
+    gate_b.receive(typing)
+    assert parsed_a.parsed == parsed_b.parsed == [BASE + 1]  # at once, by both
+    assert not gate_a._pending and not gate_b._pending
+    assert await db.fetchall("SELECT * FROM interaction_claims") == []
+    gate_a.receive(payload(2))  # the command itself
+    gate_b.receive(payload(2))
+    await settled(gate_a, gate_b)
+    assert sorted(parsed_a.parsed + parsed_b.parsed) == [BASE + 1, BASE + 1, BASE + 2]
+    stored = await db.fetchall("SELECT interaction_id FROM interaction_claims")
+    assert [int(r[0]) for r in stored] == [BASE + 2]
+    await gate_a.close()  # stopping: what comes now is the other process's, suggestions too
+    gate_a.receive({**typing, "id": str(BASE + 3)})
+    gate_b.receive({**typing, "id": str(BASE + 3)})
+    assert BASE + 3 not in parsed_a.parsed and parsed_b.parsed[-1] == BASE + 3
+
+
 async def test_a_claim_cut_off_while_its_connection_opens_leaves_no_thread(
     tmp_path: Path,
 ) -> None:
@@ -183,3 +209,38 @@ async def test_a_claim_cut_off_while_its_connection_opens_leaves_no_thread(
     await asyncio.sleep(0.1)
     left = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
     assert not left, f"threads left running after close: {left}, claim: {outcome}"
+
+
+class _Response:
+    """What discord.HTTPException reads of an HTTP response."""
+
+    status, reason = 400, "Bad Request"
+
+
+def test_of_autocomplete_errors_only_already_answered_is_quietened(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """discord.py logs any failed autocomplete as an error with its traceback. Refused as
+    already answered (another process on the shard suggested first) it is one INFO line;
+    any other failure stays an error."""
+    logger = logging.getLogger("discord.app_commands.tree")
+    logger.addFilter(ANSWERED_ELSEWHERE)  # what FamilyTree does
+    try:
+        with caplog.at_level(logging.INFO):
+            for code in (ALREADY_ANSWERED, 50035):
+                try:
+                    raise discord.HTTPException(_Response(), {"code": code, "message": "no"})  # type: ignore[arg-type]
+                except discord.HTTPException:
+                    logger.exception("Ignoring exception in autocomplete for %r", "faq ask")
+    finally:
+        logger.removeFilter(ANSWERED_ELSEWHERE)
+    seen = [(r.name, r.levelno, r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    assert seen == [
+        ("familybot.tree", logging.INFO, "interaction answered elsewhere in autocomplete", False),
+        (
+            "discord.app_commands.tree",
+            logging.ERROR,
+            "Ignoring exception in autocomplete for 'faq ask'",
+            True,
+        ),
+    ]

@@ -24,13 +24,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from familybot.db.connection import Database, DatabaseUnavailable
 from familybot.db.migrate import migrate
 from familybot.db.peers import Peers, PostgresPeers
-from familybot.models import JoinMode, from_unix
+from familybot.models import from_unix
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 from familybot.scheduler.reminders import ReminderScheduler
 from familybot.services.reminders import service as reminders_module
-from familybot.services.sessions.recurrence import Repeat
 from familybot.wiring import Services, build_services
 from tests.support import backends
+from tests.support.circle import weekly_circle
 from tests.support.fakes import FakeClock, RecordingPort
 
 GUILD = 1
@@ -85,28 +85,15 @@ async def pair(pg_url: str, clock: FakeClock) -> AsyncIterator[tuple[Process, Pr
 
 async def _groups_with_sessions(services: Services, clock: FakeClock) -> None:
     for name, at, members in GROUPS:
-        await services.groups.create(
+        await weekly_circle(
+            services,
+            clock,
             guild_id=GUILD,
-            actor_id=FAC,
+            facilitator=FAC,
             name=name,
-            description="A weekly circle",
-            focus="parents",
-            capacity=None,
-            join_mode=JoinMode.OPEN,
-        )
-        for user in members:
-            group = await services.groups.prepare_join(GUILD, user, name)
-            await services.groups.consent_and_join(group.id, user, 1, guild_id=GUILD)
-            await services.sessions.set_my_reminders(GUILD, user, True, None)
-        await services.sessions.schedule(
-            guild_id=GUILD,
-            actor_id=FAC,
-            group_name=name,
-            title="Weekly check-in",
-            date_text=(clock.now() + timedelta(days=3)).date().isoformat(),
+            members=members,
+            dm_reminders=members,
             time_text=at,
-            repeat=Repeat.WEEKLY,
-            duration_minutes=90,
         )
 
 
@@ -178,19 +165,8 @@ async def test_a_dead_process_s_claims_pass_to_the_living(
     assert (await b.services.dispatcher.dispatch(from_unix(instant))).sent == 0
     assert not b.port.reminder_attempts
     # a's host dies: its connection is cut, its liveness lock goes with it.
-    pid = a.peers.backend_pid  # type: ignore[attr-defined]
-    assert pid is not None
-    admin = await asyncpg.connect(pg_url)
-    try:
-        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
-    finally:
-        await admin.close()
-    for _ in range(200):  # the server frees the lock as the backend exits (no clock involved)
-        if a.peers.token not in {
-            int(r[0]) for r in await b.db.fetchall(b.db.dialect.live_claimants())
-        }:
-            break
-        await asyncio.sleep(0.01)
+    await _cut_off(a, pg_url)
+    await _gone((a,), b)
     report = await b.services.dispatcher.dispatch(from_unix(instant))
     assert report.sent == first.retried
     assert Counter(c.ledger_id for _, c in b.port.reminder_attempts) == Counter(
@@ -230,12 +206,7 @@ async def test_a_process_claims_only_while_it_holds_its_liveness_lock(
     pair: tuple[Process, Process], clock: FakeClock, pg_url: str
 ) -> None:
     a, b = pair
-    pid = a.peers.backend_pid  # type: ignore[attr-defined]
-    admin = await asyncpg.connect(pg_url)
-    try:
-        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
-    finally:
-        await admin.close()
+    pid = await _cut_off(a, pg_url)
     # Its next run takes the lock again (same token) before it claims anything.
     await a.services.dispatcher.dispatch(clock.now())
     assert a.peers.backend_pid not in (None, pid)  # type: ignore[attr-defined]
@@ -246,6 +217,19 @@ async def test_a_process_claims_only_while_it_holds_its_liveness_lock(
     stack = build_services(a.db, YieldingPort(), clock, "America/New_York", peers=cut_off)
     with pytest.raises(DatabaseUnavailable):
         await stack.dispatcher.dispatch(clock.now())
+
+
+async def _cut_off(p: Process, pg_url: str) -> int:
+    """Cuts the process's connection, as when its host dies (its liveness lock goes with
+    it); the server process it had."""
+    pid = p.peers.backend_pid  # type: ignore[attr-defined]
+    assert pid is not None
+    admin = await asyncpg.connect(pg_url)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    return int(pid)
 
 
 async def _gone(processes: tuple[Process, ...], living: Process) -> None:
@@ -305,12 +289,7 @@ async def test_reminders_two_processes_claimed_and_left_unsent_go_out_from_the_t
             assert not c.port.reminder_attempts
             # a stops (as on SIGTERM); b's connection is cut (a host gone, a SIGKILL).
             await a.peers.close()
-            pid = b.peers.backend_pid  # type: ignore[attr-defined]
-            admin = await asyncpg.connect(pg_url)
-            try:
-                assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
-            finally:
-                await admin.close()
+            await _cut_off(b, pg_url)
             await _gone((a, b), c)
             # One look alone takes nothing over (a live process's connection may have dropped
             # for a moment): no run is added for their reminders.

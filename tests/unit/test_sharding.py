@@ -13,15 +13,13 @@ import pytest
 from familybot.config import load_settings
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
+from familybot.db.repositories.reminders import ReminderRepository
 from familybot.errors import ConfigError
-from familybot.models import JoinMode
-from familybot.services.sessions.recurrence import Repeat
 from familybot.sharding import ALL, ShardFilter, shard_of
 from familybot.wiring import Services, build_services
+from tests.support.circle import weekly_circle
 from tests.support.fakes import FakeClock
 from tests.unit.test_sessions_service import ReminderPort
-
-FAC = 10
 
 
 def guild_on(shard: int, count: int, n: int = 0) -> int:
@@ -137,37 +135,13 @@ async def processes(tmp_path: Path, clock: FakeClock) -> AsyncIterator[list[Proc
         await p.db.close()
 
 
-async def make_group_with_weekly_session(services: Services, guild_id: int) -> int:
-    group = await services.groups.create(
-        guild_id=guild_id,
-        actor_id=FAC,
-        name="Parents Circle",
-        description="d",
-        focus="f",
-        capacity=None,
-        join_mode=JoinMode.OPEN,
-    )
-    await services.sessions.schedule(
-        guild_id=guild_id,
-        actor_id=FAC,
-        group_name="Parents Circle",
-        title="Weekly check-in",
-        date_text="2026-12-01",
-        time_text="18:00",
-        repeat=Repeat.WEEKLY,
-        duration_minutes=90,
-    )
-    assert group.channel_id is not None
-    return group.channel_id
-
-
 async def test_each_process_plans_and_sends_only_its_shards_reminders(
     processes: list[Process], clock: FakeClock
 ) -> None:
     for guild_id in GUILDS:
         # A command is handled by the process owning the server, as Discord routes it.
         owner = processes[shard_of(guild_id, 2)]
-        await make_group_with_weekly_session(owner.services, guild_id)
+        await weekly_circle(owner.services, clock, guild_id=guild_id, days_ahead=4)  # 1 Dec
     series = await processes[0].db.fetchall("SELECT id, guild_id FROM session_series")
     guild_of_series = {r["id"]: r["guild_id"] for r in series}
 
@@ -198,13 +172,44 @@ async def test_replan_ignores_series_of_other_shards(
 ) -> None:
     mine, theirs = guild_on(0, 2, 5), guild_on(1, 2, 5)
     for guild_id in (mine, theirs):
-        await make_group_with_weekly_session(processes[shard_of(guild_id, 2)].services, guild_id)
+        owner = processes[shard_of(guild_id, 2)]
+        await weekly_circle(owner.services, clock, guild_id=guild_id, days_ahead=4)
     clock.set(datetime(2026, 11, 30, 22, 55, tzinfo=UTC))  # 24 h reminders fall due in 5 min
     await processes[0].services.planner.replan([1, 2])
     rows = await processes[0].db.fetchall(
         "SELECT s.guild_id FROM reminder_ledger l JOIN session_series s ON s.id = l.series_id"
     )
     assert {r[0] for r in rows} == {mine}
+
+
+async def test_the_ledger_reads_keep_to_a_processs_shards_on_both_backends(
+    services: Services, db: Database, clock: FakeClock
+) -> None:
+    """The dispatcher's three reads of the ledger (due rows, due instants, rows a process now
+    gone had claimed): a process on some shards sees its servers' rows only, one on all
+    shards every row."""
+    guilds = (guild_on(0, 2, 7), guild_on(1, 2, 7))
+    for guild_id in guilds:
+        await weekly_circle(services, clock, guild_id=guild_id, days_ahead=4)  # 1 Dec 18:00
+    clock.set(datetime(2026, 11, 30, 22, 55, tzinfo=UTC))
+    await services.planner.plan()  # each server's 24 h reminder, due at 23:00 UTC
+    ledger = ReminderRepository(db)
+    due = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
+    series_guild = {
+        r[0]: r[1] for r in await db.fetchall("SELECT id, guild_id FROM session_series")
+    }
+    row_of = {series_guild[r.series_id]: r.id for r in await ledger.due(due, 10)}
+    assert set(row_of) == set(guilds)
+    for shard, gone in ((0, 777), (1, 888)):  # claimed by processes now gone
+        assert await ledger.claim([row_of[guilds[shard]]], gone) == {row_of[guilds[shard]]}
+    for shard, gone in ((0, 777), (1, 888)):
+        mine = ShardFilter(2, frozenset({shard}))
+        assert [r.id for r in await ledger.due(due, 10, mine)] == [row_of[guilds[shard]]]
+        assert await ledger.pending_instant_counts(due, mine) == [(due, 1)]
+        assert await ledger.orphaned(due, mine) == {gone: due}
+    assert len(await ledger.due(due, 10, ALL)) == 2
+    assert await ledger.pending_instant_counts(due, ALL) == [(due, 2)]
+    assert await ledger.orphaned(due, ALL) == {777: due, 888: due}
 
 
 def test_each_process_gets_its_shards_part_of_the_global_budget() -> None:

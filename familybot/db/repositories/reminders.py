@@ -55,6 +55,16 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
+def _shard_join(shards: ShardFilter) -> tuple[str, str, tuple[int, ...]]:
+    """What keeps a query on the ledger `l` to the rows of servers on `shards`: a join to the
+    row's series, a condition (both end in a space) and its parameters. All empty when this
+    process runs every shard: the query then reads the ledger alone, as without sharding."""
+    if shards.owns_all:
+        return "", "", ()
+    ours, params = shards.sql("s.guild_id")
+    return "JOIN session_series s ON s.id = l.series_id ", f"AND {ours} ", params
+
+
 def _ledger_values(r: PlannedReminder) -> tuple[object, ...]:
     """A planned reminder as the ledger's (series_id, occurrence_key, occurrence_start,
     offset_minutes, target, due_at) columns."""
@@ -116,20 +126,12 @@ class ReminderRepository:
         if after is not None:
             page += "AND (l.due_at, l.id) > (?, ?) "
             page_params += (to_unix(after[0]), after[1])
-        if shards.owns_all:
-            rows = await self._db.fetchall(
-                "SELECT l.* FROM reminder_ledger l WHERE l.state IN ('pending', 'sending') "
-                f"AND l.due_at <= ? {page}ORDER BY l.due_at, l.id LIMIT ?",
-                (to_unix(now), *page_params, limit),
-            )
-        else:
-            ours, shard_params = shards.sql("s.guild_id")
-            rows = await self._db.fetchall(
-                "SELECT l.* FROM reminder_ledger l JOIN session_series s ON s.id = l.series_id "
-                f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? {page}AND {ours} "
-                "ORDER BY l.due_at, l.id LIMIT ?",
-                (to_unix(now), *page_params, *shard_params, limit),
-            )
+        join, ours, shard_params = _shard_join(shards)
+        rows = await self._db.fetchall(
+            f"SELECT l.* FROM reminder_ledger l {join}WHERE l.state IN ('pending', 'sending') "
+            f"AND l.due_at <= ? {page}{ours}ORDER BY l.due_at, l.id LIMIT ?",
+            (to_unix(now), *page_params, *shard_params, limit),
+        )
         return [_ledger(r) for r in rows]
 
     async def orphaned(
@@ -143,22 +145,13 @@ class ReminderRepository:
             "l.claimed_by IS NOT NULL AND l.claimed_by <> ? "
             f"AND l.claimed_by NOT IN ({self._db.dialect.live_claimants()})"
         )
-        if shards.owns_all:
-            rows = await self._db.fetchall(
-                "SELECT l.claimed_by, max(l.due_at) FROM reminder_ledger l "
-                f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? AND {gone} "
-                "GROUP BY l.claimed_by",
-                (to_unix(now), claimant),
-            )
-        else:
-            ours, shard_params = shards.sql("s.guild_id")
-            rows = await self._db.fetchall(
-                "SELECT l.claimed_by, max(l.due_at) FROM reminder_ledger l "
-                "JOIN session_series s ON s.id = l.series_id "
-                f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? AND {gone} "
-                f"AND {ours} GROUP BY l.claimed_by",
-                (to_unix(now), claimant, *shard_params),
-            )
+        join, ours, shard_params = _shard_join(shards)
+        rows = await self._db.fetchall(
+            f"SELECT l.claimed_by, max(l.due_at) FROM reminder_ledger l {join}"
+            f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? AND {gone} {ours}"
+            "GROUP BY l.claimed_by",
+            (to_unix(now), claimant, *shard_params),
+        )
         return {int(r[0]): from_unix(int(r[1])) for r in rows}
 
     async def pending_instants(self, until: datetime, shards: ShardFilter = ALL) -> list[datetime]:
@@ -168,22 +161,13 @@ class ReminderRepository:
         self, until: datetime, shards: ShardFilter = ALL
     ) -> list[tuple[datetime, int]]:
         """Each instant with unsent reminders due by `until`, and how many fall due then."""
-        if shards.owns_all:
-            rows = await self._db.fetchall(
-                "SELECT due_at, count(*) AS n FROM reminder_ledger "
-                "WHERE state IN ('pending', 'sending') AND due_at <= ? "
-                "GROUP BY due_at ORDER BY due_at",
-                (to_unix(until),),
-            )
-        else:
-            ours, shard_params = shards.sql("s.guild_id")
-            rows = await self._db.fetchall(
-                "SELECT l.due_at, count(*) AS n FROM reminder_ledger l "
-                "JOIN session_series s ON s.id = l.series_id "
-                f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? AND {ours} "
-                "GROUP BY l.due_at ORDER BY l.due_at",
-                (to_unix(until), *shard_params),
-            )
+        join, ours, shard_params = _shard_join(shards)
+        rows = await self._db.fetchall(
+            f"SELECT l.due_at, count(*) AS n FROM reminder_ledger l {join}"
+            f"WHERE l.state IN ('pending', 'sending') AND l.due_at <= ? {ours}"
+            "GROUP BY l.due_at ORDER BY l.due_at",
+            (to_unix(until), *shard_params),
+        )
         return [(from_unix(r["due_at"]), int(r["n"])) for r in rows]
 
     async def get(self, ledger_id: int) -> LedgerRow | None:
