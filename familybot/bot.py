@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from discord.ext import commands
 
 from familybot import __version__, i18n
+from familybot.backup_daily import daily_backup
 from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
@@ -25,6 +26,7 @@ from familybot.db.repositories.job_runs import JobRunRepository
 from familybot.discord.groups import DiscordGroups
 from familybot.discord.moderation import DiscordModeration
 from familybot.discord.notices import REMINDER_RATE, DiscordNotices
+from familybot.discord.pacing import StartupPacing
 from familybot.discord.presence import DiscordPresence
 from familybot.discord.reminders import DiscordReminders
 from familybot.discord.reports import DiscordReports
@@ -178,16 +180,13 @@ class FamilyBot(commands.AutoShardedBot):
         await self.peers.start()
         # Discord's global limit is per bot: this process paces reminders to its shards' part.
         notices = DiscordNotices(self, rate=shards.share(REMINDER_RATE))
+        self.pacing = StartupPacing(self.http, notices.limiter)  # start-up calls paced too
         sync = self._sync_tree if self._sync_commands else None
+        runs = JobRunRepository(self.db)  # each database-wide job once per period
         self.leadership = Leadership(
-            self.scheduler,
-            self.peers,
-            sync,
-            limiter=notices.limiter,
-            budget=REMINDER_RATE,
-            runs=JobRunRepository(self.db),  # each database-wide job once per period
-            clock=self.clock,
+            self.scheduler, self.peers, sync, limiter=notices.limiter, budget=REMINDER_RATE
         )
+        self.leadership.claims(runs, self.clock)
         await self.leadership.pace()
         # Every service, once, with its event subscriptions (familybot/wiring.py).
         self.services = build_services(
@@ -283,11 +282,8 @@ class FamilyBot(commands.AutoShardedBot):
         week = timedelta(days=7)
         digest = CronTrigger(day_of_week="mon", hour=9, timezone="UTC")
         lead.add("resource-review", self.services.resources.post_review_digest, digest, week)
-        lead.add(
-            "link-check",
-            self.services.link_checker.run,
-            CronTrigger(hour=4, minute=30, timezone="UTC"),
-        )
+        link_check = CronTrigger(hour=4, minute=30, timezone="UTC")
+        lead.add("link-check", self.services.link_checker.run, link_check)
         backup_at = CronTrigger(hour=self.settings.backup_hour_utc, minute=0, timezone="UTC")
         lead.add("backup", self.scheduled_backup, backup_at)
         # Its per-server part is shard-filtered inside; its age-based sweep runs in the leader.
@@ -319,6 +315,8 @@ class FamilyBot(commands.AutoShardedBot):
             await self.services.group_access.run(guild_ids)
         except Exception:
             log.exception("group access upgrade failed; it is tried again at the next start")
+        finally:
+            self.pacing.stop()  # start-up done: commands' calls need not wait for reminders
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction[Any], command: Any
@@ -343,8 +341,6 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def scheduled_backup(self) -> None:
         """The daily backup into BACKUP_DIR, keeping BACKUP_KEEP; a failure is logged only."""
-        from familybot.backup_daily import daily_backup
-
         await daily_backup(self.settings)
 
     def uptime_seconds(self) -> float:

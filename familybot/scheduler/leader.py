@@ -90,6 +90,10 @@ class Leadership:
         self.jobs: dict[str, GlobalJob] = {}
         self._running: dict[str, asyncio.Task[Any]] = {}  # this process's runs under way
 
+    def claims(self, runs: JobRunRepository, clock: Clock) -> None:
+        """Claim each job's run per period in `runs` from now on (see the module doc)."""
+        self._runs, self._clock = runs, clock
+
     def add(
         self,
         job_id: str,
