@@ -122,7 +122,7 @@ class Leadership:
         )
         await self.tick()
 
-    async def tick(self) -> bool:
+    async def tick(self, *, catch_up: bool = True) -> bool:
         """Try to lead (or check that this process still does); True when it leads."""
         leading = await self.peers.try_lead()
         await self.pace()
@@ -132,7 +132,7 @@ class Leadership:
                 await self._on_lead()
             except Exception:
                 log.exception("the leader's start-up work failed")
-        if leading and self._runs is not None:
+        if leading and catch_up and self._runs is not None:
             try:
                 await self._catch_up()
             except Exception:
@@ -225,7 +225,7 @@ class Leadership:
         """`func` as a job that runs only in the leading process."""
 
         async def run() -> None:
-            if not await self.tick():
+            if not await self.tick(catch_up=False):  # this firing runs it, not a catch-up
                 log.info("database-wide job left to the leader job=%s", job_id)
                 return
             if job_id in self._running:  # a catch-up of the same job is under way here
