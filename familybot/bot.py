@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import logging
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -15,14 +16,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 from discord.ext import commands
 
 from familybot import __version__, i18n
+from familybot.backup_daily import daily_backup
 from familybot.clock import Clock, SystemClock
 from familybot.config import Settings
 from familybot.db.connection import Database
+from familybot.db.lease import peers_for
 from familybot.db.migrate import migrate
-from familybot.db.peers import peers_for
+from familybot.db.repositories.job_runs import JobRunRepository
 from familybot.discord.groups import DiscordGroups
 from familybot.discord.moderation import DiscordModeration
 from familybot.discord.notices import REMINDER_RATE, DiscordNotices
+from familybot.discord.pacing import StartupPacing
 from familybot.discord.presence import DiscordPresence
 from familybot.discord.reminders import DiscordReminders
 from familybot.discord.reports import DiscordReports
@@ -172,14 +176,17 @@ class FamilyBot(commands.AutoShardedBot):
         self.scheduler.start()
         # The processes sharing the database: whose reminder claims stand, who leads.
         shards = self.shard_filter
-        self.peers = peers_for(self.settings.database_url, shards)
+        self.peers = peers_for(self.db, self.settings.database_url, shards)
         await self.peers.start()
         # Discord's global limit is per bot: this process paces reminders to its shards' part.
         notices = DiscordNotices(self, rate=shards.share(REMINDER_RATE))
+        self.pacing = StartupPacing(self.http, notices.limiter)  # start-up calls paced too
         sync = self._sync_tree if self._sync_commands else None
+        runs = JobRunRepository(self.db)  # each database-wide job once per period
         self.leadership = Leadership(
             self.scheduler, self.peers, sync, limiter=notices.limiter, budget=REMINDER_RATE
         )
+        self.leadership.claims(runs, self.clock)
         await self.leadership.pace()
         # Every service, once, with its event subscriptions (familybot/wiring.py).
         self.services = build_services(
@@ -268,34 +275,22 @@ class FamilyBot(commands.AutoShardedBot):
         self.feed_server = server
 
     def _add_daily_jobs(self) -> None:
-        """Upkeep on fixed times (UTC): the library's review digest and link check, the
-        backup, and retention. Database-wide ones run only in the leading process (on SQLite,
-        where processes share one host, they are scheduled only in the one running shard 0)."""
-        jobs: list[tuple[Any, CronTrigger, str]] = [
-            (
-                self.services.resources.post_review_digest,
-                CronTrigger(day_of_week="mon", hour=9, timezone="UTC"),
-                "resource-review",
-            ),
-            (
-                self.services.link_checker.run,
-                CronTrigger(hour=4, minute=30, timezone="UTC"),
-                "link-check",
-            ),
-            (
-                self.scheduled_backup,
-                CronTrigger(hour=self.settings.backup_hour_utc, minute=0, timezone="UTC"),
-                "backup",
-            ),
-            # Its per-server part is shard-filtered inside; its age-based sweep runs on shard 0.
-            (self.retention.run, CronTrigger(hour=5, minute=15, timezone="UTC"), "retention"),
-        ]
-        for func, trigger, job_id in jobs:
-            if job_id in PRIMARY_ONLY_JOBS:
-                if not (self.db.is_postgres or self.shard_filter.primary):
-                    continue
-                func = self.leadership.only_leader(job_id, func)
-            self.scheduler.add_job(func, trigger, id=job_id, replace_existing=True, **JOB_DEFAULTS)
+        """Upkeep on fixed times (UTC): the library's review digest (once a week) and link
+        check, the backup, and retention. Database-wide ones run only in the leading process,
+        each once per period whoever leads (familybot/scheduler/leader.py)."""
+        lead = self.leadership
+        week = timedelta(days=7)
+        digest = CronTrigger(day_of_week="mon", hour=9, timezone="UTC")
+        lead.add("resource-review", self.services.resources.post_review_digest, digest, week)
+        link_check = CronTrigger(hour=4, minute=30, timezone="UTC")
+        lead.add("link-check", self.services.link_checker.run, link_check)
+        backup_at = CronTrigger(hour=self.settings.backup_hour_utc, minute=0, timezone="UTC")
+        lead.add("backup", self.scheduled_backup, backup_at)
+        # Its per-server part is shard-filtered inside; its age-based sweep runs in the leader.
+        retention = CronTrigger(hour=5, minute=15, timezone="UTC")
+        self.scheduler.add_job(
+            self.retention.run, retention, id="retention", replace_existing=True, **JOB_DEFAULTS
+        )
 
     async def _sync_tree(self) -> None:
         if self.settings.dev_guild_id:  # sync_translated: tree.sync, translating off the loop
@@ -320,6 +315,8 @@ class FamilyBot(commands.AutoShardedBot):
             await self.services.group_access.run(guild_ids)
         except Exception:
             log.exception("group access upgrade failed; it is tried again at the next start")
+        finally:
+            self.pacing.stop()  # start-up done: commands' calls need not wait for reminders
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction[Any], command: Any
@@ -344,8 +341,6 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def scheduled_backup(self) -> None:
         """The daily backup into BACKUP_DIR, keeping BACKUP_KEEP; a failure is logged only."""
-        from familybot.backup_daily import daily_backup
-
         await daily_backup(self.settings)
 
     def uptime_seconds(self) -> float:

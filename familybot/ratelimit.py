@@ -24,6 +24,10 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+
+# The limiter whose slot the current task holds (a send inside it takes no second slot).
+_holding: ContextVar[SlidingWindowLimiter | None] = ContextVar("familybot_slot", default=None)
 
 
 class SlidingWindowLimiter:
@@ -50,12 +54,18 @@ class SlidingWindowLimiter:
     async def slot(self) -> AsyncIterator[None]:
         """Hold a slot for one request: enter before sending it, leave once it is answered."""
         await self._acquire()
+        held = _holding.set(self)
         try:
             yield
         finally:
+            _holding.reset(held)
             self._in_flight -= 1
             self._answered.append(asyncio.get_running_loop().time())
             self._answer.set()
+
+    def held(self) -> bool:
+        """Whether the current task is inside one of this limiter's slots."""
+        return _holding.get() is self
 
     def counted(self) -> int:
         """Requests that still count against the window now (in flight or recently answered)."""

@@ -5,8 +5,8 @@ Discord assigns every server to one gateway shard: ``(guild_id >> 22) % shard_co
 the shards receives events only for their servers, so its scheduled work must also touch
 only their servers: otherwise two processes sharing one database would each send the same
 reminder. Work that is database-wide rather than per server (backups, link checks) runs in
-one process only: on SQLite the *primary* (the one running shard 0), on PostgreSQL the
-leader chosen by an advisory lock (familybot/db/peers.py).
+one process only, the leader: on PostgreSQL chosen by an advisory lock (familybot/db/peers.py),
+on SQLite by a lease row (familybot/db/lease.py).
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class ShardFilter:
 
     @property
     def primary(self) -> bool:
-        """The process running shard 0: on SQLite it runs the database-wide jobs (on
-        PostgreSQL the leader does, familybot/db/peers.py) and the calendar feed server."""
+        """The process running shard 0: it runs the calendar feed server. (The database-wide
+        jobs run in the leader, familybot/db/peers.py and lease.py, whatever its shards.)"""
         return 0 in self.ids
 
     def share(self, budget: int) -> int:

@@ -17,8 +17,12 @@ advisory lock, held on a connection of its own, not one of the pool's:
   another process leads within that time, and a global job asks once more when it fires.
 
 On SQLite (one host) there is no server to hold locks: every process runs shards of its
-own, so any claim that is not this process's belongs to a process that is gone, and the
-leader is the process running shard 0, as before.
+own, so any reminder claim that is not this process's belongs to a process that is gone,
+and the leader is the holder of a lease row (familybot/db/lease.py).
+
+Whoever leads, each database-wide job runs once per period: the leader claims the run in
+job_runs first (familybot/db/repositories/job_runs.py); `alive` says whether a claimant is
+still there, so an unfinished run of a process gone is taken over.
 
 Discord's global rate limit is per bot token: each process paces itself to its part of
 one budget (`rate_share`). Each shard's part (budget / SHARD_COUNT) is split between the
@@ -112,6 +116,11 @@ class Peers:
 
     async def ensure_alive(self) -> None:
         """Before claiming: this process's claims must stand (its liveness lock held)."""
+
+    async def alive(self, token: int) -> bool:
+        """Whether the process `token` is still there (its claims stand). One host without
+        a lease: only this process is."""
+        return token == self.token
 
     async def rate_share(self, budget: int) -> int | None:
         """This process's part of `budget` (requests/s for the whole bot), None if unknown.
@@ -212,6 +221,28 @@ class PostgresPeers(Peers):
                         "This process cannot hold its liveness lock.", kind="down"
                     ) from exc
 
+    async def alive(self, token: int) -> bool:
+        """Its liveness lock is held. Unknown (no connection) counts as alive: a claim is
+        then left alone rather than taken from a process that may still run it."""
+        if token == self.token:
+            return True
+        async with self._use:
+            try:
+                conn = await self._connection()
+                return bool(
+                    await conn.fetchval(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        "AND classid = $1 AND objid = $2 AND objsubid = 2 AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())",
+                        CLAIM_LOCK_SPACE,
+                        token,
+                    )
+                )
+            except Exception as exc:
+                log.warning("could not tell whether a process lives error=%s", type(exc).__name__)
+                await self._drop()
+                return True
+
     async def _connection(self) -> Any:
         if self._conn is not None and not self._conn.is_closed():
             return self._conn
@@ -305,10 +336,3 @@ class PostgresPeers(Peers):
             return None
         pid: int = self._conn.get_server_pid()
         return pid
-
-
-def peers_for(database_url: str | None, shards: ShardFilter) -> Peers:
-    """PostgreSQL: liveness and the leader by advisory locks. SQLite: shard 0's process leads."""
-    if database_url:
-        return PostgresPeers(database_url, shards=shards)
-    return Peers(leads=shards.primary, shards=shards)

@@ -10,19 +10,46 @@ The same tick keeps this process's pace (`limiter`) at its part of the bot's rat
 which changes as processes running the same shards come and go (Peers.rate_share), and
 every ROUTING_EVERY it relearns which processes run this process's shards, for the message
 features (familybot/routing.py).
+
+Exactly once, whoever leads (`runs`, the job_runs table): each job runs once per *period*
+(the UTC day; the week for the review digest). The leader claims (job, period) before it
+starts and stamps it finished at the end, so a process that leads later the same period
+(the old leader lost its lock mid-job, or died) does not run it again. What "once" means:
+
+* backup: must not be skipped. A run whose process died before its end is taken over by
+  the leader's next tick (within LEADER_RETRY of the claimant being seen gone) and written
+  again from the start; a half-written file of the dead run never replaces a good one
+  (familybot/backup.py writes to a temporary name first).
+* link check: idempotent (it re-checks links and stores their state): taken over likewise.
+* review digest: taken over likewise, so a digest cut by a crash after some servers' posts
+  posts those servers' again (at most one extra post each, and only after a crash mid-run).
+* command sync (`on_lead`): on becoming the leader, not per period: it replaces the whole
+  command list, so running it again is harmless.
+* retention's database-wide part asks `Peers.try_lead` itself (services/privacy): age-based
+  deletes, harmless to repeat.
+
+A job whose firing found no leader (the old one's lease not yet expired, on SQLite) is run
+by the next leader's tick if that comes within CATCH_UP of its time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from familybot.clock import Clock, SystemClock
 from familybot.db.peers import LEADER_RETRY, Peers
+from familybot.db.repositories.job_runs import JobRunRepository
+from familybot.models import to_unix
 from familybot.ratelimit import SlidingWindowLimiter
 from familybot.routing import ROUTING_EVERY, MessageRouting
 from familybot.scheduler.reminders import JOB_DEFAULTS
@@ -31,6 +58,17 @@ log = logging.getLogger(__name__)
 
 LEADER_JOB = "leader"
 ROUTING_JOB = "message-routing"
+DAY = timedelta(days=1)
+# A firing that found no leader is run by a new leader's tick up to this long after its time.
+CATCH_UP = timedelta(minutes=5)
+JOB_RUNS_KEEP = timedelta(days=30)  # job_runs rows older than this are pruned
+
+
+@dataclass
+class GlobalJob:
+    func: Callable[[], Awaitable[Any]]
+    trigger: BaseTrigger
+    period: timedelta  # once per period, periods counted from the Unix epoch (UTC)
 
 
 class Leadership:
@@ -42,6 +80,8 @@ class Leadership:
         *,
         limiter: SlidingWindowLimiter | None = None,
         budget: int = 0,
+        runs: JobRunRepository | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._scheduler = scheduler
         self.peers = peers
@@ -50,6 +90,32 @@ class Leadership:
         self._budget = budget
         self._led = False  # whether this process led at the last try
         self.routing = MessageRouting(peers)
+        self._runs = runs  # None: no claims (each leader runs what fires while it leads)
+        self._clock: Clock = clock or SystemClock()
+        self.jobs: dict[str, GlobalJob] = {}
+        self._running: dict[str, asyncio.Task[Any]] = {}  # this process's runs under way
+
+    def claims(self, runs: JobRunRepository, clock: Clock) -> None:
+        """Claim each job's run per period in `runs` from now on (see the module doc)."""
+        self._runs, self._clock = runs, clock
+
+    def add(
+        self,
+        job_id: str,
+        func: Callable[[], Awaitable[Any]],
+        trigger: BaseTrigger,
+        period: timedelta = DAY,
+    ) -> None:
+        """Schedule a database-wide job: it fires in every process, runs in the leader only,
+        once per period."""
+        self.jobs[job_id] = GlobalJob(func, trigger, period)
+        self._scheduler.add_job(
+            self.only_leader(job_id, func),
+            trigger,
+            id=job_id,
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
 
     async def start(self) -> None:
         self._scheduler.add_job(
@@ -69,7 +135,7 @@ class Leadership:
         await self.tick()
         await self.routing.refresh()
 
-    async def tick(self) -> bool:
+    async def tick(self, *, catch_up: bool = True) -> bool:
         """Try to lead (or check that this process still does); True when it leads."""
         leading = await self.peers.try_lead()
         await self.pace()
@@ -79,7 +145,78 @@ class Leadership:
                 await self._on_lead()
             except Exception:
                 log.exception("the leader's start-up work failed")
+        if leading and catch_up and self._runs is not None:
+            try:
+                await self._catch_up()
+            except Exception:
+                log.exception("could not look for database-wide jobs left undone")
         return leading
+
+    def period(self, job_id: str, now: datetime) -> int:
+        """The start (Unix seconds) of the period `now` falls in, for this job."""
+        job = self.jobs.get(job_id)
+        length = int((job.period if job is not None else DAY).total_seconds())
+        return to_unix(now) // length * length
+
+    async def _catch_up(self) -> None:
+        """Run what a gone process left unfinished this period, and what fired while no
+        process led (within CATCH_UP), in the background (this tick keeps the lead)."""
+        assert self._runs is not None
+        now = self._clock.now()
+        periods = {job_id: self.period(job_id, now) for job_id in self.jobs}
+        todo = []
+        for job_id, _, holder in await self._runs.unfinished(periods):
+            if holder != self.peers.token and not await self.peers.alive(holder):
+                todo.append(job_id)
+        for job_id, job in self.jobs.items():
+            start = datetime.fromtimestamp(periods[job_id], UTC)
+            due = job.trigger.get_next_fire_time(None, start)
+            if (
+                due is not None
+                and due <= now <= due + CATCH_UP
+                and not await self._runs.exists(job_id, periods[job_id])
+            ):
+                todo.append(job_id)
+        for job_id in todo:
+            if job_id not in self._running:
+                log.info("database-wide job caught up job=%s", job_id)
+                task = asyncio.create_task(self._run_once(job_id, self.jobs[job_id].func))
+                self._running[job_id] = task
+
+    async def _run_once(self, job_id: str, func: Callable[[], Awaitable[Any]]) -> None:
+        """Claim this period's run of the job, run it, stamp it finished."""
+        current = asyncio.current_task()
+        if current is not None:
+            self._running.setdefault(job_id, current)
+        try:
+            period = self.period(job_id, self._clock.now())
+            token = self.peers.token
+            if self._runs is not None and not await self._runs.claim(
+                job_id, period, token, self._clock.now(), self.peers.alive
+            ):
+                log.info("database-wide job already run this period job=%s", job_id)
+                return
+            # One line per run with its start (Unix seconds) and period: the crash test
+            # checks from these that each period's job ran to its end in one process only
+            # (tests/crash/test_crash_failover.py).
+            log.info(
+                "database-wide job started job=%s at=%d period=%d",
+                job_id,
+                int(time.time()),
+                period,
+            )
+            try:
+                await func()
+            except Exception:
+                # Failed, not cut short: it logged why; it is not tried again this period.
+                await self._finish(job_id, period, token)
+                raise
+            # Cancelled (a stop mid-job) stamps nothing: the next leader runs it again.
+            await self._finish(job_id, period, token)
+            log.info("database-wide job done job=%s", job_id)
+        finally:
+            if self._running.get(job_id) is current:
+                del self._running[job_id]
 
     async def pace(self) -> None:
         """Set the limiter to this process's part of the budget (unchanged when unknown)."""
@@ -90,19 +227,23 @@ class Leadership:
             log.info("rate part now %d/s of %d/s", share, self._budget)
             self._limiter.set_limit(share)
 
+    async def _finish(self, job_id: str, period: int, token: int) -> None:
+        if self._runs is not None:
+            await self._runs.finish(job_id, period, token, self._clock.now())
+            await self._runs.prune(self._clock.now() - JOB_RUNS_KEEP)
+
     def only_leader(
         self, job_id: str, func: Callable[[], Awaitable[Any]]
     ) -> Callable[[], Awaitable[None]]:
         """`func` as a job that runs only in the leading process."""
 
         async def run() -> None:
-            if not await self.tick():
+            if not await self.tick(catch_up=False):  # this firing runs it, not a catch-up
                 log.info("database-wide job left to the leader job=%s", job_id)
                 return
-            # One line per run with its start (Unix seconds): the crash test checks from these
-            # that each firing ran in one process only (tests/crash/test_crash_failover.py).
-            log.info("database-wide job started job=%s at=%d", job_id, int(time.time()))
-            await func()
-            log.info("database-wide job done job=%s", job_id)
+            if job_id in self._running:  # a catch-up of the same job is under way here
+                log.info("database-wide job already running job=%s", job_id)
+                return
+            await self._run_once(job_id, func)
 
         return run

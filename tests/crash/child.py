@@ -69,9 +69,11 @@ def daily_jobs_every(seconds: int) -> None:
     def often(self: FamilyBot) -> None:
         add_daily_jobs(self)
         for job_id in PRIMARY_ONLY_JOBS:
-            if self.scheduler.get_job(job_id) is not None:
-                trigger = CronTrigger(second=f"*/{seconds}", timezone="UTC")
-                self.scheduler.reschedule_job(job_id, trigger=trigger)
+            # Each `seconds` window is the job's period too: once per window (job_runs).
+            trigger = CronTrigger(second=f"*/{seconds}", timezone="UTC")
+            job = self.leadership.jobs[job_id]
+            job.trigger, job.period = trigger, timedelta(seconds=seconds)
+            self.scheduler.reschedule_job(job_id, trigger=trigger)
 
     FamilyBot._add_daily_jobs = often  # type: ignore[method-assign]
 

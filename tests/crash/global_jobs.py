@@ -2,16 +2,18 @@
 
 The children fire the leader's daily jobs every EVERY seconds on the wall clock
 (CRASH_DAILY_JOBS_EVERY_S, tests/crash/child.py), so each EVERY-second window is one "day".
-Each run logs "database-wide job started job=J at=T" (T in Unix seconds) and, when it
-returns, "database-wide job done job=J" (familybot/scheduler/leader.py).
+Each run logs "database-wide job started job=J at=T period=P" (T its start, P the start of
+the period it runs for, both Unix seconds: a run taken over from a killed leader starts
+after its period may have ended) and, when it returns, "database-wide job done job=J"
+(familybot/scheduler/leader.py). Runs are counted per period: the job_runs table makes it
+at most one finished run per job and period, whichever processes lead.
 
 What the test holds the processes to:
 
 * at most once: per job and window, at most one run that finished. A run whose process was
-  SIGKILLed before its "done" line (the leader died mid-job) does not count against that: in
-  production the day's job then simply did not finish (nothing records a half-done run, the
-  next day's run does the work again); another process may only start it in the same window
-  if its own firing came after the death, which the test tolerates and reports.
+  SIGKILLed before its "done" line (the leader died mid-job) does not count against that:
+  its claim in job_runs stays unfinished and the next leader takes it over (in production
+  within the day; here only if one leads again within the 5 s window).
 * at least once: in each window where one process had been up for a while before the
   firing and stayed up after it, and no process died around it (a leader killed between
   taking its turn and logging the start leaves that window without a run, as above).
@@ -31,7 +33,7 @@ JOBS = ("resource-review", "link-check", "backup")
 # before or after its firing, and one was up from READY_BEFORE s before to HOLD s after.
 QUIET_BEFORE, HOLD = 2.0, 4.0
 
-_START = re.compile(r"database-wide job started job=(\S+) at=(\d+)")
+_START = re.compile(r"database-wide job started job=(\S+) at=(\d+)(?: period=(\d+))?")
 _DONE = re.compile(r"database-wide job done job=(\S+)")
 _READY = "scheduled work for"
 
@@ -42,10 +44,11 @@ class Run:
     at: int
     finished: bool
     log: Path
+    period: int | None = None
 
     @property
     def window(self) -> int:
-        return self.at // EVERY
+        return (self.at if self.period is None else self.period) // EVERY
 
 
 @dataclass
@@ -68,7 +71,7 @@ def read_runs(logs: list[Path]) -> list[Run]:
         open_runs: dict[str, Run] = {}
         for line in log.read_text(errors="replace").splitlines():
             if m := _START.search(line):
-                run = Run(m[1], int(m[2]), False, log)
+                run = Run(m[1], int(m[2]), False, log, None if m[3] is None else int(m[3]))
                 runs.append(run)
                 open_runs[run.job] = run
             elif (m := _DONE.search(line)) and m[1] in open_runs:

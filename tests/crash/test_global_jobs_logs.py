@@ -55,6 +55,30 @@ def test_a_run_cut_by_a_kill_does_not_count_as_twice(tmp_path: Path) -> None:
     assert global_jobs.twice(global_jobs.read_runs([b, c])) == {}
 
 
+def test_a_run_taken_over_counts_in_its_period_not_in_the_window_it_started(
+    tmp_path: Path,
+) -> None:
+    """A leader killed mid-job: the next leader runs that period's job later, maybe in the
+    next window, beside the next period's own run: two runs, two periods, not twice."""
+    a = write(tmp_path / "a.log", [(T0, started("backup", T0) + f" period={T0}")])
+    b = write(
+        tmp_path / "b.log",
+        [
+            (T0 + EVERY + 1, started("backup", T0 + EVERY + 1) + f" period={T0}"),
+            (T0 + EVERY + 1, "database-wide job done job=backup"),
+            (T0 + EVERY + 2, started("backup", T0 + EVERY + 2) + f" period={T0 + EVERY}"),
+            (T0 + EVERY + 2, "database-wide job done job=backup"),
+        ],
+    )
+    runs = global_jobs.read_runs([a, b])
+    assert [(r.window, r.finished) for r in runs] == [
+        (T0 // EVERY, False),
+        (T0 // EVERY, True),
+        (T0 // EVERY + 1, True),
+    ]
+    assert global_jobs.twice(runs) == {}
+
+
 def test_windows_to_cover_need_a_process_up_through_them_and_no_death_near(
     tmp_path: Path,
 ) -> None:

@@ -213,3 +213,14 @@ async def test_autocomplete_through_two_processes_is_answered_and_never_claimed(
     assert callbacks(world, asked) == [200]
     assert len(await rows(world, "SELECT * FROM interaction_claims")) == claims + 1
     assert len(refused(world)) == 1  # the second process's suggestions, only
+
+
+async def test_two_processes_on_one_shard_and_database_have_one_leader(world: World) -> None:
+    """Issue 16: on SQLite both processes run shard 0, and both used to lead (the backup,
+    the link check and the command sync twice); the lease (PostgreSQL: the advisory lock)
+    lets one lead. The command sync, the leader's start-up work, went out once."""
+    bots = await two_processes(world)
+    assert [b.peers.leading for b in bots] == [True, False]
+    assert [await b.leadership.tick() for b in bots] == [True, False]
+    puts = world.fake.requests_to("PUT", r"/applications/\d+/(guilds/\d+/)?commands")
+    assert len(puts) == 1

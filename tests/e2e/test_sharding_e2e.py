@@ -107,15 +107,12 @@ async def test_two_shard_processes_send_each_reminder_once(
                 s.id for s in servers if shard_of(s.id, SHARDS) == shard
             )
             assert bot.shard_count == SHARDS and list(bot.shards) == [shard]
-        # Commands are application-wide: synced once, by the process running shard 0.
+        # Commands are application-wide: synced once, by the leader.
         assert len(fake.requests_to("PUT", r"/applications/\d+/commands")) == 1
-        if bots[0].db.is_postgres:
-            # Database-wide jobs: in every process, run by the one holding the advisory lock.
-            assert all(bot.scheduler.get_job("backup") is not None for bot in bots)
-            assert sorted([await bot.leadership.tick() for bot in bots]) == [False, True]
-        else:
-            assert bots[0].scheduler.get_job("backup") is not None
-            assert bots[1].scheduler.get_job("backup") is None
+        # Database-wide jobs: in every process, run by the leader (the one holding the
+        # advisory lock on PostgreSQL, the lease on SQLite).
+        assert all(bot.scheduler.get_job("backup") is not None for bot in bots)
+        assert sorted([await bot.leadership.tick() for bot in bots]) == [False, True]
 
         for s in servers:
             await s.run(s.admin, "setup", "facilitator-role", role=s.role)

@@ -360,6 +360,8 @@ SEEDS: dict[str, Seed] = {
     "interaction_claims": Seed(
         None, why="an interaction's id and when, no person or server; gone within an hour"
     ),
+    "job_runs": Seed(None, why="a database-wide job's name and times, no person or server"),
+    "leader_lease": Seed(None, why="which process leads (a random token), no person"),
 }
 
 

@@ -112,6 +112,13 @@ async def _seeded_sqlite(path: Path) -> None:
             "INSERT INTO interaction_claims (interaction_id, claimed_at) VALUES (?, 1)",
             (1_300_000_000_000_000_001,),
         )
+        await db.execute(
+            "INSERT INTO job_runs (job, period, claimed_by, claimed_at, finished_at) "
+            "VALUES ('backup', 1795000000, 7, 1795000100, 1795000200)"
+        )
+        await db.execute(
+            "INSERT INTO leader_lease (name, holder, expires_at) VALUES ('leader', 7, 1)"
+        )
         await db.executemany("INSERT INTO zz_probe VALUES (?, ?, ?, ?, ?, ?, ?, ?)", PROBE_ROWS)
         # Deleted rows: the counters must still continue after the highest id left.
         await db.execute("DELETE FROM dm_failures")
