@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
 
-from familybot.db.peers import Peers, shard_key
+from familybot.db.peers import RECOUNT, Peers, shard_key
 from familybot.sharding import shard_of
 
 log = logging.getLogger(__name__)
 
-ROUTING_EVERY = timedelta(seconds=5)
+ROUTING_EVERY = RECOUNT
 
 
 def _weight(token: int, member_id: int) -> bytes:

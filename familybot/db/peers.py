@@ -64,9 +64,12 @@ def shard_key(count: int, shard: int) -> int:
 
 # How often a process that does not lead tries to (and the leader checks its connection).
 LEADER_RETRY = timedelta(seconds=30)
+# How often every process recounts the processes per shard (its rate part, and who reads
+# which member's messages: familybot/routing.py).
+RECOUNT = timedelta(seconds=5)
 # How long a newcomer takes no shared part: twice the others' recount interval, so one late
 # recount (a busy loop, a slow query) still finds it settled before it takes its half.
-SETTLE = 2 * LEADER_RETRY
+SETTLE = 2 * RECOUNT
 CONNECT_TIMEOUT_S = 5.0
 # A host that vanishes (power cut, network gone) closes nothing: the server frees its locks
 # only once it notices. Asked of the server for the liveness connection: probe it after 10 s
@@ -274,9 +277,9 @@ class PostgresPeers(Peers):
     async def rate_share(self, budget: int) -> int | None:
         """Each of this process's shards gives budget / SHARD_COUNT, split between the live
         processes running it (and between the SHARD_COUNTs running, when they differ). For
-        LEADER_RETRY after joining, a shard that others run too (or any, while another
+        SETTLE after joining, a shard that others run too (or any, while another
         SHARD_COUNT runs) gives nothing: they still pace to their part from before this
-        process came (they look again within LEADER_RETRY), so the sum never passes the
+        process came (they look again every RECOUNT), so the sum never passes the
         budget."""
         async with self._use:
             try:

@@ -7,9 +7,9 @@ another process leads within that time. Becoming the leader runs `on_lead` (the 
 sync: commands are global to the application, one process syncs them).
 
 The same tick keeps this process's pace (`limiter`) at its part of the bot's rate budget,
-which changes as processes running the same shards come and go (Peers.rate_share), and
-every ROUTING_EVERY it relearns which processes run this process's shards, for the message
-features (familybot/routing.py).
+which changes as processes running the same shards come and go (Peers.rate_share): it is
+recounted every ROUTING_EVERY (db/peers.py RECOUNT), when this process also relearns which
+processes run its shards, for the message features (familybot/routing.py).
 
 Exactly once, whoever leads (`runs`, the job_runs table): each job runs once per *period*
 (the UTC day; the week for the review digest). The leader claims (job, period) before it
@@ -126,7 +126,7 @@ class Leadership:
             **JOB_DEFAULTS,
         )
         self._scheduler.add_job(
-            self.routing.refresh,
+            self.recount,
             IntervalTrigger(seconds=ROUTING_EVERY.total_seconds()),
             id=ROUTING_JOB,
             replace_existing=True,
@@ -134,6 +134,12 @@ class Leadership:
         )
         await self.tick()
         await self.routing.refresh()
+
+    async def recount(self) -> None:
+        """Every RECOUNT: who runs this process's shards, for the message routing and for
+        this process's part of the rate budget (a newcomer waits SETTLE, two recounts)."""
+        await self.routing.refresh()
+        await self.pace()
 
     async def tick(self, *, catch_up: bool = True) -> bool:
         """Try to lead (or check that this process still does); True when it leads."""

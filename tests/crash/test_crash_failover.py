@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from familybot.db.peers import LEADER_RETRY, SETTLE
+from familybot.db.peers import RECOUNT, SETTLE
 from tests.crash import global_jobs
 from tests.crash.child_process import ChildBot
 from tests.crash.store import CrashStore, crash_store
@@ -100,9 +100,9 @@ async def survivor_catches_up(
     survivor: ChildBot, work: Workload, store: CrashStore, fake: FakeDiscord
 ) -> None:
     """Alone, the survivor sends what is left, the others' unfinished claims included. It sees
-    the others gone at its next recount (within LEADER_RETRY; a process restarted just now
+    the others gone at its next recount (within RECOUNT; a process restarted just now
     first settles for SETTLE) and then paces at the whole budget."""
-    slack = (LEADER_RETRY + SETTLE).total_seconds()
+    slack = (RECOUNT + SETTLE).total_seconds()
     deadline = time.monotonic() + catch_up_seconds(work, fake, datetime.now(UTC)) + slack
     while True:
         survivor.check_alive()

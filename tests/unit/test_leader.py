@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from familybot.db.peers import LEADER_RETRY, SETTLE, Peers, PostgresPeers
+from familybot.db.peers import LEADER_RETRY, RECOUNT, SETTLE, Peers, PostgresPeers
 from familybot.ratelimit import SlidingWindowLimiter
 from familybot.scheduler.leader import LEADER_JOB, Leadership
 from familybot.sharding import ShardFilter
@@ -165,10 +165,10 @@ async def test_processes_running_the_same_shards_split_that_part_of_the_rate_bud
         now[0] = 100.0
         b = process(0)  # a second process for shard 0 (a standby) joins
         assert await b.rate_share(45) == 1  # a still paces to all of shard 0's part
-        await pacing.tick()  # a looks again (its 30 s tick): half of it now
+        await pacing.recount()  # a looks again (every 5 s): half of it now
         assert limiter.limit == 11
         # One recount interval later b still waits: a late recount elsewhere can't overlap.
-        now[0] += LEADER_RETRY.total_seconds()
+        now[0] += RECOUNT.total_seconds()
         assert await b.rate_share(45) == 1
         now[0] += SETTLE.total_seconds()
         shares = [await p.rate_share(45) for p in (a, b, c)]
