@@ -7,6 +7,7 @@ written once, by hand, so the two backends are held to the same answer.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -199,3 +200,29 @@ async def test_matches_outside_the_library_never_crowd_out_its_own(
     assert len(other) == 10 and all(r.title.startswith("Anxiety anxiety") for r in other)
     sql, params = db.dialect.resource_search('("anxiety" OR "anxiety"*)', GUILD + 1, None, 10)
     assert [r.id for r in other] == [r["id"] for r in await db.fetchall(sql, params)]
+
+
+async def test_postgres_sorts_only_ids_and_ranks_of_the_matches(
+    library: Services, db: Database, backend: str
+) -> None:
+    """#15: a common word matches thousands of resources; their sort carries each match's
+    id and rank, not its whole row (only the `limit` best are read whole), and the answer
+    is the one the full statement gives."""
+    if backend != "postgres":
+        pytest.skip("PostgreSQL's query plans")
+    match = '("dimentia" OR "dimentia"* OR "dementia" OR "carers")'
+    sql, params = db.dialect.resource_search(match, GUILD, None, 10)
+    rows = await db.fetchall("EXPLAIN (VERBOSE, FORMAT JSON) " + sql, params)
+    raw = rows[0][0]
+    plan = json.loads(raw) if isinstance(raw, str) else raw
+
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(n for child in node.get("Plans", []) for n in nodes(child))]
+
+    # The scan of the matches (whichever the planner picks for so small a library).
+    scans = [n for n in nodes(plan[0]["Plan"]) if n.get("Relation Name") == "resources"]
+    matches = [n for n in scans if "ts_rank" in " ".join(n["Output"])]
+    assert len(matches) == 1, scans
+    assert len(matches[0]["Output"]) == 2, matches[0]["Output"]  # id and rank, not the row
+    found = [r["title"] for r in await db.fetchall(sql, params)]
+    assert found == ["Dementia carers circle", "Respite care finder"]
