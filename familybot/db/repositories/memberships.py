@@ -102,6 +102,18 @@ class MembershipRepository:
         )
         return max(cursor.rowcount, 0)
 
+    async def with_waitlist(self, group_ids: Sequence[int]) -> set[int]:
+        """Which of these groups have someone on their waitlist (one statement)."""
+        if not group_ids:
+            return set()
+        marks = ",".join("?" * len(group_ids))
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT group_id FROM memberships "
+            f"WHERE status = 'waitlisted' AND group_id IN ({marks})",
+            list(group_ids),
+        )
+        return {int(r["group_id"]) for r in rows}
+
     async def count(self, group_id: int, status: MembershipStatus) -> int:
         return int(
             await self._db.fetchval(

@@ -261,9 +261,10 @@ class GroupMembership(GroupsBase):
                 *(close(g) for m, g in memberships if m.status is MembershipStatus.MEMBER)
             )
             removed = await self._groups.delete_memberships(user_id, sorted(groups))
-            for group in groups.values():
-                if group.is_active:
-                    await self._promote_waitlist(group)
+            # Only where someone waits: one look-up for all, not two per group.
+            for group_id in sorted(await self._groups.with_waitlist(sorted(groups))):
+                if groups[group_id].is_active:
+                    await self._promote_waitlist(groups[group_id])
         return removed
 
     async def _promote_waitlist(self, group: Group) -> list[int]:
