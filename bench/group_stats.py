@@ -5,10 +5,11 @@
 
 Prints, from one run on the same machine (they are noisy, so the baseline is interleaved
 with the chart round by round):
-- the first chart in a fresh process (includes importing matplotlib, which the bot defers
-  to the first /group stats so start-up doesn't pay for it);
+- the first chart in a fresh process (includes importing matplotlib, which the bot does in
+  its warm-up once ready, so neither start-up nor the first /group stats pays for it);
 - the baseline: an empty figure of the same size saved as PNG (matplotlib's floor);
-- the chart for 52 sessions, as /group stats draws it (render_attendance_chart);
+- the chart for 52 sessions, as /group stats draws it (draw_attendance_chart: the drawing
+  itself; /group stats sends a cached chart while its data is unchanged);
 - the figures behind it from a real SQLite database (52 weekly sessions, 20 members, their
   RSVPs and attendance) through FacilitatorViewsService.stats;
 - the longest event-loop stall while the chart renders in asyncio.to_thread.
@@ -34,7 +35,7 @@ from familybot.services.groups.stats_chart import (
     HEIGHT_PX,
     WIDTH_PX,
     ChartPoint,
-    render_attendance_chart,
+    draw_attendance_chart,
 )
 
 TARGET_MS = 300.0
@@ -162,7 +163,7 @@ async def stall_while_rendering(points: list[ChartPoint]) -> tuple[float, float]
     ticker = asyncio.create_task(tick())
     await asyncio.sleep(0.02)
     start = time.perf_counter()
-    await asyncio.to_thread(render_attendance_chart, points, 24)
+    await asyncio.to_thread(draw_attendance_chart, points, 24)
     elapsed = time.perf_counter() - start
     done = True
     await ticker
@@ -175,14 +176,14 @@ def main() -> None:
     args = parser.parse_args()
     points = year_of_points()
 
-    first, _ = timed(render_attendance_chart, points, 24)  # includes importing matplotlib
+    first, _ = timed(draw_attendance_chart, points, 24)  # includes importing matplotlib
     empty_figure_png()  # warm the baseline path too
     baseline, chart, baseline_cpu, chart_cpu = [], [], [], []
     for _ in range(args.rounds):  # interleaved, so both see the same noise
         wall, cpu = timed(empty_figure_png)
         baseline.append(wall)
         baseline_cpu.append(cpu)
-        wall, cpu = timed(render_attendance_chart, points, 24)
+        wall, cpu = timed(draw_attendance_chart, points, 24)
         chart.append(wall)
         chart_cpu.append(cpu)
     db_median, held = asyncio.run(figures_from_database(max(5, args.rounds // 4)))
@@ -203,7 +204,7 @@ def main() -> None:
         )
 
     row("baseline: empty figure, savefig PNG (wall)", baseline)
-    row(f"chart: {SESSIONS} sessions, render_attendance_chart (wall)", chart)
+    row(f"chart: {SESSIONS} sessions, draw_attendance_chart (wall)", chart)
     row("baseline (CPU time of the thread)", baseline_cpu)
     row(f"chart: {SESSIONS} sessions (CPU time of the thread)", chart_cpu)
     print()

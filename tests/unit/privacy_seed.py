@@ -345,6 +345,9 @@ SEEDS: dict[str, Seed] = {
     "resource_terms": Seed(None, why=TERMS),
     "resource_term_grams": Seed(None, why=TERMS),
     "resource_terms_todo": Seed(None, why=TERMS),
+    "resource_search": Seed(
+        None, why="PostgreSQL's copy of approved resources' search vectors: no person in it"
+    ),
     "mod_cases": Seed(mod_cases, _m("Reason {n}")),
     "case_reason_history": Seed(case_reason_history, why="kept with its case"),
     "scheduled_unbans": Seed(scheduled_unbans, why="kept with its case"),

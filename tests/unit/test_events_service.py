@@ -372,3 +372,44 @@ async def test_first_periodic_run_after_a_restart_catches_up(
     assert await restarted.events.sync_due() == 1
     assert len(port.scheduled_events) == 1
     assert await restarted.events.sync_due() == 0
+
+
+async def test_forgetting_a_member_of_three_groups_syncs_each_group_once(
+    services: Services, port: EventsPort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#15: /my forget's GroupChanged and the SeriesChanged it sets off both named every
+    group; a group a background sync will still reach is not queued again. A change after
+    that is still mirrored."""
+    names = ["Circle A", "Circle B", "Circle C"]
+    for name in names:
+        await make_group(services, name)
+        await schedule(services, group=name)
+    await turn_on(services)
+    member = 555
+    for name in names:
+        group = await services.groups.prepare_join(GUILD, member, name)
+        await services.groups.consent_and_join(
+            group.id, member, group.guidelines_version, guild_id=GUILD
+        )
+    await services.events.settle()
+    synced: list[int] = []
+    real_sync = services.events.sync_group
+
+    async def counting_sync(group_id: int) -> SyncResult:
+        synced.append(group_id)
+        return await real_sync(group_id)
+
+    monkeypatch.setattr(services.events, "sync_group", counting_sync)
+    await services.privacy.forget_user(member)
+    await services.events.settle()
+    assert sorted(synced) == sorted(set(synced)) and len(synced) == 3
+    assert len(port.scheduled_events) == 3  # still shown
+    synced.clear()
+    await services.groups.edit(guild_id=GUILD, name="Circle B", new_name="Circle Bee")
+    await services.events.settle()
+    assert len(synced) == 1
+    assert sorted(spec.name for _, spec in port.scheduled_events.values()) == [
+        "Circle A: Weekly check-in",
+        "Circle Bee: Weekly check-in",
+        "Circle C: Weekly check-in",
+    ]

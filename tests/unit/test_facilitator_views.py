@@ -5,18 +5,22 @@ The expected figures are worked out by hand from the story below, not read back 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import struct
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from familybot import i18n
 from familybot.db.connection import Database
 from familybot.errors import NotAllowed
 from familybot.models import JoinMode, Rsvp
 from familybot.models.setup import Actor
+from familybot.services.groups import stats_chart
 from familybot.services.groups.attendance_csv import PERSONAL_DATA_NOTICE, ExportRow, build_csv
 from familybot.services.groups.facilitator_views import NOT_THIS_GROUP
 from familybot.services.groups.stats_chart import (
@@ -322,3 +326,37 @@ def test_bot_start_up_does_not_import_matplotlib() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_the_chart_is_drawn_once_per_data_and_anew_when_attendance_changes(
+    services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#15: /group stats sends the cached chart while nothing changed (no ~60 ms draw), and
+    a newly marked attendance draws (and sends) a new one, never the stale picture."""
+    sid = await story(services, clock)
+    drawn: list[tuple[ChartPoint, ...]] = []
+    real_draw = stats_chart.draw_attendance_chart
+
+    def counting_draw(points: Sequence[ChartPoint], capacity: int | None) -> bytes:
+        drawn.append(tuple(points))
+        return real_draw(points, capacity)
+
+    monkeypatch.setattr(stats_chart, "draw_attendance_chart", counting_draw)
+    stats_chart._cached_chart.cache_clear()
+
+    async def chart() -> bytes:
+        stats = await services.facilitator_views.stats(GUILD, actor(FAC), GROUP, 8)
+        points = [ChartPoint(s.day, s.going, s.maybe, s.attended) for s in stats.sessions]
+        return await asyncio.to_thread(render_attendance_chart, points, stats.group.capacity)
+
+    first = await chart()
+    assert await chart() == first and len(drawn) == 1  # the same data: not drawn again
+    with i18n.using("es"):  # another language: its own labels
+        assert await chart() != first and len(drawn) == 2
+    # Bob attended 2026-10-15 after all (Dave was marked alone).
+    await services.sessions.attendance.mark_attendance(
+        sid, "2026-10-15", [DAVE, BOB], FAC, guild_id=GUILD
+    )
+    after = await chart()
+    assert len(drawn) == 3 and after != first
+    assert [p.attended for p in drawn[-1] if p.day == date(2026, 10, 15)] == [2]

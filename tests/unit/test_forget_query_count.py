@@ -110,3 +110,30 @@ async def test_forget_replans_all_of_a_members_groups_in_one_pass(
             await db.fetchval("SELECT count(*) FROM memberships WHERE user_id = ?", (user_id,)) == 0
         )
         assert await pending_dms(db, user_id) == 0
+
+
+async def test_forget_writes_the_same_statements_for_ten_groups_as_for_two(
+    services: Services, db: Database, clock: FakeClock
+) -> None:
+    """Each further group used to add its own DELETE of the membership row: a commit (a
+    disk flush on PostgreSQL) per group. Now one statement leaves them all; what is added
+    per group is the waitlist check (reads)."""
+    await member_of_groups(db, clock, FEW, 2)
+    await member_of_groups(db, clock, MANY, 10)
+
+    def writes(seen: list[str]) -> list[str]:
+        return [s for s in seen if s.lstrip().split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+
+    seen = counting(db)
+    await services.privacy.forget_user(FEW)
+    for_few = writes(seen)
+    seen.clear()
+    await services.privacy.forget_user(MANY)
+    assert len(writes(seen)) == len(for_few), (for_few, writes(seen))
+    # Nobody waits in these groups: no waitlist check per group either (one for all).
+    waits = [s for s in seen if "waitlisted" in s]
+    assert len(waits) == 1, waits
+    for user_id in (FEW, MANY):
+        assert (
+            await db.fetchval("SELECT count(*) FROM memberships WHERE user_id = ?", (user_id,)) == 0
+        )

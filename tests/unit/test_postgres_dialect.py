@@ -24,6 +24,9 @@ def test_both_backends_have_the_same_numbered_migrations() -> None:
 
 
 SQLITE_ONLY_TABLES = {"resource_term_grams", "resource_terms_todo"}
+# PostgreSQL's narrow table of approved resources' search vectors, for ranking (migration
+# 0023; SQLite ranks from FTS5's index): a trigger keeps it, nothing else reads or writes it.
+POSTGRES_ONLY_TABLES = {"resource_search"}
 
 
 async def test_both_schemas_have_the_same_tables_and_columns(tmp_path: Path) -> None:
@@ -44,7 +47,9 @@ async def test_both_schemas_have_the_same_tables_and_columns(tmp_path: Path) -> 
     try:
         pg = await Database.connect(backends.url_for(name))
         try:
-            pg_tables = await pg.tables()
+            pg_tables = {
+                t: c for t, c in (await pg.tables()).items() if t not in POSTGRES_ONLY_TABLES
+            }
         finally:
             await pg.close()
     finally:

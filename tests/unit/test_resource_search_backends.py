@@ -7,6 +7,7 @@ written once, by hand, so the two backends are held to the same answer.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -199,3 +200,45 @@ async def test_matches_outside_the_library_never_crowd_out_its_own(
     assert len(other) == 10 and all(r.title.startswith("Anxiety anxiety") for r in other)
     sql, params = db.dialect.resource_search('("anxiety" OR "anxiety"*)', GUILD + 1, None, 10)
     assert [r.id for r in other] == [r["id"] for r in await db.fetchall(sql, params)]
+
+
+async def test_postgres_sorts_only_ids_and_ranks_of_the_matches(
+    library: Services, db: Database, backend: str
+) -> None:
+    """#15: a common word matches thousands of resources; they are ranked from a narrow
+    table of search vectors and their sort carries each match's id and rank, not its whole
+    row (only the `limit` best are read whole), and the answer is the same."""
+    if backend != "postgres":
+        pytest.skip("PostgreSQL's query plans")
+    match = '("dimentia" OR "dimentia"* OR "dementia" OR "carers")'
+    sql, params = db.dialect.resource_search(match, GUILD, None, 10)
+    rows = await db.fetchall("EXPLAIN (VERBOSE, FORMAT JSON) " + sql, params)
+    raw = rows[0][0]
+    plan = json.loads(raw) if isinstance(raw, str) else raw
+
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(n for child in node.get("Plans", []) for n in nodes(child))]
+
+    # The scan of the matches (whichever the planner picks for so small a library): the
+    # narrow table of search vectors (migration 0023), handing on an id and a rank.
+    scans = [n for n in nodes(plan[0]["Plan"]) if "Relation Name" in n]
+    matches = [n for n in scans if "ts_rank" in " ".join(n.get("Output", []))]
+    assert len(matches) == 1, scans
+    assert matches[0]["Relation Name"] == "resource_search"
+    assert len(matches[0]["Output"]) == 2, matches[0]["Output"]  # id and rank, not the row
+    found = [r["title"] for r in await db.fetchall(sql, params)]
+    assert found == ["Dementia carers circle", "Respite care finder"]
+
+
+async def test_a_changed_or_deleted_resource_is_searched_as_it_now_is(
+    library: Services, db: Database
+) -> None:
+    """On PostgreSQL the ranking reads a table of the approved resources' search vectors
+    (migration 0023) kept by a trigger: a changed title is found by its new word, not the old
+    one; a deleted resource is found no more (on both backends)."""
+    rid = int(await db.fetchval("SELECT id FROM resources WHERE title = 'Housing rights'"))
+    await db.execute("UPDATE resources SET title = 'Tenancy rights' WHERE id = ?", (rid,))
+    assert [r.id for r in await library.resources.search(GUILD, "tenancy")] == [rid]
+    assert rid not in [r.id for r in await library.resources.search(GUILD, "housing")]
+    await db.execute("DELETE FROM resources WHERE id = ?", (rid,))
+    assert await library.resources.search(GUILD, "tenancy") == []

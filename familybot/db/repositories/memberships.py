@@ -4,6 +4,7 @@ GroupRepository (groups.py) has these calls too: it is built on MembershipReposi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from familybot.db.connection import Database, Row
@@ -89,6 +90,29 @@ class MembershipRepository:
             "DELETE FROM memberships WHERE group_id = ? AND user_id = ?", (group_id, user_id)
         )
         return cursor.rowcount == 1
+
+    async def delete_memberships(self, user_id: int, group_ids: Sequence[int]) -> int:
+        """One person's memberships of these groups, in one statement (one commit)."""
+        if not group_ids:
+            return 0
+        marks = ",".join("?" * len(group_ids))
+        cursor = await self._db.execute(
+            f"DELETE FROM memberships WHERE user_id = ? AND group_id IN ({marks})",
+            (user_id, *group_ids),
+        )
+        return max(cursor.rowcount, 0)
+
+    async def with_waitlist(self, group_ids: Sequence[int]) -> set[int]:
+        """Which of these groups have someone on their waitlist (one statement)."""
+        if not group_ids:
+            return set()
+        marks = ",".join("?" * len(group_ids))
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT group_id FROM memberships "
+            f"WHERE status = 'waitlisted' AND group_id IN ({marks})",
+            list(group_ids),
+        )
+        return {int(r["group_id"]) for r in rows}
 
     async def count(self, group_id: int, status: MembershipStatus) -> int:
         return int(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -14,6 +17,7 @@ from familybot.models import (
     Group,
     JoinMode,
     JoinReview,
+    Membership,
     MembershipStatus,
 )
 from familybot.models.groups import (
@@ -234,6 +238,34 @@ class GroupMembership(GroupsBase):
             promoted = await self._promote_waitlist(group)
         await self._bus.publish(GroupChanged((group.id,)))
         return LeaveOutcome(group, promoted)
+
+    async def _leave_all(
+        self, user_id: int, memberships: Sequence[tuple[Membership, Group]]
+    ) -> int:
+        """Leave these groups as /group leave would (channel closed to them, waitlist moves
+        on), for /my forget: the channels are closed together and the rows go in one
+        statement, not a Discord round trip and a commit per group in turn (issue 15). Every
+        group's lock is held meanwhile, taken in id order (no other path holds two)."""
+        groups = {group.id: group for _, group in memberships}
+        async with contextlib.AsyncExitStack() as held:
+            for group_id in sorted(groups):
+                await held.enter_async_context(self._lock(group_id))
+
+            async def close(group: Group) -> None:
+                try:
+                    await self._revoke(group, user_id, keep_facilitator=False)
+                except UserFacingError:  # their data still goes; the channel is Discord's
+                    log.warning("forget: access not removed group=%d", group.id)
+
+            await asyncio.gather(
+                *(close(g) for m, g in memberships if m.status is MembershipStatus.MEMBER)
+            )
+            removed = await self._groups.delete_memberships(user_id, sorted(groups))
+            # Only where someone waits: one look-up for all, not two per group.
+            for group_id in sorted(await self._groups.with_waitlist(sorted(groups))):
+                if groups[group_id].is_active:
+                    await self._promote_waitlist(groups[group_id])
+        return removed
 
     async def _promote_waitlist(self, group: Group) -> list[int]:
         """Seat people from the waitlist, first in line first, while seats are free."""

@@ -364,20 +364,9 @@ class GroupsService(GroupMembership):
     async def _forget(self, user_id: int, guild_id: int | None) -> int:
         """Leave every group as /group leave would (channel closed to them, waitlist moves on),
         then drop facilitator places and their access; groups they created stay."""
-        removed = 0
-        changed: list[int] = []
-        for membership, group in await self._groups.memberships_for_privacy(user_id, guild_id):
-            async with self._lock(group.id):
-                if membership.status is MembershipStatus.MEMBER:
-                    try:
-                        await self._revoke(group, user_id, keep_facilitator=False)
-                    except UserFacingError:  # their data still goes; the channel is Discord's
-                        log.warning("forget: access not removed group=%d", group.id)
-                if await self._groups.delete_membership(group.id, user_id):
-                    removed += 1
-                if group.is_active:
-                    await self._promote_waitlist(group)
-            changed.append(group.id)
+        memberships = await self._groups.memberships_for_privacy(user_id, guild_id)
+        removed = await self._leave_all(user_id, memberships)
+        changed = [group.id for _, group in memberships]
         for group, _place in await self._groups.facilitated_by(user_id):
             if guild_id is not None and group.guild_id != guild_id:
                 continue

@@ -2,7 +2,10 @@
 
 Drawn with matplotlib's Agg backend through the object API (a Figure of our own, no pyplot),
 so it needs no display and is safe to run in a worker thread. matplotlib is imported inside
-`render_attendance_chart`, so starting the bot doesn't pay for it; the first chart does.
+the drawing, so starting the bot doesn't pay for it; the warm-up after ready does
+(`warm_charts`, familybot/warm_up.py), so the first /group stats does not (~650 ms).
+The same data in the same language is drawn once (an LRU cache keyed by the data itself:
+any changed count, date, capacity or language is a new key, so a stale chart is never sent).
 
 The image carries no group name and no member names: only dates and counts. The group's
 name is in the private reply around it.
@@ -10,6 +13,7 @@ name is in the private reply around it.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +31,8 @@ ATTENDED_COLOUR = "#E08E2E"
 CAPACITY_COLOUR = "#555555"
 # At most this many date labels on the x axis, so they stay readable with a year of sessions.
 MAX_LABELS = 10
+# Charts kept (each a PNG of some 30-60 kB): the groups whose stats were asked for lately.
+CACHE_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,27 @@ def _label_step(count: int) -> int:
 
 
 def render_attendance_chart(points: Sequence[ChartPoint], capacity: int | None) -> bytes:
-    """A WIDTH_PX x HEIGHT_PX PNG. Blocking (tens of milliseconds): call it in a thread."""
+    """A WIDTH_PX x HEIGHT_PX PNG in the current language. Blocking (tens of milliseconds
+    when drawn, not when cached): call it in a thread."""
+    return _cached_chart(tuple(points), capacity, i18n.current_language())
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _cached_chart(
+    points: tuple[ChartPoint, ...], capacity: int | None, language: i18n.Language
+) -> bytes:
+    with i18n.using(language):
+        return draw_attendance_chart(points, capacity)
+
+
+def warm_charts() -> None:
+    """Import matplotlib and draw one small chart (Agg, fonts), in a worker thread once the
+    bot is ready: the first /group stats then pays for its chart only."""
+    draw_attendance_chart([ChartPoint(date(2026, 1, 5), 2, 1, 2)], 3)
+
+
+def draw_attendance_chart(points: Sequence[ChartPoint], capacity: int | None) -> bytes:
+    """The chart, drawn now (no cache)."""
     from matplotlib.artist import Artist
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import PolyCollection

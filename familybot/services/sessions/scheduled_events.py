@@ -15,6 +15,7 @@ and when (already public through `/group list`), never who belongs to it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass
@@ -121,6 +122,14 @@ class EventsService:
         self._locks: dict[int, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._retry: set[int] = set()
+        # Groups a background sync will still reach (it reads their state when it gets there):
+        # another change before then adds nothing (issue 15: /my forget's GroupChanged and the
+        # SeriesChanged it sets off named each group twice).
+        self._queued: set[int] = set()
+        # Changes and sync starts in order: a series change needs a sync of its group begun
+        # after it (one begun while its group was being looked up will do).
+        self._ticks = itertools.count()
+        self._began: dict[int, int] = {}  # group id -> tick its last sync began at
         self._swept = False  # sync_due reconciles everything once after a start
 
     # --- settings ------------------------------------------------------------------------
@@ -283,16 +292,31 @@ class EventsService:
         task.add_done_callback(self._tasks.discard)
 
     def series_changed_soon(self, series_ids: Iterable[int]) -> None:
-        self._spawn(self.sync_series(list(series_ids)))
+        self._spawn(self._queue_series(list(series_ids), next(self._ticks)))
+
+    async def _queue_series(self, series_ids: Sequence[int], changed_at: int) -> None:
+        found = await self._sessions.get_many(list(series_ids))
+        groups = {s.group_id for s in found.values()}
+        self.groups_changed_soon(g for g in groups if self._began.get(g, -1) < changed_at)
 
     def groups_changed_soon(self, group_ids: Iterable[int]) -> None:
         # One task syncing the groups in turn, not one task each: ten at once (one person
         # forgotten from ten groups) held the pool and slowed that /my forget (issue 15).
-        self._spawn(self._sync_groups(sorted(set(group_ids))))
+        new = sorted(set(group_ids) - self._queued)
+        if new:
+            self._queued.update(new)
+            self._spawn(self._sync_groups(new))
 
     async def _sync_groups(self, group_ids: Sequence[int]) -> None:
-        for group_id in group_ids:
-            await self.sync_group(group_id)
+        left = list(group_ids)
+        try:
+            while left:
+                # From here on a change queues the group again: this sync may read it too early.
+                self._queued.discard(left[0])
+                self._began[left[0]] = next(self._ticks)
+                await self.sync_group(left.pop(0))
+        finally:  # cancelled (shutdown): what it never reached is not waiting any more
+            self._queued.difference_update(left)
 
     async def settle(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Wait for background syncs (tests, and a clean shutdown); cancel any left after."""
