@@ -187,7 +187,7 @@ def fts5_to_tsquery(match: str) -> str:
 # less (normalization 1: the rank over 1 + log(words)). tests/unit/test_resource_search_backends
 # holds both backends to the same top results.
 # The best `limit` are picked from (id, rank) pairs of the narrow table of approved
-# resources' search vectors (migration 0023), then only their rows are read whole: a common
+# resources' search vectors (migration 0024), then only their rows are read whole: a common
 # word's 15k matches at 100k resources no longer each read and carry a whole row (issue 15:
 # about 40% of the statement; the same rows in the same order).
 POSTGRES_RESOURCE_SEARCH = (

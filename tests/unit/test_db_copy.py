@@ -212,7 +212,7 @@ async def test_sqlite_to_postgres_and_back_keeps_every_row_counter_and_type(
         # The search vector is the target's own, computed from the copied rows.
         hits = "SELECT count(*) FROM resources WHERE search_vector @@ to_tsquery('english', 'resource')"
         assert await conn.fetchval(hits) == len(before["resources"])
-        # ... and the ranking's narrow table of them (migration 0023), filled by its trigger.
+        # ... and the ranking's narrow table of them (migration 0024), filled by its trigger.
         ranked = await conn.fetch("SELECT id FROM resource_search ORDER BY id")
         approved = await conn.fetch(
             "SELECT id FROM resources WHERE status = 'approved' ORDER BY id"

@@ -25,7 +25,7 @@ def test_both_backends_have_the_same_numbered_migrations() -> None:
 
 SQLITE_ONLY_TABLES = {"resource_term_grams", "resource_terms_todo"}
 # PostgreSQL's narrow table of approved resources' search vectors, for ranking (migration
-# 0023; SQLite ranks from FTS5's index): a trigger keeps it, nothing else reads or writes it.
+# 0024; SQLite ranks from FTS5's index): a trigger keeps it, nothing else reads or writes it.
 POSTGRES_ONLY_TABLES = {"resource_search"}
 
 

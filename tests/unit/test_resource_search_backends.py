@@ -220,7 +220,7 @@ async def test_postgres_sorts_only_ids_and_ranks_of_the_matches(
         return [node, *(n for child in node.get("Plans", []) for n in nodes(child))]
 
     # The scan of the matches (whichever the planner picks for so small a library): the
-    # narrow table of search vectors (migration 0023), handing on an id and a rank.
+    # narrow table of search vectors (migration 0024), handing on an id and a rank.
     scans = [n for n in nodes(plan[0]["Plan"]) if "Relation Name" in n]
     matches = [n for n in scans if "ts_rank" in " ".join(n.get("Output", []))]
     assert len(matches) == 1, scans
@@ -234,7 +234,7 @@ async def test_a_changed_or_deleted_resource_is_searched_as_it_now_is(
     library: Services, db: Database
 ) -> None:
     """On PostgreSQL the ranking reads a table of the approved resources' search vectors
-    (migration 0023) kept by a trigger: a changed title is found by its new word, not the old
+    (migration 0024) kept by a trigger: a changed title is found by its new word, not the old
     one; a deleted resource is found no more (on both backends)."""
     rid = int(await db.fetchval("SELECT id FROM resources WHERE title = 'Housing rights'"))
     await db.execute("UPDATE resources SET title = 'Tenancy rights' WHERE id = ?", (rid,))

@@ -3,7 +3,7 @@
 -- reads some 160-byte rows (about half the pages) instead of each match's whole row with its
 -- description, URL and review columns. Kept by a trigger from resources (the truth); a
 -- resource deleted takes its row along (ON DELETE CASCADE). SQLite ranks from FTS5's own
--- index and needs none of this (its 0023 does nothing).
+-- index and needs none of this (its 0024 does nothing).
 
 CREATE TABLE resource_search (
     id            BIGINT PRIMARY KEY REFERENCES resources (id) ON DELETE CASCADE,
