@@ -6,6 +6,8 @@ lead after the round's tuning), and ordinary.tsv (a false-alarm check on plain c
 Training: tuning.tsv, chatter.tsv (ordinary-chatter negatives) and the RETIRED sets (held out
 in earlier rounds: 1-3 retired in the fourth round, 4 in the fifth, 5 in the sixth). See the
 header of heldout.tsv for provenance, columns, categories and the labelling rule.
+Spanish: the training sets in SPANISH_TRAINING; held out, the newest es_heldoutN.tsv not in
+SPANISH_RETIRED (newest_held_out("es_heldout")).
 """
 
 from __future__ import annotations
