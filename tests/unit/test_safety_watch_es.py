@@ -227,6 +227,22 @@ def test_clause_cut_lines_replace_the_english_cut() -> None:
         ("¿cómo le pregunto a mi hija si se está cortando?", False),
         ("me tiro por la ventana si vuelve a llover jajaja", False),
         ("gracias por todo y adiós, me salgo del grupo porque me mudo", False),
+        # Everyday messages near the second round's lines, which must stay quiet.
+        ("guardo la insulina en el refri", False),
+        ("me he vuelto a cortar el pelo", False),
+        ("cuando llegue a casa me tomo las pastillas de la presión", False),
+        ("tengo escrito un plan de estudios para el semestre, con la fecha de cada examen", False),
+        ("ya compré las pastillas, mañana empiezo el tratamiento", False),
+        ("hace calor, me tiro al río", False),
+        ("estoy en el puente ahorita, hay un tráfico horrible", False),
+        ("cuiden a mis hijos el sábado, ya no voy a poder ir", False),
+        ("si me muero de hambre nadie se da cuenta jaja", False),
+        ("me acabo de tomar un montón de café", False),
+        ("te dejo las contraseñas del wifi", False),
+        ("dejé el carro prendido en la cochera para que se calentara", False),
+        # A question about how to ask is quiet; a parent's report of what was said is not.
+        ("cuando le pregunto si está bien, dice que se quiere matar", True),
+        ("necesito ayuda para mi hijo que se quiere matar, ahorita", True),
     ],
 )
 def test_spanish_matching_examples(text: str, hit: bool) -> None:
