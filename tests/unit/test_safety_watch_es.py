@@ -297,8 +297,8 @@ def _cheapest(detectors: tuple[Detector, Detector], texts: list[str]) -> tuple[f
 
 ROUNDS = 5
 # The README's claim: the Spanish list costs about half what the English one does per
-# message, and less than that share on a 4,000-character flood. Measured after the second
-# Spanish round (2 December 2026, load average about 4, five runs): 0.44 to 0.62 per message,
+# message, and no more on a 4,000-character flood. Measured after the second
+# Spanish round (2 December 2026, load average 4 to 8, eight runs): 0.39 to 0.62 per message,
 # 0.31 to 0.59 per flood, by load (before that round: 0.41 to 0.44, and 0.40 per flood). The
 # bound leaves room for a busy machine; "less than half", as the README said before that
 # round, no longer holds on every run.
