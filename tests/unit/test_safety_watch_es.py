@@ -19,41 +19,59 @@ from familybot.services.safety.watch import (
     normalise,
     score,
 )
-from tests.data.safety import HERE, Example, load, newest_held_out, sizes
+from tests.data.safety import SPANISH_TRAINING, Example, load, newest_held_out, sizes
 from tests.support.fakes import FakeClock
 from tests.support.safety_fakes import safety_world
 from tests.unit.test_safety_watch import ADVERSARIAL, CATEGORIES
 
 TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
-ES_TUNING = load("es_tuning")
-# The Spanish held-out set: written by another hand from the categories, never read by whoever
-# wrote the Spanish list (only counts per category are printed here, never a text). Merged by
-# the lead; on a branch without it the held-out test skips, saying so.
-ES_HELD_OUT_NAME = "es_heldout1"
-ES_HELD_OUT_AS_WRITTEN = (
-    load(ES_HELD_OUT_NAME) if (HERE / f"{ES_HELD_OUT_NAME}.tsv").exists() else ()
+# The Spanish training sets, each by a different hand (tests/data/safety/__init__.py): the
+# list's writer's, held-out 1 (retired in the second Spanish round) and that round's own.
+ES_TRAINING = {name: load(name) for name in SPANISH_TRAINING}
+ES_TUNING = ES_TRAINING["es_tuning"]
+# The Spanish held-out set: the newest es_heldoutN.tsv not retired, written by another hand
+# from the categories, never read by whoever tunes the Spanish list (only counts per category
+# are printed here, never a text). Merged by the lead after a round; on a branch without one
+# the held-out test skips, saying so.
+ES_HELD_OUT_NAME = newest_held_out("es_heldout")
+ES_HELD_OUT_AS_WRITTEN = load(ES_HELD_OUT_NAME) if ES_HELD_OUT_NAME else ()
+NO_ES_HELD_OUT = (
+    "no unretired Spanish held-out set (es_heldoutN.tsv) on this branch: the Spanish matcher's "
+    "held-out figures are NOT measured here (the next set is written by another helper)"
 )
-NO_ES_HELD_OUT = f"no {ES_HELD_OUT_NAME}.tsv on this branch (written by another helper)"
-# A held-out message equal to a tuning message (after normalising) is no test of new wording:
-# it is scored as neither, and the count is printed.
-_TUNED = {normalise(e.text) for e in ES_TUNING}
-ES_HELD_OUT = tuple(e for e in ES_HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TUNED)
-# Floors on the Spanish held-out set, (precision, recall) per detector. None: not measured
-# yet, so the detector must meet the target itself. The lead fills these in after measuring
-# once (the figures, then the floors rounded down, as for the English sets).
+# A held-out message equal to a training message (after normalising) is no test of new
+# wording: it is scored as neither, and the count is printed.
+_TRAINED = {normalise(e.text) for examples in ES_TRAINING.values() for e in examples}
+ES_HELD_OUT = tuple(e for e in ES_HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
+# THE LEAD SETS THIS after measuring Spanish held-out 2 once: (precision, recall) of the
+# bot's matcher (both lists) on es_heldout2.tsv, rounded down. None: not measured yet, so the
+# matcher must meet the target (TARGET_PRECISION, TARGET_RECALL) there.
+ES_HELDOUT2_MATCHER_FLOOR: tuple[float, float] | None = None
+# Floors per Spanish held-out set; a set not named here must meet the target. (Held-out 1,
+# measured once on 2 December 2026: precision 0.953, recall 0.649; retired since.)
 HELD_OUT_FLOORS_ES: dict[str, tuple[float, float] | None] = {
-    # Spanish held-out 1, measured by the lead once, after the list merged (2 December 2026),
-    # on its 372 messages that equal no tuning message: precision 0.953, recall 0.649. Below
-    # the target: the floor is that, rounded down.
-    "matcher": (0.95, 0.64),
+    "es_heldout2": ES_HELDOUT2_MATCHER_FLOOR,
 }
-# Floors on the Spanish tuning set (what the list was tuned on: not a claim about new
-# messages; they stop a change from quietly undoing earlier work). Measured when the list was
-# written (thirteen rounds): precision 1.000, recall 0.984 (those left wrong are printed).
-ES_TUNING_FLOORS = (0.98, 0.97)
+# Floors on the Spanish training sets (what the list was tuned on: not a claim about new
+# messages; they stop a change from quietly undoing earlier work). Measured after the second
+# Spanish round (those left wrong are printed); the held-out figures are the honest ones.
+ES_TRAINING_FLOORS = {
+    "es_tuning": (0.99, 0.98),
+    "es_heldout1": (0.98, 0.96),
+    "es_tuning2": (0.99, 0.97),
+}
 # Every English set, training and held out, and the ordinary chatter.
-ENGLISH = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "chatter", "ordinary")
+ENGLISH = (
+    "tuning",
+    "heldout",
+    "heldout2",
+    "heldout3",
+    "heldout4",
+    "heldout5",
+    "chatter",
+    "ordinary",
+)
 ENGLISH_HELD_OUT = newest_held_out()
 
 
@@ -87,24 +105,32 @@ def _figures(
     return precision, recall
 
 
-def test_spanish_tuning_figures() -> None:
-    """What the bot reads Spanish with (both lists), on the set the Spanish list was tuned on."""
-    precision, recall = _figures(
-        PhraseLists.load(), "Spanish tuning set", ES_TUNING, held_out=False
-    )
-    assert precision >= ES_TUNING_FLOORS[0] and recall >= ES_TUNING_FLOORS[1]
+@pytest.mark.parametrize("name", SPANISH_TRAINING)
+def test_spanish_training_figures(name: str) -> None:
+    """What the bot reads Spanish with (both lists), on each set the Spanish list was tuned on."""
+    precision, recall = _figures(PhraseLists.load(), name, ES_TRAINING[name], held_out=False)
+    floor = ES_TRAINING_FLOORS[name]
+    assert precision >= floor[0] and recall >= floor[1], (name, precision, recall, floor)
 
 
-@pytest.mark.skipif(not ES_HELD_OUT_AS_WRITTEN, reason=NO_ES_HELD_OUT)
+def test_the_spanish_held_out_set_is_the_newest_unretired_one() -> None:
+    """Held-out 1 is training now; the held-out test reads a newer set, or says there is none."""
+    assert ES_HELD_OUT_NAME != "es_heldout1"
+    if ES_HELD_OUT_NAME is None:
+        print(f"\n{NO_ES_HELD_OUT}")
+
+
+@pytest.mark.skipif(ES_HELD_OUT_NAME is None, reason=NO_ES_HELD_OUT)
 def test_spanish_held_out_figures() -> None:
     """The bot's matcher (both lists) on the Spanish held-out set: counts only, then the floor
     (HELD_OUT_FLOORS_ES) or, before the lead has measured, the target."""
+    assert ES_HELD_OUT_NAME is not None
     seen = len(ES_HELD_OUT_AS_WRITTEN) - len(ES_HELD_OUT)
-    print(f"\n{ES_HELD_OUT_NAME}: {seen} messages equal a tuning message, not scored")
+    print(f"\n{ES_HELD_OUT_NAME}: {seen} messages equal a training message, not scored")
     precision, recall = _figures(PhraseLists.load(), ES_HELD_OUT_NAME, ES_HELD_OUT, held_out=True)
     # The Spanish list alone, for comparison (what the English list adds on Spanish text).
     _figures(_spanish(), f"{ES_HELD_OUT_NAME} (Spanish list alone)", ES_HELD_OUT, held_out=True)
-    floor = HELD_OUT_FLOORS_ES["matcher"] or (TARGET_PRECISION, TARGET_RECALL)
+    floor = HELD_OUT_FLOORS_ES.get(ES_HELD_OUT_NAME) or (TARGET_PRECISION, TARGET_RECALL)
     if precision < TARGET_PRECISION or recall < TARGET_RECALL:
         print(f"matcher below the target {TARGET_PRECISION} / {TARGET_RECALL} in Spanish")
     assert precision >= floor[0], ("matcher", ES_HELD_OUT_NAME, "precision", precision, floor)
@@ -121,8 +147,10 @@ def test_spanish_tuning_set_is_big_split_and_covers_every_category() -> None:
         for category in names:
             assert counts[(label, category)] >= 10, (label, category)
     assert {e.person for e in ES_TUNING if e.at_risk} >= {"self", "other"}
-    texts = [normalise(e.text) for e in ES_TUNING]
-    assert len(texts) == len(set(texts))
+    for name, examples in ES_TRAINING.items():
+        texts = [normalise(e.text) for e in examples]
+        assert len(texts) == len(set(texts)), name
+        assert all(e.category in CATEGORIES[int(e.at_risk)] for e in examples), name
     # Counts only: a held-out text is never printed.
     held = [normalise(e.text) for e in ES_HELD_OUT_AS_WRITTEN]
     assert len(held) == len(set(held)), "a Spanish held-out message appears twice"
@@ -143,8 +171,9 @@ def test_the_spanish_list_never_fires_on_english_negatives() -> None:
 
 def test_the_english_list_never_fires_on_spanish_negatives() -> None:
     english = PhraseList.load()
-    fired = [e.text for e in ES_TUNING if not e.at_risk and english.matches(e.text)]
-    assert fired == []
+    for name, examples in ES_TRAINING.items():
+        fired = [e.text for e in examples if not e.at_risk and english.matches(e.text)]
+        assert fired == [], name
     held = sum(english.matches(e.text) for e in ES_HELD_OUT if not e.at_risk)
     assert held == 0, f"the English list fires on {held} Spanish held-out negatives"
 
@@ -187,6 +216,33 @@ def test_clause_cut_lines_replace_the_english_cut() -> None:
         ("En la telenovela el galán se quiere matar", False),
         ("no puedo más con el calor de hoy", False),
         ("me corté el pelo y quedó fatal", False),
+        # The second Spanish round's lines (also written for this test).
+        ("Sin mí aquí estarían mucho más tranquilos", True),
+        ("mi tía juntó mucha insulina y no se la pone", True),
+        ("estoy sentada en las vías del tren", True),
+        ("la semana que viene me tiro del puente, ya no aguanto", True),
+        ("hoy es el día, ya lo decidí", True),
+        ("para nada pienso en matarme, tranqui", False),
+        ("el rapero canta quiero desaparecer en su rola nueva", False),
+        ("¿cómo le pregunto a mi hija si se está cortando?", False),
+        ("me tiro por la ventana si vuelve a llover jajaja", False),
+        ("gracias por todo y adiós, me salgo del grupo porque me mudo", False),
+        # Everyday messages near the second round's lines, which must stay quiet.
+        ("guardo la insulina en el refri", False),
+        ("me he vuelto a cortar el pelo", False),
+        ("cuando llegue a casa me tomo las pastillas de la presión", False),
+        ("tengo escrito un plan de estudios para el semestre, con la fecha de cada examen", False),
+        ("ya compré las pastillas, mañana empiezo el tratamiento", False),
+        ("hace calor, me tiro al río", False),
+        ("estoy en el puente ahorita, hay un tráfico horrible", False),
+        ("cuiden a mis hijos el sábado, ya no voy a poder ir", False),
+        ("si me muero de hambre nadie se da cuenta jaja", False),
+        ("me acabo de tomar un montón de café", False),
+        ("te dejo las contraseñas del wifi", False),
+        ("dejé el carro prendido en la cochera para que se calentara", False),
+        # A question about how to ask is quiet; a parent's report of what was said is not.
+        ("cuando le pregunto si está bien, dice que se quiere matar", True),
+        ("necesito ayuda para mi hijo que se quiere matar, ahorita", True),
     ],
 )
 def test_spanish_matching_examples(text: str, hit: bool) -> None:
@@ -229,21 +285,43 @@ def _per_message(detector: Detector, texts: list[str]) -> float:
     return (time.perf_counter() - start) / len(texts)
 
 
-def test_the_spanish_list_costs_less_per_message_than_the_english_one() -> None:
-    """Both lists read every message, in the watch's worker thread: the Spanish list (a tenth
-    of the English one's lines) adds less than the English list costs, on ordinary messages of
-    both languages and on the 4,000-character floods. Compared, not timed against a clock, so
-    a loaded machine does not fail it."""
+def _cheapest(detectors: tuple[Detector, Detector], texts: list[str]) -> tuple[float, float]:
+    """Each detector's per-message cost, the cheapest of ROUNDS rounds taken in turn, so that
+    a busy moment of a shared machine weighs on neither more than on the other."""
+    best = [float("inf"), float("inf")]
+    for _ in range(ROUNDS):
+        for at, detector in enumerate(detectors):
+            best[at] = min(best[at], _per_message(detector, texts))
+    return best[0], best[1]
+
+
+ROUNDS = 5
+# The README's claim: the Spanish list costs about half what the English one does per
+# message, and no more on a 4,000-character flood. Measured after the second
+# Spanish round (2 December 2026, load average 4 to 8, eight runs): 0.39 to 0.62 per message,
+# 0.31 to 0.59 per flood, by load (before that round: 0.41 to 0.44, and 0.40 per flood). The
+# bound leaves room for a busy machine; "less than half", as the README said before that
+# round, no longer holds on every run.
+SPANISH_COST_SHARE = 0.7
+
+
+def test_the_spanish_list_costs_well_under_the_english_one() -> None:
+    """Both lists read every message, in the watch's worker thread: the Spanish list adds
+    well under what the English list costs (SPANISH_COST_SHARE), on ordinary messages of both
+    languages and on the 4,000-character floods (the README's claim). Compared, not timed
+    against a clock, so a loaded machine does not fail it."""
     texts = [e.text for e in load("tuning")] + [e.text for e in ES_TUNING]
-    english, spanish = PhraseList.load(), _spanish()
-    en_cost, es_cost = _per_message(english, texts), _per_message(spanish, texts)
+    lists = (PhraseList.load(), _spanish())
+    en_cost, es_cost = _cheapest(lists, texts)
     floods = [t[:4000] for t in ADVERSARIAL]
-    en_flood, es_flood = _per_message(english, floods), _per_message(spanish, floods)
+    en_flood, es_flood = _cheapest(lists, floods)
     print(
-        f"\nper message: English list {en_cost * 1e6:.0f} µs, Spanish list {es_cost * 1e6:.0f} µs;"
-        f" per 4,000-character flood: {en_flood * 1e3:.1f} ms and {es_flood * 1e3:.1f} ms"
+        f"\nper message: English list {en_cost * 1e6:.0f} µs, Spanish list {es_cost * 1e6:.0f} µs"
+        f" ({es_cost / en_cost:.2f}); per 4,000-character flood: {en_flood * 1e3:.1f} ms and "
+        f"{es_flood * 1e3:.1f} ms ({es_flood / en_flood:.2f})"
     )
-    assert es_cost < en_cost and es_flood < en_flood
+    assert es_cost < SPANISH_COST_SHARE * en_cost
+    assert es_flood < SPANISH_COST_SHARE * en_flood
 
 
 def test_an_opening_question_mark_quiets_no_english_line() -> None:

@@ -6,6 +6,8 @@ lead after the round's tuning), and ordinary.tsv (a false-alarm check on plain c
 Training: tuning.tsv, chatter.tsv (ordinary-chatter negatives) and the RETIRED sets (held out
 in earlier rounds: 1-3 retired in the fourth round, 4 in the fifth, 5 in the sixth). See the
 header of heldout.tsv for provenance, columns, categories and the labelling rule.
+Spanish: the training sets in SPANISH_TRAINING; held out, the newest es_heldoutN.tsv not in
+SPANISH_RETIRED (newest_held_out("es_heldout")).
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 SETS = ("ordinary", "tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "chatter")
-# Spanish (#17 item 4): the tuning set, and the held-out set written by another hand.
-SPANISH_SETS = ("es_tuning", "es_heldout1")
+# Spanish (#17 item 4): the training sets, each written by a different hand (the list's
+# writer; held-out 1's writer, retired in the second Spanish round; that round's helper), and
+# the held-out sets (the newest es_heldoutN not in SPANISH_RETIRED, merged by the lead).
+SPANISH_TRAINING = ("es_tuning", "es_heldout1", "es_tuning2")
+SPANISH_RETIRED = ("es_heldout1",)
 # Held-out sets whose texts have been read and used to tune and train: training data now.
 RETIRED = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 
@@ -45,13 +50,14 @@ def load(name: str) -> tuple[Example, ...]:
     return tuple(rows)
 
 
-def newest_held_out() -> str | None:
-    """The name of the newest held-out set ("heldout6"), or None when every heldoutN.tsv
-    here is retired (a branch without the next set)."""
+def newest_held_out(prefix: str = "heldout") -> str | None:
+    """The name of the newest held-out set ("heldout6"; with prefix "es_heldout", the
+    newest Spanish one), or None when every such set here is retired (a branch without the
+    next set)."""
     numbered = []
-    for path in HERE.glob("heldout*.tsv"):
-        suffix = path.stem.removeprefix("heldout")
-        if path.stem not in RETIRED and suffix.isdigit():
+    for path in HERE.glob(f"{prefix}*.tsv"):
+        suffix = path.stem.removeprefix(prefix)
+        if path.stem not in RETIRED + SPANISH_RETIRED and suffix.isdigit():
             numbered.append((int(suffix), path.stem))
     return max(numbered)[1] if numbered else None
 
