@@ -102,6 +102,17 @@ class MembershipRepository:
         )
         return max(cursor.rowcount, 0)
 
+    async def statuses(self, user_id: int, group_ids: Sequence[int]) -> dict[int, MembershipStatus]:
+        """One person's status in each of these groups where they have one (one statement)."""
+        if not group_ids:
+            return {}
+        marks = ",".join("?" * len(group_ids))
+        rows = await self._db.fetchall(
+            f"SELECT group_id, status FROM memberships WHERE user_id = ? AND group_id IN ({marks})",
+            (user_id, *group_ids),
+        )
+        return {int(r["group_id"]): MembershipStatus(r["status"]) for r in rows}
+
     async def with_waitlist(self, group_ids: Sequence[int]) -> set[int]:
         """Which of these groups have someone on their waitlist (one statement)."""
         if not group_ids:

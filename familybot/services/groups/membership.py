@@ -257,9 +257,17 @@ class GroupMembership(GroupsBase):
                 except UserFacingError:  # their data still goes; the channel is Discord's
                     log.warning("forget: access not removed group=%d", group.id)
 
-            await asyncio.gather(
-                *(close(g) for m, g in memberships if m.status is MembershipStatus.MEMBER)
-            )
+            # Read again under the locks: a /group leave that held one may have seated them
+            # from the waitlist (and opened the channel to them) since `memberships` was read.
+            now = await self._groups.statuses(user_id, sorted(groups))
+            members = [g for gid, g in groups.items() if now.get(gid) is MembershipStatus.MEMBER]
+            # Every close ends before the locks go or anything is deleted, even when one fails
+            # (then nothing is deleted and /my forget can be asked again).
+            for outcome in await asyncio.gather(
+                *(close(g) for g in members), return_exceptions=True
+            ):
+                if isinstance(outcome, BaseException):
+                    raise outcome
             removed = await self._groups.delete_memberships(user_id, sorted(groups))
             # Only where someone waits: one look-up for all, not two per group.
             for group_id in sorted(await self._groups.with_waitlist(sorted(groups))):
