@@ -357,7 +357,7 @@ async def run_world(
             try:
                 await world.start_bot(**env)
                 await world.configure()
-                # The bot's warm-up once ready (safety phrases, Babel's dates, matplotlib)
+                # The bot's warm-up once ready (safety phrases, Babel's dates)
                 # runs in workers: over before timing, so it weighs on no command's runs.
                 assert world.bot is not None
                 await world.bot.warm_up.wait()

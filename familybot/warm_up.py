@@ -9,8 +9,11 @@ worker's CPU time is taken from the loop's: start-up took longer by about as muc
 begun at the end of setup_hook, they slowed the log-in and the Gateway's handshake
 instead). Now both begin once the bot is ready. A message that reaches the watch before
 then starts the build itself and waits for it in its worker thread (the watch reads
-messages off the loop), never on the event loop. Then, in a worker too, matplotlib's
-import and one small chart (about 0.65 s of CPU that the first /group stats used to pay).
+messages off the loop), never on the event loop.
+
+matplotlib is not warmed here: it adds about 50 MB to every process, whether or not anyone
+asks for a chart, so the first /group stats after a start imports it (about 0.65 s, after
+its "thinking..." deferral; services/groups/stats_chart.py).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import threading
 from collections.abc import Callable
 
 from familybot import gc_quiet, i18n
-from familybot.services.groups import stats_chart
 from familybot.services.safety.model import bot_detector
 from familybot.services.safety.watch import Detector
 
@@ -102,10 +104,5 @@ class WarmUp:
                 asyncio.to_thread(i18n.warm_dates),
                 return_exceptions=True,  # a failed phrase list is logged where it is built
             )
-            # After them, not beside them: one worker at a time takes the loop's GIL turns.
-            try:
-                await asyncio.to_thread(stats_chart.warm_charts)
-            except Exception:  # the first chart then imports it itself
-                log.exception("the chart warm-up failed")
         finally:
             gc_quiet.release()

@@ -7,7 +7,6 @@ worker built."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 from pathlib import Path
 
@@ -15,17 +14,15 @@ import pytest
 
 import familybot.warm_up as warm_up_module
 from familybot import i18n
-from familybot.services.groups import stats_chart
 from tests.e2e.harness import World
 from tests.support.fake_discord import FakeDiscord
 
 
-async def test_the_phrase_list_dates_and_charts_are_built_off_the_loop_after_start_up(
+async def test_the_phrase_list_and_dates_are_built_off_the_loop_after_start_up(
     fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built: list[tuple[str, str, bool]] = []  # (what, thread, commands synced by then)
     real_detector, real_dates = warm_up_module.bot_detector, i18n.warm_dates
-    real_charts = stats_chart.warm_charts
 
     def synced() -> bool:
         return any(
@@ -40,12 +37,7 @@ async def test_the_phrase_list_dates_and_charts_are_built_off_the_loop_after_sta
         built.append(("dates", threading.current_thread().name, synced()))
         real_dates()
 
-    def recording_charts() -> None:  # matplotlib's import and a first chart (#15)
-        built.append(("charts", threading.current_thread().name, synced()))
-        real_charts()
-
     monkeypatch.setattr(warm_up_module, "bot_detector", recording_detector)
-    monkeypatch.setattr(stats_chart, "warm_charts", recording_charts)
     monkeypatch.setattr(i18n, "warm_dates", recording_dates)
     world = World(fake=fake_discord, tmp=tmp_path)
     world.populate()
@@ -56,8 +48,7 @@ async def test_the_phrase_list_dates_and_charts_are_built_off_the_loop_after_sta
         # The watch reads in a worker thread; it gets the phrase list the worker built.
         assert await asyncio.to_thread(detector.matches, "i want to kill myself")
         assert not await asyncio.to_thread(detector.matches, "see you all on tuesday")
-        assert sorted(what for what, _, _ in built) == ["charts", "dates", "phrases"]
-        assert "matplotlib.backends.backend_agg" in sys.modules
+        assert sorted(what for what, _, _ in built) == ["dates", "phrases"]
         for what, thread, after_sync in built:
             assert thread != threading.main_thread().name, what
             assert after_sync, f"{what} was built while start-up still ran"

@@ -2,8 +2,9 @@
 
 Drawn with matplotlib's Agg backend through the object API (a Figure of our own, no pyplot),
 so it needs no display and is safe to run in a worker thread. matplotlib is imported inside
-the drawing, so starting the bot doesn't pay for it; the warm-up after ready does
-(`warm_charts`, familybot/warm_up.py), so the first /group stats does not (~650 ms).
+the drawing, when first asked for: starting the bot doesn't pay for it, and a process where
+nobody asks for a chart never holds its ~50 MB; the first /group stats after a start pays
+the import (~0.65 s, behind its deferral).
 The same data in the same language is drawn once (an LRU cache keyed by the data itself:
 any changed count, date, capacity or language is a new key, so a stale chart is never sent).
 
@@ -61,12 +62,6 @@ def _cached_chart(
 ) -> bytes:
     with i18n.using(language):
         return draw_attendance_chart(points, capacity)
-
-
-def warm_charts() -> None:
-    """Import matplotlib and draw one small chart (Agg, fonts), in a worker thread once the
-    bot is ready: the first /group stats then pays for its chart only."""
-    draw_attendance_chart([ChartPoint(date(2026, 1, 5), 2, 1, 2)], 3)
 
 
 def draw_attendance_chart(points: Sequence[ChartPoint], capacity: int | None) -> bytes:
