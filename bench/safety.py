@@ -262,7 +262,14 @@ def train(cache: Path | None = None) -> None:
     FOLD_SETS and choose_rule). The held-out set is not read."""
     examples, fold, matcher, proba = _cv_inputs(cache, ALPHA)
     truth = [e.at_risk for e in examples]
-    floor, threshold, (precision, recall) = choose_rule(proba, matcher, truth, fold)
+    write_weights(cache, *choose_rule(proba, matcher, truth, fold))
+
+
+def write_weights(
+    cache: Path | None, floor: float, threshold: float, low: tuple[float, float]
+) -> None:
+    """Fit the nets on every training message and ship them with the chosen rule."""
+    precision, recall = low
     x, y, _, _ = _training_data(cache)
     model = _Ensemble(ALPHA).fit(x, y)
     nets = [

@@ -433,6 +433,11 @@ def test_gated_rule_needs_the_classifier_to_back_a_matcher_match() -> None:
     assert gated.matches("quiet but sure")  # the classifier alone, past its threshold
     assert not gated.matches("quiet, unsure")
     assert safety_model.combined(matcher, classifier).matches("kms lol") is False
+    # The Spanish list counts alone: the classifier was trained on English only.
+    lever["ya no quiero vivir"] = 0.0
+    spanish = PhraseList.parse("ya no quiero vivir\n")
+    assert safety_model.Gated(matcher, classifier, spanish).matches("ya no quiero vivir")
+    assert not safety_model.Gated(spanish, classifier).matches("ya no quiero vivir")
     release = threading.Event()
     loading = safety_model.LazyClassifier(load=lambda: (release.wait(), classifier)[1])
     assert safety_model.Gated(matcher, loading).matches("kms lol")  # model not ready yet

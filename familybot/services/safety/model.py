@@ -29,7 +29,7 @@ from importlib import resources
 from typing import Any
 
 from familybot.services.safety.lists import PhraseLists
-from familybot.services.safety.watch import Detector
+from familybot.services.safety.watch import PHRASES_FILE, Detector
 
 log = logging.getLogger(__name__)
 WEIGHTS_FILE = "safety_model.json"
@@ -235,28 +235,41 @@ class LazyClassifier:
 
 
 class Gated:
-    """Detector: the matcher's match checked by the classifier, or the classifier alone
-    (SafetyClassifier.verdict). Chosen in the seventh round by leave-one-set-out
+    """Detector: the (English) matcher's match checked by the classifier, or the classifier
+    alone (SafetyClassifier.verdict), or a match of an ungated list: the Spanish one, since
+    the classifier was trained on English only. Chosen in the seventh round by leave-one-set-out
     cross-validation (README): the plain OR fired on about a third of held-out 6's hard
-    negatives, most of them the matcher's idioms, quotes and negations."""
+    negatives, a third of those the matcher's idioms, quotes and negations."""
 
-    def __init__(self, matcher: Detector, classifier: SafetyClassifier | LazyClassifier) -> None:
+    def __init__(
+        self,
+        matcher: Detector,
+        classifier: SafetyClassifier | LazyClassifier,
+        ungated: Detector | None = None,
+    ) -> None:
         self._matcher = matcher
         self._classifier = classifier
+        self._ungated = ungated
 
     @property
     def name(self) -> str:
         return "matcher checked by classifier, or classifier"
 
     def matches(self, text: str) -> bool:
+        if self._ungated is not None and self._ungated.matches(text):
+            return True
         return self._classifier.verdict(text, self._matcher.matches(text))
 
 
-def combined(matcher: Detector, classifier: SafetyClassifier | LazyClassifier) -> Detector:
+def combined(
+    matcher: Detector,
+    classifier: SafetyClassifier | LazyClassifier,
+    ungated: Detector | None = None,
+) -> Detector:
     """The bot's detector with the extra: Gated (a matcher match backed by the classifier, or
-    the classifier alone; the shipped weights carry both numbers). With matcher_floor 0 it is
-    the sixth round's plain OR."""
-    return Gated(matcher, classifier)
+    the classifier alone; the shipped weights carry both numbers; `ungated`, the Spanish list,
+    counts alone). With matcher_floor 0 it is the sixth round's plain OR."""
+    return Gated(matcher, classifier, ungated)
 
 
 def bot_detector() -> Detector:
@@ -268,7 +281,9 @@ def bot_detector() -> Detector:
         log.info("safety watch detector: matcher (the safety-model extra is not installed)")
         return matcher
     log.info("safety watch detector: matcher checked by classifier, or classifier")
-    return combined(matcher, LazyClassifier())
+    english = matcher.lists[PHRASES_FILE]
+    spanish = PhraseLists({n: p for n, p in matcher.lists.items() if n != PHRASES_FILE})
+    return combined(english, LazyClassifier(), spanish)
 
 
 _shared: SafetyClassifier | None = None
