@@ -55,15 +55,44 @@ def latency_ms(matches: Callable[[str], bool], texts: list[str]) -> tuple[float,
     return statistics.median(times), times[int(len(times) * 0.99) - 1]
 
 
-# What the classifier is trained on (sixth round): the tuning set, held-out sets 1-5 (retired
-# as held-out: their texts may now be read) and the chatter negatives. Held-out 6 never.
-TRAINING_SETS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "chatter")
-# The cross-validation folds: one per labelled set, so each fold is scored on messages written
-# in another round (closer to a fresh set than shuffled folds); chatter is dealt round-robin.
-FOLD_SETS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
-# The classifier's threshold: the lowest at which its own cross-validated precision reaches
-# this, so that each alarm it adds to the matcher's is as trustworthy as the target asks.
-CLASSIFIER_PRECISION = 0.90
+# What the classifier is trained on (seventh round): the tuning sets, held-out sets 1-6 (retired
+# as held-out: their texts may now be read) and the chatter negatives. Held-out 7 never.
+TRAINING_SETS = (
+    "tuning",
+    "tuning7",
+    "heldout",
+    "heldout2",
+    "heldout3",
+    "heldout4",
+    "heldout5",
+    "heldout6",
+    "chatter",
+)
+# The cross-validation folds: one per labelled set, each written by a different hand, so each
+# fold is scored on messages written by a hand the fold's model never read (pooled shuffled
+# folds leak a writer's style and were over-optimistic: held-out 6 came out at 0.743 precision
+# where they promised 0.85). Chatter is dealt round-robin.
+FOLD_SETS = (
+    "tuning",
+    "tuning7",
+    "heldout",
+    "heldout2",
+    "heldout3",
+    "heldout4",
+    "heldout5",
+    "heldout6",
+)
+# Training sets written after reading a set, so not independent of it: left out of the fit of
+# that set's fold (tuning7 was written from held-out 6's misses and false alarms).
+FITTED_AFTER = {"heldout6": ("tuning7",)}
+# The folds the rule is chosen on: every set written by a hand that never tuned (the retired
+# held-out sets). The tuning sets' folds are printed, not used to choose.
+CHOOSE_ON = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
+# The rule is chosen so that the LOW QUANTILE of these folds (the second-worst of six), not
+# the pooled figure, reaches the precision asked for: the next hand's set will differ from
+# all of ours, and the worst fold of six is one set's quirks.
+CHOOSE_PRECISION = 0.90
+QUANTILE_RANK = 1  # 0: the worst fold; 1: the second-worst
 
 
 def _embeddings(
@@ -126,7 +155,7 @@ def folds_of(name: str, count: int) -> list[int]:
 # far more than the logistic regression it replaced at the same precision (README).
 HIDDEN = 128
 SEEDS = (0, 1, 2)
-ALPHAS = (0.01, 0.03)
+ALPHA = 0.03
 
 
 class _Ensemble:
@@ -155,11 +184,13 @@ def _out_of_fold(
     extra: list[list[list[float]]],
     alpha: float,
 ) -> list[float]:
-    """Each message's probability from a model fitted on the other folds only: the highest
-    over the message and its sentences, as the bot scores it."""
+    """Each message's probability from a model fitted on the other folds only (and without
+    the sets FITTED_AFTER its own): the highest over the message and its sentences, as the
+    bot scores it."""
     proba = [0.0] * len(y)
-    for k in range(len(FOLD_SETS)):
-        train_at = [i for i, f in enumerate(fold) if f != k]
+    for k, name in enumerate(FOLD_SETS):
+        left_out = {k, *(FOLD_SETS.index(n) for n in FITTED_AFTER.get(name, ()))}
+        train_at = [i for i, f in enumerate(fold) if f not in left_out]
         test_at = [i for i, f in enumerate(fold) if f == k]
         model = _Ensemble(alpha).fit([x[i] for i in train_at], [y[i] for i in train_at])
         rows = [row for i in test_at for row in (x[i], *extra[i])]
@@ -169,35 +200,80 @@ def _out_of_fold(
     return proba
 
 
-def _lowest_threshold(proba: list[float], y: list[int]) -> tuple[float, float, float] | None:
-    """(threshold, precision, recall): the lowest threshold whose precision reaches
-    CLASSIFIER_PRECISION, or None."""
-    for step in range(50, 100):
-        threshold = step / 100
-        tp = sum(1 for p, t in zip(proba, y, strict=True) if p >= threshold and t)
-        fp = sum(1 for p, t in zip(proba, y, strict=True) if p >= threshold and not t)
-        if tp + fp and tp / (tp + fp) >= CLASSIFIER_PRECISION:
-            return threshold, tp / (tp + fp), tp / sum(y)
-    return None
+def per_fold(
+    pred: list[bool], truth: list[bool], fold: list[int]
+) -> dict[str, tuple[float, float]]:
+    """(precision, recall) of each fold, by set name."""
+    out = {}
+    for k, name in enumerate(FOLD_SETS):
+        at = [i for i, f in enumerate(fold) if f == k]
+        out[name] = _pr([pred[i] for i in at], [truth[i] for i in at])
+    return out
+
+
+def low_quantile(figures: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    """(precision, recall) at QUANTILE_RANK over the CHOOSE_ON folds, each taken separately."""
+    precisions = sorted(figures[n][0] for n in CHOOSE_ON)
+    recalls = sorted(figures[n][1] for n in CHOOSE_ON)
+    return precisions[QUANTILE_RANK], recalls[QUANTILE_RANK]
+
+
+def gated(proba: list[float], matcher: list[bool], floor: float, threshold: float) -> list[bool]:
+    """The seventh round's rule: a matcher match counts when the classifier gives the message
+    at least `floor`; the classifier alone fires from `threshold` (model.Gated)."""
+    return [(m and p >= floor) or p >= threshold for p, m in zip(proba, matcher, strict=True)]
+
+
+def choose_rule(
+    proba: list[float], matcher: list[bool], truth: list[bool], fold: list[int], gate: bool = True
+) -> tuple[float, float, tuple[float, float]]:
+    """(floor, threshold, low-quantile (precision, recall)): among the rules whose low-quantile
+    fold precision reaches CHOOSE_PRECISION, the one with the highest low-quantile recall (then
+    pooled recall); without such a rule, the one with the highest low-quantile min(P, R).
+    gate=False: the matcher ungated (floor 0, the old OR)."""
+    best: tuple[tuple[float, ...], float, float, tuple[float, float]] | None = None
+    for t_step in range(30, 100):
+        threshold = t_step / 100
+        floors = range(0, t_step + 1, 5) if gate else (0,)
+        for f_step in floors:
+            floor = f_step / 100
+            pred = gated(proba, matcher, floor, threshold)
+            low = low_quantile(per_fold(pred, truth, fold))
+            pooled = _pr(pred, truth)
+            ok = low[0] >= CHOOSE_PRECISION
+            key = (1.0, low[1], pooled[1]) if ok else (0.0, min(low), low[1])
+            if best is None or key > best[0]:
+                best = (key, floor, threshold, low)
+    assert best is not None
+    return best[1], best[2], best[3]
+
+
+def _cv_inputs(
+    cache: Path | None, alpha: float
+) -> tuple[list[Example], list[int], list[bool], list[float]]:
+    """Every training message, its fold, the fold's matcher answer and classifier score."""
+    examples, fold, matcher = matcher_folds()
+    x, y, cfold, extra = _training_data(cache)
+    assert cfold == fold and y == [int(e.at_risk) for e in examples]
+    return examples, fold, matcher, _out_of_fold(x, y, fold, extra, alpha)
 
 
 def train(cache: Path | None = None) -> None:
-    """Fit the classifier's nets on the training sets' embeddings; pick the penalty and the
-    threshold by cross-validation over the sets (see FOLD_SETS). The held-out set is not read."""
-    x, y, fold, extra = _training_data(cache)
-    best: tuple[float, float, float, float] | None = None  # (recall, alpha, threshold, precision)
-    for alpha in ALPHAS:
-        found = _lowest_threshold(_out_of_fold(x, y, fold, extra, alpha), y)
-        if found is not None:
-            threshold, precision, recall = found
-            print(
-                f"alpha={alpha}: threshold {threshold} cv precision {precision:.3f} {recall=:.3f}"
-            )
-            if best is None or recall > best[0]:
-                best = (recall, alpha, threshold, precision)
-    assert best is not None, "no threshold reaches the precision asked for"
-    recall, alpha, threshold, precision = best
-    model = _Ensemble(alpha).fit(x, y)
+    """Fit the classifier's nets on the training sets' embeddings; pick the rule (the
+    classifier's threshold and the matcher's floor) by cross-validation over the sets (see
+    FOLD_SETS and choose_rule). The held-out set is not read."""
+    examples, fold, matcher, proba = _cv_inputs(cache, ALPHA)
+    truth = [e.at_risk for e in examples]
+    write_weights(cache, *choose_rule(proba, matcher, truth, fold))
+
+
+def write_weights(
+    cache: Path | None, floor: float, threshold: float, low: tuple[float, float]
+) -> None:
+    """Fit the nets on every training message and ship them with the chosen rule."""
+    precision, recall = low
+    x, y, _, _ = _training_data(cache)
+    model = _Ensemble(ALPHA).fit(x, y)
     nets = [
         {
             "hidden": [[round(float(w), 5) for w in row] for row in net.coefs_[0].T],
@@ -214,12 +290,14 @@ def train(cache: Path | None = None) -> None:
                 "units, logistic output; their probabilities averaged) on all-MiniLM-L6-v2 "
                 "sentence embeddings (normalised), fitted by bench/safety.py --train on "
                 f"tests/data/safety/{{{','.join(TRAINING_SETS)}}}.tsv ({len(y)} messages, "
-                f"{sum(y)} at risk). L2 penalty alpha={alpha}; a message scores the highest "
-                "over it and its sentences; threshold: the lowest whose cross-validated "
-                f"precision (one fold per set) reaches {CLASSIFIER_PRECISION} (precision "
-                f"{precision:.3f}, recall {recall:.3f} there).",
+                f"{sum(y)} at risk). L2 penalty alpha={ALPHA}; a message scores the highest "
+                "over it and its sentences. Rule (chosen by leave-one-set-out cross-validation, "
+                "the second-worst of the six retired held-out folds): the classifier alone "
+                f"fires from {threshold}; a matcher match counts from {floor} (low-quantile "
+                f"fold precision {precision:.3f}, recall {recall:.3f}).",
                 "threshold": threshold,
-                "alpha": alpha,
+                "matcher_floor": floor,
+                "alpha": ALPHA,
                 "nets": nets,
             },
             indent=None,
@@ -229,8 +307,8 @@ def train(cache: Path | None = None) -> None:
         encoding="utf-8",
     )
     print(
-        f"wrote {WEIGHTS_PATH.relative_to(REPO_ROOT)}: alpha={alpha} threshold={threshold} "
-        f"cv precision={precision:.3f} recall={recall:.3f}"
+        f"wrote {WEIGHTS_PATH.relative_to(REPO_ROOT)}: threshold={threshold} floor={floor} "
+        f"low-quantile fold precision={precision:.3f} recall={recall:.3f}"
     )
 
 
@@ -402,36 +480,46 @@ def _pr(pred: list[bool], truth: list[bool]) -> tuple[float, float]:
     return (tp / (tp + fp) if tp + fp else 1.0), (tp / (tp + fn) if tp + fn else 1.0)
 
 
-def cross_validate(cache: Path | None, support: int = SUPPORT) -> None:
-    """Per-fold and pooled precision/recall of each detector, every message scored by a
-    detector that did not learn from its set (see ROUND_MARKER and _out_of_fold)."""
-    examples, fold, matcher = matcher_folds(support)
+def cross_validate(cache: Path | None) -> None:
+    """Per-fold, low-quantile and pooled precision/recall of each detector, every message
+    scored by a detector that did not learn from its set (see ROUND_MARKER and _out_of_fold):
+    the shipped rule (safety_model.json), and the rules choose_rule picks for these scores."""
+    if safety_model.missing() is not None:
+        examples, fold, matcher = matcher_folds()
+        _print_folds({"matcher": matcher}, [e.at_risk for e in examples], fold)
+        return
+    weights = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
+    examples, fold, matcher, proba = _cv_inputs(cache, float(weights["alpha"]))
     truth = [e.at_risk for e in examples]
-    detectors: dict[str, list[bool]] = {"matcher": matcher}
-    if safety_model.missing() is None:
-        weights = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
-        x, y, cfold, extra = _training_data(cache)
-        assert cfold == fold and y == [int(t) for t in truth]
-        proba = _out_of_fold(x, y, fold, extra, float(weights["alpha"]))
-        if cache is not None:
-            (cache / "cv-proba.json").write_text(json.dumps([proba, fold, matcher]))
-        classifier = [p >= weights["threshold"] for p in proba]
-        detectors["classifier"] = classifier
-        detectors["matcher or classifier"] = [
-            m or c for m, c in zip(matcher, classifier, strict=True)
-        ]
+    if cache is not None:
+        (cache / "cv-proba.json").write_text(json.dumps([proba, fold, matcher]))
+    threshold, floor = float(weights["threshold"]), float(weights.get("matcher_floor", 0.0))
+    detectors: dict[str, list[bool]] = {
+        "matcher": matcher,
+        f"classifier >= {threshold}": [p >= threshold for p in proba],
+        f"matcher or classifier >= {threshold}": gated(proba, matcher, 0.0, threshold),
+        f"shipped: matcher if >= {floor}, or >= {threshold}": gated(
+            proba, matcher, floor, threshold
+        ),
+    }
+    for gate in (False, True):
+        f, t, _ = choose_rule(proba, matcher, truth, fold, gate)
+        detectors[f"chosen here: matcher if >= {f}, or >= {t}"] = gated(proba, matcher, f, t)
+    _print_folds(detectors, truth, fold)
+
+
+def _print_folds(detectors: dict[str, list[bool]], truth: list[bool], fold: list[int]) -> None:
     print("| detector | fold (set scored) | precision | recall | messages (at risk) |")
     print("|---|---|---:|---:|---:|")
     for name, pred in detectors.items():
+        figures = per_fold(pred, truth, fold)
         for k, set_name in enumerate(FOLD_SETS):
-            at = [i for i, f in enumerate(fold) if f == k]
-            p, r = _pr([pred[i] for i in at], [truth[i] for i in at])
-            n, pos = len(at), sum(truth[i] for i in at)
+            n = sum(1 for f in fold if f == k)
+            pos = sum(1 for f, t in zip(fold, truth, strict=True) if f == k and t)
+            p, r = figures[set_name]
             print(f"| {name} | {set_name} | {p:.3f} | {r:.3f} | {n} ({pos}) |")
-        # The newest fold is the one the older lines of the phrase list were never tuned on.
-        at = [i for i, f in enumerate(fold) if f != len(FOLD_SETS) - 1]
-        p, r = _pr([pred[i] for i in at], [truth[i] for i in at])
-        print(f"| {name} | all folds but {FOLD_SETS[-1]} | {p:.3f} | {r:.3f} | {len(at)} |")
+        low_p, low_r = low_quantile(figures)
+        print(f"| {name} | **held-out folds, second-worst** | {low_p:.3f} | {low_r:.3f} | |")
         p, r = _pr(pred, truth)
         total = f"{len(truth)} ({sum(truth)})"
         print(f"| {name} | **all folds pooled** | {p:.3f} | {r:.3f} | {total} |")
@@ -441,13 +529,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="store_true", help="refit the classifier's weights")
     parser.add_argument("--cv", action="store_true", help="cross-validated figures by set")
-    parser.add_argument("--support", type=int, default=SUPPORT, help="--cv: see SUPPORT")
     parser.add_argument("--cache", type=Path, help="--train/--cv: keep embeddings here")
     args = parser.parse_args()
     if args.train:
         train(args.cache)
     elif args.cv:
-        cross_validate(args.cache, args.support)
+        cross_validate(args.cache)
     else:
         bench()
 

@@ -39,22 +39,28 @@ TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
 # The held-out set of this round: the newest heldoutN.tsv not yet retired (tests/data/safety:
 # newest_held_out), written by another hand from the guidance, never read by whoever tuned the
-# matcher or trained the classifier. From the sixth round on that is held-out 6 (written on
+# matcher or trained the classifier. From the seventh round on that is held-out 7 (written on
 # another branch, merged by the lead after this round's detectors). On a branch without it the
-# held-out tests skip, saying so.
+# held-out tests say so in their output and skip.
 HELD_OUT_NAME = newest_held_out()
 HELD_OUT_AS_WRITTEN = load(HELD_OUT_NAME) if HELD_OUT_NAME else ()
 HELD_OUT_LABEL = f"HELD-OUT SET {HELD_OUT_NAME.removeprefix('heldout')}" if HELD_OUT_NAME else ""
-NO_HELD_OUT = "no held-out set on this branch (held-out 6 is written on another branch)"
+NO_HELD_OUT = (
+    "NO HELD-OUT SET on this branch: every heldoutN.tsv is retired (held-out 7 is written on "
+    "another branch); no held-out precision/recall measured"
+)
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
-# in the fourth round, 4 in the fifth, 5 in the sixth (their headers say so): training figures.
+# in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh (their headers say
+# so); tuning7.tsv was written by the seventh round's tuner: training figures.
 TRAINING = {
     "tuning set": load("tuning"),
+    "seventh-round tuning set": load("tuning7"),
     "set 1 (retired held-out)": load("heldout"),
     "set 2 (retired held-out)": load("heldout2"),
     "set 3 (retired held-out)": load("heldout3"),
     "set 4 (retired held-out)": load("heldout4"),
     "set 5 (retired held-out)": load("heldout5"),
+    "set 6 (retired held-out)": load("heldout6"),
     "chatter negatives": load("chatter"),
 }
 ORDINARY = load("ordinary")
@@ -65,22 +71,23 @@ ORDINARY = load("ordinary")
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
 KNOWN_COINCIDENCES: dict[str, int] = {}
-# Floors on the held-out set, (precision, recall) per detector; None: no floor yet, so the
-# detector must meet the target itself.
-HELD_OUT_FLOORS: dict[str, tuple[float, float] | None] = {
-    # Held-out 6, measured once by the lead after the sixth round merged (2 December 2026),
-    # on all its 418 messages (none equals a training message): matcher 0.870 / 0.571;
-    # classifier 0.762 / 0.852; matcher or classifier 0.743 / 0.938. No detector meets the
-    # target: floors are those, rounded down.
-    "matcher": (0.86, 0.57),
-    "classifier": (0.76, 0.85),
-    "matcher or classifier": (0.74, 0.93),
+# HELD_OUT_7_FLOORS: floors on held-out 7, (precision, recall) per detector, for the lead to
+# set after measuring it once (the newest held-out set is the only one the held-out tests
+# read). None: no floor yet, so the detector must meet the target itself. The last
+# measurement, of the sixth round's detectors on held-out 6 (now retired to training):
+# matcher 0.870 / 0.571; classifier 0.762 / 0.852; matcher or classifier 0.743 / 0.938.
+HELD_OUT_7_FLOORS: dict[str, tuple[float, float] | None] = {
+    "matcher": None,
+    "classifier": None,
+    "matcher checked by classifier, or classifier": None,
 }
+HELD_OUT_FLOORS = HELD_OUT_7_FLOORS if HELD_OUT_NAME == "heldout7" else {}
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
 # messages; they stop a change to the list from quietly undoing earlier work). Measured in the
-# sixth round, with held-out 5 retired to training (its messages never tuned the matcher):
-# precision 0.991, recall 0.909 (bench/safety.py gives the cross-validated ones).
-MATCHER_TRAINING_FLOORS = (0.99, 0.90)
+# seventh round, with held-out 6 retired to training and tuning7.tsv added (the matcher was
+# tuned on neither; unchanged this round): precision 0.972, recall 0.858 (the sixth round's
+# 0.991 / 0.909 without them; bench/safety.py gives the cross-validated ones).
+MATCHER_TRAINING_FLOORS = (0.97, 0.85)
 
 
 def _report(
@@ -124,7 +131,7 @@ def _training_figures(detector: Detector) -> None:
 
 def _check_held_out(name: str, precision: float, recall: float) -> None:
     """The detector meets its floor (HELD_OUT_FLOORS), or the target when it has none."""
-    floor = HELD_OUT_FLOORS[name] or (TARGET_PRECISION, TARGET_RECALL)
+    floor = HELD_OUT_FLOORS.get(name) or (TARGET_PRECISION, TARGET_RECALL)
     if recall < TARGET_RECALL or precision < TARGET_PRECISION:
         print(f"{name} below the target {TARGET_PRECISION} / {TARGET_RECALL} on {HELD_OUT_NAME}")
     assert precision >= floor[0], (name, HELD_OUT_NAME, "precision", precision, floor)
@@ -146,9 +153,16 @@ def test_matcher_training_figures() -> None:
     assert precision >= MATCHER_TRAINING_FLOORS[0] and recall >= MATCHER_TRAINING_FLOORS[1]
 
 
-@pytest.mark.skipif(HELD_OUT_NAME is None, reason=NO_HELD_OUT)
+def _needs_held_out() -> None:
+    """On a branch without a held-out set: say so in the test output (-s), then skip."""
+    if HELD_OUT_NAME is None:
+        print(f"\n{NO_HELD_OUT}")
+        pytest.skip(NO_HELD_OUT)
+
+
 def test_matcher_held_out_figures() -> None:
     """The light install's detector (and half of the extra's) on the newest held-out set."""
+    _needs_held_out()
     matcher = PhraseList.load()
     precision, recall = _report(matcher, HELD_OUT_LABEL, HELD_OUT)
     _check_held_out("matcher", precision, recall)
@@ -328,7 +342,8 @@ def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
 # logistic regression); the sixth round's networks fire on 2 (so does the bot's combination).
 # In cross-validation they fire on as many chatter negatives as the regression did (5 of 137)
 # but on more of all the sets' everyday messages (46 of 365, against 32): the price of their
-# recall, said in the README. More than 2 fails.
+# recall, said in the README. The seventh round's (refitted with set 6 and tuning7, threshold
+# 0.91, the matcher gated at 0.25) fire on 1, alone and in the bot's rule. More than 2 fails.
 CLASSIFIER_ORDINARY_MAX = 2 / 40
 
 
@@ -345,7 +360,13 @@ def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
 # cross-validated figures); they catch weights that were not refitted, or scored wrongly.
 # Sixth round, measured: classifier 0.973 / 0.999; matcher or classifier 0.966 / 1.000 (the
 # fifth round's logistic regression: recall about 0.7, so these fail with its weights).
-CLASSIFIER_TRAINING_FLOORS = {"classifier": (0.96, 0.99), "matcher or classifier": (0.95, 0.99)}
+# Seventh round (refitted with set 6 and tuning7; threshold 0.91, matcher floor 0.25): the
+# classifier 0.964 / 0.985 (set 6 itself 0.880 / 0.981: the nets do not memorise it); the
+# bot's rule 0.959 / 0.996.
+CLASSIFIER_TRAINING_FLOORS = {
+    "classifier": (0.96, 0.98),
+    "matcher checked by classifier, or classifier": (0.95, 0.99),
+}
 
 
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
@@ -362,16 +383,16 @@ def test_classifier_training_figures() -> None:
 
 
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
-@pytest.mark.skipif(HELD_OUT_NAME is None, reason=NO_HELD_OUT)
 def test_classifier_held_out_figures() -> None:
     """The extra's detectors, measured side by side with the matcher on the newest held-out
     set: the classifier alone, and the bot's combination with the extra (bot_detector)."""
+    _needs_held_out()
     classifier = safety_model.shared_classifier()
     combined = safety_model.combined(PhraseList.load(), classifier)
     precision, recall = _report(classifier, HELD_OUT_LABEL, HELD_OUT)
     c_precision, c_recall = _report(combined, HELD_OUT_LABEL, HELD_OUT)
     _check_held_out("classifier", precision, recall)
-    _check_held_out("matcher or classifier", c_precision, c_recall)
+    _check_held_out(combined.name, c_precision, c_recall)
 
 
 def test_classifier_pieces_are_the_message_and_its_sentences() -> None:
@@ -387,6 +408,45 @@ def test_classifier_pieces_are_the_message_and_its_sentences() -> None:
     parts = safety_model.pieces(long)
     assert parts[0] == long and len(parts) <= 1 + safety_model.MAX_PIECES
     assert " ".join(parts[1:]) == long  # runs of whole sentences, nothing dropped
+
+
+class _FakeEncoder:
+    """Stands in for the embedding model: a message's first number is its score's lever."""
+
+    def __init__(self, lever: dict[str, float]) -> None:
+        self.lever = lever
+
+    def encode(self, texts: list[str], **_: object) -> list[list[float]]:
+        return [[self.lever[t], *[0.0] * 383] for t in texts]
+
+
+def test_gated_rule_needs_the_classifier_to_back_a_matcher_match() -> None:
+    """The bot's rule with the extra (seventh round): a matcher match counts only when the
+    classifier gives the message at least matcher_floor; the classifier alone fires from its
+    threshold; while the model is still loading the matcher answers alone."""
+    # One unit reading the first number: probability = logistic(lever - 5).
+    net = safety_model.Net(((1.0, *[0.0] * 383),), (0.0,), (1.0,), -5.0)
+    weights = safety_model.Weights((net,), threshold=0.9, matcher_floor=0.4)
+    lever = {"kms lol": 0.0, "kms for real": 5.0, "quiet but sure": 10.0, "quiet, unsure": 5.0}
+    classifier = safety_model.SafetyClassifier(_FakeEncoder(lever), weights)
+    matcher = PhraseList.parse("kms\n")
+    gated = safety_model.Gated(matcher, classifier)
+    assert classifier.probability("kms lol") < 0.4 < classifier.probability("kms for real") < 0.9
+    assert not gated.matches("kms lol")  # the matcher alone: not enough
+    assert gated.matches("kms for real")  # the matcher, backed by the classifier
+    assert gated.matches("quiet but sure")  # the classifier alone, past its threshold
+    assert not gated.matches("quiet, unsure")
+    assert safety_model.combined(matcher, classifier).matches("kms lol") is False
+    # The Spanish list counts alone: the classifier was trained on English only.
+    lever["ya no quiero vivir"] = 0.0
+    spanish = PhraseList.parse("ya no quiero vivir\n")
+    assert safety_model.Gated(matcher, classifier, spanish).matches("ya no quiero vivir")
+    assert not safety_model.Gated(spanish, classifier).matches("ya no quiero vivir")
+    release = threading.Event()
+    loading = safety_model.LazyClassifier(load=lambda: (release.wait(), classifier)[1])
+    assert safety_model.Gated(matcher, loading).matches("kms lol")  # model not ready yet
+    assert not safety_model.Gated(matcher, loading).matches("quiet but sure")
+    release.set()
 
 
 def test_classifier_weights_ship_and_score_without_the_model() -> None:

@@ -69,6 +69,8 @@ ENGLISH = (
     "heldout3",
     "heldout4",
     "heldout5",
+    "heldout6",
+    "tuning7",
     "chatter",
     "ordinary",
 )
