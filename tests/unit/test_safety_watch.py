@@ -70,16 +70,20 @@ ORDINARY = load("ordinary")
 # not listed must have none, so a coincidence is found and counted at the merge, not missed.
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
-KNOWN_COINCIDENCES: dict[str, int] = {}
-# HELD_OUT_7_FLOORS: floors on held-out 7, (precision, recall) per detector, for the lead to
-# set after measuring it once (the newest held-out set is the only one the held-out tests
-# read). None: no floor yet, so the detector must meet the target itself. The last
-# measurement, of the sixth round's detectors on held-out 6 (now retired to training):
-# matcher 0.870 / 0.571; classifier 0.762 / 0.852; matcher or classifier 0.743 / 0.938.
+# Held-out 7: 5 of its 420 messages (2 at risk) equal training ones, counted at its merge.
+KNOWN_COINCIDENCES: dict[str, int] = {"heldout7": 5}
+# HELD_OUT_7_FLOORS: floors on held-out 7, (precision, recall) per detector, set by the lead
+# from its one measurement, after the seventh round's tuning and before anyone read it
+# (2026-12-02, 415 scored, 208 at risk): matcher 0.900 / 0.649; classifier 0.926 / 0.784;
+# matcher checked by classifier, or classifier 0.925 / 0.885. Below the target (0.90 / 0.90)
+# for every detector: recall short. The detectors may not be tuned on this set; the next
+# round retires it to training and needs held-out 8, written first by another hand. The
+# measurement before, of the sixth round's detectors on held-out 6 (now training): matcher
+# 0.870 / 0.571; classifier 0.762 / 0.852; matcher or classifier 0.743 / 0.938.
 HELD_OUT_7_FLOORS: dict[str, tuple[float, float] | None] = {
-    "matcher": None,
-    "classifier": None,
-    "matcher checked by classifier, or classifier": None,
+    "matcher": (0.89, 0.64),
+    "classifier": (0.92, 0.78),
+    "matcher checked by classifier, or classifier": (0.92, 0.88),
 }
 HELD_OUT_FLOORS = HELD_OUT_7_FLOORS if HELD_OUT_NAME == "heldout7" else {}
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new

@@ -47,7 +47,10 @@ ES_HELD_OUT = tuple(e for e in ES_HELD_OUT_AS_WRITTEN if normalise(e.text) not i
 # THE LEAD SETS THIS after measuring Spanish held-out 2 once: (precision, recall) of the
 # bot's matcher (both lists) on es_heldout2.tsv, rounded down. None: not measured yet, so the
 # matcher must meet the target (TARGET_PRECISION, TARGET_RECALL) there.
-ES_HELDOUT2_MATCHER_FLOOR: tuple[float, float] | None = None
+# Measured once by the lead after the second Spanish round, 2 December 2026 (398 messages,
+# 200 at risk, none equal to a training one): precision 0.929, recall 0.655 (the Spanish list
+# alone 0.926 / 0.625). Below the target: recall short.
+ES_HELDOUT2_MATCHER_FLOOR: tuple[float, float] | None = (0.92, 0.65)
 # Floors per Spanish held-out set; a set not named here must meet the target. (Held-out 1,
 # measured once on 2 December 2026: precision 0.953, recall 0.649; retired since.)
 HELD_OUT_FLOORS_ES: dict[str, tuple[float, float] | None] = {
