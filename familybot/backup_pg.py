@@ -14,6 +14,7 @@ through PGPASSWORD, never on their command line (where `ps` would show them).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import os
 import re
@@ -71,7 +72,17 @@ async def _run(args: list[str], env: dict[str, str] | None = None) -> tuple[int,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {})},
     )
-    out, err = await proc.communicate()
+    try:
+        out, err = await proc.communicate()
+    except BaseException:
+        # Cut off (the bot stopping mid-backup): end the tool and wait for it, so its pipes
+        # are closed on this loop, not left to a loop already closed.
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(proc.wait())
+        raise
     return proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
 
 
