@@ -305,6 +305,8 @@ class FamilyBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         log.info("ready user=%s guilds=%d", self.user.id if self.user else "?", len(self.guilds))
         self.warm_up.start()  # the safety phrases and Babel's dates, in workers (once)
+        if self.settings.message_content_intent:  # take a part of the members' messages
+            await self.leadership.routing.join()
         # Groups made before per-person channel access still have a role: replace it (idempotent).
         if self._upgrade_task is None or self._upgrade_task.done():
             self._upgrade_task = asyncio.create_task(self.upgrade_group_access())
@@ -367,6 +369,8 @@ class FamilyBot(commands.AutoShardedBot):
     async def _close(self) -> None:
         await self._startup.stop()  # SIGTERM while starting: nothing closes under start-up
         await self.interaction_gate.close()  # new interactions: to another process, if any
+        if getattr(self, "leadership", None) is not None:  # members' messages too
+            await self.leadership.routing.leave()
         if self._upgrade_task is not None and not self._upgrade_task.done():
             self._upgrade_task.cancel()
         if self.feed_server is not None:  # no new feed requests while the rest shuts down

@@ -11,18 +11,26 @@ the member's id over the processes' tokens: every process computes the same choi
 same person's messages always reach the same process (so its per-person cooldown holds),
 and when a process comes or goes only the members it had move.
 
-The view is refreshed every ROUTING_EVERY. In between, a process that has just started
-reads the messages of its part while the others still read everyone's (a message may be read
-twice for those seconds, never not at all); a process that died leaves its part unread until
-the others' next refresh. Whenever the view is unknown (SQLite, where each process runs
-shards of its own; the database unreachable; this process not in it) a process reads every
-message of its shards, as a single process does: a second answer is better than none.
+Only a process that can read counts: it joins the readers (PostgreSQL: a shared lock per
+shard, db/peers.py READER_LOCK_SPACE) once connected to Discord with the Message Content
+intent on, not when it starts, so no member is handed to a process still starting. The view
+is refreshed every ROUTING_EVERY. In between, a process that has just joined reads the
+messages of its part while the others still read everyone's (a message may be read twice for
+those seconds). A process that stops leaves the readers first and goes on reading every
+message for HANDOVER, long enough for the others to look again, before it disconnects: no
+message goes unread. Only a process that dies leaves its part unread, until the others' next
+refresh (at most ROUTING_EVERY). Whenever the view is unknown (SQLite, where each process
+runs shards of its own; the database unreachable; this process not in it) a process reads
+every message of its shards, as a single process does: a second answer is better than none.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from familybot.db.peers import RECOUNT, Peers, shard_key
 from familybot.sharding import shard_of
@@ -30,6 +38,9 @@ from familybot.sharding import shard_of
 log = logging.getLogger(__name__)
 
 ROUTING_EVERY = RECOUNT
+# How long a stopping process reads every message after leaving the readers: the others'
+# recount interval and a margin for a late one.
+HANDOVER = RECOUNT + timedelta(seconds=2)
 
 
 def _weight(token: int, member_id: int) -> bytes:
@@ -48,6 +59,25 @@ class MessageRouting:
         self._view: dict[int, frozenset[int]] | None = None
         self.read = 0  # messages this process read, and left to another (counts only)
         self.left = 0
+        self.leaving = False  # stopping: reads every message until it disconnects
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # (tests hold it)
+
+    async def join(self) -> None:
+        """Connected, and able to read messages: take a part of the members from now on."""
+        await self._peers.start_reading()
+
+    async def leave(self) -> None:
+        """Stopping: give the part back, and read everyone's messages until the others have
+        looked again (only if others read these shards; otherwise nobody is waiting)."""
+        self.leaving = True
+        shared = any(
+            len(tokens) > 1 and self._peers.token in tokens
+            for tokens in (self._view or {}).values()
+        )
+        await self._peers.stop_reading()
+        if shared:
+            log.info("handing this process's members over seconds=%d", HANDOVER.total_seconds())
+            await self.sleep(HANDOVER.total_seconds())
 
     async def refresh(self) -> None:
         view = await self._peers.shard_members()
@@ -68,7 +98,7 @@ class MessageRouting:
         return mine
 
     def _reader(self, guild_id: int, member_id: int) -> bool:
-        if not self._view:
+        if self.leaving or not self._view:
             return True
         count = self._peers.shards.count
         tokens = self._view.get(shard_key(count, shard_of(guild_id, count)))

@@ -217,8 +217,11 @@ class FamilyTree(app_commands.CommandTree[Any]):
             log.warning("autocomplete check failed interaction=%d", interaction.id)
         try:
             await interaction.response.autocomplete([])
-        except discord.HTTPException:
-            log.warning("could not answer autocomplete interaction=%d", interaction.id)
+        except discord.HTTPException as error:
+            if error.code == ALREADY_ANSWERED:  # another process on this shard answered
+                log.info("autocomplete answered elsewhere interaction=%d", interaction.id)
+            else:
+                log.warning("could not answer autocomplete interaction=%d", interaction.id)
         return False
 
     async def on_error(

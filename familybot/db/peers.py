@@ -55,6 +55,10 @@ LEADER_LOCK_KEY = 0x46424F546C656164
 # runs: "FBsh".
 SHARD_LOCK_SPACE = 0x46427368
 _COUNT_SHIFT = 16  # shard_key: SHARD_COUNT in the high bits, the shard in the low ones
+# A process that reads its shards' messages (connected, with the Message Content intent) holds
+# a shared lock (READER_LOCK_SPACE, shard_key) per shard too, from ready until it stops:
+# familybot/routing.py shares members' messages between these holders only. "FBrd".
+READER_LOCK_SPACE = 0x46427264
 
 
 def shard_key(count: int, shard: int) -> int:
@@ -82,7 +86,7 @@ KEEPALIVE = {
 }
 
 
-# Each shard lock's holder with the token it holds (both locks are taken by one connection).
+# Each reader lock's holder with the token it holds (both locks are taken by one connection).
 _SHARD_MEMBERS = (
     "SELECT s.objid::bigint AS shard, c.objid::bigint AS token "
     "FROM pg_locks s JOIN pg_locks c ON c.pid = s.pid AND c.database = s.database "
@@ -131,9 +135,15 @@ class Peers:
         return self.shards.share(budget)
 
     async def shard_members(self) -> dict[int, frozenset[int]] | None:
-        """The live processes (tokens) running each shard (by shard_key), None if unknown.
-        One host: every process runs shards of its own, so no process shares a shard."""
+        """The processes (tokens) reading each shard's messages (by shard_key), None if
+        unknown. One host: every process runs shards of its own, so no process shares one."""
         return None
+
+    async def start_reading(self) -> None:
+        """This process now reads its shards' messages (connected to Discord)."""
+
+    async def stop_reading(self) -> None:
+        """This process stops reading its shards' messages (stopping)."""
 
 
 class PostgresPeers(Peers):
@@ -152,6 +162,7 @@ class PostgresPeers(Peers):
         self._conn: Any = None  # asyncpg.Connection, opened by start()
         self._monotonic = monotonic
         self._joined = -math.inf  # when this process last took its shard locks
+        self._reading = False  # holds its reader locks (start_reading .. stop_reading)
         # One operation at a time on the connection: asyncpg refuses a second one meanwhile,
         # and the refusal would drop the connection and with it this process's locks.
         self._use = asyncio.Lock()
@@ -261,12 +272,9 @@ class PostgresPeers(Peers):
                 "SELECT pg_try_advisory_lock($1, $2)", CLAIM_LOCK_SPACE, self.token
             ):
                 self.token = new_token()
-            for shard in sorted(self.shards.ids):
-                await conn.execute(
-                    "SELECT pg_advisory_lock_shared($1, $2)",
-                    SHARD_LOCK_SPACE,
-                    shard_key(self.shards.count, shard),
-                )
+            await self._lock_shards(conn, SHARD_LOCK_SPACE)
+            if self._reading:
+                await self._lock_shards(conn, READER_LOCK_SPACE)
         except BaseException:
             conn.terminate()
             raise
@@ -310,12 +318,47 @@ class PostgresPeers(Peers):
                 parts += 1 / n
         return max(1, math.floor(budget * parts / self.shards.count / len(counts) + 1e-9))
 
+    async def _lock_shards(self, conn: Any, space: int, verb: str = "lock") -> None:
+        for shard in sorted(self.shards.ids):
+            await conn.execute(
+                f"SELECT pg_advisory_{verb}_shared($1, $2)",
+                space,
+                shard_key(self.shards.count, shard),
+            )
+
+    async def start_reading(self) -> None:
+        async with self._use:
+            if self._reading:
+                return
+            self._reading = True
+            try:
+                if self._conn is None or self._conn.is_closed():
+                    await self._connection()  # takes them, with the others
+                else:
+                    await self._lock_shards(self._conn, READER_LOCK_SPACE)
+            except Exception as exc:  # taken again with the connection, when it is back
+                log.warning("could not join the readers error=%s", exc.__class__.__name__)
+                await self._drop()
+
+    async def stop_reading(self) -> None:
+        async with self._use:
+            if not self._reading:
+                return
+            self._reading = False
+            conn = self._conn
+            if conn is None or conn.is_closed():
+                return
+            try:
+                await self._lock_shards(conn, READER_LOCK_SPACE, verb="unlock")
+            except Exception:  # the connection's end frees them (and the rest) as well
+                await self._drop()
+
     async def shard_members(self) -> dict[int, frozenset[int]] | None:
-        """Each shard's lock holders, named by the token each holds (familybot/routing.py)."""
+        """Each shard's readers, named by the token each holds (familybot/routing.py)."""
         async with self._use:
             try:
                 conn = await self._connection()
-                rows = await conn.fetch(_SHARD_MEMBERS, SHARD_LOCK_SPACE, CLAIM_LOCK_SPACE)
+                rows = await conn.fetch(_SHARD_MEMBERS, READER_LOCK_SPACE, CLAIM_LOCK_SPACE)
             except Exception as exc:
                 log.warning(
                     "could not list the processes per shard error=%s", exc.__class__.__name__

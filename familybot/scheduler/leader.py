@@ -22,7 +22,8 @@ starts and stamps it finished at the end, so a process that leads later the same
   (familybot/backup.py writes to a temporary name first).
 * link check: idempotent (it re-checks links and stores their state): taken over likewise.
 * review digest: taken over likewise, so a digest cut by a crash after some servers' posts
-  posts those servers' again (at most one extra post each, and only after a crash mid-run).
+  posts those servers' again (at most one extra post each, and only after a crash or a stop
+  mid-run: a stop cancels the run under way, which stamps nothing).
 * command sync (`on_lead`): on becoming the leader, not per period: it replaces the whole
   command list, so running it again is harmless.
 * retention's database-wide part asks `Peers.try_lead` itself (services/privacy): age-based

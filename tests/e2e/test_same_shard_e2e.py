@@ -224,3 +224,26 @@ async def test_two_processes_on_one_shard_and_database_have_one_leader(world: Wo
     assert [await b.leadership.tick() for b in bots] == [True, False]
     puts = world.fake.requests_to("PUT", r"/applications/\d+/(guilds/\d+/)?commands")
     assert len(puts) == 1
+
+
+async def test_a_refused_autocomplete_through_two_processes_logs_no_warning(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A member typing into a facilitator command: both processes answer with no suggestions,
+    Discord refuses the second (40060), and that is one INFO line, not a WARNING per keystroke
+    (found in review)."""
+    bots = await two_processes(world)
+    await world.configure()
+    await create_group(world)
+    await decided(bots, 3)
+    with caplog.at_level(logging.INFO):
+        typing = await world.fake.autocomplete(
+            world.guild_id, world.alice, "group", "members", focused="name", options={"name": "Par"}
+        )
+        body = await typing.wait_response()
+        await eventually(lambda: len(callbacks(world, typing)) == 2)
+        await eventually(
+            lambda: any("answered elsewhere" in r.getMessage() for r in caplog.records)
+        )
+    assert body["type"] == 8 and body["data"]["choices"] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

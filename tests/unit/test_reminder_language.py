@@ -12,9 +12,9 @@ from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.models.reminders import Delivery, ReminderCard, ReminderTarget
 from familybot.wiring import build_services
+from tests.support.circle import weekly_circle
 from tests.support.fakes import FakeClock
 from tests.unit.test_sessions_service import ReminderPort
-from tests.unit.test_sharding import make_group_with_weekly_session
 
 GUILD = 1_200_000_000_000_000_001
 ALICE, BOB = 501, 502
@@ -41,7 +41,9 @@ async def test_channel_in_server_language_dm_in_own_choice(tmp_path: Path) -> No
     services = build_services(db, port, clock, "America/New_York")
     try:
         await services.language.load()
-        channel = await make_group_with_weekly_session(services, GUILD)
+        await weekly_circle(services, clock, guild_id=GUILD, days_ahead=4)  # 1 December
+        channel = (await services.groups.get_active(GUILD, "Parents Circle")).channel_id
+        assert channel is not None
         for user in (ALICE, BOB):
             g = await services.groups.prepare_join(GUILD, user, "Parents Circle")
             await services.groups.consent_and_join(g.id, user, g.guidelines_version, guild_id=GUILD)

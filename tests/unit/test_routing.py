@@ -7,12 +7,15 @@ from familybot.routing import MessageRouting, reader_of
 from familybot.sharding import ShardFilter
 
 MEMBERS = range(10_000, 12_000)
+PINNED = [22, 22, 33, 33, 22, 33, 11, 33]  # the readers of members 10,000-10,007
 
 
 def test_every_process_picks_the_same_reader_and_shares_the_members() -> None:
     tokens = frozenset({11, 22, 33})
     picks = [reader_of(tokens, m) for m in MEMBERS]
-    assert picks == [reader_of(frozenset(sorted(tokens, reverse=True)), m) for m in MEMBERS]
+    # Pinned: the choice must not depend on the process (no salted hash()), nor change
+    # between versions running side by side in a rolling restart.
+    assert picks[:8] == PINNED
     for token in tokens:  # each about a third of 2,000
         assert 550 < picks.count(token) < 780
 
