@@ -29,15 +29,8 @@ async def _no_wait(seconds: float) -> None:
     return None
 
 
-@pytest.fixture
-async def pair(
-    fake_discord: FakeDiscord, tmp_path: Path
-) -> AsyncIterator[tuple[World, FamilyBot, FamilyBot]]:
-    w = World(fake=fake_discord, tmp=tmp_path)
-    w.populate()
-    a = await w.start_bot(MESSAGE_CONTENT_INTENT="true")
-    b = await w.start_bot(MESSAGE_CONTENT_INTENT="true")
-    assert w.fake.live_shards == [(0, 1), (0, 1)]
+async def watched_circle(w: World) -> int:
+    """The server set up, the safety watch on, one group: its channel's id."""
     await w.configure()
     await w.run(w.admin, "setup", "safety-watch", state="on")
     await w.run_to_end(
@@ -49,6 +42,20 @@ async def pair(
         focus="parents of teens",
         join_mode="open",
     )
+    (row,) = await rows(w, "SELECT channel_id FROM groups")
+    return int(str(row["channel_id"]))
+
+
+@pytest.fixture
+async def pair(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> AsyncIterator[tuple[World, FamilyBot, FamilyBot]]:
+    w = World(fake=fake_discord, tmp=tmp_path)
+    w.populate()
+    a = await w.start_bot(MESSAGE_CONTENT_INTENT="true")
+    b = await w.start_bot(MESSAGE_CONTENT_INTENT="true")
+    assert w.fake.live_shards == [(0, 1), (0, 1)]
+    await watched_circle(w)
     yield w, a, b
     await w.stop_bot()
 
@@ -122,19 +129,7 @@ async def test_a_process_still_starting_is_handed_no_member(
     w.populate()
     a = await w.start_bot(MESSAGE_CONTENT_INTENT="true")
     try:
-        await w.configure()
-        await w.run(w.admin, "setup", "safety-watch", state="on")
-        await w.run_to_end(
-            w.facilitator,
-            "group",
-            "create",
-            name="Parents Circle",
-            description="A weekly circle for parents",
-            focus="parents of teens",
-            join_mode="open",
-        )
-        (row,) = await rows(w, "SELECT channel_id FROM groups")
-        group = int(str(row["channel_id"]))
+        group = await watched_circle(w)
         joined, go_on = asyncio.Event(), asyncio.Event()
         real_start_feed = FamilyBot._start_feed
 

@@ -19,7 +19,14 @@ from familybot.services.safety.watch import (
     normalise,
     score,
 )
-from tests.data.safety import SPANISH_TRAINING, Example, load, newest_held_out, sizes
+from tests.data.safety import (
+    ENGLISH_TRAINING,
+    SPANISH_TRAINING,
+    Example,
+    load,
+    newest_held_out,
+    sizes,
+)
 from tests.support.fakes import FakeClock
 from tests.support.safety_fakes import safety_world
 from tests.unit.test_safety_watch import ADVERSARIAL, CATEGORIES
@@ -65,18 +72,7 @@ ES_TRAINING_FLOORS = {
     "es_tuning2": (0.99, 0.97),
 }
 # Every English set, training and held out, and the ordinary chatter.
-ENGLISH = (
-    "tuning",
-    "heldout",
-    "heldout2",
-    "heldout3",
-    "heldout4",
-    "heldout5",
-    "heldout6",
-    "tuning7",
-    "chatter",
-    "ordinary",
-)
+ENGLISH = (*ENGLISH_TRAINING, "ordinary")
 ENGLISH_HELD_OUT = newest_held_out()
 
 
