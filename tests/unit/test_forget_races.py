@@ -11,16 +11,9 @@ import asyncio
 import pytest
 
 from familybot.wiring import Services
+from tests.e2e.harness import eventually
 from tests.support.fakes import RecordingPort
 from tests.unit.test_groups_service import GUILD, join, make_group
-
-
-async def _until(condition: object) -> None:
-    for _ in range(1000):
-        if callable(condition) and condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition never met")
 
 
 async def test_someone_seated_from_the_waitlist_while_forget_waits_loses_the_channel_too(
@@ -37,7 +30,9 @@ async def test_someone_seated_from_the_waitlist_while_forget_waits_loses_the_cha
     lock = services.groups._lock(group.id)
     await lock.acquire()  # a button being handled in the group meanwhile
     leave = asyncio.create_task(services.groups.leave(GUILD, first, "Parents Circle"))
-    await _until(lambda: bool(lock._waiters))  # leave queues on the lock
+    # leave reads the group (a database round trip, slow on a loaded machine) and then
+    # queues on the lock.
+    await eventually(lambda: bool(lock._waiters), timeout=30)
     read = asyncio.Event()
     repo = services.groups._groups
     real_read = repo.memberships_for_privacy
