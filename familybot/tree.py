@@ -122,6 +122,24 @@ def message_for(error: BaseException) -> tuple[str, bool]:
 ALREADY_ANSWERED = 40060
 
 
+def answered_elsewhere(
+    error: BaseException | None, where: str, interaction_id: int | None = None
+) -> bool:
+    """True, after one INFO line, when Discord refused an answer as already given (40060):
+    another process running this shard answered first (familybot/interaction_gate.py leaves
+    the crisis lines and autocomplete unclaimed), so the person has their answer and this is
+    no error. The one place that decides it, for commands, autocomplete and discord.py's own
+    autocomplete answers."""
+    cause = getattr(error, "original", error)
+    if not (isinstance(cause, discord.HTTPException) and cause.code == ALREADY_ANSWERED):
+        return False
+    if interaction_id is None:  # discord.py's log record names no interaction
+        log.info("interaction answered elsewhere in %s", where)
+    else:
+        log.info("interaction answered elsewhere in %s interaction=%d", where, interaction_id)
+    return True
+
+
 async def send_private(interaction: discord.Interaction[Any], text: str) -> None:
     """Reply ephemerally whether or not the interaction was already answered."""
     try:
@@ -136,11 +154,7 @@ async def send_private(interaction: discord.Interaction[Any], text: str) -> None
 async def report_error(
     interaction: discord.Interaction[Any], error: BaseException, where: str
 ) -> None:
-    cause = getattr(error, "original", error)
-    if isinstance(cause, discord.HTTPException) and cause.code == ALREADY_ANSWERED:
-        # Another process running this shard answered first (familybot/interaction_gate.py
-        # leaves the crisis lines unclaimed): the person has their answer.
-        log.info("interaction answered elsewhere in %s interaction=%d", where, interaction.id)
+    if answered_elsewhere(error, where, interaction.id):
         return
     text, expected = message_for(error)
     db_kind = database_error_kind(error)
@@ -169,16 +183,11 @@ async def report_error(
 
 class AutocompleteAnsweredElsewhere(logging.Filter):
     """discord.py logs an autocomplete whose answer failed as an error, with its traceback.
-    Refused as already answered (40060), it was answered by another process running this
-    shard (autocomplete is not claimed: familybot/interaction_gate.py): the person has their
-    suggestions, so this is one INFO line, as in report_error."""
+    Refused as already answered (40060), it is one INFO line instead (answered_elsewhere)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, discord.HTTPException) and error.code == ALREADY_ANSWERED:
-            log.info("interaction answered elsewhere in autocomplete")
-            return False
-        return True
+        return not answered_elsewhere(error, "autocomplete")
 
 
 ANSWERED_ELSEWHERE = AutocompleteAnsweredElsewhere()
@@ -218,9 +227,7 @@ class FamilyTree(app_commands.CommandTree[Any]):
         try:
             await interaction.response.autocomplete([])
         except discord.HTTPException as error:
-            if error.code == ALREADY_ANSWERED:  # another process on this shard answered
-                log.info("autocomplete answered elsewhere interaction=%d", interaction.id)
-            else:
+            if not answered_elsewhere(error, "autocomplete", interaction.id):
                 log.warning("could not answer autocomplete interaction=%d", interaction.id)
         return False
 

@@ -183,6 +183,23 @@ async def test_a_process_that_stops_finishes_what_it_took_and_leaves_the_rest_to
     assert refused(world) == []
 
 
+async def type_into_both(
+    world: World, caplog: pytest.LogCaptureFixture, sub: str
+) -> tuple[Any, dict[str, Any]]:
+    """Alice types "Par" into /group SUB's name: both processes answer, Discord keeps the
+    first (the body she sees) and refuses the second, logged as answered elsewhere."""
+    with caplog.at_level(logging.INFO):
+        typing = await world.fake.autocomplete(
+            world.guild_id, world.alice, "group", sub, focused="name", options={"name": "Par"}
+        )
+        body = await typing.wait_response()
+        await eventually(lambda: len(callbacks(world, typing)) == 2)
+        await eventually(
+            lambda: any("answered elsewhere" in r.getMessage() for r in caplog.records)
+        )
+    return typing, body
+
+
 async def test_autocomplete_through_two_processes_is_answered_and_never_claimed(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -194,15 +211,7 @@ async def test_autocomplete_through_two_processes_is_answered_and_never_claimed(
     await create_group(world)
     await decided(bots, 3)
     claims = len(await rows(world, "SELECT * FROM interaction_claims"))
-    with caplog.at_level(logging.INFO):
-        typing = await world.fake.autocomplete(
-            world.guild_id, world.alice, "group", "join", focused="name", options={"name": "Par"}
-        )
-        body = await typing.wait_response()
-        await eventually(lambda: len(callbacks(world, typing)) == 2)
-        await eventually(
-            lambda: any("answered elsewhere" in r.getMessage() for r in caplog.records)
-        )
+    typing, body = await type_into_both(world, caplog, "join")
     assert body["type"] == 8 and [c["name"] for c in body["data"]["choices"]] == ["Parents Circle"]
     assert sorted(callbacks(world, typing)) == [200, 400]
     assert len(await rows(world, "SELECT * FROM interaction_claims")) == claims
@@ -236,14 +245,6 @@ async def test_a_refused_autocomplete_through_two_processes_logs_no_warning(
     await world.configure()
     await create_group(world)
     await decided(bots, 3)
-    with caplog.at_level(logging.INFO):
-        typing = await world.fake.autocomplete(
-            world.guild_id, world.alice, "group", "members", focused="name", options={"name": "Par"}
-        )
-        body = await typing.wait_response()
-        await eventually(lambda: len(callbacks(world, typing)) == 2)
-        await eventually(
-            lambda: any("answered elsewhere" in r.getMessage() for r in caplog.records)
-        )
+    _, body = await type_into_both(world, caplog, "members")
     assert body["type"] == 8 and body["data"]["choices"] == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
