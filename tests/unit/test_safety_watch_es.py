@@ -19,6 +19,7 @@ from familybot.services.safety.watch import (
 )
 from tests.data.safety import (
     ENGLISH_TRAINING,
+    SPANISH_RETIRED,
     SPANISH_TRAINING,
     Example,
     load,
@@ -32,7 +33,8 @@ from tests.unit.test_safety_watch import ADVERSARIAL, CATEGORIES
 TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
 # The Spanish training sets, each by a different hand (tests/data/safety/__init__.py): the
-# list's writer's, held-out 1 (retired in the second Spanish round) and that round's own.
+# list's writer's, held-out 1 (retired in the second Spanish round), that round's own and
+# held-out 2 (retired in the third round, after its one measurement).
 ES_TRAINING = {name: load(name) for name in SPANISH_TRAINING}
 ES_TUNING = ES_TRAINING["es_tuning"]
 # The Spanish held-out set: the newest es_heldoutN.tsv not retired, written by another hand
@@ -54,12 +56,17 @@ ES_HELD_OUT = tuple(e for e in ES_HELD_OUT_AS_WRITTEN if normalise(e.text) not i
 # matcher must meet the target (TARGET_PRECISION, TARGET_RECALL) there.
 # Measured once by the lead after the second Spanish round, 2 December 2026 (398 messages,
 # 200 at risk, none equal to a training one): precision 0.929, recall 0.655 (the Spanish list
-# alone 0.926 / 0.625). Below the target: recall short.
+# alone 0.926 / 0.625). Below the target: recall short. Retired to training in the third
+# Spanish round (ES_TRAINING_FLOORS keeps this figure for it).
 ES_HELDOUT2_MATCHER_FLOOR: tuple[float, float] | None = (0.92, 0.65)
-# Floors per Spanish held-out set; a set not named here must meet the target. (Held-out 1,
-# measured once on 2 December 2026: precision 0.953, recall 0.649; retired since.)
+# Floors per Spanish held-out set; a set not named here, or named with None, must meet the
+# target. (Held-out 1, measured once on 2 December 2026: precision 0.953, recall 0.649;
+# held-out 2 as above; both retired since.)
 HELD_OUT_FLOORS_ES: dict[str, tuple[float, float] | None] = {
     "es_heldout2": ES_HELDOUT2_MATCHER_FLOOR,
+    # THE LEAD SETS THIS after measuring Spanish held-out 3 once (written on another branch,
+    # never read here): the bot's Spanish detector's (precision, recall), rounded down.
+    "es_heldout3": None,
 }
 # Floors on the Spanish training sets (what the list was tuned on: not a claim about new
 # messages; they stop a change from quietly undoing earlier work). Measured after the second
@@ -68,6 +75,8 @@ ES_TRAINING_FLOORS = {
     "es_tuning": (0.99, 0.98),
     "es_heldout1": (0.98, 0.96),
     "es_tuning2": (0.99, 0.97),
+    # Held-out 2, retired: the lists were never tuned on it, so this is its held-out figure.
+    "es_heldout2": (0.92, 0.65),
 }
 # Every English set, training and held out, and the ordinary chatter.
 ENGLISH = (*ENGLISH_TRAINING, "ordinary")
@@ -113,8 +122,10 @@ def test_spanish_training_figures(name: str) -> None:
 
 
 def test_the_spanish_held_out_set_is_the_newest_unretired_one() -> None:
-    """Held-out 1 is training now; the held-out test reads a newer set, or says there is none."""
-    assert ES_HELD_OUT_NAME != "es_heldout1"
+    """Held-out 1 and 2 are training now; the held-out test reads a newer set, or says there
+    is none."""
+    assert ES_HELD_OUT_NAME not in SPANISH_RETIRED
+    assert set(SPANISH_RETIRED) <= set(SPANISH_TRAINING)
     if ES_HELD_OUT_NAME is None:
         print(f"\n{NO_ES_HELD_OUT}")
 
