@@ -1,5 +1,6 @@
-"""The safety watch in Spanish (#17 item 4): the Spanish list's measured precision/recall, and
-that the two lists, both read on every message, stay out of each other's way."""
+"""The safety watch in Spanish (#17 item 4): the Spanish list's and the Spanish classifier's
+measured precision/recall, and that the two languages, both read on every message, stay out of
+each other's way."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ from familybot.db.connection import Database
 from familybot.services.safety import model as safety_model
 from familybot.services.safety.lists import SPANISH_PHRASES_FILE, PhraseLists
 from familybot.services.safety.service import MessageOutcome
+from familybot.services.safety.spanish_model import (
+    SpanishWatch,
+    SpanishWeights,
+    features,
+    light_detector,
+    looks_spanish,
+    pieces,
+    shared_weights,
+)
 from familybot.services.safety.watch import (
+    MAX_CHARS,
     WINDOW_WORDS,
     Detector,
     PhraseList,
@@ -78,6 +89,16 @@ ES_TRAINING_FLOORS = {
     # Held-out 2, retired: the lists were never tuned on it, so this is its held-out figure.
     "es_heldout2": (0.92, 0.65),
 }
+# The bot's Spanish reading in every install (light_detector: the English list, or the
+# Spanish list checked by the Spanish classifier, or that classifier) on the sets its weights
+# were fitted on: a fit, not a claim about new messages (bench/safety_es.py --cv gives the
+# cross-validated figures). Measured after the third Spanish round.
+ES_DETECTOR_TRAINING_FLOORS = {
+    "es_tuning": (0.98, 0.99),
+    "es_heldout1": (0.98, 0.99),
+    "es_tuning2": (0.99, 0.99),
+    "es_heldout2": (0.97, 0.98),
+}
 # Every English set, training and held out, and the ordinary chatter.
 ENGLISH = (*ENGLISH_TRAINING, "ordinary")
 ENGLISH_HELD_OUT = newest_held_out()
@@ -121,6 +142,15 @@ def test_spanish_training_figures(name: str) -> None:
     assert precision >= floor[0] and recall >= floor[1], (name, precision, recall, floor)
 
 
+@pytest.mark.parametrize("name", SPANISH_TRAINING)
+def test_spanish_detector_training_figures(name: str) -> None:
+    """What the bot reads Spanish with in every install, on each set the Spanish classifier
+    was fitted on; the false alarms it keeps are printed (known false alarms)."""
+    precision, recall = _figures(light_detector(), name, ES_TRAINING[name], held_out=False)
+    floor = ES_DETECTOR_TRAINING_FLOORS[name]
+    assert precision >= floor[0] and recall >= floor[1], (name, precision, recall, floor)
+
+
 def test_the_spanish_held_out_set_is_the_newest_unretired_one() -> None:
     """Held-out 1 and 2 are training now; the held-out test reads a newer set, or says there
     is none."""
@@ -132,19 +162,20 @@ def test_the_spanish_held_out_set_is_the_newest_unretired_one() -> None:
 
 @pytest.mark.skipif(ES_HELD_OUT_NAME is None, reason=NO_ES_HELD_OUT)
 def test_spanish_held_out_figures() -> None:
-    """The bot's matcher (both lists) on the Spanish held-out set: counts only, then the floor
-    (HELD_OUT_FLOORS_ES) or, before the lead has measured, the target."""
+    """What the bot reads Spanish with in every install (light_detector) on the newest Spanish
+    held-out set: counts only, then the floor (HELD_OUT_FLOORS_ES) or, before the lead has
+    measured, the target. The lists alone are printed beside it, for comparison."""
     assert ES_HELD_OUT_NAME is not None
     seen = len(ES_HELD_OUT_AS_WRITTEN) - len(ES_HELD_OUT)
     print(f"\n{ES_HELD_OUT_NAME}: {seen} messages equal a training message, not scored")
-    precision, recall = _figures(PhraseLists.load(), ES_HELD_OUT_NAME, ES_HELD_OUT, held_out=True)
-    # The Spanish list alone, for comparison (what the English list adds on Spanish text).
+    precision, recall = _figures(light_detector(), ES_HELD_OUT_NAME, ES_HELD_OUT, held_out=True)
+    _figures(PhraseLists.load(), f"{ES_HELD_OUT_NAME} (both lists)", ES_HELD_OUT, held_out=True)
     _figures(_spanish(), f"{ES_HELD_OUT_NAME} (Spanish list alone)", ES_HELD_OUT, held_out=True)
     floor = HELD_OUT_FLOORS_ES.get(ES_HELD_OUT_NAME) or (TARGET_PRECISION, TARGET_RECALL)
     if precision < TARGET_PRECISION or recall < TARGET_RECALL:
-        print(f"matcher below the target {TARGET_PRECISION} / {TARGET_RECALL} in Spanish")
-    assert precision >= floor[0], ("matcher", ES_HELD_OUT_NAME, "precision", precision, floor)
-    assert recall >= floor[1], ("matcher", ES_HELD_OUT_NAME, "recall", recall, floor)
+        print(f"below the target {TARGET_PRECISION} / {TARGET_RECALL} in Spanish")
+    assert precision >= floor[0], ("Spanish", ES_HELD_OUT_NAME, "precision", precision, floor)
+    assert recall >= floor[1], ("Spanish", ES_HELD_OUT_NAME, "recall", recall, floor)
 
 
 def test_spanish_tuning_set_is_big_split_and_covers_every_category() -> None:
@@ -176,6 +207,24 @@ def test_the_spanish_list_never_fires_on_english_negatives() -> None:
         negatives = [e.text for e in load(name) if not e.at_risk]
         fired = sum(spanish.matches(text) for text in negatives)
         print(f"\nSpanish list on {name}: fires on {fired} of {len(negatives)} negatives")
+        assert fired == 0, name
+
+
+def test_the_spanish_watch_never_fires_on_english_negatives() -> None:
+    """The Spanish watch as the bot runs it (the list checked by the classifier, or the
+    classifier) fires on no English message labelled 0, nor on the ordinary chatter: no more
+    than the Spanish list alone did. Counts only (the English held-out set is among them)."""
+    watch = SpanishWatch(PhraseLists({SPANISH_PHRASES_FILE: _spanish()}))
+    names = (*ENGLISH, *([ENGLISH_HELD_OUT] if ENGLISH_HELD_OUT else []))
+    for name in names:
+        negatives = [e.text for e in load(name) if not e.at_risk]
+        fired = sum(watch.matches(text) for text in negatives)
+        # Read by the classifier: those with no more common English words than Spanish ones.
+        read = sum(looks_spanish(text) for text in negatives)
+        print(
+            f"\nSpanish watch on {name}: fires on {fired} of {len(negatives)} negatives "
+            f"({read} read by the classifier)"
+        )
         assert fired == 0, name
 
 
@@ -274,12 +323,90 @@ async def test_the_watch_reads_spanish_whatever_the_server_language(
     assert [user for user, _ in w.io.dms] == [42] and len(w.io.alerts) == 1
 
 
-@pytest.mark.skipif(safety_model.missing() is None, reason="the extra would load the model")
-def test_the_bots_detector_reads_both_languages() -> None:
-    detector = safety_model.bot_detector()
-    assert detector.name == "matcher"
+def test_every_install_reads_both_languages() -> None:
+    detector = light_detector()
     assert detector.matches("ya no quiero vivir") and detector.matches("I want to die")
     assert not detector.matches("me muero de risa") and not detector.matches("dying of laughter")
+
+
+@pytest.mark.skipif(safety_model.missing() is None, reason="the extra would load the model")
+def test_the_bots_detector_without_the_extra_is_every_installs() -> None:
+    detector = safety_model.bot_detector()
+    assert detector.name == light_detector().name
+    assert detector.matches("ya me cansé de todo, quiero que esto se acabe de una vez")
+
+
+def test_the_spanish_classifier_ships_and_loads_once() -> None:
+    """The weights are in the package (a few hundred KB of JSON), read once per process, and
+    the rule's two numbers are sane: the list's floor below the classifier's threshold."""
+    weights = shared_weights()
+    assert shared_weights() is weights
+    assert len(weights.weights) > 1000
+    assert 0 < weights.list_floor <= weights.threshold < 1
+    assert SpanishWeights.load().weights == weights.weights
+    assert weights.probability("ya me cansé de todo, quiero morirme") >= weights.threshold
+    assert weights.probability("me muero de risa jajaja") < weights.list_floor
+
+
+def test_the_spanish_classifier_ignores_what_it_never_saw() -> None:
+    """No known feature (an empty message, a wall of emoji): the intercept alone, below the
+    threshold, so the classifier alone never fires on it."""
+    weights = shared_weights()
+    assert weights.probability("") < weights.threshold
+    assert weights.probability("😂" * 4000) < weights.threshold
+    assert features("¿Quién?") == features("quien")
+
+
+@pytest.mark.parametrize(
+    ("text", "hit"),
+    [
+        # Written for this test: the Spanish classifier catches what the list misses...
+        ("ya me cansé de todo, quiero que esto se acabe de una vez", True),
+        ("siento que no valgo nada y que todos estarían mejor", True),
+        ("ya escribí las cartas para mis hijos", True),
+        ("mi hermano regaló todas sus cosas y se despidió de todos", True),
+        ("siento que soy un estorbo para mi familia", True),
+        # ...and keeps the list's catches.
+        ("mi sobrino dice que se va a quitar la vida", True),
+        ("ultimamente kiero morirme", True),
+        # Quiet: idioms, past, everyday.
+        ("Me muero de risa con mis nietos 😂", False),
+        ("mi abuela falleció el año pasado y todavía la extraño", False),
+        ("que flojera ir al gimnasio hoy", False),
+        ("guardo la insulina en el refri", False),
+        ("ayer vi una película muy triste", False),
+        # English goes to the English list, never to the Spanish classifier.
+        ("two years free from self harm today", False),
+    ],
+)
+def test_the_bots_spanish_examples(text: str, hit: bool) -> None:
+    assert light_detector().matches(text) is hit
+
+
+def test_known_false_alarms_of_the_spanish_classifier() -> None:
+    """Written for this test: the classifier does not read the list's quiet lines, so some
+    negations and ordinary plans score high. Known; a change that quiets them is welcome
+    (then flip these)."""
+    detector = light_detector()
+    assert not PhraseLists.load().matches("para nada pienso en matarme, tranqui")
+    assert detector.matches("para nada pienso en matarme, tranqui")
+    assert detector.matches("cuiden a mis hijos el sábado, ya no voy a poder ir")
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:8]))
+def test_the_spanish_classifier_reads_a_long_message_in_bounded_pieces(text: str) -> None:
+    """Every piece is at most WINDOW_WORDS words, and the pieces hold each word of the message
+    (its first MAX_CHARS characters) at most about three times: linear work."""
+    found = pieces(text)
+    words = len(text[:MAX_CHARS].split())
+    assert max(len(p.split()) for p in found) <= WINDOW_WORDS
+    assert sum(len(p.split()) for p in found) <= 3 * words + WINDOW_WORDS
+
+
+def test_one_sentence_of_risk_in_a_long_message_is_not_averaged_away() -> None:
+    news = "Hoy fuimos al mercado y compramos fruta para la semana. " * 30
+    assert not light_detector().matches(news)
+    assert light_detector().matches(news + "Ya me cansé de todo, quiero que esto se acabe. " + news)
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:8]))

@@ -29,6 +29,7 @@ from importlib import resources
 from typing import Any
 
 from familybot.services.safety.lists import PhraseLists
+from familybot.services.safety.spanish_model import light_detector, spanish_watch
 from familybot.services.safety.watch import PHRASES_FILE, Detector
 
 log = logging.getLogger(__name__)
@@ -275,15 +276,16 @@ def combined(
 def bot_detector() -> Detector:
     """What the bot watches with: the matcher (the English and Spanish lists, both on every
     message) checked by the classifier, or the classifier, when the extra is installed; else
-    the matcher alone. Chosen by the leave-one-set-out cross-validation (README)."""
+    the matcher alone. Chosen by the leave-one-set-out cross-validation (README). In both,
+    Spanish is read by the Spanish watch (spanish_model: the Spanish list checked by the
+    Spanish classifier, or that classifier; it ships in every install)."""
     matcher = PhraseLists.load()
     if missing() is not None:
-        log.info("safety watch detector: matcher (the safety-model extra is not installed)")
-        return matcher
+        log.info("safety watch detector: matcher and Spanish classifier (no safety-model extra)")
+        return light_detector(matcher)
     log.info("safety watch detector: matcher checked by classifier, or classifier")
     english = matcher.lists[PHRASES_FILE]
-    spanish = PhraseLists({n: p for n, p in matcher.lists.items() if n != PHRASES_FILE})
-    return combined(english, LazyClassifier(), spanish)
+    return combined(english, LazyClassifier(), spanish_watch(matcher))
 
 
 _shared: SafetyClassifier | None = None

@@ -24,9 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
+from familybot.services.safety.lists import PhraseLists
 from familybot.services.safety.watch import (
     MAX_CHARS,
     OVERLAP_WORDS,
+    PHRASES_FILE,
     WINDOW_WORDS,
     Detector,
     normalise,
@@ -227,3 +229,21 @@ class AnyOf:
 
     def matches(self, text: str) -> bool:
         return any(d.matches(text) for d in self._detectors)
+
+
+def spanish_watch(lists: PhraseLists) -> SpanishWatch:
+    """The Spanish watch over the shipped lists' Spanish one (every list but the English)."""
+    spanish = PhraseLists({n: p for n, p in lists.lists.items() if n != PHRASES_FILE})
+    return SpanishWatch(spanish)
+
+
+def light_detector(lists: PhraseLists | None = None) -> Detector:
+    """What every install watches with (the English classifier's extra adds to it): the
+    English list, or the Spanish watch (SpanishWatch). The Spanish weights are read on the
+    first message, in the watch's worker thread."""
+    lists = lists or PhraseLists.load()
+    return AnyOf(
+        lists.lists[PHRASES_FILE],
+        spanish_watch(lists),
+        name="English list, or Spanish list checked by the Spanish classifier, or the latter",
+    )
