@@ -4,6 +4,8 @@ each other's way."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from familybot.db.connection import Database
@@ -18,9 +20,11 @@ from familybot.services.safety.spanish_model import (
     looks_spanish,
     pieces,
     shared_weights,
+    spanish_watch,
 )
 from familybot.services.safety.watch import (
     MAX_CHARS,
+    PHRASES_FILE,
     WINDOW_WORDS,
     Detector,
     PhraseList,
@@ -422,3 +426,27 @@ def test_an_opening_question_mark_quiets_no_english_line() -> None:
     text = "¿ok so i have been thinking about suicide a lot lately"
     assert english.matches(text)
     assert english.matches(text.removeprefix("¿"))
+
+
+def test_with_the_extra_spanish_is_read_by_the_spanish_watch() -> None:
+    """With the English extra the bot's detector is Gated, its ungated part the Spanish watch
+    (model.bot_detector): Spanish the list misses is caught by the Spanish classifier whether
+    or not the English model has loaded. Here it never loads (its loader waits, then fails)."""
+    release = threading.Event()
+
+    def never_ready() -> safety_model.SafetyClassifier:
+        release.wait(5)
+        raise RuntimeError("not loaded in this test")
+
+    lists = PhraseLists.load()
+    detector = safety_model.combined(
+        lists.lists[PHRASES_FILE],
+        safety_model.LazyClassifier(never_ready),
+        spanish_watch(lists),
+    )
+    try:
+        assert detector.matches("ya me cansé de todo, quiero que esto se acabe de una vez")
+        assert detector.matches("I want to die")
+        assert not detector.matches("me muero de risa con este grupo")
+    finally:
+        release.set()
