@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -417,6 +418,7 @@ def main() -> None:
     parser.add_argument("--train", action="store_true", help="fit and write the weights")
     parser.add_argument("--cost", action="store_true", help="load time, latency, memory")
     args = parser.parse_args()
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     if args.cv:
         cross_validate()
         return
