@@ -140,7 +140,7 @@ def _figures(
 
 @pytest.mark.parametrize("name", SPANISH_TRAINING)
 def test_spanish_training_figures(name: str) -> None:
-    """What the bot reads Spanish with (both lists), on each set the Spanish list was tuned on."""
+    """Both lists (the matcher, without the Spanish classifier), on each Spanish training set."""
     precision, recall = _figures(PhraseLists.load(), name, ES_TRAINING[name], held_out=False)
     floor = ES_TRAINING_FLOORS[name]
     assert precision >= floor[0] and recall >= floor[1], (name, precision, recall, floor)
