@@ -79,9 +79,12 @@ ES_HELDOUT2_MATCHER_FLOOR: tuple[float, float] | None = (0.92, 0.65)
 # held-out 2 as above; both retired since.)
 HELD_OUT_FLOORS_ES: dict[str, tuple[float, float] | None] = {
     "es_heldout2": ES_HELDOUT2_MATCHER_FLOOR,
-    # THE LEAD SETS THIS after measuring Spanish held-out 3 once (written on another branch,
-    # never read here): the bot's Spanish detector's (precision, recall), rounded down.
-    "es_heldout3": None,
+    # Measured once by the lead after the third Spanish round (3 December 2026; written on
+    # another branch by a hand that had read neither the lists nor the model; 407 messages,
+    # 209 at risk, none equal to a training one): the bot's Spanish detector (light_detector)
+    # precision 0.921, recall 0.943, meeting the target; both lists alone 0.953 / 0.675, the
+    # Spanish list alone 0.950 / 0.636. Rounded down:
+    "es_heldout3": (0.92, 0.94),
 }
 # Floors on the Spanish training sets (what the list was tuned on: not a claim about new
 # messages; they stop a change from quietly undoing earlier work). Measured after the second
