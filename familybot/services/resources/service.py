@@ -306,9 +306,14 @@ class ResourcesService:
         if not results and len(terms) > 1:
             results = await self._run(guild_id, groups, "OR", category)
         if not results and len(terms) <= FUZZY_MAX_TERMS:
+            # The typed words matched nothing here (the searches above), so only their close
+            # words can: they alone are searched (the same results in the same order: a phrase
+            # matching nothing adds nothing to a resource's rank), and when no word is close
+            # enough there is nothing to search (the no-match case stops here).
             close = [await self._close_terms(t) for t in terms]
-            fuzzy = [g + [f'"{v}"' for v in near] for g, near in zip(groups, close, strict=True)]
-            results = await self._run(guild_id, fuzzy, "OR", category)
+            fuzzy = [[f'"{v}"' for v in near] for near in close if near]
+            if fuzzy:
+                results = await self._run(guild_id, fuzzy, "OR", category)
         return results
 
     async def _close_terms(self, term: str) -> list[str]:
