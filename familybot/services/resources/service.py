@@ -25,11 +25,13 @@ from familybot.models.resources import REASON_MAX, ResourceListing, ReviewDecisi
 from familybot.models.setup import Actor
 from familybot.services.resources.fuzzy import (
     FUZZY_INLINE_CANDIDATES,
+    FUZZY_INLINE_SIFT,
     FUZZY_MAX_TERMS,
     TERM_RE,
     above,
     close_term_lengths,
     close_terms,
+    letters_allow,
 )
 from familybot.services.resources.ports import ResourcesPort
 from familybot.services.resources.rules import (
@@ -337,6 +339,9 @@ class ResourcesService:
                 low, high = close_term_lengths(term, prefixes=False)
                 more = await self._repo.close_term_candidates(term, low, high, bigrams=True)
                 have_more = True
+            if more and len(more) <= FUZZY_INLINE_SIFT:
+                # Most words sharing only a two-letter piece lack the letters to be close.
+                more = letters_allow(term, more)
             if len(candidates) + len(more) <= FUZZY_INLINE_CANDIDATES:
                 close = close_terms(term, candidates, more)
             else:
