@@ -77,6 +77,16 @@ SCHEMA_TABLE = "schema_version"
 CONNECT_TIMEOUT_S = 5.0
 
 
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    """The pool's reset of a released connection: nothing to send (issue 15: asyncpg's default
+    sends 'SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;', a round trip
+    after every statement). The pool's connections keep no session state to undo: locks are
+    transaction-level (pg_advisory_xact_lock), cursors live inside transactions, nothing runs
+    SET (only SET LOCAL), LISTEN or a session advisory lock on them (the liveness and leader
+    locks hold connections of their own, familybot/db/peers.py). A transaction still open at
+    release is rolled back by asyncpg before this is called, as before."""
+
+
 class PostgresDatabase(Database):
     dialect = POSTGRES
 
@@ -95,7 +105,11 @@ class PostgresDatabase(Database):
     async def open_url(cls, url: str, *, max_size: int = 10) -> PostgresDatabase:
         try:
             pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=max_size, timeout=CONNECT_TIMEOUT_S
+                url,
+                min_size=1,
+                max_size=max_size,
+                timeout=CONNECT_TIMEOUT_S,
+                reset=_nothing_to_reset,
             )
         except Exception as exc:
             failed = connect_error(exc, redact(url))

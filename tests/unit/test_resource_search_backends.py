@@ -242,3 +242,38 @@ async def test_a_changed_or_deleted_resource_is_searched_as_it_now_is(
     assert rid not in [r.id for r in await library.resources.search(GUILD, "housing")]
     await db.execute("DELETE FROM resources WHERE id = ?", (rid,))
     assert await library.resources.search(GUILD, "tenancy") == []
+
+
+async def test_a_typo_searches_only_its_close_words_and_no_close_word_stops_early(
+    library: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#15: once the typed words matched nothing, only their close words are ranked (a phrase
+    that matches nothing adds nothing to a rank, so the answer is the one the typed words
+    with their close words gave), and with no close word nothing more is searched. A typo
+    still finds the right resource among many that hold the word only in their text."""
+    await db.executemany(
+        "INSERT INTO resources (guild_id, title, url, category, category_key, description, "
+        "status, suggested_at) VALUES (?, ?, 'https://example.org/m', 'Reading', 'reading', "
+        "?, 'approved', 0)",
+        [(GUILD, f"Memory notes {i}", f"Living with dementia, part {i}") for i in range(300)],
+    )
+    repo = library.resources._repo
+    sent: list[str] = []
+    real = repo.search
+
+    async def spy(guild_id: int, match: str, category: str | None, limit: int) -> Any:
+        sent.append(match)
+        return await real(guild_id, match, category, limit)
+
+    monkeypatch.setattr(repo, "search", spy)
+    found = await library.resources.search(GUILD, "dimentia")
+    assert found[0].title == "Dementia carers circle"
+    assert len(found) == 10 and all(r.title.startswith("Memory notes") for r in found[1:])
+    assert sent == ['("dimentia" OR "dimentia"*)', '("dementia")']
+    # The same answer as the typed words searched beside their close word.
+    typed_too = await real(GUILD, '("dimentia" OR "dimentia"* OR "dementia")', None, 10)
+    assert [r.id for r in found] == [r.id for r in typed_too]
+
+    sent.clear()
+    assert await library.resources.search(GUILD, "xylophone") == []
+    assert sent == ['("xylophone" OR "xylophone"*)']  # no close word: no second search

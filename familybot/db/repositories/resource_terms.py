@@ -129,24 +129,26 @@ class ResourceTermIndex:
         rows = await self._db.fetchall(found, params)
         return sorted(r["term"] for r in rows)
 
-    async def _held(self, word: str) -> bool:
-        query = "'" + word.replace("'", "''").replace("\\", "\\\\") + "'"
-        return bool(
-            await self._db.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM resources WHERE search_vector @@ CAST(? AS tsquery))",
-                (query,),
-            )
+    async def _not_held(self, words: Sequence[str]) -> list[str]:
+        """Which of `words` no resource's search vector holds now: one statement (an index
+        look-up per word on the server), not a round trip per word."""
+        queries = {"'" + w.replace("'", "''").replace("\\", "\\\\") + "'": w for w in words}
+        rows = await self._db.fetchall(
+            "SELECT q FROM unnest(CAST(? AS text[])) AS q WHERE NOT EXISTS "
+            "(SELECT 1 FROM resources WHERE search_vector @@ CAST(q AS tsquery))",
+            (list(queries),),
         )
+        return [queries[r[0]] for r in rows]
 
     async def _postgres_gone(self, words: Sequence[str]) -> list[str]:
-        """Which of `words` no resource's search vector holds now (an index look-up each).
-        Those are asked again under the write lock before they go: a resource saved while
-        the delete waited for the lock keeps its word."""
-        gone = [word for word in words if not await self._held(word)]
+        """Which of `words` no resource's search vector holds now. Those are asked again
+        under the write lock before they go: a resource saved while the delete waited for
+        the lock keeps its word."""
+        gone = await self._not_held(words)
         if not gone:
             return []
         async with self._db.transaction():
-            gone = [word for word in gone if not await self._held(word)]
+            gone = await self._not_held(gone)
             await self._db.executemany(
                 "DELETE FROM resource_terms WHERE term = ?", [(w,) for w in gone]
             )

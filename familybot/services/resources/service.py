@@ -25,11 +25,13 @@ from familybot.models.resources import REASON_MAX, ResourceListing, ReviewDecisi
 from familybot.models.setup import Actor
 from familybot.services.resources.fuzzy import (
     FUZZY_INLINE_CANDIDATES,
+    FUZZY_INLINE_SIFT,
     FUZZY_MAX_TERMS,
     TERM_RE,
     above,
     close_term_lengths,
     close_terms,
+    letters_allow,
 )
 from familybot.services.resources.ports import ResourcesPort
 from familybot.services.resources.rules import (
@@ -306,9 +308,14 @@ class ResourcesService:
         if not results and len(terms) > 1:
             results = await self._run(guild_id, groups, "OR", category)
         if not results and len(terms) <= FUZZY_MAX_TERMS:
+            # The typed words matched nothing here (the searches above), so only their close
+            # words can: they alone are searched (the same results in the same order: a phrase
+            # matching nothing adds nothing to a resource's rank), and when no word is close
+            # enough there is nothing to search (the no-match case stops here).
             close = [await self._close_terms(t) for t in terms]
-            fuzzy = [g + [f'"{v}"' for v in near] for g, near in zip(groups, close, strict=True)]
-            results = await self._run(guild_id, fuzzy, "OR", category)
+            fuzzy = [[f'"{v}"' for v in near] for near in close if near]
+            if fuzzy:
+                results = await self._run(guild_id, fuzzy, "OR", category)
         return results
 
     async def _close_terms(self, term: str) -> list[str]:
@@ -332,6 +339,9 @@ class ResourcesService:
                 low, high = close_term_lengths(term, prefixes=False)
                 more = await self._repo.close_term_candidates(term, low, high, bigrams=True)
                 have_more = True
+            if more and len(more) <= FUZZY_INLINE_SIFT:
+                # Most words sharing only a two-letter piece lack the letters to be close.
+                more = letters_allow(term, more)
             if len(candidates) + len(more) <= FUZZY_INLINE_CANDIDATES:
                 close = close_terms(term, candidates, more)
             else:
