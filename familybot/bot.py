@@ -145,6 +145,7 @@ class FamilyBot(commands.AutoShardedBot):
         self._startup = Startup()
         self._closed: asyncio.Future[None] | None = None  # close()'s run, kept to its end
         self.warm_up = WarmUp()  # begun once ready (#15)
+        self.planning_may_start = asyncio.Event()  # the first reminder planning pass (#15)
         self.feed_server: FeedServer | None = None
         # Each interaction: claimed in the database (one process of a shard handles it), then
         # parsed in that person's language (familybot/interaction_gate.py).
@@ -243,7 +244,8 @@ class FamilyBot(commands.AutoShardedBot):
             replace_existing=True,
             **JOB_DEFAULTS,
         )
-        await self.reminder_scheduler.start()
+        # Its first planning pass waits for ready (on_ready sets this, #15).
+        await self.reminder_scheduler.start(self.planning_may_start)
         self._add_daily_jobs()
         # Timed bans: jobs rebuilt from the database; bans that ended while down are lifted now.
         await self.unban_scheduler.start()
@@ -305,6 +307,7 @@ class FamilyBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         log.info("ready user=%s guilds=%d", self.user.id if self.user else "?", len(self.guilds))
         self.warm_up.start()  # the safety phrases and Babel's dates, in workers (once)
+        self.planning_may_start.set()  # the first reminder planning pass, in a moment
         if self.settings.message_content_intent:  # take a part of the members' messages
             await self.leadership.routing.join()
         # Groups made before per-person channel access still have a role: replace it (idempotent).
