@@ -102,21 +102,28 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
     stalls: dict[str, float] = {}
 
     original_start = ReminderScheduler.start
+    original_plan = ReminderScheduler.plan_and_schedule
 
-    async def timed_start(self: ReminderScheduler) -> None:
-        # Jobs for the ledger's rows, then the first planner pass in the background.
+    async def timed_start(self: ReminderScheduler, *args: Any, **kwargs: Any) -> None:
+        # Jobs for the ledger's rows; the first planner pass begins once ready.
         stalls["before_planner"] = watch.take_phase()
-        marks["planner_started"] = process_age_seconds()
-        await original_start(self)
+        marks["scheduler_starting"] = process_age_seconds()
+        await original_start(self, *args, **kwargs)
         marks["scheduler_started"] = process_age_seconds()
-        if self.first_pass is not None:
-            self.first_pass.add_done_callback(
-                lambda _: marks.__setitem__("planner_done", process_age_seconds())
-            )
-        else:  # a scheduler that plans before start() returns
-            marks["planner_done"] = marks["scheduler_started"]
+
+    async def timed_plan(self: ReminderScheduler) -> None:
+        # The first pass's own time (from its first query, not from start(): it waits).
+        first = "planner_started" not in marks
+        if first:
+            marks["planner_started"] = process_age_seconds()
+        try:
+            await original_plan(self)
+        finally:
+            if first:
+                marks["planner_done"] = process_age_seconds()
 
     ReminderScheduler.start = timed_start  # type: ignore[method-assign]
+    ReminderScheduler.plan_and_schedule = timed_plan  # type: ignore[method-assign]
     _mark_steps(marks)
 
     class TimedBot(FamilyBot):
@@ -180,6 +187,7 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
             "peak_rss_mb": peak_rss,
         }
         if args.mode == "delivery":
+            marks["delivery_started_wall"] = time.time()
             with GcPauses() as in_delivery:
                 result["delivery"] = await _wait_for_delivery(bot, args)
             detail["delivery"] = watch.take_phase_detail()
@@ -560,7 +568,7 @@ async def run_ticker(args: argparse.Namespace) -> dict[str, Any]:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), args.timeout)
     await watch.stop()
-    return watch.detail()
+    return watch.detail() | {"stalls": watch.stalls}
 
 
 # --------------------------------------------------------------------------- main
