@@ -450,6 +450,11 @@ def _delivery_report(d: dict[str, Any], lines: list[str]) -> None:
         f"| {d['count']:,} | {d['delivered']:,} | {d['seconds']:.1f} | {d['rate']:.1f} "
         f"| {d['busiest_1s']} | {d['rate_limited_429']} | {retried} | {d['other_errors']} |"
     )
+    pauses = d["child"].get("gc_pauses_over_10ms", [])
+    if pauses and len(pauses[0]) == 4:  # (generation, s before the end, wall ms, CPU ms)
+        text = ", ".join(f"gen {g} {w:.0f} / {c:.0f}" for g, _, w, c in pauses)
+        lines.append("")
+        lines.append(f"Garbage collections over 10 ms during it (wall / CPU ms): {text}.")
 
 
 def _stalls(fig: Figures) -> tuple[dict[str, float], dict[str, float], list[str]]:
