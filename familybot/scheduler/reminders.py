@@ -54,9 +54,9 @@ def dispatch_lead(count: int) -> timedelta:
 # rather than at the next planning pass, which may be minutes away.
 DISPATCH_RETRY = timedelta(seconds=15)
 FIRST_PASS_RETRY_JOB = "reminder-first-pass-retry"
-# In the bot, the first planning pass waits for ready (issue 15: ready must not wait on a pass
-# whose cost grows with the database, nor share the CPU with the log-in), then this much more,
-# for what on_ready starts (the warm-up's workers, the group access check) to get going. The
+# In the bot, the first planning pass waits for ready and the warm-up after it (issue 15:
+# ready must not wait on a pass whose cost grows with the database, nor share the CPU with the
+# log-in or the warm-up's workers), then this much more, for the rest of what on_ready starts. The
 # ledger already holds the next PLAN_HORIZON's reminders planned before the stop, and their
 # jobs exist before ready: what waits is only what the stop left unplanned.
 FIRST_PASS_WAIT = 0.5  # seconds, by the loop's clock

@@ -3,7 +3,8 @@
 hundreds of patterns to compile, and Babel's date names are built in worker threads once
 the bot is ready (the commands are synced by then), and the watch then reads with what the
 worker built. The first reminder planning pass, whose cost grows with the database, begins
-only once the bot is ready, and still catches up what fell due while it was down."""
+only once the bot is ready and its warm-up is over, and still catches up what fell due
+while it was down."""
 
 from __future__ import annotations
 
@@ -89,15 +90,28 @@ async def test_the_first_planning_pass_begins_after_ready_and_catches_up_once(
         await real_ready(self)
 
     async def plan_and_schedule(self: ReminderScheduler) -> Any:
-        order.append(("plan", await ledger_rows()))
+        assert world.bot is not None
+        warmed = world.bot.warm_up._task is not None and world.bot.warm_up._task.done()
+        order.append(("plan" if warmed else "plan beside the warm-up", await ledger_rows()))
         return await real_plan(self)
+
+    # The warm-up's phrase list is built only when the test says so.
+    release, real_detector = threading.Event(), warm_up_module.bot_detector
+
+    def held_detector() -> object:
+        release.wait(10)
+        return real_detector()
 
     monkeypatch.setattr(FamilyBot, "on_ready", on_ready)
     monkeypatch.setattr(ReminderScheduler, "plan_and_schedule", plan_and_schedule)
+    monkeypatch.setattr(warm_up_module, "bot_detector", held_detector)
     # Down over the day-before reminder's instant (planned only 30 min ahead: not in the
     # ledger when the bot stopped); back 2 minutes after it.
     with at(start - timedelta(hours=24) + timedelta(minutes=2)):
         bot = await world.start_bot()
+        await bot.warm_up._begun.wait()  # on_ready has run
+        assert not bot.planning_may_start.is_set()  # the warm-up is still building
+        release.set()
         assert bot.reminder_scheduler.first_pass is not None
         await asyncio.wait_for(bot.reminder_scheduler.first_pass, 10)
         await wake(world)
