@@ -58,6 +58,9 @@ class StallWatch:
         self.longest_own: Gap | None = None
         self.phase_longest: Gap | None = None
         self.phase_longest_own: Gap | None = None
+        # (wall clock at its end, stall s) of every stall over 2 ms: a bare loop's stalls
+        # can then be cut into the bot's phases (bench/reminders.py).
+        self.stalls: list[tuple[float, float]] = []
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -81,6 +84,8 @@ class StallWatch:
                 self.phase_max = max(self.phase_max, stall)
                 if stall > 0.05:
                     self.stalls_over_50ms += 1
+                if stall > 0.002:
+                    self.stalls.append((time.time(), stall))
         finally:
             clocks.close()
 

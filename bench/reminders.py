@@ -30,7 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.coldstart import Evicted, bot_roots, compile_bytecode, evict
 from bench.common import CACHE_DIR, PYTHON, REPO_ROOT
-from bench.datagen import StampInfo, copy_db, ensure_base, plant_due_series, remove_db, stamp
+from bench.datagen import (
+    StampInfo,
+    copy_db,
+    ensure_base,
+    flush_file,
+    plant_due_series,
+    remove_db,
+    stamp,
+)
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from tests.support.fake_discord import FakeDiscord
@@ -186,24 +194,40 @@ async def bench_startup(sizes: tuple[int, ...], figures: Figures, starts: int) -
         warm_up = CACHE_DIR / "warm-up.db"
         await stamp(await ensure_base(min(sizes)), warm_up, time.time())
         await run_child("startup", "--db", str(warm_up), *_fake_args(fake, guild_id))
+        stamped: dict[int, Path] = {}
+        cold: dict[int, tuple[dict[str, Any], Evicted, dict[str, Any]]] = {}
         for n in sizes:
             base = await ensure_base(n)
-            stamped = CACHE_DIR / f"stamped-{n}.db"
-            figures.stamps[n] = await stamp(base, stamped, time.time())
+            stamped[n] = CACHE_DIR / f"stamped-{n}.db"
+            figures.stamps[n] = await stamp(base, stamped[n], time.time())
+            flush_file(stamped[n])
             run_db = CACHE_DIR / f"run-{n}.db"
-            print(f"  start-up, {n:>7,} sessions: 1 cold + {starts} warm ...", flush=True)
+            print(f"  start-up, {n:>7,} sessions: cold ...", flush=True)
+            copy_db(stamped[n], run_db)
             ticker = Ticker()
             await ticker.start()
-            runs: list[dict[str, Any]] = []
-            evicted = Evicted(0, 0.0)
-            for i in range(1 + starts):
-                copy_db(stamped, run_db)  # each start on the same stamped state
-                if i == 0:  # as after a reboot: nothing the bot reads is in memory
-                    evicted = evict(bot_roots(), flush=[run_db])
-                runs.append(
+            # As after a reboot: nothing the bot reads is in memory.
+            evicted = evict(bot_roots(), flush=[run_db])
+            cold_run = await run_child("startup", "--db", str(run_db), *_fake_args(fake, guild_id))
+            cold[n] = (cold_run, evicted, await ticker.stop())
+        # Warm starts in rounds, each size once per round: a change in the machine's load
+        # (other work coming and going) meets every size alike, not the last one alone.
+        print(f"  start-up, {starts} rounds of warm starts, each size once a round ...", flush=True)
+        warm: dict[int, list[dict[str, Any]]] = {n: [] for n in sizes}
+        ticker = Ticker()
+        await ticker.start()
+        for _ in range(starts):
+            for n in sizes:
+                run_db = CACHE_DIR / f"run-{n}.db"
+                copy_db(stamped[n], run_db)  # each start on the same stamped state
+                warm[n].append(
                     await run_child("startup", "--db", str(run_db), *_fake_args(fake, guild_id))
                 )
-            figures.startup[n] = StartupRuns(runs[0], runs[1:], evicted, await ticker.stop())
+        warm_bare = await ticker.stop()
+        for n in sizes:
+            cold_run, evicted, cold_bare = cold[n]
+            bare = max(cold_bare, warm_bare, key=lambda b: float(b["max_stall"]))
+            figures.startup[n] = StartupRuns(cold_run, warm[n], evicted, bare)
     finally:
         await fake.stop()
 
@@ -272,6 +296,7 @@ async def bench_delivery(count: int, cpu_load: int) -> dict[str, Any]:
         ticker = Ticker()  # the bare loop's stalls under the same burners, same seconds
         await ticker.start()
         load_during = ""
+        spawned_wall = time.time()
         child = await run_child(
             "delivery",
             "--db",
@@ -305,6 +330,7 @@ async def bench_delivery(count: int, cpu_load: int) -> dict[str, Any]:
             "uptime_during": load_during,
             "child": child,
             "baseline": baseline,
+            "spawned_wall": spawned_wall,
         }
     finally:
         for burner in burners:
@@ -424,6 +450,11 @@ def _delivery_report(d: dict[str, Any], lines: list[str]) -> None:
         f"| {d['count']:,} | {d['delivered']:,} | {d['seconds']:.1f} | {d['rate']:.1f} "
         f"| {d['busiest_1s']} | {d['rate_limited_429']} | {retried} | {d['other_errors']} |"
     )
+    pauses = d["child"].get("gc_pauses_over_10ms", [])
+    if pauses and len(pauses[0]) == 4:  # (generation, s before the end, wall ms, CPU ms)
+        text = ", ".join(f"gen {g} {w:.0f} / {c:.0f}" for g, _, w, c in pauses)
+        lines.append("")
+        lines.append(f"Garbage collections over 10 ms during it (wall / CPU ms): {text}.")
 
 
 def _stalls(fig: Figures) -> tuple[dict[str, float], dict[str, float], list[str]]:
@@ -437,10 +468,14 @@ def _stalls(fig: Figures) -> tuple[dict[str, float], dict[str, float], list[str]
             name = f"start-up {n:,} ({label})"
             d = r["stall_detail"]
             detail = max(d["until_ready"], d["first_pass_after_ready"], key=_own_stall_ms)
-            raw[name] = _startup_stall(r)
-            own[name] = _startup_own_ms(r)
+            # Every warm start shares the name: the longest of them, not the last one's.
+            raw[name] = max(raw.get(name, 0.0), _startup_stall(r))
+            own[name] = max(own.get(name, 0.0), _startup_own_ms(r))
             if label == "cold" or r is max(runs.warm, key=_startup_own_ms):
-                rows.append(_stall_row(name, detail | {"max_stall": raw[name]}, base))
+                longest = (
+                    _startup_stall(r) if label == "cold" else max(map(_startup_stall, runs.warm))
+                )
+                rows.append(_stall_row(name, detail | {"max_stall": longest}, base))
     lat = fig.lateness
     for phase in ("planner", "burst", "spread") if lat else ():
         name = f"lateness {phase}"
@@ -450,12 +485,41 @@ def _stalls(fig: Figures) -> tuple[dict[str, float], dict[str, float], list[str]
             own[name] = _own_stall_ms(detail)
             rows.append(_stall_row(name, detail, ""))
     if fig.delivery:
-        d = fig.delivery
-        raw["delivery"] = d["child"]["max_stall_total"]
-        detail = d["child"]["stall_detail"]["delivery"]
-        own["delivery"] = _own_stall_ms(detail)
-        rows.append(_stall_row("delivery", detail, f"{d['baseline']['max_stall'] * 1000:.0f}"))
+        # The delivery child's start-up (under the same CPU burners) and its delivery, each
+        # beside the bare loop's stalls in the same seconds.
+        for name, detail, bare in _delivery_phases(fig.delivery):
+            raw[name] = detail["max_stall"]
+            own[name] = _own_stall_ms(detail)
+            rows.append(_stall_row(name, detail, f"{bare * 1000:.0f}"))
     return raw, own, rows
+
+
+def _bare_within(baseline: dict[str, Any], start: float, end: float) -> float:
+    """The bare loop's longest stall ending between two wall-clock instants (s)."""
+    return max((stall for at, stall in baseline.get("stalls", []) if start <= at <= end), default=0)
+
+
+def _delivery_phases(d: dict[str, Any]) -> list[tuple[str, dict[str, Any], float]]:
+    """(phase, the bot's stall detail, the bare loop's longest stall then) for the delivery
+    child: its start-up until the first planner pass ended, then the delivery."""
+    child = d["child"]
+    detail = child["stall_detail"]
+    if "delivery_started_wall" not in child["marks"]:  # an older child: the whole run
+        whole = detail["delivery"] | {"max_stall": child["max_stall_total"]}
+        return [("delivery", whole, d["baseline"]["max_stall"])]
+    started = child["marks"]["delivery_started_wall"]
+    finished = child["delivery"]["finished_wall"]
+    boot = max(
+        detail["until_ready"], detail["first_pass_after_ready"], key=lambda x: x["max_stall"]
+    )
+    phases = [
+        ("delivery child start-up", boot, _bare_within(d["baseline"], d["spawned_wall"], started)),
+        ("delivery", detail["delivery"], _bare_within(d["baseline"], started, finished)),
+    ]
+    rest = child["max_stall_total"]  # after the delivery, until the child's figures
+    if rest > max(p[1]["max_stall"] for p in phases) + 1e-3:
+        phases.append(("delivery child, after delivering", {"max_stall": rest}, 0.0))
+    return phases
 
 
 def report(fig: Figures) -> str:
@@ -510,6 +574,15 @@ def report(fig: Figures) -> str:
             f"| {ready_small:.2f} -> {ready_big:.2f} s ({apart:.2f} s apart) "
             f"| {_verdict(apart <= FLAT_TARGET_S)} |"
         )
+        # The imports do not depend on the database, and on a busy machine they vary most:
+        # the part after them is the one that could grow with it.
+        after_big = big_r.warm_median(lambda r: _ready(r) - _imports(r))
+        after_small = small_r.warm_median(lambda r: _ready(r) - _imports(r))
+        lines.append(
+            f"| ready less imports flat from {small:,} to {big:,} (warm medians within "
+            f"{FLAT_TARGET_S:.1f} s) | {after_small:.2f} -> {after_big:.2f} s "
+            f"| {_verdict(abs(after_big - after_small) <= FLAT_TARGET_S)} |"
+        )
         rss = max(r["peak_rss_mb"] for r in [big_r.cold, *big_r.warm])
         lines.append(
             f"| {big:,} sessions peak RSS < {RSS_TARGET_MB:.0f} MB | {rss:.0f} MB "
@@ -520,6 +593,15 @@ def report(fig: Figures) -> str:
         lines.append(
             f"| no loop stall > {STALL_TARGET_MS:.0f} ms, any cause | {worst * 1000:.0f} ms "
             f"({worst_name}) | {_verdict(worst * 1000 <= STALL_TARGET_MS)} |"
+        )
+    if fig.delivery:
+        phases = _delivery_phases(fig.delivery)
+        beyond = max(p[1]["max_stall"] - p[2] for p in phases)
+        text = "; ".join(f"{n} {p['max_stall'] * 1000:.0f} vs {b * 1000:.0f}" for n, p, b in phases)
+        lines.append(
+            f"| {fig.delivery['cpu_burners']} CPU burners: no loop stall > {STALL_TARGET_MS:.0f} ms "
+            f"beyond a bare loop's in the same seconds | {text} ms "
+            f"| {_verdict(beyond * 1000 <= STALL_TARGET_MS)} |"
         )
     if own:
         own_name, own_worst = max(own.items(), key=lambda kv: kv[1])

@@ -145,6 +145,8 @@ class FamilyBot(commands.AutoShardedBot):
         self._startup = Startup()
         self._closed: asyncio.Future[None] | None = None  # close()'s run, kept to its end
         self.warm_up = WarmUp()  # begun once ready (#15)
+        self.planning_may_start = asyncio.Event()  # the first reminder planning pass (#15)
+        self._planning_task: asyncio.Task[None] | None = None
         self.feed_server: FeedServer | None = None
         # Each interaction: claimed in the database (one process of a shard handles it), then
         # parsed in that person's language (familybot/interaction_gate.py).
@@ -243,7 +245,8 @@ class FamilyBot(commands.AutoShardedBot):
             replace_existing=True,
             **JOB_DEFAULTS,
         )
-        await self.reminder_scheduler.start()
+        # Its first planning pass waits for ready (on_ready sets this, #15).
+        await self.reminder_scheduler.start(self.planning_may_start)
         self._add_daily_jobs()
         # Timed bans: jobs rebuilt from the database; bans that ended while down are lifted now.
         await self.unban_scheduler.start()
@@ -305,11 +308,19 @@ class FamilyBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         log.info("ready user=%s guilds=%d", self.user.id if self.user else "?", len(self.guilds))
         self.warm_up.start()  # the safety phrases and Babel's dates, in workers (once)
+        if self._planning_task is None:  # the first reminder planning pass, after the warm-up
+            self._planning_task = asyncio.create_task(self._plan_after_warm_up())
         if self.settings.message_content_intent:  # take a part of the members' messages
             await self.leadership.routing.join()
         # Groups made before per-person channel access still have a role: replace it (idempotent).
         if self._upgrade_task is None or self._upgrade_task.done():
             self._upgrade_task = asyncio.create_task(self.upgrade_group_access())
+
+    async def _plan_after_warm_up(self) -> None:
+        """The first planning pass after the warm-up's workers, not beside them: three threads
+        taking turns with the GIL held the loop 40-55 ms on a busy machine (bench)."""
+        await self.warm_up.wait()
+        self.planning_may_start.set()
 
     async def upgrade_group_access(self) -> None:
         guild_ids = [g.id for g in self.guilds if self.shard_filter.owns(g.id)]
@@ -373,6 +384,8 @@ class FamilyBot(commands.AutoShardedBot):
             await self.leadership.routing.leave()
         if self._upgrade_task is not None and not self._upgrade_task.done():
             self._upgrade_task.cancel()
+        if self._planning_task is not None and not self._planning_task.done():
+            self._planning_task.cancel()
         if self.feed_server is not None:  # no new feed requests while the rest shuts down
             await self.feed_server.stop()
             self.feed_server = None

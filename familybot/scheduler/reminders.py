@@ -54,6 +54,14 @@ def dispatch_lead(count: int) -> timedelta:
 # rather than at the next planning pass, which may be minutes away.
 DISPATCH_RETRY = timedelta(seconds=15)
 FIRST_PASS_RETRY_JOB = "reminder-first-pass-retry"
+# In the bot, the first planning pass waits for ready and the warm-up after it (issue 15:
+# ready must not wait on a pass whose cost grows with the database, nor share the CPU with the
+# log-in or the warm-up's workers), then this much more, for the rest of what on_ready starts. The
+# ledger already holds the next PLAN_HORIZON's reminders planned before the stop, and their
+# jobs exist before ready: what waits is only what the stop left unplanned.
+FIRST_PASS_WAIT = 0.5  # seconds, by the loop's clock
+# Ready never came (the Gateway down or slow): plan anyway, reminders go out over HTTP.
+FIRST_PASS_LATEST = 30.0  # seconds after start(), by the loop's clock
 # How often a process looks for reminders whose claimant is gone (one indexed query). A
 # killed process's lock goes at once, a vanished host's within about 25 s (db/peers.py).
 TAKEOVER_EVERY = timedelta(seconds=10)
@@ -106,11 +114,13 @@ class ReminderScheduler:
         if event.job_id.startswith(DUE_JOB_PREFIX):
             self._running.add(int(event.job_id.removeprefix(DUE_JOB_PREFIX)))
 
-    async def start(self) -> None:
+    async def start(self, ready: asyncio.Event | None = None) -> None:
         """Jobs for what the ledger already holds (one indexed query), then the first
         planning pass in the background: its cost is the number of series falling due in
         the horizon (about 800 at 1M sessions, 1 s of recurrence maths), so start-up does
-        not wait for it (issue 15). Anything it adds gets its job when it ends."""
+        not wait for it (issue 15). Anything it adds gets its job when it ends. With `ready`
+        (the bot's), the pass begins FIRST_PASS_WAIT after it is set (or FIRST_PASS_LATEST
+        after now, if it never is)."""
         self._scheduler.add_job(
             self.plan_and_schedule,
             IntervalTrigger(seconds=PLAN_INTERVAL.total_seconds()),
@@ -126,9 +136,15 @@ class ReminderScheduler:
             **JOB_DEFAULTS,
         )
         await self._schedule_due()
-        self.first_pass = asyncio.create_task(self._first_pass(), name="reminder-first-pass")
+        self.first_pass = asyncio.create_task(self._first_pass(ready), name="reminder-first-pass")
 
-    async def _first_pass(self) -> None:
+    async def _first_pass(self, ready: asyncio.Event | None) -> None:
+        if ready is not None:
+            try:
+                await asyncio.wait_for(ready.wait(), FIRST_PASS_LATEST)
+                await asyncio.sleep(FIRST_PASS_WAIT)
+            except TimeoutError:
+                log.warning("not ready after %ds, planning reminders anyway", FIRST_PASS_LATEST)
         try:
             await self.plan_and_schedule()
         except Exception as error:

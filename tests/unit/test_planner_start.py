@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from familybot.db.connection import Database
 from familybot.models import JoinMode, from_unix, to_unix
+from familybot.scheduler import reminders as timers_module
 from familybot.scheduler.reminders import (
     DISPATCH_RETRY,
     FIRST_PASS_RETRY_JOB,
@@ -180,3 +181,61 @@ async def test_a_failed_first_pass_is_tried_again_soon_not_at_the_next_planner_r
     assert retry is not None
     assert retry.trigger.run_date == clock.now() + DISPATCH_RETRY
     assert retry.func == timers.plan_and_schedule
+
+
+async def test_with_ready_the_first_pass_waits_for_it(
+    services: Services, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the bot, ready does not wait on the first pass nor share the CPU with it (#15):
+    the ledger's rows get their jobs at start, the pass begins once ready is set."""
+    await many_series(services, db, clock)
+    first_due = int(await db.fetchval("SELECT min(next_due) FROM session_series"))
+    clock.set(from_unix(first_due) - timedelta(minutes=20))
+    monkeypatch.setattr(timers_module, "FIRST_PASS_WAIT", 0)
+    planned: list[bool] = []
+    plan = services.planner.plan
+
+    async def recording(now=None):  # type: ignore[no-untyped-def]
+        planned.append(True)
+        return await plan(now)
+
+    monkeypatch.setattr(services.planner, "plan", recording)
+    scheduler = AsyncIOScheduler()
+    timers = ReminderScheduler(
+        scheduler, services.planner, services.dispatcher, services.reminders, clock
+    )
+    ready = asyncio.Event()
+    await timers.start(ready)
+    for _ in range(20):  # the loop runs on: the pass would have begun by now
+        await asyncio.sleep(0)
+    assert planned == [] and timers.first_pass is not None and not timers.first_pass.done()
+
+    ready.set()
+    await asyncio.wait_for(timers.first_pass, 10)
+
+    assert planned == [True]
+    added = await db.fetchall(
+        "SELECT DISTINCT due_at FROM reminder_ledger WHERE due_at > ?", (to_unix(clock.now()),)
+    )
+    assert added
+    for row in added:
+        assert scheduler.get_job(due_job_id(from_unix(int(row["due_at"])))) is not None
+
+
+async def test_the_first_pass_runs_without_ready_after_a_bound(
+    services: Services, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ready never comes (the Gateway down): the reminders are planned anyway."""
+    await many_series(services, db, clock)
+    first_due = int(await db.fetchval("SELECT min(next_due) FROM session_series"))
+    clock.set(from_unix(first_due) - timedelta(minutes=20))
+    monkeypatch.setattr(timers_module, "FIRST_PASS_LATEST", 0)
+    before = await db.fetchval("SELECT count(*) FROM reminder_ledger")
+    scheduler = AsyncIOScheduler()
+    timers = ReminderScheduler(
+        scheduler, services.planner, services.dispatcher, services.reminders, clock
+    )
+    await timers.start(asyncio.Event())  # never set
+    assert timers.first_pass is not None
+    await asyncio.wait_for(timers.first_pass, 10)
+    assert await db.fetchval("SELECT count(*) FROM reminder_ledger") > before
