@@ -30,7 +30,10 @@ starts and stamps it finished at the end, so a process that leads later the same
   deletes, harmless to repeat.
 
 A job whose firing found no leader (the old one's lease not yet expired, on SQLite) is run
-by the next leader's tick if that comes within CATCH_UP of its time.
+by the next leader's tick if that comes within CATCH_UP of its time. So is the run of the
+*previous* period left unfinished by a gone process, when the next leader's tick comes
+after the period ended (a job at 23:58 UTC whose leader died mid-run): its claim is taken
+over (job_runs, compare and set), so it runs once, for that period.
 """
 
 from __future__ import annotations
@@ -171,32 +174,49 @@ class Leadership:
         assert self._runs is not None
         now = self._clock.now()
         periods = {job_id: self.period(job_id, now) for job_id in self.jobs}
-        todo = []
-        for job_id, _, holder in await self._runs.unfinished(periods):
+        looked_at = {job_id: {period} for job_id, period in periods.items()}
+        for job_id, job in self.jobs.items():  # the previous period, within CATCH_UP of it
+            previous = periods[job_id] - int(job.period.total_seconds())
+            due = self._due(job, previous)
+            if due is not None and now <= due + CATCH_UP:
+                looked_at[job_id].add(previous)
+        todo: list[tuple[str, int]] = []
+        for job_id, period, holder in await self._runs.unfinished(looked_at):
             if holder != self.peers.token and not await self.peers.alive(holder):
-                todo.append(job_id)
+                todo.append((job_id, period))
         for job_id, job in self.jobs.items():
-            start = datetime.fromtimestamp(periods[job_id], UTC)
-            due = job.trigger.get_next_fire_time(None, start)
+            due = self._due(job, periods[job_id])
             if (
                 due is not None
                 and due <= now <= due + CATCH_UP
                 and not await self._runs.exists(job_id, periods[job_id])
             ):
-                todo.append(job_id)
-        for job_id in todo:
+                todo.append((job_id, periods[job_id]))
+        for job_id, period in todo:
             if job_id not in self._running:
-                log.info("database-wide job caught up job=%s", job_id)
-                task = asyncio.create_task(self._run_once(job_id, self.jobs[job_id].func))
-                self._running[job_id] = task
+                log.info("database-wide job caught up job=%s period=%d", job_id, period)
+                run = self._run_once(job_id, self.jobs[job_id].func, period)
+                self._running[job_id] = asyncio.create_task(run)
 
-    async def _run_once(self, job_id: str, func: Callable[[], Awaitable[Any]]) -> None:
-        """Claim this period's run of the job, run it, stamp it finished."""
+    @staticmethod
+    def _due(job: GlobalJob, period: int) -> datetime | None:
+        """When the job fires in the period starting at `period` (Unix seconds)."""
+        due: datetime | None = job.trigger.get_next_fire_time(
+            None, datetime.fromtimestamp(period, UTC)
+        )
+        return due
+
+    async def _run_once(
+        self, job_id: str, func: Callable[[], Awaitable[Any]], period: int | None = None
+    ) -> None:
+        """Claim the job's run for `period` (by default the one now falls in), run it, stamp
+        it finished."""
         current = asyncio.current_task()
         if current is not None:
             self._running.setdefault(job_id, current)
         try:
-            period = self.period(job_id, self._clock.now())
+            if period is None:
+                period = self.period(job_id, self._clock.now())
             token = self.peers.token
             if self._runs is not None and not await self._runs.claim(
                 job_id, period, token, self._clock.now(), self.peers.alive
