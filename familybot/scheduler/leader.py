@@ -22,8 +22,13 @@ starts and stamps it finished at the end, so a process that leads later the same
   (familybot/backup.py writes to a temporary name first).
 * link check: idempotent (it re-checks links and stores their state): taken over likewise.
 * review digest: taken over likewise, so a digest cut by a crash after some servers' posts
-  posts those servers' again (at most one extra post each, and only after a crash or a stop
-  mid-run: a stop cancels the run under way, which stamps nothing).
+  posts those servers' again (at most one extra post each, and only after a crash, or a stop
+  whose grace ran out mid-run).
+
+A clean stop (`stop`) starts no more runs and gives those under way STOP_GRACE to end; one
+still running then is cancelled, which stamps nothing, so the next leader runs it again.
+Every run is a task this class holds and awaits there: none outlives the stop, so none runs
+on while another process, seeing this one gone, takes its claim over.
 * command sync (`on_lead`): on becoming the leader, not per period: it replaces the whole
   command list, so running it again is harmless.
 * retention's database-wide part asks `Peers.try_lead` itself (services/privacy): age-based
@@ -66,6 +71,7 @@ DAY = timedelta(days=1)
 # A firing that found no leader is run by a new leader's tick up to this long after its time.
 CATCH_UP = timedelta(minutes=5)
 JOB_RUNS_KEEP = timedelta(days=30)  # job_runs rows older than this are pruned
+STOP_GRACE = timedelta(seconds=5)  # a clean stop waits this long for the runs under way
 
 
 @dataclass
@@ -98,6 +104,7 @@ class Leadership:
         self._clock: Clock = clock or SystemClock()
         self.jobs: dict[str, GlobalJob] = {}
         self._running: dict[str, asyncio.Task[Any]] = {}  # this process's runs under way
+        self._stopping = False
 
     def claims(self, runs: JobRunRepository, clock: Clock) -> None:
         """Claim each job's run per period in `runs` from now on (see the module doc)."""
@@ -138,6 +145,20 @@ class Leadership:
         )
         await self.tick()
         await self.routing.refresh()
+
+    async def stop(self, grace: timedelta = STOP_GRACE) -> None:
+        """A clean stop, before the scheduler's (which would cancel its runs at once): no
+        new runs; those under way get `grace` to end, then are cancelled; all awaited."""
+        self._stopping = True
+        running = set(self._running.values())
+        if not running:
+            return
+        log.info("stopping: waiting for database-wide jobs count=%d", len(running))
+        _, late = await asyncio.wait(running, timeout=grace.total_seconds())
+        for task in late:
+            log.warning("database-wide job cut short by the stop: the next leader runs it")
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def recount(self) -> None:
         """Every RECOUNT: who runs this process's shards, for the message routing and for
@@ -193,7 +214,7 @@ class Leadership:
             ):
                 todo.append((job_id, periods[job_id]))
         for job_id, period in todo:
-            if job_id not in self._running:
+            if job_id not in self._running and not self._stopping:
                 log.info("database-wide job caught up job=%s period=%d", job_id, period)
                 run = self._run_once(job_id, self.jobs[job_id].func, period)
                 self._running[job_id] = asyncio.create_task(run)
@@ -215,6 +236,8 @@ class Leadership:
         if current is not None:
             self._running.setdefault(job_id, current)
         try:
+            if self._stopping:  # fired as the stop began: left to the next leader
+                return
             if period is None:
                 period = self.period(job_id, self._clock.now())
             token = self.peers.token
@@ -265,6 +288,8 @@ class Leadership:
         """`func` as a job that runs only in the leading process."""
 
         async def run() -> None:
+            if self._stopping:
+                return
             if not await self.tick(catch_up=False):  # this firing runs it, not a catch-up
                 log.info("database-wide job left to the leader job=%s", job_id)
                 return

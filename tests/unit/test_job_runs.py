@@ -224,6 +224,61 @@ async def test_a_run_cut_just_before_its_period_ended_is_taken_over_after_it(
             await p.peers.close()
 
 
+async def test_a_clean_stop_gives_the_run_a_grace_then_hands_it_over(
+    db: Database, other: Database, clock: FakeClock, backups: Path
+) -> None:
+    """Stopping: a backup that ends within the grace ends and is stamped (not cancelled at
+    once, as the scheduler's shutdown did); one that does not is cancelled and awaited (no
+    task left running while another process takes its claim over), stamps nothing, and the
+    other process, leading at its next try, runs it."""
+    clock.set(DAY_START + timedelta(hours=3))
+    a = Process(db, clock, backups, hang=False)
+    b = Process(other, clock, backups, hang=False)
+    release = asyncio.Event()
+
+    async def slow() -> None:
+        a.started.set()
+        await release.wait()
+        await a.backup()
+
+    a.lead.add("backup", slow, BACKUP_AT)
+    try:
+        assert await a.peers.try_lead() and not await b.peers.try_lead()
+        run = asyncio.create_task(a.lead.only_leader("backup", slow)())
+        await a.started.wait()
+        stopping = asyncio.create_task(a.lead.stop(grace=timedelta(minutes=1)))
+        await asyncio.sleep(0)
+        assert not run.done() and not stopping.done()
+        release.set()
+        await stopping  # as soon as the run ended, not after the grace
+        assert run.done() and not run.cancelled()
+        assert written(backups) == [f"backup-{a.peers.token}-20261127.db"]
+        await a.lead.only_leader("backup", slow)()  # stopping: starts nothing
+        (row,) = await db.fetchall("SELECT finished_at FROM job_runs")
+        assert row["finished_at"] is not None
+
+        await a.peers.close()  # a stopped; the next day, c leads and its run hangs
+        clock.set(DAY_START + timedelta(days=1, hours=3))
+        c = Process(db, clock, backups, hang=True)
+        assert await c.peers.try_lead()
+        hung = asyncio.create_task(c.fire())
+        await c.started.wait()
+        await c.lead.stop(grace=timedelta(seconds=0.05))
+        assert hung.cancelled() and not c.lead._running
+        await c.peers.close()  # the bot closes its peers next: the lead passes on
+        assert await b.lead.tick()
+        await settle(b)
+        assert f"backup-{b.peers.token}-20261128.db" in written(backups)
+        row = await db.fetchone(
+            "SELECT claimed_by, takeovers FROM job_runs WHERE period = ?",
+            (int((DAY_START + timedelta(days=1)).timestamp()),),
+        )
+        assert row is not None and (row["claimed_by"], row["takeovers"]) == (b.peers.token, 1)
+    finally:
+        for p in (a, b):
+            await p.peers.close()
+
+
 async def test_a_claim_is_taken_over_only_from_a_gone_process(
     db: Database, clock: FakeClock
 ) -> None:
