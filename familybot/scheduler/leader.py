@@ -21,9 +21,9 @@ starts and stamps it finished at the end, so a process that leads later the same
   again from the start; a half-written file of the dead run never replaces a good one
   (familybot/backup.py writes to a temporary name first).
 * link check: idempotent (it re-checks links and stores their state): taken over likewise.
-* review digest: taken over likewise, so a digest cut by a crash after some servers' posts
-  posts those servers' again (at most one extra post each, and only after a crash, or a stop
-  whose grace ran out mid-run).
+* review digest: taken over likewise; each server's post is recorded with a nonce before it
+  is sent, so a run again posts no second digest to a server reached
+  (familybot/services/resources/digest.py).
 
 A clean stop (`stop`) starts no more runs and gives those under way STOP_GRACE to end; one
 still running then is cancelled, which stamps nothing, so the next leader runs it again.
