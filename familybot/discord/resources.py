@@ -50,12 +50,23 @@ class DiscordResources:
             return None
         return message.id
 
-    async def find_posted(self, channel_id: int, nonce: str, after: datetime) -> int | None:
+    async def find_posted(
+        self, channel_id: int, notice: Notice, nonce: str, after: datetime
+    ) -> int | None:
+        """Discord keeps no nonce (history shows none): the notice is known by its embed."""
         me = self._client.user
+        want = notice_embed(notice)
         channel = self._client.get_partial_messageable(channel_id)
         async with self._notices.limiter.slot():  # one page: one request
             async for message in channel.history(after=after, limit=100, oldest_first=True):
-                if me is not None and message.author.id == me.id and message.nonce == nonce:
+                if me is None or message.author.id != me.id:
+                    continue
+                shown = message.embeds[0] if message.embeds else None
+                if message.nonce == nonce or (
+                    shown is not None
+                    and shown.title == want.title
+                    and shown.description == want.description
+                ):
                     return message.id
         return None
 

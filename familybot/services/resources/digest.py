@@ -9,8 +9,10 @@ finding an intent without a message id knows that post was interrupted:
 * within NONCE_MEMORY of the intent, it resends with the same nonce: Discord answers with
   the first message if it had it, rather than posting a second;
 * past that, it looks once (one history request, 100 messages from the intent on) for this
-  bot's message carrying the nonce, and resends only if none is there. A lookup that fails
-  leaves the post for the next run rather than risk a second one.
+  bot's message with this digest (its embed's title and text: Discord does not keep a
+  message's nonce, so history shows none), and resends only if none is there. A lookup that
+  fails leaves the post for the next run rather than risk a second one; a digest whose list
+  changed in between (a resource reviewed meanwhile) is not recognised and is posted anew.
 """
 
 from __future__ import annotations
@@ -82,11 +84,13 @@ class ReviewDigest:
         intent = await self._posts.intent(guild_id, period, f"fbd{secrets.token_hex(8)}", now)
         if intent.message_id is not None:
             return False  # posted this period
+        with i18n.using(i18n.for_guild(guild_id)):
+            notice = review_digest_notice(items)
         if not intent.new and now - intent.started_at > NONCE_MEMORY:
             self.lookups += 1
             try:
                 found = await self._discord.find_posted(
-                    alerts, intent.nonce, intent.started_at - SLACK
+                    alerts, notice, intent.nonce, intent.started_at - SLACK
                 )
             except Exception as exc:
                 log.warning(
@@ -99,8 +103,6 @@ class ReviewDigest:
                 log.info("resource review digest found posted guild=%d", guild_id)
                 await self._posts.posted(guild_id, period, found)
                 return True
-        with i18n.using(i18n.for_guild(guild_id)):
-            notice = review_digest_notice(items)
         message_id = await self._discord.post_once(alerts, notice, intent.nonce)
         if message_id is None:
             return False

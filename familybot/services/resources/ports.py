@@ -25,9 +25,12 @@ class ResourcesPort(Protocol):
         returns the first message); its message id, None when refused."""
         ...
 
-    async def find_posted(self, channel_id: int, nonce: str, after: datetime) -> int | None:
+    async def find_posted(
+        self, channel_id: int, notice: Notice, nonce: str, after: datetime
+    ) -> int | None:
         """One history request (100 messages after `after`): the id of this bot's message
-        carrying `nonce`, None if not there. Raises when Discord could not be asked."""
+        showing `notice` (or carrying `nonce`, where Discord shows it: history does not),
+        None if not there. Raises when Discord could not be asked."""
         ...
 
     async def send_dm(self, user_id: int, notice: Notice) -> bool:
