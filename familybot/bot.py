@@ -389,6 +389,8 @@ class FamilyBot(commands.AutoShardedBot):
         if self.feed_server is not None:  # no new feed requests while the rest shuts down
             await self.feed_server.stop()
             self.feed_server = None
+        if getattr(self, "leadership", None) is not None:  # database-wide jobs: a grace
+            await self.leadership.stop()
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)

@@ -20,6 +20,7 @@ from familybot.db.peers import Peers
 from familybot.db.repositories.audit import AuditRepository
 from familybot.db.repositories.calendar_feeds import CalendarFeedRepository
 from familybot.db.repositories.crisis_lines import CrisisLineRepository
+from familybot.db.repositories.digest_posts import DigestPostRepository
 from familybot.db.repositories.events import EventMirrorRepository
 from familybot.db.repositories.faq import FaqRepository
 from familybot.db.repositories.group_stats import GroupStatsRepository
@@ -267,7 +268,9 @@ def build_services(
         ModerationRepository(db), settings_repo, ports.moderation, clock, bus
     )
     faq = FaqService(FaqRepository(db), clock)
-    resources = ResourcesService(resource_repo, settings_repo, setup, ports.resources, clock)
+    resources = ResourcesService(
+        resource_repo, settings_repo, setup, ports.resources, clock, DigestPostRepository(db)
+    )
     reports = ReportsService(ReportRepository(db), settings_repo, ports.reports, clock)
     calendar_feed = CalendarFeedService(
         CalendarFeedRepository(db), sessions, clock, feed_base_url, presence

@@ -75,6 +75,10 @@ RECOUNT = timedelta(seconds=5)
 # recount (a busy loop, a slow query) still finds it settled before it takes its half.
 SETTLE = 2 * RECOUNT
 CONNECT_TIMEOUT_S = 5.0
+# Every query on the liveness connection, and its close, ends within this: a connection that
+# stalls (the network hangs without closing) fails the leader's try, which drops it (its locks
+# go with it), rather than hanging the tick while keeping the lead from every other process.
+LIVENESS_TIMEOUT_S = 3.0
 # A host that vanishes (power cut, network gone) closes nothing: the server frees its locks
 # only once it notices. Asked of the server for the liveness connection: probe it after 10 s
 # of silence, every 5 s, 3 times, so a dead host's locks go within 25 s (the OS default is
@@ -172,7 +176,7 @@ class PostgresPeers(Peers):
 
     async def close(self) -> None:
         try:  # let a round trip under way finish, but never hang the shutdown on it
-            await asyncio.wait_for(self._use.acquire(), timeout=2)
+            await asyncio.wait_for(self._use.acquire(), timeout=LIVENESS_TIMEOUT_S)
         except TimeoutError:
             held = False
         else:
@@ -182,7 +186,7 @@ class PostgresPeers(Peers):
             self.leading = False
             if conn is not None and not conn.is_closed():
                 try:
-                    await conn.close(timeout=2)
+                    await conn.close(timeout=LIVENESS_TIMEOUT_S)
                 except Exception:
                     conn.terminate()
         finally:
@@ -264,7 +268,10 @@ class PostgresPeers(Peers):
 
         self.leading = False  # a new connection holds no lock yet
         conn = await asyncpg.connect(
-            self._url, timeout=CONNECT_TIMEOUT_S, server_settings=KEEPALIVE
+            self._url,
+            timeout=CONNECT_TIMEOUT_S,
+            command_timeout=LIVENESS_TIMEOUT_S,
+            server_settings=KEEPALIVE,
         )
         try:
             # The same token again after a reconnect, unless (improbably) another has it.

@@ -75,6 +75,9 @@ SCHEMA_TABLE = "schema_version"
 
 # How long to wait for a connection when opening (a server that is down answers at once).
 CONNECT_TIMEOUT_S = 5.0
+# Closing the pool waits for its connections' round trips this long at most, then cuts them: a
+# stalled connection must not hang a stop (and with it the handover to another process).
+CLOSE_TIMEOUT_S = 5.0
 
 
 async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
@@ -121,7 +124,11 @@ class PostgresDatabase(Database):
         return db
 
     async def close(self) -> None:
-        await self._pool.close()
+        try:
+            await asyncio.wait_for(self._pool.close(), timeout=CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("database connections did not close in time: cut")
+            self._pool.terminate()
 
     async def refresh_schema(self) -> None:
         rows = await self.fetchall(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import discord
 
 from familybot.discord.notices import DiscordNotices
 from familybot.models import Resource
 from familybot.models.notices import Notice
+from familybot.ui.embeds import notice_embed
 from familybot.ui.resources import resource_embed
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,40 @@ class DiscordResources:
 
     async def post_notice(self, channel_id: int, notice: Notice) -> bool:
         return await self._notices.post_notice(channel_id, notice)
+
+    async def post_once(self, channel_id: int, notice: Notice, nonce: str) -> int | None:
+        """discord.py sends `enforce_nonce` with every nonce (http.py)."""
+        try:
+            async with self._notices.limiter.slot():
+                message = await self._client.get_partial_messageable(channel_id).send(
+                    embed=notice_embed(notice),
+                    nonce=nonce,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+        except discord.HTTPException as error:
+            log.warning("notice not posted channel=%d status=%s", channel_id, error.status)
+            return None
+        return message.id
+
+    async def find_posted(
+        self, channel_id: int, notice: Notice, nonce: str, after: datetime
+    ) -> int | None:
+        """Discord keeps no nonce (history shows none): the notice is known by its embed."""
+        me = self._client.user
+        want = notice_embed(notice)
+        channel = self._client.get_partial_messageable(channel_id)
+        async with self._notices.limiter.slot():  # one page: one request
+            async for message in channel.history(after=after, limit=100, oldest_first=True):
+                if me is None or message.author.id != me.id:
+                    continue
+                shown = message.embeds[0] if message.embeds else None
+                if message.nonce == nonce or (
+                    shown is not None
+                    and shown.title == want.title
+                    and shown.description == want.description
+                ):
+                    return message.id
+        return None
 
     async def send_dm(self, user_id: int, notice: Notice) -> bool:
         return await self._notices.send_dm(user_id, notice)

@@ -21,16 +21,24 @@ starts and stamps it finished at the end, so a process that leads later the same
   again from the start; a half-written file of the dead run never replaces a good one
   (familybot/backup.py writes to a temporary name first).
 * link check: idempotent (it re-checks links and stores their state): taken over likewise.
-* review digest: taken over likewise, so a digest cut by a crash after some servers' posts
-  posts those servers' again (at most one extra post each, and only after a crash or a stop
-  mid-run: a stop cancels the run under way, which stamps nothing).
+* review digest: taken over likewise; each server's post is recorded with a nonce before it
+  is sent, so a run again posts no second digest to a server reached
+  (familybot/services/resources/digest.py).
+
+A clean stop (`stop`) starts no more runs and gives those under way STOP_GRACE to end; one
+still running then is cancelled, which stamps nothing, so the next leader runs it again.
+Every run is a task this class holds and awaits there: none outlives the stop, so none runs
+on while another process, seeing this one gone, takes its claim over.
 * command sync (`on_lead`): on becoming the leader, not per period: it replaces the whole
   command list, so running it again is harmless.
 * retention's database-wide part asks `Peers.try_lead` itself (services/privacy): age-based
   deletes, harmless to repeat.
 
 A job whose firing found no leader (the old one's lease not yet expired, on SQLite) is run
-by the next leader's tick if that comes within CATCH_UP of its time.
+by the next leader's tick if that comes within CATCH_UP of its time. So is the run of the
+*previous* period left unfinished by a gone process, when the next leader's tick comes
+after the period ended (a job at 23:58 UTC whose leader died mid-run): its claim is taken
+over (job_runs, compare and set), so it runs once, for that period.
 """
 
 from __future__ import annotations
@@ -63,6 +71,7 @@ DAY = timedelta(days=1)
 # A firing that found no leader is run by a new leader's tick up to this long after its time.
 CATCH_UP = timedelta(minutes=5)
 JOB_RUNS_KEEP = timedelta(days=30)  # job_runs rows older than this are pruned
+STOP_GRACE = timedelta(seconds=5)  # a clean stop waits this long for the runs under way
 
 
 @dataclass
@@ -95,6 +104,7 @@ class Leadership:
         self._clock: Clock = clock or SystemClock()
         self.jobs: dict[str, GlobalJob] = {}
         self._running: dict[str, asyncio.Task[Any]] = {}  # this process's runs under way
+        self._stopping = False
 
     def claims(self, runs: JobRunRepository, clock: Clock) -> None:
         """Claim each job's run per period in `runs` from now on (see the module doc)."""
@@ -136,6 +146,20 @@ class Leadership:
         await self.tick()
         await self.routing.refresh()
 
+    async def stop(self, grace: timedelta = STOP_GRACE) -> None:
+        """A clean stop, before the scheduler's (which would cancel its runs at once): no
+        new runs; those under way get `grace` to end, then are cancelled; all awaited."""
+        self._stopping = True
+        running = set(self._running.values())
+        if not running:
+            return
+        log.info("stopping: waiting for database-wide jobs count=%d", len(running))
+        _, late = await asyncio.wait(running, timeout=grace.total_seconds())
+        for task in late:
+            log.warning("database-wide job cut short by the stop: the next leader runs it")
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
     async def recount(self) -> None:
         """Every RECOUNT: who runs this process's shards, for the message routing and for
         this process's part of the rate budget (a newcomer waits SETTLE, two recounts)."""
@@ -171,32 +195,51 @@ class Leadership:
         assert self._runs is not None
         now = self._clock.now()
         periods = {job_id: self.period(job_id, now) for job_id in self.jobs}
-        todo = []
-        for job_id, _, holder in await self._runs.unfinished(periods):
+        looked_at = {job_id: {period} for job_id, period in periods.items()}
+        for job_id, job in self.jobs.items():  # the previous period, within CATCH_UP of it
+            previous = periods[job_id] - int(job.period.total_seconds())
+            due = self._due(job, previous)
+            if due is not None and now <= due + CATCH_UP:
+                looked_at[job_id].add(previous)
+        todo: list[tuple[str, int]] = []
+        for job_id, period, holder in await self._runs.unfinished(looked_at):
             if holder != self.peers.token and not await self.peers.alive(holder):
-                todo.append(job_id)
+                todo.append((job_id, period))
         for job_id, job in self.jobs.items():
-            start = datetime.fromtimestamp(periods[job_id], UTC)
-            due = job.trigger.get_next_fire_time(None, start)
+            due = self._due(job, periods[job_id])
             if (
                 due is not None
                 and due <= now <= due + CATCH_UP
                 and not await self._runs.exists(job_id, periods[job_id])
             ):
-                todo.append(job_id)
-        for job_id in todo:
-            if job_id not in self._running:
-                log.info("database-wide job caught up job=%s", job_id)
-                task = asyncio.create_task(self._run_once(job_id, self.jobs[job_id].func))
-                self._running[job_id] = task
+                todo.append((job_id, periods[job_id]))
+        for job_id, period in todo:
+            if job_id not in self._running and not self._stopping:
+                log.info("database-wide job caught up job=%s period=%d", job_id, period)
+                run = self._run_once(job_id, self.jobs[job_id].func, period)
+                self._running[job_id] = asyncio.create_task(run)
 
-    async def _run_once(self, job_id: str, func: Callable[[], Awaitable[Any]]) -> None:
-        """Claim this period's run of the job, run it, stamp it finished."""
+    @staticmethod
+    def _due(job: GlobalJob, period: int) -> datetime | None:
+        """When the job fires in the period starting at `period` (Unix seconds)."""
+        due: datetime | None = job.trigger.get_next_fire_time(
+            None, datetime.fromtimestamp(period, UTC)
+        )
+        return due
+
+    async def _run_once(
+        self, job_id: str, func: Callable[[], Awaitable[Any]], period: int | None = None
+    ) -> None:
+        """Claim the job's run for `period` (by default the one now falls in), run it, stamp
+        it finished."""
         current = asyncio.current_task()
         if current is not None:
             self._running.setdefault(job_id, current)
         try:
-            period = self.period(job_id, self._clock.now())
+            if self._stopping:  # fired as the stop began: left to the next leader
+                return
+            if period is None:
+                period = self.period(job_id, self._clock.now())
             token = self.peers.token
             if self._runs is not None and not await self._runs.claim(
                 job_id, period, token, self._clock.now(), self.peers.alive
@@ -245,6 +288,8 @@ class Leadership:
         """`func` as a job that runs only in the leading process."""
 
         async def run() -> None:
+            if self._stopping:
+                return
             if not await self.tick(catch_up=False):  # this firing runs it, not a catch-up
                 log.info("database-wide job left to the leader job=%s", job_id)
                 return

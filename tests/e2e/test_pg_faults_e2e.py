@@ -12,6 +12,7 @@ during the fault goes out once, after it. Time is moved with the clock, never sl
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,8 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
+from familybot.db import peers, postgres
+from familybot.db.peers import LEADER_RETRY
 from familybot.scheduler.reminders import DISPATCH_RETRY
 from familybot.tree import DATABASE_BUSY
 from tests.e2e.harness import World, custom_ids, eventually, text_of
@@ -270,3 +273,31 @@ async def test_connection_dropped_while_recording_a_sent_reminder_sends_it_once(
     ]
     assert len(posts) == 2 and posts[0].json_body["nonce"] == posts[1].json_body["nonce"]
     assert len(reminders_in(world, channel)) == 1  # the resend carried the same nonce
+
+
+async def test_a_stalled_leader_connection_hands_the_lead_on(
+    fake_discord: FakeDiscord, tmp_path: Path, pg: Pg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The network between the leader and its database hangs without closing. Its next try
+    to keep the lead fails within LIVENESS_TIMEOUT_S and cuts its liveness connection (the
+    lock goes with it), so another process leads at its own next try: within LEADER_RETRY of
+    that, the promised minute, not never. Its stop, stalled still, does not hang either."""
+    monkeypatch.setattr(peers, "LIVENESS_TIMEOUT_S", 0.5)  # 3 s in production
+    monkeypatch.setattr(peers, "CONNECT_TIMEOUT_S", 0.5)  # its reconnects meet the stall too
+    monkeypatch.setattr(postgres, "CLOSE_TIMEOUT_S", 0.5)
+    w = World(fake=fake_discord, tmp=tmp_path)
+    w.populate()
+    try:
+        a = await w.start_bot(DATABASE_URL=pg.bot_url)  # through the proxy
+        b = await w.start_bot(DATABASE_URL=pg.direct_url)
+        assert a.peers.leading and not await b.leadership.tick()
+        pg.proxy.stall()
+        bound = 10 * peers.LIVENESS_TIMEOUT_S
+        assert not await asyncio.wait_for(a.leadership.tick(), timeout=bound)
+        assert bound < LEADER_RETRY.total_seconds()
+        await eventually(b.leadership.tick, timeout=bound)  # b's next try leads
+        assert not await asyncio.wait_for(a.leadership.tick(), timeout=bound)
+        await asyncio.wait_for(w.stop_bot(), timeout=6 * bound)  # a still stalled
+    finally:
+        pg.proxy.flow()
+        await w.stop_bot()

@@ -151,7 +151,12 @@ async def test_a_process_still_starting_is_handed_no_member(
             await eventually(lambda person=person: w.fake.dms_to(person))
         go_on.set()
         b = await starting
-        await eventually(lambda: b.peers._reading)  # ready: now a reader
+
+        async def b_reads() -> bool:  # its reader locks taken, as the database sees them
+            members = await a.peers.shard_members() or {}
+            return any(b.peers.token in tokens for tokens in members.values())
+
+        await eventually(b_reads)  # ready: now a reader
         await a.leadership.routing.refresh()
         view = a.leadership.routing._view or {}
         assert sorted(map(len, view.values())) == [2]

@@ -91,6 +91,11 @@ class RecordingPort:
     reminder_attempts: list[tuple[str, ReminderCard]] = field(default_factory=list)
     nonce_window: timedelta = NONCE_WINDOW
     _nonces: dict[tuple[str, str], tuple[datetime, int]] = field(default_factory=dict)
+    # --- the review digest: posts with nonces; "kill" posts, then the process dies ---
+    digest_script: list[str] = field(default_factory=list)
+    # (channel, nonce, message id, when, notice) of each digest Discord took
+    digest_posts: list[tuple[int, str, int, datetime, Notice]] = field(default_factory=list)
+    history_reads: int = 0  # find_posted requests
     # Live scheduled events: id -> (guild, spec).
     scheduled_events: dict[int, tuple[int, EventSpec]] = field(default_factory=dict)
 
@@ -196,6 +201,31 @@ class RecordingPort:
             return False
         self.notices.append((channel_id, notice))
         return True
+
+    async def post_once(self, channel_id: int, notice: Notice, nonce: str) -> int | None:
+        self.calls.append(("post_once", (channel_id, notice, nonce)))
+        if "post_notice" in self.fail:
+            return None
+        now, key = self._now(), (f"channel:{channel_id}", nonce)
+        seen = self._nonces.get(key)
+        if seen is not None and now - seen[0] <= self.nonce_window:
+            return seen[1]  # enforce_nonce: the first message
+        message_id = next(self._ids)
+        self.notices.append((channel_id, notice))
+        self.digest_posts.append((channel_id, nonce, message_id, now, notice))
+        self._nonces[key] = (now, message_id)
+        if (self.digest_script.pop(0) if self.digest_script else "ok") == "kill":
+            raise ProcessKilled(f"killed after posting a digest channel={channel_id} (test)")
+        return message_id
+
+    async def find_posted(
+        self, channel_id: int, notice: Notice, nonce: str, after: datetime
+    ) -> int | None:
+        self.history_reads += 1  # Discord's history shows no nonce: found by its notice
+        for channel, _, message_id, at, shown in self.digest_posts:
+            if channel == channel_id and shown == notice and at > after:
+                return message_id
+        return None
 
     def _now(self) -> datetime:
         return self.clock.now() if self.clock is not None else datetime.now(UTC)

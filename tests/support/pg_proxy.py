@@ -3,6 +3,9 @@ and its database, broken on purpose.
 
 * `cut()`: every connection through it is closed at once (a dropped network, a server that
   went away); new connections are still accepted.
+* `stall()` / `flow()`: stop passing bytes either way, leaving every connection open (a
+  network that hangs rather than closes); what is sent meanwhile is held and passed on by
+  `flow()`. A side that closes its end meanwhile still closes the other.
 * `refuse()` / `accept()`: stop listening (connection refused, as during a failover) and
   listen again on the same port.
 * `cut_when(marker)`: close the next connection whose client sends bytes containing
@@ -36,6 +39,8 @@ class _Pair:
         self.mute = False  # drop what the server says (the connection is about to be cut)
         self.answered = asyncio.Event()  # the server finished what it was sent while muted
         self.muted = b""
+        self.held_up = bytearray()  # sent while stalled, to the server
+        self.held_down = bytearray()  # and to the client
 
     def close(self) -> None:
         for w in (self.client, self.server):
@@ -53,6 +58,7 @@ class PgProxy:
         self._traps: list[_Trap] = []
         self.connections = 0  # accepted so far
         self.refused = False
+        self.stalled = False
 
     async def start(self) -> int:
         await self.accept()
@@ -74,6 +80,21 @@ class PgProxy:
             await server.wait_closed()
         self.refused = True
         self.cut()
+
+    def stall(self) -> None:
+        """Pass no bytes either way until flow(); every connection stays open."""
+        self.stalled = True
+
+    def flow(self) -> None:
+        """Pass bytes again, first what was held."""
+        self.stalled = False
+        for pair in self._pairs:
+            up, down = bytes(pair.held_up), bytes(pair.held_down)
+            pair.held_up.clear()
+            pair.held_down.clear()
+            with contextlib.suppress(Exception):
+                pair.server.write(up)
+                pair.client.write(down)
 
     def cut(self) -> int:
         """Close every connection through the proxy; returns how many there were."""
@@ -115,6 +136,9 @@ class PgProxy:
     async def _upward(self, reader: asyncio.StreamReader, pair: _Pair) -> None:
         try:
             while data := await reader.read(65536):
+                if self.stalled:
+                    pair.held_up += data
+                    continue
                 trap = self._sprung_by(pair, data)
                 if trap is None:
                     pair.server.write(data)
@@ -154,6 +178,9 @@ class PgProxy:
     async def _downward(self, reader: asyncio.StreamReader, pair: _Pair) -> None:
         try:
             while data := await reader.read(65536):
+                if self.stalled:
+                    pair.held_down += data
+                    continue
                 if pair.mute:
                     pair.muted += data
                     if READY_FOR_QUERY in pair.muted:  # done with what it was sent

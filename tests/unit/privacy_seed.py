@@ -365,6 +365,9 @@ SEEDS: dict[str, Seed] = {
     ),
     "job_runs": Seed(None, why="a database-wide job's name and times, no person or server"),
     "leader_lease": Seed(None, why="which process leads (a random token), no person"),
+    "digest_posts": Seed(
+        None, why="a server's review digest post: ids, nonce and times, no person; 30 days"
+    ),
 }
 
 

@@ -119,6 +119,11 @@ async def _seeded_sqlite(path: Path) -> None:
         await db.execute(
             "INSERT INTO leader_lease (name, holder, expires_at) VALUES ('leader', 7, 1)"
         )
+        await db.execute(
+            "INSERT INTO digest_posts (guild_id, period, nonce, started_at, message_id) "
+            "VALUES (?, 1794528000, 'fbd0123456789abcdef', 1794790000, ?)",
+            (1_300_000_000_000_000_002, 1_300_000_000_000_000_003),
+        )
         await db.executemany("INSERT INTO zz_probe VALUES (?, ?, ?, ?, ?, ?, ?, ?)", PROBE_ROWS)
         # Deleted rows: the counters must still continue after the highest id left.
         await db.execute("DELETE FROM dm_failures")

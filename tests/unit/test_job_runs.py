@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -76,7 +77,9 @@ async def kill(db: Database, peers: Peers, clock: FakeClock) -> None:
 class Process:
     """One bot process's part here: its peers, its leadership and a backup job."""
 
-    def __init__(self, db: Database, clock: FakeClock, backups: Path, *, hang: bool) -> None:
+    def __init__(
+        self, db: Database, clock: FakeClock, backups: Path, *, hang: bool, at: Any = BACKUP_AT
+    ) -> None:
         self.peers = peers_on(db, clock)
         self.lead = Leadership(
             AsyncIOScheduler(), self.peers, runs=JobRunRepository(db), clock=clock
@@ -85,7 +88,7 @@ class Process:
         self._clock = clock
         self.started = asyncio.Event()
         self._backups = backups
-        self.lead.add("backup", self.backup, BACKUP_AT)
+        self.lead.add("backup", self.backup, at)
         self.fire: Callable[[], Awaitable[None]] = self.lead.only_leader("backup", self.backup)
 
     async def backup(self) -> None:
@@ -172,6 +175,105 @@ async def test_a_firing_that_found_no_leader_is_run_by_the_next_leader(
         await b.fire()  # the firing itself, for PostgreSQL: already done
         await settle(b)
         assert len(written(backups)) == 1
+    finally:
+        for p in (a, b):
+            await p.peers.close()
+
+
+async def test_a_run_cut_just_before_its_period_ended_is_taken_over_after_it(
+    db: Database, other: Database, clock: FakeClock, backups: Path
+) -> None:
+    """The backup fires at 23:58 UTC and its leader dies mid-run; the next leader's first
+    try comes after midnight, in the next period. Within CATCH_UP of 23:58 it takes over
+    that day's run, once; the new day's backup still runs at its own time."""
+    late = CronTrigger(hour=23, minute=58, timezone="UTC")
+    clock.set(DAY_START + timedelta(hours=23, minutes=58))
+    a = Process(db, clock, backups, hang=True, at=late)
+    b = Process(other, clock, backups, hang=False, at=late)
+    try:
+        assert await a.peers.try_lead() and not await b.peers.try_lead()
+        cut = asyncio.create_task(a.fire())
+        await a.started.wait()
+        await kill(db, a.peers, clock)
+        clock.set(DAY_START + timedelta(days=1, minutes=1))  # 00:01, 3 min after 23:58
+        assert clock.now() - (DAY_START + timedelta(hours=23, minutes=58)) <= CATCH_UP
+        assert await b.lead.tick()
+        await settle(b)
+        assert len(written(backups)) == 1
+        clock.advance(seconds=LEADER_RETRY.total_seconds())
+        assert await b.lead.tick()  # once only
+        await settle(b)
+        assert len(written(backups)) == 1
+        (row,) = await db.fetchall(
+            "SELECT period, claimed_by, finished_at, takeovers FROM job_runs"
+        )
+        assert row["period"] == int(DAY_START.timestamp())  # the day it was due
+        assert (row["claimed_by"], row["takeovers"]) == (b.peers.token, 1)
+        assert row["finished_at"] is not None
+        clock.set(DAY_START + timedelta(days=1, hours=23, minutes=58))
+        await b.fire()  # (its file has the same day in its name as the caught-up one's)
+        await settle(b)
+        done = await db.fetchall("SELECT period FROM job_runs WHERE finished_at IS NOT NULL")
+        assert sorted(r["period"] for r in done) == [
+            int(DAY_START.timestamp()),
+            int((DAY_START + timedelta(days=1)).timestamp()),
+        ]
+        cut.cancel()
+    finally:
+        for p in (a, b):
+            await p.peers.close()
+
+
+async def test_a_clean_stop_gives_the_run_a_grace_then_hands_it_over(
+    db: Database, other: Database, clock: FakeClock, backups: Path
+) -> None:
+    """Stopping: a backup that ends within the grace ends and is stamped (not cancelled at
+    once, as the scheduler's shutdown did); one that does not is cancelled and awaited (no
+    task left running while another process takes its claim over), stamps nothing, and the
+    other process, leading at its next try, runs it."""
+    clock.set(DAY_START + timedelta(hours=3))
+    a = Process(db, clock, backups, hang=False)
+    b = Process(other, clock, backups, hang=False)
+    release = asyncio.Event()
+
+    async def slow() -> None:
+        a.started.set()
+        await release.wait()
+        await a.backup()
+
+    a.lead.add("backup", slow, BACKUP_AT)
+    try:
+        assert await a.peers.try_lead() and not await b.peers.try_lead()
+        run = asyncio.create_task(a.lead.only_leader("backup", slow)())
+        await a.started.wait()
+        stopping = asyncio.create_task(a.lead.stop(grace=timedelta(minutes=1)))
+        await asyncio.sleep(0)
+        assert not run.done() and not stopping.done()
+        release.set()
+        await stopping  # as soon as the run ended, not after the grace
+        assert run.done() and not run.cancelled()
+        assert written(backups) == [f"backup-{a.peers.token}-20261127.db"]
+        await a.lead.only_leader("backup", slow)()  # stopping: starts nothing
+        (row,) = await db.fetchall("SELECT finished_at FROM job_runs")
+        assert row["finished_at"] is not None
+
+        await a.peers.close()  # a stopped; the next day, c leads and its run hangs
+        clock.set(DAY_START + timedelta(days=1, hours=3))
+        c = Process(db, clock, backups, hang=True)
+        assert await c.peers.try_lead()
+        hung = asyncio.create_task(c.fire())
+        await c.started.wait()
+        await c.lead.stop(grace=timedelta(seconds=0.05))
+        assert hung.cancelled() and not c.lead._running
+        await c.peers.close()  # the bot closes its peers next: the lead passes on
+        assert await b.lead.tick()
+        await settle(b)
+        assert f"backup-{b.peers.token}-20261128.db" in written(backups)
+        row = await db.fetchone(
+            "SELECT claimed_by, takeovers FROM job_runs WHERE period = ?",
+            (int((DAY_START + timedelta(days=1)).timestamp()),),
+        )
+        assert row is not None and (row["claimed_by"], row["takeovers"]) == (b.peers.token, 1)
     finally:
         for p in (a, b):
             await p.peers.close()

@@ -71,7 +71,7 @@ class JobRunRepository:
         )
         return result.rowcount == 1
 
-    async def unfinished(self, periods: dict[str, int]) -> list[tuple[str, int, int]]:
+    async def unfinished(self, periods: dict[str, set[int]]) -> list[tuple[str, int, int]]:
         """(job, period, claimant) of the unfinished claims among these jobs' periods."""
         rows = await self._db.fetchall(
             "SELECT job, period, claimed_by FROM job_runs WHERE finished_at IS NULL"
@@ -79,7 +79,7 @@ class JobRunRepository:
         return [
             (str(r["job"]), int(r["period"]), int(r["claimed_by"]))
             for r in rows
-            if periods.get(str(r["job"])) == int(r["period"])
+            if int(r["period"]) in periods.get(str(r["job"]), set())
         ]
 
     async def exists(self, job: str, period: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from familybot.models import Resource
@@ -17,6 +18,19 @@ class ResourcesPort(Protocol):
 
     async def post_notice(self, channel_id: int, notice: Notice) -> bool:
         """Post a short notice (no names) in a group's private channel."""
+        ...
+
+    async def post_once(self, channel_id: int, notice: Notice, nonce: str) -> int | None:
+        """Post a notice with `nonce` (enforced: a resend within Discord's memory of it
+        returns the first message); its message id, None when refused."""
+        ...
+
+    async def find_posted(
+        self, channel_id: int, notice: Notice, nonce: str, after: datetime
+    ) -> int | None:
+        """One history request (100 messages after `after`): the id of this bot's message
+        showing `notice` (or carrying `nonce`, where Discord shows it: history does not),
+        None if not there. Raises when Discord could not be asked."""
         ...
 
     async def send_dm(self, user_id: int, notice: Notice) -> bool:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from familybot import i18n
 from familybot.clock import Clock
+from familybot.db.repositories.digest_posts import DigestPostRepository
 from familybot.db.repositories.resources import ResourceRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.errors import (
@@ -23,6 +24,7 @@ from familybot.models import Resource, ResourceStatus
 from familybot.models.notices import Notice
 from familybot.models.resources import REASON_MAX, ResourceListing, ReviewDecision
 from familybot.models.setup import Actor
+from familybot.services.resources.digest import ReviewDigest
 from familybot.services.resources.fuzzy import (
     FUZZY_INLINE_CANDIDATES,
     FUZZY_INLINE_SIFT,
@@ -41,7 +43,6 @@ from familybot.services.resources.rules import (
     clean_fields,
     clean_reason,
     rejected_notice,
-    review_digest_notice,
     suggested_notice,
 )
 from familybot.services.sessions.recurrence import discord_timestamp
@@ -69,7 +70,9 @@ class ResourcesService:
         setup: SetupService,
         discord: ResourcesPort,
         clock: Clock,
+        digest_posts: DigestPostRepository,
     ) -> None:
+        self._digest = ReviewDigest(repo, settings, digest_posts, discord, clock)
         self._repo = repo
         self._settings = settings
         self._setup = setup
@@ -362,22 +365,9 @@ class ResourcesService:
 
     # --- upkeep ---------------------------------------------------------------------------------
     async def post_review_digest(self) -> int:
-        """Post each server's resources due for review to its alerts channel. Returns posts."""
-        due = await self._repo.due_for_review(self._clock.now())
-        by_guild: dict[int, list[Resource]] = {}
-        for resource in due:
-            by_guild.setdefault(resource.guild_id, []).append(resource)
-        posted = 0
-        for guild_id, items in by_guild.items():
-            alerts = (await self._settings.get(guild_id)).alerts_channel_id
-            if alerts is None:
-                log.info("resource review digest skipped guild=%d reason=no-alerts", guild_id)
-                continue
-            with i18n.using(i18n.for_guild(guild_id)):
-                notice = review_digest_notice(items)
-            if await self._discord.post_notice(alerts, notice):
-                posted += 1
-        return posted
+        """Post each server's resources due for review to its alerts channel, once per
+        period (services/resources/digest.py). Returns posts."""
+        return await self._digest.post()
 
     # --- privacy ----------------------------------------------------------------------------------
     async def export_user_data(self, user_id: int) -> list[dict[str, object]]:

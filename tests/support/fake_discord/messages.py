@@ -202,7 +202,9 @@ class MessagesMixin(ChannelsMixin):
             # As Discord: the `limit` messages right after `after` (its oldest ones), newest
             # first; discord.py pages forward from the newest of them.
             msgs = [m for m in msgs if int(m["id"]) > int(req.query["after"])][-limit:]
-        return msgs[:limit]
+        # As Discord: a message's nonce is not kept, only echoed when it is made (in the
+        # response and MESSAGE_CREATE), so history shows none.
+        return [{k: v for k, v in m.items() if k != "nonce"} for m in msgs[:limit]]
 
     async def _get_message(self, req: Req) -> JSON:
         return self.find_message(req.int_param("channel_id"), req.params["message_id"])
