@@ -39,6 +39,10 @@ from tests.support import backends
 from tests.support.fake_discord import FakeDiscord
 from tests.support.pg_proxy import PgProxy
 
+# Every test here runs the bot on PostgreSQL through the proxy, whatever the backend variant:
+# the SQLite variant would be the same run again.
+pytestmark = pytest.mark.postgres_only
+
 QUESTION, ANSWER = "Where do we meet?", "In the group's channel."
 # A failover: connections refused this long (the bot's behaviour does not depend on it; the
 # clock is moved through it).
