@@ -16,7 +16,6 @@ now gone, and gives them a run when two looks in a row found them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -62,6 +61,7 @@ FIRST_PASS_RETRY_JOB = "reminder-first-pass-retry"
 FIRST_PASS_WAIT = 0.5  # seconds, by the loop's clock
 # Ready never came (the Gateway down or slow): plan anyway, reminders go out over HTTP.
 FIRST_PASS_LATEST = 30.0  # seconds after start(), by the loop's clock
+STOP_WAIT = 2.0  # seconds: how long stop() waits for a cancelled first pass
 # How often a process looks for reminders whose claimant is gone (one indexed query). A
 # killed process's lock goes at once, a vanished host's within about 25 s (db/peers.py).
 TAKEOVER_EVERY = timedelta(seconds=10)
@@ -163,11 +163,14 @@ class ReminderScheduler:
             )
 
     async def stop(self) -> None:
-        """Stop a first planning pass still running (the database is about to close)."""
+        """Stop a first planning pass still running (the database is about to close). It is
+        waited for STOP_WAIT at most: a pass cut inside a query on a stalled connection can
+        hang in the driver's clean-up until the database's close, bounded itself, cuts it."""
         if self.first_pass is not None and not self.first_pass.done():
             self.first_pass.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.first_pass
+            done, _ = await asyncio.wait({self.first_pass}, timeout=STOP_WAIT)
+            if not done:
+                log.warning("first reminder planning pass still stopping; closing anyway")
 
     async def plan_and_schedule(self) -> None:
         await self._planner.plan()
