@@ -39,19 +39,20 @@ TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
 # The held-out set of this round: the newest heldoutN.tsv not yet retired (tests/data/safety:
 # newest_held_out), written by another hand from the guidance, never read by whoever tuned the
-# matcher or trained the classifier. From the seventh round on that is held-out 7 (written on
+# matcher or trained the classifier. From the eighth round on that is held-out 8 (written on
 # another branch, merged by the lead after this round's detectors). On a branch without it the
 # held-out tests say so in their output and skip.
 HELD_OUT_NAME = newest_held_out()
 HELD_OUT_AS_WRITTEN = load(HELD_OUT_NAME) if HELD_OUT_NAME else ()
 HELD_OUT_LABEL = f"HELD-OUT SET {HELD_OUT_NAME.removeprefix('heldout')}" if HELD_OUT_NAME else ""
 NO_HELD_OUT = (
-    "NO HELD-OUT SET on this branch: every heldoutN.tsv is retired (held-out 7 is written on "
+    "NO HELD-OUT SET on this branch: every heldoutN.tsv is retired (held-out 8 is written on "
     "another branch); no held-out precision/recall measured"
 )
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
-# in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh (their headers say
-# so); tuning7.tsv was written by the seventh round's tuner: training figures.
+# in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh, 7 in the eighth (their
+# headers say so); tuning7.tsv and tuning8.tsv were written by the seventh and eighth rounds'
+# tuners: training figures.
 TRAINING = {
     "tuning set": load("tuning"),
     "seventh-round tuning set": load("tuning7"),
@@ -61,37 +62,39 @@ TRAINING = {
     "set 4 (retired held-out)": load("heldout4"),
     "set 5 (retired held-out)": load("heldout5"),
     "set 6 (retired held-out)": load("heldout6"),
+    "set 7 (retired held-out)": load("heldout7"),
     "chatter negatives": load("chatter"),
 }
 ORDINARY = load("ordinary")
 # A held-out message that happens to equal a training message (two hands wrote the same short
 # sentence) is no test of new wording: it is scored as neither. How many each held-out set has,
-# counted once when it is merged (held-out 5 had 3, all at risk, before it was retired); a set
-# not listed must have none, so a coincidence is found and counted at the merge, not missed.
+# counted once when it is merged (held-out 5 had 3 and held-out 7 had 5 before they were
+# retired); a set not listed must have none, so a coincidence is found and counted at the
+# merge, not missed.
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
-# Held-out 7: 5 of its 420 messages (2 at risk) equal training ones, counted at its merge.
-KNOWN_COINCIDENCES: dict[str, int] = {"heldout7": 5}
-# HELD_OUT_7_FLOORS: floors on held-out 7, (precision, recall) per detector, set by the lead
-# from its one measurement, after the seventh round's tuning and before anyone read it
-# (2026-12-02, 415 scored, 208 at risk): matcher 0.900 / 0.649; classifier 0.926 / 0.784;
-# matcher checked by classifier, or classifier 0.925 / 0.885. Below the target (0.90 / 0.90)
-# for every detector: recall short. The detectors may not be tuned on this set; the next
-# round retires it to training and needs held-out 8, written first by another hand. The
-# measurement before, of the sixth round's detectors on held-out 6 (now training): matcher
-# 0.870 / 0.571; classifier 0.762 / 0.852; matcher or classifier 0.743 / 0.938.
-HELD_OUT_7_FLOORS: dict[str, tuple[float, float] | None] = {
-    "matcher": (0.89, 0.64),
-    "classifier": (0.92, 0.78),
-    "matcher checked by classifier, or classifier": (0.92, 0.88),
+KNOWN_COINCIDENCES: dict[str, int] = {}
+# HELD_OUT_8_FLOORS: floors on held-out 8, (precision, recall) per detector. None until the
+# lead measures held-out 8 once, after merging it beside this round's detectors, and sets them
+# from that one measurement; until then a detector must meet the target (0.90 / 0.90).
+# History: held-out 7 (now training), measured once by the lead on 2026-12-02 after the seventh
+# round (415 scored, 208 at risk): matcher 0.900 / 0.649; classifier 0.926 / 0.784; matcher
+# checked by classifier, or classifier 0.925 / 0.885. Held-out 6 after the sixth round:
+# matcher 0.870 / 0.571; classifier 0.762 / 0.852; matcher or classifier 0.743 / 0.938.
+HELD_OUT_8_FLOORS: dict[str, tuple[float, float] | None] = {
+    "matcher": None,
+    "classifier": None,
+    "matcher checked by classifier, or classifier": None,
 }
-HELD_OUT_FLOORS = HELD_OUT_7_FLOORS if HELD_OUT_NAME == "heldout7" else {}
+HELD_OUT_FLOORS = HELD_OUT_8_FLOORS if HELD_OUT_NAME == "heldout8" else {}
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
 # messages; they stop a change to the list from quietly undoing earlier work). Measured in the
 # seventh round, with held-out 6 retired to training and tuning7.tsv added (the matcher was
 # tuned on neither; unchanged this round): precision 0.972, recall 0.858 (the sixth round's
-# 0.991 / 0.909 without them; bench/safety.py gives the cross-validated ones).
-MATCHER_TRAINING_FLOORS = (0.97, 0.85)
+# 0.991 / 0.909 without them; bench/safety.py gives the cross-validated ones). Eighth round,
+# held-out 7 retired into the pool before the list changed (set 7 alone 0.901 / 0.652): 0.965 /
+# 0.835, so the floors drop to (0.96, 0.83) for that reason only.
+MATCHER_TRAINING_FLOORS = (0.96, 0.83)
 
 
 def _report(
@@ -366,10 +369,12 @@ def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
 # fifth round's logistic regression: recall about 0.7, so these fail with its weights).
 # Seventh round (refitted with set 6 and tuning7; threshold 0.91, matcher floor 0.25): the
 # classifier 0.964 / 0.985 (set 6 itself 0.880 / 0.981: the nets do not memorise it); the
-# bot's rule 0.959 / 0.996.
+# bot's rule 0.959 / 0.996. Eighth round, held-out 7 retired into the pool before the refit
+# (the seventh round's weights never saw it: set 7 alone 0.927 / 0.786): the classifier 0.961
+# / 0.963, the rule 0.956 / 0.984, so the recall floors drop for that reason only.
 CLASSIFIER_TRAINING_FLOORS = {
-    "classifier": (0.96, 0.98),
-    "matcher checked by classifier, or classifier": (0.95, 0.99),
+    "classifier": (0.96, 0.96),
+    "matcher checked by classifier, or classifier": (0.95, 0.98),
 }
 
 
