@@ -56,6 +56,7 @@ NO_HELD_OUT = (
 TRAINING = {
     "tuning set": load("tuning"),
     "seventh-round tuning set": load("tuning7"),
+    "eighth-round tuning set": load("tuning8"),
     "set 1 (retired held-out)": load("heldout"),
     "set 2 (retired held-out)": load("heldout2"),
     "set 3 (retired held-out)": load("heldout3"),
@@ -93,8 +94,9 @@ HELD_OUT_FLOORS = HELD_OUT_8_FLOORS if HELD_OUT_NAME == "heldout8" else {}
 # tuned on neither; unchanged this round): precision 0.972, recall 0.858 (the sixth round's
 # 0.991 / 0.909 without them; bench/safety.py gives the cross-validated ones). Eighth round,
 # held-out 7 retired into the pool before the list changed (set 7 alone 0.901 / 0.652): 0.965 /
-# 0.835, so the floors drop to (0.96, 0.83) for that reason only.
-MATCHER_TRAINING_FLOORS = (0.96, 0.83)
+# 0.835; with tuning8.tsv too (written from the list's misses and false alarms): 0.958 / 0.823,
+# so the floors drop to (0.95, 0.82) for those two reasons only.
+MATCHER_TRAINING_FLOORS = (0.95, 0.82)
 
 
 def _report(
