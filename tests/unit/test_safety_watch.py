@@ -94,9 +94,10 @@ HELD_OUT_FLOORS = HELD_OUT_8_FLOORS if HELD_OUT_NAME == "heldout8" else {}
 # tuned on neither; unchanged this round): precision 0.972, recall 0.858 (the sixth round's
 # 0.991 / 0.909 without them; bench/safety.py gives the cross-validated ones). Eighth round,
 # held-out 7 retired into the pool before the list changed (set 7 alone 0.901 / 0.652): 0.965 /
-# 0.835; with tuning8.tsv too (written from the list's misses and false alarms): 0.958 / 0.823,
-# so the floors drop to (0.95, 0.82) for those two reasons only.
-MATCHER_TRAINING_FLOORS = (0.95, 0.82)
+# 0.835; with tuning8.tsv too (written from the list's misses and false alarms): 0.958 / 0.823.
+# After the eighth round's lines (set 7 alone 0.985 / 0.929, tuning8 0.938 / 0.924): 0.975 /
+# 0.880.
+MATCHER_TRAINING_FLOORS = (0.97, 0.87)
 
 
 def _report(
@@ -288,6 +289,19 @@ def test_normalise_handles_apostrophes_case_and_punctuation() -> None:
         ("long sleeves in summer is her style", False),
         ("after christmas im done, no more sugar", False),
         ("my mum rang everyone to say she loves the new baby photos", False),
+        # Eighth round: written for this test, not copied from a labelled set.
+        ("my sister says shes really going to go through with it this time", True),
+        ("we're going through with it, the surgery is on monday", False),
+        ("the when and the where are sorted now", True),
+        ("been saving up my tablets and I think it would be enough", True),
+        ("by sunday night it will all be over, love you all", True),
+        ("she wont be anyones problem anymore, she told me", True),
+        ("my uncle keeps saying the insurance money would help us more than he does", True),
+        ("if my team loses tonight I'll kill myself lol", False),
+        ("he'd rather die than wear a tie to the wedding", False),
+        ("used my coping skills instead of hurting myself", False),
+        ("my mum is moving into a care home, giving her things away to the grandkids", False),
+        ("the cutting is back and it's every night", True),
     ],
 )
 def test_matching_examples(text: str, hit: bool) -> None:
