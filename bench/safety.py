@@ -252,7 +252,23 @@ def train(cache: Path | None = None) -> None:
     FOLD_SETS and choose_rule). The held-out set is not read."""
     examples, fold, matcher, proba = _cv_inputs(cache, ALPHA)
     truth = [e.at_risk for e in examples]
-    write_weights(cache, *choose_rule(proba, matcher, truth, fold))
+    if cache is not None:
+        (cache / "cv-proba.json").write_text(json.dumps([proba, fold, matcher]))
+    floor, threshold, low = choose_rule(proba, matcher, truth, fold)
+    # The table the rule was chosen on (as --cv prints it, without fitting everything again).
+    _print_folds(
+        {
+            "matcher": matcher,
+            f"classifier >= {threshold}": [p >= threshold for p in proba],
+            f"matcher or classifier >= {threshold}": gated(proba, matcher, 0.0, threshold),
+            f"chosen: matcher if >= {floor}, or >= {threshold}": gated(
+                proba, matcher, floor, threshold
+            ),
+        },
+        truth,
+        fold,
+    )
+    write_weights(cache, floor, threshold, low)
 
 
 def write_weights(
@@ -375,7 +391,11 @@ def bench() -> None:
         classifier.matches("warm-up")
         load_s = time.perf_counter() - start
         add(classifier)
-        add(safety_model.combined(matcher, classifier))
+        # As the bot watches (model.bot_detector): the English list's match is checked by the
+        # classifier (trained on English), a Spanish list's match counts alone.
+        english = matcher.lists[PHRASES_FILE]
+        spanish = PhraseLists({n: p for n, p in matcher.lists.items() if n != PHRASES_FILE})
+        add(safety_model.combined(english, classifier, spanish))
         p50, p99 = latency_ms(classifier.matches, texts)
         _, flood_max = latency_ms(classifier.matches, floods)
         perf.append(
