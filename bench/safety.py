@@ -27,7 +27,16 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from familybot.services.safety import model as safety_model  # noqa: E402
 from familybot.services.safety.lists import SPANISH_PHRASES_FILE, PhraseLists  # noqa: E402
-from familybot.services.safety.watch import PHRASES_FILE, Detector, PhraseList, score  # noqa: E402
+from familybot.services.safety.watch import (  # noqa: E402
+    ALIAS_PREFIX,
+    CLAUSE_CUT_PREFIX,
+    PHRASES_FILE,
+    QUIET_BEFORE_PREFIX,
+    QUIET_SENTENCE_PREFIX,
+    Detector,
+    PhraseList,
+    score,
+)
 from tests.data.safety import (  # noqa: E402
     ENGLISH_TRAINING,
     SPANISH_TRAINING,
@@ -467,11 +476,22 @@ def matcher_folds(support: int = SUPPORT) -> tuple[list[Example], list[int], lis
         fold += folds_of(name, len(rows))
     full = _both(PhraseList.parse(text))
     answer = [full.matches(e.text) for e in examples]
-    # What each candidate changes: the messages whose answer differs without it.
+    # The English line that makes each match (None: no English match).
+    english = PhraseList.parse(text)
+    first = [english.first_match(e.text) for e in examples]
+    # What each candidate changes: the messages whose answer differs without it. Leaving out
+    # a new pattern line can only change the messages whose first counting English line it is
+    # (any other counting line still matches), so only those are read again; an alias, a quiet
+    # line or an edited line (its old version may match more) is read against every message.
     changes: dict[int, list[int]] = {}
     for n in candidates:
         loo = _both(_without(text, {n}))
-        changes[n] = [i for i, e in enumerate(examples) if loo.matches(e.text) != answer[i]]
+        line = lines[n - 1].strip()
+        pattern = not line.startswith(
+            (ALIAS_PREFIX, QUIET_BEFORE_PREFIX, QUIET_SENTENCE_PREFIX, CLAUSE_CUT_PREFIX)
+        ) and not (n > 1 and lines[n - 2].startswith(WAS))
+        at = [i for i, f in enumerate(first) if f == n] if pattern else range(len(examples))
+        changes[n] = [i for i in at if loo.matches(examples[i].text) != answer[i]]
     out = [False] * len(examples)
     for k in range(len(FOLD_SETS)):
         drop = set()
