@@ -366,7 +366,8 @@ def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
 # In cross-validation they fire on as many chatter negatives as the regression did (5 of 137)
 # but on more of all the sets' everyday messages (46 of 365, against 32): the price of their
 # recall, said in the README. The seventh round's (refitted with set 6 and tuning7, threshold
-# 0.91, the matcher gated at 0.25) fire on 1, alone and in the bot's rule. More than 2 fails.
+# 0.91, the matcher gated at 0.25) fire on 1, alone and in the bot's rule; the eighth round's
+# (threshold 0.96, floor 0.05) on 0, alone and in the rule. More than 2 fails.
 CLASSIFIER_ORDINARY_MAX = 2 / 40
 
 
@@ -387,9 +388,13 @@ def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
 # classifier 0.964 / 0.985 (set 6 itself 0.880 / 0.981: the nets do not memorise it); the
 # bot's rule 0.959 / 0.996. Eighth round, held-out 7 retired into the pool before the refit
 # (the seventh round's weights never saw it: set 7 alone 0.927 / 0.786): the classifier 0.961
-# / 0.963, the rule 0.956 / 0.984, so the recall floors drop for that reason only.
+# / 0.963, the rule 0.956 / 0.984. Refitted on all 3924 training messages (set 7 and tuning8
+# in), the rule chosen by the CV (threshold 0.96, matcher floor 0.05): the classifier alone
+# 0.967 / 0.852 (its recall floor drops because its threshold rose from 0.91 to 0.96: the
+# new nets are surer, and 0.96 is what the second-worst fold's precision asked for); the rule
+# 0.960 / 0.983 (set 7: 0.968 / 0.995).
 CLASSIFIER_TRAINING_FLOORS = {
-    "classifier": (0.96, 0.96),
+    "classifier": (0.96, 0.85),
     "matcher checked by classifier, or classifier": (0.95, 0.98),
 }
 
