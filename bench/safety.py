@@ -27,7 +27,16 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from familybot.services.safety import model as safety_model  # noqa: E402
 from familybot.services.safety.lists import SPANISH_PHRASES_FILE, PhraseLists  # noqa: E402
-from familybot.services.safety.watch import PHRASES_FILE, Detector, PhraseList, score  # noqa: E402
+from familybot.services.safety.watch import (  # noqa: E402
+    ALIAS_PREFIX,
+    CLAUSE_CUT_PREFIX,
+    PHRASES_FILE,
+    QUIET_BEFORE_PREFIX,
+    QUIET_SENTENCE_PREFIX,
+    Detector,
+    PhraseList,
+    score,
+)
 from tests.data.safety import (  # noqa: E402
     ENGLISH_TRAINING,
     SPANISH_TRAINING,
@@ -61,8 +70,8 @@ def latency_ms(matches: Callable[[str], bool], texts: list[str]) -> tuple[float,
     return statistics.median(times), times[int(len(times) * 0.99) - 1]
 
 
-# What the classifier is trained on (seventh round): the tuning sets, held-out sets 1-6 (retired
-# as held-out: their texts may now be read) and the chatter negatives. Held-out 7 never.
+# What the classifier is trained on (eighth round): the tuning sets, held-out sets 1-7 (retired
+# as held-out: their texts may now be read) and the chatter negatives. Held-out 8 never.
 TRAINING_SETS = ENGLISH_TRAINING
 # The cross-validation folds: one per labelled set, each written by a different hand, so each
 # fold is scored on messages written by a hand the fold's model never read (pooled shuffled
@@ -70,14 +79,15 @@ TRAINING_SETS = ENGLISH_TRAINING
 # where they promised 0.85). Chatter is dealt round-robin.
 FOLD_SETS = tuple(name for name in ENGLISH_TRAINING if name != "chatter")
 # Training sets written after reading a set, so not independent of it: left out of the fit of
-# that set's fold (tuning7 was written from held-out 6's misses and false alarms).
-FITTED_AFTER = {"heldout6": ("tuning7",)}
+# that set's fold (and, from the eighth round, of the support a matcher line needs there) (tuning7 was written from held-out 6's misses and false alarms, tuning8 from
+# held-out 7's and the other training sets').
+FITTED_AFTER = {"heldout6": ("tuning7",), "heldout7": ("tuning8",)}
 # The folds the rule is chosen on: every set written by a hand that never tuned (the retired
 # held-out sets). The tuning sets' folds are printed, not used to choose.
-CHOOSE_ON = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
-# The rule is chosen so that the LOW QUANTILE of these folds (the second-worst of six), not
+CHOOSE_ON = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
+# The rule is chosen so that the LOW QUANTILE of these folds (the second-worst of seven), not
 # the pooled figure, reaches the precision asked for: the next hand's set will differ from
-# all of ours, and the worst fold of six is one set's quirks.
+# all of ours, and the worst fold of seven is one set's quirks.
 CHOOSE_PRECISION = 0.90
 QUANTILE_RANK = 1  # 0: the worst fold; 1: the second-worst
 
@@ -105,7 +115,7 @@ def _training_data(
     cache: Path | None,
 ) -> tuple[list[list[float]], list[int], list[int], list[list[list[float]]]]:
     """(embeddings, labels, fold of each message, embeddings of each message's extra pieces)
-    over TRAINING_SETS, in order. The held-out set (held-out 6) is not read."""
+    over TRAINING_SETS, in order. The held-out set (the newest, not retired) is not read."""
     encoder = safety_model.load_encoder(threads=None)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
@@ -251,7 +261,23 @@ def train(cache: Path | None = None) -> None:
     FOLD_SETS and choose_rule). The held-out set is not read."""
     examples, fold, matcher, proba = _cv_inputs(cache, ALPHA)
     truth = [e.at_risk for e in examples]
-    write_weights(cache, *choose_rule(proba, matcher, truth, fold))
+    if cache is not None:
+        (cache / "cv-proba.json").write_text(json.dumps([proba, fold, matcher]))
+    floor, threshold, low = choose_rule(proba, matcher, truth, fold)
+    # The table the rule was chosen on (as --cv prints it, without fitting everything again).
+    _print_folds(
+        {
+            "matcher": matcher,
+            f"classifier >= {threshold}": [p >= threshold for p in proba],
+            f"matcher or classifier >= {threshold}": gated(proba, matcher, 0.0, threshold),
+            f"chosen: matcher if >= {floor}, or >= {threshold}": gated(
+                proba, matcher, floor, threshold
+            ),
+        },
+        truth,
+        fold,
+    )
+    write_weights(cache, floor, threshold, low)
 
 
 def write_weights(
@@ -279,7 +305,7 @@ def write_weights(
                 f"tests/data/safety/{{{','.join(TRAINING_SETS)}}}.tsv ({len(y)} messages, "
                 f"{sum(y)} at risk). L2 penalty alpha={ALPHA}; a message scores the highest "
                 "over it and its sentences. Rule (chosen by leave-one-set-out cross-validation, "
-                "the second-worst of the six retired held-out folds): the classifier alone "
+                "the second-worst of the seven retired held-out folds): the classifier alone "
                 f"fires from {threshold}; a matcher match counts from {floor} (low-quantile "
                 f"fold precision {precision:.3f}, recall {recall:.3f}).",
                 "threshold": threshold,
@@ -374,7 +400,11 @@ def bench() -> None:
         classifier.matches("warm-up")
         load_s = time.perf_counter() - start
         add(classifier)
-        add(safety_model.combined(matcher, classifier))
+        # As the bot watches (model.bot_detector): the English list's match is checked by the
+        # classifier (trained on English), a Spanish list's match counts alone.
+        english = matcher.lists[PHRASES_FILE]
+        spanish = PhraseLists({n: p for n, p in matcher.lists.items() if n != PHRASES_FILE})
+        add(safety_model.combined(english, classifier, spanish))
         p50, p99 = latency_ms(classifier.matches, texts)
         _, flood_max = latency_ms(classifier.matches, floods)
         perf.append(
@@ -446,17 +476,32 @@ def matcher_folds(support: int = SUPPORT) -> tuple[list[Example], list[int], lis
         fold += folds_of(name, len(rows))
     full = _both(PhraseList.parse(text))
     answer = [full.matches(e.text) for e in examples]
-    # What each candidate changes: the messages whose answer differs without it.
+    # The English line that makes each match (None: no English match).
+    english = PhraseList.parse(text)
+    first = [english.first_match(e.text) for e in examples]
+    # What each candidate changes: the messages whose answer differs without it. Leaving out
+    # a new pattern line can only change the messages whose first counting English line it is
+    # (any other counting line still matches), so only those are read again; an alias, a quiet
+    # line or an edited line (its old version may match more) is read against every message.
     changes: dict[int, list[int]] = {}
     for n in candidates:
         loo = _both(_without(text, {n}))
-        changes[n] = [i for i, e in enumerate(examples) if loo.matches(e.text) != answer[i]]
+        line = lines[n - 1].strip()
+        pattern = not line.startswith(
+            (ALIAS_PREFIX, QUIET_BEFORE_PREFIX, QUIET_SENTENCE_PREFIX, CLAUSE_CUT_PREFIX)
+        ) and not (n > 1 and lines[n - 2].startswith(WAS))
+        at = [i for i, f in enumerate(first) if f == n] if pattern else range(len(examples))
+        changes[n] = [i for i in at if loo.matches(examples[i].text) != answer[i]]
     out = [False] * len(examples)
     for k in range(len(FOLD_SETS)):
+        # Support comes from the other sets, less those written after reading set k.
+        unread = {k, *(FOLD_SETS.index(n) for n in FITTED_AFTER.get(FOLD_SETS[k], ()))}
         drop = set()
         for n in candidates:
             gain = sum(
-                1 if answer[i] == examples[i].at_risk else -2 for i in changes[n] if fold[i] != k
+                1 if answer[i] == examples[i].at_risk else -2
+                for i in changes[n]
+                if fold[i] not in unread
             )
             if gain < support:
                 drop.add(n)

@@ -39,59 +39,65 @@ TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
 # The held-out set of this round: the newest heldoutN.tsv not yet retired (tests/data/safety:
 # newest_held_out), written by another hand from the guidance, never read by whoever tuned the
-# matcher or trained the classifier. From the seventh round on that is held-out 7 (written on
+# matcher or trained the classifier. From the eighth round on that is held-out 8 (written on
 # another branch, merged by the lead after this round's detectors). On a branch without it the
 # held-out tests say so in their output and skip.
 HELD_OUT_NAME = newest_held_out()
 HELD_OUT_AS_WRITTEN = load(HELD_OUT_NAME) if HELD_OUT_NAME else ()
 HELD_OUT_LABEL = f"HELD-OUT SET {HELD_OUT_NAME.removeprefix('heldout')}" if HELD_OUT_NAME else ""
 NO_HELD_OUT = (
-    "NO HELD-OUT SET on this branch: every heldoutN.tsv is retired (held-out 7 is written on "
+    "NO HELD-OUT SET on this branch: every heldoutN.tsv is retired (held-out 8 is written on "
     "another branch); no held-out precision/recall measured"
 )
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
-# in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh (their headers say
-# so); tuning7.tsv was written by the seventh round's tuner: training figures.
+# in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh, 7 in the eighth (their
+# headers say so); tuning7.tsv and tuning8.tsv were written by the seventh and eighth rounds'
+# tuners: training figures.
 TRAINING = {
     "tuning set": load("tuning"),
     "seventh-round tuning set": load("tuning7"),
+    "eighth-round tuning set": load("tuning8"),
     "set 1 (retired held-out)": load("heldout"),
     "set 2 (retired held-out)": load("heldout2"),
     "set 3 (retired held-out)": load("heldout3"),
     "set 4 (retired held-out)": load("heldout4"),
     "set 5 (retired held-out)": load("heldout5"),
     "set 6 (retired held-out)": load("heldout6"),
+    "set 7 (retired held-out)": load("heldout7"),
     "chatter negatives": load("chatter"),
 }
 ORDINARY = load("ordinary")
 # A held-out message that happens to equal a training message (two hands wrote the same short
 # sentence) is no test of new wording: it is scored as neither. How many each held-out set has,
-# counted once when it is merged (held-out 5 had 3, all at risk, before it was retired); a set
-# not listed must have none, so a coincidence is found and counted at the merge, not missed.
+# counted once when it is merged (held-out 5 had 3 and held-out 7 had 5 before they were
+# retired); a set not listed must have none, so a coincidence is found and counted at the
+# merge, not missed.
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
-# Held-out 7: 5 of its 420 messages (2 at risk) equal training ones, counted at its merge.
-KNOWN_COINCIDENCES: dict[str, int] = {"heldout7": 5}
-# HELD_OUT_7_FLOORS: floors on held-out 7, (precision, recall) per detector, set by the lead
-# from its one measurement, after the seventh round's tuning and before anyone read it
-# (2026-12-02, 415 scored, 208 at risk): matcher 0.900 / 0.649; classifier 0.926 / 0.784;
-# matcher checked by classifier, or classifier 0.925 / 0.885. Below the target (0.90 / 0.90)
-# for every detector: recall short. The detectors may not be tuned on this set; the next
-# round retires it to training and needs held-out 8, written first by another hand. The
-# measurement before, of the sixth round's detectors on held-out 6 (now training): matcher
-# 0.870 / 0.571; classifier 0.762 / 0.852; matcher or classifier 0.743 / 0.938.
-HELD_OUT_7_FLOORS: dict[str, tuple[float, float] | None] = {
-    "matcher": (0.89, 0.64),
-    "classifier": (0.92, 0.78),
-    "matcher checked by classifier, or classifier": (0.92, 0.88),
+KNOWN_COINCIDENCES: dict[str, int] = {}
+# HELD_OUT_8_FLOORS: floors on held-out 8, (precision, recall) per detector. None until the
+# lead measures held-out 8 once, after merging it beside this round's detectors, and sets them
+# from that one measurement; until then a detector must meet the target (0.90 / 0.90).
+# History: held-out 7 (now training), measured once by the lead on 2026-12-02 after the seventh
+# round (415 scored, 208 at risk): matcher 0.900 / 0.649; classifier 0.926 / 0.784; matcher
+# checked by classifier, or classifier 0.925 / 0.885. Held-out 6 after the sixth round:
+# matcher 0.870 / 0.571; classifier 0.762 / 0.852; matcher or classifier 0.743 / 0.938.
+HELD_OUT_8_FLOORS: dict[str, tuple[float, float] | None] = {
+    "matcher": None,
+    "classifier": None,
+    "matcher checked by classifier, or classifier": None,
 }
-HELD_OUT_FLOORS = HELD_OUT_7_FLOORS if HELD_OUT_NAME == "heldout7" else {}
+HELD_OUT_FLOORS = HELD_OUT_8_FLOORS if HELD_OUT_NAME == "heldout8" else {}
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
 # messages; they stop a change to the list from quietly undoing earlier work). Measured in the
 # seventh round, with held-out 6 retired to training and tuning7.tsv added (the matcher was
 # tuned on neither; unchanged this round): precision 0.972, recall 0.858 (the sixth round's
-# 0.991 / 0.909 without them; bench/safety.py gives the cross-validated ones).
-MATCHER_TRAINING_FLOORS = (0.97, 0.85)
+# 0.991 / 0.909 without them; bench/safety.py gives the cross-validated ones). Eighth round,
+# held-out 7 retired into the pool before the list changed (set 7 alone 0.901 / 0.652): 0.965 /
+# 0.835; with tuning8.tsv too (written from the list's misses and false alarms): 0.958 / 0.823.
+# After the eighth round's lines (set 7 alone 0.985 / 0.929, tuning8 0.938 / 0.924): 0.975 /
+# 0.880.
+MATCHER_TRAINING_FLOORS = (0.97, 0.87)
 
 
 def _report(
@@ -283,6 +289,19 @@ def test_normalise_handles_apostrophes_case_and_punctuation() -> None:
         ("long sleeves in summer is her style", False),
         ("after christmas im done, no more sugar", False),
         ("my mum rang everyone to say she loves the new baby photos", False),
+        # Eighth round: written for this test, not copied from a labelled set.
+        ("my sister says shes really going to go through with it this time", True),
+        ("we're going through with it, the surgery is on monday", False),
+        ("the when and the where are sorted now", True),
+        ("been saving up my tablets and I think it would be enough", True),
+        ("by sunday night it will all be over, love you all", True),
+        ("she wont be anyones problem anymore, she told me", True),
+        ("my uncle keeps saying the insurance money would help us more than he does", True),
+        ("if my team loses tonight I'll kill myself lol", False),
+        ("he'd rather die than wear a tie to the wedding", False),
+        ("used my coping skills instead of hurting myself", False),
+        ("my mum is moving into a care home, giving her things away to the grandkids", False),
+        ("the cutting is back and it's every night", True),
     ],
 )
 def test_matching_examples(text: str, hit: bool) -> None:
@@ -347,7 +366,8 @@ def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
 # In cross-validation they fire on as many chatter negatives as the regression did (5 of 137)
 # but on more of all the sets' everyday messages (46 of 365, against 32): the price of their
 # recall, said in the README. The seventh round's (refitted with set 6 and tuning7, threshold
-# 0.91, the matcher gated at 0.25) fire on 1, alone and in the bot's rule. More than 2 fails.
+# 0.91, the matcher gated at 0.25) fire on 1, alone and in the bot's rule; the eighth round's
+# (threshold 0.96, floor 0.05) on 0, alone and in the rule. More than 2 fails.
 CLASSIFIER_ORDINARY_MAX = 2 / 40
 
 
@@ -366,10 +386,16 @@ def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
 # fifth round's logistic regression: recall about 0.7, so these fail with its weights).
 # Seventh round (refitted with set 6 and tuning7; threshold 0.91, matcher floor 0.25): the
 # classifier 0.964 / 0.985 (set 6 itself 0.880 / 0.981: the nets do not memorise it); the
-# bot's rule 0.959 / 0.996.
+# bot's rule 0.959 / 0.996. Eighth round, held-out 7 retired into the pool before the refit
+# (the seventh round's weights never saw it: set 7 alone 0.927 / 0.786): the classifier 0.961
+# / 0.963, the rule 0.956 / 0.984. Refitted on all 3924 training messages (set 7 and tuning8
+# in), the rule chosen by the CV (threshold 0.96, matcher floor 0.05): the classifier alone
+# 0.967 / 0.852 (its recall floor drops because its threshold rose from 0.91 to 0.96: the
+# new nets are surer, and 0.96 is what the second-worst fold's precision asked for); the rule
+# 0.960 / 0.983 (set 7: 0.968 / 0.995).
 CLASSIFIER_TRAINING_FLOORS = {
-    "classifier": (0.96, 0.98),
-    "matcher checked by classifier, or classifier": (0.95, 0.99),
+    "classifier": (0.96, 0.85),
+    "matcher checked by classifier, or classifier": (0.95, 0.98),
 }
 
 
