@@ -75,17 +75,20 @@ ORDINARY = load("ordinary")
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
 KNOWN_COINCIDENCES: dict[str, int] = {}
-# HELD_OUT_8_FLOORS: floors on held-out 8, (precision, recall) per detector. None until the
-# lead measures held-out 8 once, after merging it beside this round's detectors, and sets them
-# from that one measurement; until then a detector must meet the target (0.90 / 0.90).
+# HELD_OUT_8_FLOORS: floors on held-out 8, (precision, recall) per detector, set by the lead
+# from its one measurement, after the eighth round's tuning and before anyone read it
+# (2026-12-03; two parts by two hands, 854 messages, 422 at risk, none equal to a training
+# one): matcher 0.895 / 0.566; classifier 0.914 / 0.701; matcher checked by classifier, or
+# classifier 0.891 / 0.851. Below the target (0.90 / 0.90) for every detector, and below held-out
+# 7's figures (the cross-validation's second-worst fold had said 0.905 / 0.876 for the rule).
 # History: held-out 7 (now training), measured once by the lead on 2026-12-02 after the seventh
 # round (415 scored, 208 at risk): matcher 0.900 / 0.649; classifier 0.926 / 0.784; matcher
 # checked by classifier, or classifier 0.925 / 0.885. Held-out 6 after the sixth round:
 # matcher 0.870 / 0.571; classifier 0.762 / 0.852; matcher or classifier 0.743 / 0.938.
 HELD_OUT_8_FLOORS: dict[str, tuple[float, float] | None] = {
-    "matcher": None,
-    "classifier": None,
-    "matcher checked by classifier, or classifier": None,
+    "matcher": (0.89, 0.56),
+    "classifier": (0.91, 0.70),
+    "matcher checked by classifier, or classifier": (0.89, 0.85),
 }
 HELD_OUT_FLOORS = HELD_OUT_8_FLOORS if HELD_OUT_NAME == "heldout8" else {}
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
