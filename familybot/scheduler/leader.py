@@ -72,6 +72,9 @@ DAY = timedelta(days=1)
 CATCH_UP = timedelta(minutes=5)
 JOB_RUNS_KEEP = timedelta(days=30)  # job_runs rows older than this are pruned
 STOP_GRACE = timedelta(seconds=5)  # a clean stop waits this long for the runs under way
+# ...and then this long at most for those it cancelled (one inside a query on a stalled
+# database can hang in the driver's clean-up until the database's bounded close cuts it).
+STOP_WAIT = timedelta(seconds=2)
 
 
 @dataclass
@@ -158,7 +161,11 @@ class Leadership:
         for task in late:
             log.warning("database-wide job cut short by the stop: the next leader runs it")
             task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+        if late:  # a run cut inside a query on a stalled database can hang in the driver's
+            # clean-up: the database's close (bounded) cuts it; the stop does not wait on it
+            _, stuck = await asyncio.wait(late, timeout=STOP_WAIT.total_seconds())
+            if stuck:
+                log.warning("database-wide jobs still stopping count=%d", len(stuck))
 
     async def recount(self) -> None:
         """Every RECOUNT: who runs this process's shards, for the message routing and for
@@ -170,7 +177,15 @@ class Leadership:
         """Try to lead (or check that this process still does); True when it leads."""
         leading = await self.peers.try_lead()
         await self.pace()
+        lost = self._led and not leading
         became, self._led = leading and not self._led, leading
+        if lost and self._running:
+            # The lead went (a stalled or dropped liveness connection): another process may
+            # take these runs' claims over now, so they must not run on beside its runs.
+            # Cancelled, they mark nothing finished: the claim's new holder runs them.
+            log.warning("lost the lead: cutting database-wide jobs count=%d", len(self._running))
+            for task in list(self._running.values()):
+                task.cancel()
         if became and self._on_lead is not None:
             try:
                 await self._on_lead()
@@ -195,15 +210,17 @@ class Leadership:
         assert self._runs is not None
         now = self._clock.now()
         periods = {job_id: self.period(job_id, now) for job_id in self.jobs}
-        looked_at = {job_id: {period} for job_id, period in periods.items()}
-        for job_id, job in self.jobs.items():  # the previous period, within CATCH_UP of it
-            previous = periods[job_id] - int(job.period.total_seconds())
-            due = self._due(job, previous)
-            if due is not None and now <= due + CATCH_UP:
-                looked_at[job_id].add(previous)
+        # Claims left unfinished by a gone process: this period's and the previous one's (a
+        # run cut short before its period ended, e.g. a backup begun at 23:00 and killed at
+        # 23:40, is taken over after midnight, however late; the claim makes it run once).
+        looked_at = {
+            job_id: {period, period - int(self.jobs[job_id].period.total_seconds())}
+            for job_id, period in periods.items()
+        }
         todo: list[tuple[str, int]] = []
         for job_id, period, holder in await self._runs.unfinished(looked_at):
-            if holder != self.peers.token and not await self.peers.alive(holder):
+            # Its own claim, not running here: a run cut when the lead was lost.
+            if holder == self.peers.token or not await self.peers.alive(holder):
                 todo.append((job_id, period))
         for job_id, job in self.jobs.items():
             due = self._due(job, periods[job_id])

@@ -180,14 +180,26 @@ async def test_a_firing_that_found_no_leader_is_run_by_the_next_leader(
             await p.peers.close()
 
 
+@pytest.mark.parametrize(
+    ("fires", "taken_over"),
+    [
+        (timedelta(hours=23, minutes=58), timedelta(days=1, minutes=1)),  # within CATCH_UP
+        (timedelta(hours=23), timedelta(days=1, minutes=30)),  # 90 min after it fired
+    ],
+)
 async def test_a_run_cut_just_before_its_period_ended_is_taken_over_after_it(
-    db: Database, other: Database, clock: FakeClock, backups: Path
+    db: Database,
+    other: Database,
+    clock: FakeClock,
+    backups: Path,
+    fires: timedelta,
+    taken_over: timedelta,
 ) -> None:
-    """The backup fires at 23:58 UTC and its leader dies mid-run; the next leader's first
-    try comes after midnight, in the next period. Within CATCH_UP of 23:58 it takes over
-    that day's run, once; the new day's backup still runs at its own time."""
-    late = CronTrigger(hour=23, minute=58, timezone="UTC")
-    clock.set(DAY_START + timedelta(hours=23, minutes=58))
+    """The backup fires late in the UTC day and its leader dies mid-run; the next leader's
+    first try comes after midnight, in the next period, however long after the firing. It
+    takes over that day's run, once; the new day's backup still runs at its own time."""
+    late = CronTrigger(hour=fires.seconds // 3600, minute=fires.seconds // 60 % 60, timezone="UTC")
+    clock.set(DAY_START + fires)
     a = Process(db, clock, backups, hang=True, at=late)
     b = Process(other, clock, backups, hang=False, at=late)
     try:
@@ -195,8 +207,7 @@ async def test_a_run_cut_just_before_its_period_ended_is_taken_over_after_it(
         cut = asyncio.create_task(a.fire())
         await a.started.wait()
         await kill(db, a.peers, clock)
-        clock.set(DAY_START + timedelta(days=1, minutes=1))  # 00:01, 3 min after 23:58
-        assert clock.now() - (DAY_START + timedelta(hours=23, minutes=58)) <= CATCH_UP
+        clock.set(DAY_START + taken_over)
         assert await b.lead.tick()
         await settle(b)
         assert len(written(backups)) == 1
@@ -210,7 +221,7 @@ async def test_a_run_cut_just_before_its_period_ended_is_taken_over_after_it(
         assert row["period"] == int(DAY_START.timestamp())  # the day it was due
         assert (row["claimed_by"], row["takeovers"]) == (b.peers.token, 1)
         assert row["finished_at"] is not None
-        clock.set(DAY_START + timedelta(days=1, hours=23, minutes=58))
+        clock.set(DAY_START + timedelta(days=1) + fires)
         await b.fire()  # (its file has the same day in its name as the caught-up one's)
         await settle(b)
         done = await db.fetchall("SELECT period FROM job_runs WHERE finished_at IS NOT NULL")
@@ -344,3 +355,31 @@ async def test_two_sqlite_processes_on_shard_0_elect_one_leader(
         await b.close()
         await first.close()
         await second.close()
+
+
+async def test_a_process_that_lost_the_lead_cuts_its_run(
+    db: Database, other: Database, clock: FakeClock, backups: Path
+) -> None:
+    """A leader whose liveness went (a stalled connection, a lease run out) while its backup
+    hung: another process takes the claim over and runs it; at the first one's next try, which
+    finds the lead gone, its own run is cancelled, so the two never run on side by side."""
+    clock.set(DAY_START + timedelta(hours=3))
+    a = Process(db, clock, backups, hang=True)
+    b = Process(other, clock, backups, hang=False)
+    try:
+        assert await a.lead.tick() and not await b.lead.tick()
+        cut = asyncio.create_task(a.fire())
+        await a.started.wait()
+        assert "backup" in a.lead._running
+        await kill(db, a.peers, clock)
+        assert await b.lead.tick()  # takes the gone claimant's run over
+        await settle(b)
+        assert len(written(backups)) == 1
+        assert not await a.lead.tick()  # b leads: a's hung run is cut
+        await asyncio.wait_for(asyncio.gather(cut, return_exceptions=True), timeout=5)
+        assert cut.done() and "backup" not in a.lead._running
+        (row,) = await db.fetchall("SELECT claimed_by, finished_at FROM job_runs")
+        assert row["claimed_by"] == b.peers.token and row["finished_at"] is not None
+    finally:
+        for p in (a, b):
+            await p.peers.close()
