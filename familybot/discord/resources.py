@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 
 import discord
@@ -14,6 +15,7 @@ from familybot.ui.embeds import notice_embed
 from familybot.ui.resources import resource_embed
 
 log = logging.getLogger(__name__)
+_DIGITS = re.compile(r"\d+")
 
 
 class DiscordResources:
@@ -53,9 +55,13 @@ class DiscordResources:
     async def find_posted(
         self, channel_id: int, notice: Notice, nonce: str, after: datetime
     ) -> int | None:
-        """Discord keeps no nonce (history shows none): the notice is known by its embed."""
+        """Discord keeps no nonce (history shows none): the notice is known by its embed's
+        title, its counts aside (the list may have changed since the interrupted post: a
+        resource reviewed or fallen due meanwhile); only this bot's posts after the intent
+        are read, and only the digest has that title."""
         me = self._client.user
         want = notice_embed(notice)
+        pattern = _DIGITS.sub("", want.title or "")
         channel = self._client.get_partial_messageable(channel_id)
         async with self._notices.limiter.slot():  # one page: one request
             async for message in channel.history(after=after, limit=100, oldest_first=True):
@@ -63,9 +69,7 @@ class DiscordResources:
                     continue
                 shown = message.embeds[0] if message.embeds else None
                 if message.nonce == nonce or (
-                    shown is not None
-                    and shown.title == want.title
-                    and shown.description == want.description
+                    shown is not None and _DIGITS.sub("", shown.title or "") == pattern
                 ):
                     return message.id
         return None
