@@ -23,16 +23,12 @@ from familybot.db.connection import Database
 from familybot.db.lease import peers_for
 from familybot.db.migrate import migrate
 from familybot.db.repositories.job_runs import JobRunRepository
-from familybot.discord.groups import DiscordGroups
-from familybot.discord.moderation import DiscordModeration
+from familybot.discord.adapters import build_intents as build_intents
+from familybot.discord.adapters import discord_adapters
 from familybot.discord.notices import REMINDER_RATE, DiscordNotices
 from familybot.discord.pacing import StartupPacing
 from familybot.discord.presence import DiscordPresence
-from familybot.discord.reminders import DiscordReminders
-from familybot.discord.reports import DiscordReports
-from familybot.discord.resources import DiscordResources
 from familybot.discord.safety import DiscordAutomod, DiscordSafetyWatch
-from familybot.discord.scheduled_events import DiscordScheduledEvents
 from familybot.files import tighten_install
 from familybot.gc_quiet import quiet_start
 from familybot.i18n_discord import FamilyTranslator, sync_translated
@@ -50,7 +46,7 @@ from familybot.starting import Startup, connecting
 from familybot.tree import FamilyTree
 from familybot.tree_audit import dm_failure_notice, record_command
 from familybot.warm_up import WarmUp
-from familybot.wiring import Adapters, Retention, SafetyParts, Services, build_services
+from familybot.wiring import Retention, SafetyParts, Services, build_services
 
 if TYPE_CHECKING:
     from familybot.feed_server import FeedServer
@@ -78,31 +74,6 @@ PRIMARY_ONLY_JOBS: tuple[str, ...] = ("resource-review", "link-check", "backup")
 
 # Set in a command's `extras` when it must neither touch the database nor note who used it.
 NO_RECORD = "familybot_no_record"
-
-
-def build_intents(settings: Settings) -> discord.Intents:
-    # Guilds gives us roles and channels; nothing here needs members or message content.
-    intents = discord.Intents.none()
-    intents.guilds = True
-    if settings.members_intent:  # privileged: lets privacy notice a member leaving at once
-        intents.members = True
-    if settings.message_content_intent:
-        intents.guild_messages = True
-        intents.message_content = True
-    return intents
-
-
-def discord_adapters(client: discord.Client, notices: DiscordNotices) -> Adapters:
-    """One adapter per feature's port; they share `notices` (DM channels, reminders' pace)."""
-    return Adapters(
-        groups=DiscordGroups(client, notices),
-        sessions=notices,
-        reminders=DiscordReminders(client, notices),
-        events=DiscordScheduledEvents(client),
-        moderation=DiscordModeration(client, notices),
-        resources=DiscordResources(client, notices),
-        reports=DiscordReports(client),
-    )
 
 
 class FamilyBot(commands.AutoShardedBot):
@@ -362,6 +333,10 @@ class FamilyBot(commands.AutoShardedBot):
     async def start(self, token: str, *, reconnect: bool = True) -> None:
         # A stop while it logs in or looks up the Gateway: the closed session's error is none.
         await connecting(super().start(token, reconnect=reconnect), lambda: self._startup.asked)
+
+    async def launch_shards(self) -> None:
+        if self._closed is None:  # a stop during start-up: no connecting once it has begun
+            await super().launch_shards()  # (a closed session's connect is retried forever)
 
     async def shutdown(self) -> None:  # a stop from outside (SIGTERM, Ctrl-C)
         self._startup.asked = True

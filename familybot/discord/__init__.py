@@ -1,7 +1,7 @@
 """Discord adapters: each implements exactly one feature's port over discord.py.
 
 Services never import discord: a port is a small Protocol beside its feature's service, and
-the bot hands each service its adapter (bot.discord_adapters, wiring.build_services). An
+the bot hands each service its adapter (discord/adapters.py, wiring.build_services). An
 adapter raises DiscordActionFailed (with a kind message) where its port says Discord's
 refusal reaches the member.
 
