@@ -361,6 +361,7 @@ class FamilyBot(commands.AutoShardedBot):
             self._upgrade_task.cancel()
         if self._planning_task is not None and not self._planning_task.done():
             self._planning_task.cancel()
+        await self.warm_up.stop()  # its hold on the garbage collector goes with it
         if self.feed_server is not None:  # no new feed requests while the rest shuts down
             await self.feed_server.stop()
             self.feed_server = None

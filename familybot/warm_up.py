@@ -95,6 +95,14 @@ class WarmUp:
         assert self._task is not None
         await asyncio.shield(self._task)
 
+    async def stop(self) -> None:
+        """On close: stop waiting for what is still building (the build itself goes on in its
+        worker), so the collector's hold is released now, not never (a closed event loop drops
+        a pending task without running its `finally`)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.wait({self._task})
+
     async def _finish(self) -> None:
         try:
             # Babel's date names: the first date in words then costs no interaction.

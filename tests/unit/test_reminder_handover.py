@@ -93,8 +93,11 @@ async def test_a_long_hand_over_leaves_the_collector_a_small_young_generation(
     report = await services.dispatcher.dispatch(clock.now())
 
     assert report.sent == len(MEMBERS) + 1 == len(port.young_at_send)
-    # Without the bound the youngest generation only grows: 7 sends x 400 cycles.
-    assert max(port.young_at_send) < 1000 + 2 * GARBAGE_PER_SEND, port.young_at_send
+    # Without the bound the youngest generation only grows: 7 sends x 400 cycles. The first
+    # reading comes before any bound check (what the hand-over's preparation made since the
+    # collector went off: more after other tests in the same worker warmed other caches), so
+    # the bound is read from the second send on.
+    assert max(port.young_at_send[1:]) < 1000 + 2 * GARBAGE_PER_SEND, port.young_at_send
     assert gc.isenabled()
 
 
