@@ -53,15 +53,17 @@ class DiscordResources:
         return message.id
 
     async def find_posted(
-        self, channel_id: int, notice: Notice, nonce: str, after: datetime
+        self, channel_id: int, titles: frozenset[str], nonce: str, after: datetime
     ) -> int | None:
         """Discord keeps no nonce (history shows none): the notice is known by its embed's
         title, its counts aside (the list may have changed since the interrupted post: a
-        resource reviewed or fallen due meanwhile); only this bot's posts after the intent
-        are read, and only the digest has that title."""
+        resource reviewed or fallen due meanwhile, one resource become several); only this
+        bot's posts after the intent are read, and only the digest has such a title."""
         me = self._client.user
-        want = notice_embed(notice)
-        pattern = _DIGITS.sub("", want.title or "")
+        patterns = {
+            _DIGITS.sub("", notice_embed(Notice(title=title, body="-")).title or "")
+            for title in titles
+        }
         channel = self._client.get_partial_messageable(channel_id)
         async with self._notices.limiter.slot():  # one page: one request
             async for message in channel.history(after=after, limit=100, oldest_first=True):
@@ -69,7 +71,7 @@ class DiscordResources:
                     continue
                 shown = message.embeds[0] if message.embeds else None
                 if message.nonce == nonce or (
-                    shown is not None and _DIGITS.sub("", shown.title or "") == pattern
+                    shown is not None and _DIGITS.sub("", shown.title or "") in patterns
                 ):
                     return message.id
         return None

@@ -21,18 +21,32 @@ class Killed(BaseException):
     """The process died here (nothing after it ran)."""
 
 
+LATE = NONCE_MEMORY + timedelta(minutes=1)
+GRIEF = "Grief circle readings"
+SLEEP = "Family sleep guide"
+TWO = f"title <> '{GRIEF}'"  # two resources due: "2 resources to look at again"
+ONE = f"title = '{SLEEP}'"  # one resource due: "1 resource to look at again"
+
+
 @pytest.mark.parametrize(
-    ("later", "changed"),
+    ("later", "first", "then"),
     [
-        (timedelta(seconds=30), False),
-        (NONCE_MEMORY + timedelta(minutes=1), False),
-        # A third resource fell due between the crash and the rerun: the list (and its count)
-        # differ from the interrupted post's, which is still the one found.
-        (NONCE_MEMORY + timedelta(minutes=1), True),
+        (timedelta(seconds=30), TWO, None),
+        (LATE, TWO, None),
+        # Between the crash and the rerun the list (and its count) changed: a third resource
+        # fell due; one resource became three (the title's singular became its plural); two
+        # became one (a resource reviewed meanwhile). The interrupted post is still found.
+        (LATE, TWO, "UPDATE resources SET review_due_at = 0"),
+        (LATE, ONE, "UPDATE resources SET review_due_at = 0"),
+        (
+            LATE,
+            TWO,
+            f"UPDATE resources SET review_due_at = {2**40} WHERE title = '{SLEEP}'",
+        ),
     ],
 )
 async def test_a_digest_posted_but_not_recorded_is_not_posted_twice(
-    world: World, monkeypatch: pytest.MonkeyPatch, later: timedelta, changed: bool
+    world: World, monkeypatch: pytest.MonkeyPatch, later: timedelta, first: str, then: str | None
 ) -> None:
     world.fake.time_based_ids = True  # reads look from an instant, as on Discord
     await world.configure()
@@ -60,9 +74,7 @@ async def test_a_digest_posted_but_not_recorded_is_not_posted_twice(
 
     # Due now (not the clock moved a year on: the history lookup compares the bot's clock
     # with Discord's message times, which the fake takes from the real one).
-    await world.bot.db.execute(
-        "UPDATE resources SET review_due_at = 0 WHERE title <> 'Grief circle readings'"
-    )
+    await world.bot.db.execute(f"UPDATE resources SET review_due_at = 0 WHERE {first}")
     due = datetime.now(UTC)
     posts = rf"/channels/{world.alerts_channel}/messages"
     before = len(world.fake.requests_to("POST", posts))
@@ -73,12 +85,16 @@ async def test_a_digest_posted_but_not_recorded_is_not_posted_twice(
         monkeypatch.setattr(DigestPostRepository, "posted", real_posted)
     digests = [m for m in world.fake.messages_in(world.alerts_channel) if m.get("nonce")]
     assert len(digests) == 1
-    if changed:
-        await world.bot.db.execute("UPDATE resources SET review_due_at = 0")
+    shown = digests[0]["embeds"][0]["title"]
+    if then is not None:
+        await world.bot.db.execute(then)
     with at(due + later):  # the next leader's run
         assert await service.post_review_digest() == 1
         assert await service.post_review_digest() == 0
     assert [m for m in world.fake.messages_in(world.alerts_channel) if m.get("nonce")] == digests
+    assert shown == (
+        "1 resource to look at again" if "=" in first[:7] else "2 resources to look at again"
+    )
     sends = world.fake.requests_to("POST", posts)[before:]
     reads = world.fake.requests_to("GET", posts)
     if later < NONCE_MEMORY:  # resent with the same nonce: Discord answered with the first

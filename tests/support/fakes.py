@@ -219,11 +219,12 @@ class RecordingPort:
         return message_id
 
     async def find_posted(
-        self, channel_id: int, notice: Notice, nonce: str, after: datetime
+        self, channel_id: int, titles: frozenset[str], nonce: str, after: datetime
     ) -> int | None:
-        self.history_reads += 1  # Discord's history shows no nonce: found by its notice
+        self.history_reads += 1  # Discord's history shows no nonce: found by its title
         for channel, _, message_id, at, shown in self.digest_posts:
-            if channel == channel_id and shown == notice and at > after:
+            title = "".join(c for c in shown.title if not c.isdigit())
+            if channel == channel_id and title in titles and at > after:
                 return message_id
         return None
 

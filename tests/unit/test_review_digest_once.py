@@ -9,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from familybot import i18n
 from familybot.db.connection import Database
+from familybot.models import Resource
 from familybot.services.resources.digest import DIGEST_PERIOD, NONCE_MEMORY
+from familybot.services.resources.rules import review_digest_notice, review_digest_titles
 from familybot.wiring import Services
 from tests.support.fakes import FakeClock, ProcessKilled, RecordingPort
 from tests.unit.test_resources_service import ALERTS, FAC, GUILD, fields
@@ -72,3 +75,41 @@ async def test_interrupted_before_discord_took_it_posts_once_after_one_lookup(
     clock.advance(seconds=(NONCE_MEMORY + timedelta(minutes=1)).total_seconds())
     assert await lib.resources.post_review_digest() == 1
     assert len(port.digest_posts) == 1 and port.history_reads == 1
+
+
+def _resource(n: int) -> Resource:
+    return Resource(
+        id=n,
+        guild_id=GUILD,
+        title=f"Guide {n}",
+        url="https://example.org/",
+        category="Guides",
+        description="",
+        region="",
+        language="",
+        audience="",
+        status="approved",
+        suggested_by=None,
+        suggested_at=DUE,
+        vetted_by=FAC,
+        vetted_at=DUE,
+        review_due_at=DUE,
+        decision_reason=None,
+    )
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_the_digest_is_known_by_its_title_whatever_its_count(language: i18n.Language) -> None:
+    """Every count's title, its digits left out, is among the titles an interrupted post is
+    looked for by, in each language (singular and plural differ in words: "resource" and
+    "resources", "recurso" and "recursos")."""
+    with i18n.using(language):
+        titles = review_digest_titles()
+        shown = {
+            n: review_digest_notice([_resource(i) for i in range(n)]).title
+            for n in (1, 2, 3, 11, 31, 102)
+        }
+    assert 2 <= len(titles) <= 6
+    for n, title in shown.items():
+        assert str(n) in title
+        assert title.replace(str(n), "") in titles, (language, n, title)

@@ -10,9 +10,10 @@ finding an intent without a message id knows that post was interrupted:
   the first message if it had it, rather than posting a second;
 * past that, it looks once (one history request, 100 messages from the intent on) for this
   bot's message with this digest (its embed's title and text: Discord does not keep a
-  message's nonce, so history shows none), and resends only if none is there. A lookup that
-  fails leaves the post for the next run rather than risk a second one; a digest whose list
-  changed in between (a resource reviewed meanwhile) is not recognised and is posted anew.
+  message's nonce, so history shows none; the title is compared with its count left out, in
+  every plural form, so a list that changed in between is still recognised), and resends only
+  if none is there. A lookup that fails leaves the post for the next run rather than risk a
+  second one.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from familybot.db.repositories.resources import ResourceRepository
 from familybot.db.repositories.settings import SettingsRepository
 from familybot.models import Resource, to_unix
 from familybot.services.resources.ports import ResourcesPort
-from familybot.services.resources.rules import review_digest_notice
+from familybot.services.resources.rules import review_digest_notice, review_digest_titles
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,10 @@ class ReviewDigest:
         if not intent.new and now - intent.started_at > NONCE_MEMORY:
             self.lookups += 1
             try:
+                with i18n.using(i18n.for_guild(guild_id)):
+                    titles = review_digest_titles()
                 found = await self._discord.find_posted(
-                    alerts, notice, intent.nonce, intent.started_at - SLACK
+                    alerts, titles, intent.nonce, intent.started_at - SLACK
                 )
             except Exception as exc:
                 log.warning(

@@ -26,11 +26,12 @@ class ResourcesPort(Protocol):
         ...
 
     async def find_posted(
-        self, channel_id: int, notice: Notice, nonce: str, after: datetime
+        self, channel_id: int, titles: frozenset[str], nonce: str, after: datetime
     ) -> int | None:
         """One history request (100 messages after `after`): the id of this bot's message
-        showing `notice` (or carrying `nonce`, where Discord shows it: history does not),
-        None if not there. Raises when Discord could not be asked."""
+        whose title, its digits left out, is one of `titles` (or carrying `nonce`, where
+        Discord shows it: history does not), None if not there. Raises when Discord could
+        not be asked."""
         ...
 
     async def send_dm(self, user_id: int, notice: Notice) -> bool:

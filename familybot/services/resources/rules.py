@@ -116,6 +116,28 @@ def rejected_notice(title: str, reason: str) -> Notice:
     )
 
 
+# Counts the digest's title can show: every plural form of every language lies within them
+# (CLDR's rules tell 0, 1, 2, 3-10, 11-99 and 100-102 apart at most).
+_DIGEST_COUNTS = range(0, 203)
+
+
+def _review_digest_title(n: int) -> str:
+    return i18n.npgettext(
+        "embed-title",
+        "{n} resource to look at again",
+        "{n} resources to look at again",
+        n,
+    )
+
+
+def review_digest_titles() -> frozenset[str]:
+    """The digest's title in every plural form of the current language, the count left out
+    ("{n}" removed): an interrupted post is known by its title whatever its count was, so a
+    list that grew from one resource to several (or shrank to one) since is still the same
+    post."""
+    return frozenset(_review_digest_title(n).format(n="") for n in _DIGEST_COUNTS)
+
+
 def review_digest_notice(items: list[Resource]) -> Notice:
     """The weekly digest, in the current language (the caller sets the server's)."""
     lines = []
@@ -128,12 +150,7 @@ def review_digest_notice(items: list[Resource]) -> Notice:
         more = len(items) - 30
         lines.append(i18n._("…and {n} more.").format(n=more))
     return Notice(
-        title=i18n.npgettext(
-            "embed-title",
-            "{n} resource to look at again",
-            "{n} resources to look at again",
-            len(items),
-        ).format(n=len(items)),
+        title=_review_digest_title(len(items)).format(n=len(items)),
         body="\n".join(lines)
         + "\n\n"
         + i18n._("Please check they are still right for families; `/resource retire` removes one."),
