@@ -44,7 +44,9 @@ from tests.crash.test_crash_safety import (
     SEED,
     RequestTally,
     catch_up_seconds,
+    history_reads,
     is_reminder_post,
+    looked_for,
     reminder_messages,
     unresolved_rows,
 )
@@ -221,11 +223,15 @@ async def test_processes_for_the_same_shards_killed_in_turn_send_each_reminder_o
             f"{fake.rate_limited_count} requests refused: {refused}"
         )
         runs, unfinished, covered = assert_global_jobs(bots)
+        # At most one history read per interrupted send, across the processes too.
+        reads, lookups = history_reads(fake), sum(looked_for(d) for d in dirs)
+        assert reads <= lookups, f"{reads} history reads for {lookups} interrupted sends"
         print(
             f"\ncrash failover (postgres, {processes} processes): kill cycles={cycles} "
             f"reminders={len(work.expected)} posted once each (POSTs incl. resends="
             f"{sends.update()}) busiest 1 s={fake.busiest_window(1.0)} 429s=0; "
             f"kills {killed_at - began:.1f}s, catch-up {caught_up - killed_at:.1f}s, "
             f"duration={time.monotonic() - began:.1f}s; global jobs: "
-            f"{runs} runs ({unfinished} cut by a kill), {covered} windows covered"
+            f"{runs} runs ({unfinished} cut by a kill), {covered} windows covered; "
+            f"history reads={reads} for {lookups} interrupted sends"
         )

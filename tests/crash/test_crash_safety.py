@@ -13,7 +13,9 @@ rest of the schedule plus the backlog at the bot's paced rate, plus a margin), a
   none missing, none extra, independent of the ledger; and the ledger says `sent` with the
   id of that very message;
 * every change the bot acknowledged (time zone, DM setting, FAQ entry, RSVP) is stored;
-* recovery read channel history at most once per interrupted send, in all.
+* recovery read channel history at most once per interrupted send: in each process life no
+  more reads than distinct reminders it looked for, and Discord saw no more history requests
+  than those reminders summed over the lives.
 
 It runs on both backends (the `backend` fixture): on PostgreSQL the child gets DATABASE_URL
 to a fresh database of the test server (tests/crash/store.py).
@@ -143,13 +145,23 @@ def interrupted_sends(tmp: Path) -> int:
 
 
 def looked_for(tmp: Path) -> int:
-    """Interrupted sends looked for, one per reminder per process life that read for it (a
-    reminder whose send was cut off, then its look-up cut off by the next kill, is looked
-    for again by the next life: two interrupted sends)."""
-    return sum(
-        int(n)
-        for n in ledger_ids_in_logs(tmp, r"reading history for interrupted reminders count=(\d+)")
-    )
+    """Interrupted sends looked for: the distinct reminders each process life read history
+    for, summed over the lives (a reminder whose send was cut off, then its look-up cut off
+    by the next kill, is looked for again by the next life: two interrupted sends). Each
+    life's log must show no more reads than reminders it read for (a read covers every
+    reminder of its place wanted so far, so a second read there repeats the first's ids),
+    else AssertionError."""
+    total = 0
+    for path in sorted(tmp.glob("child-*.log")):
+        reads = re.findall(
+            r"reading history for interrupted reminders count=\d+ ledger=([\d,]+)", path.read_text()
+        )
+        ids = {i for read in reads for i in read.split(",")}
+        assert len(reads) <= len(ids), (
+            f"{path.name}: {len(reads)} history reads for {len(ids)} interrupted reminders"
+        )
+        total += len(ids)
+    return total
 
 
 def history_reads(fake: FakeDiscord) -> int:
@@ -325,7 +337,8 @@ async def _sigkill_cycles(tmp_path: Path, store: CrashStore) -> None:
     posts = sends.update()
     recovered = recovered_in_logs(tmp_path)
     # 4. Recovery reads a place's history once for all its interrupted reminders of a run,
-    # and stores what it found at once: at most one read per interrupted send in all.
+    # and stores what it found at once: at most one read per interrupted send, in each life
+    # (looked_for) and in all (the history requests Discord answered).
     reads, interrupted = history_reads(fake), interrupted_sends(tmp_path)
     lookups = looked_for(tmp_path)
     print(

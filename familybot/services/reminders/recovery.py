@@ -92,8 +92,13 @@ class Recovery:
         self, target: ReminderTarget, ids: frozenset[int], after: datetime
     ) -> dict[int, int]:
         self.reads += 1
-        # Counts only (no place, no person): the crash test weighs reads against these.
-        log.info("reading history for interrupted reminders count=%d", len(ids))
+        # Ledger ids only (no place, no person): the crash tests hold each process life to
+        # at most one read per interrupted reminder it looked for.
+        log.info(
+            "reading history for interrupted reminders count=%d ledger=%s",
+            len(ids),
+            ",".join(map(str, sorted(ids))),
+        )
         found = await self._discord.find_reminders(target, ids, after)
         if found and self._remember is not None:
             try:
