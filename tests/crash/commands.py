@@ -155,8 +155,12 @@ class CommandDriver:
         """Press Going / Maybe / Can't make it on a reminder a group channel received."""
         work, rng = self.work, self.rng
         group = rng.choice(work.groups)
-        cards = [m for m in self.fake.messages_in(group.channel_id) if m.get("components")]
-        if not cards:
+        cards = [
+            m
+            for m in self.fake.messages_in(group.channel_id)
+            if m.get("components") and m["components"][0].get("components")
+        ]
+        if not cards or not group.members:
             return
         card = rng.choice(cards)
         user = rng.choice(group.members)

@@ -9,10 +9,13 @@ process passes to a live one, which resends with the same nonce or finds the mes
 first. The processes share the rate budget (familybot/db/peers.py rate_share), so none of
 their requests is refused. At the end all but one stop (a clean SIGTERM, leaving what they
 had claimed to the last), and: every reminder posted exactly once, the ledger agrees with
-Discord, no request answered 429.
+Discord, no request answered 429, every change a person was told was done is stored.
 
-No commands here: two live processes on the same shards would both answer each interaction
-(README "Several processes": an overlap is for hand-overs only). Knobs as the single-process
+People use the bot meanwhile (tests/crash/commands.py: time zones, DM settings, FAQ entries,
+RSVPs): each interaction goes to every process on its shard, one claims it (familybot/
+interaction_gate.py) and answers. One the killed process had claimed is never answered; its
+person sends nothing more (a person has at most one command in flight, so their changes stay
+ordered), and the others go on. Knobs as the single-process
 crash test: FAMILYBOT_CRASH_FAILOVER_CYCLES (two processes, default 10),
 FAMILYBOT_CRASH_FAILOVER3_CYCLES (three processes, default 10), FAMILYBOT_CRASH_SEED.
 
@@ -36,6 +39,7 @@ import pytest
 from familybot.db.peers import RECOUNT, SETTLE
 from tests.crash import global_jobs
 from tests.crash.child_process import ChildBot
+from tests.crash.commands import CommandDriver
 from tests.crash.store import CrashStore, crash_store
 from tests.crash.test_crash_safety import (
     BOT_NONCE_MEMORY_S,
@@ -189,6 +193,7 @@ async def test_processes_for_the_same_shards_killed_in_turn_send_each_reminder_o
             d.mkdir()
         bots = [ChildBot(fake, d, dict(env)) for d in dirs]
         began = time.monotonic()
+        driver: CommandDriver | None = None
         try:
             now = datetime.now(UTC)
             work = await seed(
@@ -198,6 +203,8 @@ async def test_processes_for_the_same_shards_killed_in_turn_send_each_reminder_o
             for bot in bots:
                 bot.env["DEV_GUILD_ID"] = str(work.guild_id)
                 await bot.spawn()
+            driver = CommandDriver(fake, work, random.Random(rng.random()))
+            driver.start()
             sends = RequestTally(fake, is_reminder_post)
             await kill_in_turn(bots, cycles, rng, sends)
             killed_at = time.monotonic()
@@ -210,14 +217,25 @@ async def test_processes_for_the_same_shards_killed_in_turn_send_each_reminder_o
                     await bot.stop()
             await survivor_catches_up(survivor, work, store, fake)
             caught_up = time.monotonic()
+            await driver.stop()
+            for _ in range(250):  # answers already on their way: up to 5 s to arrive
+                if not driver.in_flight():
+                    break
+                await asyncio.sleep(0.02)
             await survivor_runs_the_global_jobs(survivor)
             await survivor.stop()
         finally:
+            if driver is not None:
+                await driver.stop()
             for bot in bots:
                 await bot.ensure_dead()
             await fake.stop()
 
         await assert_each_reminder_once(store, fake, work)
+        assert driver is not None
+        acknowledged, lost = await driver.verify(store)
+        assert not lost, f"{len(lost)} acknowledged changes lost: {lost[:5]}"
+        assert acknowledged > 0, "no command was ever acknowledged: the test exercised nothing"
         refused = Counter(r.route_name for r in fake.requests if r.status == 429)
         assert fake.rate_limited_count == 0, (
             f"{fake.rate_limited_count} requests refused: {refused}"
@@ -233,5 +251,6 @@ async def test_processes_for_the_same_shards_killed_in_turn_send_each_reminder_o
             f"kills {killed_at - began:.1f}s, catch-up {caught_up - killed_at:.1f}s, "
             f"duration={time.monotonic() - began:.1f}s; global jobs: "
             f"{runs} runs ({unfinished} cut by a kill), {covered} windows covered; "
-            f"history reads={reads} for {lookups} interrupted sends"
+            f"history reads={reads} for {lookups} interrupted sends; commands issued="
+            f"{len(driver.issued)} acknowledged={acknowledged}"
         )

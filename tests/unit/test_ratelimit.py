@@ -119,3 +119,18 @@ def test_all_slots_in_flight_wait_for_an_answer() -> None:
     count, fourth = run_virtual(scenario)
     assert count == 4
     assert fourth >= 6.0
+
+
+def test_the_fakes_global_limit_spares_interaction_answers_as_discord_does() -> None:
+    """Discord's global limit does not bind interaction endpoints (answers and follow-ups):
+    the fake neither counts nor refuses them, and still refuses the next ordinary request."""
+    fake = FakeDiscord(validate_schema=False)
+    fake.global_rate_limit = 2
+    fake.rate_limit_clock = lambda: 100.0  # one instant: every request in one window
+    assert fake._rate_limited("/channels/1/messages") is None
+    for _ in range(10):
+        assert fake._rate_limited("/interactions/5/tok/callback") is None
+        assert fake._rate_limited("/webhooks/7/tok/messages/@original") is None
+    assert fake._rate_limited("/channels/1/messages") is None
+    assert fake._rate_limited("/channels/1/messages") is not None
+    assert fake.rate_limited_count == 1 and len(fake.accepted_times) == 2

@@ -31,6 +31,9 @@ class _Failure:
     after_handling: bool = False  # the request takes effect, then the failure is answered
 
 
+GLOBAL_EXEMPT = ("/interactions/", "/webhooks/")
+
+
 class RateLimitsMixin:
     """The fake's rate limiting and failure injection (the server asks before each request)."""
 
@@ -82,8 +85,11 @@ class RateLimitsMixin:
             )
         )
 
-    def _rate_limited(self) -> web.Response | None:
-        if not self.global_rate_limit:
+    def _rate_limited(self, path: str = "") -> web.Response | None:
+        """Discord's global limit. Interaction endpoints (answers, follow-ups: /interactions/,
+        /webhooks/) are not bound to it (Discord's rate-limit docs), so they neither count
+        nor are refused here."""
+        if not self.global_rate_limit or path.startswith(GLOBAL_EXEMPT):
             return None
         # A rolling window: at most global_rate_limit requests in any rate_limit_window seconds.
         now = self.rate_limit_clock()

@@ -293,7 +293,7 @@ class FakeDiscord(InteractionResponsesMixin, GatewayMixin, ScheduledEventsMixin,
         rec.json_body, rec.files = body, files
         matched = self.match_route(rec.method, rec.path)
         rec.route_name = matched[0].name if matched else None
-        limited = self._rate_limited() or self._injected_failure(rec.method, rec.path)
+        limited = self._rate_limited(rec.path) or self._injected_failure(rec.method, rec.path)
         if limited is not None:
             return limited
         if not self._authorised(request, rec.path):
