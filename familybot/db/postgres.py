@@ -82,7 +82,7 @@ CONNECT_TIMEOUT_S = 5.0
 # none waits on Discord, a sleep or a long computation between them (audited: every
 # transaction() body is database calls only; `familybot db copy`, backups and restore use
 # connections of their own, not these), so a gap is a round trip or an event-loop pause (the
-# longest measured is 31 ms). 10 s is hundreds of times that, and frees a stalled host's lock
+# benches' longest stall is 31 ms, README "Performance"). 10 s is hundreds of times that, and frees a stalled host's lock
 # before its keepalive probes (below) would, at 25 s.
 IDLE_IN_TRANSACTION_S = 10.0
 # How long a statement waits for a lock (the shared write lock first) before it fails as
@@ -95,8 +95,8 @@ LOCK_TIMEOUT_S = 2.0
 # Our side: a statement with no answer in this long fails (its connection is dropped, not
 # reused), so a task waiting on a connection whose network hangs ends instead of waiting for
 # the kernel (minutes to hours; forever behind a proxy that holds the connection open). Far
-# above any statement the bot runs (milliseconds; the heaviest, a first retention pass or a
-# planner batch at 1M sessions); migrations pass SCRIPT_TIMEOUT_S.
+# above what the bot's statements need (look-ups, and batches of at most 2,000 rows: the
+# planner's 200 series, dispatch's 500 reminders, retention's 2,000); migrations, which may rewrite a large table, pass SCRIPT_TIMEOUT_S.
 COMMAND_TIMEOUT_S = 30.0
 SCRIPT_TIMEOUT_S = 3600.0  # a migration on a large database: its own, generous bound
 # Closing the pool waits for its connections' round trips this long at most, then cuts them: a
