@@ -127,7 +127,9 @@ async def _migrate_postgres(db: PostgresDatabase) -> list[Migration]:
     """The same steps on PostgreSQL; the write lock keeps two processes from both migrating."""
     missing = await db.ensure_extensions()
     applied: list[Migration] = []
-    async with db.transaction():
+    # Patient: another process may be applying a long migration (or a stalled one be waiting
+    # for the server to cut it); this one waits its turn rather than fail its start-up.
+    async with db.transaction(patient=True):
         await mark_as_familybot(db)
         version = await current_version(db)
     migrations = available_migrations("postgresql")
@@ -141,7 +143,7 @@ async def _migrate_postgres(db: PostgresDatabase) -> list[Migration]:
         if migration.number <= version:
             continue
         try:
-            async with db.transaction():
+            async with db.transaction(patient=True):
                 # Another process may have applied it while this one waited for the lock.
                 if await current_version(db) >= migration.number:
                     continue

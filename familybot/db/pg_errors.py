@@ -41,6 +41,7 @@ DOWN = (
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
     asyncpg.InternalClientError,
+    asyncpg.IdleInTransactionSessionTimeoutError,
 )
 # The connection went away (a restart, a dropped network, a failover): nothing sent on it
 # after this was applied, so a read, a lone write or a transaction's start can be tried
@@ -54,6 +55,9 @@ LOST = (
     # A connection whose backend was terminated while idle can be left mid-state; asyncpg
     # refuses to use it before sending anything ("another operation is in progress").
     asyncpg.InternalClientError,
+    # The server ended the session: it sat in a transaction past
+    # idle_in_transaction_session_timeout (familybot/db/postgres.py). Rolled back, locks freed.
+    asyncpg.IdleInTransactionSessionTimeoutError,
 )
 RETRY_PAUSE_S = 0.1  # before the one retry: a restarting server accepts again quickly
 # How long to ask whether a commit whose answer was lost happened: the old backend may
@@ -73,6 +77,14 @@ def lost_connection(exc: BaseException) -> bool:
         return False
     cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) else exc
     return isinstance(cause, LOST)
+
+
+def stalled(exc: BaseException) -> bool:
+    """A statement that got no answer within the pool's command_timeout: the connection may
+    still deliver that answer later, so it is closed rather than used again. Not tried again
+    on a fresh one (a network that hangs is likely hanging still)."""
+    cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) else exc
+    return isinstance(cause, TimeoutError)
 
 
 LOCKED = (

@@ -47,6 +47,7 @@ from familybot.db.dialect import (
     rowcount_from_status,
     translate_postgres,
 )
+from familybot.db.peers import KEEPALIVE
 from familybot.db.pg_catalog import EXTENSIONS as EXTENSIONS  # re-exported (familybot check)
 from familybot.db.pg_catalog import PostgresCatalog
 from familybot.db.pg_errors import (
@@ -59,6 +60,7 @@ from familybot.db.pg_errors import (
     discard,
     lost_connection,
     map_error,
+    stalled,
 )
 from familybot.db.pg_errors import (
     redact as redact,  # re-exported: the CLI and backups print URLs without passwords
@@ -70,6 +72,33 @@ T = TypeVar("T")
 
 # How long to wait for a connection when opening (a server that is down answers at once).
 CONNECT_TIMEOUT_S = 5.0
+# Bounds on a transaction that stops moving (issue 16). Every write transaction holds the one
+# write lock shared by all processes (_begin), so a process whose network hangs, or that hangs
+# itself, inside one would hold every other process's writes until the server noticed: after
+# the OS keepalive, about two hours. Module constants, read at open, so tests can shorten them.
+#
+# The server ends a session that sits this long inside a transaction without sending anything,
+# rolling it back and freeing its locks. Our transactions send their statements back to back:
+# none waits on Discord, a sleep or a long computation between them (audited: every
+# transaction() body is database calls only; `familybot db copy`, backups and restore use
+# connections of their own, not these), so a gap is a round trip or an event-loop pause (the
+# benches' longest stall is 31 ms, README "Performance"). 10 s is hundreds of times that, and frees a stalled host's lock
+# before its keepalive probes (below) would, at 25 s.
+IDLE_IN_TRANSACTION_S = 10.0
+# How long a statement waits for a lock (the shared write lock first) before it fails as
+# "busy": the kind "try again" reply, the transaction rolled back, a job retried by its next
+# run. 2 s as SQLite's busy timeout (db/sqlite.py BUSY_TIMEOUT_MS): inside Discord's 3 s, so
+# a command that is not deferred still answers in time. The lock is held for milliseconds
+# at a time; only a holder that stops (freed by the timeout above) or a long migration or
+# copy holds it longer. Migrations wait without a bound (transaction(patient=True)).
+LOCK_TIMEOUT_S = 2.0
+# Our side: a statement with no answer in this long fails (its connection is dropped, not
+# reused), so a task waiting on a connection whose network hangs ends instead of waiting for
+# the kernel (minutes to hours; forever behind a proxy that holds the connection open). Far
+# above what the bot's statements need (look-ups, and batches of at most 2,000 rows: the
+# planner's 200 series, dispatch's 500 reminders, retention's 2,000); migrations, which may rewrite a large table, pass SCRIPT_TIMEOUT_S.
+COMMAND_TIMEOUT_S = 30.0
+SCRIPT_TIMEOUT_S = 3600.0  # a migration on a large database: its own, generous bound
 # Closing the pool waits for its connections' round trips this long at most, then cuts them: a
 # stalled connection must not hang a stop (and with it the handover to another process).
 CLOSE_TIMEOUT_S = 5.0
@@ -83,6 +112,17 @@ async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
     SET (only SET LOCAL), LISTEN or a session advisory lock on them (the liveness and leader
     locks hold connections of their own, familybot/db/peers.py). A transaction still open at
     release is rolled back by asyncpg before this is called, as before."""
+
+
+def server_settings() -> dict[str, str]:
+    """What the pool's connections ask of the server: a vanished host's session and locks
+    end after the liveness connection's keepalive probes fail, a transaction that stops
+    moving after IDLE_IN_TRANSACTION_S, and a wait for a lock after LOCK_TIMEOUT_S."""
+    return {
+        **KEEPALIVE,
+        "idle_in_transaction_session_timeout": str(round(IDLE_IN_TRANSACTION_S * 1000)),
+        "lock_timeout": str(round(LOCK_TIMEOUT_S * 1000)),
+    }
 
 
 class PostgresDatabase(PostgresCatalog):
@@ -108,6 +148,8 @@ class PostgresDatabase(PostgresCatalog):
                 max_size=max_size,
                 timeout=CONNECT_TIMEOUT_S,
                 reset=_nothing_to_reset,
+                command_timeout=COMMAND_TIMEOUT_S,
+                server_settings=server_settings(),
             )
         except Exception as exc:
             failed = connect_error(exc, redact(url))
@@ -140,7 +182,7 @@ class PostgresDatabase(PostgresCatalog):
             async with self._pool.acquire() as acquired:
                 try:
                     return await fn(acquired)
-                except LOST:
+                except (*LOST, TimeoutError):  # a stalled one: its late answer would confuse
                     discard(acquired)
                     raise
         except Exception as exc:
@@ -210,25 +252,27 @@ class PostgresDatabase(PostgresCatalog):
             await self._run(lambda c: c.executemany(text, batch))
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Database]:
+    async def transaction(self, *, patient: bool = False) -> AsyncIterator[Database]:
+        """`patient`: wait for locks without LOCK_TIMEOUT_S (a migration at start-up, which
+        must not fail because another process is migrating or a stalled one is being cut)."""
         if self._tx.get() is not None:
             yield self
             return
         try:
-            conn_cm, conn, tx, xid = await self._begin()
+            conn_cm, conn, tx, xid = await self._begin(patient)
         except DatabaseUnavailable as exc:
             if not lost_connection(exc):
                 raise
             # Nothing ran yet: a pooled connection the server had closed. Once more.
             log.warning("database connection lost at BEGIN; trying once more on a new one")
             await asyncio.sleep(RETRY_PAUSE_S)
-            conn_cm, conn, tx, xid = await self._begin()
+            conn_cm, conn, tx, xid = await self._begin(patient)
         token = self._tx.set(conn)
         try:
             try:
                 yield self
             except BaseException as exc:
-                if lost_connection(exc):
+                if lost_connection(exc) or stalled(exc):
                     discard(conn)
                 elif not closed(conn):
                     try:
@@ -241,7 +285,7 @@ class PostgresDatabase(PostgresCatalog):
             self._tx.reset(token)
             await conn_cm.__aexit__(None, None, None)
 
-    async def _begin(self) -> tuple[Any, asyncpg.Connection, Any, int]:
+    async def _begin(self, patient: bool = False) -> tuple[Any, asyncpg.Connection, Any, int]:
         """A pooled connection in a new transaction holding the write lock, and the
         transaction's id (to ask about it if COMMIT's answer is lost)."""
         try:
@@ -257,6 +301,8 @@ class PostgresDatabase(PostgresCatalog):
             token = self._tx.set(conn)
             try:
                 await self._run(lambda c: tx.start())
+                if patient:
+                    await self._run(lambda c: c.execute("SET LOCAL lock_timeout = 0"))
                 xid = await self._run(
                     lambda c: c.fetchval(
                         "SELECT txid_current() FROM pg_advisory_xact_lock($1)", WRITE_LOCK_KEY
@@ -265,7 +311,7 @@ class PostgresDatabase(PostgresCatalog):
             finally:
                 self._tx.reset(token)
         except BaseException as exc:
-            if lost_connection(exc):
+            if lost_connection(exc) or stalled(exc):
                 discard(conn)
             await conn_cm.__aexit__(None, None, None)
             raise
@@ -277,7 +323,8 @@ class PostgresDatabase(PostgresCatalog):
             return
         except Exception as exc:
             mapped = map_error(exc, str(self.path))
-            if not isinstance(exc, LOST):
+            # No answer in COMMAND_TIMEOUT_S is as good as none at all: it may have committed.
+            if not isinstance(exc, (*LOST, TimeoutError)):
                 if mapped is None:
                     raise
                 raise mapped from exc
@@ -317,7 +364,7 @@ class PostgresDatabase(PostgresCatalog):
 
     async def run_script(self, sql: str) -> None:
         """Several statements at once (a migration), inside the current transaction."""
-        await self._run(lambda c: c.execute(sql))
+        await self._run(lambda c: c.execute(sql, timeout=SCRIPT_TIMEOUT_S))
 
 
 async def _open(target: Any, busy_timeout_ms: int | None) -> Database:
