@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from familybot.db.connection import Row
-from familybot.db.repositories.resource_terms import ResourceTermIndex
+from familybot.db.dialect import SQLITE_WORD_WEIGHTS
+from familybot.db.repositories.resource_terms import ResourceTermIndex, after_prefix, fts_tokens
 from familybot.models import Resource, ResourceStatus, from_unix, to_unix
 
 # How many of the best matches a search ranks by the index alone before reading their rows
@@ -193,6 +194,36 @@ class ResourceRepository(ResourceTermIndex):
         sql, params = self._db.dialect.resource_search(match, guild_id, key, limit)
         rows = await self._db.fetchall(sql, params)
         return [_resource(r) for r in rows]
+
+    async def search_word(
+        self, guild_id: int, word: str, category: str | None, limit: int, *, prefix: bool
+    ) -> list[Resource]:
+        """search() of one word typed alone, '("word")', or with `prefix` '("word" OR
+        "word"*)': the same resources in the same order, found without scoring all of a common
+        word's matches (see SQLITE_WORD_WEIGHTS). search() itself answers when fewer than
+        `limit` are found this way (a rare word, one of more than one token, a prefix of other
+        words, a category asked for)."""
+        match = f'("{word}" OR "{word}"*)' if prefix else f'("{word}")'
+        if category is None:
+            token, weights = "", [0]
+            if not self._db.is_postgres:
+                tokens = fts_tokens(word)
+                token = tokens[0] if len(tokens) == 1 else ""
+                # Written resources count at once: their weights are added first.
+                await self.index_new_terms()
+                others = (token, after_prefix(token)) if prefix and token else (token, token)
+                found = await self._db.fetchall(
+                    SQLITE_WORD_WEIGHTS, (token, guild_id, token, guild_id, *others)
+                )
+                weights = [r[0] for r in found] if token else []
+            if weights:
+                sql, params = self._db.dialect.resource_word_search(
+                    match, guild_id, limit, token, weights
+                )
+                rows = await self._db.fetchall(sql, params)
+                if len(rows) >= limit:
+                    return [_resource(r) for r in rows]
+        return await self.search(guild_id, match, category, limit)
 
     async def vocabulary(self) -> list[str]:
         rows = await self._db.fetchall(self._db.dialect.resource_vocabulary())
