@@ -4,7 +4,7 @@
 -- count (title 10, description 2, category 3, audience and region 1, bm25's own weights in
 -- familybot/db/dialect.py) and the resource's length in words. Kept here per word and
 -- approved resource, the best ten are among the ten shortest of each distinct count, and only
--- those few are scored by bm25 itself (ResourceRepository.search_word). Filled from the same
+-- those few are scored by bm25 itself (ResourceRepository.search_word). Kept from the same
 -- queue as the trigram index (resource_terms_todo, ResourceTermIndex.index_new_terms), which
 -- a search empties first, so an added, edited, approved or retired resource counts at once.
 CREATE TABLE resource_term_weights (
@@ -25,6 +25,15 @@ CREATE TRIGGER resources_terms_ad AFTER DELETE ON resources BEGIN
     DELETE FROM resource_term_weights WHERE resource_id = old.id;
 END;
 
--- The library already there: weighed by the first search.
-INSERT OR IGNORE INTO resource_terms_todo (resource_id)
-SELECT id FROM resources WHERE status = 'approved';
+-- The library already there, weighed here from the search index's own word list (not queued:
+-- the first search after an upgrade would weigh a whole library).
+CREATE VIRTUAL TABLE temp.resource_fts_instance USING fts5vocab (main, resources_fts, 'instance');
+INSERT INTO resource_term_weights (term, guild_id, weight, length, resource_id)
+SELECT i.term, r.guild_id, sum(CASE i.col WHEN 'title' THEN 10 WHEN 'description' THEN 2
+    WHEN 'category' THEN 3 ELSE 1 END), d.n, i.doc
+FROM temp.resource_fts_instance i
+JOIN (SELECT doc, count(*) AS n FROM temp.resource_fts_instance GROUP BY doc) d ON d.doc = i.doc
+JOIN resources r ON r.id = i.doc
+WHERE r.status = 'approved'
+GROUP BY i.term, i.doc;
+DROP TABLE temp.resource_fts_instance;
