@@ -228,10 +228,11 @@ SQLITE_WORD_WEIGHTS = (
     "WITH RECURSIVE f (weight) AS (SELECT max(weight) FROM resource_term_weights "
     "WHERE term = ? AND guild_id = ? UNION ALL SELECT (SELECT max(w.weight) "
     "FROM resource_term_weights w WHERE w.term = ? AND w.guild_id = ? AND w.weight < f.weight) "
-    "FROM f WHERE f.weight IS NOT NULL) SELECT weight FROM f WHERE weight IS NOT NULL "
+    "FROM f WHERE f.weight IS NOT NULL) "
+    "SELECT (SELECT group_concat(weight, ' ') FROM f WHERE weight IS NOT NULL) AS weights, "
     # "word"* is "word" when no other word of the index starts so (the same instances, the
     # same idf: twice the same score); the words between the two bounds are those others.
-    "AND NOT EXISTS (SELECT 1 FROM resource_terms WHERE term > ? AND term < ?)"
+    "EXISTS (SELECT 1 FROM resource_terms WHERE term > ? AND term < ?) AS others"
 )
 _SQLITE_WORD_PICK = (
     "SELECT resource_id FROM (SELECT resource_id FROM resource_term_weights "

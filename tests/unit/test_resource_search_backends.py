@@ -280,9 +280,10 @@ async def test_a_typo_searches_only_its_close_words_and_no_close_word_stops_earl
     assert len(found) == 10 and all(r.title.startswith("Memory notes") for r in found[1:])
     # One word typed: its own fast path, which finds too few (none) and asks the full search;
     # the one close word's best (ten of 301) come from the fast path alone.
+    # (SQLite knows from its weights that no resource here holds the typed word.)
     assert sent == [
         'word ("dimentia" OR "dimentia"*)',
-        '("dimentia" OR "dimentia"*)',
+        *(['("dimentia" OR "dimentia"*)'] if db.is_postgres else []),
         'word ("dementia")',
     ]
     # The same answer as the typed words searched beside their close word.
@@ -292,4 +293,5 @@ async def test_a_typo_searches_only_its_close_words_and_no_close_word_stops_earl
     sent.clear()
     assert await library.resources.search(GUILD, "xylophone") == []
     # No close word: no second search.
-    assert sent == ['word ("xylophone" OR "xylophone"*)', '("xylophone" OR "xylophone"*)']
+    full = ['("xylophone" OR "xylophone"*)'] if db.is_postgres else []
+    assert sent == ['word ("xylophone" OR "xylophone"*)', *full]

@@ -115,6 +115,25 @@ async def test_a_change_to_the_library_counts_at_once(generated: Services, db: D
     assert new not in await _same_as_full(generated, "dementia", prefix=False)
 
 
+async def test_a_word_held_only_elsewhere_finds_nothing_until_it_is_here(
+    generated: Services, db: Database
+) -> None:
+    """A word only another server's or an unapproved resource holds finds nothing (SQLite
+    answers that from the weights alone); approved here, it is found at once."""
+    insert = (
+        "INSERT INTO resources (guild_id, title, url, category, category_key, description, "
+        "status, suggested_at) VALUES (?, ?, ?, 'Reading', 'reading', '', ?, 0)"
+    )
+    await db.execute(insert, (OTHER, "Okapi notes", "https://example.org/o1", "approved"))
+    await db.execute(insert, (GUILD, "Okapi guide", "https://example.org/o2", "pending"))
+    for prefix in (False, True):
+        assert await _same_as_full(generated, "okapi", prefix=prefix) == []
+    await db.execute("UPDATE resources SET status = 'approved' WHERE title = 'Okapi guide'")
+    mine = int(await db.fetchval("SELECT id FROM resources WHERE title = 'Okapi guide'"))
+    assert [r.id for r in await generated.resources.search(GUILD, "okapi")] == [mine]
+    assert [r.id for r in await generated.resources.search(GUILD, "okpai")] == [mine]
+
+
 async def test_the_service_shows_the_full_searchs_answer(generated: Services) -> None:
     """Through the service: a typed word, its typo (one close word), a word other words start
     with, a category, and no match: each as the full search ranks it."""

@@ -202,21 +202,26 @@ class ResourceRepository(ResourceTermIndex):
         "word"*)': the same resources in the same order, found without scoring all of a common
         word's matches (see SQLITE_WORD_WEIGHTS). search() itself answers when fewer than
         `limit` are found this way (a rare word, one of more than one token, a prefix of other
-        words, a category asked for)."""
+        words, a category asked for), except on SQLite for a word no resource here holds."""
         match = f'("{word}" OR "{word}"*)' if prefix else f'("{word}")'
-        if category is None:
-            token, weights = "", [0]
-            if not self._db.is_postgres:
-                tokens = fts_tokens(word)
-                token = tokens[0] if len(tokens) == 1 else ""
-                # Written resources count at once: their weights are added first.
-                await self.index_new_terms()
-                others = (token, after_prefix(token)) if prefix and token else (token, token)
-                found = await self._db.fetchall(
-                    SQLITE_WORD_WEIGHTS, (token, guild_id, token, guild_id, *others)
-                )
-                weights = [r[0] for r in found] if token else []
-            if weights:
+        if category is None and self._db.is_postgres:
+            sql, params = self._db.dialect.resource_word_search(match, guild_id, limit, "", [])
+            rows = await self._db.fetchall(sql, params)
+            if len(rows) >= limit:
+                return [_resource(r) for r in rows]
+        elif category is None and len(tokens := fts_tokens(word)) == 1:
+            token = tokens[0]
+            # Written resources count at once: their weights are added first.
+            await self.index_new_terms()
+            bounds = (token, after_prefix(token)) if prefix else (token, token)
+            found = await self._db.fetchone(
+                SQLITE_WORD_WEIGHTS, (token, guild_id, token, guild_id, *bounds)
+            )
+            assert found is not None
+            if not found["others"]:
+                if found["weights"] is None:
+                    return []  # no approved resource here holds the word: nothing matches
+                weights = [int(w) for w in found["weights"].split()]
                 sql, params = self._db.dialect.resource_word_search(
                     match, guild_id, limit, token, weights
                 )
