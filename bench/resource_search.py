@@ -54,12 +54,32 @@ async def open_database(args: argparse.Namespace) -> Any:
             await admin.close()
         db = await Database.connect(args.postgres + name)
     await migrate(db)
-    if fresh:
+    if fresh and args.backend == "sqlite":
         async with db.transaction():
             await add_resources(db, GUILD, SIZE)
-        if args.backend != "sqlite":
-            await vacuum(args.postgres + f"fbsearch_{args.tag}")
+    elif fresh:
+        # On a connection of its own: a tree whose pool bounds each statement (30 s) could
+        # not load 100k rows in one on a busy machine.
+        conn = await asyncpg.connect(args.postgres + name)
+        try:
+            async with conn.transaction():
+                await add_resources(_Loader(conn), GUILD, SIZE)  # type: ignore[arg-type]
+        finally:
+            await conn.close()
+        await vacuum(args.postgres + name)
     return db
+
+
+class _Loader:
+    """What add_resources needs of a Database (executemany), on a plain asyncpg connection."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        from familybot.db.dialect import translate_postgres
+
+        await self._conn.executemany(translate_postgres(sql).sql, rows, timeout=None)
 
 
 async def main(args: argparse.Namespace) -> None:
