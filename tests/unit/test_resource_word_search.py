@@ -8,6 +8,8 @@ which field and by each resource's length, and after every kind of change to the
 from __future__ import annotations
 
 import random
+import re
+from importlib import resources
 
 import pytest
 
@@ -15,6 +17,7 @@ from familybot.db.connection import Database
 from familybot.db.repositories.resource_terms import after_prefix, fts_tokens
 from familybot.wiring import Services
 
+MIGRATION = "0026_resource_term_weights.sql"
 GUILD = 1
 OTHER = 2
 LIMIT = 10
@@ -179,3 +182,21 @@ def test_tokens_and_prefix_bounds() -> None:
     assert after_prefix("care") == "carf"
     words = sorted(["car", "care", "carer", "caring", "carf", "cards"])
     assert [w for w in words if "care" < w < after_prefix("care")] == ["carer"]
+
+
+@pytest.mark.postgres_only
+async def test_postgres_migration_ranks_a_library_as_the_trigger_does(
+    generated: Services, db: Database
+) -> None:
+    """Migration 0026 ranks the resources already there with its own statement: the same rows
+    as the trigger writes for each resource saved afterwards."""
+    text = (resources.files("familybot.db") / "migrations" / "postgres" / MIGRATION).read_text()
+    backfill = re.search(r"^INSERT INTO resource_term_ranks .*?;", text, re.M | re.S)
+    assert backfill is not None
+    ranks = "SELECT resource_id, term, guild_id, rank FROM resource_term_ranks ORDER BY 1, 2"
+    by_trigger = [tuple(r) for r in await db.fetchall(ranks)]
+    assert len(by_trigger) > 400
+    async with db.transaction():
+        await db.execute("DELETE FROM resource_term_ranks")
+        await db.execute(backfill.group(0).rstrip(";"))
+    assert [tuple(r) for r in await db.fetchall(ranks)] == by_trigger
