@@ -149,6 +149,8 @@ async def test_the_service_shows_the_full_searchs_answer(generated: Services) ->
         return [r.id for r in await service.search(GUILD, query, category)]
 
     assert await ids("dementia") == await full('("dementia" OR "dementia"*)')
+    # A word that is not its own stem (`schools`, `school`; as `bereavment` is `bereav`).
+    assert await ids("schools") == await full('("schools" OR "schools"*)') != []
     assert await ids("dimentia") == await full('("dementia")')
     assert await ids("respte") == await full('("respit")')
     assert await ids("care") == await full('("care" OR "care"*)')  # carer starts so
