@@ -151,12 +151,15 @@ async def add_resources(con: Database, guild: int, n: int) -> None:
                 NOW,
             )
         )
-    await con.executemany(
-        "INSERT INTO resources (guild_id, title, url, category, category_key, description,"
-        " status, suggested_by, suggested_at, vetted_by, vetted_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'approved', 2, ?, 3, ?)",
-        rows,
-    )
+    # In pieces: PostgreSQL's pool bounds each statement (main's COMMAND_TIMEOUT_S, 30 s), and
+    # 100k rows in one took 34-75 s on the shared machine (its triggers rank every word).
+    for start in range(0, len(rows), 5000):
+        await con.executemany(
+            "INSERT INTO resources (guild_id, title, url, category, category_key, description,"
+            " status, suggested_by, suggested_at, vetted_by, vetted_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'approved', 2, ?, 3, ?)",
+            rows[start : start + 5000],
+        )
 
 
 async def add_sessions(con: Database, n_series: int, heavy: list[int], guild: int) -> None:

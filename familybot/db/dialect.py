@@ -156,6 +156,7 @@ def rowcount_from_status(status: str) -> int:
 
 # The FTS5 expressions the resource search builds: ("word" OR "word"* OR "near") AND (...)
 _FTS_TOKEN_RE = re.compile(r'"([^"]*)"(\*)?|\(|\)|\bAND\b|\bOR\b')
+_FTS_WORD_RE = re.compile(r'"(\w+)"')
 
 
 def fts5_to_tsquery(match: str) -> str:
@@ -213,6 +214,61 @@ SQLITE_RESOURCE_SEARCH_WINDOW = (
     "WHERE r.guild_id = ? AND r.status = 'approved'{category} ORDER BY f.s, r.id LIMIT ?"
 )
 
+# One word typed alone ('"word"', the typo search's usual close word) at 100k resources: a
+# common word's 15k matches were each scored to show ten (issue 15). Its best are found from
+# what migration 0026 keeps per word and approved resource, with the same scores and order.
+# SQLite: for one phrase bm25 is the same positive idf times f(weight, length), rising with
+# the word's weighted count and falling with the resource's length; so the best `limit` are
+# among the `limit` shortest (then lowest id) of each distinct weight (any other resource has
+# `limit` of the same weight at least as short, each scored at least as well and, on an
+# equal length, ahead by id; a length differing by a word moves the score far more than a
+# double's rounding). Those few are scored by FTS5's bm25 itself (+rowid: a filter on the
+# match, not a look-up per id, which reruns the match) and ordered as the full statement.
+SQLITE_WORD_WEIGHTS = (
+    "WITH RECURSIVE f (weight) AS (SELECT max(weight) FROM resource_term_weights "
+    "WHERE term = ? AND guild_id = ? UNION ALL SELECT (SELECT max(w.weight) "
+    "FROM resource_term_weights w WHERE w.term = ? AND w.guild_id = ? AND w.weight < f.weight) "
+    "FROM f WHERE f.weight IS NOT NULL) "
+    "SELECT (SELECT group_concat(weight, ' ') FROM f WHERE weight IS NOT NULL) AS weights, "
+    # "word"* is "word" when no other word of the index starts so (the same instances, the
+    # same idf: twice the same score); the words between the two bounds are those others.
+    "EXISTS (SELECT 1 FROM resource_terms WHERE term > ? AND term < ?) AS others"
+)
+_SQLITE_WORD_PICK = (
+    "SELECT resource_id FROM (SELECT resource_id FROM resource_term_weights "
+    "WHERE term = ? AND guild_id = ? AND weight = ? ORDER BY length, resource_id LIMIT ?)"
+)
+SQLITE_RESOURCE_WORD_SEARCH = (
+    "SELECT r.* FROM (SELECT rowid AS rid, bm25(resources_fts, 10.0, 2.0, 3.0, 1.0, 1.0) AS s "
+    "FROM resources_fts WHERE resources_fts MATCH ? AND +rowid IN ({picks})) f "
+    "JOIN resources r ON r.id = f.rid "
+    "WHERE r.guild_id = ? AND r.status = 'approved' ORDER BY f.s, r.id LIMIT ?"
+)
+_POSTGRES_LEXEME = (
+    "SELECT btrim(querytree(q), '''') FROM to_tsquery('english', ?) q WHERE numnode(q) = 1"
+)
+# PostgreSQL: for one lexeme ts_rank depends on the resource's vector alone, so migration 0026
+# stores it per lexeme, computed as here, and the best are read in order from an index.
+# 'word' | 'word':* ranks as 'word' alone when no other lexeme starts so (ts_rank counts an
+# operand once: the two are one).
+POSTGRES_RESOURCE_WORD_SEARCH = (
+    "SELECT r.* FROM (SELECT t.resource_id AS id, t.rank AS s FROM resource_term_ranks t "
+    f"WHERE t.term = ({_POSTGRES_LEXEME}) AND t.guild_id = ?{{alone}} "
+    "ORDER BY t.rank DESC, t.resource_id LIMIT {limit:d}) best "
+    "JOIN resources r ON r.id = best.id WHERE r.status = 'approved' ORDER BY best.s DESC, r.id"
+)
+# Scalar subqueries, not joins: computed once before the scan, so even PostgreSQL's generic
+# plan reads the index in order and stops after `limit` (a join sorted all 15k rows: 4.5 ms).
+_POSTGRES_PREFIX_ALONE = (
+    # The next lexeme in code-point order (resource_terms_next, migration 0026) is the only
+    # one to look at: every lexeme that starts with the word comes right after it.
+    ' AND NOT coalesce((SELECT starts_with(min(o.term COLLATE "C"), ('
+    + _POSTGRES_LEXEME
+    + ')) FROM resource_terms o WHERE o.term COLLATE "C" > ('
+    + _POSTGRES_LEXEME
+    + ")), false)"
+)
+
 
 class Dialect:
     name = "sqlite"
@@ -251,6 +307,18 @@ class Dialect:
         params.append(limit)
         return SQLITE_RESOURCE_SEARCH_WINDOW.format(category=category), params
 
+    def resource_word_search(
+        self, match: str, guild_id: int, limit: int, token: str, weights: Sequence[int]
+    ) -> tuple[str, list[Any]]:
+        """The best `limit` approved resources for one word, as resource_search(`match`)
+        ranks them (`match` is '("word")' or '("word" OR "word"*)'); on SQLite `token` is the
+        word's one token and `weights` its weights (SQLITE_WORD_WEIGHTS)."""
+        picks = " UNION ALL ".join([_SQLITE_WORD_PICK] * len(weights))
+        params: list[Any] = [match]
+        for weight in weights:
+            params += [token, guild_id, weight, limit]
+        return SQLITE_RESOURCE_WORD_SEARCH.format(picks=picks), [*params, guild_id, limit]
+
     def resource_vocabulary(self) -> str:
         """Every term (stem) of the search index now: the full scan typo matching once
         compared against, kept for checks (the candidates come from resource_terms)."""
@@ -285,6 +353,16 @@ class PostgresDialect(Dialect):
         self, match: str, guild_id: int, category_key: str | None, limit: int, window: int
     ) -> tuple[str, list[Any]] | None:
         return None  # ts_rank reads each match's row anyway: nothing to save
+
+    def resource_word_search(
+        self, match: str, guild_id: int, limit: int, token: str, weights: Sequence[int]
+    ) -> tuple[str, list[Any]]:
+        word = _FTS_WORD_RE.search(match)
+        assert word is not None
+        alone = _POSTGRES_PREFIX_ALONE if "*" in match else ""
+        sql = POSTGRES_RESOURCE_WORD_SEARCH.format(alone=alone, limit=limit)
+        typed = f"'{word.group(1)}'"
+        return sql, [typed, guild_id, *([typed, typed] if alone else [])]
 
     def resource_vocabulary(self) -> str:
         return "SELECT word AS term FROM ts_stat('SELECT search_vector FROM resources')"

@@ -345,6 +345,8 @@ SEEDS: dict[str, Seed] = {
     "resource_terms": Seed(None, why=TERMS),
     "resource_term_grams": Seed(None, why=TERMS),
     "resource_terms_todo": Seed(None, why=TERMS),
+    "resource_term_weights": Seed(None, why=TERMS),
+    "resource_term_ranks": Seed(None, why=TERMS),
     "resource_search": Seed(
         None, why="PostgreSQL's copy of approved resources' search vectors: no person in it"
     ),

@@ -223,6 +223,11 @@ async def test_sqlite_to_postgres_and_back_keeps_every_row_counter_and_type(
             "SELECT id FROM resources WHERE status = 'approved' ORDER BY id"
         )
         assert ranked == approved != []
+        # ... and each approved resource's words with their ranks (migration 0026).
+        words = await conn.fetch(
+            "SELECT DISTINCT resource_id AS id FROM resource_term_ranks ORDER BY resource_id"
+        )
+        assert words == approved
     finally:
         await conn.close()
 

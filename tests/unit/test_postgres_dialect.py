@@ -23,10 +23,12 @@ def test_both_backends_have_the_same_numbered_migrations() -> None:
     assert sqlite == postgres
 
 
-SQLITE_ONLY_TABLES = {"resource_term_grams", "resource_terms_todo"}
+# resource_term_weights: what bm25 needs of each word of each approved resource (migration
+# 0026); PostgreSQL keeps the ranks themselves instead (resource_term_ranks).
+SQLITE_ONLY_TABLES = {"resource_term_grams", "resource_terms_todo", "resource_term_weights"}
 # PostgreSQL's narrow table of approved resources' search vectors, for ranking (migration
 # 0024; SQLite ranks from FTS5's index): a trigger keeps it, nothing else reads or writes it.
-POSTGRES_ONLY_TABLES = {"resource_search"}
+POSTGRES_ONLY_TABLES = {"resource_search", "resource_term_ranks"}
 
 
 async def test_both_schemas_have_the_same_tables_and_columns(tmp_path: Path) -> None:

@@ -133,7 +133,16 @@ async def test_typo_results_equal_the_full_scan_on_a_generated_library(
         services = build_services(db, RecordingPort(), FakeClock(), "America/New_York")
         service = services.resources
         repo = service._repo
+        # 0018 indexed the library's words itself, and 0026 weighed its resources for
+        # one-word searches (resource_term_weights) as index_new_terms would have.
         assert await db.fetchval("SELECT count(*) FROM resource_terms_todo") == 0
+        migrated = await db.fetchall("SELECT * FROM resource_term_weights ORDER BY 1, 2, 3, 4, 5")
+        assert len(migrated) > 1500
+        await db.execute("INSERT INTO resource_terms_todo SELECT id FROM resources")
+        await db.execute("DELETE FROM resource_term_weights")
+        await repo.index_new_terms()
+        again = await db.fetchall("SELECT * FROM resource_term_weights ORDER BY 1, 2, 3, 4, 5")
+        assert [tuple(r) for r in again] == [tuple(r) for r in migrated]
         # ... and a library that grows through the repository afterwards (and one edit).
         for i in range(1500, 2000):
             await repo.create(

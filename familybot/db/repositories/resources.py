@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from familybot.db.connection import Row
-from familybot.db.repositories.resource_terms import ResourceTermIndex
+from familybot.db.dialect import SQLITE_WORD_WEIGHTS
+from familybot.db.repositories.resource_terms import ResourceTermIndex, after_prefix, fts_tokens
 from familybot.models import Resource, ResourceStatus, from_unix, to_unix
 
 # How many of the best matches a search ranks by the index alone before reading their rows
@@ -193,6 +194,41 @@ class ResourceRepository(ResourceTermIndex):
         sql, params = self._db.dialect.resource_search(match, guild_id, key, limit)
         rows = await self._db.fetchall(sql, params)
         return [_resource(r) for r in rows]
+
+    async def search_word(
+        self, guild_id: int, word: str, category: str | None, limit: int, *, prefix: bool
+    ) -> list[Resource]:
+        """search() of one word typed alone, '("word")', or with `prefix` '("word" OR
+        "word"*)': the same resources in the same order, found without scoring all of a common
+        word's matches (see SQLITE_WORD_WEIGHTS). search() itself answers when fewer than
+        `limit` are found this way (a rare word, one of more than one token, a prefix of other
+        words, a category asked for), except on SQLite for a word no resource here holds."""
+        match = f'("{word}" OR "{word}"*)' if prefix else f'("{word}")'
+        if category is None and self._db.is_postgres:
+            sql, params = self._db.dialect.resource_word_search(match, guild_id, limit, "", [])
+            rows = await self._db.fetchall(sql, params)
+            if len(rows) >= limit:
+                return [_resource(r) for r in rows]
+        elif category is None and len(tokens := fts_tokens(word)) == 1:
+            token = tokens[0]
+            # Written resources count at once: their weights are added first.
+            await self.index_new_terms()
+            bounds = (token, after_prefix(token)) if prefix else (token, token)
+            found = await self._db.fetchone(
+                SQLITE_WORD_WEIGHTS, (token, guild_id, token, guild_id, *bounds)
+            )
+            assert found is not None
+            if not found["others"]:
+                if found["weights"] is None:
+                    return []  # no approved resource here holds the word: nothing matches
+                weights = [int(w) for w in found["weights"].split()]
+                sql, params = self._db.dialect.resource_word_search(
+                    match, guild_id, limit, token, weights
+                )
+                rows = await self._db.fetchall(sql, params)
+                if len(rows) >= limit:
+                    return [_resource(r) for r in rows]
+        return await self.search(guild_id, match, category, limit)
 
     async def vocabulary(self) -> list[str]:
         rows = await self._db.fetchall(self._db.dialect.resource_vocabulary())

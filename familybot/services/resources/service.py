@@ -307,7 +307,12 @@ class ResourcesService:
             raise UserFacingError(i18n._("Please type a word or two to search for."))
         # Quoted terms are always safe FTS5 syntax: \w+ contains no quotes or operators.
         groups = [[f'"{t}"', f'"{t}"*'] for t in terms]
-        results = await self._run(guild_id, groups, "AND", category)
+        if len(terms) == 1:  # its best, without ranking all its matches (issue 15)
+            results = await self._repo.search_word(
+                guild_id, terms[0], category or None, SEARCH_LIMIT, prefix=True
+            )
+        else:
+            results = await self._run(guild_id, groups, "AND", category)
         if not results and len(terms) > 1:
             results = await self._run(guild_id, groups, "OR", category)
         if not results and len(terms) <= FUZZY_MAX_TERMS:
@@ -315,9 +320,14 @@ class ResourcesService:
             # words can: they alone are searched (the same results in the same order: a phrase
             # matching nothing adds nothing to a resource's rank), and when no word is close
             # enough there is nothing to search (the no-match case stops here).
-            close = [await self._close_terms(t) for t in terms]
-            fuzzy = [[f'"{v}"' for v in near] for near in close if near]
-            if fuzzy:
+            close = [near for near in [await self._close_terms(t) for t in terms] if near]
+            if len(close) == 1 and len(close[0]) == 1:
+                # One close word (the usual typo): its best, without ranking all its matches.
+                return await self._repo.search_word(
+                    guild_id, close[0][0], category or None, SEARCH_LIMIT, prefix=False
+                )
+            if close:
+                fuzzy = [[f'"{v}"' for v in near] for near in close]
                 results = await self._run(guild_id, fuzzy, "OR", category)
         return results
 
