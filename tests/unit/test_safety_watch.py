@@ -51,12 +51,13 @@ NO_HELD_OUT = (
 )
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
 # in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh, 7 in the eighth, 8 in
-# the ninth (their headers say so); tuning7.tsv and tuning8.tsv were written by the seventh and
-# eighth rounds' tuners: training figures.
+# the ninth (their headers say so); tuning7.tsv, tuning8.tsv and tuning9.tsv were written by
+# the seventh, eighth and ninth rounds' tuners: training figures.
 TRAINING = {
     "tuning set": load("tuning"),
     "seventh-round tuning set": load("tuning7"),
     "eighth-round tuning set": load("tuning8"),
+    "ninth-round tuning set": load("tuning9"),
     "set 1 (retired held-out)": load("heldout"),
     "set 2 (retired held-out)": load("heldout2"),
     "set 3 (retired held-out)": load("heldout3"),
@@ -103,8 +104,9 @@ HELD_OUT_FLOORS = HELD_OUT_9_FLOORS if HELD_OUT_NAME == "heldout9" else {}
 # 0.835; with tuning8.tsv too (written from the list's misses and false alarms): 0.958 / 0.823.
 # After the eighth round's lines (set 7 alone 0.985 / 0.929, tuning8 0.938 / 0.924): 0.975 /
 # 0.880. Ninth round, held-out 8 retired into the pool before the list changed (set 8 alone
-# 0.895 / 0.566, its one measurement): 0.965 / 0.825, so the floors drop for that reason only.
-MATCHER_TRAINING_FLOORS = (0.96, 0.82)
+# 0.895 / 0.566, its one measurement): 0.965 / 0.825, so the floors drop for that reason only;
+# with tuning9.tsv too (written from the list's misses and false alarms): 0.959 / 0.802.
+MATCHER_TRAINING_FLOORS = (0.95, 0.80)
 
 
 def _report(

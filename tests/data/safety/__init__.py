@@ -3,8 +3,8 @@
 Held out (never read by a tuner, never used to tune or train): the newest heldoutN.tsv not
 in RETIRED (held-out 9 from the ninth round on, written on another branch and merged by the
 lead after the round's tuning), and ordinary.tsv (a false-alarm check on plain chatter).
-Training: tuning.tsv, tuning7.tsv and tuning8.tsv (written by the seventh and eighth rounds'
-tuners), chatter.tsv (ordinary-chatter negatives) and the RETIRED sets (held out in earlier
+Training: tuning.tsv, tuning7.tsv, tuning8.tsv and tuning9.tsv (written by the seventh, eighth
+and ninth rounds' tuners), chatter.tsv (ordinary-chatter negatives) and the RETIRED sets (held out in earlier
 rounds: 1-3 retired in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh, 7
 in the eighth, 8 in the ninth). See the header of heldout.tsv for provenance, columns,
 categories and the labelling rule. Held-out 8 has two parts by two hands (its header).
@@ -26,6 +26,7 @@ SETS = (
     "tuning",
     "tuning7",
     "tuning8",
+    "tuning9",
     "heldout",
     "heldout2",
     "heldout3",
@@ -55,7 +56,7 @@ RETIRED = (
 )
 # The English training sets, in the order the classifier is fitted on them (bench/safety.py):
 # the tuning sets, the retired held-out sets, the chatter negatives.
-ENGLISH_TRAINING = ("tuning", "tuning7", "tuning8", *RETIRED, "chatter")
+ENGLISH_TRAINING = ("tuning", "tuning7", "tuning8", "tuning9", *RETIRED, "chatter")
 
 
 @dataclass(frozen=True)
