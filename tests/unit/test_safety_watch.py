@@ -106,7 +106,9 @@ HELD_OUT_FLOORS = HELD_OUT_9_FLOORS if HELD_OUT_NAME == "heldout9" else {}
 # 0.880. Ninth round, held-out 8 retired into the pool before the list changed (set 8 alone
 # 0.895 / 0.566, its one measurement): 0.965 / 0.825, so the floors drop for that reason only;
 # with tuning9.tsv too (written from the list's misses and false alarms): 0.959 / 0.802.
-MATCHER_TRAINING_FLOORS = (0.95, 0.80)
+# After the ninth round's lines (set 8 alone 0.932 / 0.780, tuning9 0.889 / 0.545; sets 5 and 6,
+# which no ninth-round line was written from, 0.566 -> 0.605 and 0.614 -> 0.638): 0.964 / 0.847.
+MATCHER_TRAINING_FLOORS = (0.96, 0.84)
 
 
 def _report(
@@ -311,6 +313,21 @@ def test_normalise_handles_apostrophes_case_and_punctuation() -> None:
         ("used my coping skills instead of hurting myself", False),
         ("my mum is moving into a care home, giving her things away to the grandkids", False),
         ("the cutting is back and it's every night", True),
+        # Ninth round: written for this test, not copied from a labelled set.
+        ("my uncle keeps talking about taking himself out, he means it", True),
+        ("I'm taking myself out for dinner after this week", False),
+        ("my family could finally rest if I were gone", True),
+        ("my nan says she's just in the way now", True),
+        ("picked my date, the end of next month", True),
+        ("we picked a date for the christening, the 4th", False),
+        ("I've got everything I need now, it's in the garage", True),
+        ("got everything I need for the cake", False),
+        ("he said he'll do it after his exams finish", True),
+        ("please look after mum for me", True),
+        ("took them all an hour ago, feel sick", True),
+        ("she's five years clean from self harm and doing great", False),
+        ("never have I thought about ending my life, I promise", False),
+        ("why keep going when nothing changes", True),
     ],
 )
 def test_matching_examples(text: str, hit: bool) -> None:
