@@ -107,8 +107,8 @@ HELD_OUT_FLOORS = HELD_OUT_9_FLOORS if HELD_OUT_NAME == "heldout9" else {}
 # 0.895 / 0.566, its one measurement): 0.965 / 0.825, so the floors drop for that reason only;
 # with tuning9.tsv too (written from the list's misses and false alarms): 0.959 / 0.802.
 # After the ninth round's lines (set 8 alone 0.932 / 0.780, tuning9 0.889 / 0.545; sets 5 and 6,
-# which no ninth-round line was written from, 0.566 -> 0.605 and 0.614 -> 0.638): 0.964 / 0.847.
-MATCHER_TRAINING_FLOORS = (0.96, 0.84)
+# which no ninth-round line was written from, 0.566 -> 0.605 and 0.614 -> 0.638): 0.966 / 0.858.
+MATCHER_TRAINING_FLOORS = (0.96, 0.85)
 
 
 def _report(
@@ -393,7 +393,8 @@ def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
 # but on more of all the sets' everyday messages (46 of 365, against 32): the price of their
 # recall, said in the README. The seventh round's (refitted with set 6 and tuning7, threshold
 # 0.91, the matcher gated at 0.25) fire on 1, alone and in the bot's rule; the eighth round's
-# (threshold 0.96, floor 0.05) on 0, alone and in the rule. More than 2 fails.
+# (threshold 0.96, floor 0.05) on 0, alone and in the rule; the ninth round's (refitted with set
+# 8 and tuning9, threshold 0.96, floor 0.3) on 0, alone and in the rule. More than 2 fails.
 CLASSIFIER_ORDINARY_MAX = 2 / 40
 
 
@@ -421,10 +422,13 @@ def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
 # 0.960 / 0.983 (set 7: 0.968 / 0.995). Ninth round, held-out 8 retired into the pool before
 # the refit (the eighth round's weights never saw it: set 8 alone 0.914 / 0.701, the rule
 # 0.891 / 0.851): the classifier 0.959 / 0.826, the rule 0.949 / 0.960, so the floors drop
-# for that reason only.
+# for that reason only. Refitted on all 4937 training messages (set 8 and tuning9 in), the rule
+# chosen by the CV (threshold 0.96, matcher floor 0.3): the classifier alone 0.964 / 0.882
+# (set 8: 0.946 / 0.912; the nets do not memorise it), the rule 0.962 / 0.984 (set 8: 0.939 /
+# 0.983).
 CLASSIFIER_TRAINING_FLOORS = {
-    "classifier": (0.95, 0.82),
-    "matcher checked by classifier, or classifier": (0.94, 0.95),
+    "classifier": (0.96, 0.88),
+    "matcher checked by classifier, or classifier": (0.96, 0.98),
 }
 
 
