@@ -46,7 +46,7 @@ HELD_OUT_NAME = newest_held_out()
 HELD_OUT_AS_WRITTEN = load(HELD_OUT_NAME) if HELD_OUT_NAME else ()
 HELD_OUT_LABEL = f"HELD-OUT SET {HELD_OUT_NAME.removeprefix('heldout')}" if HELD_OUT_NAME else ""
 NO_HELD_OUT = (
-    "NO HELD-OUT SET on this branch: every heldoutN.tsv is retired (held-out 9 is written on "
+    "NO HELD-OUT SET on this branch: every heldoutN.tsv is retired (the next is written on "
     "another branch); no held-out precision/recall measured"
 )
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
@@ -76,11 +76,13 @@ ORDINARY = load("ordinary")
 # merge, not missed.
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
-KNOWN_COINCIDENCES: dict[str, int] = {}
-# HELD_OUT_9_FLOORS: floors on held-out 9, (precision, recall) per detector. None until the
-# lead measures held-out 9 once, after merging it beside this round's detectors, and sets them
-# from that one measurement (set by the lead when held-out 9 is merged and measured once);
-# until then a detector must meet the target (0.90 / 0.90).
+KNOWN_COINCIDENCES: dict[str, int] = {"heldout9": 6}
+# HELD_OUT_9_FLOORS: floors on held-out 9, (precision, recall) per detector, set by the lead
+# from its one measurement, after the ninth round's tuning and before anyone read it
+# (2026-12-03; two parts by two hands, 856 messages, 424 at risk; 6 equal a training message,
+# so 850 scored, 420 at risk): matcher 0.912 / 0.640; classifier 0.935 / 0.724; matcher
+# checked by classifier, or classifier 0.923 / 0.862. Precision meets the target (0.90), recall
+# does not; the cross-validation's quantile fold had said 0.900 / 0.877 for the rule.
 # History: held-out 8 (now training), measured once by the lead on 2026-12-03 after the eighth
 # round (two parts by two hands, 854 messages, 422 at risk, none equal to a training one):
 # matcher 0.895 / 0.566; classifier 0.914 / 0.701; matcher checked by classifier, or
@@ -90,9 +92,9 @@ KNOWN_COINCIDENCES: dict[str, int] = {}
 # Held-out 6 after the sixth round: matcher 0.870 / 0.571; classifier 0.762 / 0.852; matcher
 # or classifier 0.743 / 0.938.
 HELD_OUT_9_FLOORS: dict[str, tuple[float, float] | None] = {
-    "matcher": None,
-    "classifier": None,
-    "matcher checked by classifier, or classifier": None,
+    "matcher": (0.91, 0.64),
+    "classifier": (0.93, 0.72),
+    "matcher checked by classifier, or classifier": (0.92, 0.86),
 }
 HELD_OUT_FLOORS = HELD_OUT_9_FLOORS if HELD_OUT_NAME == "heldout9" else {}
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
