@@ -1,16 +1,34 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import gc
+import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from familybot import gc_quiet
 from familybot.db.connection import Database
 from familybot.db.migrate import migrate
 from familybot.wiring import Services, build_services
 from tests.support import backends
 from tests.support.fakes import FakeClock, RecordingPort
+
+
+@pytest.fixture(autouse=True)
+def _collector_as_found(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The garbage collector is process-wide; a bot started in a test keeps it off while it
+    starts (familybot/gc_quiet.py hold/release). A test whose event loop closed with a start-up
+    still pending drops that task without running its release, and every later test in the
+    worker would run with the collector off (the collector tests then fail far from the cause).
+    After each test a hold left behind is undone, and named on stderr so it can be found."""
+    was_enabled = gc.isenabled()
+    yield
+    if gc_quiet._holds > 0 or gc.isenabled() != was_enabled:
+        print(f"\n{request.node.nodeid}: left the collector held or switched", file=sys.stderr)
+        gc_quiet._holds = 0
+        (gc.enable if was_enabled else gc.disable)()
 
 
 @pytest.fixture
