@@ -15,11 +15,6 @@ would have waited. Arrivals therefore never exceed `limit` in any window, whatev
 delays. Requests are also spaced at least `window / limit` apart, so a burst goes out
 evenly instead of all at once.
 
-A slot asked for `ahead` (the bot's own start-up calls: the Gateway's address, the command
-sync) goes before every slot already queued (a backlog of overdue reminders), still within the
-limit and the spacing: a restart after downtime connects within about one window, not after
-the backlog has been sent.
-
 It uses the loop's monotonic clock, so tests that move wall-clock time do not affect it.
 """
 
@@ -45,11 +40,8 @@ class SlidingWindowLimiter:
         self._answered: deque[float] = deque()  # answer times still within the window
         self._in_flight = 0
         self._last_start = float("-inf")
-        self._lock = asyncio.Lock()  # first come, first served (after those `ahead`)
+        self._lock = asyncio.Lock()  # first come, first served
         self._answer = asyncio.Event()
-        self._ahead = 0  # slots asked for `ahead` not yet granted
-        self._none_ahead = asyncio.Event()
-        self._none_ahead.set()
 
     def set_limit(self, limit: int) -> None:
         """A new limit from now on (this process's part of a budget shared with others)."""
@@ -59,14 +51,9 @@ class SlidingWindowLimiter:
         self._spacing = self.window / limit
 
     @asynccontextmanager
-    async def slot(self, ahead: bool = False) -> AsyncIterator[None]:
-        """Hold a slot for one request: enter before sending it, leave once it is answered.
-        With `ahead`, the slot is granted before any slot asked for without it."""
-        if ahead:
-            await self._acquire_ahead()
-        else:
-            async with self._lock:
-                await self._acquire()
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a slot for one request: enter before sending it, leave once it is answered."""
+        await self._acquire()
         held = _holding.set(self)
         try:
             yield
@@ -90,39 +77,26 @@ class SlidingWindowLimiter:
         while answered and answered[0] + self.window <= now:
             answered.popleft()
 
-    async def _acquire_ahead(self) -> None:
-        self._ahead += 1
-        self._none_ahead.clear()
-        try:
-            await self._acquire(ahead=True)
-        finally:
-            self._ahead -= 1
-            if not self._ahead:
-                self._none_ahead.set()
-
-    async def _acquire(self, ahead: bool = False) -> None:
-        """Wait for a slot and take it (the caller holds the lock unless `ahead`)."""
+    async def _acquire(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            if not ahead and self._ahead:
-                await self._none_ahead.wait()  # a slot asked for ahead goes first
-                continue
-            now = loop.time()
-            self._expire(now)
-            if self._in_flight + len(self._answered) >= self.limit:
-                if self._answered:
-                    # The oldest answer leaves the window then (a little margin for
-                    # float rounding, so the next pass sees it gone).
-                    await asyncio.sleep(self._answered[0] + self.window - now + 1e-6)
-                else:
-                    # All `limit` in flight: wait for an answer, then for it to age.
-                    self._answer.clear()
-                    await self._answer.wait()
-                continue
-            gap = self._last_start + self._spacing - now
-            if gap > 0:
-                await asyncio.sleep(gap)
-                continue
-            self._in_flight += 1
-            self._last_start = now
-            return
+        async with self._lock:
+            while True:
+                now = loop.time()
+                self._expire(now)
+                if self._in_flight + len(self._answered) >= self.limit:
+                    if self._answered:
+                        # The oldest answer leaves the window then (a little margin for
+                        # float rounding, so the next pass sees it gone).
+                        await asyncio.sleep(self._answered[0] + self.window - now + 1e-6)
+                    else:
+                        # All `limit` in flight: wait for an answer, then for it to age.
+                        self._answer.clear()
+                        await self._answer.wait()
+                    continue
+                gap = self._last_start + self._spacing - now
+                if gap > 0:
+                    await asyncio.sleep(gap)
+                    continue
+                self._in_flight += 1
+                self._last_start = now
+                return

@@ -11,10 +11,6 @@ this process takes a slot of the same limiter, except:
 * interaction answers and follow-ups (/interactions/..., /webhooks/...): Discord does not
   count them against the global limit, and a person is waiting for them.
 
-Its own requests go ahead of reminders already waiting for a slot (SlidingWindowLimiter's
-`ahead`): after downtime, overdue reminders are due at once, and ready must not wait until
-they have all been sent at 45/s.
-
 After start-up, requests outside the notices' and reminders' own slots go unpaced again: a
 command's calls must not wait behind a reminder burst, nor at a newcomer's 1/s while it
 settles.
@@ -42,7 +38,7 @@ class StartupPacing:
         path = str(getattr(route, "path", ""))
         if not self.active or self._limiter.held() or path.startswith(UNPACED):
             return await self._request(route, **kwargs)
-        async with self._limiter.slot(ahead=True):  # before a backlog of overdue reminders
+        async with self._limiter.slot():
             return await self._request(route, **kwargs)
 
     def stop(self) -> None:

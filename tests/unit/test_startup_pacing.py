@@ -77,33 +77,3 @@ def test_a_request_inside_a_reminder_s_slot_takes_no_second_slot() -> None:
         assert not limiter.held()
 
     run(scenario)
-
-
-def test_start_up_calls_go_ahead_of_a_backlog_of_overdue_reminders() -> None:
-    """After downtime the overdue reminders queue for slots at once; the start-up's own
-    calls (the Gateway's address, the command sync) take the next slot, within the limit,
-    rather than wait until the backlog is sent (at 3/s, 30 reminders would hold them 10 s)."""
-
-    async def scenario() -> None:
-        http, limiter = Http(), SlidingWindowLimiter(3)
-        StartupPacing(http, limiter)
-
-        async def reminder() -> None:
-            async with limiter.slot():
-                await http.request(MESSAGES)
-
-        backlog = asyncio.gather(*(reminder() for _ in range(30)))
-        await asyncio.sleep(0.5)  # the backlog has begun and holds the window
-        asked = asyncio.get_running_loop().time()
-        await http.request(COMMANDS)
-        await http.request(COMMANDS)
-        await backlog
-        stamps = [t for t, _ in http.seen]
-        assert busiest_window(stamps) <= 3, stamps
-        commands = [t for t, path in http.seen if path == COMMANDS.path]
-        assert commands[1] - asked <= 1.5, (asked, commands)  # not 10 s behind the backlog
-        sent_after = [t for t, path in http.seen if path == MESSAGES.path and t > commands[1]]
-        assert len(sent_after) >= 25  # the backlog goes on after them, nothing dropped
-        assert len([p for _, p in http.seen if p == MESSAGES.path]) == 30
-
-    run(scenario)
