@@ -259,6 +259,42 @@ def _mark_steps(marks: dict[str, float]) -> None:
     bot_module.sync_translated = after(  # type: ignore[assignment]
         "commands_synced", bot_module.sync_translated
     )
+    _mark_gateway(marks)
+
+
+def _mark_gateway(marks: dict[str, float]) -> None:
+    """Marks from setup_hook's end to on_ready: the Gateway's address asked, the websocket
+    opened, IDENTIFY sent, READY and the first GUILD_CREATE parsed (discord.py's own steps)."""
+    import discord.gateway
+    import discord.http
+    import discord.state
+
+    def before(name: str, owner: Any, attr: str) -> None:
+        func = getattr(owner, attr)
+
+        def marked(*args: Any, **kwargs: Any) -> Any:
+            marks.setdefault(name, process_age_seconds())
+            return func(*args, **kwargs)
+
+        setattr(owner, attr, marked)
+
+    def after(name: str, owner: Any, attr: str) -> None:
+        func = getattr(owner, attr)
+
+        async def marked(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await func(*args, **kwargs)
+            finally:
+                marks.setdefault(name, process_age_seconds())
+
+        setattr(owner, attr, marked)
+
+    after("gw_url_got", discord.http.HTTPClient, "get_bot_gateway")
+    after("gw_opened", discord.http.HTTPClient, "ws_connect")
+    before("gw_identify", discord.gateway.DiscordWebSocket, "identify")
+    state = discord.state.AutoShardedConnectionState  # the bot's (parsers looked up at init)
+    before("gw_ready_parsed", state, "parse_ready")
+    before("gw_guild_create_parsed", state, "parse_guild_create")
 
 
 def _sharding_env(args: argparse.Namespace) -> dict[str, str]:
