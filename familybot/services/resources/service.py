@@ -393,6 +393,10 @@ class ResourcesService:
             for r in await self._repo.by_suggester(user_id)
         ]
 
+    # Its forget runs statements only: /my forget runs it with the others in one transaction
+    # (services/privacy/service.py, StatementsOnly).
+    forgets_with_statements_only = True
+
     async def delete_user_data(self, user_id: int) -> int:
         return await self._repo.forget_user(user_id)
 
