@@ -13,13 +13,7 @@ from familybot.clock import Clock
 from familybot.db.repositories.digest_posts import DigestPostRepository
 from familybot.db.repositories.resources import ResourceRepository
 from familybot.db.repositories.settings import SettingsRepository
-from familybot.errors import (
-    Conflict,
-    DiscordActionFailed,
-    NotAllowed,
-    NotFound,
-    UserFacingError,
-)
+from familybot.errors import Conflict, DiscordActionFailed, NotAllowed, NotFound, UserFacingError
 from familybot.models import Resource, ResourceStatus
 from familybot.models.notices import Notice
 from familybot.models.resources import REASON_MAX, ResourceListing, ReviewDecision
