@@ -49,6 +49,7 @@ class Trace:
         # (holder, SQL, ms) of each call, in order
         self.statements: list[tuple[str, str, float]] = []
         self.plans: list[tuple[str, str, list[str]]] = []
+        self.prepares = 0  # statements asyncpg had to prepare first (PostgreSQL)
 
     @contextlib.contextmanager
     def install_postgres(self) -> Iterator[None]:
@@ -77,11 +78,23 @@ class Trace:
 
         for n, f in originals.items():
             setattr(cls, n, wrap(f, n))
+        get_statement = cls._get_statement
+
+        async def prepared(this: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            # Not in this connection's statement cache: asyncpg prepares it first, a round
+            # trip of its own before the statement's.
+            key = (query, this._protocol.get_record_class(), False)
+            if kwargs.get("use_cache", True) and this._stmt_cache.get(key) is None:
+                trace.prepares += 1
+            return await get_statement(this, query, *args, **kwargs)
+
+        cls._get_statement = prepared
         try:
             yield
         finally:
             for n, f in originals.items():
                 setattr(cls, n, f)
+            cls._get_statement = get_statement
 
     async def explain_on(
         self, conn: Any, originals: dict[str, Any], sql: str, args: tuple[Any, ...]
@@ -187,13 +200,17 @@ async def run(args: argparse.Namespace) -> None:
             total = sum(trace.calls.values())
             print(
                 f"forget {i}: {took * 1000:.1f} ms ({settled * 1000:.1f} ms with events settled), "
-                f"{total} round trips, {report.total} rows"
+                f"{total} round trips (+{trace.prepares} prepares), {report.total} rows"
             )
             for holder, count in trace.calls.most_common():
                 print(f"  {holder:<28} {count:>4} calls {trace.seconds[holder] * 1000:8.1f} ms")
             if args.statements and last:
                 for holder, sql, took_ms in trace.statements:
                     print(f"    {took_ms:6.2f} ms [{holder}] {sql[:200]}")
+            pool = getattr(bot.db, "_pool", None)
+            if last and pool is not None:  # how many statements each connection keeps
+                sizes = [len(h._con._stmt_cache) for h in pool._holders if h._con is not None]
+                print(f"  statements cached per pool connection: {sizes}")
             for holder, sql, plan in trace.plans:
                 print(f"\n  [{holder}] {sql[:300]}")
                 for line in plan:
