@@ -23,6 +23,7 @@ import json
 import math
 import resource
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, replace
@@ -259,6 +260,42 @@ def _mark_steps(marks: dict[str, float]) -> None:
     bot_module.sync_translated = after(  # type: ignore[assignment]
         "commands_synced", bot_module.sync_translated
     )
+    _mark_gateway(marks)
+
+
+def _mark_gateway(marks: dict[str, float]) -> None:
+    """Marks from setup_hook's end to on_ready: the Gateway's address asked, the websocket
+    opened, IDENTIFY sent, READY and the first GUILD_CREATE parsed (discord.py's own steps)."""
+    import discord.gateway
+    import discord.http
+    import discord.state
+
+    def before(name: str, owner: Any, attr: str) -> None:
+        func = getattr(owner, attr)
+
+        def marked(*args: Any, **kwargs: Any) -> Any:
+            marks.setdefault(name, process_age_seconds())
+            return func(*args, **kwargs)
+
+        setattr(owner, attr, marked)
+
+    def after(name: str, owner: Any, attr: str) -> None:
+        func = getattr(owner, attr)
+
+        async def marked(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await func(*args, **kwargs)
+            finally:
+                marks.setdefault(name, process_age_seconds())
+
+        setattr(owner, attr, marked)
+
+    after("gw_url_got", discord.http.HTTPClient, "get_bot_gateway")
+    after("gw_opened", discord.http.HTTPClient, "ws_connect")
+    before("gw_identify", discord.gateway.DiscordWebSocket, "identify")
+    state = discord.state.AutoShardedConnectionState  # the bot's (parsers looked up at init)
+    before("gw_ready_parsed", state, "parse_ready")
+    before("gw_guild_create_parsed", state, "parse_guild_create")
 
 
 def _sharding_env(args: argparse.Namespace) -> dict[str, str]:
@@ -365,15 +402,22 @@ async def heap_scheduler(port: InstantPort, jobs: Sequence[tuple[int, int, Any, 
 
 
 async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from familybot import gc_quiet
 
-    from bench.datagen import plant_due_series
-    from familybot.clock import SystemClock
-    from familybot.db.connection import Database
-    from familybot.db.migrate import migrate
-    from familybot.models.reminders import ReminderCard, ReminderTarget
-    from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
-    from familybot.wiring import build_services
+    # The collector as in the bot: its imports (familybot/cli/run.py) and its set-up
+    # (setup_hook, familybot/bot.py) without collections, what they leave frozen out of later
+    # ones (familybot/gc_quiet.py). Without it every full collection here walked the ~100k
+    # objects of the imports and set-up again, which the bot's never do.
+    with gc_quiet.quiet_imports():
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        from bench.datagen import plant_due_series
+        from familybot.clock import SystemClock
+        from familybot.db.connection import Database
+        from familybot.db.migrate import migrate
+        from familybot.models.reminders import ReminderCard, ReminderTarget
+        from familybot.scheduler.reminders import JOB_DEFAULTS, ReminderScheduler
+        from familybot.wiring import build_services
 
     loop = asyncio.get_running_loop()
     watch = StallWatch()
@@ -381,15 +425,24 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     # Garbage-collector pauses (generation, start, seconds): a full collection over a large
     # heap is a loop stall like any other.
     gc_pauses: list[tuple[int, float, float]] = []
-    gc_began = [0.0]
+    # Generation-2 collections: (wall clock at the end, wall s, CPU s, the thread it ran on):
+    # one in a worker (aiosqlite's, the planner's) holds the GIL, so the loop's thread waits
+    # for it without using a CPU nor waiting for one.
+    gc_full: list[tuple[float, float, float, str]] = []
+    gc_began = [0.0, 0.0]
 
     def on_gc(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
-            gc_began[0] = time.perf_counter()
+            gc_began[:] = [time.perf_counter(), time.thread_time()]
         else:
-            gc_pauses.append((info["generation"], time.time(), time.perf_counter() - gc_began[0]))
+            wall = time.perf_counter() - gc_began[0]
+            gc_pauses.append((info["generation"], time.time(), wall))
+            if info["generation"] == 2:
+                cpu = time.thread_time() - gc_began[1]
+                gc_full.append((time.time(), wall, cpu, threading.current_thread().name))
 
     gc.callbacks.append(on_gc)
+    gc_quiet.hold()  # the set-up, as setup_hook's quiet_start: released once jobs exist
     db = await Database.open(Path(args.db))
     await migrate(db)
     n, span, gap = args.count, args.spread_seconds, 3
@@ -441,12 +494,19 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     repo.mark_sending = timed("prepared", repo.mark_sending)  # type: ignore[method-assign]
     repo.mark_sent = timed("recorded", repo.mark_sent)  # type: ignore[method-assign]
     watch.take_phase()
+    # The longest callbacks by CPU time, in the planner pass and the spread (not the burst,
+    # whose 10,000 hand-overs it would slow, unlike the heap's few callbacks).
+    callbacks = CallbackClock()
+    callbacks.install()
     plan_started = time.perf_counter()
     await reminder_scheduler.start()
+    gc_quiet.release()  # as at setup_hook's end: what is alive now is frozen
     if reminder_scheduler.first_pass is not None:  # planning goes on after start() returns
         await reminder_scheduler.first_pass
     plan_seconds = time.perf_counter() - plan_started
     stall_detail = {"planner": watch.take_phase_detail()}
+    stall_detail["planner"]["callbacks"] = callbacks.take_phase()
+    callbacks.uninstall()
     planner_stall = stall_detail["planner"]["max_stall"]
     planned_before_burst = time.time() < burst_at
     jobs_scheduled = len(scheduler.get_jobs())
@@ -473,8 +533,11 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(args.profile)
+    callbacks.install()
     await asyncio.wait_for(port.done.wait(), span + args.timeout)
     stall_detail["spread"] = watch.take_phase_detail()
+    stall_detail["spread"]["callbacks"] = callbacks.take_phase()
+    callbacks.uninstall()
     spread_stall = stall_detail["spread"]["max_stall"]
     bot_calls = list(port.calls)
 
@@ -545,6 +608,19 @@ async def run_lateness(args: argparse.Namespace) -> dict[str, Any]:
             (gen, round(t - burst_at - shift, 4), round(d * 1000, 1))
             for gen, t, d in gc_pauses
             if gen > 0 and burst_at + shift - 1 <= t <= burst_at + shift + 2
+        ],
+        # Full collections from the planner pass to the end of the spread: (s after the
+        # burst's instant, wall ms, CPU ms, thread).
+        "gc_full": [
+            (round(t - burst_at, 3), round(w * 1000, 1), round(c * 1000, 1), who)
+            for t, w, c, who in gc_full
+        ],
+        "gc_frozen": gc.get_freeze_count(),
+        # Every stall over 20 ms, (s after the burst's instant, ms): to set beside gc_full.
+        "stalls_over_20ms": [
+            (round(t - burst_at, 3), round(stall * 1000, 1))
+            for t, stall in watch.stalls
+            if stall > 0.02
         ],
         # (what, start s, end s, rows) around the burst's instant, relative to it.
         "ledger_writes_near_burst": [

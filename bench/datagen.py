@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -186,6 +187,25 @@ def copy_db(src: Path, dest: Path) -> None:
     remove_db(dest)
     shutil.copyfile(src, dest)
     flush_file(dest)
+
+
+def catch_up(path: Path, now: float) -> int:
+    """A stamped copy as a bot running until `now` leaves it: pending reminders due by then
+    marked sent, as `stamp` marks the history (a copy is started minutes after its stamp;
+    each start then sent that backlog while starting, bench/reminders.py). Returns rows."""
+    con = sqlite3.connect(path)
+    try:
+        cur = con.execute(
+            "UPDATE reminder_ledger SET state = 'sent', attempts = 1, attempt_at = due_at, "
+            "sent_at = due_at, message_id = (series_id << 20) + (due_at % 1000000) "
+            "WHERE state = 'pending' AND due_at <= ?",
+            (int(now),),
+        )
+        con.commit()
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return cur.rowcount
+    finally:
+        con.close()
 
 
 async def stamp(base: Path, dest: Path, now: float) -> StampInfo:

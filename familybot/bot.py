@@ -278,6 +278,7 @@ class FamilyBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("ready user=%s guilds=%d", self.user.id if self.user else "?", len(self.guilds))
+        self.pacing.ready()  # connected: its start-up calls no longer go ahead of reminders
         self.warm_up.start()  # the safety phrases and Babel's dates, in workers (once)
         if self._planning_task is None:  # the first reminder planning pass, after the warm-up
             self._planning_task = asyncio.create_task(self._plan_after_warm_up())

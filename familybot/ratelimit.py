@@ -42,6 +42,9 @@ class SlidingWindowLimiter:
         self._last_start = float("-inf")
         self._lock = asyncio.Lock()  # first come, first served
         self._answer = asyncio.Event()
+        # Requests waiting to go before the line (`slot(ahead=True)`), and when none is left.
+        self._ahead = 0
+        self._none_ahead = asyncio.Event()
 
     def set_limit(self, limit: int) -> None:
         """A new limit from now on (this process's part of a budget shared with others)."""
@@ -51,9 +54,21 @@ class SlidingWindowLimiter:
         self._spacing = self.window / limit
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold a slot for one request: enter before sending it, leave once it is answered."""
-        await self._acquire()
+    async def slot(self, *, ahead: bool = False) -> AsyncIterator[None]:
+        """Hold a slot for one request: enter before sending it, leave once it is answered.
+        `ahead`: before every request waiting in line (within the same limit and spacing),
+        e.g. the bot's own connecting calls before a backlog of reminders."""
+        if ahead:
+            self._ahead += 1
+            try:
+                await self._take(ahead=True)
+            finally:
+                self._ahead -= 1
+                if not self._ahead:
+                    self._none_ahead.set()
+        else:
+            async with self._lock:
+                await self._take(ahead=False)
         held = _holding.set(self)
         try:
             yield
@@ -77,26 +92,31 @@ class SlidingWindowLimiter:
         while answered and answered[0] + self.window <= now:
             answered.popleft()
 
-    async def _acquire(self) -> None:
+    async def _take(self, *, ahead: bool) -> None:
+        """Wait until a request may go, and count it: every check and the count happen with
+        no await between them, so whoever takes a slot, in line or ahead, keeps the bound."""
         loop = asyncio.get_running_loop()
-        async with self._lock:
-            while True:
-                now = loop.time()
-                self._expire(now)
-                if self._in_flight + len(self._answered) >= self.limit:
-                    if self._answered:
-                        # The oldest answer leaves the window then (a little margin for
-                        # float rounding, so the next pass sees it gone).
-                        await asyncio.sleep(self._answered[0] + self.window - now + 1e-6)
-                    else:
-                        # All `limit` in flight: wait for an answer, then for it to age.
-                        self._answer.clear()
-                        await self._answer.wait()
-                    continue
-                gap = self._last_start + self._spacing - now
-                if gap > 0:
-                    await asyncio.sleep(gap)
-                    continue
-                self._in_flight += 1
-                self._last_start = now
-                return
+        while True:
+            if not ahead and self._ahead:  # the line waits for those going ahead
+                self._none_ahead.clear()
+                await self._none_ahead.wait()
+                continue
+            now = loop.time()
+            self._expire(now)
+            if self._in_flight + len(self._answered) >= self.limit:
+                if self._answered:
+                    # The oldest answer leaves the window then (a little margin for
+                    # float rounding, so the next pass sees it gone).
+                    await asyncio.sleep(self._answered[0] + self.window - now + 1e-6)
+                else:
+                    # All `limit` in flight: wait for an answer, then for it to age.
+                    self._answer.clear()
+                    await self._answer.wait()
+                continue
+            gap = self._last_start + self._spacing - now
+            if gap > 0:
+                await asyncio.sleep(gap)
+                continue
+            self._in_flight += 1
+            self._last_start = now
+            return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,6 +53,10 @@ class Departure:
 class PrivacyRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def transaction(self) -> AbstractAsyncContextManager[Database]:
+        """One transaction for several holders' statements (/my forget)."""
+        return self._db.transaction()
 
     # --- members who left ---------------------------------------------------------------------
     async def record_member_left(self, guild_id: int, user_id: int, now: datetime) -> bool:

@@ -157,6 +157,10 @@ class CrisisConfigService:
     async def export_user_data(self, user_id: int) -> dict[str, Any]:
         return {"crisis_lines_added": [asdict(r) for r in await self._lines.by_user(user_id)]}
 
+    # Its forget runs statements only: /my forget runs it with the others in one transaction
+    # (services/privacy/service.py, StatementsOnly).
+    forgets_with_statements_only = True
+
     async def delete_user_data(self, user_id: int) -> int:
         return await self._lines.forget_user(user_id)
 

@@ -111,6 +111,10 @@ class FaqService:
             "faq_written": [{**asdict(e), "created_at": e.created_at.isoformat()} for e in entries]
         }
 
+    # Its forget runs statements only: /my forget runs it with the others in one transaction
+    # (services/privacy/service.py, StatementsOnly).
+    forgets_with_statements_only = True
+
     async def delete_user_data(self, user_id: int) -> int:
         return await self._repo.forget_user(user_id)
 

@@ -315,6 +315,10 @@ class ModerationService:
         return None
 
     # --- privacy ------------------------------------------------------------------------------
+    # Its forget runs statements only: /my forget runs it with the others in one transaction
+    # (services/privacy/service.py, StatementsOnly).
+    forgets_with_statements_only = True
+
     async def delete_user_data(self, user_id: int) -> int:
         """Cases are the server's record and stay (PRODUCT.md, /my forget); the facilitators'
         private notes about the person are not a moderation action, and go."""

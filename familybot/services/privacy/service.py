@@ -47,8 +47,23 @@ class KeptRecord:
     async def export_user_data(self, user_id: int) -> Any:
         return await self._exporter.export_user_data(user_id)
 
+    forgets_with_statements_only = True  # it forgets nothing
+
     async def delete_user_data(self, user_id: int) -> int:
         return 0
+
+
+@runtime_checkable
+class StatementsOnly(Protocol):
+    """A holder whose delete_user_data only runs statements on the database: no Discord call,
+    no event published, no task started. /my forget runs all of these in one transaction
+    (issue 15: on PostgreSQL each transaction is four round trips besides its statements,
+    BEGIN, the write lock, COMMIT; nine of them made a third of a forget's round trips), so
+    the database part is also all or nothing. A holder that calls Discord or publishes an
+    event must not say so: a call would hold every process's writes while it waits, and a
+    task started inside would inherit the transaction's connection."""
+
+    forgets_with_statements_only: bool
 
 
 @runtime_checkable
@@ -56,6 +71,10 @@ class GuildUserDataHolder(Protocol):
     """A holder that can also forget a person in one server only (after they left it)."""
 
     async def delete_user_guild_data(self, guild_id: int, user_id: int) -> int: ...
+
+
+def _statements_only(holder: UserDataHolder) -> bool:
+    return isinstance(holder, StatementsOnly) and holder.forgets_with_statements_only
 
 
 class PrivacyService:
@@ -94,11 +113,18 @@ class PrivacyService:
         return data
 
     async def forget_user(self, user_id: int) -> ForgetReport:
-        """Ask every holder to forget this person; moderation cases and the audit log stay."""
-        counts: dict[str, int] = {}
+        """Ask every holder to forget this person; moderation cases and the audit log stay.
+        Holders that call Discord or publish events first, each alone; then all the others
+        and the departures in one transaction (StatementsOnly)."""
+        counts: dict[str, int] = {name: 0 for name, _ in self._holders}
+        together = [(n, h) for n, h in self._holders if _statements_only(h)]
         for name, holder in self._holders:
-            counts[name] = int(await holder.delete_user_data(user_id) or 0)
-        counts["departures"] = await self._repo.forget_departures(user_id)
+            if not _statements_only(holder):
+                counts[name] = int(await holder.delete_user_data(user_id) or 0)
+        async with self._repo.transaction():
+            for name, holder in together:
+                counts[name] = int(await holder.delete_user_data(user_id) or 0)
+            counts["departures"] = await self._repo.forget_departures(user_id)
         log.info("user data forgotten user=%d rows=%d", user_id, sum(counts.values()))
         return ForgetReport(counts)
 

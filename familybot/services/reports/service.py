@@ -201,6 +201,10 @@ class ReportsService:
             "reports_and_asks_opened": [_export(r) for r in await self._repo.by_reporter(user_id)]
         }
 
+    # Its forget runs statements only: /my forget runs it with the others in one transaction
+    # (services/privacy/service.py, StatementsOnly).
+    forgets_with_statements_only = True
+
     async def delete_user_data(self, user_id: int) -> int:
         """Removes what they opened and unlinks them from reports about them (the rows stay,
         numbered, as the server's record that a report was made)."""

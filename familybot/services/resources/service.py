@@ -13,13 +13,7 @@ from familybot.clock import Clock
 from familybot.db.repositories.digest_posts import DigestPostRepository
 from familybot.db.repositories.resources import ResourceRepository
 from familybot.db.repositories.settings import SettingsRepository
-from familybot.errors import (
-    Conflict,
-    DiscordActionFailed,
-    NotAllowed,
-    NotFound,
-    UserFacingError,
-)
+from familybot.errors import Conflict, DiscordActionFailed, NotAllowed, NotFound, UserFacingError
 from familybot.models import Resource, ResourceStatus
 from familybot.models.notices import Notice
 from familybot.models.resources import REASON_MAX, ResourceListing, ReviewDecision
@@ -392,6 +386,10 @@ class ResourcesService:
             }
             for r in await self._repo.by_suggester(user_id)
         ]
+
+    # Its forget runs statements only: /my forget runs it with the others in one transaction
+    # (services/privacy/service.py, StatementsOnly).
+    forgets_with_statements_only = True
 
     async def delete_user_data(self, user_id: int) -> int:
         return await self._repo.forget_user(user_id)

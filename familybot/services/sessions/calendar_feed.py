@@ -189,6 +189,10 @@ class CalendarFeedService:
     async def export_user_data(self, user_id: int) -> list[dict[str, object]]:
         return list(await self._repo.export(user_id))
 
+    # Its forget runs statements only: /my forget runs it with the others in one transaction
+    # (services/privacy/service.py, StatementsOnly).
+    forgets_with_statements_only = True
+
     async def delete_user_data(self, user_id: int) -> int:
         return await self._repo.forget(user_id)
 

@@ -377,6 +377,10 @@ class SessionsService:
     async def export_user_data(self, user_id: int) -> dict[str, object]:
         return await self._privacy.export(user_id)
 
+    # Its forget runs statements only: /my forget runs it with the others in one transaction
+    # (services/privacy/service.py, StatementsOnly).
+    forgets_with_statements_only = True
+
     async def delete_user_data(self, user_id: int) -> int:
         return await self._privacy.forget(user_id)
 

@@ -96,6 +96,10 @@ class LanguageService:
     async def export_user_data(self, user_id: int) -> Any:
         return await self._repo.export_user(user_id) or {"language": AUTO}
 
+    # Its forget runs statements only: /my forget runs it with the others in one transaction
+    # (services/privacy/service.py, StatementsOnly).
+    forgets_with_statements_only = True
+
     async def delete_user_data(self, user_id: int) -> int:
         self._writes += 1
         self.preferences.users.pop(user_id, None)
