@@ -71,8 +71,8 @@ def latency_ms(matches: Callable[[str], bool], texts: list[str]) -> tuple[float,
     return statistics.median(times), times[int(len(times) * 0.99) - 1]
 
 
-# What the classifier is trained on (ninth round): the tuning sets, held-out sets 1-8 (retired
-# as held-out: their texts may now be read) and the chatter negatives. Held-out 9 never.
+# What the classifier is trained on (tenth round): the tuning sets, held-out sets 1-9 (retired
+# as held-out: their texts may now be read) and the chatter negatives. Held-out 10 never.
 TRAINING_SETS = ENGLISH_TRAINING
 # The cross-validation folds: one per labelled set, each written by a different hand, so each
 # fold is scored on messages written by a hand the fold's model never read (pooled shuffled
@@ -87,9 +87,9 @@ FITTED_AFTER = {"heldout6": ("tuning7",), "heldout7": ("tuning8",), "heldout8": 
 # The folds the rule is chosen on: every set written by a hand that never tuned (the retired
 # held-out sets). The tuning sets' folds are printed, not used to choose.
 CHOOSE_ON = RETIRED
-# The rule is chosen so that the LOW QUANTILE of these folds (the second-worst of eight), not
+# The rule is chosen so that the LOW QUANTILE of these folds (the second-worst of nine), not
 # the pooled figure, reaches the precision asked for: the next hand's set will differ from
-# all of ours, and the worst fold of eight is one set's quirks.
+# all of ours, and the worst fold of nine is one set's quirks.
 CHOOSE_PRECISION = 0.90
 QUANTILE_RANK = 1  # 0: the worst fold; 1: the second-worst
 
@@ -307,7 +307,7 @@ def write_weights(
                 f"tests/data/safety/{{{','.join(TRAINING_SETS)}}}.tsv ({len(y)} messages, "
                 f"{sum(y)} at risk). L2 penalty alpha={ALPHA}; a message scores the highest "
                 "over it and its sentences. Rule (chosen by leave-one-set-out cross-validation, "
-                "the second-worst of the eight retired held-out folds): the classifier alone "
+                "the second-worst of the nine retired held-out folds): the classifier alone "
                 f"fires from {threshold}; a matcher match counts from {floor} (low-quantile "
                 f"fold precision {precision:.3f}, recall {recall:.3f}).",
                 "threshold": threshold,

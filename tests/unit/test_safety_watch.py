@@ -39,7 +39,7 @@ TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
 # The held-out set of this round: the newest heldoutN.tsv not yet retired (tests/data/safety:
 # newest_held_out), written by another hand from the guidance, never read by whoever tuned the
-# matcher or trained the classifier. From the ninth round on that is held-out 9 (written on
+# matcher or trained the classifier. From the tenth round on that is held-out 10 (written on
 # another branch, merged by the lead after this round's detectors). On a branch without it the
 # held-out tests say so in their output and skip.
 HELD_OUT_NAME = newest_held_out()
@@ -51,8 +51,8 @@ NO_HELD_OUT = (
 )
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
 # in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh, 7 in the eighth, 8 in
-# the ninth (their headers say so); tuning7.tsv, tuning8.tsv and tuning9.tsv were written by
-# the seventh, eighth and ninth rounds' tuners: training figures.
+# the ninth, 9 in the tenth (their headers say so); tuning7.tsv, tuning8.tsv and tuning9.tsv
+# were written by the seventh, eighth and ninth rounds' tuners: training figures.
 TRAINING = {
     "tuning set": load("tuning"),
     "seventh-round tuning set": load("tuning7"),
@@ -66,6 +66,7 @@ TRAINING = {
     "set 6 (retired held-out)": load("heldout6"),
     "set 7 (retired held-out)": load("heldout7"),
     "set 8 (retired held-out)": load("heldout8"),
+    "set 9 (retired held-out)": load("heldout9"),
     "chatter negatives": load("chatter"),
 }
 ORDINARY = load("ordinary")
@@ -76,27 +77,26 @@ ORDINARY = load("ordinary")
 # merge, not missed.
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
-KNOWN_COINCIDENCES: dict[str, int] = {"heldout9": 6}
-# HELD_OUT_9_FLOORS: floors on held-out 9, (precision, recall) per detector, set by the lead
-# from its one measurement, after the ninth round's tuning and before anyone read it
-# (2026-12-03; two parts by two hands, 856 messages, 424 at risk; 6 equal a training message,
-# so 850 scored, 420 at risk): matcher 0.912 / 0.640; classifier 0.935 / 0.724; matcher
-# checked by classifier, or classifier 0.923 / 0.862. Precision meets the target (0.90), recall
-# does not; the cross-validation's quantile fold had said 0.900 / 0.877 for the rule.
-# History: held-out 8 (now training), measured once by the lead on 2026-12-03 after the eighth
-# round (two parts by two hands, 854 messages, 422 at risk, none equal to a training one):
-# matcher 0.895 / 0.566; classifier 0.914 / 0.701; matcher checked by classifier, or
-# classifier 0.891 / 0.851 (the cross-validation's second-worst fold had said 0.905 / 0.876).
-# Held-out 7 after the seventh round (415 scored, 208 at risk): matcher 0.900 / 0.649;
+KNOWN_COINCIDENCES: dict[str, int] = {}
+# HELD_OUT_10_FLOORS: floors on held-out 10, (precision, recall) per detector. None until the
+# lead measures held-out 10 once, after merging it beside this round's detectors, and sets
+# them from that one measurement; until then a detector must meet the target (0.90 / 0.90).
+# History: held-out 9 (now training), measured once by the lead on 2026-12-03 after the ninth
+# round (two parts by two hands, 856 messages, 424 at risk; 6 equal a training message, so 850
+# scored, 420 at risk): matcher 0.912 / 0.640; classifier 0.935 / 0.724; matcher checked by
+# classifier, or classifier 0.923 / 0.862 (the cross-validation's second-worst fold had said
+# 0.900 / 0.877). Held-out 8 after the eighth round (854 messages, 422 at risk): matcher 0.895
+# / 0.566; classifier 0.914 / 0.701; matcher checked by classifier, or classifier 0.891 /
+# 0.851. Held-out 7 after the seventh round (415 scored, 208 at risk): matcher 0.900 / 0.649;
 # classifier 0.926 / 0.784; matcher checked by classifier, or classifier 0.925 / 0.885.
 # Held-out 6 after the sixth round: matcher 0.870 / 0.571; classifier 0.762 / 0.852; matcher
 # or classifier 0.743 / 0.938.
-HELD_OUT_9_FLOORS: dict[str, tuple[float, float] | None] = {
-    "matcher": (0.91, 0.64),
-    "classifier": (0.93, 0.72),
-    "matcher checked by classifier, or classifier": (0.92, 0.86),
+HELD_OUT_10_FLOORS: dict[str, tuple[float, float] | None] = {
+    "matcher": None,
+    "classifier": None,
+    "matcher checked by classifier, or classifier": None,
 }
-HELD_OUT_FLOORS = HELD_OUT_9_FLOORS if HELD_OUT_NAME == "heldout9" else {}
+HELD_OUT_FLOORS = HELD_OUT_10_FLOORS if HELD_OUT_NAME == "heldout10" else {}
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
 # messages; they stop a change to the list from quietly undoing earlier work). Measured in the
 # seventh round, with held-out 6 retired to training and tuning7.tsv added (the matcher was
@@ -110,7 +110,9 @@ HELD_OUT_FLOORS = HELD_OUT_9_FLOORS if HELD_OUT_NAME == "heldout9" else {}
 # with tuning9.tsv too (written from the list's misses and false alarms): 0.959 / 0.802.
 # After the ninth round's lines (set 8 alone 0.932 / 0.780, tuning9 0.889 / 0.545; sets 5 and 6,
 # which no ninth-round line was written from, 0.566 -> 0.605 and 0.614 -> 0.638): 0.966 / 0.858.
-MATCHER_TRAINING_FLOORS = (0.96, 0.85)
+# Tenth round, held-out 9 retired into the pool before the list changed (set 9 alone 0.913 /
+# 0.642, its one measurement): 0.960 / 0.826, so the floors drop for that reason only.
+MATCHER_TRAINING_FLOORS = (0.95, 0.82)
 
 
 def _report(
@@ -427,10 +429,13 @@ def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
 # for that reason only. Refitted on all 4937 training messages (set 8 and tuning9 in), the rule
 # chosen by the CV (threshold 0.96, matcher floor 0.3): the classifier alone 0.964 / 0.882
 # (set 8: 0.946 / 0.912; the nets do not memorise it), the rule 0.962 / 0.984 (set 8: 0.939 /
-# 0.983).
+# 0.983). Tenth round, held-out 9 retired into the pool before the refit (the ninth round's
+# weights never saw it: set 9 alone 0.936 / 0.724, the rule 0.924 / 0.863, its 856 messages
+# with the 6 that equal a training one): the classifier 0.960 / 0.859, the rule 0.957 / 0.966,
+# so the floors drop for that reason only.
 CLASSIFIER_TRAINING_FLOORS = {
-    "classifier": (0.96, 0.88),
-    "matcher checked by classifier, or classifier": (0.96, 0.98),
+    "classifier": (0.96, 0.85),
+    "matcher checked by classifier, or classifier": (0.95, 0.96),
 }
 
 
