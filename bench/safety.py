@@ -82,8 +82,13 @@ FOLD_SETS = tuple(name for name in ENGLISH_TRAINING if name != "chatter")
 # Training sets written after reading a set, so not independent of it: left out of the fit of
 # that set's fold (and, from the eighth round, of the support a matcher line needs there)
 # (tuning7 was written from held-out 6's misses and false alarms, tuning8 from held-out 7's,
-# tuning9 from held-out 8's, each with the other training sets').
-FITTED_AFTER = {"heldout6": ("tuning7",), "heldout7": ("tuning8",), "heldout8": ("tuning9",)}
+# tuning9 from held-out 8's, tuning10 from held-out 9's, each with the other training sets').
+FITTED_AFTER = {
+    "heldout6": ("tuning7",),
+    "heldout7": ("tuning8",),
+    "heldout8": ("tuning9",),
+    "heldout9": ("tuning10",),
+}
 # The folds the rule is chosen on: every set written by a hand that never tuned (the retired
 # held-out sets). The tuning sets' folds are printed, not used to choose.
 CHOOSE_ON = RETIRED

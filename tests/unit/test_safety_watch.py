@@ -51,13 +51,14 @@ NO_HELD_OUT = (
 )
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
 # in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh, 7 in the eighth, 8 in
-# the ninth, 9 in the tenth (their headers say so); tuning7.tsv, tuning8.tsv and tuning9.tsv
-# were written by the seventh, eighth and ninth rounds' tuners: training figures.
+# the ninth, 9 in the tenth (their headers say so); tuning7.tsv to tuning10.tsv were written
+# by the seventh to tenth rounds' tuners: training figures.
 TRAINING = {
     "tuning set": load("tuning"),
     "seventh-round tuning set": load("tuning7"),
     "eighth-round tuning set": load("tuning8"),
     "ninth-round tuning set": load("tuning9"),
+    "tenth-round tuning set": load("tuning10"),
     "set 1 (retired held-out)": load("heldout"),
     "set 2 (retired held-out)": load("heldout2"),
     "set 3 (retired held-out)": load("heldout3"),
@@ -111,8 +112,9 @@ HELD_OUT_FLOORS = HELD_OUT_10_FLOORS if HELD_OUT_NAME == "heldout10" else {}
 # After the ninth round's lines (set 8 alone 0.932 / 0.780, tuning9 0.889 / 0.545; sets 5 and 6,
 # which no ninth-round line was written from, 0.566 -> 0.605 and 0.614 -> 0.638): 0.966 / 0.858.
 # Tenth round, held-out 9 retired into the pool before the list changed (set 9 alone 0.913 /
-# 0.642, its one measurement): 0.960 / 0.826, so the floors drop for that reason only.
-MATCHER_TRAINING_FLOORS = (0.95, 0.82)
+# 0.642, its one measurement): 0.960 / 0.826, so the floors drop for that reason only; with
+# tuning10.tsv too (written from the list's misses and false alarms): 0.956 / 0.813.
+MATCHER_TRAINING_FLOORS = (0.95, 0.81)
 
 
 def _report(
