@@ -113,8 +113,11 @@ HELD_OUT_FLOORS = HELD_OUT_10_FLOORS if HELD_OUT_NAME == "heldout10" else {}
 # which no ninth-round line was written from, 0.566 -> 0.605 and 0.614 -> 0.638): 0.966 / 0.858.
 # Tenth round, held-out 9 retired into the pool before the list changed (set 9 alone 0.913 /
 # 0.642, its one measurement): 0.960 / 0.826, so the floors drop for that reason only; with
-# tuning10.tsv too (written from the list's misses and false alarms): 0.956 / 0.813.
-MATCHER_TRAINING_FLOORS = (0.95, 0.81)
+# tuning10.tsv too (written from the list's misses and false alarms): 0.956 / 0.813. After the
+# tenth round's lines (set 9 alone 0.924 / 0.743, tuning10 0.761 / 0.422; sets 5 and 6, which
+# no tenth-round line was written from, 0.605 -> 0.610 and 0.638 -> 0.643 recall, precision
+# unchanged or up; ordinary chatter 0 of 40): 0.957 / 0.831.
+MATCHER_TRAINING_FLOORS = (0.95, 0.83)
 
 
 def _report(
@@ -334,6 +337,17 @@ def test_normalise_handles_apostrophes_case_and_punctuation() -> None:
         ("she's five years clean from self harm and doing great", False),
         ("never have I thought about ending my life, I promise", False),
         ("why keep going when nothing changes", True),
+        # Tenth round: written for this test, not copied from a labelled set.
+        ("i wouldnt mind if the train crashed on my way in tomorrow", True),
+        ("he wishes hed died in that fire with his crew", True),
+        ("my thoughts keep drifting to unalive stuff at night", True),
+        ("she locked herself in the garage and the engine is on", True),
+        ("logging off for good, thank you all", True),
+        ("logging off for the night, thank you all", False),
+        ("keeping the pills in my drawer in case i decide", True),
+        ("after christmas im done with all of it", True),
+        ("friday is my last day and im ready", True),
+        ("friday is my last day at work, so ready for the new job", False),
     ],
 )
 def test_matching_examples(text: str, hit: bool) -> None:
