@@ -94,8 +94,12 @@ KNOWN_COINCIDENCES: dict[str, int] = {}
 # or classifier 0.743 / 0.938.
 HELD_OUT_10_FLOORS: dict[str, tuple[float, float] | None] = {
     "matcher": None,
+    "n-gram model": None,
+    "light rule: English list checked by the n-gram model, or the n-gram model, or the "
+    "Spanish watch": None,
     "classifier": None,
     "matcher checked by classifier, or classifier": None,
+    "full rule: matcher, classifier and n-gram model": None,
 }
 HELD_OUT_FLOORS = HELD_OUT_10_FLOORS if HELD_OUT_NAME == "heldout10" else {}
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
@@ -396,6 +400,32 @@ def test_a_bad_pattern_names_its_line() -> None:
 MISSING = safety_model.missing()
 
 
+class _Remembering(safety_model.SafetyClassifier):
+    """The shared classifier, remembering each text's probability for this test process only
+    (the bot never keeps a text): the rules measured here score every training message, and
+    embedding them once instead of once per rule keeps the suite's run in minutes."""
+
+    def __init__(self, shared: safety_model.SafetyClassifier) -> None:
+        super().__init__(shared._encoder, shared._weights)
+        self._lock = shared._lock
+        self._seen: dict[str, float] = {}
+
+    def probability(self, text: str) -> float:
+        if text not in self._seen:
+            self._seen[text] = super().probability(text)
+        return self._seen[text]
+
+
+_remembering: list[_Remembering] = []
+
+
+def classifier_for_tests() -> safety_model.SafetyClassifier:
+    """The shared classifier (the extra's), remembering probabilities (_Remembering)."""
+    if not _remembering:
+        _remembering.append(_Remembering(safety_model.shared_classifier()))
+    return _remembering[0]
+
+
 def _fires_on(detector: Detector, examples: tuple[Example, ...]) -> float:
     fired = [e.text for e in examples if detector.matches(e.text)]
     # Never used to tune or train either: a count only, like the held-out set.
@@ -420,7 +450,7 @@ CLASSIFIER_ORDINARY_MAX = 2 / 40
 
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
-    classifier = safety_model.shared_classifier()
+    classifier = classifier_for_tests()
     assert _fires_on(classifier, ORDINARY) <= CLASSIFIER_ORDINARY_MAX
     combined = safety_model.combined(PhraseList.load(), classifier)
     assert _fires_on(combined, ORDINARY) <= CLASSIFIER_ORDINARY_MAX
@@ -448,10 +478,14 @@ def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
 # 0.983). Tenth round, held-out 9 retired into the pool before the refit (the ninth round's
 # weights never saw it: set 9 alone 0.936 / 0.724, the rule 0.924 / 0.863, its 856 messages
 # with the 6 that equal a training one): the classifier 0.960 / 0.859, the rule 0.957 / 0.966,
-# so the floors drop for that reason only.
+# so the floors drop for that reason only. Refitted on all 5948 training messages (set 9 and
+# tuning10 in; the ninth round's numbers still chosen by bench/safety.py's CV: threshold 0.96,
+# matcher floor 0.3): the classifier alone 0.962 / 0.851 (set 9: 0.959 / 0.835), the ninth
+# round's rule 0.959 / 0.974 (set 9: 0.948 / 0.948). The bot's rule with the extra is now the
+# full rule (test_safety_watch_en).
 CLASSIFIER_TRAINING_FLOORS = {
     "classifier": (0.96, 0.85),
-    "matcher checked by classifier, or classifier": (0.95, 0.96),
+    "matcher checked by classifier, or classifier": (0.95, 0.97),
 }
 
 
@@ -459,7 +493,7 @@ CLASSIFIER_TRAINING_FLOORS = {
 def test_classifier_training_figures() -> None:
     """The extra's detectors on every training set (misses and false alarms printed in full),
     and their pooled floors."""
-    classifier = safety_model.shared_classifier()
+    classifier = classifier_for_tests()
     combined = safety_model.combined(PhraseList.load(), classifier)
     for detector in (classifier, combined):
         _training_figures(detector)
@@ -470,15 +504,14 @@ def test_classifier_training_figures() -> None:
 
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 def test_classifier_held_out_figures() -> None:
-    """The extra's detectors, measured side by side with the matcher on the newest held-out
-    set: the classifier alone, and the bot's combination with the extra (bot_detector)."""
+    """The seventh to ninth rounds' rule (the matcher checked by the classifier, or the
+    classifier; the bot's with the extra until the tenth round), with the shipped weights, on
+    the newest held-out set. Every other detector, the bot's among them, is measured there
+    by test_safety_watch_en.test_held_out_figures_of_every_detector."""
     _needs_held_out()
-    classifier = safety_model.shared_classifier()
-    combined = safety_model.combined(PhraseList.load(), classifier)
-    precision, recall = _report(classifier, HELD_OUT_LABEL, HELD_OUT)
-    c_precision, c_recall = _report(combined, HELD_OUT_LABEL, HELD_OUT)
-    _check_held_out("classifier", precision, recall)
-    _check_held_out(combined.name, c_precision, c_recall)
+    combined = safety_model.combined(PhraseList.load(), classifier_for_tests())
+    precision, recall = _report(combined, HELD_OUT_LABEL, HELD_OUT)
+    _check_held_out(combined.name, precision, recall)
 
 
 def test_classifier_pieces_are_the_message_and_its_sentences() -> None:
