@@ -1,97 +1,45 @@
 """Safety watch detectors side by side: held-out precision/recall, latency and memory.
 
-    python bench/safety.py            # figures for the matcher and, when installed, the model
+    python bench/safety.py            # figures for every detector (bench/safety_side.py)
     python bench/safety.py --train    # refit the classifier's weights on the training sets
     python bench/safety.py --cv       # cross-validated figures, one fold per labelled set
 
-The classifier needs `pip install 'familybot[safety-model]'`; without it only the matcher is
-measured and one line says why. Latency is per message, one message at a time as the bot
-sees them, on one CPU thread; memory is the process's resident size (VmRSS) from /proc.
+The classifier needs `pip install 'familybot[safety-model]'`; without it only the matcher and
+the n-gram models are measured and one line says why. The folds and the matcher's answer in
+each: bench/safety_folds.py; the English n-gram model and the rules using it:
+bench/safety_en.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
-import gc
 import json
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.safety_folds import (  # noqa: E402
+    CHOOSE_ON,
+    CHOOSE_PRECISION,
+    FITTED_AFTER,
+    FOLD_SETS,
+    QUANTILE_RANK,
+    TRAINING_SETS,
+    _pr,
+    folds_of,
+    low_quantile,
+    matcher_folds,
+    per_fold,
+)
 from familybot.services.safety import model as safety_model  # noqa: E402
-from familybot.services.safety.lists import SPANISH_PHRASES_FILE, PhraseLists  # noqa: E402
-from familybot.services.safety.watch import (  # noqa: E402
-    ALIAS_PREFIX,
-    CLAUSE_CUT_PREFIX,
-    PHRASES_FILE,
-    QUIET_BEFORE_PREFIX,
-    QUIET_SENTENCE_PREFIX,
-    Detector,
-    PhraseList,
-    score,
-)
-from tests.data.safety import (  # noqa: E402
-    ENGLISH_TRAINING,
-    RETIRED,
-    SPANISH_TRAINING,
-    Example,
-    load,
-    newest_held_out,
-)
+from tests.data.safety import Example, load  # noqa: E402
+
+__all__ = ["CHOOSE_ON", "FITTED_AFTER", "FOLD_SETS", "QUANTILE_RANK", "TRAINING_SETS"]
 
 WEIGHTS_PATH = REPO_ROOT / "familybot" / "data" / safety_model.WEIGHTS_FILE
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def figures(detector: Detector, examples: tuple[Example, ...]) -> tuple[float, float, int]:
-    precision, recall, _, _ = score(detector, [(e.text, e.at_risk) for e in examples])
-    return precision, recall, len(examples)
-
-
-def latency_ms(matches: Callable[[str], bool], texts: list[str]) -> tuple[float, float]:
-    times = []
-    for text in texts:
-        start = time.perf_counter()
-        matches(text)
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.99) - 1]
-
-
-# What the classifier is trained on (ninth round): the tuning sets, held-out sets 1-8 (retired
-# as held-out: their texts may now be read) and the chatter negatives. Held-out 9 never.
-TRAINING_SETS = ENGLISH_TRAINING
-# The cross-validation folds: one per labelled set, each written by a different hand, so each
-# fold is scored on messages written by a hand the fold's model never read (pooled shuffled
-# folds leak a writer's style and were over-optimistic: held-out 6 came out at 0.743 precision
-# where they promised 0.85). Chatter is dealt round-robin.
-FOLD_SETS = tuple(name for name in ENGLISH_TRAINING if name != "chatter")
-# Training sets written after reading a set, so not independent of it: left out of the fit of
-# that set's fold (and, from the eighth round, of the support a matcher line needs there)
-# (tuning7 was written from held-out 6's misses and false alarms, tuning8 from held-out 7's,
-# tuning9 from held-out 8's, each with the other training sets').
-FITTED_AFTER = {"heldout6": ("tuning7",), "heldout7": ("tuning8",), "heldout8": ("tuning9",)}
-# The folds the rule is chosen on: every set written by a hand that never tuned (the retired
-# held-out sets). The tuning sets' folds are printed, not used to choose.
-CHOOSE_ON = RETIRED
-# The rule is chosen so that the LOW QUANTILE of these folds (the second-worst of eight), not
-# the pooled figure, reaches the precision asked for: the next hand's set will differ from
-# all of ours, and the worst fold of eight is one set's quirks.
-CHOOSE_PRECISION = 0.90
-QUANTILE_RANK = 1  # 0: the worst fold; 1: the second-worst
 
 
 def _embeddings(
@@ -139,13 +87,6 @@ def _training_data(
             at += len(ps)
         fold += folds_of(name, len(examples))
     return x, y, fold, extra
-
-
-def folds_of(name: str, count: int) -> list[int]:
-    """The fold of each message of a training set: its own set's, chatter dealt round-robin."""
-    if name in FOLD_SETS:
-        return [FOLD_SETS.index(name)] * count
-    return [i % len(FOLD_SETS) for i in range(count)]
 
 
 # The classifier (sixth round): a few small neural networks on the embedding, one hidden layer
@@ -197,24 +138,6 @@ def _out_of_fold(
         for i in test_at:
             proba[i] = float(max(next(scored) for _ in range(1 + len(extra[i]))))
     return proba
-
-
-def per_fold(
-    pred: list[bool], truth: list[bool], fold: list[int]
-) -> dict[str, tuple[float, float]]:
-    """(precision, recall) of each fold, by set name."""
-    out = {}
-    for k, name in enumerate(FOLD_SETS):
-        at = [i for i, f in enumerate(fold) if f == k]
-        out[name] = _pr([pred[i] for i in at], [truth[i] for i in at])
-    return out
-
-
-def low_quantile(figures: dict[str, tuple[float, float]]) -> tuple[float, float]:
-    """(precision, recall) at QUANTILE_RANK over the CHOOSE_ON folds, each taken separately."""
-    precisions = sorted(figures[n][0] for n in CHOOSE_ON)
-    recalls = sorted(figures[n][1] for n in CHOOSE_ON)
-    return precisions[QUANTILE_RANK], recalls[QUANTILE_RANK]
 
 
 def gated(proba: list[float], matcher: list[bool], floor: float, threshold: float) -> list[bool]:
@@ -307,7 +230,7 @@ def write_weights(
                 f"tests/data/safety/{{{','.join(TRAINING_SETS)}}}.tsv ({len(y)} messages, "
                 f"{sum(y)} at risk). L2 penalty alpha={ALPHA}; a message scores the highest "
                 "over it and its sentences. Rule (chosen by leave-one-set-out cross-validation, "
-                "the second-worst of the eight retired held-out folds): the classifier alone "
+                "the second-worst of the nine retired held-out folds): the classifier alone "
                 f"fires from {threshold}; a matcher match counts from {floor} (low-quantile "
                 f"fold precision {precision:.3f}, recall {recall:.3f}).",
                 "threshold": threshold,
@@ -325,203 +248,6 @@ def write_weights(
         f"wrote {WEIGHTS_PATH.relative_to(REPO_ROOT)}: threshold={threshold} floor={floor} "
         f"low-quantile fold precision={precision:.3f} recall={recall:.3f}"
     )
-
-
-def _both(english: PhraseList) -> PhraseLists:
-    """The matcher as the bot watches with it: this English list and the shipped Spanish one
-    (both read every message; a match in either counts)."""
-    return PhraseLists({PHRASES_FILE: english, SPANISH_PHRASES_FILE: _spanish()})
-
-
-@functools.cache
-def _spanish() -> PhraseList:
-    return PhraseList.load(SPANISH_PHRASES_FILE)
-
-
-def bench() -> None:
-    # English and Spanish sets: the bot reads every message with both lists.
-    training = {name: load(name) for name in (*TRAINING_SETS, *SPANISH_TRAINING)}
-    held = [name for name in (newest_held_out(), newest_held_out("es_heldout")) if name]
-    held_outs = {name: load(name) for name in held}
-    ordinary = load("ordinary")
-    # Latency over the held-out sets, or every sixth training message on a branch without.
-    every = [e for examples in training.values() for e in examples]
-    texts = [e.text for examples in held_outs.values() for e in examples] or [
-        e.text for e in every[::6]
-    ]
-    # Long and adversarial messages (4,000 characters): what must never stall the bot.
-    floods = [
-        ("if " * 1333)[:4000],
-        "😂" * 4000,
-        ("a " * 2000)[:4000],
-        " ".join(str(n) for n in range(1100))[:4000],
-    ]
-    rows: list[str] = []
-    perf: list[str] = []
-
-    def add(detector: Detector) -> None:
-        for held_name, held_out in held_outs.items():
-            p, r, n = figures(detector, held_out)
-            rows.append(f"| {detector.name} | **{held_name}** | {p:.3f} | {r:.3f} | {n} |")
-        for name, examples in training.items():
-            p, r, n = figures(detector, examples)
-            rows.append(f"| {detector.name} | {name} (training) | {p:.3f} | {r:.3f} | {n} |")
-        fired = sum(1 for e in ordinary if detector.matches(e.text))
-        rows.append(
-            f"| {detector.name} | ordinary chatter: fires on | {fired} | of | {len(ordinary)} |"
-        )
-
-    gc.collect()
-    before = rss_mb()
-    start = time.perf_counter()
-    matcher = PhraseLists.load()
-    load_s = time.perf_counter() - start
-    added_mb = rss_mb() - before
-    add(matcher)
-    # The matcher as the bot runs it (both lists), then what each list costs alone.
-    timed = [("matcher (both lists)", matcher.matches, load_s, added_mb)]
-    timed += [(f"{name} alone", one.matches, None, None) for name, one in matcher.lists.items()]
-    alone: dict[str, tuple[float, float]] = {}
-    for label, matches, took, mb in timed:
-        p50, p99 = latency_ms(matches, texts)
-        _, flood_max = latency_ms(matches, floods)
-        alone[label] = (p50, flood_max)
-        load_col = "" if took is None else f"{took:.3f}"
-        mb_col = "" if mb is None else f"{mb:.0f}"
-        perf.append(
-            f"| {label} | {load_col} | {p50:.3f} | {p99:.3f} | {flood_max:.0f} | "
-            f"{mb_col} | {rss_mb():.0f} |"
-        )
-
-    why_not = safety_model.missing()
-    if why_not is None:
-        gc.collect()
-        before = rss_mb()
-        start = time.perf_counter()
-        classifier = safety_model.SafetyClassifier()
-        classifier.matches("warm-up")
-        load_s = time.perf_counter() - start
-        add(classifier)
-        # As the bot watches (model.bot_detector): the English list's match is checked by the
-        # classifier (trained on English), a Spanish list's match counts alone.
-        english = matcher.lists[PHRASES_FILE]
-        spanish = PhraseLists({n: p for n, p in matcher.lists.items() if n != PHRASES_FILE})
-        add(safety_model.combined(english, classifier, spanish))
-        p50, p99 = latency_ms(classifier.matches, texts)
-        _, flood_max = latency_ms(classifier.matches, floods)
-        perf.append(
-            f"| classifier (1 thread) | {load_s:.2f} | {p50:.1f} | {p99:.1f} | "
-            f"{flood_max:.0f} | {rss_mb() - before:.0f} | {rss_mb():.0f} |"
-        )
-    print("| detector | set | precision | recall | n |")
-    print("|---|---|---:|---:|---:|")
-    print("\n".join(rows))
-    print()
-    print(
-        "| detector | load s | p50 ms/message | p99 ms/message | slowest 4,000-char flood ms "
-        "| RSS added MB | RSS total MB |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    print("\n".join(perf))
-    # The README's claim: the Spanish list adds about half what the English one costs.
-    english = alone.get(f"{PHRASES_FILE} alone")
-    spanish = alone.get(f"{SPANISH_PHRASES_FILE} alone")
-    if english and spanish:
-        print(
-            f"\nSpanish list / English list: {spanish[0] / english[0]:.2f} of its cost per "
-            f"message (p50), {spanish[1] / english[1]:.2f} on the slowest flood"
-        )
-    if why_not is not None:
-        print(f"\nclassifier skipped: {why_not}")
-
-
-# --- cross-validation by set (python bench/safety.py --cv) ----------------------------------
-# The round's candidates: the phrase list's lines after ROUND_MARKER, and the older lines it
-# edited (each right under a WAS comment giving the line as it was). In the fold that scores
-# set k, a candidate is kept only when the OTHER sets support it: over their messages where it
-# changes the answer, +1 for each it gets right and -2 for each it gets wrong, at least
-# SUPPORT; otherwise a new line is left out and an edited line goes back to what it was. So
-# a line written for one message of set k does not count when set k is scored (as if set k
-# had been held out while the list was written). Lines that only catch messages another new
-# line also catches get no credit here, so the figures lean low, not high.
-ROUND_MARKER = "# === Fifth round ==="
-WAS = "# was (before the fifth round): "
-SUPPORT = 2
-
-
-def _without(text: str, drop: set[int]) -> PhraseList:
-    lines = text.splitlines()
-    for number in drop:
-        above = lines[number - 2] if number > 1 else ""
-        lines[number - 1] = above.removeprefix(WAS) if above.startswith(WAS) else "# (left out)"
-    return PhraseList.parse("\n".join(lines))
-
-
-def matcher_folds(support: int = SUPPORT) -> tuple[list[Example], list[int], list[bool]]:
-    """Every training message, its fold, and the fold's matcher's answer on it (the fold's
-    English list with the shipped Spanish one, as the bot reads)."""
-    text = (REPO_ROOT / "familybot" / "data" / PHRASES_FILE).read_text(encoding="utf-8")
-    lines = text.splitlines()
-    marker = next(i for i, line in enumerate(lines, start=1) if line.startswith(ROUND_MARKER))
-    candidates = [
-        n
-        for n, line in enumerate(lines, start=1)
-        if (n > marker or (n > 1 and lines[n - 2].startswith(WAS)))
-        and line.strip()
-        and not line.lstrip().startswith("#")
-    ]
-    examples: list[Example] = []
-    fold: list[int] = []
-    for name in TRAINING_SETS:
-        rows = load(name)
-        examples += rows
-        fold += folds_of(name, len(rows))
-    full = _both(PhraseList.parse(text))
-    answer = [full.matches(e.text) for e in examples]
-    # The English line that makes each match (None: no English match).
-    english = PhraseList.parse(text)
-    first = [english.first_match(e.text) for e in examples]
-    # What each candidate changes: the messages whose answer differs without it. Leaving out
-    # a new pattern line can only change the messages whose first counting English line it is
-    # (any other counting line still matches), so only those are read again; an alias, a quiet
-    # line or an edited line (its old version may match more) is read against every message.
-    changes: dict[int, list[int]] = {}
-    for n in candidates:
-        loo = _both(_without(text, {n}))
-        line = lines[n - 1].strip()
-        pattern = not line.startswith(
-            (ALIAS_PREFIX, QUIET_BEFORE_PREFIX, QUIET_SENTENCE_PREFIX, CLAUSE_CUT_PREFIX)
-        ) and not (n > 1 and lines[n - 2].startswith(WAS))
-        at = [i for i, f in enumerate(first) if f == n] if pattern else range(len(examples))
-        changes[n] = [i for i in at if loo.matches(examples[i].text) != answer[i]]
-    out = [False] * len(examples)
-    for k in range(len(FOLD_SETS)):
-        # Support comes from the other sets, less those written after reading set k.
-        unread = {k, *(FOLD_SETS.index(n) for n in FITTED_AFTER.get(FOLD_SETS[k], ()))}
-        drop = set()
-        for n in candidates:
-            gain = sum(
-                1 if answer[i] == examples[i].at_risk else -2
-                for i in changes[n]
-                if fold[i] not in unread
-            )
-            if gain < support:
-                drop.add(n)
-        matcher = _both(_without(text, drop))
-        print(
-            f"fold {FOLD_SETS[k]}: {len(candidates) - len(drop)} of {len(candidates)} new lines kept"
-        )
-        for i, e in enumerate(examples):
-            if fold[i] == k:
-                out[i] = matcher.matches(e.text)
-    return examples, fold, out
-
-
-def _pr(pred: list[bool], truth: list[bool]) -> tuple[float, float]:
-    tp = sum(1 for p, t in zip(pred, truth, strict=True) if p and t)
-    fp = sum(1 for p, t in zip(pred, truth, strict=True) if p and not t)
-    fn = sum(1 for p, t in zip(pred, truth, strict=True) if not p and t)
-    return (tp / (tp + fp) if tp + fp else 1.0), (tp / (tp + fn) if tp + fn else 1.0)
 
 
 def cross_validate(cache: Path | None) -> None:
@@ -580,6 +306,8 @@ def main() -> None:
     elif args.cv:
         cross_validate(args.cache)
     else:
+        from bench.safety_side import bench
+
         bench()
 
 

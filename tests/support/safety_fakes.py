@@ -12,8 +12,8 @@ from familybot.models.notices import Notice
 from familybot.models.safety import CrisisDM, SafetyAlert, SeenMessage
 from familybot.models.setup import Actor
 from familybot.services.crisis.service import CrisisDirectory
+from familybot.services.safety.english_model import light_detector
 from familybot.services.safety.service import SafetyService
-from familybot.services.safety.spanish_model import light_detector
 from tests.support.fakes import FakeClock
 from tests.support.moderation_fakes import ModerationPort
 
@@ -124,8 +124,9 @@ async def safety_world(
         port,
         clock,
         "America/New_York",
-        # What every install watches with (the lists and the Spanish classifier), even where
-        # the optional English model is installed: deterministic.
+        # What every install watches with (the light rule: the lists, the English n-gram model
+        # and the Spanish classifier), even where the optional English model is installed:
+        # deterministic.
         safety=SafetyParts(
             io, RecordingAutomod(io, port), CrisisDirectory.load(), phrases=light_detector()
         ),

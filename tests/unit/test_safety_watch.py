@@ -39,7 +39,7 @@ TARGET_PRECISION = 0.90
 TARGET_RECALL = 0.90
 # The held-out set of this round: the newest heldoutN.tsv not yet retired (tests/data/safety:
 # newest_held_out), written by another hand from the guidance, never read by whoever tuned the
-# matcher or trained the classifier. From the ninth round on that is held-out 9 (written on
+# matcher or trained the classifier. From the tenth round on that is held-out 10 (written on
 # another branch, merged by the lead after this round's detectors). On a branch without it the
 # held-out tests say so in their output and skip.
 HELD_OUT_NAME = newest_held_out()
@@ -51,13 +51,14 @@ NO_HELD_OUT = (
 )
 # Everything a detector may be tuned or trained on. Held-out sets 1-3 were retired to training
 # in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh, 7 in the eighth, 8 in
-# the ninth (their headers say so); tuning7.tsv, tuning8.tsv and tuning9.tsv were written by
-# the seventh, eighth and ninth rounds' tuners: training figures.
+# the ninth, 9 in the tenth (their headers say so); tuning7.tsv to tuning10.tsv were written
+# by the seventh to tenth rounds' tuners: training figures.
 TRAINING = {
     "tuning set": load("tuning"),
     "seventh-round tuning set": load("tuning7"),
     "eighth-round tuning set": load("tuning8"),
     "ninth-round tuning set": load("tuning9"),
+    "tenth-round tuning set": load("tuning10"),
     "set 1 (retired held-out)": load("heldout"),
     "set 2 (retired held-out)": load("heldout2"),
     "set 3 (retired held-out)": load("heldout3"),
@@ -66,6 +67,7 @@ TRAINING = {
     "set 6 (retired held-out)": load("heldout6"),
     "set 7 (retired held-out)": load("heldout7"),
     "set 8 (retired held-out)": load("heldout8"),
+    "set 9 (retired held-out)": load("heldout9"),
     "chatter negatives": load("chatter"),
 }
 ORDINARY = load("ordinary")
@@ -76,27 +78,30 @@ ORDINARY = load("ordinary")
 # merge, not missed.
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
-KNOWN_COINCIDENCES: dict[str, int] = {"heldout9": 6}
-# HELD_OUT_9_FLOORS: floors on held-out 9, (precision, recall) per detector, set by the lead
-# from its one measurement, after the ninth round's tuning and before anyone read it
-# (2026-12-03; two parts by two hands, 856 messages, 424 at risk; 6 equal a training message,
-# so 850 scored, 420 at risk): matcher 0.912 / 0.640; classifier 0.935 / 0.724; matcher
-# checked by classifier, or classifier 0.923 / 0.862. Precision meets the target (0.90), recall
-# does not; the cross-validation's quantile fold had said 0.900 / 0.877 for the rule.
-# History: held-out 8 (now training), measured once by the lead on 2026-12-03 after the eighth
-# round (two parts by two hands, 854 messages, 422 at risk, none equal to a training one):
-# matcher 0.895 / 0.566; classifier 0.914 / 0.701; matcher checked by classifier, or
-# classifier 0.891 / 0.851 (the cross-validation's second-worst fold had said 0.905 / 0.876).
-# Held-out 7 after the seventh round (415 scored, 208 at risk): matcher 0.900 / 0.649;
+KNOWN_COINCIDENCES: dict[str, int] = {}
+# HELD_OUT_10_FLOORS: floors on held-out 10, (precision, recall) per detector. None until the
+# lead measures held-out 10 once, after merging it beside this round's detectors, and sets
+# them from that one measurement; until then a detector must meet the target (0.90 / 0.90).
+# History: held-out 9 (now training), measured once by the lead on 2026-12-03 after the ninth
+# round (two parts by two hands, 856 messages, 424 at risk; 6 equal a training message, so 850
+# scored, 420 at risk): matcher 0.912 / 0.640; classifier 0.935 / 0.724; matcher checked by
+# classifier, or classifier 0.923 / 0.862 (the cross-validation's second-worst fold had said
+# 0.900 / 0.877). Held-out 8 after the eighth round (854 messages, 422 at risk): matcher 0.895
+# / 0.566; classifier 0.914 / 0.701; matcher checked by classifier, or classifier 0.891 /
+# 0.851. Held-out 7 after the seventh round (415 scored, 208 at risk): matcher 0.900 / 0.649;
 # classifier 0.926 / 0.784; matcher checked by classifier, or classifier 0.925 / 0.885.
 # Held-out 6 after the sixth round: matcher 0.870 / 0.571; classifier 0.762 / 0.852; matcher
 # or classifier 0.743 / 0.938.
-HELD_OUT_9_FLOORS: dict[str, tuple[float, float] | None] = {
-    "matcher": (0.91, 0.64),
-    "classifier": (0.93, 0.72),
-    "matcher checked by classifier, or classifier": (0.92, 0.86),
+HELD_OUT_10_FLOORS: dict[str, tuple[float, float] | None] = {
+    "matcher": None,
+    "n-gram model": None,
+    "light rule: English list checked by the n-gram model, or the n-gram model, or the "
+    "Spanish watch": None,
+    "classifier": None,
+    "matcher checked by classifier, or classifier": None,
+    "full rule: matcher, classifier and n-gram model": None,
 }
-HELD_OUT_FLOORS = HELD_OUT_9_FLOORS if HELD_OUT_NAME == "heldout9" else {}
+HELD_OUT_FLOORS = HELD_OUT_10_FLOORS if HELD_OUT_NAME == "heldout10" else {}
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
 # messages; they stop a change to the list from quietly undoing earlier work). Measured in the
 # seventh round, with held-out 6 retired to training and tuning7.tsv added (the matcher was
@@ -110,7 +115,13 @@ HELD_OUT_FLOORS = HELD_OUT_9_FLOORS if HELD_OUT_NAME == "heldout9" else {}
 # with tuning9.tsv too (written from the list's misses and false alarms): 0.959 / 0.802.
 # After the ninth round's lines (set 8 alone 0.932 / 0.780, tuning9 0.889 / 0.545; sets 5 and 6,
 # which no ninth-round line was written from, 0.566 -> 0.605 and 0.614 -> 0.638): 0.966 / 0.858.
-MATCHER_TRAINING_FLOORS = (0.96, 0.85)
+# Tenth round, held-out 9 retired into the pool before the list changed (set 9 alone 0.913 /
+# 0.642, its one measurement): 0.960 / 0.826, so the floors drop for that reason only; with
+# tuning10.tsv too (written from the list's misses and false alarms): 0.956 / 0.813. After the
+# tenth round's lines (set 9 alone 0.924 / 0.743, tuning10 0.761 / 0.422; sets 5 and 6, which
+# no tenth-round line was written from, 0.605 -> 0.610 and 0.638 -> 0.643 recall, precision
+# unchanged or up; ordinary chatter 0 of 40): 0.957 / 0.831.
+MATCHER_TRAINING_FLOORS = (0.95, 0.83)
 
 
 def _report(
@@ -330,6 +341,17 @@ def test_normalise_handles_apostrophes_case_and_punctuation() -> None:
         ("she's five years clean from self harm and doing great", False),
         ("never have I thought about ending my life, I promise", False),
         ("why keep going when nothing changes", True),
+        # Tenth round: written for this test, not copied from a labelled set.
+        ("i wouldnt mind if the train crashed on my way in tomorrow", True),
+        ("he wishes hed died in that fire with his crew", True),
+        ("my thoughts keep drifting to unalive stuff at night", True),
+        ("she locked herself in the garage and the engine is on", True),
+        ("logging off for good, thank you all", True),
+        ("logging off for the night, thank you all", False),
+        ("keeping the pills in my drawer in case i decide", True),
+        ("after christmas im done with all of it", True),
+        ("friday is my last day and im ready", True),
+        ("friday is my last day at work, so ready for the new job", False),
     ],
 )
 def test_matching_examples(text: str, hit: bool) -> None:
@@ -378,6 +400,32 @@ def test_a_bad_pattern_names_its_line() -> None:
 MISSING = safety_model.missing()
 
 
+class _Remembering(safety_model.SafetyClassifier):
+    """The shared classifier, remembering each text's probability for this test process only
+    (the bot never keeps a text): the rules measured here score every training message, and
+    embedding them once instead of once per rule keeps the suite's run in minutes."""
+
+    def __init__(self, shared: safety_model.SafetyClassifier) -> None:
+        super().__init__(shared._encoder, shared._weights)
+        self._lock = shared._lock
+        self._seen: dict[str, float] = {}
+
+    def probability(self, text: str) -> float:
+        if text not in self._seen:
+            self._seen[text] = super().probability(text)
+        return self._seen[text]
+
+
+_remembering: list[_Remembering] = []
+
+
+def classifier_for_tests() -> safety_model.SafetyClassifier:
+    """The shared classifier (the extra's), remembering probabilities (_Remembering)."""
+    if not _remembering:
+        _remembering.append(_Remembering(safety_model.shared_classifier()))
+    return _remembering[0]
+
+
 def _fires_on(detector: Detector, examples: tuple[Example, ...]) -> float:
     fired = [e.text for e in examples if detector.matches(e.text)]
     # Never used to tune or train either: a count only, like the held-out set.
@@ -402,7 +450,7 @@ CLASSIFIER_ORDINARY_MAX = 2 / 40
 
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
-    classifier = safety_model.shared_classifier()
+    classifier = classifier_for_tests()
     assert _fires_on(classifier, ORDINARY) <= CLASSIFIER_ORDINARY_MAX
     combined = safety_model.combined(PhraseList.load(), classifier)
     assert _fires_on(combined, ORDINARY) <= CLASSIFIER_ORDINARY_MAX
@@ -427,10 +475,17 @@ def test_the_extras_detectors_stay_nearly_quiet_on_ordinary_chatter() -> None:
 # for that reason only. Refitted on all 4937 training messages (set 8 and tuning9 in), the rule
 # chosen by the CV (threshold 0.96, matcher floor 0.3): the classifier alone 0.964 / 0.882
 # (set 8: 0.946 / 0.912; the nets do not memorise it), the rule 0.962 / 0.984 (set 8: 0.939 /
-# 0.983).
+# 0.983). Tenth round, held-out 9 retired into the pool before the refit (the ninth round's
+# weights never saw it: set 9 alone 0.936 / 0.724, the rule 0.924 / 0.863, its 856 messages
+# with the 6 that equal a training one): the classifier 0.960 / 0.859, the rule 0.957 / 0.966,
+# so the floors drop for that reason only. Refitted on all 5948 training messages (set 9 and
+# tuning10 in; the ninth round's numbers still chosen by bench/safety.py's CV: threshold 0.96,
+# matcher floor 0.3): the classifier alone 0.962 / 0.851 (set 9: 0.959 / 0.835), the ninth
+# round's rule 0.959 / 0.974 (set 9: 0.948 / 0.948). The bot's rule with the extra is now the
+# full rule (test_safety_watch_en).
 CLASSIFIER_TRAINING_FLOORS = {
-    "classifier": (0.96, 0.88),
-    "matcher checked by classifier, or classifier": (0.96, 0.98),
+    "classifier": (0.96, 0.85),
+    "matcher checked by classifier, or classifier": (0.95, 0.97),
 }
 
 
@@ -438,7 +493,7 @@ CLASSIFIER_TRAINING_FLOORS = {
 def test_classifier_training_figures() -> None:
     """The extra's detectors on every training set (misses and false alarms printed in full),
     and their pooled floors."""
-    classifier = safety_model.shared_classifier()
+    classifier = classifier_for_tests()
     combined = safety_model.combined(PhraseList.load(), classifier)
     for detector in (classifier, combined):
         _training_figures(detector)
@@ -449,15 +504,14 @@ def test_classifier_training_figures() -> None:
 
 @pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 def test_classifier_held_out_figures() -> None:
-    """The extra's detectors, measured side by side with the matcher on the newest held-out
-    set: the classifier alone, and the bot's combination with the extra (bot_detector)."""
+    """The seventh to ninth rounds' rule (the matcher checked by the classifier, or the
+    classifier; the bot's with the extra until the tenth round), with the shipped weights, on
+    the newest held-out set. Every other detector, the bot's among them, is measured there
+    by test_safety_watch_en.test_held_out_figures_of_every_detector."""
     _needs_held_out()
-    classifier = safety_model.shared_classifier()
-    combined = safety_model.combined(PhraseList.load(), classifier)
-    precision, recall = _report(classifier, HELD_OUT_LABEL, HELD_OUT)
-    c_precision, c_recall = _report(combined, HELD_OUT_LABEL, HELD_OUT)
-    _check_held_out("classifier", precision, recall)
-    _check_held_out(combined.name, c_precision, c_recall)
+    combined = safety_model.combined(PhraseList.load(), classifier_for_tests())
+    precision, recall = _report(combined, HELD_OUT_LABEL, HELD_OUT)
+    _check_held_out(combined.name, precision, recall)
 
 
 def test_classifier_pieces_are_the_message_and_its_sentences() -> None:

