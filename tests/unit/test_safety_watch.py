@@ -79,9 +79,14 @@ ORDINARY = load("ordinary")
 _TRAINED = {normalise(e.text) for examples in TRAINING.values() for e in examples}
 HELD_OUT = tuple(e for e in HELD_OUT_AS_WRITTEN if normalise(e.text) not in _TRAINED)
 KNOWN_COINCIDENCES: dict[str, int] = {}
-# HELD_OUT_10_FLOORS: floors on held-out 10, (precision, recall) per detector. None until the
-# lead measures held-out 10 once, after merging it beside this round's detectors, and sets
-# them from that one measurement; until then a detector must meet the target (0.90 / 0.90).
+# HELD_OUT_10_FLOORS: floors on held-out 10, (precision, recall) per detector, set by the lead
+# from its one measurement, after the tenth round's tuning and before anyone read it
+# (2026-12-03; two parts by two hands, 855 messages, 423 at risk, none equal to a training
+# message; a copy of one part-A row in part B removed, its header says so): matcher 0.907 /
+# 0.600; n-gram model 0.883 / 0.837; light rule 0.870 / 0.915 (0.8697); classifier 0.873 /
+# 0.728; the ninth round's rule with the refitted nets 0.864 / 0.884; the full rule (the bot's
+# with the extra) 0.885 / 0.960 (0.9598; part A 0.884 / 0.967, part B 0.885 / 0.953). Recall meets the target (0.90) in both rules, precision does not in either; the
+# cross-validation's second-worst fold had said 0.911 / 0.945 (full) and 0.910 / 0.907 (light).
 # History: held-out 9 (now training), measured once by the lead on 2026-12-03 after the ninth
 # round (two parts by two hands, 856 messages, 424 at risk; 6 equal a training message, so 850
 # scored, 420 at risk): matcher 0.912 / 0.640; classifier 0.935 / 0.724; matcher checked by
@@ -93,13 +98,13 @@ KNOWN_COINCIDENCES: dict[str, int] = {}
 # Held-out 6 after the sixth round: matcher 0.870 / 0.571; classifier 0.762 / 0.852; matcher
 # or classifier 0.743 / 0.938.
 HELD_OUT_10_FLOORS: dict[str, tuple[float, float] | None] = {
-    "matcher": None,
-    "n-gram model": None,
+    "matcher": (0.90, 0.60),
+    "n-gram model": (0.88, 0.83),
     "light rule: English list checked by the n-gram model, or the n-gram model, or the "
-    "Spanish watch": None,
-    "classifier": None,
-    "matcher checked by classifier, or classifier": None,
-    "full rule: matcher, classifier and n-gram model": None,
+    "Spanish watch": (0.86, 0.91),
+    "classifier": (0.87, 0.72),
+    "matcher checked by classifier, or classifier": (0.86, 0.88),
+    "full rule: matcher, classifier and n-gram model": (0.88, 0.95),
 }
 HELD_OUT_FLOORS = HELD_OUT_10_FLOORS if HELD_OUT_NAME == "heldout10" else {}
 # Floors on the training sets pooled (what the matcher was tuned on, so not a claim about new
